@@ -1,0 +1,66 @@
+using System;
+
+namespace NigGen;
+
+/// <summary>How the path integral from the baseline to the input is discretised (Captum's <c>method</c> argument).</summary>
+public enum IntegrationRule
+{
+    /// <summary>
+    /// Trapezoid rule on linspace(0, 1, n): the only rule whose points cover the whole path, so Neuron Integrated
+    /// Gradients telescopes exactly to y(x) − y(x'). The default. Step sizes are 1/(n−1) with the ends halved, which
+    /// sum to 1 (Captum uses 1/n, which sums to 1 − 1/n; see docs/ARCHITECTURE.md).
+    /// </summary>
+    RiemannTrapezoid,
+    /// <summary>Left Riemann sum: linspace(0, 1 − 1/n, n), steps 1/n.</summary>
+    RiemannLeft,
+    /// <summary>Right Riemann sum: linspace(1/n, 1, n), steps 1/n.</summary>
+    RiemannRight,
+    /// <summary>Midpoint rule: linspace(1/(2n), 1 − 1/(2n), n), steps 1/n.</summary>
+    RiemannMiddle,
+    /// <summary>Gauss-Legendre nodes mapped to [0, 1] (Captum's default for most methods).</summary>
+    GaussLegendre,
+}
+
+/// <summary>
+/// Options of the path methods. Written <c>new AttributionOptions { Steps = 50, Rule = ..., ChunkSize = ... }</c>;
+/// a member left unset keeps its default, and <c>default(AttributionOptions)</c> is the defaults.
+/// </summary>
+public readonly record struct AttributionOptions
+{
+    /// <summary>Number of steps used when <see cref="Steps"/> is not set.</summary>
+    public const int DefaultSteps = 50;
+
+    private readonly int _steps;
+    private readonly int _chunkSize;
+
+    /// <summary>
+    /// Number of integration steps (Captum's <c>n_steps</c>); 50 by default. Neuron Integrated Gradients evaluates the
+    /// rule's n + 1 points (as Captum's LayerConductance does); integrated gradients and neuron conductance evaluate n.
+    /// </summary>
+    public int Steps
+    {
+        get => _steps == 0 ? DefaultSteps : _steps;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(Steps));
+            _steps = value;
+        }
+    }
+
+    /// <summary>The quadrature rule; <see cref="IntegrationRule.RiemannTrapezoid"/> by default.</summary>
+    public IntegrationRule Rule { get; init; }
+
+    /// <summary>
+    /// Most interpolation points held in memory at once (Captum's <c>internal_batch_size</c>); 0, the default, picks a
+    /// size from the network's activation sizes. Results do not depend on it.
+    /// </summary>
+    public int ChunkSize
+    {
+        get => _chunkSize;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(ChunkSize));
+            _chunkSize = value;
+        }
+    }
+}

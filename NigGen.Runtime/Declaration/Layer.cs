@@ -1,0 +1,83 @@
+using System;
+using System.Collections.Generic;
+using NigGen.Weights;
+
+namespace NigGen;
+
+/// <summary>
+/// One layer of a generated network and its parameters. The fields a user declares with a layer attribute hold these;
+/// the generated code creates them when the network is loaded and never changes them afterwards, which is what makes
+/// a network instance safe to share between threads.
+/// </summary>
+public sealed class Layer
+{
+    private readonly float[] _weight;
+    private readonly float[] _weightTransposed;
+    private readonly float[] _bias;
+    private readonly int[] _weightShape;
+
+    private Layer(string name, float[] weight, float[] weightTransposed, float[] bias, int[] weightShape)
+    {
+        Name = name;
+        _weight = weight;
+        _weightTransposed = weightTransposed;
+        _bias = bias;
+        _weightShape = weightShape;
+    }
+
+    /// <summary>The layer's name: the field's name, and the prefix of its tensors (<c>name.weight</c>, <c>name.bias</c>).</summary>
+    public string Name { get; }
+
+    /// <summary>The weight in PyTorch's layout (Linear [out, in], Conv1d [out, in, k], Conv2d [out, in, kh, kw]); empty for layers without parameters.</summary>
+    public ReadOnlySpan<float> Weight => _weight;
+
+    /// <summary>The weight viewed as a matrix [out, in·k…] and transposed to [in·k…, out]: the layout the kernels broadcast from.</summary>
+    public ReadOnlySpan<float> WeightTransposed => _weightTransposed;
+
+    /// <summary>The bias [out]; empty when the layer has none.</summary>
+    public ReadOnlySpan<float> Bias => _bias;
+
+    /// <summary>The weight's shape in PyTorch's layout; empty for layers without parameters.</summary>
+    public IReadOnlyList<int> WeightShape => _weightShape;
+
+    /// <summary>Number of trainable parameters (weight and bias).</summary>
+    public int ParameterCount => _weight.Length + _bias.Length;
+
+    /// <summary>Creates a layer without parameters (pooling, flatten).</summary>
+    public static Layer WithoutParameters(string name) => new(name, [], [], [], []);
+
+    /// <summary>
+    /// Creates a layer with a weight of <paramref name="weightShape"/> (PyTorch layout, output dimension first) and,
+    /// when <paramref name="hasBias"/>, a bias of length <c>weightShape[0]</c>, both read from <paramref name="source"/>.
+    /// </summary>
+    public static Layer Create(string name, int[] weightShape, bool hasBias, IWeightSource source)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(weightShape);
+        ArgumentNullException.ThrowIfNull(source);
+        int outputs = weightShape[0];
+        int fanIn = 1;
+        for (int i = 1; i < weightShape.Length; i++)
+        {
+            fanIn *= weightShape[i];
+        }
+
+        float[] weight = source.GetTensor(name + ".weight", weightShape, fanIn);
+        float[] bias = hasBias ? source.GetTensor(name + ".bias", [outputs], fanIn) : [];
+        return new Layer(name, weight, Transpose(weight, outputs, fanIn), bias, (int[])weightShape.Clone());
+    }
+
+    private static float[] Transpose(float[] matrix, int rows, int columns)
+    {
+        var transposed = new float[matrix.Length];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < columns; c++)
+            {
+                transposed[c * rows + r] = matrix[r * columns + c];
+            }
+        }
+
+        return transposed;
+    }
+}
