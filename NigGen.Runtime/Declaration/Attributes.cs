@@ -76,8 +76,8 @@ public sealed class ConvAttribute : LayerAttribute
     /// <summary>Number of output channels.</summary>
     public int OutChannels { get; }
 
-    /// <summary>Kernel size along every spatial dimension.</summary>
-    public int Kernel { get; set; } = 3;
+    /// <summary>Kernel size along every spatial dimension (PyTorch's <c>kernel_size</c>); required.</summary>
+    public int Kernel { get; set; }
 
     /// <summary>Stride along every spatial dimension.</summary>
     public int Stride { get; set; } = 1;

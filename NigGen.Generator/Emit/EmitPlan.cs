@@ -1,0 +1,117 @@
+using System.Collections.Generic;
+using System.Linq;
+using NigGen.Generator.Model;
+
+namespace NigGen.Generator.Emit;
+
+/// <summary>
+/// Names every constant and buffer the emitters write, in one place, so forward, backward and the workspace agree.
+/// Layers without an activation use one buffer for their pre-activation and output; a Flatten layer owns no buffer
+/// at all and reads and writes the buffers of the layer below it (C-major flattening is a no-op on contiguous memory).
+/// </summary>
+internal sealed class EmitPlan
+{
+    public EmitPlan(NetworkModel model)
+    {
+        Model = model;
+        Layers = model.Layers.Select((layer, index) => new LayerPlan(layer, index, Pascal(layer.Name))).ToList();
+    }
+
+    public NetworkModel Model { get; }
+
+    public IReadOnlyList<LayerPlan> Layers { get; }
+
+    public LayerPlan Last => Layers[Layers.Count - 1];
+
+    public IEnumerable<LayerPlan> AttributeLayers => Layers.Where(l => l.Model.Spec.Attribution != AttributionPoint.NotScored);
+
+    public bool HasAttributeLayers => AttributeLayers.Any();
+
+    public int InputLength => Shapes.Length(Model.InputShape);
+
+    public int OutputLength => Last.Model.OutputLength;
+
+    public int ImportanceLength => AttributeLayers.Sum(l => l.Model.OutputLength);
+
+    /// <summary>Floats of workspace per sample in flight: interpolated inputs, their gradients and every layer buffer.</summary>
+    public int FloatsPerSample => 2 * InputLength + Layers.Sum(l => l.OwnsBuffers ? l.Model.OutputLength * (l.Model.HasActivation ? 4 : 2) + (l.Model.Kind == LayerKind.MaxPool ? l.Model.OutputLength : 0) : 0);
+
+    public int ScratchLength => Layers.Where(l => l.Model.Kind == LayerKind.Conv).Select(l => ConvScratch(l.Model)).DefaultIfEmpty(0).Max();
+
+    /// <summary>The source of layer <paramref name="index"/>'s output values; index −1 is the network input.</summary>
+    public string Values(int index, string input)
+    {
+        if (index < 0)
+        {
+            return input;
+        }
+
+        var layer = Layers[index];
+        return layer.OwnsBuffers ? $"ws.{layer.Pascal}Output.AsSpan(0, batch * {layer.LengthName})" : Values(index - 1, input);
+    }
+
+    public string PreActivationValues(int index, string input) =>
+        Layers[index].Model.HasActivation ? $"ws.{Layers[index].Pascal}PreActivation.AsSpan(0, batch * {Layers[index].LengthName})" : Values(index, input);
+
+    public string OutputGradient(int index)
+    {
+        if (index < 0)
+        {
+            return "ws.InputGradients.AsSpan(0, batch * InputLength)";
+        }
+
+        var layer = Layers[index];
+        return layer.OwnsBuffers ? $"ws.{layer.Pascal}OutputGradient.AsSpan(0, batch * {layer.LengthName})" : OutputGradient(index - 1);
+    }
+
+    public string PreActivationGradient(int index) =>
+        Layers[index].Model.HasActivation ? $"ws.{Layers[index].Pascal}PreActivationGradient.AsSpan(0, batch * {Layers[index].LengthName})" : OutputGradient(index);
+
+    public static int ConvScratch(LayerModel layer)
+    {
+        int kernelArea = layer.SpatialRank == 2 ? layer.Spec.Kernel * layer.Spec.Kernel : layer.Spec.Kernel;
+        int outputArea = layer.OutputLength / layer.OutputShape[0];
+        return layer.InputShape[0] * kernelArea * outputArea;
+    }
+
+    private static string Pascal(string name) => name.Length == 0 ? name : char.ToUpperInvariant(name[0]) + name.Substring(1);
+}
+
+/// <summary>Names for one layer.</summary>
+internal sealed class LayerPlan
+{
+    public LayerPlan(LayerModel model, int index, string pascal)
+    {
+        Model = model;
+        Index = index;
+        Pascal = pascal;
+    }
+
+    public LayerModel Model { get; }
+
+    public int Index { get; }
+
+    public string Pascal { get; }
+
+    public string Name => Model.Name;
+
+    public bool OwnsBuffers => Model.Kind != LayerKind.Flatten;
+
+    /// <summary>Constant holding the layer's output length per sample.</summary>
+    public string LengthName => Pascal + "Length";
+
+    public string GeometryName => Pascal + "Geometry";
+
+    /// <summary>Backward positions: 2·index is the pre-activation, 2·index + 1 the output, −1 the network input.</summary>
+    public int PreActivationPosition => 2 * Index;
+
+    public int OutputPosition => 2 * Index + 1;
+
+    public string PreActivationPositionName => "Position." + Pascal + "PreActivation";
+
+    public string OutputPositionName => "Position." + Pascal + "Output";
+
+    public bool ScoresPreActivation => Model.Spec.Attribution == AttributionPoint.PreActivation;
+
+    public string ScoredPositionName => ScoresPreActivation ? PreActivationPositionName : OutputPositionName;
+}

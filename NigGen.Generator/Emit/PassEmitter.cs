@@ -1,0 +1,108 @@
+using NigGen.Generator.Model;
+
+namespace NigGen.Generator.Emit;
+
+/// <summary>Writes the specialised forward pass and the split backward pass: one kernel call per layer, every shape a constant.</summary>
+internal static class PassEmitter
+{
+    public static void EmitForward(SourceWriter w, EmitPlan plan)
+    {
+        w.Line("// Forward over a batch: every layer's pre-activation and output stay in the workspace for the backward pass.");
+        w.Open("private void ForwardLayers(Workspace ws, ReadOnlySpan<float> input, int batch)");
+        foreach (var layer in plan.Layers)
+        {
+            var m = layer.Model;
+            string source = plan.Values(layer.Index - 1, "input");
+            string pre = plan.PreActivationValues(layer.Index, "input");
+            w.Line("// " + Describe(m));
+            switch (m.Kind)
+            {
+                case LayerKind.Dense:
+                    w.Line($"DenseKernels.Forward({source}, {layer.Name}.WeightTransposed, {layer.Name}.Bias, {pre}, batch, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength});");
+                    break;
+                case LayerKind.Conv:
+                    w.Line($"ConvKernels.Forward(in {layer.GeometryName}, {source}, {layer.Name}.Weight, {layer.Name}.Bias, {pre}, batch, ws.Scratch);");
+                    break;
+                case LayerKind.MaxPool:
+                    w.Line($"PoolKernels.MaxForward(in {layer.GeometryName}, {source}, {pre}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), batch);");
+                    break;
+                case LayerKind.AvgPool:
+                    w.Line($"PoolKernels.AvgForward(in {layer.GeometryName}, {source}, {pre}, batch);");
+                    break;
+                case LayerKind.Flatten:
+                    w.Line("// Nothing to do: the C-major flattened tensor is the same memory.");
+                    break;
+            }
+
+            if (m.HasActivation)
+            {
+                w.Line($"ActivationKernels.{m.Activation}({pre}, {plan.Values(layer.Index, "input")});");
+            }
+        }
+
+        w.Close();
+        w.Line();
+    }
+
+    public static void EmitBackward(SourceWriter w, EmitPlan plan)
+    {
+        w.Line("// Backward from the gradient at position 'from' down to position 'to' only: layers below 'to' are never visited.");
+        w.Open("private void BackwardLayers(Workspace ws, int batch, int from, int to)");
+        for (int i = plan.Layers.Count - 1; i >= 0; i--)
+        {
+            var layer = plan.Layers[i];
+            var m = layer.Model;
+            if (m.Kind == LayerKind.Flatten)
+            {
+                w.Line($"// {layer.Name}: Flatten shares the buffers of the layer below; nothing to do.");
+                continue;
+            }
+
+            w.Line("// " + Describe(m));
+            if (m.HasActivation)
+            {
+                w.Open($"if (from >= {layer.OutputPositionName} && to < {layer.OutputPositionName})");
+                w.Line($"ActivationKernels.{m.Activation}Backward({plan.PreActivationValues(i, "ws.Inputs.AsSpan(0, batch * InputLength)")}, {plan.Values(i, "ws.Inputs.AsSpan(0, batch * InputLength)")}, {plan.OutputGradient(i)}, {plan.PreActivationGradient(i)});");
+                w.Close();
+            }
+
+            w.Open($"if (from >= {layer.PreActivationPositionName} && to < {layer.PreActivationPositionName})");
+            string gradient = plan.PreActivationGradient(i);
+            string below = plan.OutputGradient(i - 1);
+            switch (m.Kind)
+            {
+                case LayerKind.Dense:
+                    w.Line($"DenseKernels.BackwardInput({gradient}, {layer.Name}.Weight, {below}, batch, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength});");
+                    break;
+                case LayerKind.Conv:
+                    w.Line($"ConvKernels.BackwardInput(in {layer.GeometryName}, {gradient}, {layer.Name}.WeightTransposed, {below}, batch, ws.Scratch);");
+                    break;
+                case LayerKind.MaxPool:
+                    w.Line($"PoolKernels.MaxBackward(in {layer.GeometryName}, {gradient}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), {below}, batch);");
+                    break;
+                case LayerKind.AvgPool:
+                    w.Line($"PoolKernels.AvgBackward(in {layer.GeometryName}, {gradient}, {below}, batch);");
+                    break;
+            }
+
+            w.Close();
+        }
+
+        w.Close();
+        w.Line();
+    }
+
+    public static string Describe(LayerModel m)
+    {
+        string shapes = $"{Shapes.Format(m.InputShape)} → {Shapes.Format(m.OutputShape)}";
+        string activation = m.HasActivation ? ", " + m.Activation : string.Empty;
+        return m.Kind switch
+        {
+            LayerKind.Dense => $"{m.Name}: Dense {shapes}{activation}",
+            LayerKind.Conv => $"{m.Name}: Conv{m.SpatialRank}d kernel {m.Spec.Kernel}, stride {m.Spec.Stride}, padding {m.Spec.Padding}: {shapes}{activation}",
+            LayerKind.MaxPool => $"{m.Name}: MaxPool{m.SpatialRank}d {m.Spec.Size}, stride {m.PoolStride}: {shapes}",
+            LayerKind.AvgPool => $"{m.Name}: AvgPool{m.SpatialRank}d {m.Spec.Size}, stride {m.PoolStride}: {shapes}",
+            _ => $"{m.Name}: Flatten {shapes}",
+        };
+    }
+}

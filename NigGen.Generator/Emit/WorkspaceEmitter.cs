@@ -1,0 +1,102 @@
+using System.Linq;
+using NigGen.Generator.Model;
+
+namespace NigGen.Generator.Emit;
+
+/// <summary>
+/// Writes the network's workspace: every buffer of a pass, sized for a number of samples at creation and reused
+/// afterwards, one per thread, so that calls allocate nothing once warm and a network can be shared by threads.
+/// </summary>
+internal static class WorkspaceEmitter
+{
+    public static void Emit(SourceWriter w, EmitPlan plan)
+    {
+        string name = plan.Model.ClassName;
+        w.Line("[ThreadStatic]");
+        w.Line("private static Workspace? t_workspace;");
+        w.Line();
+        w.Line("// One workspace per thread, grown when a call needs more samples in flight than it holds.");
+        w.Open("private Workspace RentWorkspace(int capacity)");
+        w.Line("var ws = t_workspace;");
+        w.Open("if (ws is null || ws.Capacity < capacity)");
+        w.Line("ws = new Workspace(Math.Max(capacity, 1));");
+        w.Line("t_workspace = ws;");
+        w.Close();
+        w.Line();
+        w.Line("ws.Network = this;");
+        w.Line("return ws;");
+        w.Close();
+        w.Line();
+
+        w.Open("private sealed class Workspace : NetworkWorkspace");
+        w.Line($"public {name} Network = null!;");
+        w.Line("public readonly float[] Scratch = new float[ScratchLength];");
+        foreach (var layer in plan.Layers.Where(l => l.OwnsBuffers))
+        {
+            if (layer.Model.HasActivation)
+            {
+                w.Line($"public readonly float[] {layer.Pascal}PreActivation;");
+                w.Line($"public readonly float[] {layer.Pascal}PreActivationGradient;");
+            }
+
+            w.Line($"public readonly float[] {layer.Pascal}Output;");
+            w.Line($"public readonly float[] {layer.Pascal}OutputGradient;");
+            if (layer.Model.Kind == LayerKind.MaxPool)
+            {
+                w.Line($"public readonly int[] {layer.Pascal}Argmax;");
+            }
+        }
+
+        w.Line();
+        w.Open("public Workspace(int capacity) : base(capacity, InputLength, Math.Max(InputLength, ImportanceLength))");
+        foreach (var layer in plan.Layers.Where(l => l.OwnsBuffers))
+        {
+            string length = $"capacity * {layer.LengthName}";
+            if (layer.Model.HasActivation)
+            {
+                w.Line($"{layer.Pascal}PreActivation = new float[{length}];");
+                w.Line($"{layer.Pascal}PreActivationGradient = new float[{length}];");
+            }
+
+            w.Line($"{layer.Pascal}Output = new float[{length}];");
+            w.Line($"{layer.Pascal}OutputGradient = new float[{length}];");
+            if (layer.Model.Kind == LayerKind.MaxPool)
+            {
+                w.Line($"{layer.Pascal}Argmax = new int[{length}];");
+            }
+        }
+
+        w.Close();
+        w.Line();
+        w.Line("public override void Forward(int batch) => Network.ForwardLayers(this, Inputs.AsSpan(0, batch * InputLength), batch);");
+        w.Line();
+        w.Line("public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);");
+        w.Line();
+        string inputs = "Inputs.AsSpan(0, batch * InputLength)";
+        w.Line($"public override Span<float> Outputs(int batch) => {Unqualify(plan.Values(plan.Last.Index, inputs))};");
+        w.Line();
+        w.Line($"public override Span<float> OutputGradients(int batch) => {Unqualify(plan.OutputGradient(plan.Last.Index))};");
+        w.Line();
+        EmitSwitch(w, plan, "Values", l => l.ScoresPreActivation ? plan.PreActivationValues(l.Index, inputs) : plan.Values(l.Index, inputs));
+        w.Line();
+        EmitSwitch(w, plan, "Gradients", l => l.ScoresPreActivation ? plan.PreActivationGradient(l.Index) : plan.OutputGradient(l.Index));
+        w.Close();
+    }
+
+    // The attribution driver reads the values and gradients of the attribute layers by backward position.
+    private static void EmitSwitch(SourceWriter w, EmitPlan plan, string method, System.Func<LayerPlan, string> buffer)
+    {
+        w.Line($"public override Span<float> {method}(int position, int batch) => position switch");
+        w.Line("{");
+        foreach (var layer in plan.AttributeLayers)
+        {
+            w.Line($"    {layer.ScoredPositionName} => {Unqualify(buffer(layer))},");
+        }
+
+        w.Line($"    _ => throw new ArgumentOutOfRangeException(nameof(position), position, \"not the position of an attribute layer\"),");
+        w.Line("};");
+    }
+
+    // Inside the workspace the buffers are its own fields.
+    private static string Unqualify(string expression) => expression.Replace("ws.", string.Empty);
+}

@@ -1,0 +1,47 @@
+namespace NigGen.Generator.Model;
+
+/// <summary>A validated layer with the shapes shape inference gave it (per sample, channels first).</summary>
+internal sealed record LayerModel(LayerSpec Spec, EquatableArray<int> InputShape, EquatableArray<int> OutputShape)
+{
+    public string Name => Spec.Name;
+
+    public LayerKind Kind => Spec.Kind;
+
+    public ActivationKind Activation => Spec.Activation;
+
+    public bool HasActivation => Spec.Activation != ActivationKind.None;
+
+    public int InputLength => Shapes.Length(InputShape);
+
+    public int OutputLength => Shapes.Length(OutputShape);
+
+    /// <summary>Spatial rank of a conv or pool: 1 on (C, L) inputs, 2 on (C, H, W).</summary>
+    public int SpatialRank => InputShape.Count - 1;
+
+    /// <summary>Effective pool stride (PyTorch: defaults to the window).</summary>
+    public int PoolStride => Spec.Stride == 0 ? Spec.Size : Spec.Stride;
+}
+
+/// <summary>A network that passed validation: what the emitter needs and nothing else.</summary>
+internal sealed record NetworkModel(
+    string? Namespace,
+    string ClassName,
+    EquatableArray<int> InputShape,
+    EquatableArray<LayerModel> Layers);
+
+internal static class Shapes
+{
+    public static int Length(EquatableArray<int> shape)
+    {
+        int length = 1;
+        foreach (int dimension in shape)
+        {
+            length *= dimension;
+        }
+
+        return length;
+    }
+
+    /// <summary>Formats a shape as PyTorch prints sizes per sample: (16, 24, 24).</summary>
+    public static string Format(EquatableArray<int> shape) => "(" + string.Join(", ", shape) + ")";
+}

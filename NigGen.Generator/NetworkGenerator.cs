@@ -1,0 +1,70 @@
+using System;
+using Microsoft.CodeAnalysis;
+using NigGen.Generator.Analysis;
+using NigGen.Generator.Emit;
+using NigGen.Generator.Model;
+using NigGen.Generator.Parsing;
+
+namespace NigGen.Generator;
+
+/// <summary>
+/// The incremental pipeline: Parse ([Network] classes → declarations), Analyse (shape inference → model and
+/// diagnostics), then two outputs, source from the model and diagnostics from the analysis, so that a diagnostic's
+/// location never invalidates the cached source.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class NetworkGenerator : IIncrementalGenerator
+{
+    /// <summary>Tracking names of the pipeline's steps (asserted by the caching tests).</summary>
+    public static class Steps
+    {
+        /// <summary>Symbols and attributes read into a declaration.</summary>
+        public const string Parse = nameof(Parse);
+
+        /// <summary>Shape inference and validation.</summary>
+        public const string Analyse = nameof(Analyse);
+
+        /// <summary>The validated model the source is emitted from.</summary>
+        public const string Model = nameof(Model);
+
+        /// <summary>The diagnostics to report.</summary>
+        public const string Diagnostics = nameof(Diagnostics);
+    }
+
+    /// <inheritdoc />
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        var analysed = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                NetworkParser.NetworkAttributeName,
+                predicate: static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax,
+                transform: static (context, token) => NetworkParser.Parse(context, token))
+            .WithTrackingName(Steps.Parse)
+            .Select(static (parsed, _) => ShapeInference.Analyse(parsed))
+            .WithTrackingName(Steps.Analyse);
+
+        var models = analysed
+            .Select(static (analysed, _) => analysed.Model)
+            .WithTrackingName(Steps.Model);
+
+        var diagnostics = analysed
+            .Select(static (analysed, _) => analysed.Diagnostics)
+            .WithTrackingName(Steps.Diagnostics);
+
+        context.RegisterSourceOutput(models, static (output, model) =>
+        {
+            if (model is not null)
+            {
+                output.AddSource(NetworkEmitter.HintName(model), NetworkEmitter.Emit(model));
+            }
+        });
+
+        context.RegisterSourceOutput(diagnostics, static (output, diagnostics) =>
+        {
+            foreach (var diagnostic in diagnostics)
+            {
+                output.ReportDiagnostic(diagnostic.ToDiagnostic());
+            }
+        });
+    }
+}

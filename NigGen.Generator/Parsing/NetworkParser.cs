@@ -1,0 +1,215 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using NigGen.Generator.Diagnostics;
+using NigGen.Generator.Model;
+
+namespace NigGen.Generator.Parsing;
+
+/// <summary>Reads a [Network] class's symbols and attributes into a <see cref="NetworkSpec"/>: the only stage that sees symbols.</summary>
+internal static class NetworkParser
+{
+    public const string NetworkAttributeName = "NigGen.NetworkAttribute";
+    private const string InputAttributeName = "NigGen.InputAttribute";
+    private const string LayerAttributeBaseName = "NigGen.LayerAttribute";
+    private const string AttributeLayerAttributeName = "NigGen.AttributeLayerAttribute";
+    private const string LayerTypeName = "NigGen.Layer";
+
+    public static ParsedNetwork Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        var type = (INamedTypeSymbol)context.TargetSymbol;
+        var syntax = (ClassDeclarationSyntax)context.TargetNode;
+        var classLocation = LocationInfo.From(syntax.Identifier.GetLocation());
+        var diagnostics = new List<DiagnosticInfo>();
+
+        if (!syntax.Modifiers.Any(SyntaxKind.PartialKeyword))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkNotPartial, classLocation, type.Name));
+        }
+
+        string? unsupported = type.ContainingType is not null ? "nested in another type"
+            : type.IsGenericType ? "generic"
+            : type.IsStatic ? "static"
+            : null;
+        if (unsupported is not null)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedClassShape, classLocation, type.Name, unsupported));
+        }
+
+        var inputAttribute = type.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == InputAttributeName);
+        var inputLocation = LocationInfo.From(inputAttribute?.ApplicationSyntaxReference) ?? classLocation;
+        var inputShape = inputAttribute is null ? null : ReadInputShape(inputAttribute);
+        if (inputAttribute is null)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingInput, classLocation, type.Name));
+        }
+        else if (inputShape is null || inputShape.Length is < 1 or > 3 || inputShape.Any(d => d <= 0))
+        {
+            string declared = inputShape is null ? "no dimensions" : "(" + string.Join(", ", inputShape) + ")";
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidInput, inputLocation, type.Name, declared));
+        }
+
+        var layers = new List<LayerSpec>();
+        var layerLocations = new List<LocationInfo>();
+        foreach (var field in type.GetMembers().OfType<IFieldSymbol>())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (field.IsImplicitlyDeclared)
+            {
+                continue;
+            }
+
+            var layerAttributes = field.GetAttributes().Where(IsLayerAttribute).ToList();
+            var attributeLayer = field.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == AttributeLayerAttributeName);
+            var fieldLocation = LocationInfo.From(field.Locations.FirstOrDefault()) ?? classLocation!;
+            bool isLayerType = field.Type.ToDisplayString() == LayerTypeName;
+
+            if (layerAttributes.Count == 0)
+            {
+                if (attributeLayer is not null)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.AttributeLayerOnNonLayer, LocationInfo.From(attributeLayer.ApplicationSyntaxReference) ?? fieldLocation, field.Name));
+                }
+                else if (isLayerType && !field.IsStatic)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.FieldWithoutLayerAttribute, fieldLocation, field.Name, type.Name));
+                }
+
+                continue;
+            }
+
+            var layerAttribute = layerAttributes[0];
+            var attributeLocation = LocationInfo.From(layerAttribute.ApplicationSyntaxReference) ?? fieldLocation!;
+            if (layerAttributes.Count > 1)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.SeveralLayerAttributes,
+                    LocationInfo.From(layerAttributes[1].ApplicationSyntaxReference) ?? fieldLocation,
+                    field.Name, ShortName(layerAttribute), ShortName(layerAttributes[1])));
+                continue;
+            }
+
+            if (!isLayerType || field.IsStatic || field.IsConst)
+            {
+                string actual = field.IsStatic || field.IsConst ? "static" : "of type " + field.Type.ToDisplayString();
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayerFieldType, fieldLocation, field.Name, actual));
+                continue;
+            }
+
+            var layer = ReadLayer(field.Name, layerAttribute, attributeLayer);
+            if (layer is not null)
+            {
+                layers.Add(layer);
+                layerLocations.Add(attributeLocation);
+            }
+        }
+
+        var spec = inputShape is null
+            ? null
+            : new NetworkSpec(
+                type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
+                type.Name,
+                inputShape.ToEquatableArray(),
+                layers.ToEquatableArray());
+
+        // A declaration with parse errors is still analysed (more errors surface at once) but never emitted.
+        return new ParsedNetwork(spec, classLocation, inputLocation, layerLocations.ToEquatableArray(), diagnostics.ToEquatableArray());
+    }
+
+    private static int[]? ReadInputShape(AttributeData attribute)
+    {
+        if (attribute.ConstructorArguments.Length != 1)
+        {
+            return null;
+        }
+
+        var argument = attribute.ConstructorArguments[0];
+        if (argument.Kind != TypedConstantKind.Array || argument.IsNull)
+        {
+            return null;
+        }
+
+        return argument.Values.Select(v => v.Value is int dimension ? dimension : 0).ToArray();
+    }
+
+    private static bool IsLayerAttribute(AttributeData attribute)
+    {
+        for (var type = attribute.AttributeClass?.BaseType; type is not null; type = type.BaseType)
+        {
+            if (type.ToDisplayString() == LayerAttributeBaseName)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string ShortName(AttributeData attribute)
+    {
+        string name = attribute.AttributeClass?.Name ?? "?";
+        return name.EndsWith("Attribute") ? name.Substring(0, name.Length - "Attribute".Length) : name;
+    }
+
+    private static LayerSpec? ReadLayer(string name, AttributeData attribute, AttributeData? attributeLayer)
+    {
+        LayerKind? kind = attribute.AttributeClass?.Name switch
+        {
+            "DenseAttribute" => LayerKind.Dense,
+            "ConvAttribute" => LayerKind.Conv,
+            "MaxPoolAttribute" => LayerKind.MaxPool,
+            "AvgPoolAttribute" => LayerKind.AvgPool,
+            "FlattenAttribute" => LayerKind.Flatten,
+            _ => null,
+        };
+        if (kind is null)
+        {
+            return null;
+        }
+
+        // An attribute whose arguments do not compile has no constructor arguments; the compiler reports that one.
+        int size = 0;
+        if (kind != LayerKind.Flatten)
+        {
+            if (attribute.ConstructorArguments.Length != 1 || attribute.ConstructorArguments[0].Value is not int value)
+            {
+                return null;
+            }
+
+            size = value;
+        }
+
+        var attribution = AttributionPoint.NotScored;
+        if (attributeLayer is not null)
+        {
+            attribution = Named(attributeLayer, "PreActivation", false) ? AttributionPoint.PreActivation : AttributionPoint.Output;
+        }
+
+        return new LayerSpec(
+            name,
+            kind.Value,
+            size,
+            Kernel: Named(attribute, "Kernel", 0),
+            Stride: Named(attribute, "Stride", kind is LayerKind.Conv ? 1 : 0),
+            Padding: Named(attribute, "Padding", 0),
+            HasBias: kind is LayerKind.Dense or LayerKind.Conv && Named(attribute, "Bias", true),
+            Activation: (ActivationKind)Named(attribute, "Activation", 0),
+            Attribution: attribution);
+    }
+
+    private static T Named<T>(AttributeData attribute, string name, T defaultValue)
+    {
+        foreach (var argument in attribute.NamedArguments)
+        {
+            if (argument.Key == name && argument.Value.Value is T value)
+            {
+                return value;
+            }
+        }
+
+        return defaultValue;
+    }
+}

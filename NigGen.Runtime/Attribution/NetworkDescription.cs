@@ -1,0 +1,179 @@
+using System;
+using System.Collections.Generic;
+using System.ComponentModel;
+using System.Linq;
+
+namespace NigGen.Attribution;
+
+/// <summary>One layer whose neurons are scored, and where its neurons sit in the importance vector.</summary>
+public sealed class AttributeLayerInfo
+{
+    /// <summary>Describes an attribute layer (called by generated code).</summary>
+    public AttributeLayerInfo(string name, int offset, int[] shape, bool preActivation, int gradientPosition)
+    {
+        Name = name;
+        Offset = offset;
+        Shape = shape;
+        Length = shape.Aggregate(1, (a, b) => a * b);
+        PreActivation = preActivation;
+        GradientPosition = gradientPosition;
+    }
+
+    /// <summary>The layer's field name.</summary>
+    public string Name { get; }
+
+    /// <summary>Index of the layer's first neuron in the importance vector.</summary>
+    public int Offset { get; }
+
+    /// <summary>Number of neurons (the product of <see cref="Shape"/>).</summary>
+    public int Length { get; }
+
+    /// <summary>Shape of the scored tensor per sample, channels first; neurons are in this shape's row-major order.</summary>
+    public IReadOnlyList<int> Shape { get; }
+
+    /// <summary>Whether the value before the layer's activation is scored rather than its output.</summary>
+    public bool PreActivation { get; }
+
+    /// <summary>The generated backward pass's position of the scored value.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public int GradientPosition { get; }
+}
+
+/// <summary>
+/// What every generated network knows about itself at run time: name, shapes and attribute layers. It also checks the
+/// arguments of the public API so that every network reports bad input with the same precise messages.
+/// </summary>
+public sealed class NetworkDescription
+{
+    private readonly AttributeLayerInfo[] _attributeLayers;
+
+    /// <summary>Describes a network (called by generated code).</summary>
+    public NetworkDescription(string name, int[] inputShape, int[] outputShape, int outputPosition, int floatsPerSample, AttributeLayerInfo[] attributeLayers)
+    {
+        Name = name;
+        InputShape = inputShape;
+        OutputShape = outputShape;
+        InputLength = inputShape.Aggregate(1, (a, b) => a * b);
+        OutputLength = outputShape.Aggregate(1, (a, b) => a * b);
+        OutputPosition = outputPosition;
+        FloatsPerSample = floatsPerSample;
+        _attributeLayers = attributeLayers;
+        ImportanceLength = attributeLayers.Sum(l => l.Length);
+        EarliestAttributePosition = attributeLayers.Length == 0 ? outputPosition : attributeLayers.Min(l => l.GradientPosition);
+    }
+
+    /// <summary>The network class's name.</summary>
+    public string Name { get; }
+
+    /// <summary>Shape of one input sample, channels first.</summary>
+    public IReadOnlyList<int> InputShape { get; }
+
+    /// <summary>Shape of one output sample.</summary>
+    public IReadOnlyList<int> OutputShape { get; }
+
+    /// <summary>Floats per input sample.</summary>
+    public int InputLength { get; }
+
+    /// <summary>Floats per output sample.</summary>
+    public int OutputLength { get; }
+
+    /// <summary>Neurons over all attribute layers.</summary>
+    public int ImportanceLength { get; }
+
+    /// <summary>The attribute layers in declaration order.</summary>
+    public IReadOnlyList<AttributeLayerInfo> AttributeLayers => _attributeLayers;
+
+    /// <summary>Workspace floats per sample in flight (sizes automatic chunks).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public int FloatsPerSample { get; }
+
+    /// <summary>Backward position of the output.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public int OutputPosition { get; }
+
+    /// <summary>Lowest backward position any attribute layer needs: where Neuron Integrated Gradients stops.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public int EarliestAttributePosition { get; }
+
+    /// <summary>The attribute layer holding <paramref name="neuron"/> (an index into the importance vector) and the neuron's index within it.</summary>
+    public (AttributeLayerInfo Layer, int Index) FindNeuron(int neuron)
+    {
+        if ((uint)neuron >= (uint)ImportanceLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(neuron), neuron, $"{Name} has {ImportanceLength} neurons in its attribute layers: neuron must be in [0, {ImportanceLength}).");
+        }
+
+        foreach (var layer in _attributeLayers)
+        {
+            if (neuron < layer.Offset + layer.Length)
+            {
+                return (layer, neuron - layer.Offset);
+            }
+        }
+
+        throw new InvalidOperationException("unreachable: neuron index within ImportanceLength");
+    }
+
+    /// <summary>A readable name for a neuron of the importance vector, such as <c>fc1[37]</c> or <c>conv2[3, 4, 1]</c>.</summary>
+    public string DescribeNeuron(int neuron)
+    {
+        var (layer, index) = FindNeuron(neuron);
+        var coordinates = new int[layer.Shape.Count];
+        for (int d = coordinates.Length - 1; d >= 0; d--)
+        {
+            coordinates[d] = index % layer.Shape[d];
+            index /= layer.Shape[d];
+        }
+
+        return $"{layer.Name}[{string.Join(", ", coordinates)}]";
+    }
+
+    /// <summary>The batch size of a Forward call, after checking that both spans hold whole, matching samples.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public int BatchSize(int inputLength, int outputLength)
+    {
+        if (inputLength % InputLength != 0)
+        {
+            throw new ArgumentException($"input has {inputLength} floats, which is not a whole number of {Name} samples of InputLength = {InputLength} {Format(InputShape)}.", "input");
+        }
+
+        int batch = inputLength / InputLength;
+        if (outputLength != batch * OutputLength)
+        {
+            throw new ArgumentException($"output has {outputLength} floats, but {batch} input sample(s) need batch × OutputLength = {batch} × {OutputLength} = {batch * OutputLength}.", "output");
+        }
+
+        return batch;
+    }
+
+    internal int SampleCount(int length, string name)
+    {
+        if (length % InputLength != 0)
+        {
+            throw new ArgumentException($"{name} has {length} floats, which is not a whole number of {Name} samples of InputLength = {InputLength} {Format(InputShape)}.", name);
+        }
+
+        return length / InputLength;
+    }
+
+    internal void RequireLength(int length, int expected, string name, string meaning)
+    {
+        if (length != expected)
+        {
+            throw new ArgumentException($"{name} has {length} floats, but {Name} needs {meaning} = {expected}.", name);
+        }
+    }
+
+    internal void RequireSample(int length, string name) =>
+        RequireLength(length, InputLength, name, $"InputLength {Format(InputShape)}");
+
+    internal void RequireTarget(int target, string name = "target")
+    {
+        if ((uint)target >= (uint)OutputLength)
+        {
+            throw new ArgumentOutOfRangeException(name, target, $"{Name} has {OutputLength} outputs: target must be in [0, {OutputLength}).");
+        }
+    }
+
+    internal static string Format(IReadOnlyList<int> shape) => "(" + string.Join(", ", shape) + ")";
+}

@@ -1,0 +1,54 @@
+using System;
+using System.ComponentModel;
+
+namespace NigGen.Attribution;
+
+/// <summary>
+/// The buffers of one pass over up to <see cref="Capacity"/> samples, and the generated network's passes over them.
+/// Each generated network derives its own; <see cref="PathAttribution"/> drives it. Not thread-safe: one per thread.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public abstract class NetworkWorkspace
+{
+    /// <summary>Allocates the network-independent buffers.</summary>
+    protected NetworkWorkspace(int capacity, int inputLength, int accumulatorLength)
+    {
+        Capacity = capacity;
+        Inputs = new float[capacity * inputLength];
+        InputGradients = new float[capacity * inputLength];
+        Difference = new float[inputLength];
+        Accumulator = new double[accumulatorLength];
+        PointGradients = new float[capacity];
+    }
+
+    /// <summary>Most samples (interpolation points) one pass holds.</summary>
+    public int Capacity { get; }
+
+    /// <summary>Input rows of the next <see cref="Forward"/>.</summary>
+    public readonly float[] Inputs;
+
+    /// <summary>Gradients with respect to <see cref="Inputs"/> after a backward pass down to the input.</summary>
+    public readonly float[] InputGradients;
+
+    internal readonly float[] Difference;
+    internal readonly double[] Accumulator;
+    internal readonly float[] PointGradients;
+
+    /// <summary>Runs every layer on the first <paramref name="batch"/> rows of <see cref="Inputs"/>.</summary>
+    public abstract void Forward(int batch);
+
+    /// <summary>Propagates gradients from backward position <paramref name="from"/> down to <paramref name="to"/> (−1: the input).</summary>
+    public abstract void Backward(int batch, int from, int to);
+
+    /// <summary>The network's outputs after <see cref="Forward"/>.</summary>
+    public abstract Span<float> Outputs(int batch);
+
+    /// <summary>Where the backward pass starts: the gradient with respect to the outputs.</summary>
+    public abstract Span<float> OutputGradients(int batch);
+
+    /// <summary>The values of the attribute layer at backward position <paramref name="position"/>.</summary>
+    public abstract Span<float> Values(int position, int batch);
+
+    /// <summary>The gradients with respect to the attribute layer at backward position <paramref name="position"/>.</summary>
+    public abstract Span<float> Gradients(int position, int batch);
+}

@@ -1,0 +1,322 @@
+using System;
+using System.ComponentModel;
+using System.Numerics.Tensors;
+
+namespace NigGen.Attribution;
+
+/// <summary>
+/// The path methods, written once for every generated network: interpolation in chunks, the generated forward and
+/// split backward passes, and the quadrature sums. Generated code validates nothing itself and calls these.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class PathAttribution
+{
+    /// <summary>Most samples a Forward call runs through the layers at once.</summary>
+    public const int ForwardBlock = 64;
+
+    /// <summary>Workspace floats an automatic chunk aims for (4 MiB): large enough for wide GEMMs, small enough for the cache hierarchy.</summary>
+    public const int AutomaticChunkFloats = 1 << 20;
+
+    /// <summary>Workspace capacity for Neuron Integrated Gradients: its chunk size, after validating the options.</summary>
+    public static int NeuronIntegratedGradientsCapacity(NetworkDescription network, in AttributionOptions options)
+    {
+        var points = NeuronIntegratedGradientsPoints(options);
+        if (options.ChunkSize == 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), 1, "AttributionOptions.ChunkSize must be 0 (automatic) or at least 2 for NeuronIntegratedGradients: consecutive chunks share one point.");
+        }
+
+        return ChunkSize(network, options, points);
+    }
+
+    /// <summary>Workspace capacity for integrated gradients and neuron conductance: their chunk size, after validating the options.</summary>
+    public static int PathCapacity(NetworkDescription network, in AttributionOptions options) =>
+        ChunkSize(network, options, PathPoints(options));
+
+    /// <summary>Neuron Integrated Gradients of one sample; returns the completeness delta (see the generated method).</summary>
+    public static float NeuronIntegratedGradients(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, in AttributionOptions options)
+    {
+        network.RequireSample(input.Length, nameof(input));
+        network.RequireSample(baseline.Length, nameof(baseline));
+        network.RequireTarget(target);
+        network.RequireLength(importance.Length, network.ImportanceLength, nameof(importance), "ImportanceLength");
+        var table = Quadrature.Get(options.Rule, NeuronIntegratedGradientsPoints(options));
+        return NeuronIntegratedGradientsCore(ws, network, input, baseline, target, importance, table, ChunkSize(network, options, table.Count));
+    }
+
+    /// <summary>Neuron Integrated Gradients of a batch; <paramref name="baselines"/> holds one baseline per sample or one for all.</summary>
+    public static void NeuronIntegratedGradients(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, in AttributionOptions options)
+    {
+        int samples = network.SampleCount(inputs.Length, nameof(inputs));
+        bool sharedBaseline = baselines.Length == network.InputLength;
+        if (!sharedBaseline)
+        {
+            network.RequireLength(baselines.Length, samples * network.InputLength, nameof(baselines), $"one baseline (InputLength = {network.InputLength}) or one per input sample ({samples} × InputLength)");
+        }
+
+        if (targets.Length != samples)
+        {
+            throw new ArgumentException($"targets has {targets.Length} entries, but inputs holds {samples} sample(s).", nameof(targets));
+        }
+
+        for (int s = 0; s < samples; s++)
+        {
+            network.RequireTarget(targets[s], $"targets[{s}]");
+        }
+
+        network.RequireLength(importances.Length, samples * network.ImportanceLength, nameof(importances), $"{samples} × ImportanceLength");
+        network.RequireLength(deltas.Length, samples, nameof(deltas), "one delta per sample");
+
+        var table = Quadrature.Get(options.Rule, NeuronIntegratedGradientsPoints(options));
+        int chunk = ChunkSize(network, options, table.Count);
+        int inputLength = network.InputLength;
+        for (int s = 0; s < samples; s++)
+        {
+            var baseline = sharedBaseline ? baselines : baselines.Slice(s * inputLength, inputLength);
+            deltas[s] = NeuronIntegratedGradientsCore(
+                ws, network, inputs.Slice(s * inputLength, inputLength), baseline, targets[s],
+                importances.Slice(s * network.ImportanceLength, network.ImportanceLength), table, chunk);
+        }
+    }
+
+    /// <summary>Integrated gradients of one sample; returns the completeness delta.</summary>
+    public static float IntegratedGradients(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution, in AttributionOptions options)
+    {
+        network.RequireSample(input.Length, nameof(input));
+        network.RequireSample(baseline.Length, nameof(baseline));
+        network.RequireTarget(target);
+        network.RequireSample(attribution.Length, nameof(attribution));
+        var table = Quadrature.Get(options.Rule, PathPoints(options));
+        int chunk = ChunkSize(network, options, table.Count);
+        var (outputAtInput, outputAtBaseline) = Endpoints(ws, network, input, baseline, target);
+
+        int inputLength = network.InputLength;
+        var sums = ws.Accumulator.AsSpan(0, inputLength);
+        sums.Clear();
+        PrepareDifference(ws, input, baseline);
+        for (int start = 0; start < table.Count; start += chunk)
+        {
+            int count = Math.Min(chunk, table.Count - start);
+            Interpolate(ws, baseline, table.Alphas.Slice(start, count));
+            ws.Forward(count);
+            SeedOutputGradient(ws, network, count, target);
+            ws.Backward(count, network.OutputPosition, -1);
+            AccumulateWeighted(ws.InputGradients, table.StepSizes.Slice(start, count), inputLength, sums);
+        }
+
+        return ScaleByDifference(ws, sums, attribution) - (outputAtInput - outputAtBaseline);
+    }
+
+    /// <summary>Conductance of one neuron for every input feature.</summary>
+    public static void NeuronConductance(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, int neuron, Span<float> attribution, in AttributionOptions options)
+    {
+        network.RequireSample(input.Length, nameof(input));
+        network.RequireSample(baseline.Length, nameof(baseline));
+        network.RequireTarget(target);
+        network.RequireSample(attribution.Length, nameof(attribution));
+        var (layer, index) = network.FindNeuron(neuron);
+        var table = Quadrature.Get(options.Rule, PathPoints(options));
+        int chunk = ChunkSize(network, options, table.Count);
+
+        int inputLength = network.InputLength;
+        var sums = ws.Accumulator.AsSpan(0, inputLength);
+        sums.Clear();
+        PrepareDifference(ws, input, baseline);
+        for (int start = 0; start < table.Count; start += chunk)
+        {
+            int count = Math.Min(chunk, table.Count - start);
+            Interpolate(ws, baseline, table.Alphas.Slice(start, count));
+            ws.Forward(count);
+
+            // ∂F/∂y at every point, then ∂y/∂x scaled by it: the product Dhamdhere's conductance integrates.
+            SeedOutputGradient(ws, network, count, target);
+            ws.Backward(count, network.OutputPosition, layer.GradientPosition);
+            var gradients = ws.Gradients(layer.GradientPosition, count);
+            for (int p = 0; p < count; p++)
+            {
+                ws.PointGradients[p] = gradients[p * layer.Length + index];
+            }
+
+            gradients.Clear();
+            for (int p = 0; p < count; p++)
+            {
+                gradients[p * layer.Length + index] = ws.PointGradients[p];
+            }
+
+            ws.Backward(count, layer.GradientPosition, -1);
+            AccumulateWeighted(ws.InputGradients, table.StepSizes.Slice(start, count), inputLength, sums);
+        }
+
+        ScaleByDifference(ws, sums, attribution);
+    }
+
+    /// <summary>The gradient of output[target] with respect to one input sample.</summary>
+    public static void InputGradient(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, int target, Span<float> gradient)
+    {
+        network.RequireSample(input.Length, nameof(input));
+        network.RequireTarget(target);
+        network.RequireSample(gradient.Length, nameof(gradient));
+        input.CopyTo(ws.Inputs);
+        ws.Forward(1);
+        SeedOutputGradient(ws, network, 1, target);
+        ws.Backward(1, network.OutputPosition, -1);
+        ws.InputGradients.AsSpan(0, network.InputLength).CopyTo(gradient);
+    }
+
+    private static float NeuronIntegratedGradientsCore(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, QuadratureTable table, int chunk)
+    {
+        var (outputAtInput, outputAtBaseline) = Endpoints(ws, network, input, baseline, target);
+        var sums = ws.Accumulator.AsSpan(0, network.ImportanceLength);
+        sums.Clear();
+        PrepareDifference(ws, input, baseline);
+
+        // Consecutive chunks share their boundary point: the last point of one chunk is the first of the next, so
+        // every interval (α_k, α_k+1) is seen once whatever the chunk size, and sums run in the same order.
+        int points = table.Count;
+        for (int start = 0; start < points - 1; start += chunk - 1)
+        {
+            int count = Math.Min(chunk, points - start);
+            Interpolate(ws, baseline, table.Alphas.Slice(start, count));
+            ws.Forward(count);
+            SeedOutputGradient(ws, network, count, target);
+            ws.Backward(count, network.OutputPosition, network.EarliestAttributePosition);
+            foreach (var layer in network.AttributeLayers)
+            {
+                AccumulatePathProducts(
+                    ws.Gradients(layer.GradientPosition, count),
+                    ws.Values(layer.GradientPosition, count),
+                    count,
+                    layer.Length,
+                    sums.Slice(layer.Offset, layer.Length));
+            }
+        }
+
+        for (int j = 0; j < sums.Length; j++)
+        {
+            importance[j] = (float)sums[j];
+        }
+
+        // Every attribute layer is a cut of the network, so each layer's importances alone should sum to F(x) − F(x').
+        float expected = outputAtInput - outputAtBaseline;
+        float worst = 0;
+        foreach (var layer in network.AttributeLayers)
+        {
+            float delta = TensorPrimitives.Sum<float>(importance.Slice(layer.Offset, layer.Length)) - expected;
+            if (Math.Abs(delta) >= Math.Abs(worst) || float.IsNaN(delta))
+            {
+                worst = delta;
+            }
+        }
+
+        return worst;
+    }
+
+    private static int NeuronIntegratedGradientsPoints(in AttributionOptions options)
+    {
+        RequireDefined(options.Rule);
+
+        // As Captum's LayerConductance: n steps are n intervals between the rule's n + 1 points.
+        return options.Steps + 1;
+    }
+
+    private static int PathPoints(in AttributionOptions options)
+    {
+        RequireDefined(options.Rule);
+        int minimum = Quadrature.MinimumPoints(options.Rule);
+        if (options.Steps < minimum)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Steps, $"AttributionOptions.Steps = {options.Steps} is too small for {options.Rule}: it needs at least {minimum} steps.");
+        }
+
+        return options.Steps;
+    }
+
+    private static void RequireDefined(IntegrationRule rule)
+    {
+        if (!Enum.IsDefined(rule))
+        {
+            throw new ArgumentOutOfRangeException(nameof(AttributionOptions.Rule), rule, "AttributionOptions.Rule is not a defined IntegrationRule.");
+        }
+    }
+
+    private static int ChunkSize(NetworkDescription network, in AttributionOptions options, int points)
+    {
+        int chunk = options.ChunkSize > 0 ? options.ChunkSize : Math.Max(2, AutomaticChunkFloats / Math.Max(1, network.FloatsPerSample));
+
+        // Never below 2: the endpoint forward pass runs input and baseline together.
+        return Math.Max(2, Math.Min(chunk, points));
+    }
+
+    private static (float AtInput, float AtBaseline) Endpoints(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target)
+    {
+        input.CopyTo(ws.Inputs);
+        baseline.CopyTo(ws.Inputs.AsSpan(network.InputLength));
+        ws.Forward(2);
+        var outputs = ws.Outputs(2);
+        return (outputs[target], outputs[network.OutputLength + target]);
+    }
+
+    private static void PrepareDifference(NetworkWorkspace ws, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline) =>
+        TensorPrimitives.Subtract(input, baseline, ws.Difference);
+
+    // x(α) = x' + α (x − x'), in float32 as PyTorch computes Captum's scaled features.
+    private static void Interpolate(NetworkWorkspace ws, ReadOnlySpan<float> baseline, ReadOnlySpan<double> alphas)
+    {
+        int inputLength = baseline.Length;
+        for (int p = 0; p < alphas.Length; p++)
+        {
+            TensorPrimitives.MultiplyAdd(ws.Difference, (float)alphas[p], baseline, ws.Inputs.AsSpan(p * inputLength, inputLength));
+        }
+    }
+
+    private static void SeedOutputGradient(NetworkWorkspace ws, NetworkDescription network, int count, int target)
+    {
+        var gradients = ws.OutputGradients(count);
+        gradients.Clear();
+        for (int p = 0; p < count; p++)
+        {
+            gradients[p * network.OutputLength + target] = 1f;
+        }
+    }
+
+    // sums[j] += Σ_p g[p, j]·(v[p+1, j] − v[p, j]) over the chunk's intervals, points in order.
+    private static void AccumulatePathProducts(ReadOnlySpan<float> gradients, ReadOnlySpan<float> values, int count, int length, Span<double> sums)
+    {
+        for (int p = 0; p + 1 < count; p++)
+        {
+            var gradient = gradients.Slice(p * length, length);
+            var left = values.Slice(p * length, length);
+            var right = values.Slice((p + 1) * length, length);
+            for (int j = 0; j < length; j++)
+            {
+                sums[j] += gradient[j] * (right[j] - left[j]);
+            }
+        }
+    }
+
+    private static void AccumulateWeighted(ReadOnlySpan<float> gradients, ReadOnlySpan<double> weights, int length, Span<double> sums)
+    {
+        for (int p = 0; p < weights.Length; p++)
+        {
+            double weight = weights[p];
+            var row = gradients.Slice(p * length, length);
+            for (int i = 0; i < length; i++)
+            {
+                sums[i] += weight * row[i];
+            }
+        }
+    }
+
+    // attribution = (x − x') · Σ step·gradient; returns Σ attribution for the completeness delta.
+    private static float ScaleByDifference(NetworkWorkspace ws, ReadOnlySpan<double> sums, Span<float> attribution)
+    {
+        double total = 0;
+        for (int i = 0; i < attribution.Length; i++)
+        {
+            attribution[i] = (float)(ws.Difference[i] * sums[i]);
+            total += attribution[i];
+        }
+
+        return (float)total;
+    }
+}
