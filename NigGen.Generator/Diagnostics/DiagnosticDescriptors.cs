@@ -75,6 +75,10 @@ internal static class DiagnosticDescriptors
         "NIG0017", "Conv layer without a kernel size",
         "Conv layer '{0}' must set Kernel (PyTorch's kernel_size), for example [Conv({1}, Kernel = 3)]");
 
+    public static readonly DiagnosticDescriptor ReservedLayerName = Error(
+        "NIG0018", "Layer name clashes with generated code",
+        "Layer '{0}' {1}; rename the field");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 

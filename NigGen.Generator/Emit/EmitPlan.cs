@@ -98,9 +98,9 @@ internal sealed class LayerPlan
     public bool OwnsBuffers => Model.Kind != LayerKind.Flatten;
 
     /// <summary>Constant holding the layer's output length per sample.</summary>
-    public string LengthName => Pascal + "Length";
+    public string LengthName => "LayerLength." + Pascal;
 
-    public string GeometryName => Pascal + "Geometry";
+    public string GeometryName => "Geometry." + Pascal;
 
     /// <summary>Backward positions: 2·index is the pre-activation, 2·index + 1 the output, −1 the network input.</summary>
     public int PreActivationPosition => 2 * Index;

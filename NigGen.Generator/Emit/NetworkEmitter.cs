@@ -33,7 +33,7 @@ internal static class NetworkEmitter
             w.Line();
         }
 
-        w.Open("partial class " + model.ClassName);
+        w.Open("partial class " + model.ClassName + (plan.HasAttributeLayers ? " : IAttributedNetwork" : " : INetwork"));
         EmitConstants(w, plan);
         EmitConstruction(w, plan);
         EmitPublicApi(w, plan);
@@ -70,11 +70,13 @@ internal static class NetworkEmitter
 
         w.Line();
         w.Line("// Output length per sample of every layer.");
+        w.Open("private static class LayerLength");
         foreach (var layer in plan.Layers)
         {
-            w.Line($"private const int {layer.LengthName} = {layer.Model.OutputLength}; // {layer.Name}: {Shapes.Format(layer.Model.OutputShape)}");
+            w.Line($"public const int {layer.Pascal} = {layer.Model.OutputLength}; // {layer.Name}: {Shapes.Format(layer.Model.OutputShape)}");
         }
 
+        w.Close();
         w.Line();
         w.Line("// Backward positions: the gradient with respect to a layer's pre-activation or output; −1 is the input.");
         w.Open("private static class Position");
@@ -91,31 +93,18 @@ internal static class NetworkEmitter
         w.Line($"private const int FloatsPerSample = {plan.FloatsPerSample};");
         w.Line($"private const int ScratchLength = {plan.ScratchLength};");
 
-        foreach (var layer in plan.Layers)
+        if (plan.Layers.Any(l => l.Model.Kind is LayerKind.Conv or LayerKind.MaxPool or LayerKind.AvgPool))
         {
-            var m = layer.Model;
-            bool twoD = m.SpatialRank == 2;
-            if (m.Kind == LayerKind.Conv)
-            {
-                int k = m.Spec.Kernel;
-                int s = m.Spec.Stride;
-                int p = m.Spec.Padding;
-                string geometry = twoD
-                    ? $"new(InChannels: {m.InputShape[0]}, InHeight: {m.InputShape[1]}, InWidth: {m.InputShape[2]}, OutChannels: {m.Spec.Size}, KernelHeight: {k}, KernelWidth: {k}, StrideHeight: {s}, StrideWidth: {s}, PaddingHeight: {p}, PaddingWidth: {p})"
-                    : $"new(InChannels: {m.InputShape[0]}, InHeight: 1, InWidth: {m.InputShape[1]}, OutChannels: {m.Spec.Size}, KernelHeight: 1, KernelWidth: {k}, StrideHeight: 1, StrideWidth: {s}, PaddingHeight: 0, PaddingWidth: {p})";
-                w.Line($"private static readonly ConvGeometry {layer.GeometryName} = {geometry};");
-            }
-            else if (m.Kind is LayerKind.MaxPool or LayerKind.AvgPool)
-            {
-                int size = m.Spec.Size;
-                int s = m.PoolStride;
-                string geometry = twoD
-                    ? $"new(Channels: {m.InputShape[0]}, InHeight: {m.InputShape[1]}, InWidth: {m.InputShape[2]}, SizeHeight: {size}, SizeWidth: {size}, StrideHeight: {s}, StrideWidth: {s})"
-                    : $"new(Channels: {m.InputShape[0]}, InHeight: 1, InWidth: {m.InputShape[1]}, SizeHeight: 1, SizeWidth: {size}, StrideHeight: 1, StrideWidth: {s})";
-                w.Line($"private static readonly PoolGeometry {layer.GeometryName} = {geometry};");
-            }
+            w.Line();
+            w.Line("// Geometry of every convolution and pooling layer.");
+            w.Open("private static class Geometry");
+            EmitGeometries(w, plan);
+            w.Close();
         }
 
+        w.Line();
+        w.Line("/// <summary>The network's shapes and attribute layers, for tools that work on any generated network.</summary>");
+        w.Line("NetworkDescription INetwork.Description => Description;");
         w.Line();
         w.Line("/// <summary>The network's shapes and attribute layers, for tools that work on any generated network.</summary>");
         w.Line("public static NetworkDescription Description { get; } = new(");
@@ -142,6 +131,34 @@ internal static class NetworkEmitter
         }
 
         w.Line();
+    }
+
+    private static void EmitGeometries(SourceWriter w, EmitPlan plan)
+    {
+        foreach (var layer in plan.Layers)
+        {
+            var m = layer.Model;
+            bool twoD = m.SpatialRank == 2;
+            if (m.Kind == LayerKind.Conv)
+            {
+                int k = m.Spec.Kernel;
+                int s = m.Spec.Stride;
+                int p = m.Spec.Padding;
+                string geometry = twoD
+                    ? $"new(InChannels: {m.InputShape[0]}, InHeight: {m.InputShape[1]}, InWidth: {m.InputShape[2]}, OutChannels: {m.Spec.Size}, KernelHeight: {k}, KernelWidth: {k}, StrideHeight: {s}, StrideWidth: {s}, PaddingHeight: {p}, PaddingWidth: {p})"
+                    : $"new(InChannels: {m.InputShape[0]}, InHeight: 1, InWidth: {m.InputShape[1]}, OutChannels: {m.Spec.Size}, KernelHeight: 1, KernelWidth: {k}, StrideHeight: 1, StrideWidth: {s}, PaddingHeight: 0, PaddingWidth: {p})";
+                w.Line($"public static readonly ConvGeometry {layer.Pascal} = {geometry};");
+            }
+            else if (m.Kind is LayerKind.MaxPool or LayerKind.AvgPool)
+            {
+                int size = m.Spec.Size;
+                int s = m.PoolStride;
+                string geometry = twoD
+                    ? $"new(Channels: {m.InputShape[0]}, InHeight: {m.InputShape[1]}, InWidth: {m.InputShape[2]}, SizeHeight: {size}, SizeWidth: {size}, StrideHeight: {s}, StrideWidth: {s})"
+                    : $"new(Channels: {m.InputShape[0]}, InHeight: 1, InWidth: {m.InputShape[1]}, SizeHeight: 1, SizeWidth: {size}, StrideHeight: 1, StrideWidth: {s})";
+                w.Line($"public static readonly PoolGeometry {layer.Pascal} = {geometry};");
+            }
+        }
     }
 
     private static void EmitConstruction(SourceWriter w, EmitPlan plan)

@@ -14,6 +14,11 @@ internal static class PassEmitter
             var m = layer.Model;
             string source = plan.Values(layer.Index - 1, "input");
             string pre = plan.PreActivationValues(layer.Index, "input");
+            if (layer.Index > 0)
+            {
+                w.Line();
+            }
+
             w.Line("// " + Describe(m));
             switch (m.Kind)
             {
@@ -55,6 +60,7 @@ internal static class PassEmitter
             if (m.Kind == LayerKind.Flatten)
             {
                 w.Line($"// {layer.Name}: Flatten shares the buffers of the layer below; nothing to do.");
+                w.Line();
                 continue;
             }
 
@@ -86,6 +92,10 @@ internal static class PassEmitter
             }
 
             w.Close();
+            if (i > 0)
+            {
+                w.Line();
+            }
         }
 
         w.Close();

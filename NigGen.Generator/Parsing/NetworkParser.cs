@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
@@ -17,6 +18,15 @@ internal static class NetworkParser
     private const string LayerAttributeBaseName = "NigGen.LayerAttribute";
     private const string AttributeLayerAttributeName = "NigGen.AttributeLayerAttribute";
     private const string LayerTypeName = "NigGen.Layer";
+
+    // Members the generated partial class declares; a layer field may not take these names.
+    private static readonly HashSet<string> ReservedNames = new(StringComparer.Ordinal)
+    {
+        "Forward", "InputGradient", "IntegratedGradients", "NeuronIntegratedGradients", "NeuronConductance", "Load", "Save",
+        "CreateRandom", "Description", "InputLength", "OutputLength", "ImportanceLength", "LayerLength", "Position",
+        "Geometry", "Workspace", "RentWorkspace", "ForwardLayers", "BackwardLayers", "FloatsPerSample", "ScratchLength",
+        "t_workspace",
+    };
 
     public static ParsedNetwork Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
@@ -96,6 +106,17 @@ internal static class NetworkParser
             {
                 string actual = field.IsStatic || field.IsConst ? "static" : "of type " + field.Type.ToDisplayString();
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayerFieldType, fieldLocation, field.Name, actual));
+                continue;
+            }
+
+            // Generated names derive from the field name with its first letter capitalised.
+            string pascal = char.ToUpperInvariant(field.Name[0]) + field.Name.Substring(1);
+            string? clash = ReservedNames.Contains(field.Name) ? "uses a name the generated code declares"
+                : layers.FirstOrDefault(l => char.ToUpperInvariant(l.Name[0]) + l.Name.Substring(1) == pascal) is { } other ? $"differs from layer '{other.Name}' only in the case of its first letter"
+                : null;
+            if (clash is not null)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedLayerName, fieldLocation, field.Name, clash));
                 continue;
             }
 

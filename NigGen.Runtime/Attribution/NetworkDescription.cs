@@ -83,6 +83,9 @@ public sealed class NetworkDescription
     /// <summary>The attribute layers in declaration order.</summary>
     public IReadOnlyList<AttributeLayerInfo> AttributeLayers => _attributeLayers;
 
+    // The hot path iterates the array itself: a foreach over the interface would allocate an enumerator per call.
+    internal ReadOnlySpan<AttributeLayerInfo> AttributeLayerSpan => _attributeLayers;
+
     /// <summary>Workspace floats per sample in flight (sizes automatic chunks).</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     public int FloatsPerSample { get; }
@@ -164,8 +167,14 @@ public sealed class NetworkDescription
         }
     }
 
-    internal void RequireSample(int length, string name) =>
-        RequireLength(length, InputLength, name, $"InputLength {Format(InputShape)}");
+    internal void RequireSample(int length, string name)
+    {
+        // The message is built only on failure: these checks run on every call of the hot path.
+        if (length != InputLength)
+        {
+            RequireLength(length, InputLength, name, $"InputLength {Format(InputShape)}");
+        }
+    }
 
     internal void RequireTarget(int target, string name = "target")
     {

@@ -49,7 +49,7 @@ public static class PathAttribution
     {
         int samples = network.SampleCount(inputs.Length, nameof(inputs));
         bool sharedBaseline = baselines.Length == network.InputLength;
-        if (!sharedBaseline)
+        if (!sharedBaseline && baselines.Length != samples * network.InputLength)
         {
             network.RequireLength(baselines.Length, samples * network.InputLength, nameof(baselines), $"one baseline (InputLength = {network.InputLength}) or one per input sample ({samples} × InputLength)");
         }
@@ -61,10 +61,17 @@ public static class PathAttribution
 
         for (int s = 0; s < samples; s++)
         {
-            network.RequireTarget(targets[s], $"targets[{s}]");
+            if ((uint)targets[s] >= (uint)network.OutputLength)
+            {
+                network.RequireTarget(targets[s], $"targets[{s}]");
+            }
         }
 
-        network.RequireLength(importances.Length, samples * network.ImportanceLength, nameof(importances), $"{samples} × ImportanceLength");
+        if (importances.Length != samples * network.ImportanceLength)
+        {
+            network.RequireLength(importances.Length, samples * network.ImportanceLength, nameof(importances), $"{samples} × ImportanceLength");
+        }
+
         network.RequireLength(deltas.Length, samples, nameof(deltas), "one delta per sample");
 
         var table = Quadrature.Get(options.Rule, NeuronIntegratedGradientsPoints(options));
@@ -180,7 +187,7 @@ public static class PathAttribution
             ws.Forward(count);
             SeedOutputGradient(ws, network, count, target);
             ws.Backward(count, network.OutputPosition, network.EarliestAttributePosition);
-            foreach (var layer in network.AttributeLayers)
+            foreach (var layer in network.AttributeLayerSpan)
             {
                 AccumulatePathProducts(
                     ws.Gradients(layer.GradientPosition, count),
@@ -199,7 +206,7 @@ public static class PathAttribution
         // Every attribute layer is a cut of the network, so each layer's importances alone should sum to F(x) − F(x').
         float expected = outputAtInput - outputAtBaseline;
         float worst = 0;
-        foreach (var layer in network.AttributeLayers)
+        foreach (var layer in network.AttributeLayerSpan)
         {
             float delta = TensorPrimitives.Sum<float>(importance.Slice(layer.Offset, layer.Length)) - expected;
             if (Math.Abs(delta) >= Math.Abs(worst) || float.IsNaN(delta))

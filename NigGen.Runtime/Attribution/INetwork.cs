@@ -1,0 +1,35 @@
+using System;
+
+namespace NigGen;
+
+/// <summary>
+/// What every generated network implements, for code that works with any network (scoring services, benchmarks).
+/// The generated class also has the same members with its shapes as constants.
+/// </summary>
+public interface INetwork
+{
+    /// <summary>The network's shapes and attribute layers.</summary>
+    Attribution.NetworkDescription Description { get; }
+
+    /// <summary>Runs the network on a batch of samples.</summary>
+    void Forward(ReadOnlySpan<float> input, Span<float> output);
+
+    /// <summary>The gradient of output[target] with respect to one input sample.</summary>
+    void InputGradient(ReadOnlySpan<float> input, int target, Span<float> gradient);
+
+    /// <summary>Integrated gradients of output[target] for every input feature; returns the completeness delta.</summary>
+    float IntegratedGradients(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution, AttributionOptions options = default);
+}
+
+/// <summary>A generated network with at least one [AttributeLayer]: it scores internal neurons.</summary>
+public interface IAttributedNetwork : INetwork
+{
+    /// <summary>Neuron Integrated Gradients (total conductance) of every attribute-layer neuron; returns the completeness delta.</summary>
+    float NeuronIntegratedGradients(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, AttributionOptions options = default);
+
+    /// <summary>Neuron Integrated Gradients for a batch of samples.</summary>
+    void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, AttributionOptions options = default);
+
+    /// <summary>Conductance of one neuron (an index into the importance vector) for every input feature.</summary>
+    void NeuronConductance(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, int neuron, Span<float> attribution, AttributionOptions options = default);
+}

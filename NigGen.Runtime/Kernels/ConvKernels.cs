@@ -1,0 +1,212 @@
+using System;
+using System.ComponentModel;
+using System.Numerics.Tensors;
+
+namespace NigGen.Kernels;
+
+/// <summary>
+/// PyTorch <c>Conv1d</c>/<c>Conv2d</c> kernels (cross-correlation, zero padding) by im2col and GEMM, one sample at a time,
+/// so a sample's result does not depend on the batch it is processed in.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class ConvKernels
+{
+    /// <summary>output = weight ⋆ input + bias for each sample.</summary>
+    /// <param name="geometry">The convolution's geometry.</param>
+    /// <param name="input">Input [batch, InChannels, InHeight, InWidth].</param>
+    /// <param name="weight">Weight in PyTorch's layout [OutChannels, InChannels, KernelHeight, KernelWidth], i.e. the matrix [OutChannels, PatchLength].</param>
+    /// <param name="bias">Bias [OutChannels], or empty for a layer without bias.</param>
+    /// <param name="output">Output [batch, OutChannels, OutHeight, OutWidth]; overwritten.</param>
+    /// <param name="batch">Number of samples.</param>
+    /// <param name="scratch">At least <see cref="ConvGeometry.ScratchLength"/> floats for one sample's im2col columns.</param>
+    public static unsafe void Forward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> output, int batch, Span<float> scratch)
+    {
+        ConvGeometry g = geometry;
+        g.Validate(nameof(geometry));
+        KernelArguments.NotNegative(batch, nameof(batch));
+        int inLength = g.InputLength;
+        int outLength = g.OutputLength;
+        int patch = g.PatchLength;
+        int pixels = g.OutHeight * g.OutWidth;
+        KernelArguments.AtLeast(input.Length, KernelArguments.Product(batch, inLength), nameof(input), "batch·InputLength");
+        KernelArguments.AtLeast(weight.Length, KernelArguments.Product(g.OutChannels, patch), nameof(weight), "OutChannels·PatchLength");
+        KernelArguments.EmptyOr(bias.Length, g.OutChannels, nameof(bias), "OutChannels");
+        KernelArguments.AtLeast(output.Length, KernelArguments.Product(batch, outLength), nameof(output), "batch·OutputLength");
+        KernelArguments.AtLeast(scratch.Length, g.ScratchLength, nameof(scratch), "ScratchLength");
+
+        bool hasBias = !bias.IsEmpty;
+        bool pointwise = g.IsPointwise;
+        fixed (float* pin = input, pw = weight, pout = output, pcols = scratch)
+        {
+            for (int s = 0; s < batch; s++)
+            {
+                float* sample = pin + (nint)s * inLength;
+                float* result = pout + (nint)s * outLength;
+                float* columns = sample;
+                if (!pointwise)
+                {
+                    Im2Col(g, sample, pcols);
+                    columns = pcols;
+                }
+
+                if (hasBias)
+                {
+                    for (int oc = 0; oc < g.OutChannels; oc++)
+                    {
+                        new Span<float>(result + (nint)oc * pixels, pixels).Fill(bias[oc]);
+                    }
+                }
+
+                Gemm.MultiplyCore(pw, columns, result, g.OutChannels, patch, pixels, hasBias);
+            }
+        }
+    }
+
+    /// <summary>Gradient with respect to the input (a transposed convolution); overwrites <paramref name="inputGradient"/>.</summary>
+    /// <param name="geometry">The convolution's geometry.</param>
+    /// <param name="outputGradient">Gradient with respect to the output [batch, OutChannels, OutHeight, OutWidth].</param>
+    /// <param name="weightTransposed">The weight matrix [OutChannels, PatchLength] transposed: [PatchLength, OutChannels].</param>
+    /// <param name="inputGradient">Gradient with respect to the input [batch, InChannels, InHeight, InWidth]; overwritten.</param>
+    /// <param name="batch">Number of samples.</param>
+    /// <param name="scratch">At least <see cref="ConvGeometry.ScratchLength"/> floats for one sample's column gradient.</param>
+    public static unsafe void BackwardInput(in ConvGeometry geometry, ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> weightTransposed, Span<float> inputGradient, int batch, Span<float> scratch)
+    {
+        ConvGeometry g = geometry;
+        g.Validate(nameof(geometry));
+        KernelArguments.NotNegative(batch, nameof(batch));
+        int inLength = g.InputLength;
+        int outLength = g.OutputLength;
+        int patch = g.PatchLength;
+        int pixels = g.OutHeight * g.OutWidth;
+        KernelArguments.AtLeast(outputGradient.Length, KernelArguments.Product(batch, outLength), nameof(outputGradient), "batch·OutputLength");
+        KernelArguments.AtLeast(weightTransposed.Length, KernelArguments.Product(patch, g.OutChannels), nameof(weightTransposed), "PatchLength·OutChannels");
+        KernelArguments.AtLeast(inputGradient.Length, KernelArguments.Product(batch, inLength), nameof(inputGradient), "batch·InputLength");
+        KernelArguments.AtLeast(scratch.Length, g.ScratchLength, nameof(scratch), "ScratchLength");
+
+        bool pointwise = g.IsPointwise;
+        fixed (float* pg = outputGradient, pw = weightTransposed, pin = inputGradient, pcols = scratch)
+        {
+            for (int s = 0; s < batch; s++)
+            {
+                float* gradient = pg + (nint)s * outLength;
+                float* result = pin + (nint)s * inLength;
+                if (pointwise)
+                {
+                    // The column gradient is the input gradient itself.
+                    Gemm.MultiplyCore(pw, gradient, result, patch, g.OutChannels, pixels, accumulate: false);
+                    continue;
+                }
+
+                Gemm.MultiplyCore(pw, gradient, pcols, patch, g.OutChannels, pixels, accumulate: false);
+                new Span<float>(result, inLength).Clear();
+                Col2Im(g, pcols, result);
+            }
+        }
+    }
+
+    /// <summary>First output column x whose input column x·stride − padding + offset is ≥ 0.</summary>
+    private static int FirstValid(int padding, int offset, int stride)
+    {
+        int need = padding - offset;
+        return need <= 0 ? 0 : (need + stride - 1) / stride;
+    }
+
+    /// <summary>One past the last output column whose input column is &lt; extent, clamped to [0, outExtent].</summary>
+    private static int EndValid(int extent, int padding, int offset, int stride, int outExtent)
+    {
+        int last = extent - 1 + padding - offset;
+        return last < 0 ? 0 : Math.Min(outExtent, last / stride + 1);
+    }
+
+    /// <summary>Writes the columns matrix [PatchLength, OutHeight·OutWidth]; row (c, kh, kw) holds the input each output pixel sees through that tap.</summary>
+    private static unsafe void Im2Col(in ConvGeometry g, float* input, float* columns)
+    {
+        int outH = g.OutHeight, outW = g.OutWidth, inH = g.InHeight, inW = g.InWidth;
+        int sh = g.StrideHeight, sw = g.StrideWidth, ph = g.PaddingHeight, pw = g.PaddingWidth;
+        float* row = columns;
+        for (int c = 0; c < g.InChannels; c++)
+        {
+            float* plane = input + (nint)c * inH * inW;
+            for (int kh = 0; kh < g.KernelHeight; kh++)
+            {
+                for (int kw = 0; kw < g.KernelWidth; kw++)
+                {
+                    int x0 = FirstValid(pw, kw, sw);
+                    int x1 = Math.Max(x0, EndValid(inW, pw, kw, sw, outW));
+                    for (int y = 0; y < outH; y++)
+                    {
+                        float* dst = row + (nint)y * outW;
+                        int ih = y * sh - ph + kh;
+                        if ((uint)ih >= (uint)inH)
+                        {
+                            new Span<float>(dst, outW).Clear();
+                            continue;
+                        }
+
+                        new Span<float>(dst, x0).Clear();
+                        new Span<float>(dst + x1, outW - x1).Clear();
+                        float* src = plane + (nint)ih * inW - pw + kw;
+                        if (sw == 1)
+                        {
+                            new ReadOnlySpan<float>(src + x0, x1 - x0).CopyTo(new Span<float>(dst + x0, x1 - x0));
+                        }
+                        else
+                        {
+                            for (int x = x0; x < x1; x++)
+                            {
+                                dst[x] = src[(nint)x * sw];
+                            }
+                        }
+                    }
+
+                    row += (nint)outH * outW;
+                }
+            }
+        }
+    }
+
+    /// <summary>Scatter-adds the columns gradient back onto the (cleared) input gradient, taps in a fixed order.</summary>
+    private static unsafe void Col2Im(in ConvGeometry g, float* columns, float* input)
+    {
+        int outH = g.OutHeight, outW = g.OutWidth, inH = g.InHeight, inW = g.InWidth;
+        int sh = g.StrideHeight, sw = g.StrideWidth, ph = g.PaddingHeight, pw = g.PaddingWidth;
+        float* row = columns;
+        for (int c = 0; c < g.InChannels; c++)
+        {
+            float* plane = input + (nint)c * inH * inW;
+            for (int kh = 0; kh < g.KernelHeight; kh++)
+            {
+                for (int kw = 0; kw < g.KernelWidth; kw++)
+                {
+                    int x0 = FirstValid(pw, kw, sw);
+                    int x1 = Math.Max(x0, EndValid(inW, pw, kw, sw, outW));
+                    for (int y = 0; y < outH; y++)
+                    {
+                        int ih = y * sh - ph + kh;
+                        if ((uint)ih >= (uint)inH)
+                        {
+                            continue;
+                        }
+
+                        float* src = row + (nint)y * outW;
+                        float* dst = plane + (nint)ih * inW - pw + kw;
+                        if (sw == 1)
+                        {
+                            var target = new Span<float>(dst + x0, x1 - x0);
+                            TensorPrimitives.Add(target, new ReadOnlySpan<float>(src + x0, x1 - x0), target);
+                        }
+                        else
+                        {
+                            for (int x = x0; x < x1; x++)
+                            {
+                                dst[(nint)x * sw] += src[x];
+                            }
+                        }
+                    }
+
+                    row += (nint)outH * outW;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,295 @@
+using System;
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace NigGen.Kernels;
+
+/// <summary>
+/// Single-precision matrix multiply for row-major, contiguous matrices. Every element of C is reduced over k in
+/// ascending order with fused multiply-adds, whatever kernel, vector width or tile computes it, so a row's result
+/// does not depend on how many rows are multiplied together.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class Gemm
+{
+    // A 4×2-vector tile walks at most this many rows of B before storing C; 256×32 floats of B stay in L1/L2.
+    // Storing and reloading C between blocks is exact, so blocking does not change results.
+    private const int KBlock = 256;
+
+    /// <summary>C[m,n] = A[m,k]·B[k,n], or C += A·B when <paramref name="accumulate"/> is set.</summary>
+    /// <param name="a">A, row-major [m, k].</param>
+    /// <param name="b">B, row-major [k, n].</param>
+    /// <param name="c">C, row-major [m, n]; overwritten, or added to when <paramref name="accumulate"/> is set.</param>
+    /// <param name="m">Rows of A and C.</param>
+    /// <param name="k">Columns of A, rows of B.</param>
+    /// <param name="n">Columns of B and C.</param>
+    /// <param name="accumulate">Add the product to C instead of overwriting it.</param>
+    public static unsafe void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, bool accumulate = false)
+    {
+        KernelArguments.NotNegative(m, nameof(m));
+        KernelArguments.NotNegative(k, nameof(k));
+        KernelArguments.NotNegative(n, nameof(n));
+        KernelArguments.AtLeast(a.Length, KernelArguments.Product(m, k), nameof(a), "m·k");
+        KernelArguments.AtLeast(b.Length, KernelArguments.Product(k, n), nameof(b), "k·n");
+        KernelArguments.AtLeast(c.Length, KernelArguments.Product(m, n), nameof(c), "m·n");
+
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            MultiplyCore(pa, pb, pc, m, k, n, accumulate);
+        }
+    }
+
+    /// <summary>The unchecked core; lengths have been validated by the caller.</summary>
+    internal static unsafe void MultiplyCore(float* a, float* b, float* c, int m, int k, int n, bool accumulate)
+    {
+        if (m == 0 || n == 0)
+        {
+            return;
+        }
+
+        if (k == 0)
+        {
+            if (!accumulate)
+            {
+                new Span<float>(c, m * n).Clear();
+            }
+
+            return;
+        }
+
+        for (int k0 = 0; k0 < k; k0 += KBlock)
+        {
+            int kc = Math.Min(KBlock, k - k0);
+            bool load = accumulate || k0 > 0;
+            float* ak = a + k0;
+            float* bk = b + (nint)k0 * n;
+            int j = 0;
+
+            // Each width handles the columns the wider one left; lanes compute identical FMA chains at any width.
+            if (Vector512.IsHardwareAccelerated)
+            {
+                j = Panels<Ops512, Vector512<float>>(ak, k, bk, c, n, m, kc, j, load);
+            }
+
+            if (Vector256.IsHardwareAccelerated)
+            {
+                j = Panels<Ops256, Vector256<float>>(ak, k, bk, c, n, m, kc, j, load);
+            }
+
+            if (Vector128.IsHardwareAccelerated)
+            {
+                j = Panels<Ops128, Vector128<float>>(ak, k, bk, c, n, m, kc, j, load);
+            }
+
+            for (; j < n; j++)
+            {
+                for (int i = 0; i < m; i++)
+                {
+                    float* ai = ak + (nint)i * k;
+                    float* bj = bk + j;
+                    float* cij = c + (nint)i * n + j;
+                    float sum = load ? *cij : 0f;
+                    for (int p = 0; p < kc; p++)
+                    {
+                        sum = MathF.FusedMultiplyAdd(ai[p], bj[(nint)p * n], sum);
+                    }
+
+                    *cij = sum;
+                }
+            }
+        }
+    }
+
+    /// <summary>Computes the column panels starting at <paramref name="j"/> that fit whole vectors; returns the first column left.</summary>
+    private static unsafe int Panels<TOps, TVec>(float* a, int lda, float* b, float* c, int n, int m, int kc, int j, bool load)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
+    {
+        int w = TOps.Count;
+
+        // Few rows (batch 1 matrix-vector): four independent accumulator chains per row hide the FMA latency.
+        if (m < 4)
+        {
+            for (; j + 4 * w <= n; j += 4 * w)
+            {
+                for (int i = 0; i < m; i++)
+                {
+                    Kernel1x4<TOps, TVec>(a + (nint)i * lda, b + j, n, c + (nint)i * n + j, kc, load);
+                }
+            }
+        }
+
+        for (; j + 2 * w <= n; j += 2 * w)
+        {
+            int i = 0;
+            for (; i + 4 <= m; i += 4)
+            {
+                Kernel4x2<TOps, TVec>(a + (nint)i * lda, lda, b + j, n, c + (nint)i * n + j, n, kc, load);
+            }
+
+            for (; i < m; i++)
+            {
+                Kernel1x2<TOps, TVec>(a + (nint)i * lda, b + j, n, c + (nint)i * n + j, kc, load);
+            }
+        }
+
+        for (; j + w <= n; j += w)
+        {
+            int i = 0;
+            for (; i + 4 <= m; i += 4)
+            {
+                Kernel4x1<TOps, TVec>(a + (nint)i * lda, lda, b + j, n, c + (nint)i * n + j, n, kc, load);
+            }
+
+            for (; i < m; i++)
+            {
+                Kernel1x1<TOps, TVec>(a + (nint)i * lda, b + j, n, c + (nint)i * n + j, kc, load);
+            }
+        }
+
+        return j;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe TVec Start<TOps, TVec>(float* c, bool load)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
+        => load ? TOps.Load(c) : TOps.Zero;
+
+    private static unsafe void Kernel4x2<TOps, TVec>(float* a, int lda, float* b, int ldb, float* c, int ldc, int kc, bool load)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
+    {
+        int w = TOps.Count;
+        float* a0 = a;
+        float* a1 = a + lda;
+        float* a2 = a1 + lda;
+        float* a3 = a2 + lda;
+        float* c0 = c;
+        float* c1 = c0 + ldc;
+        float* c2 = c1 + ldc;
+        float* c3 = c2 + ldc;
+        TVec s00 = Start<TOps, TVec>(c0, load), s01 = Start<TOps, TVec>(c0 + w, load);
+        TVec s10 = Start<TOps, TVec>(c1, load), s11 = Start<TOps, TVec>(c1 + w, load);
+        TVec s20 = Start<TOps, TVec>(c2, load), s21 = Start<TOps, TVec>(c2 + w, load);
+        TVec s30 = Start<TOps, TVec>(c3, load), s31 = Start<TOps, TVec>(c3 + w, load);
+        for (int p = 0; p < kc; p++)
+        {
+            TVec b0 = TOps.Load(b);
+            TVec b1 = TOps.Load(b + w);
+            b += ldb;
+            TVec x = TOps.Broadcast(a0[p]);
+            s00 = TOps.MultiplyAdd(x, b0, s00);
+            s01 = TOps.MultiplyAdd(x, b1, s01);
+            x = TOps.Broadcast(a1[p]);
+            s10 = TOps.MultiplyAdd(x, b0, s10);
+            s11 = TOps.MultiplyAdd(x, b1, s11);
+            x = TOps.Broadcast(a2[p]);
+            s20 = TOps.MultiplyAdd(x, b0, s20);
+            s21 = TOps.MultiplyAdd(x, b1, s21);
+            x = TOps.Broadcast(a3[p]);
+            s30 = TOps.MultiplyAdd(x, b0, s30);
+            s31 = TOps.MultiplyAdd(x, b1, s31);
+        }
+
+        TOps.Store(c0, s00);
+        TOps.Store(c0 + w, s01);
+        TOps.Store(c1, s10);
+        TOps.Store(c1 + w, s11);
+        TOps.Store(c2, s20);
+        TOps.Store(c2 + w, s21);
+        TOps.Store(c3, s30);
+        TOps.Store(c3 + w, s31);
+    }
+
+    private static unsafe void Kernel4x1<TOps, TVec>(float* a, int lda, float* b, int ldb, float* c, int ldc, int kc, bool load)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
+    {
+        float* a0 = a;
+        float* a1 = a + lda;
+        float* a2 = a1 + lda;
+        float* a3 = a2 + lda;
+        float* c0 = c;
+        float* c1 = c0 + ldc;
+        float* c2 = c1 + ldc;
+        float* c3 = c2 + ldc;
+        TVec s0 = Start<TOps, TVec>(c0, load);
+        TVec s1 = Start<TOps, TVec>(c1, load);
+        TVec s2 = Start<TOps, TVec>(c2, load);
+        TVec s3 = Start<TOps, TVec>(c3, load);
+        for (int p = 0; p < kc; p++)
+        {
+            TVec b0 = TOps.Load(b);
+            b += ldb;
+            s0 = TOps.MultiplyAdd(TOps.Broadcast(a0[p]), b0, s0);
+            s1 = TOps.MultiplyAdd(TOps.Broadcast(a1[p]), b0, s1);
+            s2 = TOps.MultiplyAdd(TOps.Broadcast(a2[p]), b0, s2);
+            s3 = TOps.MultiplyAdd(TOps.Broadcast(a3[p]), b0, s3);
+        }
+
+        TOps.Store(c0, s0);
+        TOps.Store(c1, s1);
+        TOps.Store(c2, s2);
+        TOps.Store(c3, s3);
+    }
+
+    private static unsafe void Kernel1x4<TOps, TVec>(float* a, float* b, int ldb, float* c, int kc, bool load)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
+    {
+        int w = TOps.Count;
+        TVec s0 = Start<TOps, TVec>(c, load);
+        TVec s1 = Start<TOps, TVec>(c + w, load);
+        TVec s2 = Start<TOps, TVec>(c + 2 * w, load);
+        TVec s3 = Start<TOps, TVec>(c + 3 * w, load);
+        for (int p = 0; p < kc; p++)
+        {
+            TVec x = TOps.Broadcast(a[p]);
+            s0 = TOps.MultiplyAdd(x, TOps.Load(b), s0);
+            s1 = TOps.MultiplyAdd(x, TOps.Load(b + w), s1);
+            s2 = TOps.MultiplyAdd(x, TOps.Load(b + 2 * w), s2);
+            s3 = TOps.MultiplyAdd(x, TOps.Load(b + 3 * w), s3);
+            b += ldb;
+        }
+
+        TOps.Store(c, s0);
+        TOps.Store(c + w, s1);
+        TOps.Store(c + 2 * w, s2);
+        TOps.Store(c + 3 * w, s3);
+    }
+
+    private static unsafe void Kernel1x2<TOps, TVec>(float* a, float* b, int ldb, float* c, int kc, bool load)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
+    {
+        int w = TOps.Count;
+        TVec s0 = Start<TOps, TVec>(c, load);
+        TVec s1 = Start<TOps, TVec>(c + w, load);
+        for (int p = 0; p < kc; p++)
+        {
+            TVec x = TOps.Broadcast(a[p]);
+            s0 = TOps.MultiplyAdd(x, TOps.Load(b), s0);
+            s1 = TOps.MultiplyAdd(x, TOps.Load(b + w), s1);
+            b += ldb;
+        }
+
+        TOps.Store(c, s0);
+        TOps.Store(c + w, s1);
+    }
+
+    private static unsafe void Kernel1x1<TOps, TVec>(float* a, float* b, int ldb, float* c, int kc, bool load)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
+    {
+        TVec s0 = Start<TOps, TVec>(c, load);
+        for (int p = 0; p < kc; p++)
+        {
+            s0 = TOps.MultiplyAdd(TOps.Broadcast(a[p]), TOps.Load(b), s0);
+            b += ldb;
+        }
+
+        TOps.Store(c, s0);
+    }
+}

@@ -1,0 +1,200 @@
+using System;
+using System.ComponentModel;
+
+namespace NigGen.Kernels;
+
+/// <summary>PyTorch <c>MaxPool1d/2d</c> and <c>AvgPool1d/2d</c> kernels (no padding, floor mode) and their input gradients.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class PoolKernels
+{
+    /// <summary>
+    /// Max pooling. Each window is scanned in row-major order taking a value when it is greater than the running maximum
+    /// or NaN (PyTorch's rule), so ties keep the first maximum and a NaN propagates.
+    /// </summary>
+    /// <param name="geometry">The pooling's geometry.</param>
+    /// <param name="input">Input [batch, Channels, InHeight, InWidth].</param>
+    /// <param name="output">Output [batch, Channels, OutHeight, OutWidth]; overwritten.</param>
+    /// <param name="argmax">[batch, OutputLength]: for each output, the index within its sample's input (0 … InputLength − 1) of the element chosen.</param>
+    /// <param name="batch">Number of samples.</param>
+    public static unsafe void MaxForward(in PoolGeometry geometry, ReadOnlySpan<float> input, Span<float> output, Span<int> argmax, int batch)
+    {
+        PoolGeometry g = geometry;
+        Check(g, batch, input.Length, nameof(input), "batch·InputLength", output.Length, nameof(output), "batch·OutputLength");
+        KernelArguments.AtLeast(argmax.Length, KernelArguments.Product(batch, g.OutputLength), nameof(argmax), "batch·OutputLength");
+
+        int inLength = g.InputLength, outLength = g.OutputLength, plane = g.InHeight * g.InWidth;
+        int outH = g.OutHeight, outW = g.OutWidth, inW = g.InWidth;
+        int kh = g.SizeHeight, kw = g.SizeWidth, sh = g.StrideHeight, sw = g.StrideWidth;
+        fixed (float* pin = input, pout = output)
+        fixed (int* pidx = argmax)
+        {
+            for (int s = 0; s < batch; s++)
+            {
+                float* sample = pin + (nint)s * inLength;
+                float* o = pout + (nint)s * outLength;
+                int* idx = pidx + (nint)s * outLength;
+                for (int c = 0; c < g.Channels; c++)
+                {
+                    int planeStart = c * plane;
+                    for (int y = 0; y < outH; y++)
+                    {
+                        for (int x = 0; x < outW; x++)
+                        {
+                            int start = planeStart + y * sh * inW + x * sw;
+                            int best = start;
+                            float max = float.NegativeInfinity;
+                            for (int dy = 0; dy < kh; dy++)
+                            {
+                                int rowStart = start + dy * inW;
+                                for (int dx = 0; dx < kw; dx++)
+                                {
+                                    float v = sample[rowStart + dx];
+                                    if (v > max || float.IsNaN(v))
+                                    {
+                                        max = v;
+                                        best = rowStart + dx;
+                                    }
+                                }
+                            }
+
+                            *o++ = max;
+                            *idx++ = best;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Gradient of max pooling: <paramref name="inputGradient"/> is cleared, then each output gradient is added at its
+    /// argmax (overlapping windows that chose the same element add up).
+    /// </summary>
+    /// <param name="geometry">The pooling's geometry.</param>
+    /// <param name="outputGradient">Gradient with respect to the output [batch, Channels, OutHeight, OutWidth].</param>
+    /// <param name="argmax">The indices <see cref="MaxForward"/> recorded [batch, OutputLength].</param>
+    /// <param name="inputGradient">Gradient with respect to the input [batch, Channels, InHeight, InWidth]; overwritten.</param>
+    /// <param name="batch">Number of samples.</param>
+    public static void MaxBackward(in PoolGeometry geometry, ReadOnlySpan<float> outputGradient, ReadOnlySpan<int> argmax, Span<float> inputGradient, int batch)
+    {
+        PoolGeometry g = geometry;
+        Check(g, batch, inputGradient.Length, nameof(inputGradient), "batch·InputLength", outputGradient.Length, nameof(outputGradient), "batch·OutputLength");
+        KernelArguments.AtLeast(argmax.Length, KernelArguments.Product(batch, g.OutputLength), nameof(argmax), "batch·OutputLength");
+
+        int inLength = g.InputLength, outLength = g.OutputLength;
+        for (int s = 0; s < batch; s++)
+        {
+            // Bounds-checked per sample: a corrupt index throws instead of writing into another sample.
+            Span<float> target = inputGradient.Slice(s * inLength, inLength);
+            ReadOnlySpan<float> gradient = outputGradient.Slice(s * outLength, outLength);
+            ReadOnlySpan<int> indices = argmax.Slice(s * outLength, outLength);
+            target.Clear();
+            for (int j = 0; j < gradient.Length; j++)
+            {
+                target[indices[j]] += gradient[j];
+            }
+        }
+    }
+
+    /// <summary>Average pooling: the window's sum in row-major order, divided by the window size.</summary>
+    /// <param name="geometry">The pooling's geometry.</param>
+    /// <param name="input">Input [batch, Channels, InHeight, InWidth].</param>
+    /// <param name="output">Output [batch, Channels, OutHeight, OutWidth]; overwritten.</param>
+    /// <param name="batch">Number of samples.</param>
+    public static unsafe void AvgForward(in PoolGeometry geometry, ReadOnlySpan<float> input, Span<float> output, int batch)
+    {
+        PoolGeometry g = geometry;
+        Check(g, batch, input.Length, nameof(input), "batch·InputLength", output.Length, nameof(output), "batch·OutputLength");
+
+        int inLength = g.InputLength, outLength = g.OutputLength, plane = g.InHeight * g.InWidth;
+        int outH = g.OutHeight, outW = g.OutWidth, inW = g.InWidth;
+        int kh = g.SizeHeight, kw = g.SizeWidth, sh = g.StrideHeight, sw = g.StrideWidth;
+        float divisor = kh * kw;
+        fixed (float* pin = input, pout = output)
+        {
+            for (int s = 0; s < batch; s++)
+            {
+                float* sample = pin + (nint)s * inLength;
+                float* o = pout + (nint)s * outLength;
+                for (int c = 0; c < g.Channels; c++)
+                {
+                    float* p = sample + (nint)c * plane;
+                    for (int y = 0; y < outH; y++)
+                    {
+                        for (int x = 0; x < outW; x++)
+                        {
+                            float* window = p + (nint)y * sh * inW + (nint)x * sw;
+                            float sum = 0f;
+                            for (int dy = 0; dy < kh; dy++)
+                            {
+                                float* r = window + (nint)dy * inW;
+                                for (int dx = 0; dx < kw; dx++)
+                                {
+                                    sum += r[dx];
+                                }
+                            }
+
+                            *o++ = sum / divisor;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Gradient of average pooling: <paramref name="inputGradient"/> is overwritten; each output gradient divided by the
+    /// window size is added to every element of its window.
+    /// </summary>
+    /// <param name="geometry">The pooling's geometry.</param>
+    /// <param name="outputGradient">Gradient with respect to the output [batch, Channels, OutHeight, OutWidth].</param>
+    /// <param name="inputGradient">Gradient with respect to the input [batch, Channels, InHeight, InWidth]; overwritten.</param>
+    /// <param name="batch">Number of samples.</param>
+    public static unsafe void AvgBackward(in PoolGeometry geometry, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
+    {
+        PoolGeometry g = geometry;
+        Check(g, batch, inputGradient.Length, nameof(inputGradient), "batch·InputLength", outputGradient.Length, nameof(outputGradient), "batch·OutputLength");
+
+        int inLength = g.InputLength, outLength = g.OutputLength, plane = g.InHeight * g.InWidth;
+        int outH = g.OutHeight, outW = g.OutWidth, inW = g.InWidth;
+        int kh = g.SizeHeight, kw = g.SizeWidth, sh = g.StrideHeight, sw = g.StrideWidth;
+        float divisor = kh * kw;
+        inputGradient.Slice(0, batch * inLength).Clear();
+        fixed (float* pg = outputGradient, pin = inputGradient)
+        {
+            for (int s = 0; s < batch; s++)
+            {
+                float* gradient = pg + (nint)s * outLength;
+                float* sample = pin + (nint)s * inLength;
+                for (int c = 0; c < g.Channels; c++)
+                {
+                    float* p = sample + (nint)c * plane;
+                    for (int y = 0; y < outH; y++)
+                    {
+                        for (int x = 0; x < outW; x++)
+                        {
+                            float delta = *gradient++ / divisor;
+                            float* window = p + (nint)y * sh * inW + (nint)x * sw;
+                            for (int dy = 0; dy < kh; dy++)
+                            {
+                                float* r = window + (nint)dy * inW;
+                                for (int dx = 0; dx < kw; dx++)
+                                {
+                                    r[dx] += delta;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void Check(in PoolGeometry g, int batch, int inLength, string inName, string inFormula, int outLength, string outName, string outFormula)
+    {
+        g.Validate("geometry");
+        KernelArguments.NotNegative(batch, nameof(batch));
+        KernelArguments.AtLeast(inLength, KernelArguments.Product(batch, g.InputLength), inName, inFormula);
+        KernelArguments.AtLeast(outLength, KernelArguments.Product(batch, g.OutputLength), outName, outFormula);
+    }
+}

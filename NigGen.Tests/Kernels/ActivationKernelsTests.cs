@@ -1,0 +1,215 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using NigGen.Kernels;
+using Xunit;
+using static NigGen.Tests.Kernels.KernelTestSupport;
+
+namespace NigGen.Tests.Kernels;
+
+public class ActivationKernelsTests
+{
+    private delegate void Forward(ReadOnlySpan<float> pre, Span<float> post);
+
+    private delegate void Backward(ReadOnlySpan<float> pre, ReadOnlySpan<float> post, ReadOnlySpan<float> postGradient, Span<float> preGradient);
+
+    public static IEnumerable<object[]> Names() =>
+        new[] { "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Softplus", "Elu" }.Select(n => new object[] { n });
+
+    private static (Forward Forward, Backward Backward, Func<double, double> Value, Func<double, double> Derivative) Activation(string name) => name switch
+    {
+        "Relu" => (ActivationKernels.Relu, ActivationKernels.ReluBackward, x => Math.Max(x, 0), x => x > 0 ? 1 : 0),
+        "LeakyRelu" => (ActivationKernels.LeakyRelu, ActivationKernels.LeakyReluBackward, x => x > 0 ? x : x * 0.01f, x => x > 0 ? 1 : 0.01f),
+        "Sigmoid" => (ActivationKernels.Sigmoid, ActivationKernels.SigmoidBackward, Sigmoid, x => Sigmoid(x) * (1 - Sigmoid(x))),
+        "Tanh" => (ActivationKernels.Tanh, ActivationKernels.TanhBackward, Math.Tanh, x => 1 - Math.Tanh(x) * Math.Tanh(x)),
+        "Softplus" => (ActivationKernels.Softplus, ActivationKernels.SoftplusBackward, Softplus, x => x > 20 ? 1 : Sigmoid(x)),
+        "Elu" => (ActivationKernels.Elu, ActivationKernels.EluBackward, x => x > 0 ? x : ExpM1(x), x => x > 0 ? 1 : Math.Exp(x)),
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
+
+    private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
+
+    private static double Log1P(double u) => u < 1e-5 ? u - u * u / 2 + u * u * u / 3 : Math.Log(1 + u);
+
+    private static double ExpM1(double x) => Math.Abs(x) < 1e-5 ? x + x * x / 2 + x * x * x / 6 : Math.Exp(x) - 1;
+
+    private static double Softplus(double x) => x > 20 ? x : Math.Max(x, 0) + Log1P(Math.Exp(-Math.Abs(x)));
+
+    /// <summary>Random values over the interesting range plus tiny magnitudes, thresholds and special values.</summary>
+    private static float[] Inputs(int seed)
+    {
+        var random = new Random(seed);
+        var values = new List<float>(RandomArray(random, 499, 30f));
+        values.AddRange(RandomArray(random, 301, 1f));
+        for (int e = -38; e <= 0; e++)
+        {
+            values.Add(MathF.Pow(10, e) * 1.37f);
+            values.Add(-MathF.Pow(10, e) * 1.37f);
+        }
+
+        values.AddRange(new[] { 0f, -0f, 20f, 20.0001f, 19.9999f, -20f, 88f, -88f, -100f, 100f, -1000f, 1000f, float.PositiveInfinity, float.NegativeInfinity, float.Epsilon, -float.Epsilon });
+        return values.ToArray();
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void ForwardMatchesDoubleReference(string name)
+    {
+        var (forward, _, value, _) = Activation(name);
+        float[] pre = Inputs(name.Length);
+        float[] post = new float[pre.Length];
+        forward(pre, post);
+        for (int i = 0; i < pre.Length; i++)
+        {
+            double expected = value(pre[i]);
+            double tolerance = 4 * FloatEpsilon * Math.Abs(expected) + 1e-40;
+            Close(expected, post[i], tolerance, $"{name}({pre[i]:R})");
+        }
+
+        float[] nan = { float.NaN };
+        float[] result = new float[1];
+        forward(nan, result);
+        Assert.True(float.IsNaN(result[0]), $"{name}(NaN) = {result[0]}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void BackwardMatchesAnalyticDerivative(string name)
+    {
+        var (forward, backward, _, derivative) = Activation(name);
+        float[] pre = Inputs(name.Length + 1);
+        var random = new Random(5);
+        float[] post = new float[pre.Length];
+        float[] gradient = RandomArray(random, pre.Length, 3f);
+        float[] preGradient = new float[pre.Length];
+        forward(pre, post);
+        backward(pre, post, gradient, preGradient);
+        for (int i = 0; i < pre.Length; i++)
+        {
+            double expected = gradient[i] * derivative(pre[i]);
+            Close(expected, preGradient[i], 2e-6 * Math.Abs(gradient[i]) + 1e-40, $"{name}'({pre[i]:R})·{gradient[i]:R}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void BackwardMatchesFiniteDifferences(string name)
+    {
+        var (forward, backward, _, _) = Activation(name);
+        var random = new Random(11);
+        float[] pre = RandomArray(random, 200, 6f);
+        for (int i = 0; i < pre.Length; i++)
+        {
+            if (MathF.Abs(pre[i]) < 0.05f)
+            {
+                pre[i] = 0.5f; // keep away from the kinks of ReLU and leaky ReLU
+            }
+        }
+
+        const float h = 1e-2f;
+        float[] plus = new float[pre.Length], minus = new float[pre.Length], post = new float[pre.Length];
+        float[] up = new float[pre.Length], down = new float[pre.Length];
+        for (int i = 0; i < pre.Length; i++)
+        {
+            up[i] = pre[i] + h;
+            down[i] = pre[i] - h;
+        }
+
+        forward(up, plus);
+        forward(down, minus);
+        forward(pre, post);
+        float[] ones = new float[pre.Length];
+        ones.AsSpan().Fill(1f);
+        float[] slope = new float[pre.Length];
+        backward(pre, post, ones, slope);
+        for (int i = 0; i < pre.Length; i++)
+        {
+            double difference = ((double)plus[i] - minus[i]) / ((double)up[i] - down[i]);
+            Close(difference, slope[i], 2e-3, $"{name}'({pre[i]:R})");
+        }
+    }
+
+    [Fact]
+    public void KinksFollowPyTorch()
+    {
+        float[] pre = { 0f, -0f, 1f, -1f };
+        float[] gradient = { 5f, 5f, 5f, 5f };
+        float[] post = new float[4], result = new float[4];
+        ActivationKernels.Relu(pre, post);
+        ActivationKernels.ReluBackward(pre, post, gradient, result);
+        Assert.Equal(new float[] { 0f, 0f, 5f, 0f }, result);
+        ActivationKernels.LeakyRelu(pre, post);
+        ActivationKernels.LeakyReluBackward(pre, post, gradient, result);
+        Assert.Equal(new float[] { 5f * 0.01f, 5f * 0.01f, 5f, 5f * 0.01f }, result);
+        ActivationKernels.Elu(pre, post);
+        ActivationKernels.EluBackward(pre, post, gradient, result);
+        Assert.Equal(5f, result[0]);
+        float[] high = { 20f, 20.5f };
+        float[] highPost = new float[2];
+        ActivationKernels.Softplus(high, highPost);
+        Assert.Equal(20.5f, highPost[1]);
+        ActivationKernels.SoftplusBackward(high, highPost, gradient.AsSpan(0, 2), result);
+        Assert.Equal(5f, result[1]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void BackwardWorksInPlace(string name)
+    {
+        var (forward, backward, _, _) = Activation(name);
+        var random = new Random(3);
+        foreach (int length in new[] { 1, 5, 16, 37, 100 })
+        {
+            float[] pre = RandomArray(random, length, 4f);
+            float[] post = new float[length];
+            forward(pre, post);
+            float[] gradient = RandomArray(random, length);
+            float[] separate = new float[length];
+            backward(pre, post, gradient, separate);
+            backward(pre, post, gradient, gradient);
+            BitwiseEqual(separate, gradient, $"{name} length {length}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void RowResultDoesNotDependOnBatch(string name)
+    {
+        var (forward, backward, _, _) = Activation(name);
+        foreach (int features in new[] { 1, 3, 10, 17, 33 })
+        {
+            var random = new Random(features);
+            const int rows = 64;
+            float[] pre = RandomArray(random, rows * features, 8f);
+            float[] gradient = RandomArray(random, rows * features);
+            float[] post = new float[pre.Length], preGradient = new float[pre.Length];
+            forward(pre, post);
+            backward(pre, post, gradient, preGradient);
+
+            foreach (int batch in new[] { 1, 7 })
+            {
+                int length = batch * features;
+                float[] somePost = new float[length], someGradient = new float[length];
+                for (int start = 0; start + length <= pre.Length; start += length)
+                {
+                    forward(pre.AsSpan(start, length), somePost);
+                    backward(pre.AsSpan(start, length), post.AsSpan(start, length), gradient.AsSpan(start, length), someGradient);
+                    BitwiseEqual(post.AsSpan(start, length), somePost, $"{name} features {features} batch {batch} at {start}");
+                    BitwiseEqual(preGradient.AsSpan(start, length), someGradient, $"{name}' features {features} batch {batch} at {start}");
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void RejectsShortSpans(string name)
+    {
+        var (forward, backward, _, _) = Activation(name);
+        float[] a = new float[10], b = new float[10], c = new float[10], d = new float[10];
+        ThrowsLength(() => forward(a, b.AsSpan(0, 9)), "post", 10, 9);
+        ThrowsLength(() => backward(a, b.AsSpan(0, 9), c, d), "post", 10, 9);
+        ThrowsLength(() => backward(a, b, c.AsSpan(0, 9), d), "postGradient", 10, 9);
+        ThrowsLength(() => backward(a, b, c, d.AsSpan(0, 9)), "preGradient", 10, 9);
+    }
+}

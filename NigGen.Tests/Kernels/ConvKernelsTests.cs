@@ -1,0 +1,247 @@
+using System;
+using System.Collections.Generic;
+using NigGen.Kernels;
+using Xunit;
+using static NigGen.Tests.Kernels.KernelTestSupport;
+
+namespace NigGen.Tests.Kernels;
+
+public class ConvKernelsTests
+{
+    private static readonly ConvGeometry[] Geometries =
+    {
+        new(3, 1, 17, 5, 1, 3, 1, 1, 0, 0),   // 1D
+        new(2, 1, 20, 4, 1, 5, 1, 2, 0, 2),   // 1D, stride 2, padding 2
+        new(1, 28, 28, 16, 5, 5, 1, 1, 0, 0), // the small CNN's first layer
+        new(3, 9, 11, 6, 3, 3, 2, 2, 1, 1),   // stride 2, padding 1
+        new(2, 10, 8, 3, 2, 2, 3, 3, 0, 0),   // stride larger than the kernel
+        new(2, 7, 5, 3, 3, 2, 1, 2, 2, 1),    // asymmetric everything
+        new(5, 4, 6, 7, 1, 1, 1, 1, 0, 0),    // pointwise: im2col skipped
+        new(1, 3, 3, 2, 5, 5, 1, 1, 1, 1),    // kernel larger than the input
+        new(2, 4, 4, 2, 3, 3, 1, 1, 3, 3),    // padding as large as the kernel
+    };
+
+    public static IEnumerable<object[]> Cases()
+    {
+        for (int i = 0; i < Geometries.Length; i++)
+        {
+            yield return new object[] { i };
+        }
+    }
+
+    private static double[] ReferenceForward(in ConvGeometry g, float[] input, float[] weight, float[] bias, int batch, out double[] magnitude)
+    {
+        int outH = g.OutHeight, outW = g.OutWidth;
+        var result = new double[batch * g.OutputLength];
+        magnitude = new double[result.Length];
+        for (int b = 0; b < batch; b++)
+        {
+            for (int oc = 0; oc < g.OutChannels; oc++)
+            {
+                for (int y = 0; y < outH; y++)
+                {
+                    for (int x = 0; x < outW; x++)
+                    {
+                        double sum = bias.Length > 0 ? bias[oc] : 0, size = Math.Abs(sum);
+                        for (int c = 0; c < g.InChannels; c++)
+                        {
+                            for (int kh = 0; kh < g.KernelHeight; kh++)
+                            {
+                                for (int kw = 0; kw < g.KernelWidth; kw++)
+                                {
+                                    int ih = y * g.StrideHeight - g.PaddingHeight + kh;
+                                    int iw = x * g.StrideWidth - g.PaddingWidth + kw;
+                                    if (ih < 0 || ih >= g.InHeight || iw < 0 || iw >= g.InWidth)
+                                    {
+                                        continue;
+                                    }
+
+                                    double term = (double)input[b * g.InputLength + (c * g.InHeight + ih) * g.InWidth + iw]
+                                        * weight[((oc * g.InChannels + c) * g.KernelHeight + kh) * g.KernelWidth + kw];
+                                    sum += term;
+                                    size += Math.Abs(term);
+                                }
+                            }
+                        }
+
+                        int index = b * g.OutputLength + (oc * outH + y) * outW + x;
+                        result[index] = sum;
+                        magnitude[index] = size;
+                    }
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private static double[] ReferenceBackward(in ConvGeometry g, float[] gradient, float[] weight, int batch, out double[] magnitude)
+    {
+        int outH = g.OutHeight, outW = g.OutWidth;
+        var result = new double[batch * g.InputLength];
+        magnitude = new double[result.Length];
+        for (int b = 0; b < batch; b++)
+        {
+            for (int oc = 0; oc < g.OutChannels; oc++)
+            {
+                for (int y = 0; y < outH; y++)
+                {
+                    for (int x = 0; x < outW; x++)
+                    {
+                        double go = gradient[b * g.OutputLength + (oc * outH + y) * outW + x];
+                        for (int c = 0; c < g.InChannels; c++)
+                        {
+                            for (int kh = 0; kh < g.KernelHeight; kh++)
+                            {
+                                for (int kw = 0; kw < g.KernelWidth; kw++)
+                                {
+                                    int ih = y * g.StrideHeight - g.PaddingHeight + kh;
+                                    int iw = x * g.StrideWidth - g.PaddingWidth + kw;
+                                    if (ih < 0 || ih >= g.InHeight || iw < 0 || iw >= g.InWidth)
+                                    {
+                                        continue;
+                                    }
+
+                                    int index = b * g.InputLength + (c * g.InHeight + ih) * g.InWidth + iw;
+                                    double term = go * weight[((oc * g.InChannels + c) * g.KernelHeight + kh) * g.KernelWidth + kw];
+                                    result[index] += term;
+                                    magnitude[index] += Math.Abs(term);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        return result;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ForwardMatchesDirectConvolution(int which)
+    {
+        ConvGeometry g = Geometries[which];
+        var random = new Random(which);
+        foreach (int batch in new[] { 1, 3 })
+        {
+            foreach (bool withBias in new[] { true, false })
+            {
+                float[] input = RandomArray(random, batch * g.InputLength);
+                float[] weight = RandomArray(random, g.OutChannels * g.PatchLength);
+                float[] bias = withBias ? RandomArray(random, g.OutChannels) : Array.Empty<float>();
+                float[] output = RandomArray(random, batch * g.OutputLength);
+                float[] scratch = RandomArray(random, g.ScratchLength);
+                ConvKernels.Forward(g, input, weight, bias, output, batch, scratch);
+
+                double[] expected = ReferenceForward(g, input, weight, bias, batch, out double[] magnitude);
+                for (int i = 0; i < expected.Length; i++)
+                {
+                    Close(expected[i], output[i], (g.PatchLength + 2) * FloatEpsilon * magnitude[i] + 1e-30, $"{g} batch {batch} y[{i}]");
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void BackwardInputMatchesTransposedConvolution(int which)
+    {
+        ConvGeometry g = Geometries[which];
+        var random = new Random(100 + which);
+        const int batch = 2;
+        float[] gradient = RandomArray(random, batch * g.OutputLength);
+        float[] weight = RandomArray(random, g.OutChannels * g.PatchLength);
+        float[] inputGradient = RandomArray(random, batch * g.InputLength);
+        float[] scratch = RandomArray(random, g.ScratchLength);
+        ConvKernels.BackwardInput(g, gradient, Transpose(weight, g.OutChannels, g.PatchLength), inputGradient, batch, scratch);
+
+        double[] expected = ReferenceBackward(g, gradient, weight, batch, out double[] magnitude);
+        int terms = g.OutChannels * g.KernelHeight * g.KernelWidth;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Close(expected[i], inputGradient[i], (terms + 2) * FloatEpsilon * magnitude[i] + 1e-30, $"{g} dx[{i}]");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void BackwardInputIsTheAdjointOfForward(int which)
+    {
+        ConvGeometry g = Geometries[which];
+        var random = new Random(200 + which);
+        const int batch = 2;
+        float[] x = RandomArray(random, batch * g.InputLength);
+        float[] gradient = RandomArray(random, batch * g.OutputLength);
+        float[] weight = RandomArray(random, g.OutChannels * g.PatchLength);
+        float[] y = new float[batch * g.OutputLength];
+        float[] dx = new float[batch * g.InputLength];
+        float[] scratch = new float[g.ScratchLength];
+        ConvKernels.Forward(g, x, weight, ReadOnlySpan<float>.Empty, y, batch, scratch);
+        ConvKernels.BackwardInput(g, gradient, Transpose(weight, g.OutChannels, g.PatchLength), dx, batch, scratch);
+        double left = Dot(y, gradient), right = Dot(x, dx);
+        Assert.True(Math.Abs(left - right) <= 1e-4 * (1 + Math.Abs(left)), $"{g}: <Kx,g> = {left}, <x,Kᵀg> = {right}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void SampleResultDoesNotDependOnBatch(int which)
+    {
+        ConvGeometry g = Geometries[which];
+        var random = new Random(300 + which);
+        const int batch = 7;
+        float[] input = RandomArray(random, batch * g.InputLength);
+        float[] weight = RandomArray(random, g.OutChannels * g.PatchLength);
+        float[] weightTransposed = Transpose(weight, g.OutChannels, g.PatchLength);
+        float[] bias = RandomArray(random, g.OutChannels);
+        float[] scratch = new float[g.ScratchLength];
+        float[] all = new float[batch * g.OutputLength];
+        float[] allBack = new float[batch * g.InputLength];
+        ConvKernels.Forward(g, input, weight, bias, all, batch, scratch);
+        ConvKernels.BackwardInput(g, all, weightTransposed, allBack, batch, scratch);
+
+        float[] one = new float[g.OutputLength];
+        float[] oneBack = new float[g.InputLength];
+        for (int s = 0; s < batch; s++)
+        {
+            ConvKernels.Forward(g, input.AsSpan(s * g.InputLength, g.InputLength), weight, bias, one, 1, scratch);
+            ConvKernels.BackwardInput(g, all.AsSpan(s * g.OutputLength, g.OutputLength), weightTransposed, oneBack, 1, scratch);
+            BitwiseEqual(all.AsSpan(s * g.OutputLength, g.OutputLength), one, $"{g} sample {s}");
+            BitwiseEqual(allBack.AsSpan(s * g.InputLength, g.InputLength), oneBack, $"{g} sample {s} backward");
+        }
+    }
+
+    [Fact]
+    public void GeometryDerivesSizes()
+    {
+        var g = new ConvGeometry(3, 9, 11, 6, 3, 3, 2, 2, 1, 1);
+        Assert.Equal(5, g.OutHeight);
+        Assert.Equal(6, g.OutWidth);
+        Assert.Equal(3 * 9 * 11, g.InputLength);
+        Assert.Equal(6 * 5 * 6, g.OutputLength);
+        Assert.Equal(27, g.PatchLength);
+        Assert.Equal(27 * 30, g.ScratchLength);
+    }
+
+    [Fact]
+    public void RejectsWrongLengthsAndBadGeometry()
+    {
+        var g = new ConvGeometry(2, 5, 5, 3, 3, 3, 1, 1, 0, 0);
+        float[] x = new float[2 * g.InputLength], w = new float[g.OutChannels * g.PatchLength], bias = new float[3];
+        float[] y = new float[2 * g.OutputLength], scratch = new float[g.ScratchLength];
+        ThrowsLength(() => ConvKernels.Forward(g, x.AsSpan(1), w, bias, y, 2, scratch), "input", x.Length, x.Length - 1);
+        ThrowsLength(() => ConvKernels.Forward(g, x, w.AsSpan(1), bias, y, 2, scratch), "weight", w.Length, w.Length - 1);
+        ThrowsLength(() => ConvKernels.Forward(g, x, w, bias.AsSpan(1), y, 2, scratch), "bias", 3, 2);
+        ThrowsLength(() => ConvKernels.Forward(g, x, w, bias, y.AsSpan(1), 2, scratch), "output", y.Length, y.Length - 1);
+        ThrowsLength(() => ConvKernels.Forward(g, x, w, bias, y, 2, scratch.AsSpan(1)), "scratch", scratch.Length, scratch.Length - 1);
+        ThrowsLength(() => ConvKernels.BackwardInput(g, y.AsSpan(1), w, x, 2, scratch), "outputGradient", y.Length, y.Length - 1);
+        ThrowsLength(() => ConvKernels.BackwardInput(g, y, w.AsSpan(1), x, 2, scratch), "weightTransposed", w.Length, w.Length - 1);
+        ThrowsLength(() => ConvKernels.BackwardInput(g, y, w, x.AsSpan(1), 2, scratch), "inputGradient", x.Length, x.Length - 1);
+        ThrowsLength(() => ConvKernels.BackwardInput(g, y, w, x, 2, scratch.AsSpan(1)), "scratch", scratch.Length, scratch.Length - 1);
+
+        var tooLarge = new ConvGeometry(1, 2, 2, 1, 3, 3, 1, 1, 0, 0);
+        Assert.Throws<ArgumentException>("geometry", () => ConvKernels.Forward(tooLarge, x, w, bias, y, 1, scratch));
+        var zeroStride = g with { StrideWidth = 0 };
+        Assert.Throws<ArgumentException>("geometry", () => ConvKernels.BackwardInput(zeroStride, y, w, x, 1, scratch));
+    }
+}

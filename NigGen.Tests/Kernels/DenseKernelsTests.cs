@@ -1,0 +1,135 @@
+using System;
+using NigGen.Kernels;
+using Xunit;
+using static NigGen.Tests.Kernels.KernelTestSupport;
+
+namespace NigGen.Tests.Kernels;
+
+public class DenseKernelsTests
+{
+    [Theory]
+    [InlineData(1, 784, 256, true)]
+    [InlineData(1, 5, 3, false)]
+    [InlineData(5, 17, 10, true)]
+    [InlineData(8, 300, 47, false)]
+    [InlineData(64, 33, 129, true)]
+    public void ForwardMatchesDoubleReference(int batch, int inFeatures, int outFeatures, bool withBias)
+    {
+        var random = new Random(batch * 31 + inFeatures * 7 + outFeatures);
+        float[] input = RandomArray(random, batch * inFeatures);
+        float[] weight = RandomArray(random, outFeatures * inFeatures, 0.5f);
+        float[] bias = withBias ? RandomArray(random, outFeatures) : Array.Empty<float>();
+        float[] output = new float[batch * outFeatures];
+        DenseKernels.Forward(input, Transpose(weight, outFeatures, inFeatures), bias, output, batch, inFeatures, outFeatures);
+
+        for (int b = 0; b < batch; b++)
+        {
+            for (int o = 0; o < outFeatures; o++)
+            {
+                double sum = withBias ? bias[o] : 0, magnitude = Math.Abs(sum);
+                for (int i = 0; i < inFeatures; i++)
+                {
+                    double term = (double)input[b * inFeatures + i] * weight[o * inFeatures + i];
+                    sum += term;
+                    magnitude += Math.Abs(term);
+                }
+
+                Close(sum, output[b * outFeatures + o], (inFeatures + 2) * FloatEpsilon * magnitude + 1e-30, $"y[{b},{o}]");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 3, 5)]
+    [InlineData(5, 17, 10)]
+    [InlineData(64, 129, 33)]
+    public void BackwardInputMatchesDoubleReference(int batch, int inFeatures, int outFeatures)
+    {
+        var random = new Random(batch + inFeatures + outFeatures);
+        float[] gradient = RandomArray(random, batch * outFeatures);
+        float[] weight = RandomArray(random, outFeatures * inFeatures);
+        float[] inputGradient = RandomArray(random, batch * inFeatures);
+        DenseKernels.BackwardInput(gradient, weight, inputGradient, batch, inFeatures, outFeatures);
+
+        for (int b = 0; b < batch; b++)
+        {
+            for (int i = 0; i < inFeatures; i++)
+            {
+                double sum = 0, magnitude = 0;
+                for (int o = 0; o < outFeatures; o++)
+                {
+                    double term = (double)gradient[b * outFeatures + o] * weight[o * inFeatures + i];
+                    sum += term;
+                    magnitude += Math.Abs(term);
+                }
+
+                Close(sum, inputGradient[b * inFeatures + i], (outFeatures + 2) * FloatEpsilon * magnitude + 1e-30, $"dx[{b},{i}]");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(3, 11, 7)]
+    [InlineData(9, 64, 33)]
+    public void BackwardInputIsTheAdjointOfForward(int batch, int inFeatures, int outFeatures)
+    {
+        var random = new Random(99 + batch);
+        float[] x = RandomArray(random, batch * inFeatures);
+        float[] g = RandomArray(random, batch * outFeatures);
+        float[] weight = RandomArray(random, outFeatures * inFeatures);
+        float[] y = new float[batch * outFeatures];
+        float[] dx = new float[batch * inFeatures];
+        DenseKernels.Forward(x, Transpose(weight, outFeatures, inFeatures), ReadOnlySpan<float>.Empty, y, batch, inFeatures, outFeatures);
+        DenseKernels.BackwardInput(g, weight, dx, batch, inFeatures, outFeatures);
+        double left = Dot(y, g), right = Dot(x, dx);
+        Assert.True(Math.Abs(left - right) <= 1e-4 * (1 + Math.Abs(left)), $"<Wx,g> = {left}, <x,Wᵀg> = {right}");
+    }
+
+    [Theory]
+    [InlineData(10, 3, true)]
+    [InlineData(37, 17, false)]
+    [InlineData(784, 256, true)]
+    public void RowResultDoesNotDependOnBatch(int inFeatures, int outFeatures, bool withBias)
+    {
+        var random = new Random(inFeatures);
+        float[] input = RandomArray(random, 64 * inFeatures);
+        float[] weightTransposed = RandomArray(random, inFeatures * outFeatures);
+        float[] weight = Transpose(weightTransposed, inFeatures, outFeatures);
+        float[] bias = withBias ? RandomArray(random, outFeatures) : Array.Empty<float>();
+        float[] all = new float[64 * outFeatures];
+        float[] allBack = new float[64 * inFeatures];
+        DenseKernels.Forward(input, weightTransposed, bias, all, 64, inFeatures, outFeatures);
+        DenseKernels.BackwardInput(all, weight, allBack, 64, inFeatures, outFeatures);
+
+        float[] seven = new float[7 * outFeatures];
+        float[] sevenBack = new float[7 * inFeatures];
+        DenseKernels.Forward(input.AsSpan(14 * inFeatures), weightTransposed, bias, seven, 7, inFeatures, outFeatures);
+        DenseKernels.BackwardInput(all.AsSpan(14 * outFeatures), weight, sevenBack, 7, inFeatures, outFeatures);
+        BitwiseEqual(all.AsSpan(14 * outFeatures, 7 * outFeatures), seven, "forward batch 7");
+        BitwiseEqual(allBack.AsSpan(14 * inFeatures, 7 * inFeatures), sevenBack, "backward batch 7");
+
+        float[] one = new float[outFeatures];
+        float[] oneBack = new float[inFeatures];
+        foreach (int row in new[] { 0, 5, 18, 63 })
+        {
+            DenseKernels.Forward(input.AsSpan(row * inFeatures, inFeatures), weightTransposed, bias, one, 1, inFeatures, outFeatures);
+            DenseKernels.BackwardInput(all.AsSpan(row * outFeatures, outFeatures), weight, oneBack, 1, inFeatures, outFeatures);
+            BitwiseEqual(all.AsSpan(row * outFeatures, outFeatures), one, $"forward row {row}");
+            BitwiseEqual(allBack.AsSpan(row * inFeatures, inFeatures), oneBack, $"backward row {row}");
+        }
+    }
+
+    [Fact]
+    public void RejectsWrongLengths()
+    {
+        float[] x = new float[6], w = new float[12], bias = new float[4], y = new float[8];
+        ThrowsLength(() => DenseKernels.Forward(x.AsSpan(0, 5), w, bias, y, 2, 3, 4), "input", 6, 5);
+        ThrowsLength(() => DenseKernels.Forward(x, w.AsSpan(0, 11), bias, y, 2, 3, 4), "weightTransposed", 12, 11);
+        ThrowsLength(() => DenseKernels.Forward(x, w, bias.AsSpan(0, 3), y, 2, 3, 4), "bias", 4, 3);
+        ThrowsLength(() => DenseKernels.Forward(x, w, bias, y.AsSpan(0, 7), 2, 3, 4), "output", 8, 7);
+        ThrowsLength(() => DenseKernels.BackwardInput(y.AsSpan(0, 7), w, x, 2, 3, 4), "outputGradient", 8, 7);
+        ThrowsLength(() => DenseKernels.BackwardInput(y, w.AsSpan(0, 11), x, 2, 3, 4), "weight", 12, 11);
+        ThrowsLength(() => DenseKernels.BackwardInput(y, w, x.AsSpan(0, 5), 2, 3, 4), "inputGradient", 6, 5);
+        Assert.Throws<ArgumentOutOfRangeException>("batch", () => DenseKernels.Forward(x, w, bias, y, -1, 3, 4));
+    }
+}

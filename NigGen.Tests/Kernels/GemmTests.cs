@@ -1,0 +1,142 @@
+using System;
+using NigGen.Kernels;
+using Xunit;
+using static NigGen.Tests.Kernels.KernelTestSupport;
+
+namespace NigGen.Tests.Kernels;
+
+public class GemmTests
+{
+    // Shapes reach every path: 4-row and 1-row tiles, 1×4 panels for m < 4, 2-vector, 1-vector,
+    // 256/128-bit and scalar column tails, and k beyond the 256-row block.
+    public static TheoryData<int, int, int> Shapes => new()
+    {
+        { 1, 1, 1 },
+        { 1, 7, 3 },
+        { 1, 300, 67 },
+        { 2, 33, 127 },
+        { 3, 5, 33 },
+        { 4, 16, 32 },
+        { 5, 17, 63 },
+        { 7, 257, 19 },
+        { 9, 513, 100 },
+        { 13, 31, 4 },
+        { 6, 2, 200 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void MatchesDoubleReference(int m, int k, int n)
+    {
+        var random = new Random(m * 1000 + k * 10 + n);
+        float[] a = RandomArray(random, m * k);
+        float[] b = RandomArray(random, k * n);
+        float[] c = RandomArray(random, m * n);
+        float[] initial = (float[])c.Clone();
+        Gemm.Multiply(a, b, c, m, k, n);
+        float[] accumulated = (float[])initial.Clone();
+        Gemm.Multiply(a, b, accumulated, m, k, n, accumulate: true);
+
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                double sum = 0, magnitude = 0;
+                for (int p = 0; p < k; p++)
+                {
+                    double term = (double)a[i * k + p] * b[p * n + j];
+                    sum += term;
+                    magnitude += Math.Abs(term);
+                }
+
+                double tolerance = (k + 2) * FloatEpsilon * (magnitude + Math.Abs(initial[i * n + j])) + 1e-30;
+                Close(sum, c[i * n + j], tolerance, $"C[{i},{j}]");
+                Close(sum + initial[i * n + j], accumulated[i * n + j], tolerance, $"C+[{i},{j}]");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void EqualsOrderedFusedChainBitwise(int m, int k, int n)
+    {
+        var random = new Random(n * 7919 + k);
+        float[] a = RandomArray(random, m * k);
+        float[] b = RandomArray(random, k * n);
+        float[] c = RandomArray(random, m * n);
+        float[] expected = new float[m * n];
+        float[] expectedAccumulated = new float[m * n];
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                float s = 0f, t = c[i * n + j];
+                for (int p = 0; p < k; p++)
+                {
+                    s = MathF.FusedMultiplyAdd(a[i * k + p], b[p * n + j], s);
+                    t = MathF.FusedMultiplyAdd(a[i * k + p], b[p * n + j], t);
+                }
+
+                expected[i * n + j] = s;
+                expectedAccumulated[i * n + j] = t;
+            }
+        }
+
+        float[] actual = new float[m * n];
+        Gemm.Multiply(a, b, actual, m, k, n);
+        BitwiseEqual(expected, actual, "C");
+        Gemm.Multiply(a, b, c, m, k, n, accumulate: true);
+        BitwiseEqual(expectedAccumulated, c, "C+");
+    }
+
+    [Theory]
+    [InlineData(37, 10)]
+    [InlineData(300, 129)]
+    [InlineData(64, 31)]
+    public void RowResultDoesNotDependOnBatch(int k, int n)
+    {
+        var random = new Random(k + n);
+        const int rows = 64;
+        float[] a = RandomArray(random, rows * k);
+        float[] b = RandomArray(random, k * n);
+        float[] all = new float[rows * n];
+        Gemm.Multiply(a, b, all, rows, k, n);
+
+        float[] seven = new float[7 * n];
+        float[] one = new float[n];
+        for (int start = 0; start + 7 <= rows; start += 7)
+        {
+            Gemm.Multiply(a.AsSpan(start * k, 7 * k), b, seven, 7, k, n);
+            BitwiseEqual(all.AsSpan(start * n, 7 * n), seven, $"rows {start}..{start + 6}");
+        }
+
+        for (int row = 0; row < rows; row++)
+        {
+            Gemm.Multiply(a.AsSpan(row * k, k), b, one, 1, k, n);
+            BitwiseEqual(all.AsSpan(row * n, n), one, $"row {row}");
+        }
+    }
+
+    [Fact]
+    public void EmptyInnerDimensionClearsOrKeeps()
+    {
+        float[] c = { 1, 2, 3, 4, 5, 6 };
+        Gemm.Multiply(ReadOnlySpan<float>.Empty, ReadOnlySpan<float>.Empty, c, 2, 0, 3, accumulate: true);
+        Assert.Equal(new float[] { 1, 2, 3, 4, 5, 6 }, c);
+        Gemm.Multiply(ReadOnlySpan<float>.Empty, ReadOnlySpan<float>.Empty, c, 2, 0, 3);
+        Assert.Equal(new float[6], c);
+        Gemm.Multiply(ReadOnlySpan<float>.Empty, new float[4], Span<float>.Empty, 0, 2, 2);
+    }
+
+    [Fact]
+    public void RejectsShortSpansAndNegativeSizes()
+    {
+        float[] a = new float[6], b = new float[12], c = new float[8];
+        ThrowsLength(() => Gemm.Multiply(a.AsSpan(0, 5), b, c, 2, 3, 4), "a", 6, 5);
+        ThrowsLength(() => Gemm.Multiply(a, b.AsSpan(0, 11), c, 2, 3, 4), "b", 12, 11);
+        ThrowsLength(() => Gemm.Multiply(a, b, c.AsSpan(0, 7), 2, 3, 4), "c", 8, 7);
+        Assert.Throws<ArgumentOutOfRangeException>("m", () => Gemm.Multiply(a, b, c, -1, 3, 4));
+        Assert.Throws<ArgumentOutOfRangeException>("k", () => Gemm.Multiply(a, b, c, 2, -3, 4));
+        Assert.Throws<ArgumentOutOfRangeException>("n", () => Gemm.Multiply(a, b, c, 2, 3, -4));
+    }
+}

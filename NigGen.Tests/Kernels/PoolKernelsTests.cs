@@ -1,0 +1,231 @@
+using System;
+using System.Collections.Generic;
+using NigGen.Kernels;
+using Xunit;
+using static NigGen.Tests.Kernels.KernelTestSupport;
+
+namespace NigGen.Tests.Kernels;
+
+public class PoolKernelsTests
+{
+    private static readonly PoolGeometry[] Geometries =
+    {
+        new(3, 8, 8, 2, 2, 2, 2),    // the common 2×2 pool
+        new(2, 7, 9, 2, 3, 2, 2),    // floor mode drops the last row/column
+        new(2, 6, 5, 3, 3, 1, 1),    // overlapping, stride 1
+        new(1, 9, 9, 3, 3, 2, 2),    // overlapping, stride 2
+        new(2, 10, 10, 2, 2, 3, 4),  // stride larger than the window
+        new(4, 1, 13, 1, 3, 1, 2),   // 1D
+        new(2, 1, 10, 1, 4, 1, 1),   // 1D overlapping
+    };
+
+    public static IEnumerable<object[]> Cases()
+    {
+        for (int i = 0; i < Geometries.Length; i++)
+        {
+            yield return new object[] { i };
+        }
+    }
+
+    /// <summary>Window element offsets (within the sample) of output j, in row-major window order.</summary>
+    private static IEnumerable<int> Window(PoolGeometry g, int j)
+    {
+        int x = j % g.OutWidth, y = j / g.OutWidth % g.OutHeight, c = j / (g.OutWidth * g.OutHeight);
+        for (int dy = 0; dy < g.SizeHeight; dy++)
+        {
+            for (int dx = 0; dx < g.SizeWidth; dx++)
+            {
+                yield return (c * g.InHeight + y * g.StrideHeight + dy) * g.InWidth + x * g.StrideWidth + dx;
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void MaxForwardAndBackwardMatchReference(int which)
+    {
+        PoolGeometry g = Geometries[which];
+        var random = new Random(which);
+        foreach (bool coarse in new[] { false, true })
+        {
+            const int batch = 3;
+            float[] input = RandomArray(random, batch * g.InputLength);
+            if (coarse)
+            {
+                // Few distinct values: many ties, which must resolve to the first maximum.
+                for (int i = 0; i < input.Length; i++)
+                {
+                    input[i] = MathF.Round(input[i] * 2);
+                }
+            }
+
+            float[] output = new float[batch * g.OutputLength];
+            int[] argmax = new int[batch * g.OutputLength];
+            PoolKernels.MaxForward(g, input, output, argmax, batch);
+
+            float[] gradient = RandomArray(random, batch * g.OutputLength);
+            float[] inputGradient = RandomArray(random, batch * g.InputLength);
+            PoolKernels.MaxBackward(g, gradient, argmax, inputGradient, batch);
+            double[] expectedGradient = new double[inputGradient.Length];
+
+            for (int b = 0; b < batch; b++)
+            {
+                for (int j = 0; j < g.OutputLength; j++)
+                {
+                    int best = -1;
+                    float max = float.NegativeInfinity;
+                    foreach (int index in Window(g, j))
+                    {
+                        if (best < 0 || input[b * g.InputLength + index] > max)
+                        {
+                            best = index;
+                            max = input[b * g.InputLength + index];
+                        }
+                    }
+
+                    Assert.Equal(max, output[b * g.OutputLength + j]);
+                    Assert.Equal(best, argmax[b * g.OutputLength + j]);
+                    expectedGradient[b * g.InputLength + best] += gradient[b * g.OutputLength + j];
+                }
+            }
+
+            for (int i = 0; i < inputGradient.Length; i++)
+            {
+                Close(expectedGradient[i], inputGradient[i], 1e-6, $"{g} dx[{i}]");
+            }
+        }
+    }
+
+    [Fact]
+    public void MaxTiesChooseTheFirstElement()
+    {
+        var g = new PoolGeometry(1, 2, 4, 2, 2, 2, 2);
+        float[] input = { 1, 3, 7, 2, 3, 3, 7, 7 };
+        float[] output = new float[2];
+        int[] argmax = new int[2];
+        PoolKernels.MaxForward(g, input, output, argmax, 1);
+        Assert.Equal(new float[] { 3, 7 }, output);
+        Assert.Equal(new[] { 1, 2 }, argmax);
+
+        float[] allNegativeInfinity = { float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity };
+        var g1 = new PoolGeometry(1, 1, 4, 1, 2, 1, 2);
+        PoolKernels.MaxForward(g1, allNegativeInfinity, output, argmax, 1);
+        Assert.Equal(new[] { 0, 2 }, argmax);
+    }
+
+    [Fact]
+    public void MaxPropagatesNaNLikePyTorch()
+    {
+        var g = new PoolGeometry(1, 1, 8, 1, 4, 1, 4);
+        float[] input = { 1, float.NaN, 9, 2, float.NaN, 5, float.NaN, 0 };
+        float[] output = new float[2];
+        int[] argmax = new int[2];
+        PoolKernels.MaxForward(g, input, output, argmax, 1);
+        Assert.True(float.IsNaN(output[0]) && float.IsNaN(output[1]));
+        Assert.Equal(1, argmax[0]);
+        Assert.Equal(6, argmax[1]); // PyTorch takes every NaN it meets, so the last one wins
+    }
+
+    [Fact]
+    public void MaxBackwardAddsUpOverlappingWindows()
+    {
+        var g = new PoolGeometry(1, 1, 5, 1, 3, 1, 1);
+        float[] input = { 0, 1, 9, 1, 0 };
+        float[] output = new float[3];
+        int[] argmax = new int[3];
+        PoolKernels.MaxForward(g, input, output, argmax, 1);
+        Assert.Equal(new[] { 2, 2, 2 }, argmax);
+        float[] inputGradient = { 5, 5, 5, 5, 5 };
+        PoolKernels.MaxBackward(g, new float[] { 1, 2, 4 }, argmax, inputGradient, 1);
+        Assert.Equal(new float[] { 0, 0, 7, 0, 0 }, inputGradient);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void AvgForwardAndBackwardMatchReference(int which)
+    {
+        PoolGeometry g = Geometries[which];
+        var random = new Random(50 + which);
+        const int batch = 3;
+        int size = g.SizeHeight * g.SizeWidth;
+        float[] input = RandomArray(random, batch * g.InputLength);
+        float[] output = new float[batch * g.OutputLength];
+        PoolKernels.AvgForward(g, input, output, batch);
+        float[] gradient = RandomArray(random, batch * g.OutputLength);
+        float[] inputGradient = RandomArray(random, batch * g.InputLength);
+        PoolKernels.AvgBackward(g, gradient, inputGradient, batch);
+
+        double[] expectedGradient = new double[inputGradient.Length];
+        for (int b = 0; b < batch; b++)
+        {
+            for (int j = 0; j < g.OutputLength; j++)
+            {
+                double sum = 0;
+                foreach (int index in Window(g, j))
+                {
+                    sum += input[b * g.InputLength + index];
+                    expectedGradient[b * g.InputLength + index] += (double)gradient[b * g.OutputLength + j] / size;
+                }
+
+                Close(sum / size, output[b * g.OutputLength + j], (size + 1) * FloatEpsilon * 2, $"{g} y[{j}]");
+            }
+        }
+
+        for (int i = 0; i < inputGradient.Length; i++)
+        {
+            Close(expectedGradient[i], inputGradient[i], 1e-6, $"{g} dx[{i}]");
+        }
+
+        double left = Dot(output, gradient), right = Dot(input, inputGradient);
+        Assert.True(Math.Abs(left - right) <= 1e-4 * (1 + Math.Abs(left)), $"{g}: {left} vs {right}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void SampleResultDoesNotDependOnBatch(int which)
+    {
+        PoolGeometry g = Geometries[which];
+        var random = new Random(70 + which);
+        const int batch = 7;
+        float[] input = RandomArray(random, batch * g.InputLength);
+        float[] all = new float[batch * g.OutputLength];
+        int[] allIndices = new int[batch * g.OutputLength];
+        float[] allAvg = new float[batch * g.OutputLength];
+        float[] allAvgBack = new float[batch * g.InputLength];
+        PoolKernels.MaxForward(g, input, all, allIndices, batch);
+        PoolKernels.AvgForward(g, input, allAvg, batch);
+        PoolKernels.AvgBackward(g, allAvg, allAvgBack, batch);
+
+        float[] one = new float[g.OutputLength];
+        int[] oneIndices = new int[g.OutputLength];
+        float[] oneBack = new float[g.InputLength];
+        for (int s = 0; s < batch; s++)
+        {
+            PoolKernels.MaxForward(g, input.AsSpan(s * g.InputLength, g.InputLength), one, oneIndices, 1);
+            BitwiseEqual(all.AsSpan(s * g.OutputLength, g.OutputLength), one, "max");
+            Assert.Equal(allIndices.AsSpan(s * g.OutputLength, g.OutputLength).ToArray(), oneIndices);
+            PoolKernels.AvgForward(g, input.AsSpan(s * g.InputLength, g.InputLength), one, 1);
+            BitwiseEqual(allAvg.AsSpan(s * g.OutputLength, g.OutputLength), one, "avg");
+            PoolKernels.AvgBackward(g, allAvg.AsSpan(s * g.OutputLength, g.OutputLength), oneBack, 1);
+            BitwiseEqual(allAvgBack.AsSpan(s * g.InputLength, g.InputLength), oneBack, "avg backward");
+        }
+    }
+
+    [Fact]
+    public void RejectsWrongLengthsAndBadGeometry()
+    {
+        var g = new PoolGeometry(2, 4, 4, 2, 2, 2, 2);
+        float[] x = new float[2 * g.InputLength], y = new float[2 * g.OutputLength];
+        int[] argmax = new int[2 * g.OutputLength];
+        ThrowsLength(() => PoolKernels.MaxForward(g, x.AsSpan(1), y, argmax, 2), "input", x.Length, x.Length - 1);
+        ThrowsLength(() => PoolKernels.MaxForward(g, x, y.AsSpan(1), argmax, 2), "output", y.Length, y.Length - 1);
+        ThrowsLength(() => PoolKernels.MaxForward(g, x, y, argmax.AsSpan(1), 2), "argmax", argmax.Length, argmax.Length - 1);
+        ThrowsLength(() => PoolKernels.MaxBackward(g, y.AsSpan(1), argmax, x, 2), "outputGradient", y.Length, y.Length - 1);
+        ThrowsLength(() => PoolKernels.MaxBackward(g, y, argmax.AsSpan(1), x, 2), "argmax", argmax.Length, argmax.Length - 1);
+        ThrowsLength(() => PoolKernels.MaxBackward(g, y, argmax, x.AsSpan(1), 2), "inputGradient", x.Length, x.Length - 1);
+        ThrowsLength(() => PoolKernels.AvgForward(g, x.AsSpan(1), y, 2), "input", x.Length, x.Length - 1);
+        ThrowsLength(() => PoolKernels.AvgBackward(g, y, x.AsSpan(1), 2), "inputGradient", x.Length, x.Length - 1);
+        Assert.Throws<ArgumentException>("geometry", () => PoolKernels.AvgForward(g with { SizeWidth = 5 }, x, y, 1));
+        Assert.Throws<ArgumentException>("geometry", () => PoolKernels.AvgForward(g with { StrideHeight = 0 }, x, y, 1));
+    }
+}

@@ -1,0 +1,84 @@
+using NigGen;
+
+// Small networks declared as users declare them; the generator compiles each into the test assembly.
+namespace NigGen.Tests.Networks;
+
+/// <summary>Captum's "MultiLayer" test model with the linear0, linear1 (pre-ReLU) and linear2 outputs scored.</summary>
+[Network]
+[Input(3)]
+public sealed partial class CaptumMultiLayer
+{
+    [Dense(3), AttributeLayer] Layer linear0;
+    [Dense(4, Activation = Activation.Relu), AttributeLayer(PreActivation = true)] Layer linear1;
+    [Dense(2), AttributeLayer] Layer linear2;
+}
+
+/// <summary>The same model with the ReLU's output scored.</summary>
+[Network]
+[Input(3)]
+public sealed partial class CaptumMultiLayerRelu
+{
+    [Dense(3)] Layer linear0;
+    [Dense(4, Activation = Activation.Relu), AttributeLayer] Layer linear1;
+    [Dense(2)] Layer linear2;
+}
+
+/// <summary>Captum's integrated-gradients model ReLU(ReLU(x1) − 1 − ReLU(x2)).</summary>
+[Network]
+[Input(2)]
+public sealed partial class CaptumReluModel
+{
+    [Dense(2, Activation = Activation.Relu), AttributeLayer] Layer relus;
+    [Dense(1, Activation = Activation.Relu)] Layer output;
+}
+
+/// <summary>Every activation, a layer without bias, two attribute layers (one pre-activation).</summary>
+[Network]
+[Input(5)]
+public sealed partial class DenseActivationsNet
+{
+    [Dense(6, Activation = Activation.Sigmoid)] Layer sigmoid;
+    [Dense(7, Activation = Activation.Tanh), AttributeLayer] Layer tanh;
+    [Dense(6, Activation = Activation.Softplus, Bias = false)] Layer softplus;
+    [Dense(5, Activation = Activation.Elu), AttributeLayer(PreActivation = true)] Layer elu;
+    [Dense(5, Activation = Activation.LeakyRelu)] Layer leaky;
+    [Dense(4, Activation = Activation.Relu)] Layer relu;
+    [Dense(3)] Layer output;
+}
+
+/// <summary>2-D convolutions with stride and padding, overlapping max pooling, average pooling.</summary>
+[Network]
+[Input(2, 9, 8)]
+public sealed partial class Conv2dNet
+{
+    [Conv(3, Kernel = 3, Stride = 2, Padding = 1, Activation = Activation.Tanh)] Layer conv1;
+    [MaxPool(2, Stride = 1)] Layer pool1;
+    [Conv(4, Kernel = 2, Activation = Activation.Relu), AttributeLayer] Layer conv2;
+    [AvgPool(2)] Layer pool2;
+    [Flatten] Layer flat;
+    [Dense(6, Activation = Activation.Softplus), AttributeLayer] Layer fc1;
+    [Dense(3)] Layer fc2;
+}
+
+/// <summary>1-D convolutions, 1-D pooling, a pre-activation conv attribute layer, a sigmoid output.</summary>
+[Network]
+[Input(3, 17)]
+public sealed partial class Conv1dNet
+{
+    [Conv(4, Kernel = 3, Padding = 2, Activation = Activation.Elu)] Layer conv1;
+    [AvgPool(3, Stride = 2)] Layer pool1;
+    [Conv(5, Kernel = 2, Stride = 2, Activation = Activation.Softplus, Bias = false), AttributeLayer(PreActivation = true)] Layer conv2;
+    [MaxPool(2)] Layer pool2;
+    [Flatten] Layer flat;
+    [Dense(2, Activation = Activation.Sigmoid)] Layer fc;
+}
+
+/// <summary>The MLP of the paper's comparison and of the benchmarks, scaled down.</summary>
+[Network]
+[Input(20)]
+public sealed partial class SmallMlp
+{
+    [Dense(16, Activation = Activation.Relu)] Layer fc1;
+    [Dense(12, Activation = Activation.Relu), AttributeLayer] Layer fc2;
+    [Dense(4)] Layer fc3;
+}
