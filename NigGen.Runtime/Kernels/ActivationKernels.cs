@@ -440,11 +440,18 @@ public static class ActivationKernels
         }
     }
 
-    // expm1(x) = (u − 1)·x / log(u) with u = e^x (Kahan) is accurate near 0, where e^x − 1 cancels;
-    // below 2^-25 expm1(x) rounds to x itself (and subnormal x may not survive Exp/Log).
+    // e^x − 1 cancels near 0: for −0.5 ≤ x ≤ 0 use the Taylor series to x⁸/8! (truncation below 0.3 ulp),
+    // below that e^x − 1 itself (|result| ≥ 0.39, so no cancellation).
     private readonly struct EluOp : IUnaryOp
     {
-        private const float Tiny = 2.98023224e-8f; // 2^-25
+        private const float SeriesLimit = -0.5f;
+        private const float C8 = 1f / 40320f;
+        private const float C7 = 1f / 5040f;
+        private const float C6 = 1f / 720f;
+        private const float C5 = 1f / 120f;
+        private const float C4 = 1f / 24f;
+        private const float C3 = 1f / 6f;
+        private const float C2 = 0.5f;
 
         public static float Invoke(float x)
         {
@@ -453,37 +460,43 @@ public static class ActivationKernels
                 return x;
             }
 
-            double u = Math.Exp(x);
-            double um1 = u - 1.0;
-            if (u == 1.0 || -x < Tiny)
+            if (x >= SeriesLimit)
             {
-                return x;
+                float p = MathF.FusedMultiplyAdd(MathF.FusedMultiplyAdd(MathF.FusedMultiplyAdd(C8, x, C7), x, C6), x, C5);
+                p = MathF.FusedMultiplyAdd(MathF.FusedMultiplyAdd(MathF.FusedMultiplyAdd(p, x, C4), x, C3), x, C2);
+                return MathF.FusedMultiplyAdd(p, x * x, x);
             }
 
-            return um1 == -1.0 ? -1f : (float)(um1 * x / Math.Log(u));
+            return MathF.Exp(x) - 1f;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> Invoke(Vector256<float> x)
         {
-            Vector256<float> one = Vector256<float>.One;
-            Vector256<float> u = Vector256.Exp(x);
-            Vector256<float> um1 = u - one;
-            Vector256<float> expm1 = um1 * x / Vector256.Log(u);
-            expm1 = Vector256.ConditionalSelect(Vector256.Equals(um1, -one), -one, expm1);
-            expm1 = Vector256.ConditionalSelect(Vector256.Equals(u, one) | Vector256.LessThan(-x, Vector256.Create(Tiny)), x, expm1);
+            Vector256<float> p = Vector256.FusedMultiplyAdd(Vector256.Create(C8), x, Vector256.Create(C7));
+            p = Vector256.FusedMultiplyAdd(p, x, Vector256.Create(C6));
+            p = Vector256.FusedMultiplyAdd(p, x, Vector256.Create(C5));
+            p = Vector256.FusedMultiplyAdd(p, x, Vector256.Create(C4));
+            p = Vector256.FusedMultiplyAdd(p, x, Vector256.Create(C3));
+            p = Vector256.FusedMultiplyAdd(p, x, Vector256.Create(C2));
+            Vector256<float> series = Vector256.FusedMultiplyAdd(p, x * x, x);
+            Vector256<float> expm1 = Vector256.ConditionalSelect(
+                Vector256.GreaterThanOrEqual(x, Vector256.Create(SeriesLimit)), series, Vector256.Exp(x) - Vector256<float>.One);
             return Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, expm1);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Invoke(Vector512<float> x)
         {
-            Vector512<float> one = Vector512<float>.One;
-            Vector512<float> u = Vector512.Exp(x);
-            Vector512<float> um1 = u - one;
-            Vector512<float> expm1 = um1 * x / Vector512.Log(u);
-            expm1 = Vector512.ConditionalSelect(Vector512.Equals(um1, -one), -one, expm1);
-            expm1 = Vector512.ConditionalSelect(Vector512.Equals(u, one) | Vector512.LessThan(-x, Vector512.Create(Tiny)), x, expm1);
+            Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(C8), x, Vector512.Create(C7));
+            p = Vector512.FusedMultiplyAdd(p, x, Vector512.Create(C6));
+            p = Vector512.FusedMultiplyAdd(p, x, Vector512.Create(C5));
+            p = Vector512.FusedMultiplyAdd(p, x, Vector512.Create(C4));
+            p = Vector512.FusedMultiplyAdd(p, x, Vector512.Create(C3));
+            p = Vector512.FusedMultiplyAdd(p, x, Vector512.Create(C2));
+            Vector512<float> series = Vector512.FusedMultiplyAdd(p, x * x, x);
+            Vector512<float> expm1 = Vector512.ConditionalSelect(
+                Vector512.GreaterThanOrEqual(x, Vector512.Create(SeriesLimit)), series, Vector512.Exp(x) - Vector512<float>.One);
             return Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), x, expm1);
         }
     }

@@ -1,6 +1,7 @@
 using System;
 using System.ComponentModel;
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace NigGen.Kernels;
 
@@ -104,6 +105,59 @@ public static class ConvKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Copy(float* source, float* destination, int count)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + 16 <= count; i += 16)
+            {
+                Vector512.Load(source + i).Store(destination + i);
+            }
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= count; i += 8)
+            {
+                Vector256.Load(source + i).Store(destination + i);
+            }
+        }
+
+        for (; i < count; i++)
+        {
+            destination[i] = source[i];
+        }
+    }
+
+    /// <summary>destination[i] += source[i]; vector and scalar adds round alike, so the split never changes results.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void AddTo(float* destination, float* source, int count)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + 16 <= count; i += 16)
+            {
+                (Vector512.Load(destination + i) + Vector512.Load(source + i)).Store(destination + i);
+            }
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= count; i += 8)
+            {
+                (Vector256.Load(destination + i) + Vector256.Load(source + i)).Store(destination + i);
+            }
+        }
+
+        for (; i < count; i++)
+        {
+            destination[i] += source[i];
+        }
+    }
+
     /// <summary>First output column x whose input column x·stride − padding + offset is ≥ 0.</summary>
     private static int FirstValid(int padding, int offset, int stride)
     {
@@ -143,12 +197,21 @@ public static class ConvKernels
                             continue;
                         }
 
-                        new Span<float>(dst, x0).Clear();
-                        new Span<float>(dst + x1, outW - x1).Clear();
+                        // Rows are short (a few to a few dozen floats): inline loops beat Span.Clear/CopyTo calls.
+                        for (int x = 0; x < x0; x++)
+                        {
+                            dst[x] = 0f;
+                        }
+
+                        for (int x = x1; x < outW; x++)
+                        {
+                            dst[x] = 0f;
+                        }
+
                         float* src = plane + (nint)ih * inW - pw + kw;
                         if (sw == 1)
                         {
-                            new ReadOnlySpan<float>(src + x0, x1 - x0).CopyTo(new Span<float>(dst + x0, x1 - x0));
+                            Copy(src + x0, dst + x0, x1 - x0);
                         }
                         else
                         {
@@ -192,8 +255,7 @@ public static class ConvKernels
                         float* dst = plane + (nint)ih * inW - pw + kw;
                         if (sw == 1)
                         {
-                            var target = new Span<float>(dst + x0, x1 - x0);
-                            TensorPrimitives.Add(target, new ReadOnlySpan<float>(src + x0, x1 - x0), target);
+                            AddTo(dst + x0, src + x0, x1 - x0);
                         }
                         else
                         {

@@ -17,6 +17,9 @@ public static class Gemm
     // Storing and reloading C between blocks is exact, so blocking does not change results.
     private const int KBlock = 256;
 
+    // Floats in the widest vector (Vector512<float>), the size of the tail packing buffers.
+    private const int MaxLanes = 16;
+
     /// <summary>C[m,n] = A[m,k]·B[k,n], or C += A·B when <paramref name="accumulate"/> is set.</summary>
     /// <param name="a">A, row-major [m, k].</param>
     /// <param name="b">B, row-major [k, n].</param>
@@ -41,6 +44,7 @@ public static class Gemm
     }
 
     /// <summary>The unchecked core; lengths have been validated by the caller.</summary>
+    [SkipLocalsInit]
     internal static unsafe void MultiplyCore(float* a, float* b, float* c, int m, int k, int n, bool accumulate)
     {
         if (m == 0 || n == 0)
@@ -58,46 +62,120 @@ public static class Gemm
             return;
         }
 
+        // Narrow column tails (fewer than one vector) are packed here, padded with zeros, so they run at full width too.
+        float* packed = stackalloc float[KBlock * MaxLanes];
+        float* tile = stackalloc float[4 * MaxLanes];
+        new Span<float>(tile, 4 * MaxLanes).Clear(); // padding lanes stay finite
         for (int k0 = 0; k0 < k; k0 += KBlock)
         {
             int kc = Math.Min(KBlock, k - k0);
             bool load = accumulate || k0 > 0;
             float* ak = a + k0;
             float* bk = b + (nint)k0 * n;
-            int j = 0;
 
-            // Each width handles the columns the wider one left; lanes compute identical FMA chains at any width.
+            // One width per machine; lanes compute the same FMA chains at any width, so the choice never changes results.
             if (Vector512.IsHardwareAccelerated)
             {
-                j = Panels<Ops512, Vector512<float>>(ak, k, bk, c, n, m, kc, j, load);
+                Block<Ops512, Vector512<float>>(ak, k, bk, c, n, m, kc, load, packed, tile);
             }
-
-            if (Vector256.IsHardwareAccelerated)
+            else if (Vector256.IsHardwareAccelerated)
             {
-                j = Panels<Ops256, Vector256<float>>(ak, k, bk, c, n, m, kc, j, load);
+                Block<Ops256, Vector256<float>>(ak, k, bk, c, n, m, kc, load, packed, tile);
             }
-
-            if (Vector128.IsHardwareAccelerated)
+            else if (Vector128.IsHardwareAccelerated)
             {
-                j = Panels<Ops128, Vector128<float>>(ak, k, bk, c, n, m, kc, j, load);
+                Block<Ops128, Vector128<float>>(ak, k, bk, c, n, m, kc, load, packed, tile);
             }
-
-            for (; j < n; j++)
+            else
             {
-                for (int i = 0; i < m; i++)
+                ScalarColumns(ak, k, bk, c, n, m, kc, load);
+            }
+        }
+    }
+
+    private static unsafe void ScalarColumns(float* a, int lda, float* b, float* c, int n, int m, int kc, bool load)
+    {
+        for (int j = 0; j < n; j++)
+        {
+            for (int i = 0; i < m; i++)
+            {
+                float* ai = a + (nint)i * lda;
+                float* bj = b + j;
+                float* cij = c + (nint)i * n + j;
+                float sum = load ? *cij : 0f;
+                for (int p = 0; p < kc; p++)
                 {
-                    float* ai = ak + (nint)i * k;
-                    float* bj = bk + j;
-                    float* cij = c + (nint)i * n + j;
-                    float sum = load ? *cij : 0f;
-                    for (int p = 0; p < kc; p++)
-                    {
-                        sum = MathF.FusedMultiplyAdd(ai[p], bj[(nint)p * n], sum);
-                    }
+                    sum = MathF.FusedMultiplyAdd(ai[p], bj[(nint)p * n], sum);
+                }
 
-                    *cij = sum;
+                *cij = sum;
+            }
+        }
+    }
+
+    private static unsafe void Block<TOps, TVec>(float* a, int lda, float* b, float* c, int n, int m, int kc, bool load, float* packed, float* tile)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
+    {
+        int j = Panels<TOps, TVec>(a, lda, b, c, n, m, kc, 0, load);
+        if (j < n)
+        {
+            Tail<TOps, TVec>(a, lda, b, c, n, m, kc, j, load, packed, tile);
+        }
+    }
+
+    /// <summary>The last n − j (&lt; one vector) columns: B's columns packed zero-padded to a vector, C through a tile.</summary>
+    private static unsafe void Tail<TOps, TVec>(float* a, int lda, float* b, float* c, int n, int m, int kc, int j, bool load, float* packed, float* tile)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
+    {
+        int w = TOps.Count;
+        int cols = n - j;
+        for (int p = 0; p < kc; p++)
+        {
+            float* src = b + (nint)p * n + j;
+            float* dst = packed + (nint)p * w;
+            int q = 0;
+            for (; q < cols; q++)
+            {
+                dst[q] = src[q];
+            }
+
+            for (; q < w; q++)
+            {
+                dst[q] = 0f;
+            }
+        }
+
+        int i = 0;
+        for (; i + 4 <= m; i += 4)
+        {
+            float* ci = c + (nint)i * n + j;
+            if (load)
+            {
+                for (int r = 0; r < 4; r++)
+                {
+                    new ReadOnlySpan<float>(ci + (nint)r * n, cols).CopyTo(new Span<float>(tile + r * w, cols));
                 }
             }
+
+            Kernel4x1<TOps, TVec>(a + (nint)i * lda, lda, packed, w, tile, w, kc, load);
+            for (int r = 0; r < 4; r++)
+            {
+                new ReadOnlySpan<float>(tile + r * w, cols).CopyTo(new Span<float>(ci + (nint)r * n, cols));
+            }
+        }
+
+        for (; i < m; i++)
+        {
+            float* ci = c + (nint)i * n + j;
+            if (load)
+            {
+                new ReadOnlySpan<float>(ci, cols).CopyTo(new Span<float>(tile, cols));
+            }
+
+            Kernel1x1<TOps, TVec>(a + (nint)i * lda, packed, w, tile, kc, load);
+            new ReadOnlySpan<float>(tile, cols).CopyTo(new Span<float>(ci, cols));
         }
     }
 

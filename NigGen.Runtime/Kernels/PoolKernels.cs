@@ -1,5 +1,7 @@
 using System;
 using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace NigGen.Kernels;
 
@@ -38,28 +40,62 @@ public static class PoolKernels
                     int planeStart = c * plane;
                     for (int y = 0; y < outH; y++)
                     {
-                        for (int x = 0; x < outW; x++)
+                        int rowStart = planeStart + y * sh * inW;
+                        int x = 0;
+
+                        // Eight outputs at once, one lane each, scanning their windows in the same order as the scalar
+                        // loop: the vector compare-and-select replaces a data-dependent, badly predicted branch.
+                        if (Vector256.IsHardwareAccelerated)
                         {
-                            int start = planeStart + y * sh * inW + x * sw;
+                            Vector256<int> lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * sw;
+                            for (; x + 8 <= outW; x += 8)
+                            {
+                                int start = rowStart + x * sw;
+                                Vector256<int> first = Vector256.Create(start) + lanes;
+                                Vector256<int> best = first;
+                                Vector256<float> max = Vector256.Create(float.NegativeInfinity);
+                                for (int dy = 0; dy < kh; dy++)
+                                {
+                                    for (int dx = 0; dx < kw; dx++)
+                                    {
+                                        int offset = dy * inW + dx;
+                                        Vector256<float> v = Strided(sample + start + offset, sw);
+                                        Vector256<float> take = Vector256.GreaterThan(v, max) | ~Vector256.Equals(v, v);
+                                        max = Vector256.ConditionalSelect(take, v, max);
+                                        best = Vector256.ConditionalSelect(take.AsInt32(), first + Vector256.Create(offset), best);
+                                    }
+                                }
+
+                                max.Store(o + x);
+                                best.Store(idx + x);
+                            }
+                        }
+
+                        for (; x < outW; x++)
+                        {
+                            int start = rowStart + x * sw;
                             int best = start;
                             float max = float.NegativeInfinity;
                             for (int dy = 0; dy < kh; dy++)
                             {
-                                int rowStart = start + dy * inW;
+                                int windowRow = start + dy * inW;
                                 for (int dx = 0; dx < kw; dx++)
                                 {
-                                    float v = sample[rowStart + dx];
+                                    float v = sample[windowRow + dx];
                                     if (v > max || float.IsNaN(v))
                                     {
                                         max = v;
-                                        best = rowStart + dx;
+                                        best = windowRow + dx;
                                     }
                                 }
                             }
 
-                            *o++ = max;
-                            *idx++ = best;
+                            o[x] = max;
+                            idx[x] = best;
                         }
+
+                        o += outW;
+                        idx += outW;
                     }
                 }
             }
@@ -121,9 +157,32 @@ public static class PoolKernels
                     float* p = sample + (nint)c * plane;
                     for (int y = 0; y < outH; y++)
                     {
-                        for (int x = 0; x < outW; x++)
+                        float* row = p + (nint)y * sh * inW;
+                        int x = 0;
+
+                        // Eight outputs at once; each lane adds its window in the scalar loop's order, so results match it.
+                        if (Vector256.IsHardwareAccelerated)
                         {
-                            float* window = p + (nint)y * sh * inW + (nint)x * sw;
+                            for (; x + 8 <= outW; x += 8)
+                            {
+                                float* window = row + (nint)x * sw;
+                                Vector256<float> sum = Vector256<float>.Zero;
+                                for (int dy = 0; dy < kh; dy++)
+                                {
+                                    for (int dx = 0; dx < kw; dx++)
+                                    {
+                                        sum += Strided(window + (nint)dy * inW + dx, sw);
+                                    }
+                                }
+
+                                (sum / Vector256.Create(divisor)).Store(o);
+                                o += 8;
+                            }
+                        }
+
+                        for (; x < outW; x++)
+                        {
+                            float* window = row + (nint)x * sw;
                             float sum = 0f;
                             for (int dy = 0; dy < kh; dy++)
                             {
@@ -188,6 +247,19 @@ public static class PoolKernels
                 }
             }
         }
+    }
+
+    /// <summary>Loads p[0], p[stride], …, p[7·stride].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector256<float> Strided(float* p, int stride)
+    {
+        if (stride == 1)
+        {
+            return Vector256.Load(p);
+        }
+
+        nint s = stride;
+        return Vector256.Create(p[0], p[s], p[2 * s], p[3 * s], p[4 * s], p[5 * s], p[6 * s], p[7 * s]);
     }
 
     private static void Check(in PoolGeometry g, int batch, int inLength, string inName, string inFormula, int outLength, string outName, string outFormula)
