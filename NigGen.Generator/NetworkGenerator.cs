@@ -37,7 +37,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         var analysed = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 NetworkParser.NetworkAttributeName,
-                predicate: static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax,
+                predicate: static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax,
                 transform: static (context, token) => NetworkParser.Parse(context, token))
             .WithTrackingName(Steps.Parse)
             .Select(static (parsed, _) => ShapeInference.Analyse(parsed))

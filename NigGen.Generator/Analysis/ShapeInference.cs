@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using NigGen.Generator.Diagnostics;
@@ -37,6 +38,13 @@ internal static class ShapeInference
         }
 
         bool inputValid = spec.InputShape.Count is >= 1 and <= 3 && spec.InputShape.All(d => d > 0);
+        long inputLength = spec.InputShape.Aggregate(1L, (a, b) => a * b);
+        if (inputValid && inputLength > MaxTensorLength)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TensorTooLarge, parsed.InputLocation, $"Network '{spec.ClassName}'", $"its {Format(spec.InputShape.ToArray())} input", inputLength, MaxTensorLength));
+            inputValid = false;
+        }
+
         var layers = new List<LayerModel>();
         if (inputValid)
         {
@@ -53,15 +61,23 @@ internal static class ShapeInference
                     break;
                 }
 
-                if (layer.Attribution == AttributionPoint.PreActivation && layer.Kind is not (LayerKind.Dense or LayerKind.Conv))
+                if (layer.Attribution == AttributionPoint.PreActivation && layer.Activation == ActivationKind.None)
                 {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.PreActivationWithoutActivation, location, layer.Name, layer.Kind));
+                    string what = layer.Kind is LayerKind.Dense or LayerKind.Conv ? $"a {layer.Kind} layer declared without Activation" : $"a {layer.Kind} layer";
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.PreActivationWithoutActivation, location, layer.Name, what));
                     layer = layer with { Attribution = AttributionPoint.Output };
                 }
 
                 layers.Add(new LayerModel(layer, shape.ToEquatableArray(), output.ToEquatableArray()));
                 shape = output;
             }
+        }
+
+        // Every buffer of the generated workspace is indexed with int: the whole per-sample footprint must fit.
+        long floatsPerSample = 2 * inputLength + layers.Sum(l => 4L * l.OutputLength);
+        if (!diagnostics.Any(IsError) && floatsPerSample > int.MaxValue / 4)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TensorTooLarge, parsed.ClassLocation, $"Network '{spec.ClassName}'", "its workspace for one sample", floatsPerSample, int.MaxValue / 4));
         }
 
         bool hasErrors = diagnostics.Any(IsError);
@@ -94,6 +110,12 @@ internal static class ShapeInference
                 if (input.Length != 1)
                 {
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DenseNeedsFlatInput, location, layer.Name, inputText));
+                    return null;
+                }
+
+                if (layer.Size > MaxTensorLength || (long)layer.Size * input[0] > int.MaxValue)
+                {
+                    Report(DiagnosticDescriptors.TensorTooLarge, $"Layer '{layer.Name}'", $"its weight [{layer.Size}, {input[0]}]", (long)layer.Size * input[0], int.MaxValue);
                     return null;
                 }
 
@@ -200,7 +222,14 @@ internal static class ShapeInference
         long length = output.Aggregate(1L, (a, b) => a * b);
         if (length > MaxTensorLength)
         {
-            Report(DiagnosticDescriptors.TensorTooLarge, layer.Name, Format(output), length, MaxTensorLength);
+            Report(DiagnosticDescriptors.TensorTooLarge, $"Layer '{layer.Name}'", $"its {Format(output)} output", length, MaxTensorLength);
+            return null;
+        }
+
+        long patch = isConv ? (long)input[0] * window * (input.Length == 3 ? window : 1) : 0;
+        if (isConv && patch * Math.Max(layer.Size, length / output[0]) > int.MaxValue)
+        {
+            Report(DiagnosticDescriptors.TensorTooLarge, $"Layer '{layer.Name}'", "its weight or im2col buffer", patch * Math.Max(layer.Size, length / output[0]), int.MaxValue);
             return null;
         }
 

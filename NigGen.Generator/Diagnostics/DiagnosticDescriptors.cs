@@ -61,7 +61,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor PreActivationWithoutActivation = Warning(
         "NIG0014", "PreActivation on a layer without activation",
-        "[AttributeLayer(PreActivation = true)] on '{0}': a {1} layer has no activation, so its output is scored");
+        "[AttributeLayer(PreActivation = true)] on '{0}': {1} has no activation, so its output is scored");
 
     public static readonly DiagnosticDescriptor UnsupportedClassShape = Error(
         "NIG0015", "Unsupported network class",
@@ -69,7 +69,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor TensorTooLarge = Error(
         "NIG0016", "Tensor too large",
-        "Layer '{0}' produces a {1} tensor of {2} floats per sample; NigGen supports at most {3}");
+        "{0}: {1} holds {2} floats; NigGen supports at most {3}");
 
     public static readonly DiagnosticDescriptor MissingKernel = Error(
         "NIG0017", "Conv layer without a kernel size",

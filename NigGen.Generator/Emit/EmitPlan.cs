@@ -95,6 +95,12 @@ internal sealed class LayerPlan
 
     public string Name => Model.Name;
 
+    /// <summary>
+    /// The layer's field as generated code refers to it: qualified with <c>this.</c> so that no parameter or local of the
+    /// generated methods (input, batch, weights…) can hide it, and escaped with <c>@</c> when the name is a keyword.
+    /// </summary>
+    public string Field => "this." + (Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(Name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" : string.Empty) + Name;
+
     public bool OwnsBuffers => Model.Kind != LayerKind.Flatten;
 
     /// <summary>Constant holding the layer's output length per sample.</summary>

@@ -53,7 +53,9 @@ internal static class NetworkEmitter
         w.Line($"/// <summary>Floats in one output sample, shape {Shapes.Format(plan.Last.Model.OutputShape)}.</summary>");
         w.Line($"public const int OutputLength = {plan.OutputLength};");
         w.Line();
-        w.Line("/// <summary>Neurons scored by NeuronIntegratedGradients: every [AttributeLayer] in declaration order, each in PyTorch's (channel-major) memory order.</summary>");
+        w.Line(plan.HasAttributeLayers
+            ? "/// <summary>Neurons scored by NeuronIntegratedGradients: every [AttributeLayer] in declaration order, each in PyTorch's (channel-major) memory order.</summary>"
+            : "/// <summary>Neurons scored: none, as no layer is marked [AttributeLayer].</summary>");
         w.Line($"public const int ImportanceLength = {plan.ImportanceLength};");
         int offset = 0;
         foreach (var layer in plan.AttributeLayers)
@@ -103,7 +105,6 @@ internal static class NetworkEmitter
         }
 
         w.Line();
-        w.Line("/// <summary>The network's shapes and attribute layers, for tools that work on any generated network.</summary>");
         w.Line("NetworkDescription INetwork.Description => Description;");
         w.Line();
         w.Line("/// <summary>The network's shapes and attribute layers, for tools that work on any generated network.</summary>");
@@ -173,14 +174,14 @@ internal static class NetworkEmitter
             switch (m.Kind)
             {
                 case LayerKind.Dense:
-                    w.Line($"{layer.Name} = Layer.Create(\"{layer.Name}\", [{m.Spec.Size}, {m.InputLength}], hasBias: {bias}, weights);");
+                    w.Line($"{layer.Field} = Layer.Create(\"{layer.Name}\", [{m.Spec.Size}, {m.InputLength}], hasBias: {bias}, weights);");
                     break;
                 case LayerKind.Conv:
                     string kernel = m.SpatialRank == 2 ? $"{m.Spec.Kernel}, {m.Spec.Kernel}" : $"{m.Spec.Kernel}";
-                    w.Line($"{layer.Name} = Layer.Create(\"{layer.Name}\", [{m.Spec.Size}, {m.InputShape[0]}, {kernel}], hasBias: {bias}, weights);");
+                    w.Line($"{layer.Field} = Layer.Create(\"{layer.Name}\", [{m.Spec.Size}, {m.InputShape[0]}, {kernel}], hasBias: {bias}, weights);");
                     break;
                 default:
-                    w.Line($"{layer.Name} = Layer.WithoutParameters(\"{layer.Name}\");");
+                    w.Line($"{layer.Field} = Layer.WithoutParameters(\"{layer.Name}\");");
                     break;
             }
         }
@@ -198,7 +199,7 @@ internal static class NetworkEmitter
         w.Line("/// <summary>Creates the network with PyTorch's default initialisation (uniform in ±1/√fan_in), deterministic for a seed.</summary>");
         w.Line($"public static {name} CreateRandom(int seed) => new(new RandomWeightSource(seed));");
         w.Line();
-        string layers = string.Join(", ", plan.Layers.Where(l => l.Model.Kind is LayerKind.Dense or LayerKind.Conv).Select(l => l.Name));
+        string layers = string.Join(", ", plan.Layers.Where(l => l.Model.Kind is LayerKind.Dense or LayerKind.Conv).Select(l => l.Field));
         w.Line("/// <summary>Writes the weights as a safetensors file (F32) with PyTorch's names and layouts.</summary>");
         w.Line($"public void Save(System.IO.Stream stream) => LayerWeights.Save(stream, [{layers}]);");
         w.Line();

@@ -23,10 +23,10 @@ internal static class PassEmitter
             switch (m.Kind)
             {
                 case LayerKind.Dense:
-                    w.Line($"DenseKernels.Forward({source}, {layer.Name}.WeightTransposed, {layer.Name}.Bias, {pre}, batch, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength});");
+                    w.Line($"DenseKernels.Forward({source}, {layer.Field}.WeightTransposed, {layer.Field}.Bias, {pre}, batch, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength});");
                     break;
                 case LayerKind.Conv:
-                    w.Line($"ConvKernels.Forward(in {layer.GeometryName}, {source}, {layer.Name}.Weight, {layer.Name}.Bias, {pre}, batch, ws.Scratch);");
+                    w.Line($"ConvKernels.Forward(in {layer.GeometryName}, {source}, {layer.Field}.Weight, {layer.Field}.Bias, {pre}, batch, ws.Scratch);");
                     break;
                 case LayerKind.MaxPool:
                     w.Line($"PoolKernels.MaxForward(in {layer.GeometryName}, {source}, {pre}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), batch);");
@@ -70,6 +70,7 @@ internal static class PassEmitter
                 w.Open($"if (from >= {layer.OutputPositionName} && to < {layer.OutputPositionName})");
                 w.Line($"ActivationKernels.{m.Activation}Backward({plan.PreActivationValues(i, "ws.Inputs.AsSpan(0, batch * InputLength)")}, {plan.Values(i, "ws.Inputs.AsSpan(0, batch * InputLength)")}, {plan.OutputGradient(i)}, {plan.PreActivationGradient(i)});");
                 w.Close();
+                w.Line();
             }
 
             w.Open($"if (from >= {layer.PreActivationPositionName} && to < {layer.PreActivationPositionName})");
@@ -78,10 +79,10 @@ internal static class PassEmitter
             switch (m.Kind)
             {
                 case LayerKind.Dense:
-                    w.Line($"DenseKernels.BackwardInput({gradient}, {layer.Name}.Weight, {below}, batch, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength});");
+                    w.Line($"DenseKernels.BackwardInput({gradient}, {layer.Field}.Weight, {below}, batch, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength});");
                     break;
                 case LayerKind.Conv:
-                    w.Line($"ConvKernels.BackwardInput(in {layer.GeometryName}, {gradient}, {layer.Name}.WeightTransposed, {below}, batch, ws.Scratch);");
+                    w.Line($"ConvKernels.BackwardInput(in {layer.GeometryName}, {gradient}, {layer.Field}.WeightTransposed, {below}, batch, ws.Scratch);");
                     break;
                 case LayerKind.MaxPool:
                     w.Line($"PoolKernels.MaxBackward(in {layer.GeometryName}, {gradient}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), {below}, batch);");

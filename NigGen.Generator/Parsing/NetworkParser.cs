@@ -31,16 +31,22 @@ internal static class NetworkParser
     public static ParsedNetwork Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         var type = (INamedTypeSymbol)context.TargetSymbol;
-        var syntax = (ClassDeclarationSyntax)context.TargetNode;
+        var syntax = (TypeDeclarationSyntax)context.TargetNode;
         var classLocation = LocationInfo.From(syntax.Identifier.GetLocation());
         var diagnostics = new List<DiagnosticInfo>();
+        if (syntax.Identifier.IsMissing)
+        {
+            // The compiler already reports the missing name; emitting for it would only add follow-on errors.
+            return new ParsedNetwork(null, classLocation, null, EquatableArray<LocationInfo>.Empty, EquatableArray<DiagnosticInfo>.Empty);
+        }
 
         if (!syntax.Modifiers.Any(SyntaxKind.PartialKeyword))
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NetworkNotPartial, classLocation, type.Name));
         }
 
-        string? unsupported = type.ContainingType is not null ? "nested in another type"
+        string? unsupported = syntax is RecordDeclarationSyntax ? "a record"
+            : type.ContainingType is not null ? "nested in another type"
             : type.IsGenericType ? "generic"
             : type.IsStatic ? "static"
             : null;
@@ -63,6 +69,7 @@ internal static class NetworkParser
         }
 
         var layers = new List<LayerSpec>();
+        bool anyLayerAttribute = false;
         var layerLocations = new List<LocationInfo>();
         foreach (var field in type.GetMembers().OfType<IFieldSymbol>())
         {
@@ -91,6 +98,7 @@ internal static class NetworkParser
                 continue;
             }
 
+            anyLayerAttribute = true;
             var layerAttribute = layerAttributes[0];
             var attributeLocation = LocationInfo.From(layerAttribute.ApplicationSyntaxReference) ?? fieldLocation!;
             if (layerAttributes.Count > 1)
@@ -128,7 +136,8 @@ internal static class NetworkParser
             }
         }
 
-        var spec = inputShape is null
+        // "No layers" would only repeat the errors already reported for the fields that tried to declare one.
+        var spec = inputShape is null || (layers.Count == 0 && anyLayerAttribute)
             ? null
             : new NetworkSpec(
                 type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),

@@ -251,7 +251,13 @@ public static class PathAttribution
         int chunk = options.ChunkSize > 0 ? options.ChunkSize : Math.Max(2, AutomaticChunkFloats / Math.Max(1, network.FloatsPerSample));
 
         // Never below 2: the endpoint forward pass runs input and baseline together.
-        return Math.Max(2, Math.Min(chunk, points));
+        chunk = Math.Max(2, Math.Min(chunk, points));
+        if ((long)chunk * network.FloatsPerSample > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.ChunkSize, $"AttributionOptions.ChunkSize = {chunk} would need {(long)chunk * network.FloatsPerSample} floats of workspace for {network.Name}; use a smaller chunk.");
+        }
+
+        return chunk;
     }
 
     private static (float AtInput, float AtBaseline) Endpoints(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target)

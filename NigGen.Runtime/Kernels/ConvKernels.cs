@@ -162,14 +162,14 @@ public static class ConvKernels
     private static int FirstValid(int padding, int offset, int stride)
     {
         int need = padding - offset;
-        return need <= 0 ? 0 : (need + stride - 1) / stride;
+        return need <= 0 ? 0 : stride == 1 ? need : (need + stride - 1) / stride;
     }
 
     /// <summary>One past the last output column whose input column is &lt; extent, clamped to [0, outExtent].</summary>
     private static int EndValid(int extent, int padding, int offset, int stride, int outExtent)
     {
         int last = extent - 1 + padding - offset;
-        return last < 0 ? 0 : Math.Min(outExtent, last / stride + 1);
+        return last < 0 ? 0 : Math.Min(outExtent, (stride == 1 ? last : last / stride) + 1);
     }
 
     /// <summary>Writes the columns matrix [PatchLength, OutHeight·OutWidth]; row (c, kh, kw) holds the input each output pixel sees through that tap.</summary>

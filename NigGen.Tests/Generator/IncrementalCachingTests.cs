@@ -4,6 +4,7 @@ using System.Linq;
 using System.Reflection;
 using Microsoft.CodeAnalysis;
 using NigGen.Generator;
+using NigGen.Generator.Model;
 using Xunit;
 
 namespace NigGen.Tests.Generator;
@@ -33,8 +34,8 @@ public sealed class IncrementalCachingTests
     {
         var (first, second) = RunTwice(NetworkSources.DigitNet, c => c.AddSyntaxTrees(GeneratorHarness.ParseTree(NetworkSources.Unrelated, "Unrelated.cs")));
 
-        // The network's file did not change, so even the parse step is served from the cache.
-        AssertReasons(second, NetworkGenerator.Steps.Parse, IncrementalStepRunReason.Cached);
+        AssertParsedAgainToTheSameValue(second);
+        AssertReasons(second, NetworkGenerator.Steps.Analyse, IncrementalStepRunReason.Cached);
         AssertReasons(second, NetworkGenerator.Steps.Model, IncrementalStepRunReason.Cached);
         AssertNoSourceRegenerated(second);
         Assert.Equal(first.SingleSource, second.SingleSource);
@@ -44,7 +45,8 @@ public sealed class IncrementalCachingTests
     public void ClonedCompilationReusesEverything()
     {
         var (_, second) = RunTwice(NetworkSources.DigitNet, c => c.Clone());
-        foreach (string step in OurSteps)
+        AssertParsedAgainToTheSameValue(second);
+        foreach (string step in new[] { NetworkGenerator.Steps.Analyse, NetworkGenerator.Steps.Model, NetworkGenerator.Steps.Diagnostics })
         {
             AssertReasons(second, step, IncrementalStepRunReason.Cached);
         }
@@ -98,7 +100,8 @@ public sealed class IncrementalCachingTests
         AssertReasons(second, NetworkGenerator.Steps.Model, IncrementalStepRunReason.Modified);
         Assert.Contains(ModelOutputSteps(second).SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
         Assert.NotEqual(first.SingleSource, second.SingleSource);
-        Assert.Contains("fc1: Dense (512) → (64), Relu", second.SingleSource);
+        var model = Assert.IsType<NetworkModel>(Assert.Single(Outputs(second, NetworkGenerator.Steps.Model)).Value);
+        Assert.Equal(new[] { 64 }, model.Layers.Single(l => l.Name == "fc1").OutputShape);
     }
 
     [Fact]
@@ -163,6 +166,12 @@ public sealed class IncrementalCachingTests
         Assert.True(run.Result.TrackedSteps.TryGetValue(step, out var steps), $"Step '{step}' is not tracked.");
         return steps.SelectMany(s => s.Outputs);
     }
+
+    // Roslyn runs a ForAttributeWithMetadataName transform again whenever the compilation is new (it may read
+    // symbols from other files); what the pipeline needs is that it yields an equal value, so nothing below it runs.
+    private static void AssertParsedAgainToTheSameValue(GeneratorRun run) =>
+        Assert.All(Outputs(run, NetworkGenerator.Steps.Parse), o => Assert.True(
+            o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"Parse was {o.Reason}."));
 
     private static void AssertReasons(GeneratorRun run, string step, IncrementalStepRunReason expected)
     {

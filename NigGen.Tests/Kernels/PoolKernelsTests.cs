@@ -17,6 +17,9 @@ public class PoolKernelsTests
         new(2, 10, 10, 2, 2, 3, 4),  // stride larger than the window
         new(4, 1, 13, 1, 3, 1, 2),   // 1D
         new(2, 1, 10, 1, 4, 1, 1),   // 1D overlapping
+        new(2, 6, 24, 2, 2, 2, 2),   // 12 outputs a row: one 8-lane block and a scalar tail
+        new(3, 1, 40, 1, 3, 1, 1),   // 1D, 38 outputs, contiguous lanes
+        new(2, 5, 37, 3, 3, 1, 3),   // overlapping rows, strided lanes
     };
 
     public static IEnumerable<object[]> Cases()
@@ -107,23 +110,50 @@ public class PoolKernelsTests
         Assert.Equal(new float[] { 3, 7 }, output);
         Assert.Equal(new[] { 1, 2 }, argmax);
 
-        float[] allNegativeInfinity = { float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity };
-        var g1 = new PoolGeometry(1, 1, 4, 1, 2, 1, 2);
-        PoolKernels.MaxForward(g1, allNegativeInfinity, output, argmax, 1);
-        Assert.Equal(new[] { 0, 2 }, argmax);
+        // Ten windows of four (eight through the vector path, two through the scalar tail), each with a tie.
+        var g1 = new PoolGeometry(1, 1, 40, 1, 4, 1, 4);
+        float[] ties = new float[40];
+        int[] expected = new int[10];
+        for (int w = 0; w < 10; w++)
+        {
+            int first = w % 3;
+            ties[4 * w + first] = 5f;
+            ties[4 * w + 3] = 5f;
+            expected[w] = 4 * w + first;
+        }
+
+        ties[36] = ties[37] = ties[38] = ties[39] = float.NegativeInfinity;
+        expected[9] = 36;
+        ties[0] = ties[1] = ties[2] = ties[3] = float.NegativeInfinity;
+        expected[0] = 0;
+        float[] tieOutput = new float[10];
+        int[] tieArgmax = new int[10];
+        PoolKernels.MaxForward(g1, ties, tieOutput, tieArgmax, 1);
+        Assert.Equal(expected, tieArgmax);
     }
 
     [Fact]
     public void MaxPropagatesNaNLikePyTorch()
     {
-        var g = new PoolGeometry(1, 1, 8, 1, 4, 1, 4);
-        float[] input = { 1, float.NaN, 9, 2, float.NaN, 5, float.NaN, 0 };
-        float[] output = new float[2];
-        int[] argmax = new int[2];
+        // Ten windows of four, so both the vector lanes and the scalar tail see NaNs.
+        var g = new PoolGeometry(1, 1, 40, 1, 4, 1, 4);
+        float[] input = new float[40];
+        for (int w = 0; w < 10; w++)
+        {
+            input[4 * w] = 1;
+            input[4 * w + 1] = float.NaN;
+            input[4 * w + 2] = 9;
+            input[4 * w + 3] = w % 2 == 0 ? float.NaN : 2; // PyTorch takes every NaN it meets, so the last one wins
+        }
+
+        float[] output = new float[10];
+        int[] argmax = new int[10];
         PoolKernels.MaxForward(g, input, output, argmax, 1);
-        Assert.True(float.IsNaN(output[0]) && float.IsNaN(output[1]));
-        Assert.Equal(1, argmax[0]);
-        Assert.Equal(6, argmax[1]); // PyTorch takes every NaN it meets, so the last one wins
+        for (int w = 0; w < 10; w++)
+        {
+            Assert.True(float.IsNaN(output[w]), $"window {w}");
+            Assert.Equal(4 * w + (w % 2 == 0 ? 3 : 1), argmax[w]);
+        }
     }
 
     [Fact]
