@@ -105,29 +105,43 @@ public static class ConvKernels
         }
     }
 
+    /// <summary>Copies a short run; the last vector may overlap the previous one (same values, distinct buffers).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Copy(float* source, float* destination, int count)
     {
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (Vector512.IsHardwareAccelerated && count >= 16)
         {
-            for (; i + 16 <= count; i += 16)
+            for (int i = 0; i < count - 16; i += 16)
             {
                 Vector512.Load(source + i).Store(destination + i);
             }
-        }
 
-        if (Vector256.IsHardwareAccelerated)
+            Vector512.Load(source + count - 16).Store(destination + count - 16);
+        }
+        else if (Vector256.IsHardwareAccelerated && count >= 8)
         {
-            for (; i + 8 <= count; i += 8)
+            for (int i = 0; i < count - 8; i += 8)
             {
                 Vector256.Load(source + i).Store(destination + i);
             }
-        }
 
-        for (; i < count; i++)
+            Vector256.Load(source + count - 8).Store(destination + count - 8);
+        }
+        else if (Vector128.IsHardwareAccelerated && count >= 4)
         {
-            destination[i] = source[i];
+            for (int i = 0; i < count - 4; i += 4)
+            {
+                Vector128.Load(source + i).Store(destination + i);
+            }
+
+            Vector128.Load(source + count - 4).Store(destination + count - 4);
+        }
+        else
+        {
+            for (int i = 0; i < count; i++)
+            {
+                destination[i] = source[i];
+            }
         }
     }
 

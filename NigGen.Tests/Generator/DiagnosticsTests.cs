@@ -193,6 +193,48 @@ public sealed class DiagnosticsTests
         AssertOnly(run, "NIG0016", DiagnosticSeverity.Error, at: "Conv(100000, Kernel = 1)", "'conv'", "(100000, 32, 32)", "102400000");
     }
 
+    [Theory]
+    [InlineData("[Input(3, 100000, 100000)]", "[Flatten] Layer f; [Dense(2), AttributeLayer] Layer fc;", "Input(3, 100000, 100000)", "(3, 100000, 100000) input")]
+    [InlineData("[Input(4)]", "[Dense(1000000000), AttributeLayer] Layer fc;", "Dense(1000000000)", "weight [1000000000, 4]")]
+    public void InputsAndWeightsTooLargeForIntIndexing(string input, string fields, string at, string message)
+    {
+        var run = GeneratorHarness.Run(Network(input, fields));
+        AssertOnly(run, "NIG0016", DiagnosticSeverity.Error, at, message);
+    }
+
+    [Fact]
+    public void PreActivationOnDenseWithoutActivationWarns()
+    {
+        var run = GeneratorHarness.Run(Network("[Input(4)]", "[Dense(3), AttributeLayer(PreActivation = true)] Layer fc;"));
+        AssertOnly(run, "NIG0014", DiagnosticSeverity.Warning, at: "Dense(3)", "'fc'", "without Activation");
+    }
+
+    [Fact]
+    public void RecordNetworkIsReported()
+    {
+        var run = GeneratorHarness.Run("using NigGen; namespace Tests; [Network, Input(4)] public partial record Net { [Dense(2), AttributeLayer] Layer fc; }");
+        AssertOnly(run, "NIG0015", DiagnosticSeverity.Error, at: "Net", "'Net'", "a record");
+    }
+
+    [Theory]
+    [InlineData("[Dense(2), AttributeLayer] Layer Forward;", "Forward", "generated code declares")]
+    [InlineData("[Dense(2), AttributeLayer] Layer fc; [Dense(2)] Layer Fc;", "Fc", "only in the case of its first letter")]
+    public void LayerNamesThatClashWithGeneratedCode(string fields, string at, string message)
+    {
+        var run = GeneratorHarness.Run(Network("[Input(4)]", fields));
+        AssertOnly(run, "NIG0018", DiagnosticSeverity.Error, at, message);
+    }
+
+    /// <summary>Names of the generated methods' parameters and locals, and keywords, are fine as layer names.</summary>
+    [Fact]
+    public void LayerNamesLikeGeneratedParametersOrKeywordsCompile()
+    {
+        var run = GeneratorHarness.Run(Network("[Input(4)]",
+            "[Dense(3)] Layer input; [Dense(3)] Layer batch; [Dense(3)] Layer weights; [Dense(3)] Layer stream; [Dense(3), AttributeLayer] Layer @class; [Dense(2)] Layer ws;"));
+        Assert.Empty(run.GeneratorDiagnostics);
+        GeneratorHarness.AssertNoCompilationErrors(run);
+    }
+
     [Fact]
     public void ConvWithoutKernel()
     {
