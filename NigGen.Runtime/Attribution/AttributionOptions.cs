@@ -47,6 +47,13 @@ public readonly record struct AttributionOptions
         }
     }
 
+    /// <summary>
+    /// Turns off the path shortcuts (the first affine layer interpolated instead of recomputed at every point, the
+    /// backward pass stopped at the earliest attribute layer): the straightforward algorithm, kept so that benchmarks
+    /// can measure what the shortcuts buy. Results agree to float rounding.
+    /// </summary>
+    internal bool Unoptimised { get; init; }
+
     /// <summary>The quadrature rule; <see cref="IntegrationRule.RiemannTrapezoid"/> by default.</summary>
     public IntegrationRule Rule { get; init; }
 
