@@ -186,57 +186,71 @@ public static class ConvKernels
         return last < 0 ? 0 : Math.Min(outExtent, (stride == 1 ? last : last / stride) + 1);
     }
 
+    /// <summary>Output rows [y0, y1) whose input row y·stride − padding + offset lies in [0, extent).</summary>
+    private static (int Start, int End) ValidRange(int extent, int padding, int offset, int stride, int outExtent)
+    {
+        int start = FirstValid(padding, offset, stride);
+        return (start, Math.Max(start, EndValid(extent, padding, offset, stride, outExtent)));
+    }
+
     /// <summary>Writes the columns matrix [PatchLength, OutHeight·OutWidth]; row (c, kh, kw) holds the input each output pixel sees through that tap.</summary>
     private static unsafe void Im2Col(in ConvGeometry g, float* input, float* columns)
     {
         int outH = g.OutHeight, outW = g.OutWidth, inH = g.InHeight, inW = g.InWidth;
         int sh = g.StrideHeight, sw = g.StrideWidth, ph = g.PaddingHeight, pw = g.PaddingWidth;
+        nint pixels = (nint)outH * outW;
         float* row = columns;
         for (int c = 0; c < g.InChannels; c++)
         {
             float* plane = input + (nint)c * inH * inW;
             for (int kh = 0; kh < g.KernelHeight; kh++)
             {
+                (int y0, int y1) = ValidRange(inH, ph, kh, sh, outH);
                 for (int kw = 0; kw < g.KernelWidth; kw++)
                 {
-                    int x0 = FirstValid(pw, kw, sw);
-                    int x1 = Math.Max(x0, EndValid(inW, pw, kw, sw, outW));
-                    for (int y = 0; y < outH; y++)
+                    (int x0, int x1) = ValidRange(inW, pw, kw, sw, outW);
+                    new Span<float>(row, y0 * outW).Clear();
+                    new Span<float>(row + (nint)y1 * outW, (outH - y1) * outW).Clear();
+                    float* src = plane + (nint)(y0 * sh - ph + kh) * inW - pw + kw;
+                    float* dst = row + (nint)y0 * outW;
+                    nint srcStep = (nint)sh * inW;
+                    if (sw == 1 && x0 == 0 && x1 == outW)
                     {
-                        float* dst = row + (nint)y * outW;
-                        int ih = y * sh - ph + kh;
-                        if ((uint)ih >= (uint)inH)
+                        // The common interior tap: whole rows, no padding to write.
+                        for (int y = y0; y < y1; y++, src += srcStep, dst += outW)
                         {
-                            new Span<float>(dst, outW).Clear();
-                            continue;
+                            Copy(src, dst, outW);
                         }
-
-                        // Rows are short (a few to a few dozen floats): inline loops beat Span.Clear/CopyTo calls.
-                        for (int x = 0; x < x0; x++)
+                    }
+                    else
+                    {
+                        for (int y = y0; y < y1; y++, src += srcStep, dst += outW)
                         {
-                            dst[x] = 0f;
-                        }
-
-                        for (int x = x1; x < outW; x++)
-                        {
-                            dst[x] = 0f;
-                        }
-
-                        float* src = plane + (nint)ih * inW - pw + kw;
-                        if (sw == 1)
-                        {
-                            Copy(src + x0, dst + x0, x1 - x0);
-                        }
-                        else
-                        {
-                            for (int x = x0; x < x1; x++)
+                            for (int x = 0; x < x0; x++)
                             {
-                                dst[x] = src[(nint)x * sw];
+                                dst[x] = 0f;
+                            }
+
+                            for (int x = x1; x < outW; x++)
+                            {
+                                dst[x] = 0f;
+                            }
+
+                            if (sw == 1)
+                            {
+                                Copy(src + x0, dst + x0, x1 - x0);
+                            }
+                            else
+                            {
+                                for (int x = x0; x < x1; x++)
+                                {
+                                    dst[x] = src[(nint)x * sw];
+                                }
                             }
                         }
                     }
 
-                    row += (nint)outH * outW;
+                    row += pixels;
                 }
             }
         }
@@ -247,26 +261,22 @@ public static class ConvKernels
     {
         int outH = g.OutHeight, outW = g.OutWidth, inH = g.InHeight, inW = g.InWidth;
         int sh = g.StrideHeight, sw = g.StrideWidth, ph = g.PaddingHeight, pw = g.PaddingWidth;
+        nint pixels = (nint)outH * outW;
         float* row = columns;
         for (int c = 0; c < g.InChannels; c++)
         {
             float* plane = input + (nint)c * inH * inW;
             for (int kh = 0; kh < g.KernelHeight; kh++)
             {
+                (int y0, int y1) = ValidRange(inH, ph, kh, sh, outH);
                 for (int kw = 0; kw < g.KernelWidth; kw++)
                 {
-                    int x0 = FirstValid(pw, kw, sw);
-                    int x1 = Math.Max(x0, EndValid(inW, pw, kw, sw, outW));
-                    for (int y = 0; y < outH; y++)
+                    (int x0, int x1) = ValidRange(inW, pw, kw, sw, outW);
+                    float* dst = plane + (nint)(y0 * sh - ph + kh) * inW - pw + kw;
+                    float* src = row + (nint)y0 * outW;
+                    nint dstStep = (nint)sh * inW;
+                    for (int y = y0; y < y1; y++, src += outW, dst += dstStep)
                     {
-                        int ih = y * sh - ph + kh;
-                        if ((uint)ih >= (uint)inH)
-                        {
-                            continue;
-                        }
-
-                        float* src = row + (nint)y * outW;
-                        float* dst = plane + (nint)ih * inW - pw + kw;
                         if (sw == 1)
                         {
                             AddTo(dst + x0, src + x0, x1 - x0);
@@ -280,7 +290,7 @@ public static class ConvKernels
                         }
                     }
 
-                    row += (nint)outH * outW;
+                    row += pixels;
                 }
             }
         }

@@ -44,30 +44,14 @@ public static class PoolKernels
                         int x = 0;
 
                         // Eight outputs at once, one lane each, scanning their windows in the same order as the scalar
-                        // loop: the vector compare-and-select replaces a data-dependent, badly predicted branch.
-                        if (Vector256.IsHardwareAccelerated)
+                        // loop: the vector compare-and-select replaces a data-dependent, badly predicted branch. The
+                        // last block may overlap the previous one; overlapping outputs are recomputed identically.
+                        if (Vector256.IsHardwareAccelerated && outW >= 8)
                         {
-                            Vector256<int> lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * sw;
-                            for (; x + 8 <= outW; x += 8)
+                            for (; x < outW; x += 8)
                             {
-                                int start = rowStart + x * sw;
-                                Vector256<int> first = Vector256.Create(start) + lanes;
-                                Vector256<int> best = first;
-                                Vector256<float> max = Vector256.Create(float.NegativeInfinity);
-                                for (int dy = 0; dy < kh; dy++)
-                                {
-                                    for (int dx = 0; dx < kw; dx++)
-                                    {
-                                        int offset = dy * inW + dx;
-                                        Vector256<float> v = Strided(sample + start + offset, sw);
-                                        Vector256<float> take = Vector256.GreaterThan(v, max) | ~Vector256.Equals(v, v);
-                                        max = Vector256.ConditionalSelect(take, v, max);
-                                        best = Vector256.ConditionalSelect(take.AsInt32(), first + Vector256.Create(offset), best);
-                                    }
-                                }
-
-                                max.Store(o + x);
-                                best.Store(idx + x);
+                                x = Math.Min(x, outW - 8);
+                                MaxBlock(sample, rowStart + x * sw, sw, inW, kh, kw, o + x, idx + x);
                             }
                         }
 
@@ -161,22 +145,12 @@ public static class PoolKernels
                         int x = 0;
 
                         // Eight outputs at once; each lane adds its window in the scalar loop's order, so results match it.
-                        if (Vector256.IsHardwareAccelerated)
+                        if (Vector256.IsHardwareAccelerated && outW >= 8)
                         {
-                            for (; x + 8 <= outW; x += 8)
+                            for (; x < outW; x += 8)
                             {
-                                float* window = row + (nint)x * sw;
-                                Vector256<float> sum = Vector256<float>.Zero;
-                                for (int dy = 0; dy < kh; dy++)
-                                {
-                                    for (int dx = 0; dx < kw; dx++)
-                                    {
-                                        sum += Strided(window + (nint)dy * inW + dx, sw);
-                                    }
-                                }
-
-                                (sum / Vector256.Create(divisor)).Store(o);
-                                o += 8;
+                                x = Math.Min(x, outW - 8);
+                                AvgBlock(row + (nint)x * sw, sw, inW, kh, kw, divisor, o + x);
                             }
                         }
 
@@ -193,8 +167,10 @@ public static class PoolKernels
                                 }
                             }
 
-                            *o++ = sum / divisor;
+                            o[x] = sum / divisor;
                         }
+
+                        o += outW;
                     }
                 }
             }
@@ -247,6 +223,45 @@ public static class PoolKernels
                 }
             }
         }
+    }
+
+    /// <summary>Max pooling of the eight outputs whose first windows start at sample[start + lane·stride].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void MaxBlock(float* sample, int start, int stride, int inW, int kh, int kw, float* output, int* argmax)
+    {
+        Vector256<int> first = Vector256.Create(start) + Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * stride;
+        Vector256<int> best = first;
+        Vector256<float> max = Vector256.Create(float.NegativeInfinity);
+        for (int dy = 0; dy < kh; dy++)
+        {
+            for (int dx = 0; dx < kw; dx++)
+            {
+                int offset = dy * inW + dx;
+                Vector256<float> v = Strided(sample + start + offset, stride);
+                Vector256<float> take = Vector256.GreaterThan(v, max) | ~Vector256.Equals(v, v);
+                max = Vector256.ConditionalSelect(take, v, max);
+                best = Vector256.ConditionalSelect(take.AsInt32(), first + Vector256.Create(offset), best);
+            }
+        }
+
+        max.Store(output);
+        best.Store(argmax);
+    }
+
+    /// <summary>Average pooling of the eight outputs whose first windows start at window[lane·stride].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void AvgBlock(float* window, int stride, int inW, int kh, int kw, float divisor, float* output)
+    {
+        Vector256<float> sum = Vector256<float>.Zero;
+        for (int dy = 0; dy < kh; dy++)
+        {
+            for (int dx = 0; dx < kw; dx++)
+            {
+                sum += Strided(window + (nint)dy * inW + dx, stride);
+            }
+        }
+
+        (sum / Vector256.Create(divisor)).Store(output);
     }
 
     /// <summary>Loads p[0], p[stride], …, p[7·stride].</summary>

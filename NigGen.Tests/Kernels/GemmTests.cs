@@ -7,7 +7,7 @@ namespace NigGen.Tests.Kernels;
 
 public class GemmTests
 {
-    // Shapes reach every path: 4-row and 1-row tiles, 1×4 panels for m < 4, 2-vector, 1-vector,
+    // Shapes reach every path: 8-, 4- and 1-row tiles, 1×4 panels for m < 4, 2-vector, 1-vector,
     // 256/128-bit and scalar column tails, and k beyond the 256-row block.
     public static TheoryData<int, int, int> Shapes => new()
     {
@@ -22,6 +22,8 @@ public class GemmTests
         { 9, 513, 100 },
         { 13, 31, 4 },
         { 6, 2, 200 },
+        { 12, 20, 70 },
+        { 17, 300, 48 },
     };
 
     [Theory]
