@@ -29,6 +29,31 @@ internal sealed class EmitPlan
 
     public int InputLength => Shapes.Length(Model.InputShape);
 
+    /// <summary>
+    /// The first Dense or Conv layer when only linear layers (Flatten, AvgPool) precede it: its pre-activation is an
+    /// affine function of the input, hence of α along the path. Null when the network starts with a max pooling.
+    /// </summary>
+    public LayerPlan? AffinePrefixLayer
+    {
+        get
+        {
+            foreach (var layer in Layers)
+            {
+                switch (layer.Model.Kind)
+                {
+                    case LayerKind.Dense or LayerKind.Conv:
+                        return layer;
+                    case LayerKind.Flatten or LayerKind.AvgPool:
+                        continue;
+                    default:
+                        return null;
+                }
+            }
+
+            return null;
+        }
+    }
+
     public int OutputLength => Last.Model.OutputLength;
 
     public int ImportanceLength => AttributeLayers.Sum(l => l.Model.OutputLength);

@@ -7,6 +7,7 @@ internal static class PassEmitter
 {
     public static void EmitForward(SourceWriter w, EmitPlan plan)
     {
+        var affine = plan.AffinePrefixLayer;
         w.Line("// Forward over a batch: every layer's pre-activation and output stay in the workspace for the backward pass.");
         w.Open("private void ForwardLayers(Workspace ws, ReadOnlySpan<float> input, int batch)");
         foreach (var layer in plan.Layers)
@@ -14,7 +15,7 @@ internal static class PassEmitter
             var m = layer.Model;
             string source = plan.Values(layer.Index - 1, "input");
             string pre = plan.PreActivationValues(layer.Index, "input");
-            if (layer.Index > 0)
+            if (layer.Index > 0 && layer.Index - 1 != affine?.Index)
             {
                 w.Line();
             }
@@ -37,6 +38,17 @@ internal static class PassEmitter
                 case LayerKind.Flatten:
                     w.Line("// Nothing to do: the C-major flattened tensor is the same memory.");
                     break;
+            }
+
+            if (layer == affine)
+            {
+                // Everything so far is affine in the input, so along the straight input path this pre-activation is
+                // affine in α: the path methods interpolate it instead of recomputing these layers at every point.
+                w.Line($"ForwardAbove{layer.Pascal}PreActivation(ws, batch);");
+                w.Close();
+                w.Line();
+                w.Line($"// Forward from {layer.Name}'s pre-activation (already in the workspace) to the output.");
+                w.Open($"private void ForwardAbove{layer.Pascal}PreActivation(Workspace ws, int batch)");
             }
 
             if (m.HasActivation)

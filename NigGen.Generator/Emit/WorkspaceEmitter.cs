@@ -47,6 +47,13 @@ internal static class WorkspaceEmitter
             }
         }
 
+        var affine = plan.AffinePrefixLayer;
+        if (affine is not null)
+        {
+            w.Line($"public readonly float[] AffineAtBaseline = new float[{affine.LengthName}];");
+            w.Line($"public readonly float[] AffineDifference = new float[{affine.LengthName}];");
+        }
+
         w.Line();
         w.Open("public Workspace(int capacity) : base(capacity, InputLength, Math.Max(InputLength, ImportanceLength))");
         foreach (var layer in plan.Layers.Where(l => l.OwnsBuffers))
@@ -71,6 +78,22 @@ internal static class WorkspaceEmitter
         w.Line("public override void Forward(int batch) => Network.ForwardLayers(this, Inputs.AsSpan(0, batch * InputLength), batch);");
         w.Line();
         w.Line("public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);");
+        if (affine is not null)
+        {
+            string pre = Unqualify(plan.PreActivationValues(affine.Index, "Inputs.AsSpan(0, batch * InputLength)"));
+            w.Line();
+            w.Line("public override bool HasAffinePrefix => true;");
+            w.Line();
+            w.Open("public override void CaptureAffineEndpoints()");
+            w.Line("const int batch = 2;");
+            w.Line($"InterpolationKernels.CaptureEndpoints({pre}, AffineAtBaseline, AffineDifference);");
+            w.Close();
+            w.Line();
+            w.Open("public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas)");
+            w.Line($"InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, {pre});");
+            w.Line($"Network.ForwardAbove{affine.Pascal}PreActivation(this, batch);");
+            w.Close();
+        }
         w.Line();
         string inputs = "Inputs.AsSpan(0, batch * InputLength)";
         w.Line($"public override Span<float> Outputs(int batch) => {Unqualify(plan.Values(plan.Last.Index, inputs))};");

@@ -34,6 +34,22 @@ public abstract class NetworkWorkspace
     internal readonly double[] Accumulator;
     internal readonly float[] PointGradients;
 
+    /// <summary>
+    /// Whether the network's first Dense or Conv layer is preceded only by linear layers, so that its pre-activation is
+    /// affine in α along the path and can be interpolated instead of recomputed (see <see cref="ForwardAlongPath"/>).
+    /// </summary>
+    public virtual bool HasAffinePrefix => false;
+
+    /// <summary>After <see cref="Forward"/> on the two rows (input, baseline), keeps the affine prefix's endpoints.</summary>
+    public virtual void CaptureAffineEndpoints() => throw new NotSupportedException("This network has no affine prefix.");
+
+    /// <summary>
+    /// Forward at the path points <paramref name="alphas"/>: the affine prefix's pre-activation is interpolated between
+    /// the captured endpoints, then the layers above run as usual. Equal to <see cref="Forward"/> on interpolated inputs
+    /// up to float rounding, at the cost of one vector operation per point for the first layer.
+    /// </summary>
+    public virtual void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas) => throw new NotSupportedException("This network has no affine prefix.");
+
     /// <summary>Runs every layer on the first <paramref name="batch"/> rows of <see cref="Inputs"/>.</summary>
     public abstract void Forward(int batch);
 

@@ -1,6 +1,7 @@
 using System;
 using System.ComponentModel;
 using System.Numerics.Tensors;
+using NigGen.Kernels;
 
 namespace NigGen.Attribution;
 
@@ -41,7 +42,7 @@ public static class PathAttribution
         network.RequireTarget(target);
         network.RequireLength(importance.Length, network.ImportanceLength, nameof(importance), "ImportanceLength");
         var table = Quadrature.Get(options.Rule, NeuronIntegratedGradientsPoints(options));
-        return NeuronIntegratedGradientsCore(ws, network, input, baseline, target, importance, table, ChunkSize(network, options, table.Count));
+        return NeuronIntegratedGradientsCore(ws, network, input, baseline, target, importance, table, ChunkSize(network, options, table.Count), options.Unoptimised);
     }
 
     /// <summary>Neuron Integrated Gradients of a batch; <paramref name="baselines"/> holds one baseline per sample or one for all.</summary>
@@ -82,7 +83,7 @@ public static class PathAttribution
             var baseline = sharedBaseline ? baselines : baselines.Slice(s * inputLength, inputLength);
             deltas[s] = NeuronIntegratedGradientsCore(
                 ws, network, inputs.Slice(s * inputLength, inputLength), baseline, targets[s],
-                importances.Slice(s * network.ImportanceLength, network.ImportanceLength), table, chunk);
+                importances.Slice(s * network.ImportanceLength, network.ImportanceLength), table, chunk, options.Unoptimised);
         }
     }
 
@@ -95,7 +96,8 @@ public static class PathAttribution
         network.RequireSample(attribution.Length, nameof(attribution));
         var table = Quadrature.Get(options.Rule, PathPoints(options));
         int chunk = ChunkSize(network, options, table.Count);
-        var (outputAtInput, outputAtBaseline) = Endpoints(ws, network, input, baseline, target);
+        bool shortcut = !options.Unoptimised && ws.HasAffinePrefix;
+        var (outputAtInput, outputAtBaseline) = Endpoints(ws, network, input, baseline, target, shortcut);
 
         int inputLength = network.InputLength;
         var sums = ws.Accumulator.AsSpan(0, inputLength);
@@ -104,8 +106,7 @@ public static class PathAttribution
         for (int start = 0; start < table.Count; start += chunk)
         {
             int count = Math.Min(chunk, table.Count - start);
-            Interpolate(ws, baseline, table.Alphas.Slice(start, count));
-            ws.Forward(count);
+            ForwardPoints(ws, baseline, table.Alphas.Slice(start, count), shortcut);
             SeedOutputGradient(ws, network, count, target);
             ws.Backward(count, network.OutputPosition, -1);
             AccumulateWeighted(ws.InputGradients, table.StepSizes.Slice(start, count), inputLength, sums);
@@ -124,6 +125,11 @@ public static class PathAttribution
         var (layer, index) = network.FindNeuron(neuron);
         var table = Quadrature.Get(options.Rule, PathPoints(options));
         int chunk = ChunkSize(network, options, table.Count);
+        bool shortcut = !options.Unoptimised && ws.HasAffinePrefix;
+        if (shortcut)
+        {
+            Endpoints(ws, network, input, baseline, target, shortcut);
+        }
 
         int inputLength = network.InputLength;
         var sums = ws.Accumulator.AsSpan(0, inputLength);
@@ -132,8 +138,7 @@ public static class PathAttribution
         for (int start = 0; start < table.Count; start += chunk)
         {
             int count = Math.Min(chunk, table.Count - start);
-            Interpolate(ws, baseline, table.Alphas.Slice(start, count));
-            ws.Forward(count);
+            ForwardPoints(ws, baseline, table.Alphas.Slice(start, count), shortcut);
 
             // ∂F/∂y at every point, then ∂y/∂x scaled by it: the product Dhamdhere's conductance integrates.
             SeedOutputGradient(ws, network, count, target);
@@ -170,9 +175,11 @@ public static class PathAttribution
         ws.InputGradients.AsSpan(0, network.InputLength).CopyTo(gradient);
     }
 
-    private static float NeuronIntegratedGradientsCore(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, QuadratureTable table, int chunk)
+    private static float NeuronIntegratedGradientsCore(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, QuadratureTable table, int chunk, bool unoptimised)
     {
-        var (outputAtInput, outputAtBaseline) = Endpoints(ws, network, input, baseline, target);
+        bool shortcut = !unoptimised && ws.HasAffinePrefix;
+        var (outputAtInput, outputAtBaseline) = Endpoints(ws, network, input, baseline, target, shortcut);
+        int stop = unoptimised ? -1 : network.EarliestAttributePosition;
         var sums = ws.Accumulator.AsSpan(0, network.ImportanceLength);
         sums.Clear();
         PrepareDifference(ws, input, baseline);
@@ -183,10 +190,9 @@ public static class PathAttribution
         for (int start = 0; start < points - 1; start += chunk - 1)
         {
             int count = Math.Min(chunk, points - start);
-            Interpolate(ws, baseline, table.Alphas.Slice(start, count));
-            ws.Forward(count);
+            ForwardPoints(ws, baseline, table.Alphas.Slice(start, count), shortcut);
             SeedOutputGradient(ws, network, count, target);
-            ws.Backward(count, network.OutputPosition, network.EarliestAttributePosition);
+            ws.Backward(count, network.OutputPosition, stop);
             foreach (var layer in network.AttributeLayerSpan)
             {
                 AccumulatePathProducts(
@@ -260,27 +266,36 @@ public static class PathAttribution
         return chunk;
     }
 
-    private static (float AtInput, float AtBaseline) Endpoints(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target)
+    // F at the input and at the baseline; with the shortcut, also the endpoints of the affine prefix.
+    private static (float AtInput, float AtBaseline) Endpoints(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, bool shortcut)
     {
         input.CopyTo(ws.Inputs);
         baseline.CopyTo(ws.Inputs.AsSpan(network.InputLength));
         ws.Forward(2);
+        if (shortcut)
+        {
+            ws.CaptureAffineEndpoints();
+        }
+
         var outputs = ws.Outputs(2);
         return (outputs[target], outputs[network.OutputLength + target]);
     }
 
-    private static void PrepareDifference(NetworkWorkspace ws, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline) =>
-        TensorPrimitives.Subtract(input, baseline, ws.Difference);
-
-    // x(α) = x' + α (x − x'), in float32 as PyTorch computes Captum's scaled features.
-    private static void Interpolate(NetworkWorkspace ws, ReadOnlySpan<float> baseline, ReadOnlySpan<double> alphas)
+    private static void ForwardPoints(NetworkWorkspace ws, ReadOnlySpan<float> baseline, ReadOnlySpan<double> alphas, bool shortcut)
     {
-        int inputLength = baseline.Length;
-        for (int p = 0; p < alphas.Length; p++)
+        if (shortcut)
         {
-            TensorPrimitives.MultiplyAdd(ws.Difference, (float)alphas[p], baseline, ws.Inputs.AsSpan(p * inputLength, inputLength));
+            ws.ForwardAlongPath(alphas.Length, alphas);
+        }
+        else
+        {
+            InterpolationKernels.InterpolateRows(ws.Difference, baseline, alphas, ws.Inputs);
+            ws.Forward(alphas.Length);
         }
     }
+
+    private static void PrepareDifference(NetworkWorkspace ws, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline) =>
+        TensorPrimitives.Subtract(input, baseline, ws.Difference);
 
     private static void SeedOutputGradient(NetworkWorkspace ws, NetworkDescription network, int count, int target)
     {

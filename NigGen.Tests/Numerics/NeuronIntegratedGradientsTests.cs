@@ -138,6 +138,32 @@ public sealed class NeuronIntegratedGradientsTests
         Assert.Equal(Integrated(0), Integrated(4));
     }
 
+    /// <summary>The shortcuts (interpolating the first affine layer, stopping the backward early) change nothing but rounding.</summary>
+    [Theory]
+    [MemberData(nameof(Subjects.All), MemberType = typeof(Subjects))]
+    public void Optimised_and_unoptimised_paths_agree(string name)
+    {
+        var subject = Subjects.ByName(name);
+        var network = subject.Network;
+        var input = subject.RandomInput(seed: 65);
+        var baseline = subject.RandomInput(seed: 66).Select(v => v * 0.3f).ToArray();
+        var fast = new float[network.Description.ImportanceLength];
+        var slow = new float[network.Description.ImportanceLength];
+        var options = new AttributionOptions { Steps = 16 };
+
+        float fastDelta = network.NeuronIntegratedGradients(input, baseline, 1, fast, options);
+        float slowDelta = network.NeuronIntegratedGradients(input, baseline, 1, slow, options with { Unoptimised = true });
+
+        ForwardAndGradientTests.AssertClose(slow.Select(v => (double)v).ToArray(), fast, $"{name} importance", relative: 1e-4);
+        Assert.True(Math.Abs(fastDelta - slowDelta) < 1e-4 * (1 + Math.Abs(slowDelta)), $"{name}: delta {fastDelta} vs {slowDelta}");
+
+        var fastInputs = new float[input.Length];
+        var slowInputs = new float[input.Length];
+        network.IntegratedGradients(input, baseline, 1, fastInputs, options);
+        network.IntegratedGradients(input, baseline, 1, slowInputs, options with { Unoptimised = true });
+        ForwardAndGradientTests.AssertClose(slowInputs.Select(v => (double)v).ToArray(), fastInputs, $"{name} integrated gradients", relative: 1e-4);
+    }
+
     [Fact]
     public void Batched_overload_equals_one_call_per_sample_with_own_or_shared_baseline()
     {

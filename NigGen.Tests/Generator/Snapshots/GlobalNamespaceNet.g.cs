@@ -151,8 +151,13 @@ partial class GlobalNamespaceNet : IAttributedNetwork
     {
         // hidden: Dense (4) → (3), Tanh
         DenseKernels.Forward(input, this.hidden.WeightTransposed, this.hidden.Bias, ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), batch, inFeatures: 4, outFeatures: 3);
-        ActivationKernels.Tanh(ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden));
+        ForwardAboveHiddenPreActivation(ws, batch);
+    }
 
+    // Forward from hidden's pre-activation (already in the workspace) to the output.
+    private void ForwardAboveHiddenPreActivation(Workspace ws, int batch)
+    {
+        ActivationKernels.Tanh(ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden));
         // head: Dense (3) → (2)
         DenseKernels.Forward(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 3, outFeatures: 2);
     }
@@ -205,6 +210,8 @@ partial class GlobalNamespaceNet : IAttributedNetwork
         public readonly float[] HiddenOutputGradient;
         public readonly float[] HeadOutput;
         public readonly float[] HeadOutputGradient;
+        public readonly float[] AffineAtBaseline = new float[LayerLength.Hidden];
+        public readonly float[] AffineDifference = new float[LayerLength.Hidden];
 
         public Workspace(int capacity) : base(capacity, InputLength, Math.Max(InputLength, ImportanceLength))
         {
@@ -219,6 +226,20 @@ partial class GlobalNamespaceNet : IAttributedNetwork
         public override void Forward(int batch) => Network.ForwardLayers(this, Inputs.AsSpan(0, batch * InputLength), batch);
 
         public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);
+
+        public override bool HasAffinePrefix => true;
+
+        public override void CaptureAffineEndpoints()
+        {
+            const int batch = 2;
+            InterpolationKernels.CaptureEndpoints(HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), AffineAtBaseline, AffineDifference);
+        }
+
+        public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas)
+        {
+            InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden));
+            Network.ForwardAboveHiddenPreActivation(this, batch);
+        }
 
         public override Span<float> Outputs(int batch) => HeadOutput.AsSpan(0, batch * LayerLength.Head);
 

@@ -192,8 +192,13 @@ partial class ActivationsNet : IAttributedNetwork
     {
         // conv1: Conv2d kernel 3, stride 1, padding 1: (3, 12, 12) → (6, 12, 12), Sigmoid
         ConvKernels.Forward(in Geometry.Conv1, input, this.conv1.Weight, this.conv1.Bias, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
-        ActivationKernels.Sigmoid(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1));
+        ForwardAboveConv1PreActivation(ws, batch);
+    }
 
+    // Forward from conv1's pre-activation (already in the workspace) to the output.
+    private void ForwardAboveConv1PreActivation(Workspace ws, int batch)
+    {
+        ActivationKernels.Sigmoid(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1));
         // pool1: AvgPool2d 2, stride 2: (6, 12, 12) → (6, 6, 6)
         PoolKernels.AvgForward(in Geometry.Pool1, ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), batch);
 
@@ -338,6 +343,8 @@ partial class ActivationsNet : IAttributedNetwork
         public readonly float[] LeakyOutputGradient;
         public readonly float[] HeadOutput;
         public readonly float[] HeadOutputGradient;
+        public readonly float[] AffineAtBaseline = new float[LayerLength.Conv1];
+        public readonly float[] AffineDifference = new float[LayerLength.Conv1];
 
         public Workspace(int capacity) : base(capacity, InputLength, Math.Max(InputLength, ImportanceLength))
         {
@@ -370,6 +377,20 @@ partial class ActivationsNet : IAttributedNetwork
         public override void Forward(int batch) => Network.ForwardLayers(this, Inputs.AsSpan(0, batch * InputLength), batch);
 
         public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);
+
+        public override bool HasAffinePrefix => true;
+
+        public override void CaptureAffineEndpoints()
+        {
+            const int batch = 2;
+            InterpolationKernels.CaptureEndpoints(Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), AffineAtBaseline, AffineDifference);
+        }
+
+        public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas)
+        {
+            InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1));
+            Network.ForwardAboveConv1PreActivation(this, batch);
+        }
 
         public override Span<float> Outputs(int batch) => HeadOutput.AsSpan(0, batch * LayerLength.Head);
 

@@ -157,8 +157,13 @@ partial class Mlp : IAttributedNetwork
     {
         // fc1: Dense (784) → (256), Relu
         DenseKernels.Forward(input, this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 784, outFeatures: 256);
-        ActivationKernels.Relu(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1));
+        ForwardAboveFc1PreActivation(ws, batch);
+    }
 
+    // Forward from fc1's pre-activation (already in the workspace) to the output.
+    private void ForwardAboveFc1PreActivation(Workspace ws, int batch)
+    {
+        ActivationKernels.Relu(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1));
         // fc2: Dense (256) → (256), Relu
         DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 256, outFeatures: 256);
         ActivationKernels.Relu(ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2));
@@ -230,6 +235,8 @@ partial class Mlp : IAttributedNetwork
         public readonly float[] Fc2OutputGradient;
         public readonly float[] Fc3Output;
         public readonly float[] Fc3OutputGradient;
+        public readonly float[] AffineAtBaseline = new float[LayerLength.Fc1];
+        public readonly float[] AffineDifference = new float[LayerLength.Fc1];
 
         public Workspace(int capacity) : base(capacity, InputLength, Math.Max(InputLength, ImportanceLength))
         {
@@ -248,6 +255,20 @@ partial class Mlp : IAttributedNetwork
         public override void Forward(int batch) => Network.ForwardLayers(this, Inputs.AsSpan(0, batch * InputLength), batch);
 
         public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);
+
+        public override bool HasAffinePrefix => true;
+
+        public override void CaptureAffineEndpoints()
+        {
+            const int batch = 2;
+            InterpolationKernels.CaptureEndpoints(Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), AffineAtBaseline, AffineDifference);
+        }
+
+        public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas)
+        {
+            InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1));
+            Network.ForwardAboveFc1PreActivation(this, batch);
+        }
 
         public override Span<float> Outputs(int batch) => Fc3Output.AsSpan(0, batch * LayerLength.Fc3);
 

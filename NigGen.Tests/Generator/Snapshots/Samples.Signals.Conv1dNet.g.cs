@@ -178,8 +178,13 @@ partial class Conv1dNet : IAttributedNetwork
     {
         // conv1: Conv1d kernel 5, stride 2, padding 2: (2, 32) → (8, 16), Relu
         ConvKernels.Forward(in Geometry.Conv1, input, this.conv1.Weight, this.conv1.Bias, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
-        ActivationKernels.Relu(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1));
+        ForwardAboveConv1PreActivation(ws, batch);
+    }
 
+    // Forward from conv1's pre-activation (already in the workspace) to the output.
+    private void ForwardAboveConv1PreActivation(Workspace ws, int batch)
+    {
+        ActivationKernels.Relu(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1));
         // pool1: MaxPool1d 2, stride 2: (8, 16) → (8, 8)
         PoolKernels.MaxForward(in Geometry.Pool1, ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), batch);
 
@@ -271,6 +276,8 @@ partial class Conv1dNet : IAttributedNetwork
         public readonly float[] Pool2OutputGradient;
         public readonly float[] HeadOutput;
         public readonly float[] HeadOutputGradient;
+        public readonly float[] AffineAtBaseline = new float[LayerLength.Conv1];
+        public readonly float[] AffineDifference = new float[LayerLength.Conv1];
 
         public Workspace(int capacity) : base(capacity, InputLength, Math.Max(InputLength, ImportanceLength))
         {
@@ -292,6 +299,20 @@ partial class Conv1dNet : IAttributedNetwork
         public override void Forward(int batch) => Network.ForwardLayers(this, Inputs.AsSpan(0, batch * InputLength), batch);
 
         public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);
+
+        public override bool HasAffinePrefix => true;
+
+        public override void CaptureAffineEndpoints()
+        {
+            const int batch = 2;
+            InterpolationKernels.CaptureEndpoints(Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), AffineAtBaseline, AffineDifference);
+        }
+
+        public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas)
+        {
+            InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1));
+            Network.ForwardAboveConv1PreActivation(this, batch);
+        }
 
         public override Span<float> Outputs(int batch) => HeadOutput.AsSpan(0, batch * LayerLength.Head);
 
