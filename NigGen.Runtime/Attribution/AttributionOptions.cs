@@ -32,6 +32,7 @@ public readonly record struct AttributionOptions
 
     private readonly int _steps;
     private readonly int _chunkSize;
+    private readonly int _maxDegreeOfParallelism;
 
     /// <summary>
     /// Number of integration steps (Captum's <c>n_steps</c>); 50 by default. Neuron Integrated Gradients evaluates the
@@ -56,6 +57,24 @@ public readonly record struct AttributionOptions
 
     /// <summary>The quadrature rule; <see cref="IntegrationRule.RiemannTrapezoid"/> by default.</summary>
     public IntegrationRule Rule { get; init; }
+
+    /// <summary>
+    /// Most threads one call may use: 0 or 1 (the default) runs on the calling thread only; −1 uses every core.
+    /// Batches are split across samples; a single sample's Neuron Integrated Gradients is split across blocks of
+    /// interpolation intervals. Results are identical whatever the number of threads (sums are reduced in a fixed order).
+    /// </summary>
+    public int MaxDegreeOfParallelism
+    {
+        get => _maxDegreeOfParallelism;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, -1, nameof(MaxDegreeOfParallelism));
+            _maxDegreeOfParallelism = value;
+        }
+    }
+
+    /// <summary>The number of threads <see cref="MaxDegreeOfParallelism"/> resolves to on this machine.</summary>
+    internal int Threads => _maxDegreeOfParallelism == -1 ? Environment.ProcessorCount : Math.Max(1, _maxDegreeOfParallelism);
 
     /// <summary>
     /// Most interpolation points held in memory at once (Captum's <c>internal_batch_size</c>); 0, the default, picks a

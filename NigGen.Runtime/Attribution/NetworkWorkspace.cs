@@ -18,6 +18,7 @@ public abstract class NetworkWorkspace
         InputGradients = new float[capacity * inputLength];
         Difference = new float[inputLength];
         Accumulator = new double[accumulatorLength];
+        BlockAccumulator = new double[accumulatorLength];
         PointGradients = new float[capacity];
     }
 
@@ -32,6 +33,10 @@ public abstract class NetworkWorkspace
 
     internal readonly float[] Difference;
     internal readonly double[] Accumulator;
+    internal readonly double[] BlockAccumulator;
+
+    // The call whose endpoints this workspace holds (parallel workers prepare their own workspace once per call).
+    internal long PreparedCall;
     internal readonly float[] PointGradients;
 
     /// <summary>
@@ -49,6 +54,9 @@ public abstract class NetworkWorkspace
     /// up to float rounding, at the cost of one vector operation per point for the first layer.
     /// </summary>
     public virtual void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas) => throw new NotSupportedException("This network has no affine prefix.");
+
+    /// <summary>The same network's workspace for the current thread, with room for <paramref name="capacity"/> samples.</summary>
+    public abstract NetworkWorkspace ForCurrentThread(int capacity);
 
     /// <summary>Runs every layer on the first <paramref name="batch"/> rows of <see cref="Inputs"/>.</summary>
     public abstract void Forward(int batch);

@@ -1,6 +1,7 @@
 using System;
 using System.ComponentModel;
 using System.Numerics.Tensors;
+using System.Threading;
 using NigGen.Kernels;
 
 namespace NigGen.Attribution;
@@ -27,7 +28,7 @@ public static class PathAttribution
             throw new ArgumentOutOfRangeException(nameof(options), 1, "AttributionOptions.ChunkSize must be 0 (automatic) or at least 2 for NeuronIntegratedGradients: consecutive chunks share one point.");
         }
 
-        return ChunkSize(network, options, points);
+        return NeuronIntegratedGradientsChunk(network, options, points);
     }
 
     /// <summary>Workspace capacity for integrated gradients and neuron conductance: their chunk size, after validating the options.</summary>
@@ -42,7 +43,7 @@ public static class PathAttribution
         network.RequireTarget(target);
         network.RequireLength(importance.Length, network.ImportanceLength, nameof(importance), "ImportanceLength");
         var table = Quadrature.Get(options.Rule, NeuronIntegratedGradientsPoints(options));
-        return NeuronIntegratedGradientsCore(ws, network, input, baseline, target, importance, table, ChunkSize(network, options, table.Count), options.Unoptimised);
+        return NeuronIntegratedGradientsCore(ws, network, input, baseline, target, importance, table, NeuronIntegratedGradientsChunk(network, options, table.Count), options.Unoptimised, options.Threads);
     }
 
     /// <summary>Neuron Integrated Gradients of a batch; <paramref name="baselines"/> holds one baseline per sample or one for all.</summary>
@@ -76,15 +77,47 @@ public static class PathAttribution
         network.RequireLength(deltas.Length, samples, nameof(deltas), "one delta per sample");
 
         var table = Quadrature.Get(options.Rule, NeuronIntegratedGradientsPoints(options));
-        int chunk = ChunkSize(network, options, table.Count);
-        int inputLength = network.InputLength;
-        for (int s = 0; s < samples; s++)
+        int chunk = NeuronIntegratedGradientsChunk(network, options, table.Count);
+        int threads = Math.Min(options.Threads, samples);
+        if (threads <= 1)
         {
-            var baseline = sharedBaseline ? baselines : baselines.Slice(s * inputLength, inputLength);
-            deltas[s] = NeuronIntegratedGradientsCore(
-                ws, network, inputs.Slice(s * inputLength, inputLength), baseline, targets[s],
-                importances.Slice(s * network.ImportanceLength, network.ImportanceLength), table, chunk, options.Unoptimised);
+            for (int s = 0; s < samples; s++)
+            {
+                deltas[s] = NeuronIntegratedGradientsSample(ws, network, inputs, baselines, sharedBaseline, targets[s], importances, s, table, chunk, options.Unoptimised, threads: 1);
+            }
+
+            return;
         }
+
+        // Samples are independent: each worker runs whole samples on its own workspace, so the numbers are the ones
+        // the single-threaded loop gives.
+        unsafe
+        {
+            fixed (float* inputsPointer = inputs, baselinesPointer = baselines, importancesPointer = importances, deltasPointer = deltas)
+            fixed (int* targetsPointer = targets)
+            {
+                var job = (Inputs: (nint)inputsPointer, InputsLength: inputs.Length, Baselines: (nint)baselinesPointer, BaselinesLength: baselines.Length,
+                    Targets: (nint)targetsPointer, Importances: (nint)importancesPointer, Deltas: (nint)deltasPointer);
+                bool unoptimised = options.Unoptimised;
+                System.Threading.Tasks.Parallel.For(0, samples, new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = threads }, s =>
+                {
+                    var worker = ws.ForCurrentThread(chunk);
+                    var allInputs = new ReadOnlySpan<float>((float*)job.Inputs, job.InputsLength);
+                    var allBaselines = new ReadOnlySpan<float>((float*)job.Baselines, job.BaselinesLength);
+                    var allImportances = new Span<float>((float*)job.Importances, samples * network.ImportanceLength);
+                    ((float*)job.Deltas)[s] = NeuronIntegratedGradientsSample(worker, network, allInputs, allBaselines, sharedBaseline, ((int*)job.Targets)[s], allImportances, s, table, chunk, unoptimised, threads: 1);
+                });
+            }
+        }
+    }
+
+    private static float NeuronIntegratedGradientsSample(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, bool sharedBaseline, int target, Span<float> importances, int sample, QuadratureTable table, int chunk, bool unoptimised, int threads)
+    {
+        int inputLength = network.InputLength;
+        var baseline = sharedBaseline ? baselines : baselines.Slice(sample * inputLength, inputLength);
+        return NeuronIntegratedGradientsCore(
+            ws, network, inputs.Slice(sample * inputLength, inputLength), baseline, target,
+            importances.Slice(sample * network.ImportanceLength, network.ImportanceLength), table, chunk, unoptimised, threads);
     }
 
     /// <summary>Integrated gradients of one sample; returns the completeness delta.</summary>
@@ -175,33 +208,34 @@ public static class PathAttribution
         ws.InputGradients.AsSpan(0, network.InputLength).CopyTo(gradient);
     }
 
-    private static float NeuronIntegratedGradientsCore(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, QuadratureTable table, int chunk, bool unoptimised)
+    private static float NeuronIntegratedGradientsCore(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, QuadratureTable table, int chunk, bool unoptimised, int threads)
     {
         bool shortcut = !unoptimised && ws.HasAffinePrefix;
-        var (outputAtInput, outputAtBaseline) = Endpoints(ws, network, input, baseline, target, shortcut);
+        long call = Interlocked.Increment(ref s_calls);
+        var (outputAtInput, outputAtBaseline) = Prepare(ws, network, input, baseline, target, shortcut, call);
         int stop = unoptimised ? -1 : network.EarliestAttributePosition;
         var sums = ws.Accumulator.AsSpan(0, network.ImportanceLength);
         sums.Clear();
-        PrepareDifference(ws, input, baseline);
 
-        // Consecutive chunks share their boundary point: the last point of one chunk is the first of the next, so
-        // every interval (α_k, α_k+1) is seen once whatever the chunk size, and sums run in the same order.
-        int points = table.Count;
-        for (int start = 0; start < points - 1; start += chunk - 1)
+        // Intervals are summed in blocks whose bounds depend only on the number of intervals: each block in interval
+        // order, then the blocks in block order. Chunks never straddle blocks, so the result is the same for any
+        // chunk size and any number of threads.
+        int intervals = table.Count - 1;
+        int blocks = (intervals + ReductionBlock - 1) / ReductionBlock;
+        threads = Math.Min(threads, blocks);
+        if (threads <= 1)
         {
-            int count = Math.Min(chunk, points - start);
-            ForwardPoints(ws, baseline, table.Alphas.Slice(start, count), shortcut);
-            SeedOutputGradient(ws, network, count, target);
-            ws.Backward(count, network.OutputPosition, stop);
-            foreach (var layer in network.AttributeLayerSpan)
+            var partial = ws.BlockAccumulator.AsSpan(0, network.ImportanceLength);
+            for (int b = 0; b < blocks; b++)
             {
-                AccumulatePathProducts(
-                    ws.Gradients(layer.GradientPosition, count),
-                    ws.Values(layer.GradientPosition, count),
-                    count,
-                    layer.Length,
-                    sums.Slice(layer.Offset, layer.Length));
+                partial.Clear();
+                PathBlock(ws, network, baseline, target, table, chunk, shortcut, stop, BlockStart(b, blocks, intervals), BlockStart(b + 1, blocks, intervals), partial);
+                TensorPrimitives.Add(sums, partial, sums);
             }
+        }
+        else
+        {
+            ParallelPathBlocks(ws, network, input, baseline, target, table, chunk, shortcut, stop, blocks, intervals, threads, call, sums);
         }
 
         for (int j = 0; j < sums.Length; j++)
@@ -222,6 +256,88 @@ public static class PathAttribution
         }
 
         return worst;
+    }
+
+    /// <summary>Most interpolation intervals summed together before their sum joins the total (see NeuronIntegratedGradientsCore).</summary>
+    public const int ReductionBlock = 16;
+
+    private static long s_calls;
+
+    private static int BlockStart(int block, int blocks, int intervals) => (int)((long)block * intervals / blocks);
+
+    // Σ over intervals [first, end) of g(α_k)·(h(α_k+1) − h(α_k)) into partial, in interval order, chunk by chunk;
+    // consecutive chunks share their boundary point.
+    private static void PathBlock(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> baseline, int target, QuadratureTable table, int chunk, bool shortcut, int stop, int first, int end, Span<double> partial)
+    {
+        for (int start = first; start < end; start += chunk - 1)
+        {
+            int count = Math.Min(chunk, end - start + 1);
+            ForwardPoints(ws, baseline, table.Alphas.Slice(start, count), shortcut);
+            SeedOutputGradient(ws, network, count, target);
+            ws.Backward(count, network.OutputPosition, stop);
+            foreach (var layer in network.AttributeLayerSpan)
+            {
+                AccumulatePathProducts(
+                    ws.Gradients(layer.GradientPosition, count),
+                    ws.Values(layer.GradientPosition, count),
+                    count,
+                    layer.Length,
+                    partial.Slice(layer.Offset, layer.Length));
+            }
+        }
+    }
+
+    // Rounds of up to `threads` blocks, one per worker, each into its own partial; the round's partials are added in
+    // block order, so only `threads` partials are alive at once and memory does not grow with the number of steps.
+    private static unsafe void ParallelPathBlocks(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, QuadratureTable table, int chunk, bool shortcut, int stop, int blocks, int intervals, int threads, long call, Span<double> sums)
+    {
+        int length = network.ImportanceLength;
+        var partials = System.Buffers.ArrayPool<double>.Shared.Rent(threads * length);
+        try
+        {
+            fixed (float* inputPointer = input, baselinePointer = baseline)
+            {
+                var job = (Input: (nint)inputPointer, Baseline: (nint)baselinePointer, Length: input.Length);
+                var parallel = new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = threads };
+                for (int round = 0; round < blocks; round += threads)
+                {
+                    int first = round;
+                    int count = Math.Min(threads, blocks - round);
+                    System.Threading.Tasks.Parallel.For(0, count, parallel, i =>
+                    {
+                        var workerInput = new ReadOnlySpan<float>((float*)job.Input, job.Length);
+                        var workerBaseline = new ReadOnlySpan<float>((float*)job.Baseline, job.Length);
+                        var worker = ws.ForCurrentThread(chunk);
+                        if (worker.PreparedCall != call)
+                        {
+                            Prepare(worker, network, workerInput, workerBaseline, target, shortcut, call);
+                        }
+
+                        var partial = partials.AsSpan(i * length, length);
+                        partial.Clear();
+                        PathBlock(worker, network, workerBaseline, target, table, chunk, shortcut, stop, BlockStart(first + i, blocks, intervals), BlockStart(first + i + 1, blocks, intervals), partial);
+                    });
+
+                    for (int i = 0; i < count; i++)
+                    {
+                        TensorPrimitives.Add(sums, partials.AsSpan(i * length, length), sums);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<double>.Shared.Return(partials);
+        }
+    }
+
+    // Endpoint outputs, the affine prefix's endpoints (with the shortcut) and x − x': what every chunk of a call needs.
+    private static (float AtInput, float AtBaseline) Prepare(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, bool shortcut, long call)
+    {
+        var endpoints = Endpoints(ws, network, input, baseline, target, shortcut);
+        PrepareDifference(ws, input, baseline);
+        ws.PreparedCall = call;
+        return endpoints;
     }
 
     private static int NeuronIntegratedGradientsPoints(in AttributionOptions options)
@@ -251,6 +367,10 @@ public static class PathAttribution
             throw new ArgumentOutOfRangeException(nameof(AttributionOptions.Rule), rule, "AttributionOptions.Rule is not a defined IntegrationRule.");
         }
     }
+
+    // A chunk never spans more than one reduction block (ReductionBlock intervals, one more point).
+    private static int NeuronIntegratedGradientsChunk(NetworkDescription network, in AttributionOptions options, int points) =>
+        Math.Min(ChunkSize(network, options, points), ReductionBlock + 1);
 
     private static int ChunkSize(NetworkDescription network, in AttributionOptions options, int points)
     {

@@ -224,6 +224,43 @@ public sealed class NeuronIntegratedGradientsTests
         Assert.True(Math.Abs(fine) < 1e-3, $"IG completeness delta {fine} at 400 trapezoid steps");
     }
 
+    [Theory]
+    [MemberData(nameof(Subjects.All), MemberType = typeof(Subjects))]
+    public void Results_do_not_depend_on_the_number_of_threads(string name)
+    {
+        var subject = Subjects.ByName(name);
+        var network = subject.Network;
+        int inputLength = network.Description.InputLength, importanceLength = network.Description.ImportanceLength;
+        const int samples = 5;
+        var inputs = subject.RandomInput(seed: 111, samples);
+        var baseline = new float[inputLength];
+        int[] targets = [0, 1, 0, 1, 0];
+
+        (float[] Importances, float[] Deltas) Run(int threads, int steps)
+        {
+            var options = new AttributionOptions { Steps = steps, MaxDegreeOfParallelism = threads };
+            var importances = new float[samples * importanceLength];
+            var deltas = new float[samples];
+            network.NeuronIntegratedGradients(inputs, baseline, targets, importances, deltas, options);
+            var single = new float[importanceLength];
+            float delta = network.NeuronIntegratedGradients(inputs.AsSpan(0, inputLength), baseline, 0, single, options with { ChunkSize = 5 });
+            Assert.Equal(importances.AsSpan(0, importanceLength).ToArray(), single);
+            Assert.Equal(deltas[0], delta);
+            return (importances, deltas);
+        }
+
+        foreach (int steps in new[] { 7, 50, 130 })
+        {
+            var serial = Run(1, steps);
+            foreach (int threads in new[] { 2, 3, -1 })
+            {
+                var parallel = Run(threads, steps);
+                Assert.Equal(serial.Importances, parallel.Importances);
+                Assert.Equal(serial.Deltas, parallel.Deltas);
+            }
+        }
+    }
+
     [Fact]
     public void Steady_state_calls_allocate_nothing()
     {

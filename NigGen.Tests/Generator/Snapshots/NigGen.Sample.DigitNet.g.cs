@@ -339,6 +339,8 @@ partial class DigitNet : IAttributedNetwork
 
         public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);
 
+        public override NetworkWorkspace ForCurrentThread(int capacity) => Network.RentWorkspace(capacity);
+
         public override bool HasAffinePrefix => true;
 
         public override void CaptureAffineEndpoints()

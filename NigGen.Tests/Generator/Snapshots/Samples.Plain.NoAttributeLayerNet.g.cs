@@ -186,6 +186,8 @@ partial class NoAttributeLayerNet : INetwork
 
         public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);
 
+        public override NetworkWorkspace ForCurrentThread(int capacity) => Network.RentWorkspace(capacity);
+
         public override bool HasAffinePrefix => true;
 
         public override void CaptureAffineEndpoints()

@@ -300,6 +300,8 @@ partial class Conv1dNet : IAttributedNetwork
 
         public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);
 
+        public override NetworkWorkspace ForCurrentThread(int capacity) => Network.RentWorkspace(capacity);
+
         public override bool HasAffinePrefix => true;
 
         public override void CaptureAffineEndpoints()
