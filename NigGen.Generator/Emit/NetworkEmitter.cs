@@ -222,6 +222,16 @@ internal static class NetworkEmitter
         w.Close();
         w.Close();
         w.Line();
+        w.Line("/// <summary>Forward on up to <paramref name=\"maxDegreeOfParallelism\"/> threads (−1: every core); the same numbers as the single-threaded call.</summary>");
+        w.Open("public void Forward(ReadOnlySpan<float> input, Span<float> output, int maxDegreeOfParallelism)");
+        w.Open("if (maxDegreeOfParallelism is 0 or 1)");
+        w.Line("Forward(input, output);");
+        w.Line("return;");
+        w.Close();
+        w.Line();
+        w.Line("PathAttribution.Forward(RentWorkspace(PathAttribution.ForwardBlock), Description, input, output, maxDegreeOfParallelism);");
+        w.Close();
+        w.Line();
         w.Line("/// <summary>The gradient of output[<paramref name=\"target\"/>] with respect to one input sample (saliency).</summary>");
         w.Line("public void InputGradient(ReadOnlySpan<float> input, int target, Span<float> gradient) =>");
         w.Line("    PathAttribution.InputGradient(RentWorkspace(1), Description, input, target, gradient);");

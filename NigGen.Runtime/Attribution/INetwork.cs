@@ -14,6 +14,9 @@ public interface INetwork
     /// <summary>Runs the network on a batch of samples.</summary>
     void Forward(ReadOnlySpan<float> input, Span<float> output);
 
+    /// <summary>Runs the network on a batch on up to <paramref name="maxDegreeOfParallelism"/> threads (−1: every core).</summary>
+    void Forward(ReadOnlySpan<float> input, Span<float> output, int maxDegreeOfParallelism);
+
     /// <summary>The gradient of output[target] with respect to one input sample.</summary>
     void InputGradient(ReadOnlySpan<float> input, int target, Span<float> gradient);
 

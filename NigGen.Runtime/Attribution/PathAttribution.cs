@@ -19,6 +19,32 @@ public static class PathAttribution
     /// <summary>Workspace floats an automatic chunk aims for (4 MiB): large enough for wide GEMMs, small enough for the cache hierarchy.</summary>
     public const int AutomaticChunkFloats = 1 << 20;
 
+    /// <summary>
+    /// Forward over a batch on up to <paramref name="maxDegreeOfParallelism"/> threads (−1: every core), in blocks of
+    /// <see cref="ForwardBlock"/> samples; each row's result is the single-threaded one.
+    /// </summary>
+    public static unsafe void Forward(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, Span<float> output, int maxDegreeOfParallelism)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxDegreeOfParallelism, -1);
+        int batch = network.BatchSize(input.Length, output.Length);
+        int blocks = (batch + ForwardBlock - 1) / ForwardBlock;
+        int threads = Math.Min(blocks, maxDegreeOfParallelism == -1 ? Environment.ProcessorCount : Math.Max(1, maxDegreeOfParallelism));
+        fixed (float* inputPointer = input, outputPointer = output)
+        {
+            var job = (Input: (nint)inputPointer, Output: (nint)outputPointer);
+            int inputLength = network.InputLength, outputLength = network.OutputLength;
+            System.Threading.Tasks.Parallel.For(0, blocks, new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = threads }, block =>
+            {
+                int start = block * ForwardBlock;
+                int count = Math.Min(ForwardBlock, batch - start);
+                var worker = ws.ForCurrentThread(ForwardBlock);
+                new ReadOnlySpan<float>((float*)job.Input + (long)start * inputLength, count * inputLength).CopyTo(worker.Inputs);
+                worker.Forward(count);
+                worker.Outputs(count).CopyTo(new Span<float>((float*)job.Output + (long)start * outputLength, count * outputLength));
+            });
+        }
+    }
+
     /// <summary>Workspace capacity for Neuron Integrated Gradients: its chunk size, after validating the options.</summary>
     public static int NeuronIntegratedGradientsCapacity(NetworkDescription network, in AttributionOptions options)
     {

@@ -66,6 +66,20 @@ public sealed class ForwardAndGradientTests
     }
 
     [Fact]
+    public void Multi_threaded_forward_gives_the_single_threaded_rows()
+    {
+        var subject = Subjects.Conv1d();
+        int batch = NigGen.Attribution.PathAttribution.ForwardBlock * 3 + 5;
+        var input = subject.RandomInput(seed: 6, batch);
+        var serial = new float[batch * subject.Reference.OutputLength];
+        var parallel = new float[serial.Length];
+        subject.Network.Forward(input, serial);
+        subject.Network.Forward(input, parallel, maxDegreeOfParallelism: -1);
+        Assert.Equal(serial, parallel);
+        Assert.Throws<ArgumentException>(() => subject.Network.Forward(input.AsSpan(1), parallel, maxDegreeOfParallelism: 2));
+    }
+
+    [Fact]
     public void An_empty_batch_is_a_no_op()
     {
         var subject = Subjects.SmallMlp();

@@ -98,6 +98,18 @@ partial class GlobalNamespaceNet : IAttributedNetwork
         }
     }
 
+    /// <summary>Forward on up to <paramref name="maxDegreeOfParallelism"/> threads (−1: every core); the same numbers as the single-threaded call.</summary>
+    public void Forward(ReadOnlySpan<float> input, Span<float> output, int maxDegreeOfParallelism)
+    {
+        if (maxDegreeOfParallelism is 0 or 1)
+        {
+            Forward(input, output);
+            return;
+        }
+
+        PathAttribution.Forward(RentWorkspace(PathAttribution.ForwardBlock), Description, input, output, maxDegreeOfParallelism);
+    }
+
     /// <summary>The gradient of output[<paramref name="target"/>] with respect to one input sample (saliency).</summary>
     public void InputGradient(ReadOnlySpan<float> input, int target, Span<float> gradient) =>
         PathAttribution.InputGradient(RentWorkspace(1), Description, input, target, gradient);
