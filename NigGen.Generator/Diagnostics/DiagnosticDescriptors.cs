@@ -79,6 +79,10 @@ internal static class DiagnosticDescriptors
         "NIG0018", "Layer name clashes with generated code",
         "Layer '{0}' {1}; rename the field");
 
+    public static readonly DiagnosticDescriptor UserConstructor = Error(
+        "NIG0019", "Network declares a constructor",
+        "Network '{0}' declares a constructor, which would leave its layers without weights; create networks with {0}.Load or {0}.CreateRandom");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 

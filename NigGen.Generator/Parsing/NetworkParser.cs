@@ -55,6 +55,14 @@ internal static class NetworkParser
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedClassShape, classLocation, type.Name, unsupported));
         }
 
+        foreach (var constructor in type.InstanceConstructors)
+        {
+            if (!constructor.IsImplicitlyDeclared)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UserConstructor, LocationInfo.From(constructor.Locations.FirstOrDefault()) ?? classLocation, type.Name));
+            }
+        }
+
         var inputAttribute = type.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == InputAttributeName);
         var inputLocation = LocationInfo.From(inputAttribute?.ApplicationSyntaxReference) ?? classLocation;
         var inputShape = inputAttribute is null ? null : ReadInputShape(inputAttribute);

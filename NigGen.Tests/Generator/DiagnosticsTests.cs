@@ -236,6 +236,13 @@ public sealed class DiagnosticsTests
     }
 
     [Fact]
+    public void UserConstructorIsReported()
+    {
+        var run = GeneratorHarness.Run(Network("[Input(4)]", Valid + " public Net() { }"));
+        AssertOnly(run, "NIG0019", DiagnosticSeverity.Error, at: "Net", "'Net'", "Net.Load");
+    }
+
+    [Fact]
     public void ConvWithoutKernel()
     {
         var run = GeneratorHarness.Run(Network("[Input(1, 8, 8)]", "[Conv(8), AttributeLayer] Layer conv;"));
