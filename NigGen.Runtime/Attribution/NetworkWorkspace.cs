@@ -75,4 +75,18 @@ public abstract class NetworkWorkspace
 
     /// <summary>The gradients with respect to the attribute layer at backward position <paramref name="position"/>.</summary>
     public abstract Span<float> Gradients(int position, int batch);
+
+    /// <summary>
+    /// DeepLIFT: after <see cref="Forward"/> on two rows (input, baseline) and with the target's multiplier seeded in the
+    /// first row of <see cref="OutputGradients"/>, propagates multipliers by <paramref name="rule"/> down to backward
+    /// position <paramref name="to"/> (−1: the input, into <see cref="InputGradients"/>), writing every attribute layer's
+    /// importance into <paramref name="importance"/> on the way unless it is empty.
+    /// </summary>
+    public virtual void DeepLift(DeepLiftRule rule, int to, Span<float> importance) => throw new NotSupportedException("This network has no generated DeepLIFT pass.");
+
+    /// <summary>
+    /// <see cref="Forward"/> on two rows (input, baseline) in which the listed <paramref name="neurons"/> (indices into the
+    /// importance vector) of the first row take the second row's values at every attribute layer, before the layers above read them.
+    /// </summary>
+    public virtual void ForwardAblated(ReadOnlySpan<int> neurons) => throw new NotSupportedException("This network has no attribute layers to ablate.");
 }
