@@ -1,0 +1,219 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Filters;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using NigGen.Benchmarks;
+using NigGen.Benchmarks.Peers;
+using NigGen.Benchmarks.Suites;
+using Perfolizer.Horology;
+
+// NigGen.Benchmarks: NigGen against ONNX Runtime and against the per-neuron route, on the issue's reference networks.
+//   dotnet run -c Release --project NigGen.Benchmarks              everything (about 10 minutes); updates docs/BENCHMARKS.md
+//   dotnet run -c Release --project NigGen.Benchmarks -- --quick   a smoke subset with a short job; writes nothing
+//   add --only forward,attribution,width,gemm,memory to run some suites (writes nothing), --no-write to leave the docs alone
+string[] suites = ["forward", "attribution", "width", "gemm", "memory"];
+bool quick = false;
+bool write = true;
+var only = new HashSet<string>(suites);
+for (int i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--quick":
+            quick = true;
+            break;
+        case "--no-write":
+            write = false;
+            break;
+        case "--only" when i + 1 < args.Length:
+            only = new HashSet<string>(args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.OrdinalIgnoreCase);
+            var unknown = only.Except(suites, StringComparer.OrdinalIgnoreCase).ToList();
+            if (unknown.Count > 0)
+            {
+                Console.Error.WriteLine($"Unknown suite(s) {string.Join(", ", unknown)}; the suites are {string.Join(", ", suites)}.");
+                return 2;
+            }
+
+            write = false; // a partial run must not replace the published results
+            break;
+        default:
+            Console.Error.WriteLine($"Unknown argument '{args[i]}'. Use --quick (smoke subset), --only SUITES ({string.Join(",", suites)}) and --no-write (leave docs/BENCHMARKS.md alone).");
+            return 2;
+    }
+}
+
+string command = "dotnet run -c Release --project NigGen.Benchmarks" + (args.Length > 0 ? " -- " + string.Join(' ', args) : "");
+var clock = Stopwatch.StartNew();
+
+#if DEBUG
+Console.Error.WriteLine("Build with -c Release: a Debug build measures nothing useful.");
+return 2;
+#else
+List<string> checks;
+List<MemoryRow> memory;
+try
+{
+    // Wrong results make timings meaningless: check every contender before timing anything, and stop loudly.
+    checks = Preflight(quick);
+    foreach (var line in checks)
+    {
+        Console.WriteLine($"check: {line}");
+    }
+
+    memory = !only.Contains("memory") ? []
+        : MemoryCheck.Run(quick ? [NetworkKind.Mlp] : [NetworkKind.Mlp, NetworkKind.Cnn]);
+}
+catch (ResultMismatchException e)
+{
+    Console.Error.WriteLine($"FAILED: {e.Message}");
+    return 1;
+}
+
+var types = new List<Type>();
+if (only.Contains("forward"))
+{
+    types.Add(typeof(ForwardBenchmarks));
+}
+
+if (only.Contains("attribution"))
+{
+    types.Add(typeof(AttributionBenchmarks));
+}
+
+if (only.Contains("width"))
+{
+    types.Add(typeof(WidthBenchmarks));
+}
+
+if (only.Contains("gemm"))
+{
+    // The peak is measured in the same run as the kernel it is compared with.
+    types.Add(typeof(GemmBenchmarks));
+    types.Add(typeof(FmaPeakBenchmarks));
+}
+
+var summaries = types.Count == 0 ? [] : BenchmarkRunner.Run(types.ToArray(), Config(quick));
+
+var results = new Results(summaries);
+var report = new Report(results, memory, checks, command, clock.Elapsed);
+string markdown = report.ToMarkdown();
+Console.WriteLine();
+Console.WriteLine("# NigGen benchmark summary");
+Console.WriteLine();
+Console.WriteLine(markdown);
+
+if (!quick && write)
+{
+    string? root = RepositoryRoot();
+    if (root is null)
+    {
+        Console.Error.WriteLine("Not run from the NigGen repository: docs/BENCHMARKS.md not updated.");
+    }
+    else
+    {
+        string path = Path.Combine(root, "docs", "BENCHMARKS.md");
+        Report.WriteInto(path, markdown);
+        Console.WriteLine($"Results written to {path}");
+    }
+}
+
+if (results.Failures.Count > 0)
+{
+    Console.Error.WriteLine($"FAILED: {results.Failures.Count} benchmark(s) produced no result: {string.Join("; ", results.Failures)}");
+    return 1;
+}
+
+return 0;
+
+static IConfig Config(bool quick)
+{
+    // In-process: measures the assemblies `dotnet run` just built, with no second build of the working tree per run.
+    // Warm-up well above 1 s so that tiered compilation has promoted the hot code before anything is measured.
+    var job = quick
+        ? Job.Default.WithWarmupCount(1).WithIterationCount(3).WithIterationTime(TimeInterval.FromMilliseconds(20))
+        : Job.Default.WithWarmupCount(8).WithIterationCount(20).WithIterationTime(TimeInterval.FromMilliseconds(250));
+    job = job.WithLaunchCount(1).WithToolchain(new InProcessEmitToolchain(TimeSpan.FromMinutes(10), logOutput: true)).WithId(quick ? "Quick" : "Full");
+
+    var config = ManualConfig.Create(DefaultConfig.Instance)
+        .AddJob(job)
+        .AddDiagnoser(MemoryDiagnoser.Default)
+        .WithArtifactsPath(Path.Combine(AppContext.BaseDirectory, "BenchmarkDotNet.Artifacts"));
+    if (quick)
+    {
+        config = config.AddFilter(new SimpleFilter(QuickSubset));
+    }
+
+    return config;
+}
+
+// The smoke subset: every contender once, on small cases.
+static bool QuickSubset(BenchmarkDotNet.Running.BenchmarkCase c)
+{
+    string suite = c.Descriptor.Type.Name;
+    string method = c.Descriptor.WorkloadMethod.Name;
+    object? Parameter(string name) => c.Parameters.Items.FirstOrDefault(p => p.Name == name)?.Value;
+    return suite switch
+    {
+        nameof(ForwardBenchmarks) => (int)Parameter(nameof(ForwardBenchmarks.Batch))! == 64 && method != nameof(ForwardBenchmarks.OnnxRuntimeAllCores),
+        nameof(AttributionBenchmarks) => method is nameof(AttributionBenchmarks.NigGen) or nameof(AttributionBenchmarks.NigGenUnoptimised)
+            || ((NetworkKind)Parameter(nameof(AttributionBenchmarks.Network))! == NetworkKind.Mlp && method == nameof(AttributionBenchmarks.PerNeuronConductance)),
+        nameof(GemmBenchmarks) => (string)Parameter(nameof(GemmBenchmarks.Shape))! == "256x256x256",
+        nameof(FmaPeakBenchmarks) => true,
+        _ => false,
+    };
+}
+
+static List<string> Preflight(bool quick)
+{
+    var lines = new List<string>();
+    foreach (var kind in new[] { NetworkKind.Mlp, NetworkKind.Cnn })
+    {
+        var network = ReferenceNetwork.Create(kind);
+        var model = network.BuildOnnxModel();
+        foreach (int threads in new[] { 1, Environment.ProcessorCount }.Distinct())
+        {
+            foreach (int batch in new[] { 1, 64 })
+            {
+                using var onnx = new OnnxForward(model, threads, batch, network.SampleShape, network.OutputLength);
+                Checks.ForwardAgrees(network, onnx, network.Inputs(batch, seed: 6));
+            }
+        }
+
+        lines.Add($"{network.Label}: ONNX Runtime's outputs equal NigGen's Forward within {Checks.ForwardTolerance:G1} of the largest output (batch 1 and 64, 1 and {Environment.ProcessorCount} threads)");
+    }
+
+    var attributed = quick ? new[] { NetworkKind.Mlp, NetworkKind.Cnn } : new[] { NetworkKind.Mlp, NetworkKind.Cnn, NetworkKind.Mlp64, NetworkKind.Mlp1024 };
+    foreach (var kind in attributed)
+    {
+        var attribution = new AttributionCase(kind);
+        double deviation = attribution.Check();
+        lines.Add($"{attribution.Network.Label}: unoptimised path equals Neuron Integrated Gradients within {Checks.UnoptimisedTolerance:G1} (1 sample and batch 64); " +
+                  $"per-neuron conductance totals ({attribution.NeuronsRun} neurons, 50-point trapezoid) differ from it by at most {deviation:P2} of the largest importance (another discretisation of the same integral)");
+    }
+
+    return lines;
+}
+
+static string? RepositoryRoot()
+{
+    foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+    {
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "NigGen.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+    }
+
+    return null;
+}
+#endif

@@ -1,0 +1,449 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Text;
+using BenchmarkDotNet.Reports;
+using NigGen.Benchmarks.Peers;
+using NigGen.Benchmarks.Suites;
+
+namespace NigGen.Benchmarks;
+
+/// <summary>BenchmarkDotNet's results by suite, method and parameters: median time and bytes allocated per call.</summary>
+public sealed class Results
+{
+    private readonly Dictionary<string, (double? Nanoseconds, long? Bytes)> _results = new();
+    private readonly Dictionary<string, double> _best = new();
+
+    public Results(IEnumerable<Summary> summaries)
+    {
+        foreach (var report in summaries.SelectMany(s => s.Reports))
+        {
+            var c = report.BenchmarkCase;
+            string key = Key(c.Descriptor.Type.Name, c.Descriptor.WorkloadMethod.Name, c.Parameters.Items.Select(p => p.Value).ToArray());
+            var statistics = report.Success ? report.ResultStatistics : null;
+            if (statistics is null)
+            {
+                Failures.Add($"{c.Descriptor.Type.Name}.{c.Descriptor.WorkloadMethod.Name} ({c.Parameters.DisplayInfo})");
+            }
+
+            _results[key] = (statistics?.Median, report.GcStats.GetBytesAllocatedPerOperation(c));
+            if (statistics is not null)
+            {
+                _best[key] = statistics.Min;
+            }
+        }
+    }
+
+    /// <summary>Benchmarks that ran but produced no result (an exception, a failed check).</summary>
+    public List<string> Failures { get; } = [];
+
+    public bool Has(string suite, string method, params object[] parameters) =>
+        _results.TryGetValue(Key(suite, method, parameters), out var r) && r.Nanoseconds is not null;
+
+    public (double? Nanoseconds, long? Bytes) Get(string suite, string method, params object[] parameters) =>
+        _results.TryGetValue(Key(suite, method, parameters), out var r) ? r : (null, null);
+
+    /// <summary>The fastest iteration's time per call, for peaks.</summary>
+    public double? Best(string suite, string method, params object[] parameters) =>
+        _best.TryGetValue(Key(suite, method, parameters), out var best) ? best : null;
+
+    private static string Key(string suite, string method, object[] parameters) =>
+        $"{suite}.{method}|{string.Join(",", parameters.Select(p => Convert.ToString(p, CultureInfo.InvariantCulture)))}";
+}
+
+/// <summary>The summary: one table of every measured row with its ratio to NigGen, derived tables, and the machine.</summary>
+public sealed class Report
+{
+    public const string ResultsStart = "<!-- Results: written by NigGen.Benchmarks (full run); everything up to the end marker is replaced. -->";
+    public const string ResultsEnd = "<!-- End of results. -->";
+
+    private readonly Results _results;
+    private readonly List<MemoryRow> _memory;
+    private readonly IReadOnlyList<string> _checks;
+    private readonly string _command;
+    private readonly TimeSpan _elapsed;
+    private readonly DateTime _date = DateTime.UtcNow;
+
+    public Report(Results results, List<MemoryRow> memory, IReadOnlyList<string> checks, string command, TimeSpan elapsed)
+    {
+        _results = results;
+        _memory = memory;
+        _checks = checks;
+        _command = command;
+        _elapsed = elapsed;
+    }
+
+    private sealed record Row(string Benchmark, string Case, string Contender, double? Nanoseconds, long? Bytes, double? Ratio, string Notes);
+
+    public string ToMarkdown()
+    {
+        var rows = new List<Row>();
+        AddForward(rows);
+        AddAttribution(rows);
+        var peak = AddGemm(rows);
+
+        var text = new StringBuilder();
+        text.AppendLine("### Machine and command").AppendLine();
+        foreach (var line in MachineLines())
+        {
+            text.AppendLine($"- {line}");
+        }
+
+        text.AppendLine().AppendLine("### All rows").AppendLine();
+        text.AppendLine("Time is BenchmarkDotNet's median per call; Allocated is managed bytes per call (MemoryDiagnoser). ");
+        text.AppendLine("NigGen ÷ peer is NigGen's time divided by the row's time: below 1, NigGen is faster.").AppendLine();
+        text.AppendLine("| Benchmark | Case | Contender | Time | Allocated | NigGen ÷ peer | Notes |");
+        text.AppendLine("|---|---|---|---:|---:|---:|---|");
+        foreach (var row in rows)
+        {
+            text.AppendLine($"| {row.Benchmark} | {row.Case} | {row.Contender} | {Time(row.Nanoseconds)} | {Bytes(row.Bytes)} | {Ratio(row.Ratio)} | {row.Notes} |");
+        }
+
+        AppendWidth(text);
+        AppendTargets(text, rows, peak);
+        AppendMemory(text);
+
+        if (_checks.Count > 0)
+        {
+            text.AppendLine().AppendLine("### Checks before timing").AppendLine();
+            foreach (var check in _checks)
+            {
+                text.AppendLine($"- {check}");
+            }
+        }
+
+        if (_results.Failures.Count > 0)
+        {
+            text.AppendLine().AppendLine("### FAILED").AppendLine();
+            foreach (var failure in _results.Failures)
+            {
+                text.AppendLine($"- {failure}: no result (see BenchmarkDotNet's log above)");
+            }
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Replaces the results section of docs/BENCHMARKS.md (between the markers) with this report.</summary>
+    public static void WriteInto(string path, string markdown)
+    {
+        string existing = File.Exists(path) ? File.ReadAllText(path) : "# Benchmarks\n\n";
+        int start = existing.IndexOf(ResultsStart, StringComparison.Ordinal);
+        int end = existing.IndexOf(ResultsEnd, StringComparison.Ordinal);
+        string before = start >= 0 ? existing[..start] : existing.TrimEnd() + "\n\n";
+        string after = end >= 0 ? existing[(end + ResultsEnd.Length)..] : "\n";
+        File.WriteAllText(path, before + ResultsStart + "\n\n" + markdown.TrimEnd() + "\n\n" + ResultsEnd + after);
+    }
+
+    private IEnumerable<string> MachineLines()
+    {
+        yield return $"Date: {_date.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC; whole run {_elapsed.TotalMinutes:F1} min";
+        yield return $"Command: `{_command}`";
+        yield return $"CPU: {CpuModel()}, {Environment.ProcessorCount} logical cores; Vector512 accelerated: {Vector512.IsHardwareAccelerated}";
+        yield return $"Runtime: {RuntimeInformation.FrameworkDescription} ({RuntimeInformation.ProcessArchitecture}) on {RuntimeInformation.OSDescription}";
+        yield return $"Peer: ONNX Runtime {OnnxForward.Version} (Microsoft.ML.OnnxRuntime, CPU execution provider, all graph optimisations)";
+        yield return "BenchmarkDotNet 0.15.8, in-process toolchain; one run, so ratios are comparable while absolute times drift with the shared machine's load";
+    }
+
+    private void AddForward(List<Row> rows)
+    {
+        const string suite = nameof(ForwardBenchmarks);
+        foreach (var kind in new[] { NetworkKind.Mlp, NetworkKind.Cnn })
+        {
+            foreach (int batch in new[] { 1, 64 })
+            {
+                if (!_results.Has(suite, nameof(ForwardBenchmarks.NigGenForward), kind, batch))
+                {
+                    continue;
+                }
+
+                string caseName = $"{ReferenceNetwork.Describe(kind)}, batch {batch}";
+                var nigGen = _results.Get(suite, nameof(ForwardBenchmarks.NigGenForward), kind, batch);
+                rows.Add(new Row("Forward", caseName, "NigGen (1 thread)", nigGen.Nanoseconds, nigGen.Bytes, null, ""));
+                AddPeer(rows, "Forward", caseName, "ONNX Runtime, 1 intra-op thread", nigGen.Nanoseconds, _results.Get(suite, nameof(ForwardBenchmarks.OnnxRuntimeSingleThread), kind, batch), "");
+                AddPeer(rows, "Forward", caseName, $"ONNX Runtime, {Environment.ProcessorCount} intra-op threads", nigGen.Nanoseconds, _results.Get(suite, nameof(ForwardBenchmarks.OnnxRuntimeAllCores), kind, batch), "NigGen has no parallel forward: its 1-thread time is compared");
+            }
+        }
+    }
+
+    private void AddAttribution(List<Row> rows)
+    {
+        foreach (var kind in new[] { NetworkKind.Mlp, NetworkKind.Cnn, NetworkKind.Mlp64, NetworkKind.Mlp1024 })
+        {
+            string suite = Suite(kind);
+            if (!_results.Has(suite, nameof(AttributionBenchmarks.NigGen), kind))
+            {
+                continue;
+            }
+
+            string caseName = $"{ReferenceNetwork.Describe(kind)}, 1 sample";
+            var nigGen = _results.Get(suite, nameof(AttributionBenchmarks.NigGen), kind);
+            rows.Add(new Row("Neuron IG, 50 steps", caseName, "NigGen", nigGen.Nanoseconds, nigGen.Bytes, null, ""));
+            AddPeer(rows, "Neuron IG, 50 steps", caseName, "NigGen, unoptimised path", nigGen.Nanoseconds, _results.Get(suite, nameof(AttributionBenchmarks.NigGenUnoptimised), kind), "");
+            var (width, run, scale) = PerNeuron(kind);
+            var perNeuron = Scale(_results.Get(suite, nameof(AttributionBenchmarks.PerNeuronConductance), kind), scale);
+            string note = run == width
+                ? $"all {width} neurons run"
+                : $"{run} of {width} neurons run, time and allocations scaled ×{scale:0.##}";
+            AddPeer(rows, "Neuron IG, 50 steps", caseName, "Per-neuron conductance (1 backward pass per neuron)", nigGen.Nanoseconds, perNeuron, note);
+        }
+
+        const string batchSuite = nameof(AttributionBenchmarks);
+        foreach (var kind in new[] { NetworkKind.Mlp, NetworkKind.Cnn })
+        {
+            if (!_results.Has(batchSuite, nameof(AttributionBenchmarks.NigGenBatch64), kind))
+            {
+                continue;
+            }
+
+            string caseName = $"{ReferenceNetwork.Describe(kind)}, batch 64";
+            var nigGen = _results.Get(batchSuite, nameof(AttributionBenchmarks.NigGenBatch64), kind);
+            rows.Add(new Row("Neuron IG, 50 steps", caseName, "NigGen (batched overload)", nigGen.Nanoseconds, nigGen.Bytes, null, $"{PerSample(nigGen.Nanoseconds)} per sample"));
+            AddPeer(rows, "Neuron IG, 50 steps", caseName, "NigGen, unoptimised path (batched overload)", nigGen.Nanoseconds, _results.Get(batchSuite, nameof(AttributionBenchmarks.NigGenUnoptimisedBatch64), kind), "");
+        }
+    }
+
+    private (double? Nanoseconds, string Name) AddGemm(List<Row> rows)
+    {
+        const string peakSuite = nameof(FmaPeakBenchmarks);
+        var peak512 = _results.Get(peakSuite, nameof(FmaPeakBenchmarks.Vector512Fma));
+        var peak256 = _results.Get(peakSuite, nameof(FmaPeakBenchmarks.Vector256Fma));
+        double? best512 = Gflops(FmaPeakBenchmarks.Flops(16), _results.Best(peakSuite, nameof(FmaPeakBenchmarks.Vector512Fma)));
+        double? best256 = Gflops(FmaPeakBenchmarks.Flops(8), _results.Best(peakSuite, nameof(FmaPeakBenchmarks.Vector256Fma)));
+
+        // A peak is what the core can do, so the best iteration of either loop (cores differ in whether 512-bit FMAs
+        // double the 256-bit rate); GEMM's median is held to it, which is conservative on a noisy shared machine.
+        double? peak = Vector512.IsHardwareAccelerated ? Max(best512, best256) : best256;
+        string peakName = peak is null ? "FMA" : peak == best512 ? "Vector512 FMA" : "Vector256 FMA";
+
+        foreach (string shape in new[] { "256x256x256", "64x784x256", "64x256x256" })
+        {
+            var gemm = _results.Get(nameof(GemmBenchmarks), nameof(GemmBenchmarks.Multiply), shape);
+            if (gemm.Nanoseconds is null)
+            {
+                continue;
+            }
+
+            var (m, k, n) = GemmBenchmarks.Parse(shape);
+            double? gflops = Gflops(2.0 * m * k * n, gemm.Nanoseconds);
+            string percent = gflops is { } g && peak is { } p ? $" = {100 * g / p:F0}% of the peak ({peakName})" : "";
+            rows.Add(new Row("GEMM", $"{m}×{k}×{n} (m×k×n)", "NigGen Gemm.Multiply", gemm.Nanoseconds, gemm.Bytes, null, $"{gflops:F1} GFLOP/s{percent}"));
+        }
+
+        if (peak512.Nanoseconds is not null)
+        {
+            rows.Add(new Row("FMA peak", "register-only, 12 chains", "Vector512 FMA loop", peak512.Nanoseconds, peak512.Bytes, null, $"{Gflops(FmaPeakBenchmarks.Flops(16), peak512.Nanoseconds):F1} GFLOP/s median, {best512:F1} best"));
+        }
+
+        if (peak256.Nanoseconds is not null)
+        {
+            rows.Add(new Row("FMA peak", "register-only, 12 chains", "Vector256 FMA loop", peak256.Nanoseconds, peak256.Bytes, null, $"{Gflops(FmaPeakBenchmarks.Flops(8), peak256.Nanoseconds):F1} GFLOP/s median, {best256:F1} best"));
+        }
+
+        return (peak, peakName);
+    }
+
+    private void AppendWidth(StringBuilder text)
+    {
+        var kinds = new[] { NetworkKind.Mlp64, NetworkKind.Mlp, NetworkKind.Mlp1024 }
+            .Where(k => _results.Has(Suite(k), nameof(AttributionBenchmarks.NigGen), k))
+            .ToList();
+        if (kinds.Count == 0)
+        {
+            return;
+        }
+
+        text.AppendLine().AppendLine("### Speed-up against the attribute layer's width").AppendLine();
+        text.AppendLine("MLP 784-256-W-10, Neuron Integrated Gradients of layer W, 50 steps, one sample, one thread. Speed-up = peer ÷ NigGen.").AppendLine();
+        text.AppendLine("| W | NigGen | Unoptimised | Speed-up | Per-neuron conductance | Speed-up |");
+        text.AppendLine("|---:|---:|---:|---:|---:|---:|");
+        foreach (var kind in kinds)
+        {
+            string suite = Suite(kind);
+            var (width, _, scale) = PerNeuron(kind);
+            double? nigGen = _results.Get(suite, nameof(AttributionBenchmarks.NigGen), kind).Nanoseconds;
+            double? unoptimised = _results.Get(suite, nameof(AttributionBenchmarks.NigGenUnoptimised), kind).Nanoseconds;
+            double? perNeuron = _results.Get(suite, nameof(AttributionBenchmarks.PerNeuronConductance), kind).Nanoseconds * scale;
+            text.AppendLine($"| {width} | {Time(nigGen)} | {Time(unoptimised)} | {SpeedUp(unoptimised, nigGen)} | {Time(perNeuron)} | {SpeedUp(perNeuron, nigGen)} |");
+        }
+    }
+
+    private void AppendTargets(StringBuilder text, List<Row> rows, (double? Gflops, string Name) peak)
+    {
+        var lines = new List<string>();
+        foreach (var kind in new[] { NetworkKind.Mlp, NetworkKind.Cnn })
+        {
+            foreach (int batch in new[] { 64, 1 })
+            {
+                var nigGen = _results.Get(nameof(ForwardBenchmarks), nameof(ForwardBenchmarks.NigGenForward), kind, batch).Nanoseconds;
+                var onnx = _results.Get(nameof(ForwardBenchmarks), nameof(ForwardBenchmarks.OnnxRuntimeSingleThread), kind, batch).Nanoseconds;
+                if (nigGen is not null && onnx is not null)
+                {
+                    double ratio = nigGen.Value / onnx.Value;
+                    lines.Add($"| Forward {ReferenceNetwork.Describe(kind)}, batch {batch}: NigGen ÷ ONNX Runtime (1 thread) ≤ 1 | {ratio:F2} | {Verdict(ratio <= 1)} |");
+                }
+            }
+        }
+
+        foreach (var (kind, limitMs) in new[] { (NetworkKind.Mlp, 0.15), (NetworkKind.Cnn, 0.8) })
+        {
+            var nigGen = _results.Get(Suite(kind), nameof(AttributionBenchmarks.NigGen), kind).Nanoseconds;
+            if (nigGen is not null)
+            {
+                lines.Add($"| Neuron IG, 50 steps, 1 sample, {ReferenceNetwork.Describe(kind)} < {limitMs} ms | {Time(nigGen)} | {Verdict(nigGen.Value < limitMs * 1e6)} |");
+            }
+        }
+
+        foreach (var row in rows.Where(r => r.Benchmark == "GEMM"))
+        {
+            var (m, k, n) = GemmBenchmarks.Parse(row.Case.Split(' ')[0].Replace('×', 'x'));
+            double? gflops = Gflops(2.0 * m * k * n, row.Nanoseconds);
+            if (gflops is not null && peak.Gflops is not null)
+            {
+                double percent = 100 * gflops.Value / peak.Gflops.Value;
+                lines.Add($"| GEMM {row.Case.Split(' ')[0]} ≥ 70% of the measured FMA peak ({peak.Name}, best iteration) | {percent:F0}% | {Verdict(percent >= 70)} |");
+            }
+        }
+
+        var nigGenRows = rows.Where(r => r.Contender.StartsWith("NigGen", StringComparison.Ordinal) && r.Benchmark != "FMA peak" && r.Bytes is not null).ToList();
+        if (nigGenRows.Count > 0)
+        {
+            var allocating = nigGenRows.Where(r => r.Bytes > 0).Select(r => $"{r.Case} {r.Contender}: {Bytes(r.Bytes)}").ToList();
+            string measured = allocating.Count == 0 ? $"0 B in all {nigGenRows.Count} NigGen rows" : string.Join("; ", allocating);
+            lines.Add($"| Zero allocations per call in steady state (NigGen rows) | {measured} | {Verdict(allocating.Count == 0)} |");
+        }
+
+        if (lines.Count == 0)
+        {
+            return;
+        }
+
+        text.AppendLine().AppendLine("### Targets of the performance issue").AppendLine();
+        text.AppendLine("| Target | Measured | |");
+        text.AppendLine("|---|---:|---|");
+        foreach (var line in lines)
+        {
+            text.AppendLine(line);
+        }
+    }
+
+    private void AppendMemory(StringBuilder text)
+    {
+        if (_memory.Count == 0)
+        {
+            return;
+        }
+
+        text.AppendLine().AppendLine($"### Memory as Steps grows (ChunkSize = {MemoryCheck.ChunkSize})").AppendLine();
+        text.AppendLine("Workspace: bytes allocated by the first call on a fresh thread (it creates that thread's workspace). ");
+        text.AppendLine("Second call: bytes allocated by the next call on the same thread. Quadrature table: created once per process for ");
+        text.AppendLine("each Steps value and shared by all threads (two doubles per point; 0 B when an earlier step of the run created it). Peak working set: the process's VmHWM after the row.").AppendLine();
+        text.AppendLine("| Network | Steps | Workspace | Second call | Quadrature table | Peak working set |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|");
+        foreach (var row in _memory)
+        {
+            text.AppendLine($"| {row.Network} | {row.Steps} | {Bytes(row.WorkspaceBytes)} | {Bytes(row.SteadyStateBytes)} | {Bytes(row.SharedTableBytes)} | {Bytes(row.PeakWorkingSetBytes)} |");
+        }
+
+        foreach (var group in _memory.GroupBy(r => r.Network))
+        {
+            long low = group.Min(r => r.WorkspaceBytes);
+            long high = group.Max(r => r.WorkspaceBytes);
+            bool flat = high == low && group.All(r => r.SteadyStateBytes == 0);
+            text.AppendLine().Append($"{group.Key}: workspace {(flat ? "flat" : "NOT flat")} from {group.Min(r => r.Steps)} to {group.Max(r => r.Steps)} steps ({Bytes(low)}–{Bytes(high)}); second call allocates {Bytes(group.Max(r => r.SteadyStateBytes))} at most.");
+            text.AppendLine();
+        }
+    }
+
+    private static void AddPeer(List<Row> rows, string benchmark, string caseName, string contender, double? nigGen, (double? Nanoseconds, long? Bytes) peer, string notes)
+    {
+        if (peer.Nanoseconds is null && peer.Bytes is null)
+        {
+            return;
+        }
+
+        rows.Add(new Row(benchmark, caseName, contender, peer.Nanoseconds, peer.Bytes, nigGen / peer.Nanoseconds, notes));
+    }
+
+    private static string Suite(NetworkKind kind) =>
+        kind is NetworkKind.Mlp or NetworkKind.Cnn ? nameof(AttributionBenchmarks) : nameof(WidthBenchmarks);
+
+    private static (int Width, int Run, double Scale) PerNeuron(NetworkKind kind)
+    {
+        int width = kind switch { NetworkKind.Cnn => 128, NetworkKind.Mlp64 => 64, NetworkKind.Mlp1024 => 1024, _ => 256 };
+        int run = Math.Min(width, AttributionCase.PerNeuronSubset);
+        return (width, run, (double)width / run);
+    }
+
+    private static (double? Nanoseconds, long? Bytes) Scale((double? Nanoseconds, long? Bytes) measured, double factor) =>
+        (measured.Nanoseconds * factor, measured.Bytes is { } b ? (long)Math.Round(b * factor) : null);
+
+    private static double? Max(double? a, double? b) => a is null ? b : b is null ? a : Math.Max(a.Value, b.Value);
+
+    private static double? Gflops(double flops, double? nanoseconds) => nanoseconds is { } ns && ns > 0 ? flops / ns : null;
+
+    private static string Verdict(bool met) => met ? "met" : "**missed**";
+
+    private static string SpeedUp(double? peer, double? nigGen) => peer is { } p && nigGen is { } n && n > 0 ? $"{p / n:F1}×" : "—";
+
+    private static string PerSample(double? nanoseconds) => nanoseconds is { } ns ? Time(ns / AttributionCase.Batch) : "—";
+
+    private static string Ratio(double? ratio) => ratio switch
+    {
+        null => "",
+        < 0.1 => ratio.Value.ToString("G2", CultureInfo.InvariantCulture),
+        _ => ratio.Value.ToString("F2", CultureInfo.InvariantCulture),
+    };
+
+    public static string Time(double? nanoseconds) => nanoseconds switch
+    {
+        null => "—",
+        < 1e3 => $"{nanoseconds:F1} ns",
+        < 1e6 => $"{nanoseconds / 1e3:F2} µs",
+        < 1e9 => $"{nanoseconds / 1e6:F3} ms",
+        _ => $"{nanoseconds / 1e9:F2} s",
+    };
+
+    public static string Bytes(long? bytes) => bytes switch
+    {
+        null => "—",
+        < 1024 => $"{bytes} B",
+        < 1024 * 1024 => $"{bytes / 1024.0:F1} KiB",
+        _ => $"{bytes / (1024.0 * 1024):F2} MiB",
+    };
+
+    private static string CpuModel()
+    {
+        const string path = "/proc/cpuinfo";
+        if (!File.Exists(path))
+        {
+            return RuntimeInformation.ProcessArchitecture.ToString();
+        }
+
+        // The first processor's fields; virtual machines often report a generic model name, so family and model too.
+        var fields = new Dictionary<string, string>();
+        foreach (var line in File.ReadLines(path))
+        {
+            if (line.Length == 0)
+            {
+                break;
+            }
+
+            int colon = line.IndexOf(':');
+            if (colon > 0)
+            {
+                fields.TryAdd(line[..colon].Trim(), line[(colon + 1)..].Trim());
+            }
+        }
+
+        string name = fields.GetValueOrDefault("model name", "unknown CPU");
+        string family = fields.GetValueOrDefault("cpu family", "?");
+        string model = fields.GetValueOrDefault("model", "?");
+        string avx512 = fields.TryGetValue("flags", out var flags) && flags.Split(' ').Contains("avx512f") ? ", AVX-512" : "";
+        return $"{name} (family {family}, model {model}{avx512})";
+    }
+}
