@@ -37,8 +37,12 @@ internal static class NetworkEmitter
         EmitConstants(w, plan);
         EmitConstruction(w, plan);
         EmitPublicApi(w, plan);
+        DeepLiftEmitter.EmitPublicApi(w, plan);
+        AblationEmitter.EmitPublicApi(w, plan);
         PassEmitter.EmitForward(w, plan);
         PassEmitter.EmitBackward(w, plan);
+        DeepLiftEmitter.EmitPass(w, plan);
+        AblationEmitter.EmitPass(w, plan);
         WorkspaceEmitter.Emit(w, plan);
         w.Close();
         return w.ToString();

@@ -78,6 +78,8 @@ internal static class WorkspaceEmitter
         w.Line("public override void Forward(int batch) => Network.ForwardLayers(this, Inputs.AsSpan(0, batch * InputLength), batch);");
         w.Line();
         w.Line("public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);");
+        DeepLiftEmitter.EmitWorkspaceMembers(w);
+        AblationEmitter.EmitWorkspaceMembers(w, plan);
         w.Line();
         w.Line("public override NetworkWorkspace ForCurrentThread(int capacity) => Network.RentWorkspace(capacity);");
         if (affine is not null)

@@ -158,6 +158,57 @@ partial class GlobalNamespaceNet : IAttributedNetwork
         PathAttribution.NeuronConductance(ws, Description, input, baseline, target, neuron, attribution, options);
     }
 
+    /// <summary>
+    /// DeepLIFT attribution of output[<paramref name="target"/>] to every input feature: multiplier × (x − x'), the multipliers
+    /// carried from the output by <paramref name="rule"/> (Captum's DeepLift conventions for Rescale, kundajelab/deeplift's for
+    /// RevealCancel) from one forward pass over input and baseline and one backward pass. Returns the summation delta
+    /// Σ attribution − (F(x) − F(x')), zero up to float rounding.
+    /// </summary>
+    public float DeepLiftInputs(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution, DeepLiftRule rule = DeepLiftRule.Rescale) =>
+        DeepLiftAttribution.Inputs(RentWorkspace(DeepLiftAttribution.Capacity), Description, input, baseline, target, attribution, rule);
+
+    /// <summary>
+    /// DeepLIFT attribution to the input features for a batch: <paramref name="inputs"/> holds n × InputLength floats,
+    /// <paramref name="baselines"/> one baseline per sample or a single one for all, <paramref name="targets"/> n targets,
+    /// <paramref name="attributions"/> n × InputLength and <paramref name="deltas"/> n floats.
+    /// </summary>
+    public void DeepLiftInputs(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> attributions, Span<float> deltas, DeepLiftRule rule = DeepLiftRule.Rescale) =>
+        DeepLiftAttribution.Inputs(RentWorkspace(DeepLiftAttribution.Capacity), Description, inputs, baselines, targets, attributions, deltas, rule);
+
+    /// <summary>
+    /// DeepLIFT importance of every neuron of every [AttributeLayer] for output[<paramref name="target"/>], in the layout of
+    /// NeuronIntegratedGradients: multiplier × (h(x) − h(x')), the multipliers carried from the output by <paramref name="rule"/>
+    /// (Captum's LayerDeepLift for Rescale, kundajelab/deeplift for RevealCancel) from one forward pass over input and
+    /// baseline and one backward pass down to the earliest attribute layer. Returns the summation delta
+    /// Σ importance − (F(x) − F(x')) of the attribute layer where it is largest in magnitude, zero up to float rounding.
+    /// </summary>
+    public float DeepLift(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, DeepLiftRule rule = DeepLiftRule.Rescale) =>
+        DeepLiftAttribution.Neurons(RentWorkspace(DeepLiftAttribution.Capacity), Description, input, baseline, target, importance, rule);
+
+    /// <summary>
+    /// DeepLIFT importance for a batch of samples: <paramref name="inputs"/> holds n × InputLength floats,
+    /// <paramref name="baselines"/> one baseline per sample or a single one for all, <paramref name="targets"/> n targets,
+    /// <paramref name="importances"/> n × ImportanceLength and <paramref name="deltas"/> n floats.
+    /// </summary>
+    public void DeepLift(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, DeepLiftRule rule = DeepLiftRule.Rescale) =>
+        DeepLiftAttribution.Neurons(RentWorkspace(DeepLiftAttribution.Capacity), Description, inputs, baselines, targets, importances, deltas, rule);
+
+    /// <summary>
+    /// Gradient × activation of every neuron of every [AttributeLayer] for output[<paramref name="target"/>]: ∂F/∂h · h, in the
+    /// layout of NeuronIntegratedGradients, from one forward pass and one backward pass down to the earliest attribute layer.
+    /// The cheapest ranking; it has no baseline and no completeness property.
+    /// </summary>
+    public void GradientTimesActivation(ReadOnlySpan<float> input, int target, Span<float> importance) =>
+        GradientAttribution.GradientTimesActivation(RentWorkspace(1), Description, input, target, importance);
+
+    /// <summary>
+    /// The network's output (OutputLength floats) for <paramref name="input"/> with the listed <paramref name="neurons"/>
+    /// (indices into the importance vector) fixed to their values at <paramref name="baseline"/>: each attribute layer takes
+    /// the baseline's values for them before the layers above read it. The test of a neuron ranking.
+    /// </summary>
+    public void Ablate(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, ReadOnlySpan<int> neurons, Span<float> output) =>
+        NeuronAblation.Ablate(RentWorkspace(NeuronAblation.Capacity), Description, input, baseline, neurons, output);
+
     // Forward over a batch: every layer's pre-activation and output stay in the workspace for the backward pass.
     private void ForwardLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
@@ -193,6 +244,69 @@ partial class GlobalNamespaceNet : IAttributedNetwork
         {
             DenseKernels.BackwardInput(ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden), this.hidden.Weight, ws.InputGradients.AsSpan(0, batch * InputLength), batch, inFeatures: 4, outFeatures: 3);
         }
+    }
+
+    // DeepLIFT from the target's multiplier (seeded in row 0 of the output gradient) down to position 'to'. Rows 0 and 1 of
+    // the value buffers hold the forward pass over the input and the baseline; multipliers live in row 0 of the gradient
+    // buffers, row 1 being scratch. Attribute layers are scored into 'importance' on the way unless it is empty.
+    private void DeepLiftLayers(Workspace ws, DeepLiftRule rule, int to, Span<float> importance)
+    {
+        const int batch = 2;
+        const int multiplierRows = 1;
+        bool revealCancelAfterDense = rule is DeepLiftRule.RevealCancel or DeepLiftRule.GenomicsDefault;
+
+        // head: Dense (3) → (2)
+        if (to < Position.HeadPreActivation)
+        {
+            DenseKernels.BackwardInput(ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head), this.head.Weight, ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), multiplierRows, inFeatures: 3, outFeatures: 2);
+        }
+
+        // hidden: Dense (4) → (3), Tanh
+        if (!importance.IsEmpty)
+        {
+            DeepLiftKernels.Contributions(ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), importance.Slice(HiddenImportanceOffset, HiddenImportanceLength));
+        }
+
+        if (to < Position.HiddenOutput)
+        {
+            if (revealCancelAfterDense)
+            {
+                DeepLiftKernels.SplitDense(ws.Inputs.AsSpan(0, batch * InputLength), this.hidden.WeightTransposed, ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden), inFeatures: 4, outFeatures: 3);
+                DeepLiftKernels.RevealCancel(Activation.Tanh, ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden));
+            }
+            else
+            {
+                DeepLiftKernels.Rescale(Activation.Tanh, ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden));
+            }
+        }
+
+        if (to < Position.HiddenPreActivation)
+        {
+            if (revealCancelAfterDense)
+            {
+                DeepLiftKernels.DenseRevealCancelBackward(ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden), this.hidden.Weight, ws.Inputs.AsSpan(0, batch * InputLength), ws.InputGradients.AsSpan(0, batch * InputLength), inFeatures: 4, outFeatures: 3);
+            }
+            else
+            {
+                DenseKernels.BackwardInput(ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden), this.hidden.Weight, ws.InputGradients.AsSpan(0, batch * InputLength), multiplierRows, inFeatures: 4, outFeatures: 3);
+            }
+        }
+    }
+
+    // ForwardLayers over the input (row 0) and the baseline (row 1), except that the listed neurons of row 0 take row 1's
+    // values at every attribute layer before the layers above read them.
+    private void AblatedForwardLayers(Workspace ws, ReadOnlySpan<int> neurons)
+    {
+        const int batch = 2;
+        var input = ws.Inputs.AsSpan(0, batch * InputLength);
+
+        // hidden: Dense (4) → (3), Tanh
+        DenseKernels.Forward(input, this.hidden.WeightTransposed, this.hidden.Bias, ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), batch, inFeatures: 4, outFeatures: 3);
+        ActivationKernels.Tanh(ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden));
+        NeuronAblation.FixToBaseline(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), neurons, HiddenImportanceOffset);
+
+        // head: Dense (3) → (2)
+        DenseKernels.Forward(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 3, outFeatures: 2);
     }
 
     [ThreadStatic]
@@ -238,6 +352,10 @@ partial class GlobalNamespaceNet : IAttributedNetwork
         public override void Forward(int batch) => Network.ForwardLayers(this, Inputs.AsSpan(0, batch * InputLength), batch);
 
         public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);
+
+        public override void DeepLift(DeepLiftRule rule, int to, Span<float> importance) => Network.DeepLiftLayers(this, rule, to, importance);
+
+        public override void ForwardAblated(ReadOnlySpan<int> neurons) => Network.AblatedForwardLayers(this, neurons);
 
         public override NetworkWorkspace ForCurrentThread(int capacity) => Network.RentWorkspace(capacity);
 

@@ -164,6 +164,57 @@ partial class Mlp : IAttributedNetwork
         PathAttribution.NeuronConductance(ws, Description, input, baseline, target, neuron, attribution, options);
     }
 
+    /// <summary>
+    /// DeepLIFT attribution of output[<paramref name="target"/>] to every input feature: multiplier × (x − x'), the multipliers
+    /// carried from the output by <paramref name="rule"/> (Captum's DeepLift conventions for Rescale, kundajelab/deeplift's for
+    /// RevealCancel) from one forward pass over input and baseline and one backward pass. Returns the summation delta
+    /// Σ attribution − (F(x) − F(x')), zero up to float rounding.
+    /// </summary>
+    public float DeepLiftInputs(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution, DeepLiftRule rule = DeepLiftRule.Rescale) =>
+        DeepLiftAttribution.Inputs(RentWorkspace(DeepLiftAttribution.Capacity), Description, input, baseline, target, attribution, rule);
+
+    /// <summary>
+    /// DeepLIFT attribution to the input features for a batch: <paramref name="inputs"/> holds n × InputLength floats,
+    /// <paramref name="baselines"/> one baseline per sample or a single one for all, <paramref name="targets"/> n targets,
+    /// <paramref name="attributions"/> n × InputLength and <paramref name="deltas"/> n floats.
+    /// </summary>
+    public void DeepLiftInputs(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> attributions, Span<float> deltas, DeepLiftRule rule = DeepLiftRule.Rescale) =>
+        DeepLiftAttribution.Inputs(RentWorkspace(DeepLiftAttribution.Capacity), Description, inputs, baselines, targets, attributions, deltas, rule);
+
+    /// <summary>
+    /// DeepLIFT importance of every neuron of every [AttributeLayer] for output[<paramref name="target"/>], in the layout of
+    /// NeuronIntegratedGradients: multiplier × (h(x) − h(x')), the multipliers carried from the output by <paramref name="rule"/>
+    /// (Captum's LayerDeepLift for Rescale, kundajelab/deeplift for RevealCancel) from one forward pass over input and
+    /// baseline and one backward pass down to the earliest attribute layer. Returns the summation delta
+    /// Σ importance − (F(x) − F(x')) of the attribute layer where it is largest in magnitude, zero up to float rounding.
+    /// </summary>
+    public float DeepLift(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, DeepLiftRule rule = DeepLiftRule.Rescale) =>
+        DeepLiftAttribution.Neurons(RentWorkspace(DeepLiftAttribution.Capacity), Description, input, baseline, target, importance, rule);
+
+    /// <summary>
+    /// DeepLIFT importance for a batch of samples: <paramref name="inputs"/> holds n × InputLength floats,
+    /// <paramref name="baselines"/> one baseline per sample or a single one for all, <paramref name="targets"/> n targets,
+    /// <paramref name="importances"/> n × ImportanceLength and <paramref name="deltas"/> n floats.
+    /// </summary>
+    public void DeepLift(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, DeepLiftRule rule = DeepLiftRule.Rescale) =>
+        DeepLiftAttribution.Neurons(RentWorkspace(DeepLiftAttribution.Capacity), Description, inputs, baselines, targets, importances, deltas, rule);
+
+    /// <summary>
+    /// Gradient × activation of every neuron of every [AttributeLayer] for output[<paramref name="target"/>]: ∂F/∂h · h, in the
+    /// layout of NeuronIntegratedGradients, from one forward pass and one backward pass down to the earliest attribute layer.
+    /// The cheapest ranking; it has no baseline and no completeness property.
+    /// </summary>
+    public void GradientTimesActivation(ReadOnlySpan<float> input, int target, Span<float> importance) =>
+        GradientAttribution.GradientTimesActivation(RentWorkspace(1), Description, input, target, importance);
+
+    /// <summary>
+    /// The network's output (OutputLength floats) for <paramref name="input"/> with the listed <paramref name="neurons"/>
+    /// (indices into the importance vector) fixed to their values at <paramref name="baseline"/>: each attribute layer takes
+    /// the baseline's values for them before the layers above read it. The test of a neuron ranking.
+    /// </summary>
+    public void Ablate(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, ReadOnlySpan<int> neurons, Span<float> output) =>
+        NeuronAblation.Ablate(RentWorkspace(NeuronAblation.Capacity), Description, input, baseline, neurons, output);
+
     // Forward over a batch: every layer's pre-activation and output stay in the workspace for the backward pass.
     private void ForwardLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
@@ -214,6 +265,99 @@ partial class Mlp : IAttributedNetwork
         {
             DenseKernels.BackwardInput(ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1), this.fc1.Weight, ws.InputGradients.AsSpan(0, batch * InputLength), batch, inFeatures: 784, outFeatures: 256);
         }
+    }
+
+    // DeepLIFT from the target's multiplier (seeded in row 0 of the output gradient) down to position 'to'. Rows 0 and 1 of
+    // the value buffers hold the forward pass over the input and the baseline; multipliers live in row 0 of the gradient
+    // buffers, row 1 being scratch. Attribute layers are scored into 'importance' on the way unless it is empty.
+    private void DeepLiftLayers(Workspace ws, DeepLiftRule rule, int to, Span<float> importance)
+    {
+        const int batch = 2;
+        const int multiplierRows = 1;
+        bool revealCancelAfterDense = rule is DeepLiftRule.RevealCancel or DeepLiftRule.GenomicsDefault;
+
+        // fc3: Dense (256) → (10)
+        if (to < Position.Fc3PreActivation)
+        {
+            DenseKernels.BackwardInput(ws.Fc3OutputGradient.AsSpan(0, batch * LayerLength.Fc3), this.fc3.Weight, ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2), multiplierRows, inFeatures: 256, outFeatures: 10);
+        }
+
+        // fc2: Dense (256) → (256), Relu
+        if (!importance.IsEmpty)
+        {
+            DeepLiftKernels.Contributions(ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), importance.Slice(Fc2ImportanceOffset, Fc2ImportanceLength));
+        }
+
+        if (to < Position.Fc2Output)
+        {
+            if (revealCancelAfterDense)
+            {
+                DeepLiftKernels.SplitDense(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, ws.Fc2PreActivationGradient.AsSpan(0, batch * LayerLength.Fc2), inFeatures: 256, outFeatures: 256);
+                DeepLiftKernels.RevealCancel(Activation.Relu, ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2PreActivationGradient.AsSpan(0, batch * LayerLength.Fc2));
+            }
+            else
+            {
+                DeepLiftKernels.Rescale(Activation.Relu, ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2PreActivationGradient.AsSpan(0, batch * LayerLength.Fc2));
+            }
+        }
+
+        if (to < Position.Fc2PreActivation)
+        {
+            if (revealCancelAfterDense)
+            {
+                DeepLiftKernels.DenseRevealCancelBackward(ws.Fc2PreActivationGradient.AsSpan(0, batch * LayerLength.Fc2), this.fc2.Weight, ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), inFeatures: 256, outFeatures: 256);
+            }
+            else
+            {
+                DenseKernels.BackwardInput(ws.Fc2PreActivationGradient.AsSpan(0, batch * LayerLength.Fc2), this.fc2.Weight, ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), multiplierRows, inFeatures: 256, outFeatures: 256);
+            }
+        }
+
+        // fc1: Dense (784) → (256), Relu
+        if (to < Position.Fc1Output)
+        {
+            if (revealCancelAfterDense)
+            {
+                DeepLiftKernels.SplitDense(ws.Inputs.AsSpan(0, batch * InputLength), this.fc1.WeightTransposed, ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1), inFeatures: 784, outFeatures: 256);
+                DeepLiftKernels.RevealCancel(Activation.Relu, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1));
+            }
+            else
+            {
+                DeepLiftKernels.Rescale(Activation.Relu, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1));
+            }
+        }
+
+        if (to < Position.Fc1PreActivation)
+        {
+            if (revealCancelAfterDense)
+            {
+                DeepLiftKernels.DenseRevealCancelBackward(ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1), this.fc1.Weight, ws.Inputs.AsSpan(0, batch * InputLength), ws.InputGradients.AsSpan(0, batch * InputLength), inFeatures: 784, outFeatures: 256);
+            }
+            else
+            {
+                DenseKernels.BackwardInput(ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1), this.fc1.Weight, ws.InputGradients.AsSpan(0, batch * InputLength), multiplierRows, inFeatures: 784, outFeatures: 256);
+            }
+        }
+    }
+
+    // ForwardLayers over the input (row 0) and the baseline (row 1), except that the listed neurons of row 0 take row 1's
+    // values at every attribute layer before the layers above read them.
+    private void AblatedForwardLayers(Workspace ws, ReadOnlySpan<int> neurons)
+    {
+        const int batch = 2;
+        var input = ws.Inputs.AsSpan(0, batch * InputLength);
+
+        // fc1: Dense (784) → (256), Relu
+        DenseKernels.Forward(input, this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 784, outFeatures: 256);
+        ActivationKernels.Relu(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1));
+
+        // fc2: Dense (256) → (256), Relu
+        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 256, outFeatures: 256);
+        ActivationKernels.Relu(ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2));
+        NeuronAblation.FixToBaseline(ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), neurons, Fc2ImportanceOffset);
+
+        // fc3: Dense (256) → (10)
+        DenseKernels.Forward(ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), this.fc3.WeightTransposed, this.fc3.Bias, ws.Fc3Output.AsSpan(0, batch * LayerLength.Fc3), batch, inFeatures: 256, outFeatures: 10);
     }
 
     [ThreadStatic]
@@ -267,6 +411,10 @@ partial class Mlp : IAttributedNetwork
         public override void Forward(int batch) => Network.ForwardLayers(this, Inputs.AsSpan(0, batch * InputLength), batch);
 
         public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);
+
+        public override void DeepLift(DeepLiftRule rule, int to, Span<float> importance) => Network.DeepLiftLayers(this, rule, to, importance);
+
+        public override void ForwardAblated(ReadOnlySpan<int> neurons) => Network.AblatedForwardLayers(this, neurons);
 
         public override NetworkWorkspace ForCurrentThread(int capacity) => Network.RentWorkspace(capacity);
 

@@ -117,6 +117,23 @@ partial class NoAttributeLayerNet : INetwork
         return PathAttribution.IntegratedGradients(ws, Description, input, baseline, target, attribution, options);
     }
 
+    /// <summary>
+    /// DeepLIFT attribution of output[<paramref name="target"/>] to every input feature: multiplier × (x − x'), the multipliers
+    /// carried from the output by <paramref name="rule"/> (Captum's DeepLift conventions for Rescale, kundajelab/deeplift's for
+    /// RevealCancel) from one forward pass over input and baseline and one backward pass. Returns the summation delta
+    /// Σ attribution − (F(x) − F(x')), zero up to float rounding.
+    /// </summary>
+    public float DeepLiftInputs(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution, DeepLiftRule rule = DeepLiftRule.Rescale) =>
+        DeepLiftAttribution.Inputs(RentWorkspace(DeepLiftAttribution.Capacity), Description, input, baseline, target, attribution, rule);
+
+    /// <summary>
+    /// DeepLIFT attribution to the input features for a batch: <paramref name="inputs"/> holds n × InputLength floats,
+    /// <paramref name="baselines"/> one baseline per sample or a single one for all, <paramref name="targets"/> n targets,
+    /// <paramref name="attributions"/> n × InputLength and <paramref name="deltas"/> n floats.
+    /// </summary>
+    public void DeepLiftInputs(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> attributions, Span<float> deltas, DeepLiftRule rule = DeepLiftRule.Rescale) =>
+        DeepLiftAttribution.Inputs(RentWorkspace(DeepLiftAttribution.Capacity), Description, inputs, baselines, targets, attributions, deltas, rule);
+
     // Forward over a batch: every layer's pre-activation and output stay in the workspace for the backward pass.
     private void ForwardLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
@@ -151,6 +168,48 @@ partial class NoAttributeLayerNet : INetwork
         if (from >= Position.HiddenPreActivation && to < Position.HiddenPreActivation)
         {
             DenseKernels.BackwardInput(ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden), this.hidden.Weight, ws.InputGradients.AsSpan(0, batch * InputLength), batch, inFeatures: 4, outFeatures: 8);
+        }
+    }
+
+    // DeepLIFT from the target's multiplier (seeded in row 0 of the output gradient) down to position 'to'. Rows 0 and 1 of
+    // the value buffers hold the forward pass over the input and the baseline; multipliers live in row 0 of the gradient
+    // buffers, row 1 being scratch. Attribute layers are scored into 'importance' on the way unless it is empty.
+    private void DeepLiftLayers(Workspace ws, DeepLiftRule rule, int to, Span<float> importance)
+    {
+        const int batch = 2;
+        const int multiplierRows = 1;
+        bool revealCancelAfterDense = rule is DeepLiftRule.RevealCancel or DeepLiftRule.GenomicsDefault;
+
+        // head: Dense (8) → (2)
+        if (to < Position.HeadPreActivation)
+        {
+            DenseKernels.BackwardInput(ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head), this.head.Weight, ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), multiplierRows, inFeatures: 8, outFeatures: 2);
+        }
+
+        // hidden: Dense (4) → (8), Relu
+        if (to < Position.HiddenOutput)
+        {
+            if (revealCancelAfterDense)
+            {
+                DeepLiftKernels.SplitDense(ws.Inputs.AsSpan(0, batch * InputLength), this.hidden.WeightTransposed, ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden), inFeatures: 4, outFeatures: 8);
+                DeepLiftKernels.RevealCancel(Activation.Relu, ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden));
+            }
+            else
+            {
+                DeepLiftKernels.Rescale(Activation.Relu, ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden));
+            }
+        }
+
+        if (to < Position.HiddenPreActivation)
+        {
+            if (revealCancelAfterDense)
+            {
+                DeepLiftKernels.DenseRevealCancelBackward(ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden), this.hidden.Weight, ws.Inputs.AsSpan(0, batch * InputLength), ws.InputGradients.AsSpan(0, batch * InputLength), inFeatures: 4, outFeatures: 8);
+            }
+            else
+            {
+                DenseKernels.BackwardInput(ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden), this.hidden.Weight, ws.InputGradients.AsSpan(0, batch * InputLength), multiplierRows, inFeatures: 4, outFeatures: 8);
+            }
         }
     }
 
@@ -197,6 +256,8 @@ partial class NoAttributeLayerNet : INetwork
         public override void Forward(int batch) => Network.ForwardLayers(this, Inputs.AsSpan(0, batch * InputLength), batch);
 
         public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);
+
+        public override void DeepLift(DeepLiftRule rule, int to, Span<float> importance) => Network.DeepLiftLayers(this, rule, to, importance);
 
         public override NetworkWorkspace ForCurrentThread(int capacity) => Network.RentWorkspace(capacity);
 

@@ -185,6 +185,57 @@ partial class Conv1dNet : IAttributedNetwork
         PathAttribution.NeuronConductance(ws, Description, input, baseline, target, neuron, attribution, options);
     }
 
+    /// <summary>
+    /// DeepLIFT attribution of output[<paramref name="target"/>] to every input feature: multiplier × (x − x'), the multipliers
+    /// carried from the output by <paramref name="rule"/> (Captum's DeepLift conventions for Rescale, kundajelab/deeplift's for
+    /// RevealCancel) from one forward pass over input and baseline and one backward pass. Returns the summation delta
+    /// Σ attribution − (F(x) − F(x')), zero up to float rounding.
+    /// </summary>
+    public float DeepLiftInputs(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution, DeepLiftRule rule = DeepLiftRule.Rescale) =>
+        DeepLiftAttribution.Inputs(RentWorkspace(DeepLiftAttribution.Capacity), Description, input, baseline, target, attribution, rule);
+
+    /// <summary>
+    /// DeepLIFT attribution to the input features for a batch: <paramref name="inputs"/> holds n × InputLength floats,
+    /// <paramref name="baselines"/> one baseline per sample or a single one for all, <paramref name="targets"/> n targets,
+    /// <paramref name="attributions"/> n × InputLength and <paramref name="deltas"/> n floats.
+    /// </summary>
+    public void DeepLiftInputs(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> attributions, Span<float> deltas, DeepLiftRule rule = DeepLiftRule.Rescale) =>
+        DeepLiftAttribution.Inputs(RentWorkspace(DeepLiftAttribution.Capacity), Description, inputs, baselines, targets, attributions, deltas, rule);
+
+    /// <summary>
+    /// DeepLIFT importance of every neuron of every [AttributeLayer] for output[<paramref name="target"/>], in the layout of
+    /// NeuronIntegratedGradients: multiplier × (h(x) − h(x')), the multipliers carried from the output by <paramref name="rule"/>
+    /// (Captum's LayerDeepLift for Rescale, kundajelab/deeplift for RevealCancel) from one forward pass over input and
+    /// baseline and one backward pass down to the earliest attribute layer. Returns the summation delta
+    /// Σ importance − (F(x) − F(x')) of the attribute layer where it is largest in magnitude, zero up to float rounding.
+    /// </summary>
+    public float DeepLift(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, DeepLiftRule rule = DeepLiftRule.Rescale) =>
+        DeepLiftAttribution.Neurons(RentWorkspace(DeepLiftAttribution.Capacity), Description, input, baseline, target, importance, rule);
+
+    /// <summary>
+    /// DeepLIFT importance for a batch of samples: <paramref name="inputs"/> holds n × InputLength floats,
+    /// <paramref name="baselines"/> one baseline per sample or a single one for all, <paramref name="targets"/> n targets,
+    /// <paramref name="importances"/> n × ImportanceLength and <paramref name="deltas"/> n floats.
+    /// </summary>
+    public void DeepLift(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, DeepLiftRule rule = DeepLiftRule.Rescale) =>
+        DeepLiftAttribution.Neurons(RentWorkspace(DeepLiftAttribution.Capacity), Description, inputs, baselines, targets, importances, deltas, rule);
+
+    /// <summary>
+    /// Gradient × activation of every neuron of every [AttributeLayer] for output[<paramref name="target"/>]: ∂F/∂h · h, in the
+    /// layout of NeuronIntegratedGradients, from one forward pass and one backward pass down to the earliest attribute layer.
+    /// The cheapest ranking; it has no baseline and no completeness property.
+    /// </summary>
+    public void GradientTimesActivation(ReadOnlySpan<float> input, int target, Span<float> importance) =>
+        GradientAttribution.GradientTimesActivation(RentWorkspace(1), Description, input, target, importance);
+
+    /// <summary>
+    /// The network's output (OutputLength floats) for <paramref name="input"/> with the listed <paramref name="neurons"/>
+    /// (indices into the importance vector) fixed to their values at <paramref name="baseline"/>: each attribute layer takes
+    /// the baseline's values for them before the layers above read it. The test of a neuron ranking.
+    /// </summary>
+    public void Ablate(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, ReadOnlySpan<int> neurons, Span<float> output) =>
+        NeuronAblation.Ablate(RentWorkspace(NeuronAblation.Capacity), Description, input, baseline, neurons, output);
+
     // Forward over a batch: every layer's pre-activation and output stay in the workspace for the backward pass.
     private void ForwardLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
@@ -254,6 +305,102 @@ partial class Conv1dNet : IAttributedNetwork
         }
     }
 
+    // DeepLIFT from the target's multiplier (seeded in row 0 of the output gradient) down to position 'to'. Rows 0 and 1 of
+    // the value buffers hold the forward pass over the input and the baseline; multipliers live in row 0 of the gradient
+    // buffers, row 1 being scratch. Attribute layers are scored into 'importance' on the way unless it is empty.
+    private void DeepLiftLayers(Workspace ws, DeepLiftRule rule, int to, Span<float> importance)
+    {
+        const int batch = 2;
+        const int multiplierRows = 1;
+        bool revealCancelAfterConv = rule is DeepLiftRule.RevealCancel;
+
+        // head: Dense (28) → (3)
+        if (to < Position.HeadPreActivation)
+        {
+            DenseKernels.BackwardInput(ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head), this.head.Weight, ws.Pool2OutputGradient.AsSpan(0, batch * LayerLength.Pool2), multiplierRows, inFeatures: 28, outFeatures: 3);
+        }
+
+        // flat: Flatten (4, 7) → (28)
+        // Flatten shares the buffers of the layer below; nothing to do.
+
+        // pool2: AvgPool1d 2, stride 1: (4, 8) → (4, 7)
+        if (to < Position.Pool2PreActivation)
+        {
+            PoolKernels.AvgBackward(in Geometry.Pool2, ws.Pool2OutputGradient.AsSpan(0, batch * LayerLength.Pool2), ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2), multiplierRows);
+        }
+
+        // conv2: Conv1d kernel 3, stride 1, padding 1: (8, 8) → (4, 8)
+        if (to < Position.Conv2PreActivation)
+        {
+            ConvKernels.BackwardInput(in Geometry.Conv2, ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2), this.conv2.WeightTransposed, ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), multiplierRows, ws.Scratch);
+        }
+
+        // pool1: MaxPool1d 2, stride 2: (8, 16) → (8, 8)
+        if (to < Position.Pool1PreActivation)
+        {
+            DeepLiftKernels.MaxPool(in Geometry.Pool1, ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1));
+        }
+
+        // conv1: Conv1d kernel 5, stride 2, padding 2: (2, 32) → (8, 16), Relu
+        if (!importance.IsEmpty)
+        {
+            DeepLiftKernels.Contributions(ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), importance.Slice(Conv1ImportanceOffset, Conv1ImportanceLength));
+        }
+
+        if (to < Position.Conv1Output)
+        {
+            if (revealCancelAfterConv)
+            {
+                DeepLiftKernels.SplitConv(in Geometry.Conv1, ws.Inputs.AsSpan(0, batch * InputLength), this.conv1.Weight, ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1));
+                DeepLiftKernels.RevealCancel(Activation.Relu, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1));
+            }
+            else
+            {
+                DeepLiftKernels.Rescale(Activation.Relu, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1));
+            }
+        }
+
+        if (to < Position.Conv1PreActivation)
+        {
+            if (revealCancelAfterConv)
+            {
+                DeepLiftKernels.ConvRevealCancelBackward(in Geometry.Conv1, ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1), this.conv1.Weight, ws.Inputs.AsSpan(0, batch * InputLength), ws.InputGradients.AsSpan(0, batch * InputLength));
+            }
+            else
+            {
+                ConvKernels.BackwardInput(in Geometry.Conv1, ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1), this.conv1.WeightTransposed, ws.InputGradients.AsSpan(0, batch * InputLength), multiplierRows, ws.Scratch);
+            }
+        }
+    }
+
+    // ForwardLayers over the input (row 0) and the baseline (row 1), except that the listed neurons of row 0 take row 1's
+    // values at every attribute layer before the layers above read them.
+    private void AblatedForwardLayers(Workspace ws, ReadOnlySpan<int> neurons)
+    {
+        const int batch = 2;
+        var input = ws.Inputs.AsSpan(0, batch * InputLength);
+
+        // conv1: Conv1d kernel 5, stride 2, padding 2: (2, 32) → (8, 16), Relu
+        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1.Weight, this.conv1.Bias, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
+        ActivationKernels.Relu(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1));
+        NeuronAblation.FixToBaseline(ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), neurons, Conv1ImportanceOffset);
+
+        // pool1: MaxPool1d 2, stride 2: (8, 16) → (8, 8)
+        PoolKernels.MaxForward(in Geometry.Pool1, ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), batch);
+
+        // conv2: Conv1d kernel 3, stride 1, padding 1: (8, 8) → (4, 8)
+        ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2.Weight, this.conv2.Bias, ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
+
+        // pool2: AvgPool1d 2, stride 1: (4, 8) → (4, 7)
+        PoolKernels.AvgForward(in Geometry.Pool2, ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), batch);
+
+        // flat: Flatten (4, 7) → (28)
+        // Nothing to do: the C-major flattened tensor is the same memory.
+
+        // head: Dense (28) → (3)
+        DenseKernels.Forward(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 28, outFeatures: 3);
+    }
+
     [ThreadStatic]
     private static Workspace? t_workspace;
 
@@ -311,6 +458,10 @@ partial class Conv1dNet : IAttributedNetwork
         public override void Forward(int batch) => Network.ForwardLayers(this, Inputs.AsSpan(0, batch * InputLength), batch);
 
         public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);
+
+        public override void DeepLift(DeepLiftRule rule, int to, Span<float> importance) => Network.DeepLiftLayers(this, rule, to, importance);
+
+        public override void ForwardAblated(ReadOnlySpan<int> neurons) => Network.AblatedForwardLayers(this, neurons);
 
         public override NetworkWorkspace ForCurrentThread(int capacity) => Network.RentWorkspace(capacity);
 
