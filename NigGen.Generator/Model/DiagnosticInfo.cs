@@ -23,6 +23,27 @@ internal sealed record DiagnosticInfo(DiagnosticDescriptor Descriptor, LocationI
     public static DiagnosticInfo Create(DiagnosticDescriptor descriptor, LocationInfo? location, params object[] arguments) =>
         new(descriptor, location, System.Linq.Enumerable.Select(arguments, a => a.ToString() ?? string.Empty).ToEquatableArray());
 
-    public Diagnostic ToDiagnostic() =>
-        Diagnostic.Create(Descriptor, Location?.ToLocation(), System.Linq.Enumerable.ToArray(Arguments));
+    /// <summary>
+    /// The diagnostic, located in the compilation's own syntax tree when it has one with that path: a location in a
+    /// tree (rather than a bare path) is what lets <c>#pragma warning disable</c> and editor squiggles find it.
+    /// </summary>
+    public Diagnostic ToDiagnostic(Compilation compilation)
+    {
+        Microsoft.CodeAnalysis.Location? location = null;
+        if (Location is not null)
+        {
+            foreach (var tree in compilation.SyntaxTrees)
+            {
+                if (tree.FilePath == Location.FilePath)
+                {
+                    location = Microsoft.CodeAnalysis.Location.Create(tree, Location.TextSpan);
+                    break;
+                }
+            }
+
+            location ??= Location.ToLocation();
+        }
+
+        return Diagnostic.Create(Descriptor, location, System.Linq.Enumerable.ToArray(Arguments));
+    }
 }

@@ -82,3 +82,15 @@ public sealed partial class SmallMlp
     [Dense(12, Activation = Activation.Relu), AttributeLayer] Layer fc2;
     [Dense(4)] Layer fc3;
 }
+
+// A network that only predicts: no [AttributeLayer], so the generator warns (NIG0008). The pragma must silence it
+// (the test project treats warnings as errors, so this file compiling is the test).
+#pragma warning disable NIG0008
+[Network]
+[Input(4)]
+public sealed partial class ForwardOnlyNet
+{
+    [Dense(3, Activation = Activation.Tanh)] Layer hidden;
+    [Dense(2)] Layer output;
+}
+#pragma warning restore NIG0008

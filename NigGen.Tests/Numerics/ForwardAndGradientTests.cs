@@ -80,6 +80,19 @@ public sealed class ForwardAndGradientTests
     }
 
     [Fact]
+    public void A_network_without_attribute_layers_predicts_and_explains_inputs()
+    {
+        INetwork network = Networks.ForwardOnlyNet.CreateRandom(seed: 3);
+        Assert.IsNotAssignableFrom<IAttributedNetwork>(network);
+        var output = new float[2];
+        network.Forward([1, 2, 3, 4], output);
+        var attribution = new float[4];
+        float delta = network.IntegratedGradients([1, 2, 3, 4], new float[4], 1, attribution, new AttributionOptions { Steps = 200 });
+        Assert.True(Math.Abs(delta) < 1e-3, $"delta {delta}");
+        Assert.Equal(0, Networks.ForwardOnlyNet.ImportanceLength);
+    }
+
+    [Fact]
     public void An_empty_batch_is_a_no_op()
     {
         var subject = Subjects.SmallMlp();
