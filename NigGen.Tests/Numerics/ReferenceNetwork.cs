@@ -96,6 +96,22 @@ public sealed class ReferenceNetwork
 
     public int IndexOf(string name) => Array.FindIndex(_layers, l => l.Name == name);
 
+    /// <summary>
+    /// The network output with values replaced on the way: after each layer's linear part and again after its
+    /// activation, <paramref name="replace"/>(layer, preActivation, value) returns what the rest of the network reads.
+    /// </summary>
+    public double[] Forward(ReadOnlySpan<double> input, Func<int, bool, double[], double[]> replace)
+    {
+        var x = input.ToArray();
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            x = replace(i, true, Run(x, i, i + 1, scorePreActivationOf: i));
+            x = replace(i, false, x.Select(v => Activate(_layers[i].Activation, v)).ToArray());
+        }
+
+        return x;
+    }
+
     private double[] Run(double[] x, int from, int to, int scorePreActivationOf)
     {
         var shape = ShapeBefore(from);

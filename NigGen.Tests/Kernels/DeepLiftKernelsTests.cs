@@ -1,0 +1,121 @@
+using System;
+using System.Linq;
+using NigGen.Kernels;
+using Xunit;
+using static NigGen.Tests.Kernels.KernelTestSupport;
+
+namespace NigGen.Tests.Kernels;
+
+/// <summary>The RevealCancel kernels against the plain linear kernels: parts add up to the layer's Δ, equal multipliers give the gradient.</summary>
+public sealed class DeepLiftKernelsTests
+{
+    public static TheoryData<int> Geometries => new() { 0, 1, 2 };
+
+    private static ConvGeometry Geometry(int which) => which switch
+    {
+        0 => new ConvGeometry(InChannels: 2, InHeight: 7, InWidth: 6, OutChannels: 3, KernelHeight: 3, KernelWidth: 2, StrideHeight: 2, StrideWidth: 1, PaddingHeight: 1, PaddingWidth: 1),
+        1 => new ConvGeometry(InChannels: 3, InHeight: 1, InWidth: 11, OutChannels: 4, KernelHeight: 1, KernelWidth: 3, StrideHeight: 1, StrideWidth: 2, PaddingHeight: 0, PaddingWidth: 2),
+        _ => new ConvGeometry(InChannels: 4, InHeight: 5, InWidth: 5, OutChannels: 2, KernelHeight: 1, KernelWidth: 1, StrideHeight: 1, StrideWidth: 1, PaddingHeight: 0, PaddingWidth: 0),
+    };
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void Conv_parts_are_signed_and_sum_to_the_convolution_of_the_difference(int which)
+    {
+        var g = Geometry(which);
+        var random = new Random(which);
+        var inputs = RandomArray(random, 2 * g.InputLength);
+        var weight = RandomArray(random, g.OutChannels * g.PatchLength);
+        var parts = new float[2 * g.OutputLength];
+        DeepLiftKernels.SplitConv(g, inputs, weight, parts);
+
+        var difference = inputs.Take(g.InputLength).Zip(inputs.Skip(g.InputLength), (a, b) => a - b).ToArray();
+        var expected = new float[g.OutputLength];
+        ConvKernels.Forward(g, difference, weight, ReadOnlySpan<float>.Empty, expected, 1, new float[g.ScratchLength]);
+        for (int j = 0; j < g.OutputLength; j++)
+        {
+            Assert.True(parts[j] >= 0 && parts[g.OutputLength + j] <= 0, $"part signs at {j}");
+            Close(expected[j], parts[j] + parts[g.OutputLength + j], 1e-5, $"output {j}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void Conv_backward_with_equal_multipliers_is_the_gradient(int which)
+    {
+        var g = Geometry(which);
+        var random = new Random(10 + which);
+        var inputs = RandomArray(random, 2 * g.InputLength);
+        inputs[3] = inputs[g.InputLength + 3]; // a zero difference takes the mean of the two multipliers
+        var weight = RandomArray(random, g.OutChannels * g.PatchLength);
+        var gradient = RandomArray(random, g.OutputLength);
+        var multipliers = gradient.Concat(gradient).ToArray();
+        var actual = new float[2 * g.InputLength];
+        DeepLiftKernels.ConvRevealCancelBackward(g, multipliers, weight, inputs, actual);
+
+        var expected = new float[g.InputLength];
+        ConvKernels.BackwardInput(g, gradient, Transpose(weight, g.OutChannels, g.PatchLength), expected, 1, new float[g.ScratchLength]);
+        for (int i = 0; i < g.InputLength; i++)
+        {
+            Close(expected[i], actual[i], 1e-5, $"input {i}");
+        }
+    }
+
+    [Fact]
+    public void Dense_parts_and_backward_against_the_dense_kernels()
+    {
+        const int inFeatures = 19, outFeatures = 13;
+        var random = new Random(3);
+        var inputs = RandomArray(random, 2 * inFeatures);
+        inputs[0] = inputs[inFeatures];
+        var weight = RandomArray(random, outFeatures * inFeatures);
+        var weightTransposed = Transpose(weight, outFeatures, inFeatures);
+
+        var parts = new float[2 * outFeatures];
+        DeepLiftKernels.SplitDense(inputs, weightTransposed, parts, inFeatures, outFeatures);
+        var difference = inputs.Take(inFeatures).Zip(inputs.Skip(inFeatures), (a, b) => a - b).ToArray();
+        var linear = new float[outFeatures];
+        DenseKernels.Forward(difference, weightTransposed, ReadOnlySpan<float>.Empty, linear, 1, inFeatures, outFeatures);
+        for (int j = 0; j < outFeatures; j++)
+        {
+            Assert.True(parts[j] >= 0 && parts[outFeatures + j] <= 0, $"part signs at {j}");
+            Close(linear[j], parts[j] + parts[outFeatures + j], 1e-5, $"output {j}");
+        }
+
+        var gradient = RandomArray(random, outFeatures);
+        var actual = new float[2 * inFeatures];
+        DeepLiftKernels.DenseRevealCancelBackward(gradient.Concat(gradient).ToArray(), weight, inputs, actual, inFeatures, outFeatures);
+        var expected = new float[inFeatures];
+        DenseKernels.BackwardInput(gradient, weight, expected, 1, inFeatures, outFeatures);
+        for (int i = 0; i < inFeatures; i++)
+        {
+            Close(expected[i], actual[i], 1e-5, $"input {i}");
+        }
+    }
+
+    /// <summary>The multiplier of a part that is (nearly) zero is its limit: the mean of f' at the two points its formula differences.</summary>
+    [Fact]
+    public void RevealCancel_takes_the_limit_for_an_empty_part()
+    {
+        // Baseline pre-activation −1, input 2 with Δx⁺ = 3 and Δx⁻ = 0: m⁻ = ½[relu'(−1) + relu'(−1 + 3)] = ½.
+        float[] pre = [2, -1], post = [2, 0], parts = [3, 0];
+        DeepLiftKernels.RevealCancel(Activation.Relu, pre, post, [1], parts);
+        Assert.Equal(2f / 3f, parts[0], 6);
+        Assert.Equal(0.5f, parts[1]);
+    }
+
+    [Fact]
+    public void Rescale_falls_back_to_the_gradient_at_the_input()
+    {
+        // Rows (input, baseline) = ((0.25, 1), (0.25, −1)): the first neuron has Δx = 0 and takes σ'(0.25).
+        float[] pre = [0.25f, 1f, 0.25f, -1f];
+        var post = new float[4];
+        ActivationKernels.Sigmoid(pre, post);
+        var multipliers = new float[2];
+        DeepLiftKernels.Rescale(Activation.Sigmoid, pre, post, [2, 3], multipliers);
+
+        static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
+        Close(2 * Sigmoid(0.25) * (1 - Sigmoid(0.25)), multipliers[0], 1e-6, "fallback");
+        Close(3 * (Sigmoid(1) - Sigmoid(-1)) / 2, multipliers[1], 1e-6, "rescale");
+    }
+}
