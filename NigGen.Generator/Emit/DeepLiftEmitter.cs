@@ -71,7 +71,11 @@ internal static class DeepLiftEmitter
         w.Line("// buffers, row 1 being scratch. Attribute layers are scored into 'importance' on the way unless it is empty.");
         w.Open("private void DeepLiftLayers(Workspace ws, DeepLiftRule rule, int to, Span<float> importance)");
         w.Line("const int batch = 2;");
-        w.Line("const int multiplierRows = 1;");
+        if (plan.Layers.Any(l => l.Model.Kind is LayerKind.Dense or LayerKind.Conv or LayerKind.AvgPool))
+        {
+            w.Line("const int multiplierRows = 1; // the gradient kernels run on the input's row only");
+        }
+
         if (denseActivations)
         {
             w.Line("bool revealCancelAfterDense = rule is DeepLiftRule.RevealCancel or DeepLiftRule.GenomicsDefault;");

@@ -54,3 +54,11 @@ public sealed partial class ConvActivationsNet
     [Flatten] Layer flat;
     [Dense(3)] Layer fc;
 }
+
+/// <summary>A network of one max pooling, scored: no kernel of the linear layers in its DeepLIFT pass.</summary>
+[Network]
+[Input(1, 4)]
+public sealed partial class PoolOnlyNet
+{
+    [MaxPool(2), AttributeLayer] Layer pool;
+}

@@ -158,6 +158,19 @@ public sealed class DeepLiftTests
         Assert.True(Math.Abs(sameDelta) < 1e-6, $"delta {sameDelta}");
     }
 
+    /// <summary>Each output of a lone max pooling is its own attribute neuron; the inputs get Captum's max-pool rule.</summary>
+    [Fact]
+    public void A_lone_max_pooling()
+    {
+        var network = PoolOnlyNet.CreateRandom(seed: 1);
+        var importance = new float[PoolOnlyNet.ImportanceLength];
+        Assert.Equal(0f, network.DeepLift([1, 3, 4, 2], [5, 0, 1, 3], 1, importance));
+        Assert.Equal([0f, 1f], importance);
+        var attribution = new float[PoolOnlyNet.InputLength];
+        network.DeepLiftInputs([1, 3, 4, 2], [5, 0, 1, 3], 0, attribution);
+        AssertNear([-2, 0, 0, 0], attribution, 1e-6, "inputs");
+    }
+
     [Theory]
     [MemberData(nameof(NetworksAndRules))]
     public void Importance_sums_to_the_output_difference_on_every_attribute_layer(string name, DeepLiftRule rule)
