@@ -252,7 +252,7 @@ partial class GlobalNamespaceNet : IAttributedNetwork
     private void DeepLiftLayers(Workspace ws, DeepLiftRule rule, int to, Span<float> importance)
     {
         const int batch = 2;
-        const int multiplierRows = 1;
+        const int multiplierRows = 1; // the gradient kernels run on the input's row only
         bool revealCancelAfterDense = rule is DeepLiftRule.RevealCancel or DeepLiftRule.GenomicsDefault;
 
         // head: Dense (3) → (2)

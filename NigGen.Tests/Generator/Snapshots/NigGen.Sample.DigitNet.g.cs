@@ -336,7 +336,7 @@ partial class DigitNet : IAttributedNetwork
     private void DeepLiftLayers(Workspace ws, DeepLiftRule rule, int to, Span<float> importance)
     {
         const int batch = 2;
-        const int multiplierRows = 1;
+        const int multiplierRows = 1; // the gradient kernels run on the input's row only
         bool revealCancelAfterDense = rule is DeepLiftRule.RevealCancel or DeepLiftRule.GenomicsDefault;
         bool revealCancelAfterConv = rule is DeepLiftRule.RevealCancel;
 

@@ -177,7 +177,7 @@ partial class NoAttributeLayerNet : INetwork
     private void DeepLiftLayers(Workspace ws, DeepLiftRule rule, int to, Span<float> importance)
     {
         const int batch = 2;
-        const int multiplierRows = 1;
+        const int multiplierRows = 1; // the gradient kernels run on the input's row only
         bool revealCancelAfterDense = rule is DeepLiftRule.RevealCancel or DeepLiftRule.GenomicsDefault;
 
         // head: Dense (8) → (2)

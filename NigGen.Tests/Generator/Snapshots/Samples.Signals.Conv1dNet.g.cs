@@ -311,7 +311,7 @@ partial class Conv1dNet : IAttributedNetwork
     private void DeepLiftLayers(Workspace ws, DeepLiftRule rule, int to, Span<float> importance)
     {
         const int batch = 2;
-        const int multiplierRows = 1;
+        const int multiplierRows = 1; // the gradient kernels run on the input's row only
         bool revealCancelAfterConv = rule is DeepLiftRule.RevealCancel;
 
         // head: Dense (28) → (3)
