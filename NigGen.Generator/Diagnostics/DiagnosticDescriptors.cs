@@ -37,7 +37,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor NoAttributeLayer = Warning(
         "NIG0008", "Network has no [AttributeLayer]",
-        "Network '{0}' marks no layer with [AttributeLayer]: NeuronIntegratedGradients and NeuronConductance are not generated");
+        "Network '{0}' marks no layer with [AttributeLayer]: NeuronIntegratedGradients, NeuronConductance, DeepLift, GradientTimesActivation and Ablate are not generated");
 
     public static readonly DiagnosticDescriptor NonPositiveSize = Error(
         "NIG0009", "Layer size must be positive",
