@@ -18,8 +18,13 @@ namespace NigGen.Weights;
 /// read; tensors stored as F32, F16, BF16 or F64 are returned as float32.
 /// </summary>
 /// <remarks>
-/// A tensor of another dtype (for example a batch-norm layer's I64 <c>num_batches_tracked</c>) does not make the
-/// file unreadable; only asking for it does. NaN and infinite values are returned as they are.
+/// The file is untrusted input: every rule of the format is checked before any tensor is read (header length bounded
+/// and within the file, UTF-8 JSON object, known dtypes, shape × dtype size equal to each byte range, ranges in bounds,
+/// tiling the data buffer without gaps or overlaps, unique names), and every violation is a
+/// <see cref="WeightsFormatException"/> naming the file and the tensor. Memory is bounded by the file's size. A tensor of
+/// another known dtype (for example a batch-norm layer's I64 <c>num_batches_tracked</c>) does not make the file
+/// unreadable; only asking for it does. NaN and infinite values are returned as they are: a generated network's
+/// <c>Load</c> rejects them (see <see cref="WeightsLoadOptions"/>).
 /// </remarks>
 public sealed class SafetensorsFile : IWeightSource
 {
@@ -109,20 +114,7 @@ public sealed class SafetensorsFile : IWeightSource
                 $"header length {declared} bytes is absurd (safetensors allows at most {MaxHeaderBytes}); this is not a safetensors file or it is corrupt"));
         }
 
-        int headerLength = (int)declared;
-        // Check a seekable stream's length first so that a bogus length does not allocate up to 100 MB.
-        if (stream.CanSeek && stream.Length - stream.Position < headerLength)
-        {
-            throw Truncated(sourceName, headerLength, Math.Max(0, stream.Length - stream.Position));
-        }
-
-        var header = new byte[headerLength];
-        got = stream.ReadAtLeast(header, headerLength, throwOnEndOfStream: false);
-        if (got < headerLength)
-        {
-            throw Truncated(sourceName, headerLength, got);
-        }
-
+        byte[] header = ReadHeader(stream, sourceName, (int)declared);
         ArraySegment<byte> data = ReadRest(stream, sourceName);
         return Parse(sourceName, header, data);
     }
@@ -146,18 +138,18 @@ public sealed class SafetensorsFile : IWeightSource
         if (!_entries.TryGetValue(name, out Entry? entry))
         {
             throw new WeightsFormatException(
-                $"tensor '{name}' not found in {SourceName}; {DescribeNames()}");
+                $"tensor '{Shorten(name)}' not found in {SourceName}; {DescribeNames()}", SourceName, name);
         }
 
         if (!SameShape(entry.Shape, shape))
         {
             throw Fail(SourceName,
-                $"tensor '{name}' has shape {FormatShape(entry.Shape)} but the network expects {FormatShape(shape)}");
+                $"tensor '{Shorten(name)}' has shape {FormatShape(entry.Shape)} but the network expects {FormatShape(shape)}", name);
         }
 
         if (entry.DType is not ("F32" or "F16" or "BF16" or "F64"))
         {
-            throw Fail(SourceName, $"tensor '{name}' has dtype {entry.DType}; NigGen reads {SupportedDTypes}");
+            throw Fail(SourceName, $"tensor '{Shorten(name)}' has dtype {entry.DType}; NigGen reads {SupportedDTypes}", name);
         }
 
         ReadOnlySpan<byte> bytes = _data.AsSpan((int)entry.Begin, (int)(entry.End - entry.Begin));
@@ -217,14 +209,80 @@ public sealed class SafetensorsFile : IWeightSource
                     $"the data buffer is {rest} bytes; NigGen reads files of up to {Array.MaxLength} bytes of tensor data"));
             }
 
-            var buffer = new byte[rest];
-            int read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-            return new ArraySegment<byte>(buffer, 0, read);
+            var all = new byte[rest];
+            int got = stream.ReadAtLeast(all, all.Length, throwOnEndOfStream: false);
+            return new ArraySegment<byte>(all, 0, got);
         }
 
-        var copy = new MemoryStream();
-        stream.CopyTo(copy);
-        return copy.TryGetBuffer(out ArraySegment<byte> segment) ? segment : new ArraySegment<byte>(copy.ToArray());
+        // A stream of unknown length is copied in blocks, refusing more than an array holds (MemoryStream would throw
+        // its own IOException past 2 GB).
+        var buffer = new byte[1 << 16];
+        int filled = 0;
+        while (true)
+        {
+            if (filled == buffer.Length)
+            {
+                if (buffer.Length == Array.MaxLength)
+                {
+                    throw Fail(sourceName, Invariant(
+                        $"the data buffer is more than {Array.MaxLength} bytes; NigGen reads files of up to {Array.MaxLength} bytes of tensor data"));
+                }
+
+                Array.Resize(ref buffer, (int)Math.Min(Array.MaxLength, 2L * buffer.Length));
+            }
+
+            int read = stream.Read(buffer, filled, buffer.Length - filled);
+            if (read == 0)
+            {
+                return new ArraySegment<byte>(buffer, 0, filled);
+            }
+
+            filled += read;
+        }
+    }
+
+    private static byte[] ReadHeader(Stream stream, string sourceName, int length)
+    {
+        if (stream.CanSeek)
+        {
+            // Checked before allocating, so that a bogus length does not cost up to 100 MB.
+            long available = Math.Max(0, stream.Length - stream.Position);
+            if (available < length)
+            {
+                throw Truncated(sourceName, length, available);
+            }
+
+            var header = new byte[length];
+            int got = stream.ReadAtLeast(header, length, throwOnEndOfStream: false);
+            if (got < length)
+            {
+                throw Truncated(sourceName, length, got);
+            }
+
+            return header;
+        }
+
+        // Without a length to check against, the buffer grows with what actually arrives: a short stream that declares
+        // a 100 MB header costs what the stream holds, not 100 MB.
+        var buffer = new byte[Math.Min(length, 1 << 16)];
+        int filled = 0;
+        while (filled < length)
+        {
+            if (filled == buffer.Length)
+            {
+                Array.Resize(ref buffer, (int)Math.Min(length, 2L * buffer.Length));
+            }
+
+            int read = stream.Read(buffer, filled, buffer.Length - filled);
+            if (read == 0)
+            {
+                throw Truncated(sourceName, length, filled);
+            }
+
+            filled += read;
+        }
+
+        return buffer;
     }
 
     private static SafetensorsFile Parse(string source, byte[] header, ArraySegment<byte> data)
@@ -241,7 +299,7 @@ public sealed class SafetensorsFile : IWeightSource
         }
         catch (JsonException e)
         {
-            throw new WeightsFormatException($"{source}: the header is not valid JSON: {e.Message}", e);
+            throw new WeightsFormatException($"{source}: the header is not valid JSON: {e.Message}", source, tensorName: null, e);
         }
 
         using (document)
@@ -270,7 +328,7 @@ public sealed class SafetensorsFile : IWeightSource
 
                 if (entries.ContainsKey(property.Name))
                 {
-                    throw Fail(source, $"tensor '{property.Name}' appears twice in the header");
+                    throw Fail(source, $"tensor '{Shorten(property.Name)}' appears twice in the header", property.Name);
                 }
 
                 entries.Add(property.Name, ParseEntry(source, property.Name, property.Value, data.Count));
@@ -294,10 +352,13 @@ public sealed class SafetensorsFile : IWeightSource
         {
             if (item.Value.ValueKind != JsonValueKind.String)
             {
-                throw Fail(source, $"\"__metadata__\" key '{item.Name}' is a JSON {Kind(item.Value)}; metadata values must be strings");
+                throw Fail(source, $"\"__metadata__\" key '{Shorten(item.Name)}' is a JSON {Kind(item.Value)}; metadata values must be strings");
             }
 
-            metadata[item.Name] = item.Value.GetString()!;
+            if (!metadata.TryAdd(item.Name, item.Value.GetString()!))
+            {
+                throw Fail(source, $"\"__metadata__\" key '{Shorten(item.Name)}' appears twice");
+            }
         }
 
         return metadata;
@@ -305,31 +366,47 @@ public sealed class SafetensorsFile : IWeightSource
 
     private static Entry ParseEntry(string source, string name, JsonElement value, int dataLength)
     {
+        string tensor = Shorten(name);
         if (value.ValueKind != JsonValueKind.Object)
         {
-            throw Fail(source, $"tensor '{name}': the header entry is a JSON {Kind(value)}, expected an object with dtype, shape and data_offsets");
+            throw Fail(source, $"tensor '{tensor}': the header entry is a JSON {Kind(value)}, expected an object with dtype, shape and data_offsets", name);
+        }
+
+        // JsonElement.TryGetProperty would silently pick one of two equal keys; the file must not be ambiguous.
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (JsonProperty field in value.EnumerateObject())
+        {
+            if (!seen.Add(field.Name))
+            {
+                throw Fail(source, $"tensor '{tensor}': the header entry has two \"{Shorten(field.Name)}\" fields", name);
+            }
         }
 
         if (!value.TryGetProperty("dtype", out JsonElement dtypeElement))
         {
-            throw Fail(source, $"tensor '{name}': the header entry has no \"dtype\"");
+            throw Fail(source, $"tensor '{tensor}': the header entry has no \"dtype\"", name);
         }
 
         if (dtypeElement.ValueKind != JsonValueKind.String)
         {
-            throw Fail(source, $"tensor '{name}': \"dtype\" is a JSON {Kind(dtypeElement)}, expected a string such as \"F32\"");
+            throw Fail(source, $"tensor '{tensor}': \"dtype\" is a JSON {Kind(dtypeElement)}, expected a string such as \"F32\"", name);
         }
 
         string dtype = dtypeElement.GetString()!;
+        int bits = BitSize(dtype);
+        if (bits == 0)
+        {
+            throw Fail(source, $"tensor '{tensor}' has dtype \"{Shorten(dtype)}\", which is not a safetensors dtype ({KnownDTypes})", name);
+        }
 
         if (!value.TryGetProperty("shape", out JsonElement shapeElement))
         {
-            throw Fail(source, $"tensor '{name}': the header entry has no \"shape\"");
+            throw Fail(source, $"tensor '{tensor}': the header entry has no \"shape\"", name);
         }
 
         if (shapeElement.ValueKind != JsonValueKind.Array)
         {
-            throw Fail(source, $"tensor '{name}': \"shape\" is a JSON {Kind(shapeElement)}, expected an array of integers");
+            throw Fail(source, $"tensor '{tensor}': \"shape\" is a JSON {Kind(shapeElement)}, expected an array of integers", name);
         }
 
         var shape = new long[shapeElement.GetArrayLength()];
@@ -338,7 +415,7 @@ public sealed class SafetensorsFile : IWeightSource
         {
             if (dim.ValueKind != JsonValueKind.Number || !dim.TryGetInt64(out shape[d]))
             {
-                throw Fail(source, $"tensor '{name}': \"shape\" element {d} is {dim.GetRawText()}, expected a non-negative integer");
+                throw Fail(source, $"tensor '{tensor}': \"shape\" element {d} is {Shorten(dim.GetRawText())}, expected a non-negative integer", name);
             }
 
             d++;
@@ -348,31 +425,31 @@ public sealed class SafetensorsFile : IWeightSource
         {
             if (dim < 0)
             {
-                throw Fail(source, $"tensor '{name}' has a negative dimension in shape {FormatShape(shape)}");
+                throw Fail(source, $"tensor '{tensor}' has a negative dimension in shape {FormatShape(shape)}", name);
             }
         }
 
         if (!value.TryGetProperty("data_offsets", out JsonElement offsetsElement))
         {
-            throw Fail(source, $"tensor '{name}': the header entry has no \"data_offsets\"");
+            throw Fail(source, $"tensor '{tensor}': the header entry has no \"data_offsets\"", name);
         }
 
         if (offsetsElement.ValueKind != JsonValueKind.Array || offsetsElement.GetArrayLength() != 2)
         {
-            throw Fail(source, $"tensor '{name}': \"data_offsets\" is {offsetsElement.GetRawText()}, expected an array [begin, end] of two integers");
+            throw Fail(source, $"tensor '{tensor}': \"data_offsets\" is {Shorten(offsetsElement.GetRawText())}, expected an array [begin, end] of two integers", name);
         }
 
         long begin = Offset(source, name, offsetsElement[0], offsetsElement);
         long end = Offset(source, name, offsetsElement[1], offsetsElement);
         if (end < begin)
         {
-            throw Fail(source, Invariant($"tensor '{name}' has data_offsets [{begin}, {end}]: end is before begin"));
+            throw Fail(source, Invariant($"tensor '{tensor}' has data_offsets [{begin}, {end}]: end is before begin"), name);
         }
 
         if (end > dataLength)
         {
             throw Fail(source, Invariant(
-                $"tensor '{name}' has data_offsets [{begin}, {end}] but the data buffer has only {dataLength} bytes (is the file truncated?)"));
+                $"tensor '{tensor}' has data_offsets [{begin}, {end}] but the data buffer has only {dataLength} bytes (is the file truncated?)"), name);
         }
 
         long count = 1;
@@ -385,18 +462,27 @@ public sealed class SafetensorsFile : IWeightSource
         }
         catch (OverflowException)
         {
-            throw Fail(source, $"tensor '{name}' has shape {FormatShape(shape)}, whose element count overflows");
+            throw Fail(source, $"tensor '{tensor}' has shape {FormatShape(shape)}, whose element count overflows", name);
         }
 
-        int elementSize = ElementSize(dtype);
-        // An unknown dtype is only an error when the tensor is asked for; its offsets are still checked below.
-        if (elementSize > 0 && (count > long.MaxValue / elementSize || end - begin != count * elementSize))
+        if (count > long.MaxValue / bits)
         {
-            string needed = count > long.MaxValue / elementSize
-                ? "more bytes than a file can hold"
-                : Invariant($"{count * elementSize} bytes");
             throw Fail(source, Invariant(
-                $"tensor '{name}' ({dtype}, shape {FormatShape(shape)}) needs {needed} but data_offsets [{begin}, {end}] hold {end - begin}"));
+                $"tensor '{tensor}' ({dtype}, shape {FormatShape(shape)}) needs more bytes than a file can hold but data_offsets [{begin}, {end}] hold {end - begin}"), name);
+        }
+
+        // Sub-byte dtypes (F4, F6) pack elements; the format requires a whole number of bytes.
+        long totalBits = count * bits;
+        if (totalBits % 8 != 0)
+        {
+            throw Fail(source, Invariant(
+                $"tensor '{tensor}' ({dtype}, shape {FormatShape(shape)}) is {totalBits} bits, not a whole number of bytes"), name);
+        }
+
+        if (end - begin != totalBits / 8)
+        {
+            throw Fail(source, Invariant(
+                $"tensor '{tensor}' ({dtype}, shape {FormatShape(shape)}) needs {totalBits / 8} bytes but data_offsets [{begin}, {end}] hold {end - begin}"), name);
         }
 
         return new Entry(dtype, shape, count, begin, end);
@@ -406,7 +492,7 @@ public sealed class SafetensorsFile : IWeightSource
     {
         if (element.ValueKind != JsonValueKind.Number || !element.TryGetInt64(out long offset) || offset < 0)
         {
-            throw Fail(source, $"tensor '{name}': \"data_offsets\" is {offsets.GetRawText()}, expected two non-negative integers");
+            throw Fail(source, $"tensor '{Shorten(name)}': \"data_offsets\" is {Shorten(offsets.GetRawText())}, expected two non-negative integers", name);
         }
 
         return offset;
@@ -431,13 +517,13 @@ public sealed class SafetensorsFile : IWeightSource
             if (entry.Begin > covered)
             {
                 throw Fail(source, Invariant(
-                    $"bytes [{covered}, {entry.Begin}) of the data buffer belong to no tensor (a gap before tensor '{name}')"));
+                    $"bytes [{covered}, {entry.Begin}) of the data buffer belong to no tensor (a gap before tensor '{Shorten(name)}')"), name);
             }
 
             if (entry.Begin < covered)
             {
                 throw Fail(source, Invariant(
-                    $"tensor '{name}' has data_offsets [{entry.Begin}, {entry.End}], which overlap tensor '{previous}' ending at {covered}"));
+                    $"tensor '{Shorten(name)}' has data_offsets [{entry.Begin}, {entry.End}], which overlap tensor '{Shorten(previous!)}' ending at {covered}"), name);
             }
 
             covered = entry.End;
@@ -451,15 +537,25 @@ public sealed class SafetensorsFile : IWeightSource
         }
     }
 
-    // Sizes of the safetensors dtypes with whole-byte elements; 0 for names NigGen does not know.
-    private static int ElementSize(string dtype) => dtype switch
+    private const string KnownDTypes = "BOOL, U8, I8, F8_E5M2, F8_E4M3, F8_E8M0, F4, F6_E2M3, F6_E3M2, I16, U16, F16, BF16, I32, U32, F32, C64, I64, U64, F64";
+
+    // Bits per element of every safetensors dtype (the reference implementation's Dtype::bitsize); 0 for other names.
+    private static int BitSize(string dtype) => dtype switch
     {
-        "BOOL" or "U8" or "I8" or "F8_E5M2" or "F8_E4M3" or "F8_E8M0" => 1,
-        "I16" or "U16" or "F16" or "BF16" => 2,
-        "I32" or "U32" or "F32" => 4,
-        "I64" or "U64" or "F64" or "C64" => 8,
+        "F4" => 4,
+        "F6_E2M3" or "F6_E3M2" => 6,
+        "BOOL" or "U8" or "I8" or "F8_E5M2" or "F8_E4M3" or "F8_E8M0" => 8,
+        "I16" or "U16" or "F16" or "BF16" => 16,
+        "I32" or "U32" or "F32" => 32,
+        "I64" or "U64" or "F64" or "C64" => 64,
         _ => 0,
     };
+
+    // Names and JSON fragments in messages are cut short: a hostile header could otherwise make a message of megabytes.
+    private const int LongestQuoted = 200;
+
+    private static string Shorten(string text) =>
+        text.Length <= LongestQuoted ? text : string.Concat(text.AsSpan(0, LongestQuoted), "…");
 
     private string DescribeNames()
     {
@@ -471,7 +567,7 @@ public sealed class SafetensorsFile : IWeightSource
         var text = new StringBuilder("it has: ");
         for (int i = 0; i < Math.Min(_names.Count, NamesListed); i++)
         {
-            text.Append(i == 0 ? "" : ", ").Append(_names[i]);
+            text.Append(i == 0 ? "" : ", ").Append(Shorten(_names[i]));
         }
 
         if (_names.Count > NamesListed)
@@ -502,10 +598,16 @@ public sealed class SafetensorsFile : IWeightSource
 
     internal static string FormatShape(ReadOnlySpan<long> shape)
     {
+        const int DimensionsShown = 16;
         var text = new StringBuilder("[");
-        for (int i = 0; i < shape.Length; i++)
+        for (int i = 0; i < Math.Min(shape.Length, DimensionsShown); i++)
         {
             text.Append(i == 0 ? "" : ", ").Append(shape[i].ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (shape.Length > DimensionsShown)
+        {
+            text.Append(CultureInfo.InvariantCulture, $", … ({shape.Length} dimensions)");
         }
 
         return text.Append(']').ToString();
@@ -535,7 +637,8 @@ public sealed class SafetensorsFile : IWeightSource
     private static WeightsFormatException Truncated(string source, long declared, long available) =>
         Fail(source, Invariant($"truncated header: declares {declared} bytes but only {available} follow"));
 
-    private static WeightsFormatException Fail(string source, string problem) => new($"{source}: {problem}");
+    private static WeightsFormatException Fail(string source, string problem, string? tensor = null) =>
+        new($"{source}: {problem}", source, tensor);
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
