@@ -192,13 +192,21 @@ internal static class NetworkEmitter
 
         w.Close();
         w.Line();
-        w.Line("/// <summary>Loads the weights from a safetensors file (as written by <c>safetensors.torch.save_file(model.state_dict(), path)</c>).</summary>");
-        w.Line("/// <exception cref=\"WeightsFormatException\">A tensor is missing, has the wrong shape or dtype, or the file is malformed.</exception>");
-        w.Line($"public static {name} Load(string path) => new(SafetensorsFile.Read(path));");
+        w.Line("/// <summary>Loads the weights from a safetensors file (as written by <c>safetensors.torch.save_file(model.state_dict(), path)</c>); the file must hold exactly this network's tensors, all finite.</summary>");
+        w.Line("/// <exception cref=\"WeightsFormatException\">The file is malformed, or a tensor is missing, unexpected, of the wrong shape or dtype, or not finite.</exception>");
+        w.Line($"public static {name} Load(string path) => Load(path, WeightsLoadOptions.Default);");
         w.Line();
-        w.Line("/// <summary>Loads the weights from a stream holding a safetensors file.</summary>");
-        w.Line("/// <exception cref=\"WeightsFormatException\">A tensor is missing, has the wrong shape or dtype, or the stream is malformed.</exception>");
-        w.Line($"public static {name} Load(System.IO.Stream stream) => new(SafetensorsFile.Read(stream, \"stream\"));");
+        w.Line("/// <summary>Loads the weights from a safetensors file; <paramref name=\"options\"/> may allow tensors the network does not read, or non-finite weights.</summary>");
+        w.Line("/// <exception cref=\"WeightsFormatException\">The file is malformed, or a tensor is missing, of the wrong shape or dtype, or not accepted by <paramref name=\"options\"/>.</exception>");
+        w.Line($"public static {name} Load(string path, WeightsLoadOptions options) => WeightsLoader.Load(path, options, Description.Name, static weights => new {name}(weights));");
+        w.Line();
+        w.Line("/// <summary>Loads the weights from a stream holding a safetensors file; it must hold exactly this network's tensors, all finite.</summary>");
+        w.Line("/// <exception cref=\"WeightsFormatException\">The stream is malformed, or a tensor is missing, unexpected, of the wrong shape or dtype, or not finite.</exception>");
+        w.Line($"public static {name} Load(System.IO.Stream stream) => Load(stream, WeightsLoadOptions.Default);");
+        w.Line();
+        w.Line("/// <summary>Loads the weights from a stream holding a safetensors file; <paramref name=\"options\"/> may allow tensors the network does not read, or non-finite weights.</summary>");
+        w.Line("/// <exception cref=\"WeightsFormatException\">The stream is malformed, or a tensor is missing, of the wrong shape or dtype, or not accepted by <paramref name=\"options\"/>.</exception>");
+        w.Line($"public static {name} Load(System.IO.Stream stream, WeightsLoadOptions options) => WeightsLoader.Load(stream, options, Description.Name, static weights => new {name}(weights));");
         w.Line();
         w.Line("/// <summary>Creates the network with PyTorch's default initialisation (uniform in ±1/√fan_in), deterministic for a seed.</summary>");
         w.Line($"public static {name} CreateRandom(int seed) => new(new RandomWeightSource(seed));");
@@ -215,9 +223,9 @@ internal static class NetworkEmitter
     private static void EmitPublicApi(SourceWriter w, EmitPlan plan)
     {
         w.Line("/// <summary>Runs the network on a batch: <paramref name=\"input\"/> holds batch × InputLength floats, <paramref name=\"output\"/> batch × OutputLength.</summary>");
-        w.Line("/// <exception cref=\"ArgumentException\">A length is not a whole number of samples, or input and output hold different batch sizes.</exception>");
+        w.Line("/// <exception cref=\"ArgumentException\">A length is not a whole number of samples, input and output hold different batch sizes, or an input is NaN or infinite.</exception>");
         w.Open("public void Forward(ReadOnlySpan<float> input, Span<float> output)");
-        w.Line("int batch = Description.BatchSize(input.Length, output.Length);");
+        w.Line("int batch = Description.BatchSize(input, output.Length);");
         w.Line("var ws = RentWorkspace(Math.Min(batch, PathAttribution.ForwardBlock));");
         w.Open("for (int start = 0; start < batch; start += ws.Capacity)");
         w.Line("int count = Math.Min(ws.Capacity, batch - start);");
@@ -270,9 +278,16 @@ internal static class NetworkEmitter
         w.Line("/// <paramref name=\"baselines\"/> one baseline per sample or a single one for all, <paramref name=\"targets\"/> n targets,");
         w.Line("/// <paramref name=\"importances\"/> n × ImportanceLength and <paramref name=\"deltas\"/> n floats.");
         w.Line("/// </summary>");
-        w.Open("public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, AttributionOptions options = default)");
+        w.Line("public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, AttributionOptions options = default) =>");
+        w.Line("    NeuronIntegratedGradients(inputs, baselines, targets, importances, deltas, options, System.Threading.CancellationToken.None);");
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// Neuron Integrated Gradients for a batch of samples, stopped by <paramref name=\"cancellationToken\"/> between samples and");
+        w.Line("/// between chunks of interpolation points with an <see cref=\"OperationCanceledException\"/>; the network stays usable.");
+        w.Line("/// </summary>");
+        w.Open("public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, AttributionOptions options, System.Threading.CancellationToken cancellationToken)");
         w.Line("var ws = RentWorkspace(PathAttribution.NeuronIntegratedGradientsCapacity(Description, options));");
-        w.Line("PathAttribution.NeuronIntegratedGradients(ws, Description, inputs, baselines, targets, importances, deltas, options);");
+        w.Line("PathAttribution.NeuronIntegratedGradients(ws, Description, inputs, baselines, targets, importances, deltas, options, cancellationToken);");
         w.Close();
         w.Line();
         w.Line("/// <summary>");

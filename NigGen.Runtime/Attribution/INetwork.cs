@@ -39,6 +39,9 @@ public interface IAttributedNetwork : INetwork
     /// <summary>Neuron Integrated Gradients for a batch of samples.</summary>
     void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, AttributionOptions options = default);
 
+    /// <summary>Neuron Integrated Gradients for a batch of samples, stopped by <paramref name="cancellationToken"/> between samples and between chunks.</summary>
+    void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, AttributionOptions options, System.Threading.CancellationToken cancellationToken);
+
     /// <summary>Conductance of one neuron (an index into the importance vector) for every input feature.</summary>
     void NeuronConductance(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, int neuron, Span<float> attribution, AttributionOptions options = default);
 

@@ -149,6 +149,42 @@ public sealed class NetworkDescription
         return batch;
     }
 
+    /// <summary>
+    /// The batch size of a Forward call, after checking that both spans hold whole, matching samples and that every
+    /// input is finite.
+    /// </summary>
+    /// <exception cref="ArgumentException">A length does not match, or an input is NaN or infinite.</exception>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public int BatchSize(ReadOnlySpan<float> input, int outputLength)
+    {
+        int batch = BatchSize(input.Length, outputLength);
+        RequireFinite(input, "input");
+        return batch;
+    }
+
+    /// <summary>
+    /// Rejects NaN and infinite values of an input or baseline argument with an <see cref="ArgumentException"/> naming
+    /// the argument and the first bad index (and its sample, when the span holds several).
+    /// </summary>
+    internal void RequireFinite(ReadOnlySpan<float> values, string name)
+    {
+        int bad = FiniteValues.IndexOfNonFinite(values);
+        if (bad >= 0)
+        {
+            ThrowNonFinite(values[bad], bad, values.Length, name);
+        }
+    }
+
+    private void ThrowNonFinite(float value, int index, int length, string name)
+    {
+        string where = length > InputLength
+            ? $"{name}[{index}] (sample {index / InputLength}, feature {index % InputLength})"
+            : $"{name}[{index}]";
+        throw new ArgumentException(
+            $"{where} is {FiniteValues.Describe(value)}: {Name} takes finite inputs and baselines only, as a NaN or an infinity would make every result it reaches meaningless (see docs/RELIABILITY.md).",
+            name);
+    }
+
     internal int SampleCount(int length, string name)
     {
         if (length % InputLength != 0)

@@ -26,7 +26,7 @@ public static class PathAttribution
     public static unsafe void Forward(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, Span<float> output, int maxDegreeOfParallelism)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxDegreeOfParallelism, -1);
-        int batch = network.BatchSize(input.Length, output.Length);
+        int batch = network.BatchSize(input, output.Length);
         int blocks = (batch + ForwardBlock - 1) / ForwardBlock;
         int threads = Math.Min(blocks, maxDegreeOfParallelism == -1 ? Environment.ProcessorCount : Math.Max(1, maxDegreeOfParallelism));
         fixed (float* inputPointer = input, outputPointer = output)
@@ -68,12 +68,22 @@ public static class PathAttribution
         network.RequireSample(baseline.Length, nameof(baseline));
         network.RequireTarget(target);
         network.RequireLength(importance.Length, network.ImportanceLength, nameof(importance), "ImportanceLength");
+        network.RequireFinite(input, nameof(input));
+        network.RequireFinite(baseline, nameof(baseline));
         var table = Quadrature.Get(options.Rule, NeuronIntegratedGradientsPoints(options));
-        return NeuronIntegratedGradientsCore(ws, network, input, baseline, target, importance, table, NeuronIntegratedGradientsChunk(network, options, table.Count), options.Unoptimised, options.Threads);
+        return NeuronIntegratedGradientsCore(ws, network, input, baseline, target, importance, table, NeuronIntegratedGradientsChunk(network, options, table.Count), options.Unoptimised, options.Threads, CancellationToken.None);
     }
 
     /// <summary>Neuron Integrated Gradients of a batch; <paramref name="baselines"/> holds one baseline per sample or one for all.</summary>
-    public static void NeuronIntegratedGradients(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, in AttributionOptions options)
+    public static void NeuronIntegratedGradients(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, in AttributionOptions options) =>
+        NeuronIntegratedGradients(ws, network, inputs, baselines, targets, importances, deltas, options, CancellationToken.None);
+
+    /// <summary>
+    /// Neuron Integrated Gradients of a batch, stopped by <paramref name="cancellationToken"/> between samples and between
+    /// chunks of interpolation points with an <see cref="OperationCanceledException"/>. Results of samples finished
+    /// before the cancellation are written; the others are left unspecified.
+    /// </summary>
+    public static void NeuronIntegratedGradients(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, in AttributionOptions options, CancellationToken cancellationToken)
     {
         int samples = network.SampleCount(inputs.Length, nameof(inputs));
         bool sharedBaseline = baselines.Length == network.InputLength;
@@ -101,6 +111,8 @@ public static class PathAttribution
         }
 
         network.RequireLength(deltas.Length, samples, nameof(deltas), "one delta per sample");
+        network.RequireFinite(inputs, nameof(inputs));
+        network.RequireFinite(baselines, nameof(baselines));
 
         var table = Quadrature.Get(options.Rule, NeuronIntegratedGradientsPoints(options));
         int chunk = NeuronIntegratedGradientsChunk(network, options, table.Count);
@@ -109,7 +121,8 @@ public static class PathAttribution
         {
             for (int s = 0; s < samples; s++)
             {
-                deltas[s] = NeuronIntegratedGradientsSample(ws, network, inputs, baselines, sharedBaseline, targets[s], importances, s, table, chunk, options.Unoptimised, threads: 1);
+                cancellationToken.ThrowIfCancellationRequested();
+                deltas[s] = NeuronIntegratedGradientsSample(ws, network, inputs, baselines, sharedBaseline, targets[s], importances, s, table, chunk, options.Unoptimised, threads: 1, cancellationToken);
             }
 
             return;
@@ -125,25 +138,28 @@ public static class PathAttribution
                 var job = (Inputs: (nint)inputsPointer, InputsLength: inputs.Length, Baselines: (nint)baselinesPointer, BaselinesLength: baselines.Length,
                     Targets: (nint)targetsPointer, Importances: (nint)importancesPointer, Deltas: (nint)deltasPointer);
                 bool unoptimised = options.Unoptimised;
-                System.Threading.Tasks.Parallel.For(0, samples, new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = threads }, s =>
+                // A cancelled token stops the loop from starting samples; samples running stop at their next chunk, and
+                // Parallel.For reports their OperationCanceledExceptions as one.
+                var parallel = new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken };
+                System.Threading.Tasks.Parallel.For(0, samples, parallel, s =>
                 {
                     var worker = ws.ForCurrentThread(chunk);
                     var allInputs = new ReadOnlySpan<float>((float*)job.Inputs, job.InputsLength);
                     var allBaselines = new ReadOnlySpan<float>((float*)job.Baselines, job.BaselinesLength);
                     var allImportances = new Span<float>((float*)job.Importances, samples * network.ImportanceLength);
-                    ((float*)job.Deltas)[s] = NeuronIntegratedGradientsSample(worker, network, allInputs, allBaselines, sharedBaseline, ((int*)job.Targets)[s], allImportances, s, table, chunk, unoptimised, threads: 1);
+                    ((float*)job.Deltas)[s] = NeuronIntegratedGradientsSample(worker, network, allInputs, allBaselines, sharedBaseline, ((int*)job.Targets)[s], allImportances, s, table, chunk, unoptimised, threads: 1, cancellationToken);
                 });
             }
         }
     }
 
-    private static float NeuronIntegratedGradientsSample(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, bool sharedBaseline, int target, Span<float> importances, int sample, QuadratureTable table, int chunk, bool unoptimised, int threads)
+    private static float NeuronIntegratedGradientsSample(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, bool sharedBaseline, int target, Span<float> importances, int sample, QuadratureTable table, int chunk, bool unoptimised, int threads, CancellationToken cancellationToken)
     {
         int inputLength = network.InputLength;
         var baseline = sharedBaseline ? baselines : baselines.Slice(sample * inputLength, inputLength);
         return NeuronIntegratedGradientsCore(
             ws, network, inputs.Slice(sample * inputLength, inputLength), baseline, target,
-            importances.Slice(sample * network.ImportanceLength, network.ImportanceLength), table, chunk, unoptimised, threads);
+            importances.Slice(sample * network.ImportanceLength, network.ImportanceLength), table, chunk, unoptimised, threads, cancellationToken);
     }
 
     /// <summary>Integrated gradients of one sample; returns the completeness delta.</summary>
@@ -153,6 +169,8 @@ public static class PathAttribution
         network.RequireSample(baseline.Length, nameof(baseline));
         network.RequireTarget(target);
         network.RequireSample(attribution.Length, nameof(attribution));
+        network.RequireFinite(input, nameof(input));
+        network.RequireFinite(baseline, nameof(baseline));
         var table = Quadrature.Get(options.Rule, PathPoints(options));
         int chunk = ChunkSize(network, options, table.Count);
         bool shortcut = !options.Unoptimised && ws.HasAffinePrefix;
@@ -182,6 +200,8 @@ public static class PathAttribution
         network.RequireTarget(target);
         network.RequireSample(attribution.Length, nameof(attribution));
         var (layer, index) = network.FindNeuron(neuron);
+        network.RequireFinite(input, nameof(input));
+        network.RequireFinite(baseline, nameof(baseline));
         var table = Quadrature.Get(options.Rule, PathPoints(options));
         int chunk = ChunkSize(network, options, table.Count);
         bool shortcut = !options.Unoptimised && ws.HasAffinePrefix;
@@ -227,6 +247,7 @@ public static class PathAttribution
         network.RequireSample(input.Length, nameof(input));
         network.RequireTarget(target);
         network.RequireSample(gradient.Length, nameof(gradient));
+        network.RequireFinite(input, nameof(input));
         input.CopyTo(ws.Inputs);
         ws.Forward(1);
         SeedOutputGradient(ws, network, 1, target);
@@ -234,7 +255,7 @@ public static class PathAttribution
         ws.InputGradients.AsSpan(0, network.InputLength).CopyTo(gradient);
     }
 
-    private static float NeuronIntegratedGradientsCore(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, QuadratureTable table, int chunk, bool unoptimised, int threads)
+    private static float NeuronIntegratedGradientsCore(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, QuadratureTable table, int chunk, bool unoptimised, int threads, CancellationToken cancellationToken)
     {
         bool shortcut = !unoptimised && ws.HasAffinePrefix;
         long call = Interlocked.Increment(ref s_calls);
@@ -255,13 +276,13 @@ public static class PathAttribution
             for (int b = 0; b < blocks; b++)
             {
                 partial.Clear();
-                PathBlock(ws, network, baseline, target, table, chunk, shortcut, stop, BlockStart(b, blocks, intervals), BlockStart(b + 1, blocks, intervals), partial);
+                PathBlock(ws, network, baseline, target, table, chunk, shortcut, stop, BlockStart(b, blocks, intervals), BlockStart(b + 1, blocks, intervals), partial, cancellationToken);
                 TensorPrimitives.Add(sums, partial, sums);
             }
         }
         else
         {
-            ParallelPathBlocks(ws, network, input, baseline, target, table, chunk, shortcut, stop, blocks, intervals, threads, call, sums);
+            ParallelPathBlocks(ws, network, input, baseline, target, table, chunk, shortcut, stop, blocks, intervals, threads, call, sums, cancellationToken);
         }
 
         for (int j = 0; j < sums.Length; j++)
@@ -293,10 +314,11 @@ public static class PathAttribution
 
     // Σ over intervals [first, end) of g(α_k)·(h(α_k+1) − h(α_k)) into partial, in interval order, chunk by chunk;
     // consecutive chunks share their boundary point.
-    private static void PathBlock(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> baseline, int target, QuadratureTable table, int chunk, bool shortcut, int stop, int first, int end, Span<double> partial)
+    private static void PathBlock(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> baseline, int target, QuadratureTable table, int chunk, bool shortcut, int stop, int first, int end, Span<double> partial, CancellationToken cancellationToken)
     {
         for (int start = first; start < end; start += chunk - 1)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             int count = Math.Min(chunk, end - start + 1);
             ForwardPoints(ws, baseline, table.Alphas.Slice(start, count), shortcut);
             SeedOutputGradient(ws, network, count, target);
@@ -315,7 +337,7 @@ public static class PathAttribution
 
     // Rounds of up to `threads` blocks, one per worker, each into its own partial; the round's partials are added in
     // block order, so only `threads` partials are alive at once and memory does not grow with the number of steps.
-    private static unsafe void ParallelPathBlocks(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, QuadratureTable table, int chunk, bool shortcut, int stop, int blocks, int intervals, int threads, long call, Span<double> sums)
+    private static unsafe void ParallelPathBlocks(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, QuadratureTable table, int chunk, bool shortcut, int stop, int blocks, int intervals, int threads, long call, Span<double> sums, CancellationToken cancellationToken)
     {
         int length = network.ImportanceLength;
         var partials = System.Buffers.ArrayPool<double>.Shared.Rent(threads * length);
@@ -324,7 +346,7 @@ public static class PathAttribution
             fixed (float* inputPointer = input, baselinePointer = baseline)
             {
                 var job = (Input: (nint)inputPointer, Baseline: (nint)baselinePointer, Length: input.Length);
-                var parallel = new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = threads };
+                var parallel = new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken };
                 for (int round = 0; round < blocks; round += threads)
                 {
                     int first = round;
@@ -341,7 +363,7 @@ public static class PathAttribution
 
                         var partial = partials.AsSpan(i * length, length);
                         partial.Clear();
-                        PathBlock(worker, network, workerBaseline, target, table, chunk, shortcut, stop, BlockStart(first + i, blocks, intervals), BlockStart(first + i + 1, blocks, intervals), partial);
+                        PathBlock(worker, network, workerBaseline, target, table, chunk, shortcut, stop, BlockStart(first + i, blocks, intervals), BlockStart(first + i + 1, blocks, intervals), partial, cancellationToken);
                     });
 
                     for (int i = 0; i < count; i++)

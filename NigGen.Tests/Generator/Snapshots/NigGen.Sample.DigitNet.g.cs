@@ -98,13 +98,21 @@ partial class DigitNet : IAttributedNetwork
         this.fc2 = Layer.Create("fc2", [10, 128], hasBias: true, weights);
     }
 
-    /// <summary>Loads the weights from a safetensors file (as written by <c>safetensors.torch.save_file(model.state_dict(), path)</c>).</summary>
-    /// <exception cref="WeightsFormatException">A tensor is missing, has the wrong shape or dtype, or the file is malformed.</exception>
-    public static DigitNet Load(string path) => new(SafetensorsFile.Read(path));
+    /// <summary>Loads the weights from a safetensors file (as written by <c>safetensors.torch.save_file(model.state_dict(), path)</c>); the file must hold exactly this network's tensors, all finite.</summary>
+    /// <exception cref="WeightsFormatException">The file is malformed, or a tensor is missing, unexpected, of the wrong shape or dtype, or not finite.</exception>
+    public static DigitNet Load(string path) => Load(path, WeightsLoadOptions.Default);
 
-    /// <summary>Loads the weights from a stream holding a safetensors file.</summary>
-    /// <exception cref="WeightsFormatException">A tensor is missing, has the wrong shape or dtype, or the stream is malformed.</exception>
-    public static DigitNet Load(System.IO.Stream stream) => new(SafetensorsFile.Read(stream, "stream"));
+    /// <summary>Loads the weights from a safetensors file; <paramref name="options"/> may allow tensors the network does not read, or non-finite weights.</summary>
+    /// <exception cref="WeightsFormatException">The file is malformed, or a tensor is missing, of the wrong shape or dtype, or not accepted by <paramref name="options"/>.</exception>
+    public static DigitNet Load(string path, WeightsLoadOptions options) => WeightsLoader.Load(path, options, Description.Name, static weights => new DigitNet(weights));
+
+    /// <summary>Loads the weights from a stream holding a safetensors file; it must hold exactly this network's tensors, all finite.</summary>
+    /// <exception cref="WeightsFormatException">The stream is malformed, or a tensor is missing, unexpected, of the wrong shape or dtype, or not finite.</exception>
+    public static DigitNet Load(System.IO.Stream stream) => Load(stream, WeightsLoadOptions.Default);
+
+    /// <summary>Loads the weights from a stream holding a safetensors file; <paramref name="options"/> may allow tensors the network does not read, or non-finite weights.</summary>
+    /// <exception cref="WeightsFormatException">The stream is malformed, or a tensor is missing, of the wrong shape or dtype, or not accepted by <paramref name="options"/>.</exception>
+    public static DigitNet Load(System.IO.Stream stream, WeightsLoadOptions options) => WeightsLoader.Load(stream, options, Description.Name, static weights => new DigitNet(weights));
 
     /// <summary>Creates the network with PyTorch's default initialisation (uniform in ±1/√fan_in), deterministic for a seed.</summary>
     public static DigitNet CreateRandom(int seed) => new(new RandomWeightSource(seed));
@@ -116,10 +124,10 @@ partial class DigitNet : IAttributedNetwork
     public void Save(string path) => LayerWeights.Save(path, [this.conv1, this.conv2, this.fc1, this.fc2]);
 
     /// <summary>Runs the network on a batch: <paramref name="input"/> holds batch × InputLength floats, <paramref name="output"/> batch × OutputLength.</summary>
-    /// <exception cref="ArgumentException">A length is not a whole number of samples, or input and output hold different batch sizes.</exception>
+    /// <exception cref="ArgumentException">A length is not a whole number of samples, input and output hold different batch sizes, or an input is NaN or infinite.</exception>
     public void Forward(ReadOnlySpan<float> input, Span<float> output)
     {
-        int batch = Description.BatchSize(input.Length, output.Length);
+        int batch = Description.BatchSize(input, output.Length);
         var ws = RentWorkspace(Math.Min(batch, PathAttribution.ForwardBlock));
         for (int start = 0; start < batch; start += ws.Capacity)
         {
@@ -172,10 +180,17 @@ partial class DigitNet : IAttributedNetwork
     /// <paramref name="baselines"/> one baseline per sample or a single one for all, <paramref name="targets"/> n targets,
     /// <paramref name="importances"/> n × ImportanceLength and <paramref name="deltas"/> n floats.
     /// </summary>
-    public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, AttributionOptions options = default)
+    public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, AttributionOptions options = default) =>
+        NeuronIntegratedGradients(inputs, baselines, targets, importances, deltas, options, System.Threading.CancellationToken.None);
+
+    /// <summary>
+    /// Neuron Integrated Gradients for a batch of samples, stopped by <paramref name="cancellationToken"/> between samples and
+    /// between chunks of interpolation points with an <see cref="OperationCanceledException"/>; the network stays usable.
+    /// </summary>
+    public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, AttributionOptions options, System.Threading.CancellationToken cancellationToken)
     {
         var ws = RentWorkspace(PathAttribution.NeuronIntegratedGradientsCapacity(Description, options));
-        PathAttribution.NeuronIntegratedGradients(ws, Description, inputs, baselines, targets, importances, deltas, options);
+        PathAttribution.NeuronIntegratedGradients(ws, Description, inputs, baselines, targets, importances, deltas, options, cancellationToken);
     }
 
     /// <summary>
