@@ -17,8 +17,11 @@ public static class Gemm
     // Storing and reloading C between blocks is exact, so blocking does not change results.
     private const int KBlock = 256;
 
-    // Floats in the widest vector (Vector512<float>), the size of the tail packing buffers.
+    // Floats in the widest vector (Vector512<float>); a packed panel is two vectors wide.
     private const int MaxLanes = 16;
+
+    // Rows in the tallest micro-kernel tile.
+    private const int MaxRows = 8;
 
     /// <summary>C[m,n] = A[m,k]·B[k,n], or C += A·B when <paramref name="accumulate"/> is set.</summary>
     /// <param name="a">A, row-major [m, k].</param>
@@ -62,13 +65,17 @@ public static class Gemm
             return;
         }
 
-        // Narrow column tails (fewer than one vector) are packed here, padded with zeros, so they run at full width too.
-        float* packed = stackalloc float[KBlock * MaxLanes];
-        float* tile = stackalloc float[4 * MaxLanes];
-        new Span<float>(tile, 4 * MaxLanes).Clear(); // padding lanes stay finite
-        for (int k0 = 0; k0 < k; k0 += KBlock)
+        // Panels of B are packed here (partial ones zero-padded); partial tiles of C go through the tile buffer.
+        float* packed = stackalloc float[KBlock * 2 * MaxLanes];
+        float* tile = stackalloc float[MaxRows * 2 * MaxLanes];
+        new Span<float>(tile, MaxRows * 2 * MaxLanes).Clear(); // padding lanes stay finite
+
+        // Equal k blocks (400 = 200 + 200, not 256 + 144) keep every block's panel the same size.
+        int kb = (k + KBlock - 1) / KBlock;
+        int kcMax = (k + kb - 1) / kb;
+        for (int k0 = 0; k0 < k; k0 += kcMax)
         {
-            int kc = Math.Min(KBlock, k - k0);
+            int kc = Math.Min(kcMax, k - k0);
             bool load = accumulate || k0 > 0;
             float* ak = a + k0;
             float* bk = b + (nint)k0 * n;
@@ -117,56 +124,150 @@ public static class Gemm
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
-        int j = Panels<TOps, TVec>(a, lda, b, c, n, m, kc, 0, load);
-        if (j < n)
+        // Fewer rows than a tile (matrix-vector work) would not repay packing B: read it in place.
+        if (m < 4)
         {
-            Tail<TOps, TVec>(a, lda, b, c, n, m, kc, j, load, packed, tile);
+            int j = Panels<TOps, TVec>(a, lda, b, c, n, m, kc, 0, load);
+            if (j < n)
+            {
+                Tail<TOps, TVec>(a, lda, b, c, n, m, kc, j, load, packed, tile);
+            }
+
+            return;
+        }
+
+        int w = TOps.Count;
+
+        // 32 vector registers (AVX-512) hold 8 rows × 2 vectors of accumulators; 16 registers hold 6 × 2.
+        int maxRows = w == 16 ? 8 : 6;
+        int blocks = (m + maxRows - 1) / maxRows;
+        for (int j = 0; j < n; j += 2 * w)
+        {
+            int cols = Math.Min(2 * w, n - j);
+            int vectors = cols > w ? 2 : 1;
+            int width = vectors * w;
+
+            // Full panels are read in place: packing them measured slower here (the copy costs more than the
+            // strided reads, which the prefetcher follows). A partial panel is packed zero-padded to full width.
+            float* panel = b + j;
+            int ldb = n;
+            if (cols != width)
+            {
+                Pack(b + j, n, packed, kc, cols, width);
+                panel = packed;
+                ldb = width;
+            }
+
+            // Rows split evenly into blocks, so a remainder never runs with too few accumulators to hide FMA latency.
+            for (int i = 0, block = 0; i < m; block++)
+            {
+                int rows = (m - i + blocks - block - 1) / (blocks - block);
+                float* ai = a + (nint)i * lda;
+                float* ci = c + (nint)i * n + j;
+                if (cols == width)
+                {
+                    Tile<TOps, TVec>(rows, vectors, ai, lda, panel, ldb, ci, n, kc, load);
+                }
+                else
+                {
+                    // A partial panel goes through a full-width tile; the padding lanes compute zeros that are dropped.
+                    if (load)
+                    {
+                        for (int r = 0; r < rows; r++)
+                        {
+                            new ReadOnlySpan<float>(ci + (nint)r * n, cols).CopyTo(new Span<float>(tile + r * width, cols));
+                        }
+                    }
+
+                    Tile<TOps, TVec>(rows, vectors, ai, lda, panel, ldb, tile, width, kc, load);
+                    for (int r = 0; r < rows; r++)
+                    {
+                        new ReadOnlySpan<float>(tile + r * width, cols).CopyTo(new Span<float>(ci + (nint)r * n, cols));
+                    }
+                }
+
+                i += rows;
+            }
         }
     }
 
-    /// <summary>The last n − j (&lt; one vector) columns: B's columns packed zero-padded to a vector, C through a tile.</summary>
+    /// <summary>Copies B's kc × cols panel at <paramref name="b"/> into kc rows of <paramref name="width"/> floats, zero-padded.</summary>
+    private static unsafe void Pack(float* b, int ldb, float* packed, int kc, int cols, int width)
+    {
+        if (cols == width && width == 2 * Vector512<float>.Count && Vector512.IsHardwareAccelerated)
+        {
+            for (int p = 0; p < kc; p++, b += ldb, packed += width)
+            {
+                Vector512.Load(b).Store(packed);
+                Vector512.Load(b + Vector512<float>.Count).Store(packed + Vector512<float>.Count);
+            }
+
+            return;
+        }
+
+        if (cols == width)
+        {
+            for (int p = 0; p < kc; p++, b += ldb, packed += width)
+            {
+                new ReadOnlySpan<float>(b, width).CopyTo(new Span<float>(packed, width));
+            }
+
+            return;
+        }
+
+        for (int p = 0; p < kc; p++)
+        {
+            float* src = b + (nint)p * ldb;
+            float* dst = packed + (nint)p * width;
+            new ReadOnlySpan<float>(src, cols).CopyTo(new Span<float>(dst, cols));
+            new Span<float>(dst + cols, width - cols).Clear();
+        }
+    }
+
+    /// <summary>Runs the micro-kernel specialised for <paramref name="rows"/> (1–8) rows and <paramref name="vectors"/> (1–2) column vectors.</summary>
+    private static unsafe void Tile<TOps, TVec>(int rows, int vectors, float* a, int lda, float* b, int ldb, float* c, int ldc, int kc, bool load)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
+    {
+        if (vectors == 2)
+        {
+            switch (rows)
+            {
+                case 8: Kernel<TOps, TVec, R8, V2>(a, lda, b, ldb, c, ldc, kc, load); break;
+                case 7: Kernel<TOps, TVec, R7, V2>(a, lda, b, ldb, c, ldc, kc, load); break;
+                case 6: Kernel<TOps, TVec, R6, V2>(a, lda, b, ldb, c, ldc, kc, load); break;
+                case 5: Kernel<TOps, TVec, R5, V2>(a, lda, b, ldb, c, ldc, kc, load); break;
+                case 4: Kernel<TOps, TVec, R4, V2>(a, lda, b, ldb, c, ldc, kc, load); break;
+                case 3: Kernel<TOps, TVec, R3, V2>(a, lda, b, ldb, c, ldc, kc, load); break;
+                case 2: Kernel<TOps, TVec, R2, V2>(a, lda, b, ldb, c, ldc, kc, load); break;
+                default: Kernel<TOps, TVec, R1, V2>(a, lda, b, ldb, c, ldc, kc, load); break;
+            }
+        }
+        else
+        {
+            switch (rows)
+            {
+                case 8: Kernel<TOps, TVec, R8, V1>(a, lda, b, ldb, c, ldc, kc, load); break;
+                case 7: Kernel<TOps, TVec, R7, V1>(a, lda, b, ldb, c, ldc, kc, load); break;
+                case 6: Kernel<TOps, TVec, R6, V1>(a, lda, b, ldb, c, ldc, kc, load); break;
+                case 5: Kernel<TOps, TVec, R5, V1>(a, lda, b, ldb, c, ldc, kc, load); break;
+                case 4: Kernel<TOps, TVec, R4, V1>(a, lda, b, ldb, c, ldc, kc, load); break;
+                case 3: Kernel<TOps, TVec, R3, V1>(a, lda, b, ldb, c, ldc, kc, load); break;
+                case 2: Kernel<TOps, TVec, R2, V1>(a, lda, b, ldb, c, ldc, kc, load); break;
+                default: Kernel<TOps, TVec, R1, V1>(a, lda, b, ldb, c, ldc, kc, load); break;
+            }
+        }
+    }
+
+    /// <summary>The last n − j (&lt; one vector) columns for m &lt; 4: B's columns packed zero-padded to a vector, C through a tile.</summary>
     private static unsafe void Tail<TOps, TVec>(float* a, int lda, float* b, float* c, int n, int m, int kc, int j, bool load, float* packed, float* tile)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
         int w = TOps.Count;
         int cols = n - j;
-        for (int p = 0; p < kc; p++)
-        {
-            float* src = b + (nint)p * n + j;
-            float* dst = packed + (nint)p * w;
-            int q = 0;
-            for (; q < cols; q++)
-            {
-                dst[q] = src[q];
-            }
-
-            for (; q < w; q++)
-            {
-                dst[q] = 0f;
-            }
-        }
-
-        int i = 0;
-        for (; i + 4 <= m; i += 4)
-        {
-            float* ci = c + (nint)i * n + j;
-            if (load)
-            {
-                for (int r = 0; r < 4; r++)
-                {
-                    new ReadOnlySpan<float>(ci + (nint)r * n, cols).CopyTo(new Span<float>(tile + r * w, cols));
-                }
-            }
-
-            Kernel4x1<TOps, TVec>(a + (nint)i * lda, lda, packed, w, tile, w, kc, load);
-            for (int r = 0; r < 4; r++)
-            {
-                new ReadOnlySpan<float>(tile + r * w, cols).CopyTo(new Span<float>(ci + (nint)r * n, cols));
-            }
-        }
-
-        for (; i < m; i++)
+        Pack(b + j, n, packed, kc, cols, w);
+        for (int i = 0; i < m; i++)
         {
             float* ci = c + (nint)i * n + j;
             if (load)
@@ -179,44 +280,25 @@ public static class Gemm
         }
     }
 
-    /// <summary>Computes the column panels starting at <paramref name="j"/> that fit whole vectors; returns the first column left.</summary>
+    /// <summary>For m &lt; 4: computes the column panels starting at <paramref name="j"/> that fit whole vectors; returns the first column left.</summary>
     private static unsafe int Panels<TOps, TVec>(float* a, int lda, float* b, float* c, int n, int m, int kc, int j, bool load)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
         int w = TOps.Count;
 
-        // Few rows (batch 1 matrix-vector): four independent accumulator chains per row hide the FMA latency.
-        if (m < 4)
+        // Four independent accumulator chains per row hide the FMA latency.
+        for (; j + 4 * w <= n; j += 4 * w)
         {
-            for (; j + 4 * w <= n; j += 4 * w)
+            for (int i = 0; i < m; i++)
             {
-                for (int i = 0; i < m; i++)
-                {
-                    Kernel1x4<TOps, TVec>(a + (nint)i * lda, b + j, n, c + (nint)i * n + j, kc, load);
-                }
+                Kernel1x4<TOps, TVec>(a + (nint)i * lda, b + j, n, c + (nint)i * n + j, kc, load);
             }
         }
 
         for (; j + 2 * w <= n; j += 2 * w)
         {
-            int i = 0;
-
-            // With 32 vector registers (AVX-512) eight rows fit: 16 accumulators, half the B loads per FMA.
-            if (TOps.Count == 16)
-            {
-                for (; i + 8 <= m; i += 8)
-                {
-                    Kernel8x2<TOps, TVec>(a + (nint)i * lda, lda, b + j, n, c + (nint)i * n + j, n, kc, load);
-                }
-            }
-
-            for (; i + 4 <= m; i += 4)
-            {
-                Kernel4x2<TOps, TVec>(a + (nint)i * lda, lda, b + j, n, c + (nint)i * n + j, n, kc, load);
-            }
-
-            for (; i < m; i++)
+            for (int i = 0; i < m; i++)
             {
                 Kernel1x2<TOps, TVec>(a + (nint)i * lda, b + j, n, c + (nint)i * n + j, kc, load);
             }
@@ -224,13 +306,7 @@ public static class Gemm
 
         for (; j + w <= n; j += w)
         {
-            int i = 0;
-            for (; i + 4 <= m; i += 4)
-            {
-                Kernel4x1<TOps, TVec>(a + (nint)i * lda, lda, b + j, n, c + (nint)i * n + j, n, kc, load);
-            }
-
-            for (; i < m; i++)
+            for (int i = 0; i < m; i++)
             {
                 Kernel1x1<TOps, TVec>(a + (nint)i * lda, b + j, n, c + (nint)i * n + j, kc, load);
             }
@@ -239,17 +315,20 @@ public static class Gemm
         return j;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe TVec Start<TOps, TVec>(float* c, bool load)
+    /// <summary>
+    /// The register-blocked micro-kernel: TRows rows of A (up to 8) times TVectors vectors of B's columns (1 or 2),
+    /// all accumulators in registers for the whole k block. The row and vector counts are type constants, so the JIT
+    /// drops the unused accumulators and each instantiation is straight-line code.
+    /// </summary>
+    private static unsafe void Kernel<TOps, TVec, TRows, TVectors>(float* a, int lda, float* b, int ldb, float* c, int ldc, int kc, bool load)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
-        => load ? TOps.Load(c) : TOps.Zero;
-
-    private static unsafe void Kernel8x2<TOps, TVec>(float* a, int lda, float* b, int ldb, float* c, int ldc, int kc, bool load)
-        where TOps : struct, IVectorOps<TVec>
-        where TVec : struct
+        where TRows : struct, IConstant
+        where TVectors : struct, IConstant
     {
         int w = TOps.Count;
+        int r = TRows.Value;
+        bool two = TVectors.Value == 2;
         float* a0 = a;
         float* a1 = a0 + lda;
         float* a2 = a1 + lda;
@@ -266,140 +345,100 @@ public static class Gemm
         float* c5 = c4 + ldc;
         float* c6 = c5 + ldc;
         float* c7 = c6 + ldc;
-        TVec s00 = Start<TOps, TVec>(c0, load), s01 = Start<TOps, TVec>(c0 + w, load);
-        TVec s10 = Start<TOps, TVec>(c1, load), s11 = Start<TOps, TVec>(c1 + w, load);
-        TVec s20 = Start<TOps, TVec>(c2, load), s21 = Start<TOps, TVec>(c2 + w, load);
-        TVec s30 = Start<TOps, TVec>(c3, load), s31 = Start<TOps, TVec>(c3 + w, load);
-        TVec s40 = Start<TOps, TVec>(c4, load), s41 = Start<TOps, TVec>(c4 + w, load);
-        TVec s50 = Start<TOps, TVec>(c5, load), s51 = Start<TOps, TVec>(c5 + w, load);
-        TVec s60 = Start<TOps, TVec>(c6, load), s61 = Start<TOps, TVec>(c6 + w, load);
-        TVec s70 = Start<TOps, TVec>(c7, load), s71 = Start<TOps, TVec>(c7 + w, load);
+        TVec z = TOps.Zero;
+        TVec s00 = Start<TOps, TVec>(c0, load), s01 = two ? Start<TOps, TVec>(c0 + w, load) : z;
+        TVec s10 = r > 1 ? Start<TOps, TVec>(c1, load) : z, s11 = r > 1 && two ? Start<TOps, TVec>(c1 + w, load) : z;
+        TVec s20 = r > 2 ? Start<TOps, TVec>(c2, load) : z, s21 = r > 2 && two ? Start<TOps, TVec>(c2 + w, load) : z;
+        TVec s30 = r > 3 ? Start<TOps, TVec>(c3, load) : z, s31 = r > 3 && two ? Start<TOps, TVec>(c3 + w, load) : z;
+        TVec s40 = r > 4 ? Start<TOps, TVec>(c4, load) : z, s41 = r > 4 && two ? Start<TOps, TVec>(c4 + w, load) : z;
+        TVec s50 = r > 5 ? Start<TOps, TVec>(c5, load) : z, s51 = r > 5 && two ? Start<TOps, TVec>(c5 + w, load) : z;
+        TVec s60 = r > 6 ? Start<TOps, TVec>(c6, load) : z, s61 = r > 6 && two ? Start<TOps, TVec>(c6 + w, load) : z;
+        TVec s70 = r > 7 ? Start<TOps, TVec>(c7, load) : z, s71 = r > 7 && two ? Start<TOps, TVec>(c7 + w, load) : z;
         for (int p = 0; p < kc; p++)
         {
             TVec b0 = TOps.Load(b);
-            TVec b1 = TOps.Load(b + w);
+            TVec b1 = two ? TOps.Load(b + w) : z;
             b += ldb;
             TVec x = TOps.Broadcast(a0[p]);
             s00 = TOps.MultiplyAdd(x, b0, s00);
-            s01 = TOps.MultiplyAdd(x, b1, s01);
-            x = TOps.Broadcast(a1[p]);
-            s10 = TOps.MultiplyAdd(x, b0, s10);
-            s11 = TOps.MultiplyAdd(x, b1, s11);
-            x = TOps.Broadcast(a2[p]);
-            s20 = TOps.MultiplyAdd(x, b0, s20);
-            s21 = TOps.MultiplyAdd(x, b1, s21);
-            x = TOps.Broadcast(a3[p]);
-            s30 = TOps.MultiplyAdd(x, b0, s30);
-            s31 = TOps.MultiplyAdd(x, b1, s31);
-            x = TOps.Broadcast(a4[p]);
-            s40 = TOps.MultiplyAdd(x, b0, s40);
-            s41 = TOps.MultiplyAdd(x, b1, s41);
-            x = TOps.Broadcast(a5[p]);
-            s50 = TOps.MultiplyAdd(x, b0, s50);
-            s51 = TOps.MultiplyAdd(x, b1, s51);
-            x = TOps.Broadcast(a6[p]);
-            s60 = TOps.MultiplyAdd(x, b0, s60);
-            s61 = TOps.MultiplyAdd(x, b1, s61);
-            x = TOps.Broadcast(a7[p]);
-            s70 = TOps.MultiplyAdd(x, b0, s70);
-            s71 = TOps.MultiplyAdd(x, b1, s71);
+            if (two) s01 = TOps.MultiplyAdd(x, b1, s01);
+            if (r > 1)
+            {
+                x = TOps.Broadcast(a1[p]);
+                s10 = TOps.MultiplyAdd(x, b0, s10);
+                if (two) s11 = TOps.MultiplyAdd(x, b1, s11);
+            }
+
+            if (r > 2)
+            {
+                x = TOps.Broadcast(a2[p]);
+                s20 = TOps.MultiplyAdd(x, b0, s20);
+                if (two) s21 = TOps.MultiplyAdd(x, b1, s21);
+            }
+
+            if (r > 3)
+            {
+                x = TOps.Broadcast(a3[p]);
+                s30 = TOps.MultiplyAdd(x, b0, s30);
+                if (two) s31 = TOps.MultiplyAdd(x, b1, s31);
+            }
+
+            if (r > 4)
+            {
+                x = TOps.Broadcast(a4[p]);
+                s40 = TOps.MultiplyAdd(x, b0, s40);
+                if (two) s41 = TOps.MultiplyAdd(x, b1, s41);
+            }
+
+            if (r > 5)
+            {
+                x = TOps.Broadcast(a5[p]);
+                s50 = TOps.MultiplyAdd(x, b0, s50);
+                if (two) s51 = TOps.MultiplyAdd(x, b1, s51);
+            }
+
+            if (r > 6)
+            {
+                x = TOps.Broadcast(a6[p]);
+                s60 = TOps.MultiplyAdd(x, b0, s60);
+                if (two) s61 = TOps.MultiplyAdd(x, b1, s61);
+            }
+
+            if (r > 7)
+            {
+                x = TOps.Broadcast(a7[p]);
+                s70 = TOps.MultiplyAdd(x, b0, s70);
+                if (two) s71 = TOps.MultiplyAdd(x, b1, s71);
+            }
         }
 
-        TOps.Store(c0, s00);
-        TOps.Store(c0 + w, s01);
-        TOps.Store(c1, s10);
-        TOps.Store(c1 + w, s11);
-        TOps.Store(c2, s20);
-        TOps.Store(c2 + w, s21);
-        TOps.Store(c3, s30);
-        TOps.Store(c3 + w, s31);
-        TOps.Store(c4, s40);
-        TOps.Store(c4 + w, s41);
-        TOps.Store(c5, s50);
-        TOps.Store(c5 + w, s51);
-        TOps.Store(c6, s60);
-        TOps.Store(c6 + w, s61);
-        TOps.Store(c7, s70);
-        TOps.Store(c7 + w, s71);
+        Finish<TOps, TVec>(c0, s00, s01, two);
+        if (r > 1) Finish<TOps, TVec>(c1, s10, s11, two);
+        if (r > 2) Finish<TOps, TVec>(c2, s20, s21, two);
+        if (r > 3) Finish<TOps, TVec>(c3, s30, s31, two);
+        if (r > 4) Finish<TOps, TVec>(c4, s40, s41, two);
+        if (r > 5) Finish<TOps, TVec>(c5, s50, s51, two);
+        if (r > 6) Finish<TOps, TVec>(c6, s60, s61, two);
+        if (r > 7) Finish<TOps, TVec>(c7, s70, s71, two);
     }
 
-    private static unsafe void Kernel4x2<TOps, TVec>(float* a, int lda, float* b, int ldb, float* c, int ldc, int kc, bool load)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Finish<TOps, TVec>(float* c, TVec first, TVec second, bool two)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
-        int w = TOps.Count;
-        float* a0 = a;
-        float* a1 = a + lda;
-        float* a2 = a1 + lda;
-        float* a3 = a2 + lda;
-        float* c0 = c;
-        float* c1 = c0 + ldc;
-        float* c2 = c1 + ldc;
-        float* c3 = c2 + ldc;
-        TVec s00 = Start<TOps, TVec>(c0, load), s01 = Start<TOps, TVec>(c0 + w, load);
-        TVec s10 = Start<TOps, TVec>(c1, load), s11 = Start<TOps, TVec>(c1 + w, load);
-        TVec s20 = Start<TOps, TVec>(c2, load), s21 = Start<TOps, TVec>(c2 + w, load);
-        TVec s30 = Start<TOps, TVec>(c3, load), s31 = Start<TOps, TVec>(c3 + w, load);
-        for (int p = 0; p < kc; p++)
+        TOps.Store(c, first);
+        if (two)
         {
-            TVec b0 = TOps.Load(b);
-            TVec b1 = TOps.Load(b + w);
-            b += ldb;
-            TVec x = TOps.Broadcast(a0[p]);
-            s00 = TOps.MultiplyAdd(x, b0, s00);
-            s01 = TOps.MultiplyAdd(x, b1, s01);
-            x = TOps.Broadcast(a1[p]);
-            s10 = TOps.MultiplyAdd(x, b0, s10);
-            s11 = TOps.MultiplyAdd(x, b1, s11);
-            x = TOps.Broadcast(a2[p]);
-            s20 = TOps.MultiplyAdd(x, b0, s20);
-            s21 = TOps.MultiplyAdd(x, b1, s21);
-            x = TOps.Broadcast(a3[p]);
-            s30 = TOps.MultiplyAdd(x, b0, s30);
-            s31 = TOps.MultiplyAdd(x, b1, s31);
+            TOps.Store(c + TOps.Count, second);
         }
-
-        TOps.Store(c0, s00);
-        TOps.Store(c0 + w, s01);
-        TOps.Store(c1, s10);
-        TOps.Store(c1 + w, s11);
-        TOps.Store(c2, s20);
-        TOps.Store(c2 + w, s21);
-        TOps.Store(c3, s30);
-        TOps.Store(c3 + w, s31);
     }
 
-    private static unsafe void Kernel4x1<TOps, TVec>(float* a, int lda, float* b, int ldb, float* c, int ldc, int kc, bool load)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe TVec Start<TOps, TVec>(float* c, bool load)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
-    {
-        float* a0 = a;
-        float* a1 = a + lda;
-        float* a2 = a1 + lda;
-        float* a3 = a2 + lda;
-        float* c0 = c;
-        float* c1 = c0 + ldc;
-        float* c2 = c1 + ldc;
-        float* c3 = c2 + ldc;
-        TVec s0 = Start<TOps, TVec>(c0, load);
-        TVec s1 = Start<TOps, TVec>(c1, load);
-        TVec s2 = Start<TOps, TVec>(c2, load);
-        TVec s3 = Start<TOps, TVec>(c3, load);
-        for (int p = 0; p < kc; p++)
-        {
-            TVec b0 = TOps.Load(b);
-            b += ldb;
-            s0 = TOps.MultiplyAdd(TOps.Broadcast(a0[p]), b0, s0);
-            s1 = TOps.MultiplyAdd(TOps.Broadcast(a1[p]), b0, s1);
-            s2 = TOps.MultiplyAdd(TOps.Broadcast(a2[p]), b0, s2);
-            s3 = TOps.MultiplyAdd(TOps.Broadcast(a3[p]), b0, s3);
-        }
-
-        TOps.Store(c0, s0);
-        TOps.Store(c1, s1);
-        TOps.Store(c2, s2);
-        TOps.Store(c3, s3);
-    }
+        => load ? TOps.Load(c) : TOps.Zero;
 
     private static unsafe void Kernel1x4<TOps, TVec>(float* a, float* b, int ldb, float* c, int kc, bool load)
         where TOps : struct, IVectorOps<TVec>

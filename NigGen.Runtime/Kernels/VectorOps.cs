@@ -80,3 +80,29 @@ internal readonly unsafe struct Ops128 : IVectorOps<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> MultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.FusedMultiplyAdd(a, b, c);
 }
+
+/// <summary>An integer known from the type, so generic kernels specialise on it and the JIT folds branches on it away.</summary>
+internal interface IConstant
+{
+    static abstract int Value { get; }
+}
+
+internal readonly struct R1 : IConstant { public static int Value => 1; }
+
+internal readonly struct R2 : IConstant { public static int Value => 2; }
+
+internal readonly struct R3 : IConstant { public static int Value => 3; }
+
+internal readonly struct R4 : IConstant { public static int Value => 4; }
+
+internal readonly struct R5 : IConstant { public static int Value => 5; }
+
+internal readonly struct R6 : IConstant { public static int Value => 6; }
+
+internal readonly struct R7 : IConstant { public static int Value => 7; }
+
+internal readonly struct R8 : IConstant { public static int Value => 8; }
+
+internal readonly struct V1 : IConstant { public static int Value => 1; }
+
+internal readonly struct V2 : IConstant { public static int Value => 2; }

@@ -7,8 +7,8 @@ namespace NigGen.Tests.Kernels;
 
 public class GemmTests
 {
-    // Shapes reach every path: 8-, 4- and 1-row tiles, 1×4 panels for m < 4, 2-vector, 1-vector,
-    // 256/128-bit and scalar column tails, and k beyond the 256-row block.
+    // Shapes reach every path: row blocks of 1–8 rows (m split evenly), 1×4 panels for m < 4, full and partial
+    // (packed, zero-padded) 1- and 2-vector panels, 256/128-bit and scalar column tails, and k beyond one block.
     public static TheoryData<int, int, int> Shapes => new()
     {
         { 1, 1, 1 },
@@ -24,6 +24,9 @@ public class GemmTests
         { 6, 2, 200 },
         { 12, 20, 70 },
         { 17, 300, 48 },
+        { 18, 40, 50 },
+        { 11, 9, 24 },
+        { 22, 600, 81 },
     };
 
     [Theory]
