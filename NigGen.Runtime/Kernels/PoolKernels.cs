@@ -27,6 +27,7 @@ public static class PoolKernels
         int inLength = g.InputLength, outLength = g.OutputLength, plane = g.InHeight * g.InWidth;
         int outH = g.OutHeight, outW = g.OutWidth, inW = g.InWidth;
         int kh = g.SizeHeight, kw = g.SizeWidth, sh = g.StrideHeight, sw = g.StrideWidth;
+        bool pairs = Is2x2(g);
         fixed (float* pin = input, pout = output)
         fixed (int* pidx = argmax)
         {
@@ -42,6 +43,13 @@ public static class PoolKernels
                     {
                         int rowStart = planeStart + y * sh * inW;
                         int x = 0;
+
+                        // The common 2×2, stride-2 window: contiguous loads split into even and odd columns.
+                        if (pairs && outW >= 4)
+                        {
+                            MaxRow2x2(sample, rowStart, inW, outW, o, idx);
+                            x = outW;
+                        }
 
                         // Eight outputs at once, one lane each, scanning their windows in the same order as the scalar
                         // loop: the vector compare-and-select replaces a data-dependent, badly predicted branch. The
@@ -130,6 +138,7 @@ public static class PoolKernels
         int outH = g.OutHeight, outW = g.OutWidth, inW = g.InWidth;
         int kh = g.SizeHeight, kw = g.SizeWidth, sh = g.StrideHeight, sw = g.StrideWidth;
         float divisor = kh * kw;
+        bool pairs = Is2x2(g);
         fixed (float* pin = input, pout = output)
         {
             for (int s = 0; s < batch; s++)
@@ -143,6 +152,11 @@ public static class PoolKernels
                     {
                         float* row = p + (nint)y * sh * inW;
                         int x = 0;
+                        if (pairs && outW >= 4)
+                        {
+                            AvgRow2x2(row, inW, outW, o);
+                            x = outW;
+                        }
 
                         // Eight outputs at once; each lane adds its window in the scalar loop's order, so results match it.
                         if (Vector256.IsHardwareAccelerated && outW >= 8)
@@ -223,6 +237,126 @@ public static class PoolKernels
                 }
             }
         }
+    }
+
+    /// <summary>Whether the window is 2×2 with stride 2 and the pair-splitting vector code can run.</summary>
+    private static bool Is2x2(in PoolGeometry g) =>
+        g.SizeHeight == 2 && g.SizeWidth == 2 && g.StrideHeight == 2 && g.StrideWidth == 2 && Vector256.IsHardwareAccelerated;
+
+    /// <summary>
+    /// One output row (≥ 4 outputs) of a 2×2, stride-2 max pooling. Each lane takes its window's four elements in
+    /// row-major order with the scalar rule, so ties and NaNs resolve exactly as there. A last block that does not fit
+    /// overlaps the previous one and recomputes its outputs identically.
+    /// </summary>
+    private static unsafe void MaxRow2x2(float* sample, int rowStart, int inW, int outW, float* output, int* argmax)
+    {
+        int x = 0;
+        if (outW >= 8)
+        {
+            Vector256<int> lanes = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+            for (; x < outW; x += 8)
+            {
+                x = Math.Min(x, outW - 8);
+                int start = rowStart + 2 * x;
+                (Vector256<float> e0, Vector256<float> e1) = Split8(sample + start);
+                (Vector256<float> e2, Vector256<float> e3) = Split8(sample + start + inW);
+                Vector256<int> first = Vector256.Create(start) + lanes;
+                Vector256<float> max = e0;
+                Vector256<int> best = first;
+                Take(e1, first + Vector256.Create(1), ref max, ref best);
+                Take(e2, first + Vector256.Create(inW), ref max, ref best);
+                Take(e3, first + Vector256.Create(inW + 1), ref max, ref best);
+                max.Store(output + x);
+                best.Store(argmax + x);
+            }
+
+            return;
+        }
+
+        Vector128<int> lanes4 = Vector128.Create(0, 2, 4, 6);
+        for (; x < outW; x += 4)
+        {
+            x = Math.Min(x, outW - 4);
+            int start = rowStart + 2 * x;
+            (Vector128<float> e0, Vector128<float> e1) = Split4(sample + start);
+            (Vector128<float> e2, Vector128<float> e3) = Split4(sample + start + inW);
+            Vector128<int> first = Vector128.Create(start) + lanes4;
+            Vector128<float> max = e0;
+            Vector128<int> best = first;
+            Take(e1, first + Vector128.Create(1), ref max, ref best);
+            Take(e2, first + Vector128.Create(inW), ref max, ref best);
+            Take(e3, first + Vector128.Create(inW + 1), ref max, ref best);
+            max.Store(output + x);
+            best.Store(argmax + x);
+        }
+    }
+
+    /// <summary>One output row (≥ 4 outputs) of a 2×2, stride-2 average pooling, summing in the scalar loop's order.</summary>
+    private static unsafe void AvgRow2x2(float* row, int inW, int outW, float* output)
+    {
+        int x = 0;
+        if (outW >= 8)
+        {
+            Vector256<float> quarter = Vector256.Create(4f);
+            for (; x < outW; x += 8)
+            {
+                x = Math.Min(x, outW - 8);
+                (Vector256<float> e0, Vector256<float> e1) = Split8(row + 2 * x);
+                (Vector256<float> e2, Vector256<float> e3) = Split8(row + 2 * x + inW);
+                ((((Vector256<float>.Zero + e0) + e1) + e2 + e3) / quarter).Store(output + x);
+            }
+
+            return;
+        }
+
+        for (; x < outW; x += 4)
+        {
+            x = Math.Min(x, outW - 4);
+            (Vector128<float> e0, Vector128<float> e1) = Split4(row + 2 * x);
+            (Vector128<float> e2, Vector128<float> e3) = Split4(row + 2 * x + inW);
+            ((((Vector128<float>.Zero + e0) + e1) + e2 + e3) / Vector128.Create(4f)).Store(output + x);
+        }
+    }
+
+    /// <summary>The scalar rule for one more window element: take it when greater than the maximum so far, or NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Take(Vector256<float> v, Vector256<int> index, ref Vector256<float> max, ref Vector256<int> best)
+    {
+        Vector256<float> take = Vector256.GreaterThan(v, max) | ~Vector256.Equals(v, v);
+        max = Vector256.ConditionalSelect(take, v, max);
+        best = Vector256.ConditionalSelect(take.AsInt32(), index, best);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Take(Vector128<float> v, Vector128<int> index, ref Vector128<float> max, ref Vector128<int> best)
+    {
+        Vector128<float> take = Vector128.GreaterThan(v, max) | ~Vector128.Equals(v, v);
+        max = Vector128.ConditionalSelect(take, v, max);
+        best = Vector128.ConditionalSelect(take.AsInt32(), index, best);
+    }
+
+    /// <summary>p[0], p[2], …, p[14] and p[1], p[3], …, p[15].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe (Vector256<float> Even, Vector256<float> Odd) Split8(float* p)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> s = Vector512.Shuffle(Vector512.Load(p), Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15));
+            return (s.GetLower(), s.GetUpper());
+        }
+
+        Vector256<int> order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+        Vector256<float> lo = Vector256.Shuffle(Vector256.Load(p), order);
+        Vector256<float> hi = Vector256.Shuffle(Vector256.Load(p + 8), order);
+        return (Vector256.Create(lo.GetLower(), hi.GetLower()), Vector256.Create(lo.GetUpper(), hi.GetUpper()));
+    }
+
+    /// <summary>p[0], p[2], p[4], p[6] and p[1], p[3], p[5], p[7].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe (Vector128<float> Even, Vector128<float> Odd) Split4(float* p)
+    {
+        Vector256<float> s = Vector256.Shuffle(Vector256.Load(p), Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7));
+        return (s.GetLower(), s.GetUpper());
     }
 
     /// <summary>Max pooling of the eight outputs whose first windows start at sample[start + lane·stride].</summary>

@@ -20,6 +20,8 @@ public class PoolKernelsTests
         new(2, 6, 24, 2, 2, 2, 2),   // 12 outputs a row: one 8-lane block and a scalar tail
         new(3, 1, 40, 1, 3, 1, 1),   // 1D, 38 outputs, contiguous lanes
         new(2, 5, 37, 3, 3, 1, 3),   // overlapping rows, strided lanes
+        new(2, 4, 14, 2, 2, 2, 2),   // 2×2 with 7 outputs a row: two overlapping 4-lane blocks
+        new(1, 5, 35, 2, 2, 2, 2),   // 2×2 with 17 outputs a row, floor mode drops a row and a column
     };
 
     public static IEnumerable<object[]> Cases()
@@ -153,6 +155,55 @@ public class PoolKernelsTests
         {
             Assert.True(float.IsNaN(output[w]), $"window {w}");
             Assert.Equal(4 * w + (w % 2 == 0 ? 3 : 1), argmax[w]);
+        }
+    }
+
+    [Fact]
+    public void Max2x2FollowsTheScalarRuleWithTiesNaNsAndInfinitiesAtEveryWidth()
+    {
+        // Every output width reaches the 2×2 vector code (4- and 8-lane blocks, overlapping last blocks) or its scalar
+        // fallback; values drawn from a tiny set make ties, NaNs, infinities and signed zeros common.
+        float[] values = { float.NaN, float.NegativeInfinity, float.PositiveInfinity, -0f, 0f, 1f, 1f, 2f };
+        var random = new Random(5);
+        for (int outW = 1; outW <= 20; outW++)
+        {
+            var g = new PoolGeometry(2, 4, 2 * outW + outW % 2, 2, 2, 2, 2);
+            float[] input = new float[2 * g.InputLength];
+            for (int i = 0; i < input.Length; i++)
+            {
+                input[i] = values[random.Next(values.Length)];
+            }
+
+            float[] output = new float[2 * g.OutputLength];
+            int[] argmax = new int[2 * g.OutputLength];
+            PoolKernels.MaxForward(g, input, output, argmax, 2);
+            float[] average = new float[2 * g.OutputLength];
+            PoolKernels.AvgForward(g, input, average, 2);
+            for (int b = 0; b < 2; b++)
+            {
+                for (int j = 0; j < g.OutputLength; j++)
+                {
+                    int best = -1;
+                    float max = float.NegativeInfinity, sum = 0f;
+                    foreach (int index in Window(g, j))
+                    {
+                        float v = input[b * g.InputLength + index];
+                        best = best < 0 ? index : best;
+                        if (v > max || float.IsNaN(v))
+                        {
+                            max = v;
+                            best = index;
+                        }
+
+                        sum += v;
+                    }
+
+                    int at = b * g.OutputLength + j;
+                    Assert.True(BitConverter.SingleToInt32Bits(max) == BitConverter.SingleToInt32Bits(output[at]), $"width {outW}, output {at}: {max} vs {output[at]}");
+                    Assert.True(best == argmax[at], $"width {outW}, argmax {at}: {best} vs {argmax[at]}");
+                    Assert.True(BitConverter.SingleToInt32Bits(sum / 4) == BitConverter.SingleToInt32Bits(average[at]), $"width {outW}, average {at}");
+                }
+            }
         }
     }
 
