@@ -200,6 +200,12 @@ public static class ConvKernels
         int sh = g.StrideHeight, sw = g.StrideWidth, ph = g.PaddingHeight, pw = g.PaddingWidth;
         nint pixels = (nint)outH * outW;
         float* row = columns;
+        if (sh == 1 && sw == 1 && ph == 0 && pw == 0)
+        {
+            Im2ColDense(g, input, columns);
+            return;
+        }
+
         for (int c = 0; c < g.InChannels; c++)
         {
             float* plane = input + (nint)c * inH * inW;
@@ -251,6 +257,43 @@ public static class ConvKernels
                     }
 
                     row += pixels;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Im2col for stride 1 without padding: every tap is a plain window, each output row a contiguous run of the input,
+    /// so only row copies remain (no range or padding work per tap).
+    /// </summary>
+    private static unsafe void Im2ColDense(in ConvGeometry g, float* input, float* columns)
+    {
+        int outH = g.OutHeight, outW = g.OutWidth, inW = g.InWidth, kernelH = g.KernelHeight, kernelW = g.KernelWidth;
+        nint planeLength = (nint)g.InHeight * inW;
+        float* dst = columns;
+        for (int c = 0; c < g.InChannels; c++)
+        {
+            float* plane = input + c * planeLength;
+            for (int kh = 0; kh < kernelH; kh++)
+            {
+                for (int kw = 0; kw < kernelW; kw++)
+                {
+                    float* src = plane + (nint)kh * inW + kw;
+                    if (outW == 8 && Vector256.IsHardwareAccelerated)
+                    {
+                        // Small feature maps (8 wide): one vector a row.
+                        for (int y = 0; y < outH; y++, src += inW, dst += 8)
+                        {
+                            Vector256.Load(src).Store(dst);
+                        }
+                    }
+                    else
+                    {
+                        for (int y = 0; y < outH; y++, src += inW, dst += outW)
+                        {
+                            Copy(src, dst, outW);
+                        }
+                    }
                 }
             }
         }

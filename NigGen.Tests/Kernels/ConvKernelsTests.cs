@@ -19,6 +19,7 @@ public class ConvKernelsTests
         new(5, 4, 6, 7, 1, 1, 1, 1, 0, 0),    // pointwise: im2col skipped
         new(1, 3, 3, 2, 5, 5, 1, 1, 1, 1),    // kernel larger than the input
         new(2, 4, 4, 2, 3, 3, 1, 1, 3, 3),    // padding as large as the kernel
+        new(3, 12, 12, 5, 5, 5, 1, 1, 0, 0),  // 8-wide output rows, like the small CNN's second layer
     };
 
     public static IEnumerable<object[]> Cases()
