@@ -25,7 +25,51 @@ public static class ActivationKernels
     public static void Relu(ReadOnlySpan<float> pre, Span<float> post)
     {
         CheckForward(pre, post);
-        TensorPrimitives.Max(pre, 0f, post.Slice(0, pre.Length));
+        ReluCore(pre, post);
+    }
+
+    /// <summary>
+    /// A plain compare-and-mask loop, exactly TensorPrimitives.Max(pre, 0) (NaN kept, −0 to +0) but cheaper per element,
+    /// so large spans run at memory speed.
+    /// </summary>
+    private static void ReluCore(ReadOnlySpan<float> x, Span<float> y)
+    {
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        nuint n = (nuint)x.Length;
+        nuint i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + 16 <= n; i += 16)
+            {
+                Vector512<float> v = Vector512.LoadUnsafe(ref xr, i);
+                Vector512.AndNot(v, Vector512.LessThanOrEqual(v, Vector512<float>.Zero)).StoreUnsafe(ref yr, i);
+            }
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= n; i += 8)
+            {
+                Vector256<float> v = Vector256.LoadUnsafe(ref xr, i);
+                Vector256.AndNot(v, Vector256.LessThanOrEqual(v, Vector256<float>.Zero)).StoreUnsafe(ref yr, i);
+            }
+        }
+
+        if (Vector128.IsHardwareAccelerated)
+        {
+            for (; i + 4 <= n; i += 4)
+            {
+                Vector128<float> v = Vector128.LoadUnsafe(ref xr, i);
+                Vector128.AndNot(v, Vector128.LessThanOrEqual(v, Vector128<float>.Zero)).StoreUnsafe(ref yr, i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            float v = Unsafe.Add(ref xr, i);
+            Unsafe.Add(ref yr, i) = v > 0f || float.IsNaN(v) ? v : 0f;
+        }
     }
 
     /// <summary>preGradient = pre &gt; 0 ? postGradient : 0 (PyTorch's ReLU'(0) = 0; NaN passes the gradient).</summary>

@@ -152,6 +152,33 @@ public class ActivationKernelsTests
         Assert.Equal(5f, result[1]);
     }
 
+    [Fact]
+    public void ReluEqualsTensorPrimitivesMaxBitwiseAtEveryLength()
+    {
+        // NaN payloads kept, −0 turned into +0, infinities, at lengths reaching every vector width and the scalar tail.
+        float[] special = { float.NaN, -float.NaN, BitConverter.Int32BitsToSingle(0x7FC00123), -0f, 0f, float.PositiveInfinity, float.NegativeInfinity, float.Epsilon, -float.Epsilon, 3f, -3f };
+        var random = new Random(11);
+        for (int n = 0; n <= 70; n++)
+        {
+            float[] pre = new float[n];
+            for (int i = 0; i < n; i++)
+            {
+                pre[i] = special[random.Next(special.Length)];
+            }
+
+            float[] expected = new float[n], actual = new float[n];
+            System.Numerics.Tensors.TensorPrimitives.Max(pre, 0f, expected);
+            ActivationKernels.Relu(pre, actual);
+            for (int i = 0; i < n; i++)
+            {
+                Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]), $"n {n}, [{i}] = {pre[i]}");
+            }
+
+            ActivationKernels.Relu(pre, pre);
+            Assert.Equal(actual, pre);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Names))]
     public void BackwardWorksInPlace(string name)
