@@ -17,10 +17,12 @@ using Perfolizer.Horology;
 // NigGen.Benchmarks: NigGen against ONNX Runtime and against the per-neuron route, on the issue's reference networks.
 //   dotnet run -c Release --project NigGen.Benchmarks              everything (about 10 minutes); updates docs/BENCHMARKS.md
 //   dotnet run -c Release --project NigGen.Benchmarks -- --quick   a smoke subset with a short job; writes nothing
-//   add --only forward,attribution,width,gemm,memory to run some suites (writes nothing), --no-write to leave the docs alone
+//   add --only forward,attribution,width,gemm,memory to run some suites (writes nothing), --no-write to leave the docs alone,
+//   --in-process to skip BenchmarkDotNet's per-benchmark processes (faster; allocation figures then include other threads')
 string[] suites = ["forward", "attribution", "width", "gemm", "memory"];
 bool quick = false;
 bool write = true;
+bool inProcess = false;
 var only = new HashSet<string>(suites);
 for (int i = 0; i < args.Length; i++)
 {
@@ -31,6 +33,9 @@ for (int i = 0; i < args.Length; i++)
             break;
         case "--no-write":
             write = false;
+            break;
+        case "--in-process":
+            inProcess = true;
             break;
         case "--only" when i + 1 < args.Length:
             only = new HashSet<string>(args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.OrdinalIgnoreCase);
@@ -44,7 +49,7 @@ for (int i = 0; i < args.Length; i++)
             write = false; // a partial run must not replace the published results
             break;
         default:
-            Console.Error.WriteLine($"Unknown argument '{args[i]}'. Use --quick (smoke subset), --only SUITES ({string.Join(",", suites)}) and --no-write (leave docs/BENCHMARKS.md alone).");
+            Console.Error.WriteLine($"Unknown argument '{args[i]}'. Use --quick (smoke subset), --only SUITES ({string.Join(",", suites)}), --no-write (leave docs/BENCHMARKS.md alone) and --in-process.");
             return 2;
     }
 }
@@ -99,10 +104,12 @@ if (only.Contains("gemm"))
     types.Add(typeof(FmaPeakBenchmarks));
 }
 
-var summaries = types.Count == 0 ? [] : BenchmarkRunner.Run(types.ToArray(), Config(quick));
+// The smoke run stays in process: no build of a benchmark project, seconds instead of minutes.
+inProcess |= quick;
+var summaries = types.Count == 0 ? [] : BenchmarkRunner.Run(types.ToArray(), Config(quick, inProcess));
 
 var results = new Results(summaries);
-var report = new Report(results, memory, checks, command, clock.Elapsed);
+var report = new Report(results, memory, checks, command, clock.Elapsed, quick, inProcess);
 string markdown = report.ToMarkdown();
 Console.WriteLine();
 Console.WriteLine("# NigGen benchmark summary");
@@ -132,14 +139,20 @@ if (results.Failures.Count > 0)
 
 return 0;
 
-static IConfig Config(bool quick)
+static IConfig Config(bool quick, bool inProcess)
 {
-    // In-process: measures the assemblies `dotnet run` just built, with no second build of the working tree per run.
     // Warm-up well above 1 s so that tiered compilation has promoted the hot code before anything is measured.
     var job = quick
         ? Job.Default.WithWarmupCount(1).WithIterationCount(3).WithIterationTime(TimeInterval.FromMilliseconds(20))
         : Job.Default.WithWarmupCount(8).WithIterationCount(20).WithIterationTime(TimeInterval.FromMilliseconds(250));
-    job = job.WithLaunchCount(1).WithToolchain(new InProcessEmitToolchain(TimeSpan.FromMinutes(10), logOutput: true)).WithId(quick ? "Quick" : "Full");
+    job = job.WithLaunchCount(1).WithId(quick ? "Quick" : "Full");
+
+    // Out of process (BenchmarkDotNet's default) each benchmark has a process to itself, so MemoryDiagnoser's
+    // process-wide byte count is the benchmark's alone; in process saves the build and the process starts.
+    if (inProcess)
+    {
+        job = job.WithToolchain(new InProcessEmitToolchain(TimeSpan.FromMinutes(10), logOutput: true));
+    }
 
     var config = ManualConfig.Create(DefaultConfig.Instance)
         .AddJob(job)

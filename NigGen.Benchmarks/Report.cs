@@ -66,15 +66,19 @@ public sealed class Report
     private readonly IReadOnlyList<string> _checks;
     private readonly string _command;
     private readonly TimeSpan _elapsed;
+    private readonly bool _quick;
+    private readonly bool _inProcess;
     private readonly DateTime _date = DateTime.UtcNow;
 
-    public Report(Results results, List<MemoryRow> memory, IReadOnlyList<string> checks, string command, TimeSpan elapsed)
+    public Report(Results results, List<MemoryRow> memory, IReadOnlyList<string> checks, string command, TimeSpan elapsed, bool quick, bool inProcess)
     {
         _results = results;
         _memory = memory;
         _checks = checks;
         _command = command;
         _elapsed = elapsed;
+        _quick = quick;
+        _inProcess = inProcess;
     }
 
     private sealed record Row(string Benchmark, string Case, string Contender, double? Nanoseconds, long? Bytes, double? Ratio, string Notes);
@@ -104,7 +108,11 @@ public sealed class Report
         }
 
         AppendWidth(text);
-        AppendTargets(text, rows, peak);
+        if (!_quick)
+        {
+            AppendTargets(text, rows, peak);
+        }
+
         AppendMemory(text);
 
         if (_checks.Count > 0)
@@ -146,7 +154,9 @@ public sealed class Report
         yield return $"CPU: {CpuModel()}, {Environment.ProcessorCount} logical cores; Vector512 accelerated: {Vector512.IsHardwareAccelerated}";
         yield return $"Runtime: {RuntimeInformation.FrameworkDescription} ({RuntimeInformation.ProcessArchitecture}) on {RuntimeInformation.OSDescription}";
         yield return $"Peer: ONNX Runtime {OnnxForward.Version} (Microsoft.ML.OnnxRuntime, CPU execution provider, all graph optimisations)";
-        yield return "BenchmarkDotNet 0.15.8, in-process toolchain; one run, so ratios are comparable while absolute times drift with the shared machine's load";
+        string job = _quick ? "quick job (1 warm-up, 3 iterations of 20 ms: rough figures)" : "8 warm-up and 20 measured iterations of 250 ms";
+        string toolchain = _inProcess ? "in process (allocations include other threads')" : "one process per benchmark";
+        yield return $"BenchmarkDotNet 0.15.8, {job}, {toolchain}; ratios come from one run, absolute times drift with the shared machine's load";
     }
 
     private void AddForward(List<Row> rows)
@@ -339,23 +349,26 @@ public sealed class Report
         }
 
         text.AppendLine().AppendLine($"### Memory as Steps grows (ChunkSize = {MemoryCheck.ChunkSize})").AppendLine();
-        text.AppendLine("Workspace: bytes allocated by the first call on a fresh thread (it creates that thread's workspace). ");
-        text.AppendLine("Second call: bytes allocated by the next call on the same thread. Quadrature table: created once per process for ");
-        text.AppendLine("each Steps value and shared by all threads (two doubles per point; 0 B when an earlier step of the run created it). Peak working set: the process's VmHWM after the row.").AppendLine();
-        text.AppendLine("| Network | Steps | Workspace | Second call | Quadrature table | Peak working set |");
+        text.AppendLine("First call: bytes allocated by the first call on a fresh thread, which creates that thread's workspace. ");
+        text.AppendLine($"Next {MemoryCheck.LaterCalls} calls: bytes allocated by the calls after it on the same thread. Quadrature table: ");
+        text.AppendLine("created once per process for each Steps value, shared by all threads (0 B when the run had already created it). ");
+        text.AppendLine("Peak working set: the whole process's VmHWM after the row (runtime, ONNX Runtime and all included).").AppendLine();
+        text.AppendLine($"| Network | Steps | First call | Next {MemoryCheck.LaterCalls} calls | Quadrature table | Peak working set |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|");
         foreach (var row in _memory)
         {
-            text.AppendLine($"| {row.Network} | {row.Steps} | {Bytes(row.WorkspaceBytes)} | {Bytes(row.SteadyStateBytes)} | {Bytes(row.SharedTableBytes)} | {Bytes(row.PeakWorkingSetBytes)} |");
+            text.AppendLine($"| {row.Network} | {row.Steps} | {Bytes(row.FirstCallBytes)} | {Bytes(row.LaterCallsBytes)} | {Bytes(row.QuadratureTableBytes)} | {Bytes(row.PeakWorkingSetBytes)} |");
         }
 
         foreach (var group in _memory.GroupBy(r => r.Network))
         {
-            long low = group.Min(r => r.WorkspaceBytes);
-            long high = group.Max(r => r.WorkspaceBytes);
-            bool flat = high == low && group.All(r => r.SteadyStateBytes == 0);
-            text.AppendLine().Append($"{group.Key}: workspace {(flat ? "flat" : "NOT flat")} from {group.Min(r => r.Steps)} to {group.Max(r => r.Steps)} steps ({Bytes(low)}–{Bytes(high)}); second call allocates {Bytes(group.Max(r => r.SteadyStateBytes))} at most.");
-            text.AppendLine();
+            long low = group.Min(r => r.FirstCallBytes);
+            long high = group.Max(r => r.FirstCallBytes);
+            bool flat = high - low <= MemoryCheck.FlatTolerance * high;
+            long later = group.Max(r => r.LaterCallsBytes);
+            text.AppendLine().Append($"{group.Key}: the first call's memory is {(flat ? "flat" : "**NOT flat**")} from {group.Min(r => r.Steps)} to {group.Max(r => r.Steps)} steps ");
+            text.Append($"({Bytes(low)} to {Bytes(high)}; flat means within {MemoryCheck.FlatTolerance:P0}); ");
+            text.AppendLine(later == 0 ? "the calls after it allocate nothing." : $"the calls after it allocate up to **{Bytes(later)}**.");
         }
     }
 

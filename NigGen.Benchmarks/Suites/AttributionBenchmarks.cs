@@ -10,8 +10,13 @@ public class AttributionBenchmarks
     [Params(NetworkKind.Mlp, NetworkKind.Cnn)]
     public NetworkKind Network { get; set; }
 
+    // Each benchmark process checks its own build agrees before timing (Check throws on a mismatch).
     [GlobalSetup]
-    public void Setup() => _case = new AttributionCase(Network);
+    public void Setup()
+    {
+        _case = new AttributionCase(Network);
+        _case.Check();
+    }
 
     [Benchmark]
     public float NigGen() => _case.NeuronIntegratedGradients();
@@ -38,8 +43,13 @@ public class WidthBenchmarks
     [Params(NetworkKind.Mlp64, NetworkKind.Mlp1024)]
     public NetworkKind Network { get; set; }
 
+    // Each benchmark process checks its own build agrees before timing (Check throws on a mismatch).
     [GlobalSetup]
-    public void Setup() => _case = new AttributionCase(Network);
+    public void Setup()
+    {
+        _case = new AttributionCase(Network);
+        _case.Check();
+    }
 
     [Benchmark]
     public float NigGen() => _case.NeuronIntegratedGradients();
