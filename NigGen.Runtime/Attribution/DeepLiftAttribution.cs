@@ -21,6 +21,8 @@ public static class DeepLiftAttribution
         network.RequireSample(baseline.Length, nameof(baseline));
         network.RequireTarget(target);
         network.RequireLength(importance.Length, network.ImportanceLength, nameof(importance), "ImportanceLength");
+        network.RequireFinite(input, nameof(input));
+        network.RequireFinite(baseline, nameof(baseline));
         RequireDefined(rule);
         return NeuronsCore(ws, network, input, baseline, target, importance, rule);
     }
@@ -48,6 +50,8 @@ public static class DeepLiftAttribution
         network.RequireSample(baseline.Length, nameof(baseline));
         network.RequireTarget(target);
         network.RequireSample(attribution.Length, nameof(attribution));
+        network.RequireFinite(input, nameof(input));
+        network.RequireFinite(baseline, nameof(baseline));
         RequireDefined(rule);
         return InputsCore(ws, network, input, baseline, target, attribution, rule);
     }
@@ -162,6 +166,8 @@ public static class DeepLiftAttribution
         }
 
         network.RequireLength(deltasLength, samples, "deltas", "one delta per sample");
+        network.RequireFinite(inputs, nameof(inputs));
+        network.RequireFinite(baselines, nameof(baselines));
         return samples;
     }
 }

@@ -14,6 +14,7 @@ public static class GradientAttribution
         network.RequireSample(input.Length, nameof(input));
         network.RequireTarget(target);
         network.RequireLength(importance.Length, network.ImportanceLength, nameof(importance), "ImportanceLength");
+        network.RequireFinite(input, nameof(input));
 
         input.CopyTo(ws.Inputs);
         ws.Forward(1);

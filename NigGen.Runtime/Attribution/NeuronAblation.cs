@@ -29,6 +29,8 @@ public static class NeuronAblation
             }
         }
 
+        network.RequireFinite(input, nameof(input));
+        network.RequireFinite(baseline, nameof(baseline));
         input.CopyTo(ws.Inputs);
         baseline.CopyTo(ws.Inputs.AsSpan(network.InputLength));
         ws.ForwardAblated(neurons);

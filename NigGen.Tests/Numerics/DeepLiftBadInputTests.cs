@@ -43,6 +43,20 @@ public sealed class DeepLiftBadInputTests
     }
 
     [Fact]
+    public void NaN_and_infinite_inputs_and_baselines_are_rejected()
+    {
+        var nan = new float[Conv2dNet.InputLength];
+        nan[5] = float.NaN;
+        Assert.Contains("input[5] is NaN", Assert.Throws<ArgumentException>(() => _network.DeepLift(nan, _baseline, 0, _importance)).Message);
+        Assert.Equal("baseline", Assert.Throws<ArgumentException>(() => _network.DeepLiftInputs(_input, nan, 0, _attribution)).ParamName);
+        Assert.Equal("inputs", Assert.Throws<ArgumentException>(() => _network.DeepLift(nan, _baseline, [0], _importance, new float[1])).ParamName);
+        Assert.Equal("input", Assert.Throws<ArgumentException>(() => _network.GradientTimesActivation(nan, 0, _importance)).ParamName);
+        var infinite = new float[Conv2dNet.InputLength];
+        infinite[0] = float.PositiveInfinity;
+        Assert.Equal("baseline", Assert.Throws<ArgumentException>(() => _network.Ablate(_input, infinite, [0], new float[Conv2dNet.OutputLength])).ParamName);
+    }
+
+    [Fact]
     public void Target_rule_and_neurons_out_of_range()
     {
         var target = Assert.Throws<ArgumentOutOfRangeException>(() => _network.DeepLift(_input, _baseline, 3, _importance));
