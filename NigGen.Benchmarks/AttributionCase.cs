@@ -18,6 +18,7 @@ public sealed class AttributionCase
 
     private static readonly AttributionOptions Optimised = new() { Steps = Steps };
     private static readonly AttributionOptions Unoptimised = new() { Steps = Steps, Unoptimised = true };
+    private static readonly AttributionOptions AllCores = new() { Steps = Steps, MaxDegreeOfParallelism = -1 };
 
     private readonly IAttributedNetwork _network;
     private readonly float[] _input;
@@ -82,6 +83,9 @@ public sealed class AttributionCase
     public float UnoptimisedNeuronIntegratedGradients() =>
         _network.NeuronIntegratedGradients(_input, _baseline, _target, _importance, Unoptimised);
 
+    public float NeuronIntegratedGradientsAllCores() =>
+        _network.NeuronIntegratedGradients(_input, _baseline, _target, _importance, AllCores);
+
     public float PerNeuronConductance()
     {
         float sum = 0;
@@ -99,24 +103,34 @@ public sealed class AttributionCase
     public void NeuronIntegratedGradientsBatch() =>
         _network.NeuronIntegratedGradients(_inputs, _baseline, _targets, _importances, _deltas, Optimised);
 
+    public void NeuronIntegratedGradientsBatchAllCores() =>
+        _network.NeuronIntegratedGradients(_inputs, _baseline, _targets, _importances, _deltas, AllCores);
+
     public void UnoptimisedNeuronIntegratedGradientsBatch() =>
         _network.NeuronIntegratedGradients(_inputs, _baseline, _targets, _importances, _deltas, Unoptimised);
 
     /// <summary>
-    /// Fails unless the unoptimised path agrees with the optimised one; returns how far the per-neuron totals (a
-    /// different discretisation of the same integral) are from NigGen's, relative to the largest importance.
+    /// Fails unless the unoptimised and all-cores paths agree with the single-threaded one. Returns whether all cores
+    /// gave bitwise the same importances (NigGen promises it), and how far the per-neuron totals (a different
+    /// discretisation of the same integral) are from NigGen's, relative to the largest importance.
     /// </summary>
-    public double Check()
+    public (bool ThreadsIdentical, double PerNeuronDeviation) Check()
     {
         NeuronIntegratedGradients();
         var optimised = (float[])_importance.Clone();
         UnoptimisedNeuronIntegratedGradients();
         Checks.RequireClose($"Unoptimised Neuron Integrated Gradients of {Network.Label}", _importance, optimised, Checks.UnoptimisedTolerance);
+        NeuronIntegratedGradientsAllCores();
+        Checks.RequireClose($"All-cores Neuron Integrated Gradients of {Network.Label}", _importance, optimised, Checks.UnoptimisedTolerance);
+        bool identical = Checks.BitwiseEqual(_importance, optimised);
 
         NeuronIntegratedGradientsBatch();
         var batch = (float[])_importances.Clone();
         UnoptimisedNeuronIntegratedGradientsBatch();
         Checks.RequireClose($"Unoptimised batched Neuron Integrated Gradients of {Network.Label}", _importances, batch, Checks.UnoptimisedTolerance);
+        NeuronIntegratedGradientsBatchAllCores();
+        Checks.RequireClose($"All-cores batched Neuron Integrated Gradients of {Network.Label}", _importances, batch, Checks.UnoptimisedTolerance);
+        identical &= Checks.BitwiseEqual(_importances, batch);
 
         optimised.CopyTo(_importance, 0);
         PerNeuronConductance();
@@ -132,6 +146,6 @@ public sealed class AttributionCase
             scale = Math.Max(scale, Math.Abs(value));
         }
 
-        return scale == 0 ? worst : worst / scale;
+        return (identical, scale == 0 ? worst : worst / scale);
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.InteropServices;
 using NigGen.Benchmarks.Peers;
 
 namespace NigGen.Benchmarks;
@@ -25,6 +26,24 @@ public static class Checks
         int batch = expected.Length / network.OutputLength;
         RequireClose($"ONNX Runtime ({onnx.Threads} thread(s)) forward of {network.Label}, batch {batch}", onnx.Output, expected, ForwardTolerance);
     }
+
+    /// <summary>
+    /// Fails unless NigGen's parallel Forward agrees with its single-threaded one; returns whether they are bitwise
+    /// identical (NigGen promises it).
+    /// </summary>
+    public static bool ParallelForwardAgrees(ReferenceNetwork network, float[] inputs)
+    {
+        int batch = inputs.Length / network.InputLength;
+        var single = new float[batch * network.OutputLength];
+        var parallel = new float[single.Length];
+        network.Network.Forward(inputs, single);
+        network.Network.Forward(inputs, parallel, -1);
+        RequireClose($"NigGen's all-cores Forward of {network.Label}, batch {batch}", parallel, single, ForwardTolerance);
+        return BitwiseEqual(parallel, single);
+    }
+
+    public static bool BitwiseEqual(ReadOnlySpan<float> a, ReadOnlySpan<float> b) =>
+        MemoryMarshal.AsBytes(a).SequenceEqual(MemoryMarshal.AsBytes(b));
 
     /// <summary>Fails unless max |actual − expected| ≤ tolerance · max |expected|.</summary>
     public static void RequireClose(string what, ReadOnlySpan<float> actual, ReadOnlySpan<float> expected, double tolerance)

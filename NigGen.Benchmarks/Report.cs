@@ -7,6 +7,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Text;
 using BenchmarkDotNet.Reports;
+using NigGen.Attribution;
 using NigGen.Benchmarks.Peers;
 using NigGen.Benchmarks.Suites;
 
@@ -173,9 +174,18 @@ public sealed class Report
 
                 string caseName = $"{ReferenceNetwork.Describe(kind)}, batch {batch}";
                 var nigGen = _results.Get(suite, nameof(ForwardBenchmarks.NigGenForward), kind, batch);
-                rows.Add(new Row("Forward", caseName, "NigGen (1 thread)", nigGen.Nanoseconds, nigGen.Bytes, null, ""));
+                var nigGenAll = _results.Get(suite, nameof(ForwardBenchmarks.NigGenForwardAllCores), kind, batch);
+                rows.Add(new Row("Forward", caseName, "NigGen, 1 thread", nigGen.Nanoseconds, nigGen.Bytes, null, ""));
                 AddPeer(rows, "Forward", caseName, "ONNX Runtime, 1 intra-op thread", nigGen.Nanoseconds, _results.Get(suite, nameof(ForwardBenchmarks.OnnxRuntimeSingleThread), kind, batch), "");
-                AddPeer(rows, "Forward", caseName, $"ONNX Runtime, {Environment.ProcessorCount} intra-op threads", nigGen.Nanoseconds, _results.Get(suite, nameof(ForwardBenchmarks.OnnxRuntimeAllCores), kind, batch), "NigGen has no parallel forward: its 1-thread time is compared");
+                if (nigGenAll.Nanoseconds is not null)
+                {
+                    string note = batch <= PathAttribution.ForwardBlock ? $"Forward(…, −1) splits batches in blocks of {PathAttribution.ForwardBlock}: one thread here" : "";
+                    rows.Add(new Row("Forward", caseName, "NigGen, all cores", nigGenAll.Nanoseconds, nigGenAll.Bytes, null, note));
+                }
+
+                // All cores against all cores; NigGen's single-threaded time when its parallel row did not run.
+                var (reference, against) = nigGenAll.Nanoseconds is not null ? (nigGenAll.Nanoseconds, "") : (nigGen.Nanoseconds, "compared with NigGen's 1-thread time");
+                AddPeer(rows, "Forward", caseName, $"ONNX Runtime, {Environment.ProcessorCount} intra-op threads", reference, _results.Get(suite, nameof(ForwardBenchmarks.OnnxRuntimeAllCores), kind, batch), against);
             }
         }
     }
@@ -192,7 +202,7 @@ public sealed class Report
 
             string caseName = $"{ReferenceNetwork.Describe(kind)}, 1 sample";
             var nigGen = _results.Get(suite, nameof(AttributionBenchmarks.NigGen), kind);
-            rows.Add(new Row("Neuron IG, 50 steps", caseName, "NigGen", nigGen.Nanoseconds, nigGen.Bytes, null, ""));
+            rows.Add(new Row("Neuron IG, 50 steps", caseName, "NigGen, 1 thread", nigGen.Nanoseconds, nigGen.Bytes, null, ""));
             AddPeer(rows, "Neuron IG, 50 steps", caseName, "NigGen, unoptimised path", nigGen.Nanoseconds, _results.Get(suite, nameof(AttributionBenchmarks.NigGenUnoptimised), kind), "");
             var (width, run, scale) = PerNeuron(kind);
             var perNeuron = Scale(_results.Get(suite, nameof(AttributionBenchmarks.PerNeuronConductance), kind), scale);
@@ -200,6 +210,7 @@ public sealed class Report
                 ? $"all {width} neurons run"
                 : $"{run} of {width} neurons run, time and allocations scaled ×{scale:0.##}";
             AddPeer(rows, "Neuron IG, 50 steps", caseName, "Per-neuron conductance (1 backward pass per neuron)", nigGen.Nanoseconds, perNeuron, note);
+            AddAllCores(rows, caseName, nigGen.Nanoseconds, _results.Get(suite, nameof(AttributionBenchmarks.NigGenAllCores), kind), "MaxDegreeOfParallelism = −1");
         }
 
         const string batchSuite = nameof(AttributionBenchmarks);
@@ -212,8 +223,10 @@ public sealed class Report
 
             string caseName = $"{ReferenceNetwork.Describe(kind)}, batch 64";
             var nigGen = _results.Get(batchSuite, nameof(AttributionBenchmarks.NigGenBatch64), kind);
-            rows.Add(new Row("Neuron IG, 50 steps", caseName, "NigGen (batched overload)", nigGen.Nanoseconds, nigGen.Bytes, null, $"{PerSample(nigGen.Nanoseconds)} per sample"));
+            rows.Add(new Row("Neuron IG, 50 steps", caseName, "NigGen, 1 thread (batched overload)", nigGen.Nanoseconds, nigGen.Bytes, null, $"{PerSample(nigGen.Nanoseconds)} per sample"));
             AddPeer(rows, "Neuron IG, 50 steps", caseName, "NigGen, unoptimised path (batched overload)", nigGen.Nanoseconds, _results.Get(batchSuite, nameof(AttributionBenchmarks.NigGenUnoptimisedBatch64), kind), "");
+            var allCores = _results.Get(batchSuite, nameof(AttributionBenchmarks.NigGenBatch64AllCores), kind);
+            AddAllCores(rows, caseName, nigGen.Nanoseconds, allCores, $"{PerSample(allCores.Nanoseconds)} per sample");
         }
     }
 
@@ -370,6 +383,18 @@ public sealed class Report
             text.Append($"({Bytes(low)} to {Bytes(high)}; flat means within {MemoryCheck.FlatTolerance:P0}); ");
             text.AppendLine(later == 0 ? "the calls after it allocate nothing." : $"the calls after it allocate up to **{Bytes(later)}**.");
         }
+    }
+
+    // NigGen on all cores is not a peer: its row shows the speed-up over NigGen on one thread instead of a ratio.
+    private static void AddAllCores(List<Row> rows, string caseName, double? oneThread, (double? Nanoseconds, long? Bytes) allCores, string note)
+    {
+        if (allCores.Nanoseconds is null)
+        {
+            return;
+        }
+
+        string speedUp = $"speed-up over 1 thread {SpeedUp(oneThread, allCores.Nanoseconds)}";
+        rows.Add(new Row("Neuron IG, 50 steps", caseName, $"NigGen, all cores ({Environment.ProcessorCount})", allCores.Nanoseconds, allCores.Bytes, null, $"{speedUp}; {note}"));
     }
 
     private static void AddPeer(List<Row> rows, string benchmark, string caseName, string contender, double? nigGen, (double? Nanoseconds, long? Bytes) peer, string notes)

@@ -2,7 +2,7 @@ using BenchmarkDotNet.Attributes;
 
 namespace NigGen.Benchmarks.Suites;
 
-/// <summary>Neuron Integrated Gradients, 50 steps, one thread, on the two reference networks: one sample and a batch of 64.</summary>
+/// <summary>Neuron Integrated Gradients, 50 steps, on the two reference networks: one sample and a batch of 64, one thread and all cores.</summary>
 public class AttributionBenchmarks
 {
     private AttributionCase _case = null!;
@@ -15,7 +15,7 @@ public class AttributionBenchmarks
     public void Setup()
     {
         _case = new AttributionCase(Network);
-        _case.Check();
+        _ = _case.Check();
     }
 
     [Benchmark]
@@ -29,7 +29,13 @@ public class AttributionBenchmarks
     public float PerNeuronConductance() => _case.PerNeuronConductance();
 
     [Benchmark]
+    public float NigGenAllCores() => _case.NeuronIntegratedGradientsAllCores();
+
+    [Benchmark]
     public void NigGenBatch64() => _case.NeuronIntegratedGradientsBatch();
+
+    [Benchmark]
+    public void NigGenBatch64AllCores() => _case.NeuronIntegratedGradientsBatchAllCores();
 
     [Benchmark]
     public void NigGenUnoptimisedBatch64() => _case.UnoptimisedNeuronIntegratedGradientsBatch();
@@ -48,7 +54,7 @@ public class WidthBenchmarks
     public void Setup()
     {
         _case = new AttributionCase(Network);
-        _case.Check();
+        _ = _case.Check();
     }
 
     [Benchmark]

@@ -4,7 +4,7 @@ using NigGen.Benchmarks.Peers;
 
 namespace NigGen.Benchmarks.Suites;
 
-/// <summary>Forward pass: NigGen (single-threaded: it has no parallel forward) vs ONNX Runtime with 1 and all intra-op threads.</summary>
+/// <summary>Forward pass: NigGen and ONNX Runtime, each on one thread and on all cores.</summary>
 public class ForwardBenchmarks
 {
     private ReferenceNetwork _network = null!;
@@ -18,7 +18,7 @@ public class ForwardBenchmarks
     [Params(1, 64)]
     public int Batch { get; set; }
 
-    [GlobalSetup(Target = nameof(NigGenForward))]
+    [GlobalSetup(Targets = [nameof(NigGenForward), nameof(NigGenForwardAllCores)])]
     public void SetupNigGen() => Prepare();
 
     // One session per case, created only for the method that uses it, so that no idle ONNX Runtime thread pool
@@ -38,6 +38,10 @@ public class ForwardBenchmarks
 
     [Benchmark]
     public void NigGenForward() => _network.Network.Forward(_inputs, _outputs);
+
+    /// <summary>NigGen's parallel overload; it splits a batch in blocks of 64 samples, so batches up to 64 use one thread.</summary>
+    [Benchmark]
+    public void NigGenForwardAllCores() => _network.Network.Forward(_inputs, _outputs, -1);
 
     [Benchmark]
     public void OnnxRuntimeSingleThread() => _onnx!.Run();
