@@ -151,7 +151,7 @@ public sealed class Report
     private IEnumerable<string> MachineLines()
     {
         yield return $"Date: {_date.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC; whole run {_elapsed.TotalMinutes:F1} min";
-        yield return $"Command: `{_command}`";
+        yield return $"Command: `{_command}`{Revision()}";
         yield return $"CPU: {CpuModel()}, {Environment.ProcessorCount} logical cores; Vector512 accelerated: {Vector512.IsHardwareAccelerated}";
         yield return $"Runtime: {RuntimeInformation.FrameworkDescription} ({RuntimeInformation.ProcessArchitecture}) on {RuntimeInformation.OSDescription}";
         yield return $"Peer: ONNX Runtime {OnnxForward.Version} (Microsoft.ML.OnnxRuntime, CPU execution provider, all graph optimisations)";
@@ -453,6 +453,45 @@ public sealed class Report
         < 1024 * 1024 => $"{bytes / 1024.0:F1} KiB",
         _ => $"{bytes / (1024.0 * 1024):F2} MiB",
     };
+
+    // The commit measured, from the repository the program runs in; empty where git or the repository is missing.
+    private static string Revision()
+    {
+        try
+        {
+            string? head = Git("rev-parse --short HEAD");
+            if (string.IsNullOrEmpty(head))
+            {
+                return "";
+            }
+
+            string? changes = Git("status --porcelain --untracked-files=no");
+            return string.IsNullOrEmpty(changes) ? $" at commit {head}" : $" at commit {head} with uncommitted changes";
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "";
+        }
+    }
+
+    private static string? Git(string arguments)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("git", arguments)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var process = System.Diagnostics.Process.Start(start);
+        if (process is null)
+        {
+            return null;
+        }
+
+        string output = process.StandardOutput.ReadToEnd().Trim();
+        process.WaitForExit();
+        return process.ExitCode == 0 ? output : null;
+    }
 
     private static string CpuModel()
     {
