@@ -200,9 +200,9 @@ public static class ConvKernels
         int sh = g.StrideHeight, sw = g.StrideWidth, ph = g.PaddingHeight, pw = g.PaddingWidth;
         nint pixels = (nint)outH * outW;
         float* row = columns;
-        if (sh == 1 && sw == 1 && ph == 0 && pw == 0)
+        if (sh == 1 && sw == 1 && ph == 0 && pw == 0 && outW == 8 && Vector256.IsHardwareAccelerated)
         {
-            Im2ColDense(g, input, columns);
+            Im2Col8(g, input, columns);
             return;
         }
 
@@ -263,12 +263,13 @@ public static class ConvKernels
     }
 
     /// <summary>
-    /// Im2col for stride 1 without padding: every tap is a plain window, each output row a contiguous run of the input,
-    /// so only row copies remain (no range or padding work per tap).
+    /// Im2col for stride 1, no padding and 8-wide output rows (small feature maps, such as the small CNN's second layer):
+    /// every tap is a plain window and each output row one vector, so the per-tap range and padding work is skipped.
+    /// Wider rows measured no faster this way.
     /// </summary>
-    private static unsafe void Im2ColDense(in ConvGeometry g, float* input, float* columns)
+    private static unsafe void Im2Col8(in ConvGeometry g, float* input, float* columns)
     {
-        int outH = g.OutHeight, outW = g.OutWidth, inW = g.InWidth, kernelH = g.KernelHeight, kernelW = g.KernelWidth;
+        int outH = g.OutHeight, inW = g.InWidth, kernelH = g.KernelHeight, kernelW = g.KernelWidth;
         nint planeLength = (nint)g.InHeight * inW;
         float* dst = columns;
         for (int c = 0; c < g.InChannels; c++)
@@ -279,20 +280,9 @@ public static class ConvKernels
                 for (int kw = 0; kw < kernelW; kw++)
                 {
                     float* src = plane + (nint)kh * inW + kw;
-                    if (outW == 8 && Vector256.IsHardwareAccelerated)
+                    for (int y = 0; y < outH; y++, src += inW, dst += 8)
                     {
-                        // Small feature maps (8 wide): one vector a row.
-                        for (int y = 0; y < outH; y++, src += inW, dst += 8)
-                        {
-                            Vector256.Load(src).Store(dst);
-                        }
-                    }
-                    else
-                    {
-                        for (int y = 0; y < outH; y++, src += inW, dst += outW)
-                        {
-                            Copy(src, dst, outW);
-                        }
+                        Vector256.Load(src).Store(dst);
                     }
                 }
             }
