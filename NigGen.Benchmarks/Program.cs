@@ -19,12 +19,6 @@ using Perfolizer.Horology;
 //   dotnet run -c Release --project NigGen.Benchmarks -- --quick   a smoke subset with a short job; writes nothing
 //   add --only forward,attribution,width,gemm,memory to run some suites (writes nothing), --no-write to leave the docs alone,
 //   --in-process to skip BenchmarkDotNet's per-benchmark processes (faster; allocation figures then include other threads')
-//   dotnet run -c Release --project NigGen.Benchmarks -- compare   the neuron-ranking comparison; updates docs/COMPARISON.md
-if (args.Length > 0 && args[0] == "compare")
-{
-    return NigGen.Benchmarks.Comparison.CompareCommand.Run(args[1..]);
-}
-
 string[] suites = ["forward", "attribution", "width", "gemm", "memory"];
 bool quick = false;
 bool write = true;
@@ -69,6 +63,7 @@ return 2;
 #else
 List<string> checks;
 List<MemoryRow> memory;
+List<AllocationRow> allocations;
 try
 {
     // Wrong results make timings meaningless: check every contender before timing anything, and stop loudly.
@@ -80,6 +75,7 @@ try
 
     memory = !only.Contains("memory") ? []
         : MemoryCheck.Run(quick ? [NetworkKind.Mlp] : [NetworkKind.Mlp, NetworkKind.Cnn]);
+    allocations = !only.Contains("memory") ? [] : AllocationCheck.Run([NetworkKind.Mlp, NetworkKind.Cnn]);
 }
 catch (ResultMismatchException e)
 {
@@ -115,7 +111,7 @@ inProcess |= quick;
 var summaries = types.Count == 0 ? [] : BenchmarkRunner.Run(types.ToArray(), Config(quick, inProcess));
 
 var results = new Results(summaries);
-var report = new Report(results, memory, checks, command, clock.Elapsed, quick, inProcess);
+var report = new Report(results, memory, allocations, checks, command, clock.Elapsed, quick, inProcess);
 string markdown = report.ToMarkdown();
 Console.WriteLine();
 Console.WriteLine("# NigGen benchmark summary");
