@@ -19,6 +19,12 @@ using Perfolizer.Horology;
 //   dotnet run -c Release --project NigGen.Benchmarks -- --quick   a smoke subset with a short job; writes nothing
 //   add --only forward,attribution,width,gemm,memory to run some suites (writes nothing), --no-write to leave the docs alone,
 //   --in-process to skip BenchmarkDotNet's per-benchmark processes (faster; allocation figures then include other threads')
+//   dotnet run -c Release --project NigGen.Benchmarks -- compare   the neuron-ranking comparison; updates docs/COMPARISON.md
+if (args.Length > 0 && args[0] == "compare")
+{
+    return NigGen.Benchmarks.Comparison.CompareCommand.Run(args[1..]);
+}
+
 string[] suites = ["forward", "attribution", "width", "gemm", "memory"];
 bool quick = false;
 bool write = true;
