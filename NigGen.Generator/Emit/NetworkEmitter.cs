@@ -226,12 +226,21 @@ internal static class NetworkEmitter
         w.Line("/// <exception cref=\"ArgumentException\">A length is not a whole number of samples, input and output hold different batch sizes, or an input is NaN or infinite.</exception>");
         w.Open("public void Forward(ReadOnlySpan<float> input, Span<float> output)");
         w.Line("int batch = Description.BatchSize(input, output.Length);");
-        w.Line("var ws = RentWorkspace(Math.Min(batch, PathAttribution.ForwardBlock));");
-        w.Open("for (int start = 0; start < batch; start += ws.Capacity)");
-        w.Line("int count = Math.Min(ws.Capacity, batch - start);");
-        w.Line("ForwardLayers(ws, input.Slice(start * InputLength, count * InputLength), count);");
-        w.Line("ws.Outputs(count).CopyTo(output.Slice(start * OutputLength, count * OutputLength));");
-        w.Close();
+        if (plan.Layers.Any(l => l.OwnsBuffers))
+        {
+            w.Line("var ws = RentWorkspace(Math.Min(batch, PathAttribution.ForwardBlock));");
+            w.Open("for (int start = 0; start < batch; start += ws.Capacity)");
+            w.Line("int count = Math.Min(ws.Capacity, batch - start);");
+            w.Line("ForwardLayers(ws, input.Slice(start * InputLength, count * InputLength), count);");
+            w.Line("ws.Outputs(count).CopyTo(output.Slice(start * OutputLength, count * OutputLength));");
+            w.Close();
+        }
+        else
+        {
+            // Only Flatten layers: the output is the input's own memory, which ForwardLayers never copies to the workspace.
+            w.Line("input.CopyTo(output);");
+        }
+
         w.Close();
         w.Line();
         w.Line("/// <summary>Forward on up to <paramref name=\"maxDegreeOfParallelism\"/> threads (−1: every core); the same numbers as the single-threaded call.</summary>");
