@@ -1,0 +1,164 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using NigGen.Tests.Networks;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace NigGen.Tests.Reliability;
+
+/// <summary>
+/// One network instance scored from 16 threads at once: every result equals the sequential one bit for bit, nothing
+/// throws, and memory is flat. The normal run makes 40 rounds of calls per thread; NIGGEN_LONG_TESTS=1 makes 2,000
+/// (thousands of calls per thread).
+/// </summary>
+[Collection(MemoryMeasurements.Name)]
+public sealed class ConcurrencyTests(ITestOutputHelper output)
+{
+    private const int Threads = 16;
+
+    // A call and the buffer it fills; each returns its results as one array so that they compare bitwise.
+    private sealed record Call(string Name, Func<float[]> Run);
+
+    [Fact]
+    public void Sixteen_threads_on_one_network_get_the_sequential_results_bit_for_bit_with_flat_memory()
+    {
+        var network = Conv2dNet.CreateRandom(seed: 41);
+        var calls = Calls(network);
+        var expected = calls.Select(c => c.Run()).ToArray();
+        int rounds = LongTests.Choose(40, 2_000);
+
+        // A first pass creates each thread's workspace and the quadrature tables; memory is measured around the second.
+        RunOnThreads(calls, expected, rounds: 2);
+        long before = GC.GetTotalMemory(forceFullCollection: true);
+        var clock = Stopwatch.StartNew();
+        RunOnThreads(calls, expected, rounds);
+        clock.Stop();
+        long after = GC.GetTotalMemory(forceFullCollection: true);
+
+        output.WriteLine($"{Threads} threads × {rounds} rounds × {calls.Count} calls in {clock.Elapsed.TotalSeconds:F2} s; managed memory {before / 1024} KiB before, {after / 1024} KiB after");
+        Assert.True(after - before < 4 << 20, $"managed memory grew by {(after - before) / 1024} KiB over {Threads * rounds * calls.Count} calls");
+    }
+
+    private static void RunOnThreads(IReadOnlyList<Call> calls, float[][] expected, int rounds)
+    {
+        var failures = new List<string>();
+        using var start = new Barrier(Threads);
+        var threads = Enumerable.Range(0, Threads).Select(t => new Thread(() =>
+        {
+            try
+            {
+                start.SignalAndWait();
+                for (int round = 0; round < rounds; round++)
+                {
+                    // Every thread walks the calls from a different place, so that different methods overlap.
+                    for (int k = 0; k < calls.Count; k++)
+                    {
+                        int c = (k + t + round) % calls.Count;
+                        var actual = calls[c].Run();
+                        if (!BitwiseEqual(expected[c], actual))
+                        {
+                            lock (failures)
+                            {
+                                failures.Add($"thread {t}, round {round}: {calls[c].Name} differs from the sequential result");
+                            }
+
+                            return;
+                        }
+                    }
+                }
+            }
+            catch (Exception e)
+            {
+                lock (failures)
+                {
+                    failures.Add($"thread {t}: {e}");
+                }
+            }
+        })).ToList();
+
+        threads.ForEach(thread => thread.Start());
+        threads.ForEach(thread => thread.Join());
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    private static bool BitwiseEqual(float[] expected, float[] actual) =>
+        expected.Length == actual.Length && expected.AsSpan().SequenceEqual(actual);
+
+    private static List<Call> Calls(Conv2dNet network)
+    {
+        var random = new Random(43);
+        float[] Sample(int samples = 1) => Enumerable.Range(0, samples * Conv2dNet.InputLength).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var input = Sample();
+        var baseline = Sample();
+        var batch = Sample(4);
+        var calls = new List<Call>
+        {
+            new("Forward", () =>
+            {
+                var output = new float[4 * Conv2dNet.OutputLength];
+                network.Forward(batch, output);
+                return output;
+            }),
+            new("Forward on 2 threads", () =>
+            {
+                var output = new float[4 * Conv2dNet.OutputLength];
+                network.Forward(batch, output, maxDegreeOfParallelism: 2);
+                return output;
+            }),
+            new("InputGradient", () =>
+            {
+                var gradient = new float[Conv2dNet.InputLength];
+                network.InputGradient(input, 1, gradient);
+                return gradient;
+            }),
+            new("IntegratedGradients", () =>
+            {
+                var attribution = new float[Conv2dNet.InputLength + 1];
+                attribution[^1] = network.IntegratedGradients(input, baseline, 2, attribution.AsSpan(0, Conv2dNet.InputLength), new AttributionOptions { Steps = 12 });
+                return attribution;
+            }),
+            new("NeuronConductance", () =>
+            {
+                var attribution = new float[Conv2dNet.InputLength];
+                network.NeuronConductance(input, baseline, 0, 5, attribution, new AttributionOptions { Steps = 9, ChunkSize = 4 });
+                return attribution;
+            }),
+            new("DeepLift", () =>
+            {
+                var importance = new float[Conv2dNet.ImportanceLength + 1];
+                importance[^1] = network.DeepLift(input, baseline, 1, importance.AsSpan(0, Conv2dNet.ImportanceLength));
+                return importance;
+            }),
+            new("NeuronIntegratedGradients batched", () =>
+            {
+                var importances = new float[4 * Conv2dNet.ImportanceLength + 4];
+                network.NeuronIntegratedGradients(batch, baseline, [0, 1, 2, 0], importances.AsSpan(0, 4 * Conv2dNet.ImportanceLength), importances.AsSpan(4 * Conv2dNet.ImportanceLength), new AttributionOptions { Steps = 10 });
+                return importances;
+            }),
+        };
+
+        // Neuron Integrated Gradients with chunk sizes and thread counts that cut the path differently.
+        foreach (var (chunk, threads) in new[] { (0, 1), (2, 1), (5, 2), (0, 3) })
+        {
+            var options = new AttributionOptions { Steps = 40, ChunkSize = chunk, MaxDegreeOfParallelism = threads };
+            calls.Add(new($"NeuronIntegratedGradients chunk {chunk} threads {threads}", () =>
+            {
+                var importance = new float[Conv2dNet.ImportanceLength + 1];
+                importance[^1] = network.NeuronIntegratedGradients(input, baseline, 1, importance.AsSpan(0, Conv2dNet.ImportanceLength), options);
+                return importance;
+            }));
+        }
+
+        return calls;
+    }
+}
+
+/// <summary>Tests that measure the process's managed memory run alone, after the parallel ones, so that others' allocations do not count.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MemoryMeasurements
+{
+    public const string Name = "Memory measurements";
+}
