@@ -34,9 +34,11 @@ internal static class NetworkParser
         var syntax = (TypeDeclarationSyntax)context.TargetNode;
         var classLocation = LocationInfo.From(syntax.Identifier.GetLocation());
         var diagnostics = new List<DiagnosticInfo>();
-        if (syntax.Identifier.IsMissing)
+        // [Network] on two parts of a partial class is the compiler's error CS0579; each part would otherwise emit the
+        // same file, which makes the generator throw.
+        if (syntax.Identifier.IsMissing || type.GetAttributes().Count(a => a.AttributeClass?.ToDisplayString() == NetworkAttributeName) > 1)
         {
-            // The compiler already reports the missing name; emitting for it would only add follow-on errors.
+            // The compiler already reports the missing name or the duplicate; emitting would only add follow-on errors.
             return new ParsedNetwork(null, classLocation, null, EquatableArray<LocationInfo>.Empty, EquatableArray<DiagnosticInfo>.Empty);
         }
 

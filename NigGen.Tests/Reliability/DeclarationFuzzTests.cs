@@ -105,6 +105,17 @@ public sealed class DeclarationFuzzTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Network_on_two_parts_of_a_partial_class_is_a_compiler_error_not_a_generator_crash()
+    {
+        // Found while checking the rules: each part reached the emitter, and the second file of the same name threw.
+        var run = GeneratorHarness.Run(
+            "using NigGen;\nnamespace Twice;\n[Network]\n[Input(3)]\npublic partial class Net { [Dense(2), AttributeLayer] Layer fc; }\n",
+            "using NigGen;\nnamespace Twice;\n[Network]\npublic partial class Net { }\n");
+        Assert.Empty(run.Sources);
+        Assert.Contains(run.OutputDiagnostics, d => d.Id == "CS0579");
+    }
+
+    [Fact]
     public void A_network_of_only_Flatten_layers_is_the_identity()
     {
         // Found by the random declarations: Forward returned zeros, as no layer copied the input to the workspace.
