@@ -15,7 +15,7 @@ using NigGen.Benchmarks.Suites;
 using Perfolizer.Horology;
 
 // NigGen.Benchmarks: NigGen against ONNX Runtime and against the per-neuron route, on the reference networks.
-//   dotnet run -c Release --project NigGen.Benchmarks              everything (about 10 minutes); updates docs/BENCHMARKS.md
+//   dotnet run -c Release --project NigGen.Benchmarks              everything (about 7 minutes); updates docs/BENCHMARKS.md
 //   dotnet run -c Release --project NigGen.Benchmarks -- --quick   a smoke subset with a short job; writes nothing
 //   add --only forward,attribution,width,gemm,memory to run some suites (writes nothing), --no-write to leave the docs alone,
 //   --in-process to skip BenchmarkDotNet's per-benchmark processes (faster; allocation figures then include other threads')
