@@ -84,7 +84,8 @@ internal static class NetworkParser
         foreach (var field in type.GetMembers().OfType<IFieldSymbol>())
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (field.IsImplicitlyDeclared)
+            // A field whose name is missing ("Layer ;") is the compiler's error, and has no name to derive from.
+            if (field.IsImplicitlyDeclared || field.Name.Length == 0)
             {
                 continue;
             }

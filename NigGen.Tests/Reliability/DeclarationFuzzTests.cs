@@ -115,6 +115,18 @@ public sealed class DeclarationFuzzTests(ITestOutputHelper output)
         Assert.Contains(run.OutputDiagnostics, d => d.Id == "CS0579");
     }
 
+    [Theory]
+    [InlineData("[Dense(3)] Layer l,1;")]
+    [InlineData("[Dense(3), AttributeLayer] Layer a, ;")]
+    [InlineData("[Dense(3)] Layer ;")]
+    public void A_layer_field_without_a_name_is_a_compiler_error_not_a_generator_crash(string field)
+    {
+        // Found by the long run of random declarations: "Layer l,1;" declares a second field with an empty name, whose
+        // first letter the parser read.
+        var run = GeneratorHarness.Run($"using NigGen;\nnamespace Nameless;\n[Network]\n[Input(3)]\npublic partial class Net\n{{\n    [Dense(2), AttributeLayer] Layer fc;\n    {field}\n}}\n");
+        Assert.Contains(run.OutputDiagnostics, d => d.Severity == DiagnosticSeverity.Error && d.Id.StartsWith("CS", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void A_network_of_only_Flatten_layers_is_the_identity()
     {
