@@ -7,7 +7,7 @@ namespace NigGen.Tests.Reliability;
 
 /// <summary>
 /// A NaN or an infinity in an input or a baseline is an <see cref="ArgumentException"/> naming the argument and the
-/// index, raised before any work: no public path method and no Forward returns numbers computed from it.
+/// index, raised before any work: no public method returns numbers computed from it.
 /// </summary>
 public sealed class NonFiniteInputTests
 {
@@ -71,6 +71,11 @@ public sealed class NonFiniteInputTests
         AssertRejected(() => Network.NeuronConductance(bad, good, 0, 1, attribution), "input", "input" + at, value);
         AssertRejected(() => Network.NeuronConductance(good, bad, 0, 1, attribution), "baseline", "baseline" + at, value);
         AssertRejected(() => ((INetwork)Network).IntegratedGradients(good, bad, 0, attribution), "baseline", "baseline" + at, value);
+        AssertRejected(() => Network.DeepLift(bad, good, 0, importance), "input", "input" + at, value);
+        AssertRejected(() => Network.DeepLift(good, bad, 0, importance, DeepLiftRule.RevealCancel), "baseline", "baseline" + at, value);
+        AssertRejected(() => Network.DeepLiftInputs(good, bad, 0, attribution), "baseline", "baseline" + at, value);
+        AssertRejected(() => Network.GradientTimesActivation(bad, 0, importance), "input", "input" + at, value);
+        AssertRejected(() => Network.Ablate(good, bad, [0], output), "baseline", "baseline" + at, value);
 
         AssertUntouched(importance);
         AssertUntouched(attribution);
@@ -100,6 +105,7 @@ public sealed class NonFiniteInputTests
         // One baseline for every sample, or one each.
         AssertRejected(() => Network.NeuronIntegratedGradients(inputs, Sample(value, index), targets, importances, deltas), "baselines", $"baselines[{index}]", value);
         AssertRejected(() => Network.NeuronIntegratedGradients(inputs, badInputs, targets, importances, deltas, new AttributionOptions { MaxDegreeOfParallelism = 2 }), "baselines", "baselines" + at, value);
+        AssertRejected(() => Network.DeepLift(badInputs, Sample(), targets, importances, deltas), "inputs", "inputs" + at, value);
 
         AssertUntouched(importances);
         AssertUntouched(deltas);
