@@ -23,12 +23,25 @@ public static class PathAttribution
     /// Forward over a batch on up to <paramref name="maxDegreeOfParallelism"/> threads (−1: every core), in blocks of
     /// <see cref="ForwardBlock"/> samples; each row's result is the single-threaded one.
     /// </summary>
-    public static unsafe void Forward(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, Span<float> output, int maxDegreeOfParallelism)
+    public static void Forward(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, Span<float> output, int maxDegreeOfParallelism)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxDegreeOfParallelism, -1);
         int batch = network.BatchSize(input, output.Length);
         int blocks = (batch + ForwardBlock - 1) / ForwardBlock;
         int threads = Math.Min(blocks, maxDegreeOfParallelism == -1 ? Environment.ProcessorCount : Math.Max(1, maxDegreeOfParallelism));
+        if (threads <= 1)
+        {
+            ForwardBlocks(ws, network, input, output, batch);
+        }
+        else
+        {
+            ForwardParallel(ws, network, input, output, batch, blocks, threads);
+        }
+    }
+
+    // A method of its own so that the lambda's closure is allocated only when threads are used.
+    private static unsafe void ForwardParallel(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, Span<float> output, int batch, int blocks, int threads)
+    {
         fixed (float* inputPointer = input, outputPointer = output)
         {
             var job = (Input: (nint)inputPointer, Output: (nint)outputPointer);
@@ -42,6 +55,19 @@ public static class PathAttribution
                 worker.Forward(count);
                 worker.Outputs(count).CopyTo(new Span<float>((float*)job.Output + (long)start * outputLength, count * outputLength));
             });
+        }
+    }
+
+    // One thread (or one block): no task scheduling, nothing allocated.
+    private static void ForwardBlocks(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, Span<float> output, int batch)
+    {
+        var worker = ws.ForCurrentThread(ForwardBlock);
+        for (int start = 0; start < batch; start += ForwardBlock)
+        {
+            int count = Math.Min(ForwardBlock, batch - start);
+            input.Slice(start * network.InputLength, count * network.InputLength).CopyTo(worker.Inputs);
+            worker.Forward(count);
+            worker.Outputs(count).CopyTo(output.Slice(start * network.OutputLength, count * network.OutputLength));
         }
     }
 
@@ -128,28 +154,31 @@ public static class PathAttribution
             return;
         }
 
-        // Samples are independent: each worker runs whole samples on its own workspace, so the numbers are the ones
-        // the single-threaded loop gives.
-        unsafe
+        ParallelSamples(ws, network, inputs, baselines, sharedBaseline, targets, importances, deltas, table, chunk, options.Unoptimised, threads, cancellationToken);
+    }
+
+    // Samples are independent: each worker runs whole samples on its own workspace, so the numbers are the ones the
+    // single-threaded loop gives. A method of its own so that the lambda's closure is allocated only on this path.
+    private static unsafe void ParallelSamples(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, bool sharedBaseline, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, QuadratureTable table, int chunk, bool unoptimised, int threads, CancellationToken cancellationToken)
+    {
+        int samples = deltas.Length;
+        fixed (float* inputsPointer = inputs, baselinesPointer = baselines, importancesPointer = importances, deltasPointer = deltas)
+        fixed (int* targetsPointer = targets)
         {
-            fixed (float* inputsPointer = inputs, baselinesPointer = baselines, importancesPointer = importances, deltasPointer = deltas)
-            fixed (int* targetsPointer = targets)
+            var job = (Inputs: (nint)inputsPointer, InputsLength: inputs.Length, Baselines: (nint)baselinesPointer, BaselinesLength: baselines.Length,
+                Targets: (nint)targetsPointer, Importances: (nint)importancesPointer, Deltas: (nint)deltasPointer);
+
+            // A cancelled token stops the loop from starting samples; samples running stop at their next chunk, and
+            // Parallel.For reports their OperationCanceledExceptions as one.
+            var parallel = new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken };
+            System.Threading.Tasks.Parallel.For(0, samples, parallel, s =>
             {
-                var job = (Inputs: (nint)inputsPointer, InputsLength: inputs.Length, Baselines: (nint)baselinesPointer, BaselinesLength: baselines.Length,
-                    Targets: (nint)targetsPointer, Importances: (nint)importancesPointer, Deltas: (nint)deltasPointer);
-                bool unoptimised = options.Unoptimised;
-                // A cancelled token stops the loop from starting samples; samples running stop at their next chunk, and
-                // Parallel.For reports their OperationCanceledExceptions as one.
-                var parallel = new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken };
-                System.Threading.Tasks.Parallel.For(0, samples, parallel, s =>
-                {
-                    var worker = ws.ForCurrentThread(chunk);
-                    var allInputs = new ReadOnlySpan<float>((float*)job.Inputs, job.InputsLength);
-                    var allBaselines = new ReadOnlySpan<float>((float*)job.Baselines, job.BaselinesLength);
-                    var allImportances = new Span<float>((float*)job.Importances, samples * network.ImportanceLength);
-                    ((float*)job.Deltas)[s] = NeuronIntegratedGradientsSample(worker, network, allInputs, allBaselines, sharedBaseline, ((int*)job.Targets)[s], allImportances, s, table, chunk, unoptimised, threads: 1, cancellationToken);
-                });
-            }
+                var worker = ws.ForCurrentThread(chunk);
+                var allInputs = new ReadOnlySpan<float>((float*)job.Inputs, job.InputsLength);
+                var allBaselines = new ReadOnlySpan<float>((float*)job.Baselines, job.BaselinesLength);
+                var allImportances = new Span<float>((float*)job.Importances, samples * network.ImportanceLength);
+                ((float*)job.Deltas)[s] = NeuronIntegratedGradientsSample(worker, network, allInputs, allBaselines, sharedBaseline, ((int*)job.Targets)[s], allImportances, s, table, chunk, unoptimised, threads: 1, cancellationToken);
+            });
         }
     }
 

@@ -273,12 +273,17 @@ public sealed class NeuronIntegratedGradientsTests
         var output = new float[network.Description.OutputLength];
         var options = new AttributionOptions { Steps = 30 };
 
+        int[] targets = [0];
+        var deltas = new float[1];
+
         void Calls()
         {
             network.Forward(input, output);
             network.NeuronIntegratedGradients(input, baseline, 0, importance, options);
             network.IntegratedGradients(input, baseline, 0, attribution, options);
             network.NeuronConductance(input, baseline, 0, 3, attribution, options);
+            network.NeuronIntegratedGradients(input, baseline, targets, importance, deltas, options);
+            network.Forward(input, output, maxDegreeOfParallelism: 1);
         }
 
         Calls();
