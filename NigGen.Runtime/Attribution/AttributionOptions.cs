@@ -78,7 +78,8 @@ public readonly record struct AttributionOptions
 
     /// <summary>
     /// Most interpolation points held in memory at once (Captum's <c>internal_batch_size</c>); 0, the default, picks a
-    /// size from the network's activation sizes. Results do not depend on it.
+    /// size from the network's activation sizes; 1 runs as 2 (an interval needs both of its points). Results do not
+    /// depend on it.
     /// </summary>
     public int ChunkSize
     {

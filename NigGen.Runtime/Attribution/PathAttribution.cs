@@ -75,11 +75,6 @@ public static class PathAttribution
     public static int NeuronIntegratedGradientsCapacity(NetworkDescription network, in AttributionOptions options)
     {
         var points = NeuronIntegratedGradientsPoints(options);
-        if (options.ChunkSize == 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), 1, "AttributionOptions.ChunkSize must be 0 (automatic) or at least 2 for NeuronIntegratedGradients: consecutive chunks share one point.");
-        }
-
         return NeuronIntegratedGradientsChunk(network, options, points);
     }
 
