@@ -59,32 +59,13 @@ internal static class AblationEmitter
         foreach (var layer in plan.Layers)
         {
             var m = layer.Model;
-            string source = plan.Values(layer.Index - 1, "input");
             string pre = plan.PreActivationValues(layer.Index, "input");
             string values = plan.Values(layer.Index, "input");
             w.Line();
             w.Line("// " + PassEmitter.Describe(m));
 
-            // The kernel calls of PassEmitter.EmitForward, so that ablating no neuron gives Forward's output.
-            switch (m.Kind)
-            {
-                case LayerKind.Dense:
-                    w.Line($"DenseKernels.Forward({source}, {layer.Field}.WeightTransposed, {layer.Field}.Bias, {pre}, batch, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength});");
-                    break;
-                case LayerKind.Conv:
-                    w.Line($"ConvKernels.Forward(in {layer.GeometryName}, {source}, {layer.Field}.Weight, {layer.Field}.Bias, {pre}, batch, ws.Scratch);");
-                    break;
-                case LayerKind.MaxPool:
-                    w.Line($"PoolKernels.MaxForward(in {layer.GeometryName}, {source}, {pre}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), batch);");
-                    break;
-                case LayerKind.AvgPool:
-                    w.Line($"PoolKernels.AvgForward(in {layer.GeometryName}, {source}, {pre}, batch);");
-                    break;
-                case LayerKind.Flatten:
-                    w.Line("// Nothing to do: the C-major flattened tensor is the same memory.");
-                    break;
-            }
-
+            // The kernel calls of ForwardLayers, so that ablating no neuron gives Forward's output.
+            PassEmitter.EmitLayerKernel(w, plan, layer, "input");
             if (layer.ScoresPreActivation)
             {
                 w.Line($"NeuronAblation.FixToBaseline({pre}, neurons, {layer.Pascal}ImportanceOffset);");

@@ -13,7 +13,6 @@ internal static class PassEmitter
         foreach (var layer in plan.Layers)
         {
             var m = layer.Model;
-            string source = plan.Values(layer.Index - 1, "input");
             string pre = plan.PreActivationValues(layer.Index, "input");
             if (layer.Index > 0 && layer.Index - 1 != affine?.Index)
             {
@@ -21,25 +20,7 @@ internal static class PassEmitter
             }
 
             w.Line("// " + Describe(m));
-            switch (m.Kind)
-            {
-                case LayerKind.Dense:
-                    w.Line($"DenseKernels.Forward({source}, {layer.Field}.WeightTransposed, {layer.Field}.Bias, {pre}, batch, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength});");
-                    break;
-                case LayerKind.Conv:
-                    w.Line($"ConvKernels.Forward(in {layer.GeometryName}, {source}, {layer.Field}.Weight, {layer.Field}.Bias, {pre}, batch, ws.Scratch);");
-                    break;
-                case LayerKind.MaxPool:
-                    w.Line($"PoolKernels.MaxForward(in {layer.GeometryName}, {source}, {pre}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), batch);");
-                    break;
-                case LayerKind.AvgPool:
-                    w.Line($"PoolKernels.AvgForward(in {layer.GeometryName}, {source}, {pre}, batch);");
-                    break;
-                case LayerKind.Flatten:
-                    w.Line("// Nothing to do: the C-major flattened tensor is the same memory.");
-                    break;
-            }
-
+            EmitLayerKernel(w, plan, layer, "input");
             if (layer == affine)
             {
                 // Everything so far is affine in the input, so along the straight input path this pre-activation is
@@ -59,6 +40,35 @@ internal static class PassEmitter
 
         w.Close();
         w.Line();
+    }
+
+    /// <summary>
+    /// The kernel call computing a layer's pre-activation (its output, for layers without activation) from the layer
+    /// below: shared by every forward pass the generator writes, so they all compute the same numbers.
+    /// </summary>
+    public static void EmitLayerKernel(SourceWriter w, EmitPlan plan, LayerPlan layer, string input)
+    {
+        var m = layer.Model;
+        string source = plan.Values(layer.Index - 1, input);
+        string pre = plan.PreActivationValues(layer.Index, input);
+        switch (m.Kind)
+        {
+            case LayerKind.Dense:
+                w.Line($"DenseKernels.Forward({source}, {layer.Field}.WeightTransposed, {layer.Field}.Bias, {pre}, batch, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength});");
+                break;
+            case LayerKind.Conv:
+                w.Line($"ConvKernels.Forward(in {layer.GeometryName}, {source}, {layer.Field}.Weight, {layer.Field}.Bias, {pre}, batch, ws.Scratch);");
+                break;
+            case LayerKind.MaxPool:
+                w.Line($"PoolKernels.MaxForward(in {layer.GeometryName}, {source}, {pre}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), batch);");
+                break;
+            case LayerKind.AvgPool:
+                w.Line($"PoolKernels.AvgForward(in {layer.GeometryName}, {source}, {pre}, batch);");
+                break;
+            case LayerKind.Flatten:
+                w.Line("// Nothing to do: the C-major flattened tensor is the same memory.");
+                break;
+        }
     }
 
     public static void EmitBackward(SourceWriter w, EmitPlan plan)
