@@ -30,7 +30,7 @@ public static class DeepLiftAttribution
     /// <summary>DeepLIFT importance for a batch; <paramref name="baselines"/> holds one baseline per sample or one for all.</summary>
     public static void Neurons(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, DeepLiftRule rule)
     {
-        int samples = RequireBatch(network, inputs, baselines, targets, importances.Length, network.ImportanceLength, nameof(importances), "ImportanceLength", deltas.Length);
+        int samples = network.RequireBatch(inputs, baselines, targets, importances.Length, network.ImportanceLength, nameof(importances), "ImportanceLength", deltas.Length);
         RequireDefined(rule);
         int inputLength = network.InputLength;
         bool sharedBaseline = baselines.Length == inputLength;
@@ -60,7 +60,7 @@ public static class DeepLiftAttribution
     public static void Inputs(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> attributions, Span<float> deltas, DeepLiftRule rule)
     {
         int inputLength = network.InputLength;
-        int samples = RequireBatch(network, inputs, baselines, targets, attributions.Length, inputLength, nameof(attributions), "InputLength", deltas.Length);
+        int samples = network.RequireBatch(inputs, baselines, targets, attributions.Length, inputLength, nameof(attributions), "InputLength", deltas.Length);
         RequireDefined(rule);
         bool sharedBaseline = baselines.Length == inputLength;
         for (int s = 0; s < samples; s++)
@@ -135,39 +135,5 @@ public static class DeepLiftAttribution
         {
             throw new ArgumentOutOfRangeException(nameof(rule), rule, "rule is not a defined DeepLiftRule.");
         }
-    }
-
-    // The checks of a batched call, with the messages of NeuronIntegratedGradients' batched overload; returns the sample count.
-    internal static int RequireBatch(NetworkDescription network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, int resultsLength, int resultLength, string resultsName, string resultMeaning, int deltasLength)
-    {
-        int samples = network.SampleCount(inputs.Length, nameof(inputs));
-        if (baselines.Length != network.InputLength && baselines.Length != samples * network.InputLength)
-        {
-            network.RequireLength(baselines.Length, samples * network.InputLength, nameof(baselines), $"one baseline (InputLength = {network.InputLength}) or one per input sample ({samples} × InputLength)");
-        }
-
-        if (targets.Length != samples)
-        {
-            throw new ArgumentException($"targets has {targets.Length} entries, but inputs holds {samples} sample(s).", nameof(targets));
-        }
-
-        for (int s = 0; s < samples; s++)
-        {
-            // The name is formatted only on failure: this runs for every sample.
-            if ((uint)targets[s] >= (uint)network.OutputLength)
-            {
-                network.RequireTarget(targets[s], $"targets[{s}]");
-            }
-        }
-
-        if (resultsLength != samples * resultLength)
-        {
-            network.RequireLength(resultsLength, samples * resultLength, resultsName, $"{samples} × {resultMeaning}");
-        }
-
-        network.RequireLength(deltasLength, samples, "deltas", "one delta per sample");
-        network.RequireFinite(inputs, nameof(inputs));
-        network.RequireFinite(baselines, nameof(baselines));
-        return samples;
     }
 }

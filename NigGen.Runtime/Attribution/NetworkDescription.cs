@@ -221,4 +221,39 @@ public sealed class NetworkDescription
     }
 
     internal static string Format(IReadOnlyList<int> shape) => "(" + string.Join(", ", shape) + ")";
+
+    // The checks every batched call shares (inputs, baselines, targets, one result row and one delta per sample, finite
+    // values), with the same messages; returns the sample count.
+    internal int RequireBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, int resultsLength, int resultLength, string resultsName, string resultMeaning, int deltasLength)
+    {
+        int samples = SampleCount(inputs.Length, nameof(inputs));
+        if (baselines.Length != InputLength && baselines.Length != samples * InputLength)
+        {
+            RequireLength(baselines.Length, samples * InputLength, nameof(baselines), $"one baseline (InputLength = {InputLength}) or one per input sample ({samples} × InputLength)");
+        }
+
+        if (targets.Length != samples)
+        {
+            throw new ArgumentException($"targets has {targets.Length} entries, but inputs holds {samples} sample(s).", nameof(targets));
+        }
+
+        for (int s = 0; s < samples; s++)
+        {
+            // The name is formatted only on failure: this runs for every sample.
+            if ((uint)targets[s] >= (uint)OutputLength)
+            {
+                RequireTarget(targets[s], $"targets[{s}]");
+            }
+        }
+
+        if (resultsLength != samples * resultLength)
+        {
+            RequireLength(resultsLength, samples * resultLength, resultsName, $"{samples} × {resultMeaning}");
+        }
+
+        RequireLength(deltasLength, samples, "deltas", "one delta per sample");
+        RequireFinite(inputs, nameof(inputs));
+        RequireFinite(baselines, nameof(baselines));
+        return samples;
+    }
 }

@@ -106,34 +106,8 @@ public static class PathAttribution
     /// </summary>
     public static void NeuronIntegratedGradients(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, in AttributionOptions options, CancellationToken cancellationToken)
     {
-        int samples = network.SampleCount(inputs.Length, nameof(inputs));
+        int samples = network.RequireBatch(inputs, baselines, targets, importances.Length, network.ImportanceLength, nameof(importances), "ImportanceLength", deltas.Length);
         bool sharedBaseline = baselines.Length == network.InputLength;
-        if (!sharedBaseline && baselines.Length != samples * network.InputLength)
-        {
-            network.RequireLength(baselines.Length, samples * network.InputLength, nameof(baselines), $"one baseline (InputLength = {network.InputLength}) or one per input sample ({samples} × InputLength)");
-        }
-
-        if (targets.Length != samples)
-        {
-            throw new ArgumentException($"targets has {targets.Length} entries, but inputs holds {samples} sample(s).", nameof(targets));
-        }
-
-        for (int s = 0; s < samples; s++)
-        {
-            if ((uint)targets[s] >= (uint)network.OutputLength)
-            {
-                network.RequireTarget(targets[s], $"targets[{s}]");
-            }
-        }
-
-        if (importances.Length != samples * network.ImportanceLength)
-        {
-            network.RequireLength(importances.Length, samples * network.ImportanceLength, nameof(importances), $"{samples} × ImportanceLength");
-        }
-
-        network.RequireLength(deltas.Length, samples, nameof(deltas), "one delta per sample");
-        network.RequireFinite(inputs, nameof(inputs));
-        network.RequireFinite(baselines, nameof(baselines));
 
         var table = Quadrature.Get(options.Rule, NeuronIntegratedGradientsPoints(options));
         int chunk = NeuronIntegratedGradientsChunk(network, options, table.Count);
