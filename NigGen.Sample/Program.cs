@@ -38,6 +38,7 @@ network.Forward(batch, logits);
 
 var baseline = new float[DigitNet.InputLength]; // an all-black image
 var importance = new float[DigitNet.ImportanceLength];
+var deepLift = new float[DigitNet.ImportanceLength];
 var options = new AttributionOptions { Steps = 50, Rule = IntegrationRule.RiemannTrapezoid };
 for (int i = 0; i < images.Length; i++)
 {
@@ -55,14 +56,31 @@ for (int i = 0; i < images.Length; i++)
 
     double milliseconds = stopwatch.Elapsed.TotalMilliseconds / repeats;
     Console.WriteLine($"  Top neurons for class {predicted} (Neuron Integrated Gradients, {options.Steps} steps, {options.Rule}; {milliseconds:F2} ms per call):");
-    foreach (int neuron in Enumerable.Range(0, importance.Length).OrderByDescending(n => Math.Abs(importance[n])).Take(5))
+    foreach (int neuron in TopNeurons(importance, 5))
     {
         Console.WriteLine($"    {description.DescribeNeuron(neuron),-10} {importance[neuron],+10:F5}");
     }
 
     Console.WriteLine($"  Completeness: Σ importance = {importance.Sum():F5}, F(x) − F(baseline) differs by delta = {delta:E2}");
+
+    // DeepLIFT, the paper's cheaper comparison: one forward pass over input and baseline, one backward pass.
+    float deepLiftDelta = network.DeepLift(images[i].Pixels, baseline, predicted, deepLift, DeepLiftRule.Rescale);
+    stopwatch.Restart();
+    for (int r = 0; r < repeats; r++)
+    {
+        network.DeepLift(images[i].Pixels, baseline, predicted, deepLift, DeepLiftRule.Rescale);
+    }
+
+    double deepLiftMilliseconds = stopwatch.Elapsed.TotalMilliseconds / repeats;
+    var topByNig = TopNeurons(importance, 5);
+    var topByDeepLift = TopNeurons(deepLift, 5);
+    Console.WriteLine($"  DeepLIFT (Rescale; {deepLiftMilliseconds:F3} ms per call): top 5 {string.Join(", ", topByDeepLift.Select(description.DescribeNeuron))}; " +
+                      $"{topByNig.Intersect(topByDeepLift).Count()} of NIG's top 5; delta = {deepLiftDelta:E2}");
     Console.WriteLine();
 }
+
+static int[] TopNeurons(float[] scores, int count) =>
+    Enumerable.Range(0, scores.Length).OrderByDescending(n => Math.Abs(scores[n])).Take(count).ToArray();
 
 static float[] Draw(Func<int, int, bool> ink)
 {
