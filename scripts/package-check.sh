@@ -24,7 +24,7 @@ if [[ $rid == linux-x64 ]] && ! grep -qw avx2 /proc/cpuinfo; then can_run_native
 version="0.1.0-ci.$(date +%Y%m%d%H%M%S).$$"
 work=$(mktemp -d "${TMPDIR:-/tmp}/niggen-package-check.XXXXXX")
 cache="${NUGET_PACKAGES:-$HOME/.nuget/packages}/niggen/$version"
-cleanup() { rm -rf "$work" "$cache"; }
+cleanup() { rm -rf "$work" "$cache"; rmdir "$(dirname "$cache")" 2>/dev/null || true; }
 trap cleanup EXIT
 step() { printf '\n== package-check: %s (%ds)\n' "$1" "$SECONDS"; }
 
