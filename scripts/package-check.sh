@@ -114,11 +114,13 @@ dotnet run -c Release --no-build
 
 step "Native AOT publish ($rid, trim/AOT warnings as errors)"
 dotnet publish -c Release -r "$rid" -p:PublishAot=true "${isa[@]}" -p:TreatWarningsAsErrors=true -o "$work/app-native" --nologo -v q
+[[ ! -e "$work/app-native/PackageCheckApp.dll" ]] || { echo "package-check: publish gave IL, not a native binary" >&2; exit 1; }
 if (( can_run_native )); then "$work/app-native/PackageCheckApp"; else echo "(no AVX2 here: native binary not run)"; fi
 
 step "NigGen.Sample Native AOT publish ($rid, trim/AOT warnings as errors)"
 cd "$repo"
 dotnet publish NigGen.Sample -c Release -r "$rid" -p:TreatWarningsAsErrors=true -o "$work/sample-native" --nologo -v q
+[[ ! -e "$work/sample-native/NigGen.Sample.dll" ]] || { echo "package-check: publish gave IL, not a native binary" >&2; exit 1; }
 if (( can_run_native )); then "$work/sample-native/NigGen.Sample"; else echo "(no AVX2 here: native binary not run)"; fi
 
 step "done"
