@@ -16,8 +16,8 @@ public static class PathAttribution
     /// <summary>Most samples a Forward call runs through the layers at once.</summary>
     public const int ForwardBlock = 64;
 
-    /// <summary>Workspace floats an automatic chunk aims for (4 MiB): large enough for wide GEMMs, small enough for the cache hierarchy.</summary>
-    public const int AutomaticChunkFloats = 1 << 20;
+    /// <summary>Workspace floats an automatic chunk aims for (8 MiB): a whole reduction block of the reference CNN in one pass, within the last-level cache.</summary>
+    public const int AutomaticChunkFloats = 1 << 21;
 
     /// <summary>
     /// Forward over a batch on up to <paramref name="maxDegreeOfParallelism"/> threads (−1: every core), in blocks of
@@ -304,7 +304,7 @@ public static class PathAttribution
     }
 
     /// <summary>Most interpolation intervals summed together before their sum joins the total (see NeuronIntegratedGradientsCore).</summary>
-    public const int ReductionBlock = 16;
+    public const int ReductionBlock = 32;
 
     private static long s_calls;
 
