@@ -184,7 +184,8 @@ public sealed class Report
                 AddPeer(rows, "Forward", caseName, "ONNX Runtime, 1 intra-op thread", nigGen.Nanoseconds, _results.Get(suite, nameof(ForwardBenchmarks.OnnxRuntimeSingleThread), kind, batch), "");
                 if (nigGenAll.Nanoseconds is not null)
                 {
-                    string note = batch <= PathAttribution.ForwardBlock ? $"Forward(…, −1) splits batches in blocks of {PathAttribution.ForwardBlock}: one thread here" : "";
+                    int block = (kind == NetworkKind.Cnn ? Cnn.Description : Mlp.Description).ForwardBlock;
+                    string note = batch <= block ? $"Forward(…, −1) splits batches in blocks of {block}: one thread here" : $"blocks of {block} samples across threads";
                     rows.Add(new Row("Forward", caseName, "NigGen, all cores", nigGenAll.Nanoseconds, nigGenAll.Bytes, null, note));
                 }
 

@@ -228,9 +228,10 @@ internal static class NetworkEmitter
         w.Line("int batch = Description.BatchSize(input, output.Length);");
         if (plan.Layers.Any(l => l.OwnsBuffers))
         {
-            w.Line("var ws = RentWorkspace(Math.Min(batch, PathAttribution.ForwardBlock));");
-            w.Open("for (int start = 0; start < batch; start += ws.Capacity)");
-            w.Line("int count = Math.Min(ws.Capacity, batch - start);");
+            w.Line("int block = Math.Min(batch, Description.ForwardBlock);");
+            w.Line("var ws = RentWorkspace(block);");
+            w.Open("for (int start = 0; start < batch; start += block)");
+            w.Line("int count = Math.Min(block, batch - start);");
             w.Line("ForwardLayers(ws, input.Slice(start * InputLength, count * InputLength), count);");
             w.Line("ws.Outputs(count).CopyTo(output.Slice(start * OutputLength, count * OutputLength));");
             w.Close();
@@ -250,7 +251,7 @@ internal static class NetworkEmitter
         w.Line("return;");
         w.Close();
         w.Line();
-        w.Line("PathAttribution.Forward(RentWorkspace(PathAttribution.ForwardBlock), Description, input, output, maxDegreeOfParallelism);");
+        w.Line("PathAttribution.Forward(RentWorkspace(Description.ForwardBlock), Description, input, output, maxDegreeOfParallelism);");
         w.Close();
         w.Line();
         w.Line("/// <summary>The gradient of output[<paramref name=\"target\"/>] with respect to one input sample (saliency).</summary>");

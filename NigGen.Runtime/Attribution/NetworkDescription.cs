@@ -90,6 +90,14 @@ public sealed class NetworkDescription
     [EditorBrowsable(EditorBrowsableState.Never)]
     public int FloatsPerSample { get; }
 
+    /// <summary>
+    /// Samples one Forward pass runs through the layers at once: as many as keep the workspace within about 1 MiB, so
+    /// that each layer's buffers are still in the core's own cache when the next layer reads them (a shared last-level
+    /// cache makes larger blocks slow on a busy host), and at most <see cref="PathAttribution.ForwardBlock"/>.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public int ForwardBlock => Math.Clamp(PathAttribution.ForwardBlockFloats / Math.Max(1, FloatsPerSample), 1, PathAttribution.ForwardBlock);
+
     /// <summary>Backward position of the output.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     public int OutputPosition { get; }

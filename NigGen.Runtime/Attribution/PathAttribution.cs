@@ -16,41 +16,45 @@ public static class PathAttribution
     /// <summary>Most samples a Forward call runs through the layers at once.</summary>
     public const int ForwardBlock = 64;
 
+    /// <summary>Workspace floats a Forward block aims for (1 MiB); see <see cref="NetworkDescription.ForwardBlock"/>.</summary>
+    public const int ForwardBlockFloats = 1 << 18;
+
     /// <summary>Workspace floats an automatic chunk aims for (8 MiB): a whole reduction block of the reference CNN in one pass, within the last-level cache.</summary>
     public const int AutomaticChunkFloats = 1 << 21;
 
     /// <summary>
     /// Forward over a batch on up to <paramref name="maxDegreeOfParallelism"/> threads (−1: every core), in blocks of
-    /// <see cref="ForwardBlock"/> samples; each row's result is the single-threaded one.
+    /// <see cref="NetworkDescription.ForwardBlock"/> samples; each row's result is the single-threaded one.
     /// </summary>
     public static void Forward(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, Span<float> output, int maxDegreeOfParallelism)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxDegreeOfParallelism, -1);
         int batch = network.BatchSize(input, output.Length);
-        int blocks = (batch + ForwardBlock - 1) / ForwardBlock;
+        int block = network.ForwardBlock;
+        int blocks = (batch + block - 1) / block;
         int threads = Math.Min(blocks, maxDegreeOfParallelism == -1 ? Environment.ProcessorCount : Math.Max(1, maxDegreeOfParallelism));
         if (threads <= 1)
         {
-            ForwardBlocks(ws, network, input, output, batch);
+            ForwardBlocks(ws, network, input, output, batch, block);
         }
         else
         {
-            ForwardParallel(ws, network, input, output, batch, blocks, threads);
+            ForwardParallel(ws, network, input, output, batch, block, blocks, threads);
         }
     }
 
     // A method of its own so that the lambda's closure is allocated only when threads are used.
-    private static unsafe void ForwardParallel(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, Span<float> output, int batch, int blocks, int threads)
+    private static unsafe void ForwardParallel(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, Span<float> output, int batch, int block, int blocks, int threads)
     {
         fixed (float* inputPointer = input, outputPointer = output)
         {
             var job = (Input: (nint)inputPointer, Output: (nint)outputPointer);
             int inputLength = network.InputLength, outputLength = network.OutputLength;
-            System.Threading.Tasks.Parallel.For(0, blocks, new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = threads }, block =>
+            System.Threading.Tasks.Parallel.For(0, blocks, new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = threads }, b =>
             {
-                int start = block * ForwardBlock;
-                int count = Math.Min(ForwardBlock, batch - start);
-                var worker = ws.ForCurrentThread(ForwardBlock);
+                int start = b * block;
+                int count = Math.Min(block, batch - start);
+                var worker = ws.ForCurrentThread(block);
                 new ReadOnlySpan<float>((float*)job.Input + (long)start * inputLength, count * inputLength).CopyTo(worker.Inputs);
                 worker.Forward(count);
                 worker.Outputs(count).CopyTo(new Span<float>((float*)job.Output + (long)start * outputLength, count * outputLength));
@@ -59,12 +63,12 @@ public static class PathAttribution
     }
 
     // One thread (or one block): no task scheduling, nothing allocated.
-    private static void ForwardBlocks(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, Span<float> output, int batch)
+    private static void ForwardBlocks(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, Span<float> output, int batch, int block)
     {
-        var worker = ws.ForCurrentThread(ForwardBlock);
-        for (int start = 0; start < batch; start += ForwardBlock)
+        var worker = ws.ForCurrentThread(block);
+        for (int start = 0; start < batch; start += block)
         {
-            int count = Math.Min(ForwardBlock, batch - start);
+            int count = Math.Min(block, batch - start);
             input.Slice(start * network.InputLength, count * network.InputLength).CopyTo(worker.Inputs);
             worker.Forward(count);
             worker.Outputs(count).CopyTo(output.Slice(start * network.OutputLength, count * network.OutputLength));

@@ -128,10 +128,11 @@ partial class DigitNet : IAttributedNetwork
     public void Forward(ReadOnlySpan<float> input, Span<float> output)
     {
         int batch = Description.BatchSize(input, output.Length);
-        var ws = RentWorkspace(Math.Min(batch, PathAttribution.ForwardBlock));
-        for (int start = 0; start < batch; start += ws.Capacity)
+        int block = Math.Min(batch, Description.ForwardBlock);
+        var ws = RentWorkspace(block);
+        for (int start = 0; start < batch; start += block)
         {
-            int count = Math.Min(ws.Capacity, batch - start);
+            int count = Math.Min(block, batch - start);
             ForwardLayers(ws, input.Slice(start * InputLength, count * InputLength), count);
             ws.Outputs(count).CopyTo(output.Slice(start * OutputLength, count * OutputLength));
         }
@@ -146,7 +147,7 @@ partial class DigitNet : IAttributedNetwork
             return;
         }
 
-        PathAttribution.Forward(RentWorkspace(PathAttribution.ForwardBlock), Description, input, output, maxDegreeOfParallelism);
+        PathAttribution.Forward(RentWorkspace(Description.ForwardBlock), Description, input, output, maxDegreeOfParallelism);
     }
 
     /// <summary>The gradient of output[<paramref name="target"/>] with respect to one input sample (saliency).</summary>
