@@ -1,7 +1,6 @@
 using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Text;
@@ -36,20 +35,19 @@ public sealed class WeightsMutationTests(ITestOutputHelper output)
         var run = Task.Run(() => Run(count));
         var first = await Task.WhenAny(run, Task.Delay(TimeSpan.FromMinutes(LongTests.Enabled ? 60 : 2)));
         Assert.True(first == run, "the mutation run did not finish: a load hangs");
-        var (loaded, rejected, elapsed) = await run;
+        var (loaded, rejected) = await run;
 
-        output.WriteLine($"{count} mutated files in {elapsed.TotalSeconds:F2} s: {loaded} loaded, {rejected} rejected");
+        output.WriteLine($"{count} mutated files: {loaded} loaded, {rejected} rejected");
         Assert.Equal(count, loaded + rejected);
         Assert.True(loaded > count / 50, $"only {loaded} of {count} mutated files loaded: the mutations hardly exercise the success path");
         Assert.True(rejected > count / 2, $"only {rejected} of {count} mutated files were rejected");
     }
 
-    private static (int Loaded, int Rejected, TimeSpan Elapsed) Run(int count)
+    private static (int Loaded, int Rejected) Run(int count)
     {
         var random = new Random(Seed);
         byte[][] bases = [Build(ValidTensors(1)), MixedDTypes(), WrittenByTheWriter()];
         int loaded = 0, rejected = 0;
-        var clock = Stopwatch.StartNew();
         for (int i = 0; i < count; i++)
         {
             byte[] file = bases[random.Next(bases.Length)];
@@ -87,7 +85,7 @@ public sealed class WeightsMutationTests(ITestOutputHelper output)
             }
         }
 
-        return (loaded, rejected, clock.Elapsed);
+        return (loaded, rejected);
     }
 
     // True when the network loaded (with every value checked), false when Load threw WeightsFormatException.
