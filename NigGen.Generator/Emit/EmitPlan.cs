@@ -96,7 +96,22 @@ internal sealed class EmitPlan
     {
         int kernelArea = layer.SpatialRank == 2 ? layer.Spec.Kernel * layer.Spec.Kernel : layer.Spec.Kernel;
         int outputArea = layer.OutputLength / layer.OutputShape[0];
-        return layer.InputShape[0] * kernelArea * outputArea;
+        int im2col = layer.InputShape[0] * kernelArea * outputArea;
+
+        // The implicit GEMM's scratch, as NigGen.Runtime's ConvGeometry.ImplicitScratchLength: a zero-padded copy of one
+        // sample when the layer pads, and a 32-channel panel of the transposed weight when channels do not fill 16-float vectors.
+        int padded = 0;
+        if (layer.Spec.Padding != 0)
+        {
+            padded = layer.InputShape[0];
+            for (int d = 1; d < layer.InputShape.Count; d++)
+            {
+                padded *= layer.InputShape[d] + 2 * layer.Spec.Padding;
+            }
+        }
+
+        int panel = layer.OutputShape[0] % 16 == 0 ? 0 : layer.InputShape[0] * kernelArea * 32;
+        return System.Math.Max(im2col, padded + panel);
     }
 
     private static string Pascal(string name) => name.Length == 0 ? name : char.ToUpperInvariant(name[0]) + name.Substring(1);

@@ -44,8 +44,17 @@ public readonly record struct ConvGeometry(
     /// <summary>Length of one im2col patch, the K of the GEMM: InChannels·KernelHeight·KernelWidth.</summary>
     public int PatchLength => InChannels * KernelHeight * KernelWidth;
 
-    /// <summary>Floats of scratch the kernels need: the im2col buffer, PatchLength·OutHeight·OutWidth.</summary>
-    public int ScratchLength => PatchLength * OutHeight * OutWidth;
+    /// <summary>
+    /// Floats of scratch the kernels need: the larger of the im2col buffer (PatchLength·OutHeight·OutWidth) and what the
+    /// implicit GEMM needs (a zero-padded copy of one sample when the layer pads, and a zero-padded panel of 32 output
+    /// channels of the transposed weight when the channels do not fill whole 16-float vectors).
+    /// </summary>
+    public int ScratchLength => (int)Math.Max((long)PatchLength * OutHeight * OutWidth, ImplicitScratchLength);
+
+    /// <summary>The implicit GEMM's scratch (see <see cref="ScratchLength"/>); NigGen.Generator mirrors this formula.</summary>
+    internal long ImplicitScratchLength =>
+        (PaddingHeight == 0 && PaddingWidth == 0 ? 0 : (long)InChannels * (InHeight + 2 * PaddingHeight) * (InWidth + 2 * PaddingWidth))
+        + (OutChannels % 16 == 0 ? 0 : (long)PatchLength * 32);
 
     /// <summary>True when im2col would copy the input unchanged (1×1 kernel, stride 1, no padding).</summary>
     internal bool IsPointwise => KernelHeight == 1 && KernelWidth == 1 && StrideHeight == 1 && StrideWidth == 1 && PaddingHeight == 0 && PaddingWidth == 0;
@@ -75,7 +84,7 @@ public readonly record struct ConvGeometry(
         }
 
         if ((long)InChannels * InHeight * InWidth > int.MaxValue || (long)PatchLength * OutHeight * OutWidth > int.MaxValue
-            || (long)OutChannels * OutHeight * OutWidth > int.MaxValue)
+            || (long)OutChannels * OutHeight * OutWidth > int.MaxValue || ImplicitScratchLength > int.MaxValue)
         {
             throw new ArgumentException($"{name} describes buffers larger than a span can hold: {Describe()}.", name);
         }

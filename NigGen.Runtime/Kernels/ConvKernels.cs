@@ -63,6 +63,41 @@ public static class ConvKernels
         }
     }
 
+    /// <summary>
+    /// output = weight ⋆ input + bias for each sample, as an implicit GEMM over the transposed weight when this machine
+    /// and geometry allow it (no im2col matrix), else by im2col; both give bitwise the same numbers.
+    /// </summary>
+    /// <param name="geometry">The convolution's geometry.</param>
+    /// <param name="input">Input [batch, InChannels, InHeight, InWidth].</param>
+    /// <param name="weight">Weight in PyTorch's layout, the matrix [OutChannels, PatchLength].</param>
+    /// <param name="weightTransposed">The same matrix transposed: [PatchLength, OutChannels].</param>
+    /// <param name="bias">Bias [OutChannels], or empty for a layer without bias.</param>
+    /// <param name="output">Output [batch, OutChannels, OutHeight, OutWidth]; overwritten.</param>
+    /// <param name="batch">Number of samples.</param>
+    /// <param name="scratch">At least <see cref="ConvGeometry.ScratchLength"/> floats.</param>
+    public static unsafe void Forward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> weightTransposed, ReadOnlySpan<float> bias, Span<float> output, int batch, Span<float> scratch)
+    {
+        ConvGeometry g = geometry;
+        g.Validate(nameof(geometry));
+        KernelArguments.AtLeast(weightTransposed.Length, KernelArguments.Product(g.PatchLength, g.OutChannels), nameof(weightTransposed), "PatchLength·OutChannels");
+        if (!ImplicitConv.Supports(g))
+        {
+            Forward(g, input, weight, bias, output, batch, scratch);
+            return;
+        }
+
+        KernelArguments.NotNegative(batch, nameof(batch));
+        KernelArguments.AtLeast(input.Length, KernelArguments.Product(batch, g.InputLength), nameof(input), "batch·InputLength");
+        KernelArguments.AtLeast(weight.Length, KernelArguments.Product(g.OutChannels, g.PatchLength), nameof(weight), "OutChannels·PatchLength");
+        KernelArguments.EmptyOr(bias.Length, g.OutChannels, nameof(bias), "OutChannels");
+        KernelArguments.AtLeast(output.Length, KernelArguments.Product(batch, g.OutputLength), nameof(output), "batch·OutputLength");
+        KernelArguments.AtLeast(scratch.Length, g.ScratchLength, nameof(scratch), "ScratchLength");
+        fixed (float* pin = input, pwt = weightTransposed, pb = bias, pout = output, pscratch = scratch)
+        {
+            ImplicitConv.Forward(g, pin, pwt, bias.IsEmpty ? null : pb, pout, batch, pscratch);
+        }
+    }
+
     /// <summary>Gradient with respect to the input (a transposed convolution); overwrites <paramref name="inputGradient"/>.</summary>
     /// <param name="geometry">The convolution's geometry.</param>
     /// <param name="outputGradient">Gradient with respect to the output [batch, OutChannels, OutHeight, OutWidth].</param>

@@ -212,6 +212,41 @@ public class ConvKernelsTests
         }
     }
 
+    // Geometries with enough taps for the implicit-GEMM path: channel panels full, partial (packed) and mixed.
+    public static TheoryData<int[], bool> ImplicitCases => new()
+    {
+        { [16, 12, 12, 32, 5, 5, 1, 1, 0, 0], true }, // the small CNN's second layer
+        { [8, 1, 50, 20, 1, 9, 1, 2, 0, 4], true },   // 1D, stride 2, padding 4, 20 channels
+        { [16, 9, 9, 40, 3, 3, 2, 2, 1, 1], true },   // 40 channels: a full panel and a partial one
+        { [8, 6, 6, 5, 3, 3, 1, 1, 1, 1], true },     // 5 channels, padded
+        { [8, 1, 20, 3, 1, 8, 1, 8, 0, 4], true },    // stride as large as the kernel: the padded copy outgrows im2col's buffer
+        { [2, 12, 12, 16, 5, 5, 1, 1, 0, 0], false }, // 50 taps: too few to repay the transposed stores, im2col
+    };
+
+    [Theory]
+    [MemberData(nameof(ImplicitCases))]
+    public void ImplicitGemmForwardEqualsIm2ColBitwise(int[] shape, bool implicitPath)
+    {
+        var g = new ConvGeometry(shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], shape[6], shape[7], shape[8], shape[9]);
+        Assert.Equal(implicitPath && System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated, ImplicitConv.Supports(g));
+        var random = new Random(g.GetHashCode());
+        const int batch = 3;
+        float[] input = RandomArray(random, batch * g.InputLength);
+        float[] weight = RandomArray(random, g.OutChannels * g.PatchLength);
+        float[] weightTransposed = Transpose(weight, g.OutChannels, g.PatchLength);
+        foreach (bool withBias in new[] { true, false })
+        {
+            float[] bias = withBias ? RandomArray(random, g.OutChannels) : Array.Empty<float>();
+            float[] viaIm2Col = new float[batch * g.OutputLength];
+            float[] viaImplicit = RandomArray(random, batch * g.OutputLength);
+            ConvKernels.Forward(g, input, weight, bias, viaIm2Col, batch, RandomArray(random, g.ScratchLength));
+            ConvKernels.Forward(g, input, weight, weightTransposed, bias, viaImplicit, batch, RandomArray(random, g.ScratchLength));
+            BitwiseEqual(viaIm2Col, viaImplicit, $"{g} bias {withBias}");
+        }
+
+        ThrowsLength(() => ConvKernels.Forward(g, input, weight, weightTransposed.AsSpan(1), ReadOnlySpan<float>.Empty, new float[batch * g.OutputLength], batch, new float[g.ScratchLength]), "weightTransposed", weight.Length, weight.Length - 1);
+    }
+
     [Fact]
     public void GeometryDerivesSizes()
     {
@@ -221,7 +256,7 @@ public class ConvKernelsTests
         Assert.Equal(3 * 9 * 11, g.InputLength);
         Assert.Equal(6 * 5 * 6, g.OutputLength);
         Assert.Equal(27, g.PatchLength);
-        Assert.Equal(27 * 30, g.ScratchLength);
+        Assert.Equal(3 * 11 * 13 + 27 * 32, g.ScratchLength); // the implicit GEMM's padded sample and channel panel outgrow im2col's 27·30
     }
 
     [Fact]
