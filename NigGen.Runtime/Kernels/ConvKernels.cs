@@ -12,15 +12,48 @@ namespace NigGen.Kernels;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class ConvKernels
 {
-    /// <summary>output = weight ⋆ input + bias for each sample.</summary>
+    /// <summary>
+    /// output = weight ⋆ input + bias for each sample: directly from the input rows for small patches with stride 1 along
+    /// the width, else by im2col and GEMM. All paths give bitwise the same numbers.
+    /// </summary>
     /// <param name="geometry">The convolution's geometry.</param>
     /// <param name="input">Input [batch, InChannels, InHeight, InWidth].</param>
     /// <param name="weight">Weight in PyTorch's layout [OutChannels, InChannels, KernelHeight, KernelWidth], i.e. the matrix [OutChannels, PatchLength].</param>
     /// <param name="bias">Bias [OutChannels], or empty for a layer without bias.</param>
     /// <param name="output">Output [batch, OutChannels, OutHeight, OutWidth]; overwritten.</param>
     /// <param name="batch">Number of samples.</param>
-    /// <param name="scratch">At least <see cref="ConvGeometry.ScratchLength"/> floats for one sample's im2col columns.</param>
-    public static unsafe void Forward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> output, int batch, Span<float> scratch)
+    /// <param name="scratch">At least <see cref="ConvGeometry.ScratchLength"/> floats.</param>
+    public static void Forward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> output, int batch, Span<float> scratch) =>
+        Forward(geometry, input, weight, ReadOnlySpan<float>.Empty, bias, output, batch, scratch, ForwardPath.Fastest);
+
+    /// <summary>
+    /// output = weight ⋆ input + bias for each sample, the fastest way this machine and geometry allow: an implicit GEMM
+    /// over the transposed weight for large patches, a direct kernel for small ones with stride 1 along the width, else
+    /// im2col and GEMM. All paths give bitwise the same numbers.
+    /// </summary>
+    /// <param name="geometry">The convolution's geometry.</param>
+    /// <param name="input">Input [batch, InChannels, InHeight, InWidth].</param>
+    /// <param name="weight">Weight in PyTorch's layout, the matrix [OutChannels, PatchLength].</param>
+    /// <param name="weightTransposed">The same matrix transposed: [PatchLength, OutChannels].</param>
+    /// <param name="bias">Bias [OutChannels], or empty for a layer without bias.</param>
+    /// <param name="output">Output [batch, OutChannels, OutHeight, OutWidth]; overwritten.</param>
+    /// <param name="batch">Number of samples.</param>
+    /// <param name="scratch">At least <see cref="ConvGeometry.ScratchLength"/> floats.</param>
+    public static void Forward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> weightTransposed, ReadOnlySpan<float> bias, Span<float> output, int batch, Span<float> scratch)
+    {
+        KernelArguments.AtLeast(weightTransposed.Length, KernelArguments.Product(geometry.PatchLength, geometry.OutChannels), nameof(weightTransposed), "PatchLength·OutChannels");
+        Forward(geometry, input, weight, weightTransposed, bias, output, batch, scratch, ForwardPath.Fastest);
+    }
+
+    /// <summary>Which forward kernel runs; tests force im2col to compare the others with it bitwise.</summary>
+    internal enum ForwardPath
+    {
+        Fastest,
+        Im2Col,
+    }
+
+    /// <summary>The forward dispatcher; <paramref name="weightTransposed"/> may be empty (then the implicit GEMM is not used).</summary>
+    internal static unsafe void Forward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> weightTransposed, ReadOnlySpan<float> bias, Span<float> output, int batch, Span<float> scratch, ForwardPath path)
     {
         ConvGeometry g = geometry;
         g.Validate(nameof(geometry));
@@ -37,8 +70,21 @@ public static class ConvKernels
 
         bool hasBias = !bias.IsEmpty;
         bool pointwise = g.IsPointwise;
-        fixed (float* pin = input, pw = weight, pout = output, pcols = scratch)
+        fixed (float* pin = input, pw = weight, pwt = weightTransposed, pb = bias, pout = output, pcols = scratch)
         {
+            float* biasOrNull = hasBias ? pb : null;
+            if (path == ForwardPath.Fastest && !weightTransposed.IsEmpty && ImplicitConv.Supports(g))
+            {
+                ImplicitConv.Forward(g, pin, pwt, biasOrNull, pout, batch, pcols);
+                return;
+            }
+
+            if (path == ForwardPath.Fastest && DirectConv.Supports(g))
+            {
+                DirectConv.Forward(g, pin, pw, biasOrNull, pout, batch, pcols);
+                return;
+            }
+
             for (int s = 0; s < batch; s++)
             {
                 float* sample = pin + (nint)s * inLength;
@@ -60,41 +106,6 @@ public static class ConvKernels
 
                 Gemm.MultiplyCore(pw, columns, result, g.OutChannels, patch, pixels, hasBias);
             }
-        }
-    }
-
-    /// <summary>
-    /// output = weight ⋆ input + bias for each sample, as an implicit GEMM over the transposed weight when this machine
-    /// and geometry allow it (no im2col matrix), else by im2col; both give bitwise the same numbers.
-    /// </summary>
-    /// <param name="geometry">The convolution's geometry.</param>
-    /// <param name="input">Input [batch, InChannels, InHeight, InWidth].</param>
-    /// <param name="weight">Weight in PyTorch's layout, the matrix [OutChannels, PatchLength].</param>
-    /// <param name="weightTransposed">The same matrix transposed: [PatchLength, OutChannels].</param>
-    /// <param name="bias">Bias [OutChannels], or empty for a layer without bias.</param>
-    /// <param name="output">Output [batch, OutChannels, OutHeight, OutWidth]; overwritten.</param>
-    /// <param name="batch">Number of samples.</param>
-    /// <param name="scratch">At least <see cref="ConvGeometry.ScratchLength"/> floats.</param>
-    public static unsafe void Forward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> weightTransposed, ReadOnlySpan<float> bias, Span<float> output, int batch, Span<float> scratch)
-    {
-        ConvGeometry g = geometry;
-        g.Validate(nameof(geometry));
-        KernelArguments.AtLeast(weightTransposed.Length, KernelArguments.Product(g.PatchLength, g.OutChannels), nameof(weightTransposed), "PatchLength·OutChannels");
-        if (!ImplicitConv.Supports(g))
-        {
-            Forward(g, input, weight, bias, output, batch, scratch);
-            return;
-        }
-
-        KernelArguments.NotNegative(batch, nameof(batch));
-        KernelArguments.AtLeast(input.Length, KernelArguments.Product(batch, g.InputLength), nameof(input), "batch·InputLength");
-        KernelArguments.AtLeast(weight.Length, KernelArguments.Product(g.OutChannels, g.PatchLength), nameof(weight), "OutChannels·PatchLength");
-        KernelArguments.EmptyOr(bias.Length, g.OutChannels, nameof(bias), "OutChannels");
-        KernelArguments.AtLeast(output.Length, KernelArguments.Product(batch, g.OutputLength), nameof(output), "batch·OutputLength");
-        KernelArguments.AtLeast(scratch.Length, g.ScratchLength, nameof(scratch), "ScratchLength");
-        fixed (float* pin = input, pwt = weightTransposed, pb = bias, pout = output, pscratch = scratch)
-        {
-            ImplicitConv.Forward(g, pin, pwt, bias.IsEmpty ? null : pb, pout, batch, pscratch);
         }
     }
 

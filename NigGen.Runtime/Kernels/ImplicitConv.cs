@@ -150,7 +150,7 @@ internal static unsafe class ImplicitConv
         }
     }
 
-    private static void CopyPadded(in ConvGeometry g, float* sample, float* padded, int paddedH, int paddedW)
+    internal static void CopyPadded(in ConvGeometry g, float* sample, float* padded, int paddedH, int paddedW)
     {
         new Span<float>(padded, g.InChannels * paddedH * paddedW).Clear();
         for (int c = 0; c < g.InChannels; c++)

@@ -106,3 +106,5 @@ internal readonly struct R8 : IConstant { public static int Value => 8; }
 internal readonly struct V1 : IConstant { public static int Value => 1; }
 
 internal readonly struct V2 : IConstant { public static int Value => 2; }
+
+internal readonly struct V3 : IConstant { public static int Value => 3; }

@@ -212,23 +212,32 @@ public class ConvKernelsTests
         }
     }
 
-    // Geometries with enough taps for the implicit-GEMM path: channel panels full, partial (packed) and mixed.
-    public static TheoryData<int[], bool> ImplicitCases => new()
+    // Geometries for the fast paths: implicit GEMM (64+ taps; channel panels full, partial and mixed), the direct kernel
+    // (fewer taps, stride 1 along the width, 8+ output columns), and im2col (neither).
+    public static TheoryData<int[], string> FastPathCases => new()
     {
-        { [16, 12, 12, 32, 5, 5, 1, 1, 0, 0], true }, // the small CNN's second layer
-        { [8, 1, 50, 20, 1, 9, 1, 2, 0, 4], true },   // 1D, stride 2, padding 4, 20 channels
-        { [16, 9, 9, 40, 3, 3, 2, 2, 1, 1], true },   // 40 channels: a full panel and a partial one
-        { [8, 6, 6, 5, 3, 3, 1, 1, 1, 1], true },     // 5 channels, padded
-        { [8, 1, 20, 3, 1, 8, 1, 8, 0, 4], true },    // stride as large as the kernel: the padded copy outgrows im2col's buffer
-        { [2, 12, 12, 16, 5, 5, 1, 1, 0, 0], false }, // 50 taps: too few to repay the transposed stores, im2col
+        { [16, 12, 12, 32, 5, 5, 1, 1, 0, 0], "implicit" }, // the small CNN's second layer
+        { [8, 1, 50, 20, 1, 9, 1, 2, 0, 4], "implicit" },   // 1D, stride 2, padding 4, 20 channels
+        { [16, 9, 9, 40, 3, 3, 2, 2, 1, 1], "implicit" },   // 40 channels: a full panel and a partial one
+        { [8, 6, 6, 5, 3, 3, 1, 1, 1, 1], "implicit" },     // 5 channels, padded
+        { [8, 1, 20, 3, 1, 8, 1, 8, 0, 4], "implicit" },    // stride as large as the kernel: the padded copy outgrows im2col's buffer
+        { [1, 28, 28, 16, 5, 5, 1, 1, 0, 0], "direct" },    // the small CNN's first layer: 24 columns, three vectors
+        { [4, 1, 200, 13, 1, 15, 1, 1, 0, 7], "direct" },   // 1D DNA-like: 200 columns, padded, 13 channels (a partial block)
+        { [2, 12, 12, 6, 5, 5, 2, 1, 2, 2], "direct" },     // stride 2 along the height only, 12 columns (overlapping vectors)
+        { [3, 5, 10, 2, 3, 3, 1, 1, 0, 0], "direct" },      // exactly 8 columns
+        { [3, 9, 11, 6, 3, 3, 2, 2, 1, 1], "im2col" },      // stride 2 along the width
+        { [2, 10, 10, 4, 3, 3, 1, 1, 0, 0], "direct" },     // 8 columns, 18 taps
+        { [2, 6, 6, 4, 3, 3, 1, 1, 0, 0], "im2col" },       // 4 columns: fewer than a vector
     };
 
     [Theory]
-    [MemberData(nameof(ImplicitCases))]
-    public void ImplicitGemmForwardEqualsIm2ColBitwise(int[] shape, bool implicitPath)
+    [MemberData(nameof(FastPathCases))]
+    public void FastPathsEqualIm2ColBitwise(int[] shape, string path)
     {
         var g = new ConvGeometry(shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], shape[6], shape[7], shape[8], shape[9]);
-        Assert.Equal(implicitPath && System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated, ImplicitConv.Supports(g));
+        string taken = ImplicitConv.Supports(g) ? "implicit" : DirectConv.Supports(g) ? "direct" : "im2col";
+        Assert.Equal(System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? path : "im2col", taken);
+
         var random = new Random(g.GetHashCode());
         const int batch = 3;
         float[] input = RandomArray(random, batch * g.InputLength);
@@ -238,10 +247,13 @@ public class ConvKernelsTests
         {
             float[] bias = withBias ? RandomArray(random, g.OutChannels) : Array.Empty<float>();
             float[] viaIm2Col = new float[batch * g.OutputLength];
-            float[] viaImplicit = RandomArray(random, batch * g.OutputLength);
-            ConvKernels.Forward(g, input, weight, bias, viaIm2Col, batch, RandomArray(random, g.ScratchLength));
-            ConvKernels.Forward(g, input, weight, weightTransposed, bias, viaImplicit, batch, RandomArray(random, g.ScratchLength));
-            BitwiseEqual(viaIm2Col, viaImplicit, $"{g} bias {withBias}");
+            float[] viaFastest = RandomArray(random, batch * g.OutputLength);
+            float[] viaFastestWithoutTranspose = RandomArray(random, batch * g.OutputLength);
+            ConvKernels.Forward(g, input, weight, ReadOnlySpan<float>.Empty, bias, viaIm2Col, batch, RandomArray(random, g.ScratchLength), ConvKernels.ForwardPath.Im2Col);
+            ConvKernels.Forward(g, input, weight, weightTransposed, bias, viaFastest, batch, RandomArray(random, g.ScratchLength));
+            ConvKernels.Forward(g, input, weight, bias, viaFastestWithoutTranspose, batch, RandomArray(random, g.ScratchLength));
+            BitwiseEqual(viaIm2Col, viaFastest, $"{g} {taken}, bias {withBias}");
+            BitwiseEqual(viaIm2Col, viaFastestWithoutTranspose, $"{g} without the transposed weight, bias {withBias}");
         }
 
         ThrowsLength(() => ConvKernels.Forward(g, input, weight, weightTransposed.AsSpan(1), ReadOnlySpan<float>.Empty, new float[batch * g.OutputLength], batch, new float[g.ScratchLength]), "weightTransposed", weight.Length, weight.Length - 1);

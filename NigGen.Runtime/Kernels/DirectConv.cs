@@ -1,0 +1,192 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace NigGen.Kernels;
+
+/// <summary>
+/// Convolution forward for small patches with stride 1 along the width (such as a first layer on one input channel):
+/// output pixels of one row across the lanes, read straight from the input row with contiguous loads, and up to four
+/// output channels per tile, their weights broadcast. No im2col matrix, no packing and no transposition: the vectors
+/// are stored straight into the channel-major output. Every output is the same ascending-tap FMA chain from the bias as
+/// in the im2col path, so both give bitwise the same numbers.
+/// </summary>
+internal static unsafe class DirectConv
+{
+    // Up to three 8-float vectors of pixels per tile × four channels: 12 accumulators, 3 row loads and 1 broadcast live,
+    // within the 16 registers of AVX2 (and leaving room on AVX-512).
+    private const int Lanes = 8;
+    private const int MaxVectors = 3;
+    private const int MaxChannels = 4;
+
+    // Taps are indexed through a stack table; larger patches use the implicit GEMM or im2col.
+    private const int MaxTaps = 4096;
+
+    /// <summary>Whether this machine and geometry take the direct path (its padded copy is part of <see cref="ConvGeometry.ScratchLength"/>).</summary>
+    internal static bool Supports(in ConvGeometry g) =>
+        Vector256.IsHardwareAccelerated && g.StrideWidth == 1 && g.OutWidth >= Lanes && !g.IsPointwise && g.PatchLength <= MaxTaps;
+
+    /// <summary>output = weight ⋆ input + bias; arguments validated by the caller, <see cref="Supports"/> true.</summary>
+    [SkipLocalsInit]
+    internal static void Forward(in ConvGeometry g, float* input, float* weight, float* bias, float* output, int batch, float* scratch)
+    {
+        int taps = g.PatchLength;
+        int channels = g.OutChannels;
+        int outH = g.OutHeight, outW = g.OutWidth;
+        int pixels = outH * outW;
+        bool pads = g.PaddingHeight != 0 || g.PaddingWidth != 0;
+        int paddedH = g.InHeight + 2 * g.PaddingHeight;
+        int paddedW = g.InWidth + 2 * g.PaddingWidth;
+        nint rowStep = (nint)g.StrideHeight * paddedW;
+
+        // Where tap (c, kh, kw) sits relative to a pixel's top-left input element.
+        int* offsets = stackalloc int[taps];
+        for (int c = 0, t = 0; c < g.InChannels; c++)
+        {
+            for (int kh = 0; kh < g.KernelHeight; kh++)
+            {
+                for (int kw = 0; kw < g.KernelWidth; kw++)
+                {
+                    offsets[t++] = (c * paddedH + kh) * paddedW + kw;
+                }
+            }
+        }
+
+        for (int s = 0; s < batch; s++)
+        {
+            float* sample = input + (nint)s * g.InputLength;
+            float* result = output + (nint)s * g.OutputLength;
+            if (pads)
+            {
+                ImplicitConv.CopyPadded(g, sample, scratch, paddedH, paddedW);
+                sample = scratch;
+            }
+
+            for (int c0 = 0; c0 < channels; c0 += MaxChannels)
+            {
+                int count = Math.Min(MaxChannels, channels - c0);
+                float* w = weight + (nint)c0 * taps;
+                float* b = bias == null ? null : bias + c0;
+                for (int oh = 0; oh < outH; oh++)
+                {
+                    float* row = sample + oh * rowStep;
+                    float* o = result + (nint)c0 * pixels + (nint)oh * outW;
+
+                    // Chunks of up to 24 pixels; a chunk's last vector ends at the chunk's end, overlapping the one
+                    // before it when the width is not a multiple of 8 (overlapping pixels are recomputed identically).
+                    for (int x = 0; x < outW; x += MaxVectors * Lanes)
+                    {
+                        int end = Math.Min(x + MaxVectors * Lanes, outW);
+                        int first = Math.Min(x, outW - Lanes);
+                        int vectors = (end - first + Lanes - 1) / Lanes;
+                        int last = end - Lanes;
+                        Tile(count, vectors, row + first, offsets, taps, w, b, o + first, pixels, last - first);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void Tile(int channels, int vectors, float* row, int* offsets, int taps, float* weight, float* bias, float* output, int channelStride, int lastOffset)
+    {
+        switch (channels * 4 + vectors)
+        {
+            case 4 * 4 + 3: Kernel<R4, V3>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
+            case 4 * 4 + 2: Kernel<R4, V2>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
+            case 4 * 4 + 1: Kernel<R4, V1>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
+            case 3 * 4 + 3: Kernel<R3, V3>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
+            case 3 * 4 + 2: Kernel<R3, V2>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
+            case 3 * 4 + 1: Kernel<R3, V1>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
+            case 2 * 4 + 3: Kernel<R2, V3>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
+            case 2 * 4 + 2: Kernel<R2, V2>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
+            case 2 * 4 + 1: Kernel<R2, V1>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
+            case 1 * 4 + 3: Kernel<R1, V3>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
+            case 1 * 4 + 2: Kernel<R1, V2>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
+            default: Kernel<R1, V1>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
+        }
+    }
+
+    /// <summary>
+    /// TChannels output channels × TVectors vectors of pixels (at 0, 8 and <paramref name="lastOffset"/>, the last one
+    /// ending the chunk), accumulators in registers over every tap: per tap one offset, TVectors loads from the input
+    /// row and one broadcast weight per channel.
+    /// </summary>
+    private static void Kernel<TChannels, TVectors>(float* row, int* offsets, int taps, float* weight, float* bias, float* output, int channelStride, int lastOffset)
+        where TChannels : struct, IConstant
+        where TVectors : struct, IConstant
+    {
+        int r = TChannels.Value;
+        int v = TVectors.Value;
+
+        // Vector j starts at pixel j·8, except the last, which starts at lastOffset.
+        nint p1 = v == 2 ? lastOffset : Lanes;
+        nint p2 = lastOffset;
+        float* w0 = weight;
+        float* w1 = w0 + taps;
+        float* w2 = w1 + taps;
+        float* w3 = w2 + taps;
+        Vector256<float> z = Vector256<float>.Zero;
+        Vector256<float> b0 = bias == null ? z : Vector256.Create(bias[0]);
+        Vector256<float> b1 = bias == null || r < 2 ? z : Vector256.Create(bias[1]);
+        Vector256<float> b2 = bias == null || r < 3 ? z : Vector256.Create(bias[2]);
+        Vector256<float> b3 = bias == null || r < 4 ? z : Vector256.Create(bias[3]);
+        Vector256<float> s00 = b0, s01 = b0, s02 = b0;
+        Vector256<float> s10 = b1, s11 = b1, s12 = b1;
+        Vector256<float> s20 = b2, s21 = b2, s22 = b2;
+        Vector256<float> s30 = b3, s31 = b3, s32 = b3;
+        for (int t = 0; t < taps; t++)
+        {
+            float* at = row + offsets[t];
+            Vector256<float> x0 = Vector256.Load(at);
+            Vector256<float> x1 = v > 1 ? Vector256.Load(at + p1) : z;
+            Vector256<float> x2 = v > 2 ? Vector256.Load(at + p2) : z;
+            Vector256<float> k = Vector256.Create(w0[t]);
+            s00 = Vector256.FusedMultiplyAdd(k, x0, s00);
+            if (v > 1) s01 = Vector256.FusedMultiplyAdd(k, x1, s01);
+            if (v > 2) s02 = Vector256.FusedMultiplyAdd(k, x2, s02);
+            if (r > 1)
+            {
+                k = Vector256.Create(w1[t]);
+                s10 = Vector256.FusedMultiplyAdd(k, x0, s10);
+                if (v > 1) s11 = Vector256.FusedMultiplyAdd(k, x1, s11);
+                if (v > 2) s12 = Vector256.FusedMultiplyAdd(k, x2, s12);
+            }
+
+            if (r > 2)
+            {
+                k = Vector256.Create(w2[t]);
+                s20 = Vector256.FusedMultiplyAdd(k, x0, s20);
+                if (v > 1) s21 = Vector256.FusedMultiplyAdd(k, x1, s21);
+                if (v > 2) s22 = Vector256.FusedMultiplyAdd(k, x2, s22);
+            }
+
+            if (r > 3)
+            {
+                k = Vector256.Create(w3[t]);
+                s30 = Vector256.FusedMultiplyAdd(k, x0, s30);
+                if (v > 1) s31 = Vector256.FusedMultiplyAdd(k, x1, s31);
+                if (v > 2) s32 = Vector256.FusedMultiplyAdd(k, x2, s32);
+            }
+        }
+
+        Store(output, s00, s01, s02, v, p1, p2);
+        if (r > 1) Store(output + channelStride, s10, s11, s12, v, p1, p2);
+        if (r > 2) Store(output + 2 * (nint)channelStride, s20, s21, s22, v, p1, p2);
+        if (r > 3) Store(output + 3 * (nint)channelStride, s30, s31, s32, v, p1, p2);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* output, Vector256<float> first, Vector256<float> second, Vector256<float> third, int vectors, nint p1, nint p2)
+    {
+        first.Store(output);
+        if (vectors > 1)
+        {
+            second.Store(output + p1);
+        }
+
+        if (vectors > 2)
+        {
+            third.Store(output + p2);
+        }
+    }
+}
