@@ -5,7 +5,8 @@ namespace NigGen.Generator.Emit;
 
 /// <summary>
 /// Writes the one generated file of a network: shape constants, construction and weights I/O, the public API, and
-/// the specialised forward and backward passes (<see cref="PassEmitter"/>) with their workspace (<see cref="WorkspaceEmitter"/>).
+/// the specialised forward and backward passes (<see cref="PassEmitter"/>), training (<see cref="TrainingEmitter"/>) and the
+/// workspace they share (<see cref="WorkspaceEmitter"/>).
 /// The path integration itself lives in NigGen.Runtime (PathAttribution); the generated code is the graph.
 /// </summary>
 internal static class NetworkEmitter
@@ -25,6 +26,7 @@ internal static class NetworkEmitter
         w.Line("using NigGen;");
         w.Line("using NigGen.Attribution;");
         w.Line("using NigGen.Kernels;");
+        w.Line("using NigGen.Training;");
         w.Line("using NigGen.Weights;");
         w.Line();
         if (model.Namespace is not null)
@@ -43,6 +45,7 @@ internal static class NetworkEmitter
         PassEmitter.EmitBackward(w, plan);
         DeepLiftEmitter.EmitPass(w, plan);
         AblationEmitter.EmitPass(w, plan);
+        TrainingEmitter.Emit(w, plan);
         WorkspaceEmitter.Emit(w, plan);
         w.Close();
         return w.ToString();
@@ -169,7 +172,7 @@ internal static class NetworkEmitter
     private static void EmitConstruction(SourceWriter w, EmitPlan plan)
     {
         string name = plan.Model.ClassName;
-        w.Line("// Every layer's parameters are created here, once; nothing changes them afterwards.");
+        w.Line("// Every layer's parameters are created here, once; only a trainer (CreateTrainer) changes them afterwards, in place.");
         w.Open($"private {name}(IWeightSource weights)");
         foreach (var layer in plan.Layers)
         {

@@ -47,6 +47,9 @@ public readonly record struct ConvGeometry(
     /// <summary>Floats of scratch the kernels need: the im2col buffer, PatchLength·OutHeight·OutWidth.</summary>
     public int ScratchLength => PatchLength * OutHeight * OutWidth;
 
+    /// <summary>Floats of scratch <see cref="ConvKernels.BackwardWeight"/> needs: the im2col buffer and one sample's transposed output gradient.</summary>
+    public int WeightGradientScratchLength => ScratchLength + OutChannels * OutHeight * OutWidth;
+
     /// <summary>True when im2col would copy the input unchanged (1×1 kernel, stride 1, no padding).</summary>
     internal bool IsPointwise => KernelHeight == 1 && KernelWidth == 1 && StrideHeight == 1 && StrideWidth == 1 && PaddingHeight == 0 && PaddingWidth == 0;
 
