@@ -10,7 +10,7 @@ namespace NigGen.Generator.Emit;
 /// </summary>
 internal static class DeepLiftEmitter
 {
-    private const string Inputs = "ws.Inputs.AsSpan(0, batch * InputLength)";
+    private const string Inputs = EmitPlan.WorkspaceInputs;
 
     public static void EmitPublicApi(SourceWriter w, EmitPlan plan)
     {

@@ -29,6 +29,21 @@ internal sealed class EmitPlan
 
     public int InputLength => Shapes.Length(Model.InputShape);
 
+    /// <summary>The input rows of a pass in the workspace, where the backward passes read the network's input.</summary>
+    public const string WorkspaceInputs = "ws.Inputs.AsSpan(0, batch * InputLength)";
+
+    /// <summary>The Dense and Conv layers: those with parameters to train.</summary>
+    public IEnumerable<LayerPlan> ParameterLayers => Layers.Where(l => l.HasParameters);
+
+    /// <summary>
+    /// Floats of weight-gradient scratch per sample of a training block: the block's transposed output gradient of the
+    /// widest Dense layer.
+    /// </summary>
+    public int DenseGradientScratchPerSample => Layers.Where(l => l.Model.Kind == LayerKind.Dense).Select(l => l.Model.OutputLength).DefaultIfEmpty(0).Max();
+
+    /// <summary>Floats of weight-gradient scratch of the largest convolution: one sample's im2col columns and transposed output gradient.</summary>
+    public int ConvGradientScratch => Layers.Where(l => l.Model.Kind == LayerKind.Conv).Select(l => ConvScratch(l.Model) + l.Model.OutputLength).DefaultIfEmpty(0).Max();
+
     /// <summary>
     /// The first Dense or Conv layer when only linear layers (Flatten, AvgPool) precede it: its pre-activation is an
     /// affine function of the input, hence of α along the path. Null when the network starts with a max pooling.
@@ -141,7 +156,12 @@ internal sealed class LayerPlan
     /// </summary>
     public string Field => "this." + (Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(Name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" : string.Empty) + Name;
 
+    /// <summary>The same field read through another instance of the network (<paramref name="instance"/>.name).</summary>
+    public string FieldOf(string instance) => instance + Field.Substring("this".Length);
+
     public bool OwnsBuffers => Model.Kind != LayerKind.Flatten;
+
+    public bool HasParameters => Model.Kind is LayerKind.Dense or LayerKind.Conv;
 
     /// <summary>Constant holding the layer's output length per sample.</summary>
     public string LengthName => "LayerLength." + Pascal;

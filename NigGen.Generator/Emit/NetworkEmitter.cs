@@ -5,7 +5,8 @@ namespace NigGen.Generator.Emit;
 
 /// <summary>
 /// Writes the one generated file of a network: shape constants, construction and weights I/O, the public API, and
-/// the specialised forward and backward passes (<see cref="PassEmitter"/>) with their workspace (<see cref="WorkspaceEmitter"/>).
+/// the specialised forward and backward passes (<see cref="PassEmitter"/>), training (<see cref="TrainingEmitter"/>) and the
+/// workspace they share (<see cref="WorkspaceEmitter"/>).
 /// The path integration itself lives in NigGen.Runtime (PathAttribution); the generated code is the graph.
 /// </summary>
 internal static class NetworkEmitter
@@ -33,7 +34,8 @@ internal static class NetworkEmitter
             w.Line();
         }
 
-        w.Open("partial class " + model.ClassName + (plan.HasAttributeLayers ? " : IAttributedNetwork" : " : INetwork"));
+        string interfaces = (plan.HasAttributeLayers ? "IAttributedNetwork" : "INetwork") + (plan.ParameterLayers.Any() ? ", global::NigGen.ITrainableNetwork" : string.Empty);
+        w.Open("partial class " + model.ClassName + " : " + interfaces);
         EmitConstants(w, plan);
         EmitConstruction(w, plan);
         EmitPublicApi(w, plan);
@@ -43,6 +45,7 @@ internal static class NetworkEmitter
         PassEmitter.EmitBackward(w, plan);
         DeepLiftEmitter.EmitPass(w, plan);
         AblationEmitter.EmitPass(w, plan);
+        TrainingEmitter.Emit(w, plan);
         WorkspaceEmitter.Emit(w, plan);
         w.Close();
         return w.ToString();
@@ -169,7 +172,9 @@ internal static class NetworkEmitter
     private static void EmitConstruction(SourceWriter w, EmitPlan plan)
     {
         string name = plan.Model.ClassName;
-        w.Line("// Every layer's parameters are created here, once; nothing changes them afterwards.");
+        w.Line(plan.ParameterLayers.Any()
+            ? "// Every layer's parameters are created here, once; only a trainer (CreateTrainer) changes them afterwards, in place."
+            : "// Every layer is created here, once; none has parameters.");
         w.Open($"private {name}(IWeightSource weights)");
         foreach (var layer in plan.Layers)
         {

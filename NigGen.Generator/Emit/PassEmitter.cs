@@ -90,30 +90,13 @@ internal static class PassEmitter
             if (m.HasActivation)
             {
                 w.Open($"if (from >= {layer.OutputPositionName} && to < {layer.OutputPositionName})");
-                w.Line($"ActivationKernels.{m.Activation}Backward({plan.PreActivationValues(i, "ws.Inputs.AsSpan(0, batch * InputLength)")}, {plan.Values(i, "ws.Inputs.AsSpan(0, batch * InputLength)")}, {plan.OutputGradient(i)}, {plan.PreActivationGradient(i)});");
+                EmitActivationGradient(w, plan, layer);
                 w.Close();
                 w.Line();
             }
 
             w.Open($"if (from >= {layer.PreActivationPositionName} && to < {layer.PreActivationPositionName})");
-            string gradient = plan.PreActivationGradient(i);
-            string below = plan.OutputGradient(i - 1);
-            switch (m.Kind)
-            {
-                case LayerKind.Dense:
-                    w.Line($"DenseKernels.BackwardInput({gradient}, {layer.Field}.Weight, {below}, batch, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength});");
-                    break;
-                case LayerKind.Conv:
-                    w.Line($"ConvKernels.BackwardInput(in {layer.GeometryName}, {gradient}, {layer.Field}.WeightTransposed, {below}, batch, ws.Scratch);");
-                    break;
-                case LayerKind.MaxPool:
-                    w.Line($"PoolKernels.MaxBackward(in {layer.GeometryName}, {gradient}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), {below}, batch);");
-                    break;
-                case LayerKind.AvgPool:
-                    w.Line($"PoolKernels.AvgBackward(in {layer.GeometryName}, {gradient}, {below}, batch);");
-                    break;
-            }
-
+            EmitInputGradient(w, plan, layer);
             w.Close();
             if (i > 0)
             {
@@ -123,6 +106,39 @@ internal static class PassEmitter
 
         w.Close();
         w.Line();
+    }
+
+    /// <summary>The kernel call taking a layer's output gradient to its pre-activation gradient (layers with an activation).</summary>
+    public static void EmitActivationGradient(SourceWriter w, EmitPlan plan, LayerPlan layer)
+    {
+        int i = layer.Index;
+        w.Line($"ActivationKernels.{layer.Model.Activation}Backward({plan.PreActivationValues(i, EmitPlan.WorkspaceInputs)}, {plan.Values(i, EmitPlan.WorkspaceInputs)}, {plan.OutputGradient(i)}, {plan.PreActivationGradient(i)});");
+    }
+
+    /// <summary>
+    /// The kernel call taking a layer's pre-activation gradient to the output gradient of the layer below (nothing for
+    /// Flatten): shared by every backward pass the generator writes.
+    /// </summary>
+    public static void EmitInputGradient(SourceWriter w, EmitPlan plan, LayerPlan layer)
+    {
+        var m = layer.Model;
+        string gradient = plan.PreActivationGradient(layer.Index);
+        string below = plan.OutputGradient(layer.Index - 1);
+        switch (m.Kind)
+        {
+            case LayerKind.Dense:
+                w.Line($"DenseKernels.BackwardInput({gradient}, {layer.Field}.Weight, {below}, batch, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength});");
+                break;
+            case LayerKind.Conv:
+                w.Line($"ConvKernels.BackwardInput(in {layer.GeometryName}, {gradient}, {layer.Field}.WeightTransposed, {below}, batch, ws.Scratch);");
+                break;
+            case LayerKind.MaxPool:
+                w.Line($"PoolKernels.MaxBackward(in {layer.GeometryName}, {gradient}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), {below}, batch);");
+                break;
+            case LayerKind.AvgPool:
+                w.Line($"PoolKernels.AvgBackward(in {layer.GeometryName}, {gradient}, {below}, batch);");
+                break;
+        }
     }
 
     public static string Describe(LayerModel m)

@@ -6,8 +6,10 @@ namespace NigGen;
 
 /// <summary>
 /// One layer of a generated network and its parameters. The fields a user declares with a layer attribute hold these;
-/// the generated code creates them when the network is loaded and never changes them afterwards, which is what makes
-/// a network instance safe to share between threads.
+/// the generated code creates them when the network is loaded. Only training changes them afterwards: each
+/// <see cref="Training.Trainer.Step"/> updates the parameters of the trainer's network in place. A network nobody
+/// trains never changes, which is what makes it safe to share between threads; while a trainer steps a network, no
+/// other thread may use that network (its calls could read half-updated weights).
 /// </summary>
 public sealed class Layer
 {
@@ -65,6 +67,33 @@ public sealed class Layer
         float[] weight = source.GetTensor(name + ".weight", weightShape, fanIn);
         float[] bias = hasBias ? source.GetTensor(name + ".bias", [outputs], fanIn) : [];
         return new Layer(name, weight, Transpose(weight, outputs, fanIn), bias, (int[])weightShape.Clone());
+    }
+
+    // Training (NigGen.Training.Trainer, in this assembly) updates the parameters in place through these; nothing
+    // outside the runtime can change a layer.
+    internal Span<float> MutableWeight => _weight;
+
+    internal Span<float> MutableWeightTransposed => _weightTransposed;
+
+    internal Span<float> MutableBias => _bias;
+
+    /// <summary>Rows of the weight viewed as a matrix: the output features or channels.</summary>
+    internal int Outputs => _weightShape.Length == 0 ? 0 : _weightShape[0];
+
+    /// <summary>Columns of the weight viewed as a matrix: inputs per output (in·k…).</summary>
+    internal int FanIn => Outputs == 0 ? 0 : _weight.Length / Outputs;
+
+    /// <summary>After an update of one layout of the weight, rewrites the other, so that every kernel reads the same parameters.</summary>
+    internal void SynchroniseWeight(bool fromTransposed)
+    {
+        if (fromTransposed)
+        {
+            Kernels.Transposition.Transpose(_weightTransposed, _weight, FanIn, Outputs);
+        }
+        else
+        {
+            Kernels.Transposition.Transpose(_weight, _weightTransposed, Outputs, FanIn);
+        }
     }
 
     private static float[] Transpose(float[] matrix, int rows, int columns)

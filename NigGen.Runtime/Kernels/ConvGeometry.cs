@@ -56,6 +56,9 @@ public readonly record struct ConvGeometry(
         (PaddingHeight == 0 && PaddingWidth == 0 ? 0 : (long)InChannels * (InHeight + 2 * PaddingHeight) * (InWidth + 2 * PaddingWidth))
         + (OutChannels % 16 == 0 ? 0 : (long)PatchLength * 32);
 
+    /// <summary>Floats of scratch <see cref="ConvKernels.BackwardWeight"/> needs: the im2col buffer and one sample's transposed output gradient.</summary>
+    public int WeightGradientScratchLength => ScratchLength + OutChannels * OutHeight * OutWidth;
+
     /// <summary>True when im2col would copy the input unchanged (1×1 kernel, stride 1, no padding).</summary>
     internal bool IsPointwise => KernelHeight == 1 && KernelWidth == 1 && StrideHeight == 1 && StrideWidth == 1 && PaddingHeight == 0 && PaddingWidth == 0;
 

@@ -151,6 +151,71 @@ public static class ConvKernels
         }
     }
 
+    /// <summary>
+    /// Adds a batch's parameter gradients. The weight's, in the transposed layout the GEMM produces without copying the
+    /// columns: per sample, weightGradientTransposed[p, oc] += Σ_x columns[p, x]·outputGradient[oc, x], the im2col
+    /// columns of the input times the transposed output gradient. The bias's: Σ over samples and output positions.
+    /// Every sum continues from the value it held, samples and positions in ascending order, so gradients added over
+    /// consecutive blocks of a batch equal those of the whole batch in one call, bit for bit.
+    /// </summary>
+    /// <param name="geometry">The convolution's geometry.</param>
+    /// <param name="input">The layer's input [batch, InChannels, InHeight, InWidth].</param>
+    /// <param name="outputGradient">Gradient with respect to the layer's output (its pre-activation) [batch, OutChannels, OutHeight, OutWidth].</param>
+    /// <param name="weightGradientTransposed">The weight's gradient as [PatchLength, OutChannels], the layout of <see cref="Layer.WeightTransposed"/>; added to.</param>
+    /// <param name="biasGradient">The bias's gradient [OutChannels], added to; empty for a layer without bias.</param>
+    /// <param name="batch">Number of samples.</param>
+    /// <param name="scratch">At least <see cref="ConvGeometry.WeightGradientScratchLength"/> floats: one sample's columns and transposed output gradient.</param>
+    public static unsafe void BackwardWeight(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Span<float> weightGradientTransposed, Span<float> biasGradient, int batch, Span<float> scratch)
+    {
+        ConvGeometry g = geometry;
+        g.Validate(nameof(geometry));
+        KernelArguments.NotNegative(batch, nameof(batch));
+        int inLength = g.InputLength;
+        int outLength = g.OutputLength;
+        int patch = g.PatchLength;
+        int pixels = g.OutHeight * g.OutWidth;
+        KernelArguments.AtLeast(input.Length, KernelArguments.Product(batch, inLength), nameof(input), "batch·InputLength");
+        KernelArguments.AtLeast(outputGradient.Length, KernelArguments.Product(batch, outLength), nameof(outputGradient), "batch·OutputLength");
+        KernelArguments.AtLeast(weightGradientTransposed.Length, KernelArguments.Product(patch, g.OutChannels), nameof(weightGradientTransposed), "PatchLength·OutChannels");
+        KernelArguments.EmptyOr(biasGradient.Length, g.OutChannels, nameof(biasGradient), "OutChannels");
+        KernelArguments.AtLeast(scratch.Length, g.WeightGradientScratchLength, nameof(scratch), "WeightGradientScratchLength");
+
+        bool pointwise = g.IsPointwise;
+        fixed (float* pin = input, pg = outputGradient, pw = weightGradientTransposed, pb = biasGradient, pcols = scratch)
+        {
+            float* gradientTransposed = pcols + g.ScratchLength;
+            for (int s = 0; s < batch; s++)
+            {
+                float* sample = pin + (nint)s * inLength;
+                float* gradient = pg + (nint)s * outLength;
+                float* columns = sample;
+                if (!pointwise)
+                {
+                    Im2Col(g, sample, pcols);
+                    columns = pcols;
+                }
+
+                // A = columns [PatchLength, pixels], B = outputGradientᵀ [pixels, OutChannels]: the GEMM reads row-major operands only.
+                Transposition.Transpose(gradient, gradientTransposed, g.OutChannels, pixels);
+                Gemm.MultiplyCore(columns, gradientTransposed, pw, patch, pixels, g.OutChannels, accumulate: true);
+                if (pb != null)
+                {
+                    for (int oc = 0; oc < g.OutChannels; oc++)
+                    {
+                        float* row = gradient + (nint)oc * pixels;
+                        float sum = pb[oc];
+                        for (int x = 0; x < pixels; x++)
+                        {
+                            sum += row[x];
+                        }
+
+                        pb[oc] = sum;
+                    }
+                }
+            }
+        }
+    }
+
     /// <summary>Copies a short run; the last vector may overlap the previous one (same values, distinct buffers).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Copy(float* source, float* destination, int count)

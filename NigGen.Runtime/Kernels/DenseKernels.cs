@@ -1,5 +1,6 @@
 using System;
 using System.ComponentModel;
+using System.Numerics.Tensors;
 
 namespace NigGen.Kernels;
 
@@ -60,6 +61,48 @@ public static class DenseKernels
         fixed (float* pg = outputGradient, pw = weight, pi = inputGradient)
         {
             Gemm.MultiplyCore(pg, pw, pi, batch, outFeatures, inFeatures, accumulate: false);
+        }
+    }
+
+    /// <summary>
+    /// Adds a batch's parameter gradients: weightGradient[o,i] += Σ_b outputGradient[b,o]·input[b,i] (one GEMM of the
+    /// transposed output gradient and the input) and biasGradient[o] += Σ_b outputGradient[b,o]. Every element's sum
+    /// continues from the value it held, in ascending b, so gradients added over consecutive blocks of a batch equal
+    /// those of the whole batch in one call, bit for bit.
+    /// </summary>
+    /// <param name="input">The layer's input [batch, inFeatures].</param>
+    /// <param name="outputGradient">Gradient with respect to the layer's output (its pre-activation) [batch, outFeatures].</param>
+    /// <param name="weightGradient">The weight's gradient in PyTorch's layout [outFeatures, inFeatures]; added to.</param>
+    /// <param name="biasGradient">The bias's gradient [outFeatures], added to; empty for a layer without bias.</param>
+    /// <param name="batch">Number of samples.</param>
+    /// <param name="inFeatures">Input features per sample.</param>
+    /// <param name="outFeatures">Output features per sample.</param>
+    /// <param name="scratch">At least batch·outFeatures floats for the transposed output gradient.</param>
+    public static unsafe void BackwardWeight(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Span<float> weightGradient, Span<float> biasGradient, int batch, int inFeatures, int outFeatures, Span<float> scratch)
+    {
+        KernelArguments.NotNegative(batch, nameof(batch));
+        KernelArguments.NotNegative(inFeatures, nameof(inFeatures));
+        KernelArguments.NotNegative(outFeatures, nameof(outFeatures));
+        KernelArguments.AtLeast(input.Length, KernelArguments.Product(batch, inFeatures), nameof(input), "batch·inFeatures");
+        KernelArguments.AtLeast(outputGradient.Length, KernelArguments.Product(batch, outFeatures), nameof(outputGradient), "batch·outFeatures");
+        KernelArguments.AtLeast(weightGradient.Length, KernelArguments.Product(outFeatures, inFeatures), nameof(weightGradient), "outFeatures·inFeatures");
+        KernelArguments.EmptyOr(biasGradient.Length, outFeatures, nameof(biasGradient), "outFeatures");
+        KernelArguments.AtLeast(scratch.Length, KernelArguments.Product(batch, outFeatures), nameof(scratch), "batch·outFeatures");
+
+        fixed (float* pi = input, pg = outputGradient, pw = weightGradient, pt = scratch)
+        {
+            // The GEMM reads row-major operands only: A = outputGradientᵀ [outFeatures, batch], B = input [batch, inFeatures].
+            Transposition.Transpose(pg, pt, batch, outFeatures);
+            Gemm.MultiplyCore(pt, pi, pw, outFeatures, batch, inFeatures, accumulate: true);
+        }
+
+        if (!biasGradient.IsEmpty)
+        {
+            // Row by row, so each element adds its samples in ascending order whatever the vector width.
+            for (int b = 0; b < batch; b++)
+            {
+                TensorPrimitives.Add(biasGradient, outputGradient.Slice(b * outFeatures, outFeatures), biasGradient);
+            }
         }
     }
 }

@@ -79,6 +79,17 @@ public sealed class ReferenceNetwork
 
     public double[] Forward(ReadOnlySpan<double> input) => Run(input.ToArray(), 0, _layers.Length, scorePreActivationOf: -1);
 
+    /// <summary>
+    /// The network output with the parameters <paramref name="parameters"/> names (<c>fc1.weight</c>…) replaced by
+    /// double-precision values: the oracle for finite differences with respect to the weights.
+    /// </summary>
+    public double[] Forward(ReadOnlySpan<double> input, IReadOnlyDictionary<string, double[]> parameters) =>
+        Run(input.ToArray(), 0, _layers.Length, scorePreActivationOf: -1, parameters);
+
+    /// <summary>Every parameter (<c>name.weight</c>, <c>name.bias</c>) as a fresh double-precision copy, PyTorch's layout.</summary>
+    public Dictionary<string, double[]> ParametersInDouble() =>
+        _parameters.ToDictionary(p => p.Key, p => Array.ConvertAll(p.Value.Data, v => (double)v));
+
     /// <summary>The value of layer <paramref name="layer"/>: its output, or its pre-activation.</summary>
     public double[] Hidden(ReadOnlySpan<double> input, int layer, bool preActivation) =>
         Run(input.ToArray(), 0, layer + 1, scorePreActivationOf: preActivation ? layer : -1);
@@ -112,7 +123,7 @@ public sealed class ReferenceNetwork
         return x;
     }
 
-    private double[] Run(double[] x, int from, int to, int scorePreActivationOf)
+    private double[] Run(double[] x, int from, int to, int scorePreActivationOf, IReadOnlyDictionary<string, double[]>? parameters = null)
     {
         var shape = ShapeBefore(from);
         for (int i = from; i < to; i++)
@@ -120,8 +131,8 @@ public sealed class ReferenceNetwork
             var layer = _layers[i];
             x = layer switch
             {
-                RefDense dense => Dense(x, dense),
-                RefConv conv => Conv(x, shape, conv),
+                RefDense dense => Dense(x, dense, parameters),
+                RefConv conv => Conv(x, shape, conv, parameters),
                 RefMaxPool pool => Pool(x, shape, pool.Size, pool.Stride, max: true),
                 RefAvgPool pool => Pool(x, shape, pool.Size, pool.Stride, max: false),
                 _ => x,
@@ -148,10 +159,13 @@ public sealed class ReferenceNetwork
         return shape;
     }
 
-    private double[] Dense(double[] x, RefDense layer)
+    private double[] Values(string name, IReadOnlyDictionary<string, double[]>? parameters) =>
+        parameters is not null && parameters.TryGetValue(name, out var values) ? values : Array.ConvertAll(_parameters[name].Data, v => (double)v);
+
+    private double[] Dense(double[] x, RefDense layer, IReadOnlyDictionary<string, double[]>? parameters)
     {
-        var weight = _parameters[layer.Name + ".weight"].Data;
-        var bias = layer.Bias ? _parameters[layer.Name + ".bias"].Data : null;
+        var weight = Values(layer.Name + ".weight", parameters);
+        var bias = layer.Bias ? Values(layer.Name + ".bias", parameters) : null;
         var y = new double[layer.Units];
         for (int o = 0; o < layer.Units; o++)
         {
@@ -167,7 +181,7 @@ public sealed class ReferenceNetwork
         return y;
     }
 
-    private double[] Conv(double[] x, int[] shape, RefConv layer)
+    private double[] Conv(double[] x, int[] shape, RefConv layer, IReadOnlyDictionary<string, double[]>? parameters)
     {
         var (channels, height, width) = Spatial(shape);
         bool twoD = shape.Length == 3;
@@ -175,8 +189,8 @@ public sealed class ReferenceNetwork
         int ph = twoD ? layer.Padding : 0, pw = layer.Padding;
         int sh = twoD ? layer.Stride : 1, sw = layer.Stride;
         int oh = (height + 2 * ph - kh) / sh + 1, ow = (width + 2 * pw - kw) / sw + 1;
-        var weight = _parameters[layer.Name + ".weight"].Data;
-        var bias = layer.Bias ? _parameters[layer.Name + ".bias"].Data : null;
+        var weight = Values(layer.Name + ".weight", parameters);
+        var bias = layer.Bias ? Values(layer.Name + ".bias", parameters) : null;
         var y = new double[layer.OutChannels * oh * ow];
         for (int o = 0; o < layer.OutChannels; o++)
         for (int r = 0; r < oh; r++)

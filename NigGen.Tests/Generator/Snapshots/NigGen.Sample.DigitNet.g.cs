@@ -10,7 +10,7 @@ using NigGen.Weights;
 
 namespace NigGen.Sample;
 
-partial class DigitNet : IAttributedNetwork
+partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
 {
     /// <summary>Floats in one input sample, shape (1, 28, 28) (channels first).</summary>
     public const int InputLength = 784;
@@ -86,7 +86,7 @@ partial class DigitNet : IAttributedNetwork
             new AttributeLayerInfo("fc1", Fc1ImportanceOffset, [128], preActivation: false, gradientPosition: Position.Fc1Output),
         ]);
 
-    // Every layer's parameters are created here, once; nothing changes them afterwards.
+    // Every layer's parameters are created here, once; only a trainer (CreateTrainer) changes them afterwards, in place.
     private DigitNet(IWeightSource weights)
     {
         this.conv1 = Layer.Create("conv1", [16, 1, 5, 5], hasBias: true, weights);
@@ -492,6 +492,82 @@ partial class DigitNet : IAttributedNetwork
 
         // fc2: Dense (128) → (10)
         DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 128, outFeatures: 10);
+    }
+
+    /// <summary>
+    /// Creates a trainer that fits this network's Dense and Conv parameters in place with Adam: each <see cref="global::NigGen.Training.Trainer.Step"/>
+    /// takes a batch of inputs and targets, returns its mean loss and updates every parameter. The loss reads the output as
+    /// logits, so the head 'fc2' must have no activation. While a trainer steps this network, no other thread may use it.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option is out of its range.</exception>
+    /// <exception cref="InvalidOperationException">The head 'fc2' applies an activation, so the output is not logits.</exception>
+    public global::NigGen.Training.Trainer CreateTrainer(global::NigGen.Training.TrainingOptions options) => new(new TrainingState(this), options);
+
+    // Training's backward pass, from the loss gradient in the output gradient down to conv1, the input-most parameter
+    // layer, adding every Dense and Conv layer's weight and bias gradients to 'state' on the way.
+    private void TrainingBackwardLayers(Workspace ws, int batch, TrainingState state)
+    {
+        // fc2: Dense (128) → (10)
+        DenseKernels.BackwardWeight(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2), state.Fc2Gradients.WeightAccumulator, state.Fc2Gradients.BiasAccumulator, batch, inFeatures: 128, outFeatures: 10, state.Scratch);
+        DenseKernels.BackwardInput(ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2), this.fc2.Weight, ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 128, outFeatures: 10);
+
+        // fc1: Dense (512) → (128), Relu
+        ActivationKernels.ReluBackward(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1));
+        DenseKernels.BackwardWeight(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1), state.Fc1Gradients.WeightAccumulator, state.Fc1Gradients.BiasAccumulator, batch, inFeatures: 512, outFeatures: 128, state.Scratch);
+        DenseKernels.BackwardInput(ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1), this.fc1.Weight, ws.Pool2OutputGradient.AsSpan(0, batch * LayerLength.Pool2), batch, inFeatures: 512, outFeatures: 128);
+
+        // flat: Flatten (32, 4, 4) → (512)
+        // Flatten shares the buffers of the layer below; nothing to do.
+
+        // pool2: MaxPool2d 2, stride 2: (32, 8, 8) → (32, 4, 4)
+        PoolKernels.MaxBackward(in Geometry.Pool2, ws.Pool2OutputGradient.AsSpan(0, batch * LayerLength.Pool2), ws.Pool2Argmax.AsSpan(0, batch * LayerLength.Pool2), ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2), batch);
+
+        // conv2: Conv2d kernel 5, stride 1, padding 0: (16, 12, 12) → (32, 8, 8), Relu
+        ActivationKernels.ReluBackward(ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2));
+        ConvKernels.BackwardWeight(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2), state.Conv2Gradients.WeightAccumulator, state.Conv2Gradients.BiasAccumulator, batch, state.Scratch);
+        ConvKernels.BackwardInput(in Geometry.Conv2, ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2), this.conv2.WeightTransposed, ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), batch, ws.Scratch);
+
+        // pool1: MaxPool2d 2, stride 2: (16, 24, 24) → (16, 12, 12)
+        PoolKernels.MaxBackward(in Geometry.Pool1, ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), batch);
+
+        // conv1: Conv2d kernel 5, stride 1, padding 0: (1, 28, 28) → (16, 24, 24), Relu
+        ActivationKernels.ReluBackward(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1));
+        ConvKernels.BackwardWeight(in Geometry.Conv1, ws.Inputs.AsSpan(0, batch * InputLength), ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1), state.Conv1Gradients.WeightAccumulator, state.Conv1Gradients.BiasAccumulator, batch, state.Scratch);
+    }
+
+    // A trainer's workspace (its own, not a thread's) and every Dense and Conv layer's gradients, which TrainingBackwardLayers fills.
+    private sealed class TrainingState : global::NigGen.Training.TrainingPass
+    {
+        // Weight-gradient scratch: a block's transposed output gradient of the widest Dense layer (per sample), or one
+        // sample's im2col columns and transposed output gradient of the largest convolution.
+        private const int DenseScratchPerSample = 128;
+        private const int ConvScratch = 27648;
+
+        private readonly DigitNet _network;
+        private readonly Workspace _workspace;
+        public readonly float[] Scratch;
+        public readonly global::NigGen.Training.LayerGradients Conv1Gradients;
+        public readonly global::NigGen.Training.LayerGradients Conv2Gradients;
+        public readonly global::NigGen.Training.LayerGradients Fc1Gradients;
+        public readonly global::NigGen.Training.LayerGradients Fc2Gradients;
+
+        public TrainingState(DigitNet network) : base(DigitNet.Description, headName: "fc2", headActivation: Activation.None)
+        {
+            _network = network;
+            _workspace = new Workspace(Capacity) { Network = network };
+            Scratch = new float[Math.Max(Capacity * DenseScratchPerSample, ConvScratch)];
+            Conv1Gradients = new(network.conv1, transposed: true);
+            Conv2Gradients = new(network.conv2, transposed: true);
+            Fc1Gradients = new(network.fc1, transposed: false);
+            Fc2Gradients = new(network.fc2, transposed: false);
+            Layers = [Conv1Gradients, Conv2Gradients, Fc1Gradients, Fc2Gradients];
+        }
+
+        public override NetworkWorkspace Workspace => _workspace;
+
+        public override System.Collections.Generic.IReadOnlyList<global::NigGen.Training.LayerGradients> Layers { get; }
+
+        public override void Backward(int batch) => _network.TrainingBackwardLayers(_workspace, batch, this);
     }
 
     [ThreadStatic]

@@ -10,7 +10,7 @@ using NigGen.Weights;
 
 namespace Samples.Activations;
 
-partial class ActivationsNet : IAttributedNetwork
+partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
 {
     /// <summary>Floats in one input sample, shape (3, 12, 12) (channels first).</summary>
     public const int InputLength = 432;
@@ -95,7 +95,7 @@ partial class ActivationsNet : IAttributedNetwork
             new AttributeLayerInfo("hidden", HiddenImportanceOffset, [12], preActivation: false, gradientPosition: Position.HiddenOutput),
         ]);
 
-    // Every layer's parameters are created here, once; nothing changes them afterwards.
+    // Every layer's parameters are created here, once; only a trainer (CreateTrainer) changes them afterwards, in place.
     private ActivationsNet(IWeightSource weights)
     {
         this.conv1 = Layer.Create("conv1", [6, 3, 3, 3], hasBias: true, weights);
@@ -583,6 +583,93 @@ partial class ActivationsNet : IAttributedNetwork
 
         // head: Dense (4) → (2)
         DenseKernels.Forward(ws.LeakyOutput.AsSpan(0, batch * LayerLength.Leaky), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 4, outFeatures: 2);
+    }
+
+    /// <summary>
+    /// Creates a trainer that fits this network's Dense and Conv parameters in place with Adam: each <see cref="global::NigGen.Training.Trainer.Step"/>
+    /// takes a batch of inputs and targets, returns its mean loss and updates every parameter. The loss reads the output as
+    /// logits, so the head 'head' must have no activation. While a trainer steps this network, no other thread may use it.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option is out of its range.</exception>
+    /// <exception cref="InvalidOperationException">The head 'head' applies an activation, so the output is not logits.</exception>
+    public global::NigGen.Training.Trainer CreateTrainer(global::NigGen.Training.TrainingOptions options) => new(new TrainingState(this), options);
+
+    // Training's backward pass, from the loss gradient in the output gradient down to conv1, the input-most parameter
+    // layer, adding every Dense and Conv layer's weight and bias gradients to 'state' on the way.
+    private void TrainingBackwardLayers(Workspace ws, int batch, TrainingState state)
+    {
+        // head: Dense (4) → (2)
+        DenseKernels.BackwardWeight(ws.LeakyOutput.AsSpan(0, batch * LayerLength.Leaky), ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head), state.HeadGradients.WeightAccumulator, state.HeadGradients.BiasAccumulator, batch, inFeatures: 4, outFeatures: 2, state.Scratch);
+        DenseKernels.BackwardInput(ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head), this.head.Weight, ws.LeakyOutputGradient.AsSpan(0, batch * LayerLength.Leaky), batch, inFeatures: 4, outFeatures: 2);
+
+        // leaky: Dense (8) → (4), LeakyRelu
+        ActivationKernels.LeakyReluBackward(ws.LeakyPreActivation.AsSpan(0, batch * LayerLength.Leaky), ws.LeakyOutput.AsSpan(0, batch * LayerLength.Leaky), ws.LeakyOutputGradient.AsSpan(0, batch * LayerLength.Leaky), ws.LeakyPreActivationGradient.AsSpan(0, batch * LayerLength.Leaky));
+        DenseKernels.BackwardWeight(ws.EluOutput.AsSpan(0, batch * LayerLength.Elu), ws.LeakyPreActivationGradient.AsSpan(0, batch * LayerLength.Leaky), state.LeakyGradients.WeightAccumulator, state.LeakyGradients.BiasAccumulator, batch, inFeatures: 8, outFeatures: 4, state.Scratch);
+        DenseKernels.BackwardInput(ws.LeakyPreActivationGradient.AsSpan(0, batch * LayerLength.Leaky), this.leaky.Weight, ws.EluOutputGradient.AsSpan(0, batch * LayerLength.Elu), batch, inFeatures: 8, outFeatures: 4);
+
+        // elu: Dense (12) → (8), Elu
+        ActivationKernels.EluBackward(ws.EluPreActivation.AsSpan(0, batch * LayerLength.Elu), ws.EluOutput.AsSpan(0, batch * LayerLength.Elu), ws.EluOutputGradient.AsSpan(0, batch * LayerLength.Elu), ws.EluPreActivationGradient.AsSpan(0, batch * LayerLength.Elu));
+        DenseKernels.BackwardWeight(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), ws.EluPreActivationGradient.AsSpan(0, batch * LayerLength.Elu), state.EluGradients.WeightAccumulator, state.EluGradients.BiasAccumulator, batch, inFeatures: 12, outFeatures: 8, state.Scratch);
+        DenseKernels.BackwardInput(ws.EluPreActivationGradient.AsSpan(0, batch * LayerLength.Elu), this.elu.Weight, ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), batch, inFeatures: 12, outFeatures: 8);
+
+        // hidden: Dense (16) → (12), Softplus
+        ActivationKernels.SoftplusBackward(ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden));
+        DenseKernels.BackwardWeight(ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden), state.HiddenGradients.WeightAccumulator, state.HiddenGradients.BiasAccumulator, batch, inFeatures: 16, outFeatures: 12, state.Scratch);
+        DenseKernels.BackwardInput(ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden), this.hidden.Weight, ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2), batch, inFeatures: 16, outFeatures: 12);
+
+        // flat: Flatten (4, 2, 2) → (16)
+        // Flatten shares the buffers of the layer below; nothing to do.
+
+        // conv2: Conv2d kernel 3, stride 2, padding 0: (6, 6, 6) → (4, 2, 2), Tanh
+        ActivationKernels.TanhBackward(ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2));
+        ConvKernels.BackwardWeight(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2), state.Conv2Gradients.WeightAccumulator, state.Conv2Gradients.BiasAccumulator, batch, state.Scratch);
+        ConvKernels.BackwardInput(in Geometry.Conv2, ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2), this.conv2.WeightTransposed, ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), batch, ws.Scratch);
+
+        // pool1: AvgPool2d 2, stride 2: (6, 12, 12) → (6, 6, 6)
+        PoolKernels.AvgBackward(in Geometry.Pool1, ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), batch);
+
+        // conv1: Conv2d kernel 3, stride 1, padding 1: (3, 12, 12) → (6, 12, 12), Sigmoid
+        ActivationKernels.SigmoidBackward(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1));
+        ConvKernels.BackwardWeight(in Geometry.Conv1, ws.Inputs.AsSpan(0, batch * InputLength), ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1), state.Conv1Gradients.WeightAccumulator, state.Conv1Gradients.BiasAccumulator, batch, state.Scratch);
+    }
+
+    // A trainer's workspace (its own, not a thread's) and every Dense and Conv layer's gradients, which TrainingBackwardLayers fills.
+    private sealed class TrainingState : global::NigGen.Training.TrainingPass
+    {
+        // Weight-gradient scratch: a block's transposed output gradient of the widest Dense layer (per sample), or one
+        // sample's im2col columns and transposed output gradient of the largest convolution.
+        private const int DenseScratchPerSample = 12;
+        private const int ConvScratch = 4752;
+
+        private readonly ActivationsNet _network;
+        private readonly Workspace _workspace;
+        public readonly float[] Scratch;
+        public readonly global::NigGen.Training.LayerGradients Conv1Gradients;
+        public readonly global::NigGen.Training.LayerGradients Conv2Gradients;
+        public readonly global::NigGen.Training.LayerGradients HiddenGradients;
+        public readonly global::NigGen.Training.LayerGradients EluGradients;
+        public readonly global::NigGen.Training.LayerGradients LeakyGradients;
+        public readonly global::NigGen.Training.LayerGradients HeadGradients;
+
+        public TrainingState(ActivationsNet network) : base(ActivationsNet.Description, headName: "head", headActivation: Activation.None)
+        {
+            _network = network;
+            _workspace = new Workspace(Capacity) { Network = network };
+            Scratch = new float[Math.Max(Capacity * DenseScratchPerSample, ConvScratch)];
+            Conv1Gradients = new(network.conv1, transposed: true);
+            Conv2Gradients = new(network.conv2, transposed: true);
+            HiddenGradients = new(network.hidden, transposed: false);
+            EluGradients = new(network.elu, transposed: false);
+            LeakyGradients = new(network.leaky, transposed: false);
+            HeadGradients = new(network.head, transposed: false);
+            Layers = [Conv1Gradients, Conv2Gradients, HiddenGradients, EluGradients, LeakyGradients, HeadGradients];
+        }
+
+        public override NetworkWorkspace Workspace => _workspace;
+
+        public override System.Collections.Generic.IReadOnlyList<global::NigGen.Training.LayerGradients> Layers { get; }
+
+        public override void Backward(int batch) => _network.TrainingBackwardLayers(_workspace, batch, this);
     }
 
     [ThreadStatic]

@@ -10,7 +10,7 @@ using NigGen.Weights;
 
 namespace Samples.Dense;
 
-partial class Mlp : IAttributedNetwork
+partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
 {
     /// <summary>Floats in one input sample, shape (784) (channels first).</summary>
     public const int InputLength = 784;
@@ -65,7 +65,7 @@ partial class Mlp : IAttributedNetwork
             new AttributeLayerInfo("fc2", Fc2ImportanceOffset, [256], preActivation: false, gradientPosition: Position.Fc2Output),
         ]);
 
-    // Every layer's parameters are created here, once; nothing changes them afterwards.
+    // Every layer's parameters are created here, once; only a trainer (CreateTrainer) changes them afterwards, in place.
     private Mlp(IWeightSource weights)
     {
         this.fc1 = Layer.Create("fc1", [256, 784], hasBias: true, weights);
@@ -374,6 +374,66 @@ partial class Mlp : IAttributedNetwork
 
         // fc3: Dense (256) → (10)
         DenseKernels.Forward(ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), this.fc3.WeightTransposed, this.fc3.Bias, ws.Fc3Output.AsSpan(0, batch * LayerLength.Fc3), batch, inFeatures: 256, outFeatures: 10);
+    }
+
+    /// <summary>
+    /// Creates a trainer that fits this network's Dense and Conv parameters in place with Adam: each <see cref="global::NigGen.Training.Trainer.Step"/>
+    /// takes a batch of inputs and targets, returns its mean loss and updates every parameter. The loss reads the output as
+    /// logits, so the head 'fc3' must have no activation. While a trainer steps this network, no other thread may use it.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option is out of its range.</exception>
+    /// <exception cref="InvalidOperationException">The head 'fc3' applies an activation, so the output is not logits.</exception>
+    public global::NigGen.Training.Trainer CreateTrainer(global::NigGen.Training.TrainingOptions options) => new(new TrainingState(this), options);
+
+    // Training's backward pass, from the loss gradient in the output gradient down to fc1, the input-most parameter
+    // layer, adding every Dense and Conv layer's weight and bias gradients to 'state' on the way.
+    private void TrainingBackwardLayers(Workspace ws, int batch, TrainingState state)
+    {
+        // fc3: Dense (256) → (10)
+        DenseKernels.BackwardWeight(ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), ws.Fc3OutputGradient.AsSpan(0, batch * LayerLength.Fc3), state.Fc3Gradients.WeightAccumulator, state.Fc3Gradients.BiasAccumulator, batch, inFeatures: 256, outFeatures: 10, state.Scratch);
+        DenseKernels.BackwardInput(ws.Fc3OutputGradient.AsSpan(0, batch * LayerLength.Fc3), this.fc3.Weight, ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 256, outFeatures: 10);
+
+        // fc2: Dense (256) → (256), Relu
+        ActivationKernels.ReluBackward(ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2PreActivationGradient.AsSpan(0, batch * LayerLength.Fc2));
+        DenseKernels.BackwardWeight(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), ws.Fc2PreActivationGradient.AsSpan(0, batch * LayerLength.Fc2), state.Fc2Gradients.WeightAccumulator, state.Fc2Gradients.BiasAccumulator, batch, inFeatures: 256, outFeatures: 256, state.Scratch);
+        DenseKernels.BackwardInput(ws.Fc2PreActivationGradient.AsSpan(0, batch * LayerLength.Fc2), this.fc2.Weight, ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 256, outFeatures: 256);
+
+        // fc1: Dense (784) → (256), Relu
+        ActivationKernels.ReluBackward(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1));
+        DenseKernels.BackwardWeight(ws.Inputs.AsSpan(0, batch * InputLength), ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1), state.Fc1Gradients.WeightAccumulator, state.Fc1Gradients.BiasAccumulator, batch, inFeatures: 784, outFeatures: 256, state.Scratch);
+    }
+
+    // A trainer's workspace (its own, not a thread's) and every Dense and Conv layer's gradients, which TrainingBackwardLayers fills.
+    private sealed class TrainingState : global::NigGen.Training.TrainingPass
+    {
+        // Weight-gradient scratch: a block's transposed output gradient of the widest Dense layer (per sample), or one
+        // sample's im2col columns and transposed output gradient of the largest convolution.
+        private const int DenseScratchPerSample = 256;
+        private const int ConvScratch = 0;
+
+        private readonly Mlp _network;
+        private readonly Workspace _workspace;
+        public readonly float[] Scratch;
+        public readonly global::NigGen.Training.LayerGradients Fc1Gradients;
+        public readonly global::NigGen.Training.LayerGradients Fc2Gradients;
+        public readonly global::NigGen.Training.LayerGradients Fc3Gradients;
+
+        public TrainingState(Mlp network) : base(Mlp.Description, headName: "fc3", headActivation: Activation.None)
+        {
+            _network = network;
+            _workspace = new Workspace(Capacity) { Network = network };
+            Scratch = new float[Math.Max(Capacity * DenseScratchPerSample, ConvScratch)];
+            Fc1Gradients = new(network.fc1, transposed: false);
+            Fc2Gradients = new(network.fc2, transposed: false);
+            Fc3Gradients = new(network.fc3, transposed: false);
+            Layers = [Fc1Gradients, Fc2Gradients, Fc3Gradients];
+        }
+
+        public override NetworkWorkspace Workspace => _workspace;
+
+        public override System.Collections.Generic.IReadOnlyList<global::NigGen.Training.LayerGradients> Layers { get; }
+
+        public override void Backward(int batch) => _network.TrainingBackwardLayers(_workspace, batch, this);
     }
 
     [ThreadStatic]

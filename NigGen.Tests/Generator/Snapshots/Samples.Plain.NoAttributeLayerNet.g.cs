@@ -10,7 +10,7 @@ using NigGen.Weights;
 
 namespace Samples.Plain;
 
-partial class NoAttributeLayerNet : INetwork
+partial class NoAttributeLayerNet : INetwork, global::NigGen.ITrainableNetwork
 {
     /// <summary>Floats in one input sample, shape (4) (channels first).</summary>
     public const int InputLength = 4;
@@ -53,7 +53,7 @@ partial class NoAttributeLayerNet : INetwork
         floatsPerSample: FloatsPerSample,
         attributeLayers: []);
 
-    // Every layer's parameters are created here, once; nothing changes them afterwards.
+    // Every layer's parameters are created here, once; only a trainer (CreateTrainer) changes them afterwards, in place.
     private NoAttributeLayerNet(IWeightSource weights)
     {
         this.hidden = Layer.Create("hidden", [8, 4], hasBias: true, weights);
@@ -220,6 +220,59 @@ partial class NoAttributeLayerNet : INetwork
                 DenseKernels.BackwardInput(ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden), this.hidden.Weight, ws.InputGradients.AsSpan(0, batch * InputLength), multiplierRows, inFeatures: 4, outFeatures: 8);
             }
         }
+    }
+
+    /// <summary>
+    /// Creates a trainer that fits this network's Dense and Conv parameters in place with Adam: each <see cref="global::NigGen.Training.Trainer.Step"/>
+    /// takes a batch of inputs and targets, returns its mean loss and updates every parameter. The loss reads the output as
+    /// logits, so the head 'head' must have no activation. While a trainer steps this network, no other thread may use it.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option is out of its range.</exception>
+    /// <exception cref="InvalidOperationException">The head 'head' applies an activation, so the output is not logits.</exception>
+    public global::NigGen.Training.Trainer CreateTrainer(global::NigGen.Training.TrainingOptions options) => new(new TrainingState(this), options);
+
+    // Training's backward pass, from the loss gradient in the output gradient down to hidden, the input-most parameter
+    // layer, adding every Dense and Conv layer's weight and bias gradients to 'state' on the way.
+    private void TrainingBackwardLayers(Workspace ws, int batch, TrainingState state)
+    {
+        // head: Dense (8) → (2)
+        DenseKernels.BackwardWeight(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head), state.HeadGradients.WeightAccumulator, state.HeadGradients.BiasAccumulator, batch, inFeatures: 8, outFeatures: 2, state.Scratch);
+        DenseKernels.BackwardInput(ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head), this.head.Weight, ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), batch, inFeatures: 8, outFeatures: 2);
+
+        // hidden: Dense (4) → (8), Relu
+        ActivationKernels.ReluBackward(ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden));
+        DenseKernels.BackwardWeight(ws.Inputs.AsSpan(0, batch * InputLength), ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden), state.HiddenGradients.WeightAccumulator, state.HiddenGradients.BiasAccumulator, batch, inFeatures: 4, outFeatures: 8, state.Scratch);
+    }
+
+    // A trainer's workspace (its own, not a thread's) and every Dense and Conv layer's gradients, which TrainingBackwardLayers fills.
+    private sealed class TrainingState : global::NigGen.Training.TrainingPass
+    {
+        // Weight-gradient scratch: a block's transposed output gradient of the widest Dense layer (per sample), or one
+        // sample's im2col columns and transposed output gradient of the largest convolution.
+        private const int DenseScratchPerSample = 8;
+        private const int ConvScratch = 0;
+
+        private readonly NoAttributeLayerNet _network;
+        private readonly Workspace _workspace;
+        public readonly float[] Scratch;
+        public readonly global::NigGen.Training.LayerGradients HiddenGradients;
+        public readonly global::NigGen.Training.LayerGradients HeadGradients;
+
+        public TrainingState(NoAttributeLayerNet network) : base(NoAttributeLayerNet.Description, headName: "head", headActivation: Activation.None)
+        {
+            _network = network;
+            _workspace = new Workspace(Capacity) { Network = network };
+            Scratch = new float[Math.Max(Capacity * DenseScratchPerSample, ConvScratch)];
+            HiddenGradients = new(network.hidden, transposed: false);
+            HeadGradients = new(network.head, transposed: false);
+            Layers = [HiddenGradients, HeadGradients];
+        }
+
+        public override NetworkWorkspace Workspace => _workspace;
+
+        public override System.Collections.Generic.IReadOnlyList<global::NigGen.Training.LayerGradients> Layers { get; }
+
+        public override void Backward(int batch) => _network.TrainingBackwardLayers(_workspace, batch, this);
     }
 
     [ThreadStatic]

@@ -10,7 +10,7 @@ using NigGen.Weights;
 
 namespace Samples.Signals;
 
-partial class Conv1dNet : IAttributedNetwork
+partial class Conv1dNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
 {
     /// <summary>Floats in one input sample, shape (2, 32) (channels first).</summary>
     public const int InputLength = 64;
@@ -83,7 +83,7 @@ partial class Conv1dNet : IAttributedNetwork
             new AttributeLayerInfo("conv1", Conv1ImportanceOffset, [8, 16], preActivation: false, gradientPosition: Position.Conv1Output),
         ]);
 
-    // Every layer's parameters are created here, once; nothing changes them afterwards.
+    // Every layer's parameters are created here, once; only a trainer (CreateTrainer) changes them afterwards, in place.
     private Conv1dNet(IWeightSource weights)
     {
         this.conv1 = Layer.Create("conv1", [8, 2, 5], hasBias: true, weights);
@@ -415,6 +415,74 @@ partial class Conv1dNet : IAttributedNetwork
 
         // head: Dense (28) → (3)
         DenseKernels.Forward(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 28, outFeatures: 3);
+    }
+
+    /// <summary>
+    /// Creates a trainer that fits this network's Dense and Conv parameters in place with Adam: each <see cref="global::NigGen.Training.Trainer.Step"/>
+    /// takes a batch of inputs and targets, returns its mean loss and updates every parameter. The loss reads the output as
+    /// logits, so the head 'head' must have no activation. While a trainer steps this network, no other thread may use it.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option is out of its range.</exception>
+    /// <exception cref="InvalidOperationException">The head 'head' applies an activation, so the output is not logits.</exception>
+    public global::NigGen.Training.Trainer CreateTrainer(global::NigGen.Training.TrainingOptions options) => new(new TrainingState(this), options);
+
+    // Training's backward pass, from the loss gradient in the output gradient down to conv1, the input-most parameter
+    // layer, adding every Dense and Conv layer's weight and bias gradients to 'state' on the way.
+    private void TrainingBackwardLayers(Workspace ws, int batch, TrainingState state)
+    {
+        // head: Dense (28) → (3)
+        DenseKernels.BackwardWeight(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head), state.HeadGradients.WeightAccumulator, state.HeadGradients.BiasAccumulator, batch, inFeatures: 28, outFeatures: 3, state.Scratch);
+        DenseKernels.BackwardInput(ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head), this.head.Weight, ws.Pool2OutputGradient.AsSpan(0, batch * LayerLength.Pool2), batch, inFeatures: 28, outFeatures: 3);
+
+        // flat: Flatten (4, 7) → (28)
+        // Flatten shares the buffers of the layer below; nothing to do.
+
+        // pool2: AvgPool1d 2, stride 1: (4, 8) → (4, 7)
+        PoolKernels.AvgBackward(in Geometry.Pool2, ws.Pool2OutputGradient.AsSpan(0, batch * LayerLength.Pool2), ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2), batch);
+
+        // conv2: Conv1d kernel 3, stride 1, padding 1: (8, 8) → (4, 8)
+        ConvKernels.BackwardWeight(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2), state.Conv2Gradients.WeightAccumulator, state.Conv2Gradients.BiasAccumulator, batch, state.Scratch);
+        ConvKernels.BackwardInput(in Geometry.Conv2, ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2), this.conv2.WeightTransposed, ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), batch, ws.Scratch);
+
+        // pool1: MaxPool1d 2, stride 2: (8, 16) → (8, 8)
+        PoolKernels.MaxBackward(in Geometry.Pool1, ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), batch);
+
+        // conv1: Conv1d kernel 5, stride 2, padding 2: (2, 32) → (8, 16), Relu
+        ActivationKernels.ReluBackward(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1));
+        ConvKernels.BackwardWeight(in Geometry.Conv1, ws.Inputs.AsSpan(0, batch * InputLength), ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1), state.Conv1Gradients.WeightAccumulator, state.Conv1Gradients.BiasAccumulator, batch, state.Scratch);
+    }
+
+    // A trainer's workspace (its own, not a thread's) and every Dense and Conv layer's gradients, which TrainingBackwardLayers fills.
+    private sealed class TrainingState : global::NigGen.Training.TrainingPass
+    {
+        // Weight-gradient scratch: a block's transposed output gradient of the widest Dense layer (per sample), or one
+        // sample's im2col columns and transposed output gradient of the largest convolution.
+        private const int DenseScratchPerSample = 3;
+        private const int ConvScratch = 288;
+
+        private readonly Conv1dNet _network;
+        private readonly Workspace _workspace;
+        public readonly float[] Scratch;
+        public readonly global::NigGen.Training.LayerGradients Conv1Gradients;
+        public readonly global::NigGen.Training.LayerGradients Conv2Gradients;
+        public readonly global::NigGen.Training.LayerGradients HeadGradients;
+
+        public TrainingState(Conv1dNet network) : base(Conv1dNet.Description, headName: "head", headActivation: Activation.None)
+        {
+            _network = network;
+            _workspace = new Workspace(Capacity) { Network = network };
+            Scratch = new float[Math.Max(Capacity * DenseScratchPerSample, ConvScratch)];
+            Conv1Gradients = new(network.conv1, transposed: true);
+            Conv2Gradients = new(network.conv2, transposed: true);
+            HeadGradients = new(network.head, transposed: false);
+            Layers = [Conv1Gradients, Conv2Gradients, HeadGradients];
+        }
+
+        public override NetworkWorkspace Workspace => _workspace;
+
+        public override System.Collections.Generic.IReadOnlyList<global::NigGen.Training.LayerGradients> Layers { get; }
+
+        public override void Backward(int batch) => _network.TrainingBackwardLayers(_workspace, batch, this);
     }
 
     [ThreadStatic]
