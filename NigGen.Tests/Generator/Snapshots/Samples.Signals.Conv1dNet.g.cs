@@ -458,7 +458,7 @@ partial class Conv1dNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         // Weight-gradient scratch: a block's transposed output gradient of the widest Dense layer (per sample), or one
         // sample's im2col columns and transposed output gradient of the largest convolution.
         private const int DenseScratchPerSample = 3;
-        private const int ConvScratch = 288;
+        private const int ConvScratch = 880;
 
         private readonly Conv1dNet _network;
         private readonly Workspace _workspace;
