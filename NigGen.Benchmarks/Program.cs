@@ -17,7 +17,7 @@ using Perfolizer.Horology;
 // NigGen.Benchmarks: NigGen against ONNX Runtime and against the per-neuron route, on the reference networks.
 //   dotnet run -c Release --project NigGen.Benchmarks              everything (about 7 minutes); updates docs/BENCHMARKS.md
 //   dotnet run -c Release --project NigGen.Benchmarks -- --quick   a smoke subset with a short job; writes nothing
-//   add --only forward,attribution,width,gemm,memory to run some suites (writes nothing), --no-write to leave the docs alone,
+//   add --only forward,attribution,width,gemm,memory,training to run some suites (writes nothing), --no-write to leave the docs alone,
 //   --in-process to skip BenchmarkDotNet's per-benchmark processes (faster; allocation figures then include other threads')
 //   dotnet run -c Release --project NigGen.Benchmarks -- compare   the neuron-ranking comparison; updates docs/COMPARISON.md
 if (args.Length > 0 && args[0] == "compare")
@@ -25,7 +25,7 @@ if (args.Length > 0 && args[0] == "compare")
     return NigGen.Benchmarks.Comparison.CompareCommand.Run(args[1..]);
 }
 
-string[] suites = ["forward", "attribution", "width", "gemm", "memory"];
+string[] suites = ["forward", "attribution", "width", "gemm", "memory", "training"];
 bool quick = false;
 bool write = true;
 bool inProcess = false;
@@ -115,6 +115,11 @@ if (only.Contains("gemm"))
     types.Add(typeof(FmaPeakBenchmarks));
 }
 
+if (only.Contains("training"))
+{
+    types.Add(typeof(TrainingBenchmarks));
+}
+
 // The smoke run stays in process: no build of a benchmark project, seconds instead of minutes.
 inProcess |= quick;
 var summaries = types.Count == 0 ? [] : BenchmarkRunner.Run(types.ToArray(), Config(quick, inProcess));
@@ -191,6 +196,7 @@ static bool QuickSubset(BenchmarkDotNet.Running.BenchmarkCase c)
                 && method is nameof(AttributionBenchmarks.PerNeuronConductance) or nameof(AttributionBenchmarks.NigGenAllCores)),
         nameof(GemmBenchmarks) => (string)Parameter(nameof(GemmBenchmarks.Shape))! == "256x256x256",
         nameof(FmaPeakBenchmarks) => true,
+        nameof(TrainingBenchmarks) => (NetworkKind)Parameter(nameof(TrainingBenchmarks.Network))! == NetworkKind.Mlp,
         _ => false,
     };
 }

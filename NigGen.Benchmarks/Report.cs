@@ -92,6 +92,7 @@ public sealed class Report
         AddForward(rows);
         AddAttribution(rows);
         var peak = AddGemm(rows);
+        AddTraining(rows);
 
         var text = new StringBuilder();
         text.AppendLine("### Machine and command").AppendLine();
@@ -193,6 +194,25 @@ public sealed class Report
                 var (reference, against) = nigGenAll.Nanoseconds is not null ? (nigGenAll.Nanoseconds, "") : (nigGen.Nanoseconds, "compared with NigGen's 1-thread time");
                 AddPeer(rows, "Forward", caseName, $"ONNX Runtime, {Environment.ProcessorCount} intra-op threads", reference, _results.Get(suite, nameof(ForwardBenchmarks.OnnxRuntimeAllCores), kind, batch), against);
             }
+        }
+    }
+
+    private void AddTraining(List<Row> rows)
+    {
+        const string suite = nameof(TrainingBenchmarks);
+        foreach (var kind in new[] { NetworkKind.Mlp, NetworkKind.Cnn })
+        {
+            const int batch = 64;
+            if (!_results.Has(suite, nameof(TrainingBenchmarks.Step), kind, batch))
+            {
+                continue;
+            }
+
+            string caseName = $"{ReferenceNetwork.Describe(kind)}, batch {batch}";
+            var step = _results.Get(suite, nameof(TrainingBenchmarks.Step), kind, batch);
+            var forward = _results.Get(suite, nameof(TrainingBenchmarks.Forward), kind, batch);
+            string note = forward.Nanoseconds is { } f && step.Nanoseconds is { } t ? $"{t / f:F1}× Forward on the same batch ({Time(f)})" : "";
+            rows.Add(new Row("Training step (Adam)", caseName, "NigGen Trainer.Step, 1 thread", step.Nanoseconds, step.Bytes, null, note));
         }
     }
 

@@ -35,7 +35,8 @@ internal static class NetworkEmitter
             w.Line();
         }
 
-        w.Open("partial class " + model.ClassName + (plan.HasAttributeLayers ? " : IAttributedNetwork" : " : INetwork"));
+        string interfaces = (plan.HasAttributeLayers ? "IAttributedNetwork" : "INetwork") + (plan.ParameterLayers.Any() ? ", ITrainableNetwork" : string.Empty);
+        w.Open("partial class " + model.ClassName + " : " + interfaces);
         EmitConstants(w, plan);
         EmitConstruction(w, plan);
         EmitPublicApi(w, plan);
@@ -172,7 +173,9 @@ internal static class NetworkEmitter
     private static void EmitConstruction(SourceWriter w, EmitPlan plan)
     {
         string name = plan.Model.ClassName;
-        w.Line("// Every layer's parameters are created here, once; only a trainer (CreateTrainer) changes them afterwards, in place.");
+        w.Line(plan.ParameterLayers.Any()
+            ? "// Every layer's parameters are created here, once; only a trainer (CreateTrainer) changes them afterwards, in place."
+            : "// Every layer is created here, once; none has parameters.");
         w.Open($"private {name}(IWeightSource weights)");
         foreach (var layer in plan.Layers)
         {

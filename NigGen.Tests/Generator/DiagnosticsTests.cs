@@ -218,6 +218,7 @@ public sealed class DiagnosticsTests
 
     [Theory]
     [InlineData("[Dense(2), AttributeLayer] Layer Forward;", "Forward", "generated code declares")]
+    [InlineData("[Dense(2), AttributeLayer] Layer CreateTrainer;", "CreateTrainer", "generated code declares")]
     [InlineData("[Dense(2), AttributeLayer] Layer fc; [Dense(2)] Layer Fc;", "Fc", "only in the case of its first letter")]
     public void LayerNamesThatClashWithGeneratedCode(string fields, string at, string message)
     {
@@ -230,7 +231,8 @@ public sealed class DiagnosticsTests
     public void LayerNamesLikeGeneratedParametersOrKeywordsCompile()
     {
         var run = GeneratorHarness.Run(Network("[Input(4)]",
-            "[Dense(3)] Layer input; [Dense(3)] Layer batch; [Dense(3)] Layer weights; [Dense(3)] Layer stream; [Dense(3), AttributeLayer] Layer @class; [Dense(2)] Layer ws;"));
+            "[Dense(3)] Layer input; [Dense(3)] Layer batch; [Dense(3)] Layer weights; [Dense(3)] Layer stream; [Dense(3), AttributeLayer] Layer @class; " +
+            "[Dense(3)] Layer state; [Dense(3)] Layer network; [Dense(3)] Layer options; [Dense(3)] Layer scratch; [Dense(2)] Layer ws;"));
         Assert.Empty(run.GeneratorDiagnostics);
         GeneratorHarness.AssertNoCompilationErrors(run);
     }

@@ -40,13 +40,13 @@ public sealed partial class ConvHeadNet
     [AvgPool(12)] Layer average;
 }
 
-/// <summary>The learning test's motif detector: one-hot DNA (4 × 24), 8 filters of width 4, a global max pool, 3 classes.</summary>
+/// <summary>The learning tests' motif detector: one-hot DNA (4 × 24), 16 filters of width 6, a global max pool, 3 outputs.</summary>
 [Network]
 [Input(4, 24)]
 public sealed partial class MotifNet
 {
-    [Conv(8, Kernel = 4, Activation = Activation.Relu), AttributeLayer] Layer filters;
-    [MaxPool(21)] Layer best;
+    [Conv(16, Kernel = 6, Activation = Activation.Relu), AttributeLayer] Layer filters;
+    [MaxPool(19)] Layer best;
     [Flatten] Layer flat;
     [Dense(3)] Layer classes;
 }
@@ -60,3 +60,13 @@ public sealed partial class LogisticNet
     [Dense(2)] Layer linear;
 }
 #pragma warning restore NIG0008
+
+/// <summary>A convolution with a ReLU as the last parameter layer, under a pooling layer: not trainable on logits.</summary>
+[Network]
+[Input(1, 6, 6)]
+public sealed partial class ConvReluPoolHeadNet
+{
+    [Conv(2, Kernel = 3), AttributeLayer] Layer conv1;
+    [Conv(3, Kernel = 3, Activation = Activation.Relu)] Layer conv2;
+    [MaxPool(2)] Layer pool;
+}

@@ -7,9 +7,11 @@ using NigGen.Training;
 namespace NigGen.Tests.Training;
 
 /// <summary>A generated network with a logits head, its trainer's factory, and its double-precision reference with the same weights.</summary>
-public sealed record TrainingSubject(string Name, ReferenceNetwork Reference, INetwork Network, Func<TrainingOptions, Trainer> CreateTrainer)
+public sealed record TrainingSubject(string Name, ReferenceNetwork Reference, ITrainableNetwork Network)
 {
     public override string ToString() => Name;
+
+    public Trainer CreateTrainer(TrainingOptions options) => Network.CreateTrainer(options);
 
     public float[] RandomInputs(int seed, int samples)
     {
@@ -55,15 +57,13 @@ public static class TrainingSubjects
     public static TrainingSubject DenseActivations()
     {
         var subject = Subjects.DenseActivations();
-        var network = (DenseActivationsNet)subject.Network;
-        return new TrainingSubject(nameof(DenseActivationsNet), subject.Reference, network, network.CreateTrainer);
+        return new TrainingSubject(nameof(DenseActivationsNet), subject.Reference, (ITrainableNetwork)subject.Network);
     }
 
     public static TrainingSubject Conv2d()
     {
         var subject = Subjects.Conv2d();
-        var network = (Conv2dNet)subject.Network;
-        return new TrainingSubject(nameof(Conv2dNet), subject.Reference, network, network.CreateTrainer);
+        return new TrainingSubject(nameof(Conv2dNet), subject.Reference, (ITrainableNetwork)subject.Network);
     }
 
     public static TrainingSubject Conv1d(int seed = 5)
@@ -75,8 +75,7 @@ public static class TrainingSubjects
             new RefAvgPool("pool2", 2),
             new RefFlatten("flat"),
             new RefDense("fc", 3));
-        var network = TrainConv1dNet.Load(reference.ToSafetensors());
-        return new TrainingSubject(nameof(TrainConv1dNet), reference, network, network.CreateTrainer);
+        return new TrainingSubject(nameof(TrainConv1dNet), reference, TrainConv1dNet.Load(reference.ToSafetensors()));
     }
 
     public static TrainingSubject PoolFirst(int seed = 6)
@@ -88,8 +87,7 @@ public static class TrainingSubjects
             new RefFlatten("flat"),
             new RefDense("hidden", 2, Activation.Sigmoid),
             new RefDense("output", 2));
-        var network = PoolFirstNet.Load(reference.ToSafetensors());
-        return new TrainingSubject(nameof(PoolFirstNet), reference, network, network.CreateTrainer);
+        return new TrainingSubject(nameof(PoolFirstNet), reference, PoolFirstNet.Load(reference.ToSafetensors()));
     }
 
     public static TrainingSubject ConvHead(int seed = 7)
@@ -98,15 +96,13 @@ public static class TrainingSubjects
             new RefConv("features", 4, Kernel: 3, Padding: 1, Activation: Activation.Softplus),
             new RefConv("head", 3, Kernel: 1),
             new RefAvgPool("average", 12));
-        var network = ConvHeadNet.Load(reference.ToSafetensors());
-        return new TrainingSubject(nameof(ConvHeadNet), reference, network, network.CreateTrainer);
+        return new TrainingSubject(nameof(ConvHeadNet), reference, ConvHeadNet.Load(reference.ToSafetensors()));
     }
 
     public static TrainingSubject SmallMlp()
     {
         var subject = Subjects.SmallMlp();
-        var network = (Networks.SmallMlp)subject.Network;
-        return new TrainingSubject(nameof(Networks.SmallMlp), subject.Reference, network, network.CreateTrainer);
+        return new TrainingSubject(nameof(Networks.SmallMlp), subject.Reference, (ITrainableNetwork)subject.Network);
     }
 
     public static TrainingSubject ByName(string name) => name switch

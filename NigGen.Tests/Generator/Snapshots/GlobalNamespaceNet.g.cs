@@ -9,7 +9,7 @@ using NigGen.Kernels;
 using NigGen.Training;
 using NigGen.Weights;
 
-partial class GlobalNamespaceNet : IAttributedNetwork
+partial class GlobalNamespaceNet : IAttributedNetwork, ITrainableNetwork
 {
     /// <summary>Floats in one input sample, shape (4) (channels first).</summary>
     public const int InputLength = 4;

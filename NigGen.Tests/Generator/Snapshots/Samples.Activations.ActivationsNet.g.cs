@@ -11,7 +11,7 @@ using NigGen.Weights;
 
 namespace Samples.Activations;
 
-partial class ActivationsNet : IAttributedNetwork
+partial class ActivationsNet : IAttributedNetwork, ITrainableNetwork
 {
     /// <summary>Floats in one input sample, shape (3, 12, 12) (channels first).</summary>
     public const int InputLength = 432;

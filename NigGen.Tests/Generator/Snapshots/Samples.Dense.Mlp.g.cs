@@ -11,7 +11,7 @@ using NigGen.Weights;
 
 namespace Samples.Dense;
 
-partial class Mlp : IAttributedNetwork
+partial class Mlp : IAttributedNetwork, ITrainableNetwork
 {
     /// <summary>Floats in one input sample, shape (784) (channels first).</summary>
     public const int InputLength = 784;

@@ -11,7 +11,7 @@ using NigGen.Weights;
 
 namespace Samples.Plain;
 
-partial class NoAttributeLayerNet : INetwork
+partial class NoAttributeLayerNet : INetwork, ITrainableNetwork
 {
     /// <summary>Floats in one input sample, shape (4) (channels first).</summary>
     public const int InputLength = 4;

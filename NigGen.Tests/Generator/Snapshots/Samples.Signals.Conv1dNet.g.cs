@@ -11,7 +11,7 @@ using NigGen.Weights;
 
 namespace Samples.Signals;
 
-partial class Conv1dNet : IAttributedNetwork
+partial class Conv1dNet : IAttributedNetwork, ITrainableNetwork
 {
     /// <summary>Floats in one input sample, shape (2, 32) (channels first).</summary>
     public const int InputLength = 64;

@@ -11,7 +11,7 @@ using NigGen.Weights;
 
 namespace Samples.Vision;
 
-partial class DigitNet : IAttributedNetwork
+partial class DigitNet : IAttributedNetwork, ITrainableNetwork
 {
     /// <summary>Floats in one input sample, shape (1, 28, 28) (channels first).</summary>
     public const int InputLength = 784;
