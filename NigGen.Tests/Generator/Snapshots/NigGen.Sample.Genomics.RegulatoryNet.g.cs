@@ -11,7 +11,7 @@ using NigGen.Weights;
 
 namespace NigGen.Sample.Genomics;
 
-partial class RegulatoryNet : IAttributedNetwork
+partial class RegulatoryNet : IAttributedNetwork, ITrainableNetwork
 {
     /// <summary>Floats in one input sample, shape (4, 200) (channels first).</summary>
     public const int InputLength = 800;
