@@ -7,9 +7,10 @@ using NigGen.Sample.Training;
 namespace NigGen.Sample.Cli;
 
 /// <summary>
-/// Training progress on stderr. On a terminal, one line redrawn in place (a bar, the step, the running loss) at most ten
-/// times a second, replaced by a summary line at the end of each epoch; when stderr is redirected (a log file, CI), only
-/// the summary lines, so logs hold no carriage returns.
+/// Training progress on stderr. On a terminal, one line redrawn in place (a bar, the step, the epoch's running loss and
+/// the last epoch's validation accuracy) at most ten times a second, replaced by a summary line at the end of each epoch
+/// (losses, accuracy and AUROC per task); when stderr is redirected (a log file, CI), only the summary lines, so logs
+/// hold no carriage returns.
 /// </summary>
 public sealed class ProgressBar : ITrainingProgress
 {
@@ -19,6 +20,7 @@ public sealed class ProgressBar : ITrainingProgress
     private readonly Stopwatch _sinceRedraw = Stopwatch.StartNew();
     private readonly Stopwatch _sinceStart = Stopwatch.StartNew();
     private int _lastLength;
+    private double _validationAccuracy = double.NaN;
 
     /// <summary>Progress to <paramref name="writer"/>; <paramref name="interactive"/> when it is a terminal.</summary>
     public ProgressBar(TextWriter writer, bool interactive)
@@ -42,12 +44,18 @@ public sealed class ProgressBar : ITrainingProgress
         _sinceRedraw.Restart();
         int filled = (int)Math.Round(BarWidth * (double)batch / batches);
         string line = $"epoch {epoch}/{epochs} [{new string('#', filled)}{new string('.', BarWidth - filled)}] {batch}/{batches}  loss {Format.Fixed(runningLoss, 4)}";
+        if (!double.IsNaN(_validationAccuracy))
+        {
+            line += $"  validation accuracy {Format.Percent(_validationAccuracy)} (epoch {epoch - 1})";
+        }
+
         Redraw(line);
     }
 
     /// <inheritdoc/>
     public void EpochDone(EpochResult result, int epochs)
     {
+        _validationAccuracy = result.Validation.MeanAccuracy;
         string line = $"epoch {result.Epoch}/{epochs}  loss {Format.Fixed(result.TrainingLoss, 4)}  validation loss {Format.Fixed(result.ValidationLoss, 4)}  " +
                       $"accuracy {Format.Percent(result.Validation.MeanAccuracy)} ({result.Validation.Summary()})  {Format.Fixed(_sinceStart.Elapsed.TotalSeconds, 1)} s";
         if (_interactive)
