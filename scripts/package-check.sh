@@ -61,15 +61,41 @@ cat > Program.cs <<'CS'
 using System;
 using NigGen;
 
-// A user's first program: declare a network, create it, predict, score its neurons.
+// A user's first program: declare a network, create it, train it a little, predict, score its neurons.
 var net = MotifNet.CreateRandom(seed: 7);
 var input = new float[MotifNet.InputLength];
 var rng = new Random(3);
 for (int i = 0; i < input.Length; i++) input[i] = (float)rng.NextDouble();
 var baseline = new float[MotifNet.InputLength];
 
+// In-process training: 30 Adam steps on 16 random samples of two classes must lower the loss.
+var trainer = net.CreateTrainer(new NigGen.Training.TrainingOptions { LearningRate = 0.01f });
+var batch = new float[16 * MotifNet.InputLength];
+var labels = new float[16 * MotifNet.OutputLength];
+for (int i = 0; i < batch.Length; i++) batch[i] = (float)rng.NextDouble();
+for (int s = 0; s < 16; s++) labels[s * MotifNet.OutputLength + s % 2] = 1f;
+float firstLoss = trainer.Step(batch, labels), lastLoss = firstLoss;
+for (int step = 1; step < 30; step++) lastLoss = trainer.Step(batch, labels);
+if (!(lastLoss < firstLoss))
+{
+    Console.Error.WriteLine($"FAIL: training did not lower the loss ({firstLoss} → {lastLoss})");
+    return 1;
+}
+
 var logits = new float[MotifNet.OutputLength];
 net.Forward(input, logits);
+
+// The trained weights saved and loaded back give the same predictions, bit for bit.
+var saved = new System.IO.MemoryStream();
+net.Save(saved);
+saved.Position = 0;
+var reloaded = new float[MotifNet.OutputLength];
+MotifNet.Load(saved).Forward(input, reloaded);
+if (!logits.AsSpan().SequenceEqual(reloaded))
+{
+    Console.Error.WriteLine("FAIL: the saved and loaded network predicts differently");
+    return 1;
+}
 var baselineLogits = new float[MotifNet.OutputLength];
 net.Forward(baseline, baselineLogits);
 int target = logits[1] > logits[0] ? 1 : 0;
@@ -87,7 +113,7 @@ if (!float.IsFinite(delta) || Math.Abs(delta) > tolerance || Math.Abs(fc1 - diff
     Console.Error.WriteLine($"FAIL: delta {delta}, fc1 sum {fc1}, F(x) - F(x') {difference}");
     return 1;
 }
-Console.WriteLine($"NigGen package OK: {MotifNet.Description.Name}, target {target}, F(x) - F(x') = {difference:F6}, " +
+Console.WriteLine($"NigGen package OK: {MotifNet.Description.Name}, trained loss {firstLoss:F4} → {lastLoss:F4}, target {target}, F(x) - F(x') = {difference:F6}, " +
                   $"delta = {delta:E2}, top fc1 neuron {MotifNet.Description.DescribeNeuron(MotifNet.Fc1ImportanceOffset + ArgMax(importance, MotifNet.Fc1ImportanceOffset, MotifNet.Fc1ImportanceLength))}");
 return 0;
 

@@ -26,7 +26,6 @@ internal static class NetworkEmitter
         w.Line("using NigGen;");
         w.Line("using NigGen.Attribution;");
         w.Line("using NigGen.Kernels;");
-        w.Line("using NigGen.Training;");
         w.Line("using NigGen.Weights;");
         w.Line();
         if (model.Namespace is not null)
@@ -35,7 +34,7 @@ internal static class NetworkEmitter
             w.Line();
         }
 
-        string interfaces = (plan.HasAttributeLayers ? "IAttributedNetwork" : "INetwork") + (plan.ParameterLayers.Any() ? ", ITrainableNetwork" : string.Empty);
+        string interfaces = (plan.HasAttributeLayers ? "IAttributedNetwork" : "INetwork") + (plan.ParameterLayers.Any() ? ", global::NigGen.ITrainableNetwork" : string.Empty);
         w.Open("partial class " + model.ClassName + " : " + interfaces);
         EmitConstants(w, plan);
         EmitConstruction(w, plan);

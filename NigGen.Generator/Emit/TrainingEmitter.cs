@@ -8,7 +8,8 @@ namespace NigGen.Generator.Emit;
 /// and the state it fills. The pass walks from the loss gradient at the output down to the input-most parameter layer
 /// (not to the attribute layers, as BackwardLayers does), and at every Dense and Conv layer also adds the weight and bias
 /// gradients; it reuses the backward kernel calls of <see cref="PassEmitter"/>. The loss, the batching and Adam live in
-/// NigGen.Runtime (Trainer).
+/// NigGen.Runtime (Trainer). The runtime's training types are written fully qualified: a user's own Trainer or
+/// TrainingOptions beside the network (a sample's command, say) must not capture them.
 /// </summary>
 internal static class TrainingEmitter
 {
@@ -28,13 +29,13 @@ internal static class TrainingEmitter
     {
         var head = plan.ParameterLayers.Last();
         w.Line("/// <summary>");
-        w.Line("/// Creates a trainer that fits this network's Dense and Conv parameters in place with Adam: each <see cref=\"Trainer.Step\"/>");
+        w.Line("/// Creates a trainer that fits this network's Dense and Conv parameters in place with Adam: each <see cref=\"global::NigGen.Training.Trainer.Step\"/>");
         w.Line("/// takes a batch of inputs and targets, returns its mean loss and updates every parameter. The loss reads the output as");
         w.Line($"/// logits, so the head '{head.Name}' must have no activation. While a trainer steps this network, no other thread may use it.");
         w.Line("/// </summary>");
         w.Line("/// <exception cref=\"ArgumentException\">An option is out of its range.</exception>");
         w.Line($"/// <exception cref=\"InvalidOperationException\">The head '{head.Name}' applies an activation, so the output is not logits.</exception>");
-        w.Line("public Trainer CreateTrainer(TrainingOptions options) => new(new TrainingState(this), options);");
+        w.Line("public global::NigGen.Training.Trainer CreateTrainer(global::NigGen.Training.TrainingOptions options) => new(new TrainingState(this), options);");
         w.Line();
     }
 
@@ -92,7 +93,7 @@ internal static class TrainingEmitter
         var layers = plan.ParameterLayers.ToList();
         var head = layers[layers.Count - 1];
         w.Line("// A trainer's workspace (its own, not a thread's) and every Dense and Conv layer's gradients, which TrainingBackwardLayers fills.");
-        w.Open("private sealed class TrainingState : TrainingPass");
+        w.Open("private sealed class TrainingState : global::NigGen.Training.TrainingPass");
         w.Line("// Weight-gradient scratch: a block's transposed output gradient of the widest Dense layer (per sample), or one");
         w.Line("// sample's im2col columns and transposed output gradient of the largest convolution.");
         w.Line($"private const int DenseScratchPerSample = {plan.DenseGradientScratchPerSample};");
@@ -103,7 +104,7 @@ internal static class TrainingEmitter
         w.Line("public readonly float[] Scratch;");
         foreach (var layer in layers)
         {
-            w.Line($"public readonly LayerGradients {layer.Pascal}Gradients;");
+            w.Line($"public readonly global::NigGen.Training.LayerGradients {layer.Pascal}Gradients;");
         }
 
         w.Line();
@@ -115,7 +116,7 @@ internal static class TrainingEmitter
         {
             // The convolution kernel produces its weight gradient in the transposed layout [in·k…, out].
             string transposed = layer.Model.Kind == LayerKind.Conv ? "true" : "false";
-            w.Line($"{layer.Pascal}Gradients = new LayerGradients({layer.FieldOf("network")}, transposed: {transposed});");
+            w.Line($"{layer.Pascal}Gradients = new({layer.FieldOf("network")}, transposed: {transposed});");
         }
 
         w.Line($"Layers = [{string.Join(", ", layers.Select(l => l.Pascal + "Gradients"))}];");
@@ -123,7 +124,7 @@ internal static class TrainingEmitter
         w.Line();
         w.Line("public override NetworkWorkspace Workspace => _workspace;");
         w.Line();
-        w.Line("public override System.Collections.Generic.IReadOnlyList<LayerGradients> Layers { get; }");
+        w.Line("public override System.Collections.Generic.IReadOnlyList<global::NigGen.Training.LayerGradients> Layers { get; }");
         w.Line();
         w.Line("public override void Backward(int batch) => _network.TrainingBackwardLayers(_workspace, batch, this);");
         w.Close();

@@ -25,7 +25,17 @@ public sealed class TrainingGenerationTests
         Assert.IsAssignableFrom<ITrainableNetwork>(Networks.CaptumMultiLayer.CreateRandom(seed: 1));
         var run = GeneratorHarness.Run("using NigGen; namespace Tests; [Network, Input(2, 8)] public partial class OneConv { [Conv(3, Kernel = 3), AttributeLayer] Layer conv; }");
         GeneratorHarness.AssertNoCompilationErrors(run);
-        Assert.Contains("public Trainer CreateTrainer(TrainingOptions options)", Assert.Single(run.Sources).SourceText.ToString());
+        Assert.Contains("CreateTrainer(global::NigGen.Training.TrainingOptions options)", Assert.Single(run.Sources).SourceText.ToString());
         Assert.Empty(run.GeneratorDiagnostics.Where(d => d.Id != "NIG0008"));
+    }
+
+    [Fact]
+    public void A_users_own_trainer_types_beside_the_network_do_not_capture_the_generated_code()
+    {
+        // A sample's own 'Trainer' command and options in the network's namespace: the generated code still means NigGen's.
+        var run = GeneratorHarness.Run(
+            "using NigGen; namespace App; public sealed class Trainer { } public sealed class TrainingOptions { } public sealed class LayerGradients { } public sealed class TrainingPass { } public interface ITrainableNetwork { }" +
+            "[Network, Input(4)] public partial class Net { [Dense(3), AttributeLayer] Layer fc; [Dense(2)] Layer head; }");
+        GeneratorHarness.AssertNoCompilationErrors(run);
     }
 }

@@ -6,12 +6,11 @@ using System;
 using NigGen;
 using NigGen.Attribution;
 using NigGen.Kernels;
-using NigGen.Training;
 using NigGen.Weights;
 
 namespace Samples.Activations;
 
-partial class ActivationsNet : IAttributedNetwork, ITrainableNetwork
+partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
 {
     /// <summary>Floats in one input sample, shape (3, 12, 12) (channels first).</summary>
     public const int InputLength = 432;
@@ -587,13 +586,13 @@ partial class ActivationsNet : IAttributedNetwork, ITrainableNetwork
     }
 
     /// <summary>
-    /// Creates a trainer that fits this network's Dense and Conv parameters in place with Adam: each <see cref="Trainer.Step"/>
+    /// Creates a trainer that fits this network's Dense and Conv parameters in place with Adam: each <see cref="global::NigGen.Training.Trainer.Step"/>
     /// takes a batch of inputs and targets, returns its mean loss and updates every parameter. The loss reads the output as
     /// logits, so the head 'head' must have no activation. While a trainer steps this network, no other thread may use it.
     /// </summary>
     /// <exception cref="ArgumentException">An option is out of its range.</exception>
     /// <exception cref="InvalidOperationException">The head 'head' applies an activation, so the output is not logits.</exception>
-    public Trainer CreateTrainer(TrainingOptions options) => new(new TrainingState(this), options);
+    public global::NigGen.Training.Trainer CreateTrainer(global::NigGen.Training.TrainingOptions options) => new(new TrainingState(this), options);
 
     // Training's backward pass, from the loss gradient in the output gradient down to conv1, the input-most parameter
     // layer, adding every Dense and Conv layer's weight and bias gradients to 'state' on the way.
@@ -635,7 +634,7 @@ partial class ActivationsNet : IAttributedNetwork, ITrainableNetwork
     }
 
     // A trainer's workspace (its own, not a thread's) and every Dense and Conv layer's gradients, which TrainingBackwardLayers fills.
-    private sealed class TrainingState : TrainingPass
+    private sealed class TrainingState : global::NigGen.Training.TrainingPass
     {
         // Weight-gradient scratch: a block's transposed output gradient of the widest Dense layer (per sample), or one
         // sample's im2col columns and transposed output gradient of the largest convolution.
@@ -645,30 +644,30 @@ partial class ActivationsNet : IAttributedNetwork, ITrainableNetwork
         private readonly ActivationsNet _network;
         private readonly Workspace _workspace;
         public readonly float[] Scratch;
-        public readonly LayerGradients Conv1Gradients;
-        public readonly LayerGradients Conv2Gradients;
-        public readonly LayerGradients HiddenGradients;
-        public readonly LayerGradients EluGradients;
-        public readonly LayerGradients LeakyGradients;
-        public readonly LayerGradients HeadGradients;
+        public readonly global::NigGen.Training.LayerGradients Conv1Gradients;
+        public readonly global::NigGen.Training.LayerGradients Conv2Gradients;
+        public readonly global::NigGen.Training.LayerGradients HiddenGradients;
+        public readonly global::NigGen.Training.LayerGradients EluGradients;
+        public readonly global::NigGen.Training.LayerGradients LeakyGradients;
+        public readonly global::NigGen.Training.LayerGradients HeadGradients;
 
         public TrainingState(ActivationsNet network) : base(ActivationsNet.Description, headName: "head", headActivation: Activation.None)
         {
             _network = network;
             _workspace = new Workspace(Capacity) { Network = network };
             Scratch = new float[Math.Max(Capacity * DenseScratchPerSample, ConvScratch)];
-            Conv1Gradients = new LayerGradients(network.conv1, transposed: true);
-            Conv2Gradients = new LayerGradients(network.conv2, transposed: true);
-            HiddenGradients = new LayerGradients(network.hidden, transposed: false);
-            EluGradients = new LayerGradients(network.elu, transposed: false);
-            LeakyGradients = new LayerGradients(network.leaky, transposed: false);
-            HeadGradients = new LayerGradients(network.head, transposed: false);
+            Conv1Gradients = new(network.conv1, transposed: true);
+            Conv2Gradients = new(network.conv2, transposed: true);
+            HiddenGradients = new(network.hidden, transposed: false);
+            EluGradients = new(network.elu, transposed: false);
+            LeakyGradients = new(network.leaky, transposed: false);
+            HeadGradients = new(network.head, transposed: false);
             Layers = [Conv1Gradients, Conv2Gradients, HiddenGradients, EluGradients, LeakyGradients, HeadGradients];
         }
 
         public override NetworkWorkspace Workspace => _workspace;
 
-        public override System.Collections.Generic.IReadOnlyList<LayerGradients> Layers { get; }
+        public override System.Collections.Generic.IReadOnlyList<global::NigGen.Training.LayerGradients> Layers { get; }
 
         public override void Backward(int batch) => _network.TrainingBackwardLayers(_workspace, batch, this);
     }

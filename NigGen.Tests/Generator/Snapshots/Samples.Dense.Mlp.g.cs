@@ -6,12 +6,11 @@ using System;
 using NigGen;
 using NigGen.Attribution;
 using NigGen.Kernels;
-using NigGen.Training;
 using NigGen.Weights;
 
 namespace Samples.Dense;
 
-partial class Mlp : IAttributedNetwork, ITrainableNetwork
+partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
 {
     /// <summary>Floats in one input sample, shape (784) (channels first).</summary>
     public const int InputLength = 784;
@@ -378,13 +377,13 @@ partial class Mlp : IAttributedNetwork, ITrainableNetwork
     }
 
     /// <summary>
-    /// Creates a trainer that fits this network's Dense and Conv parameters in place with Adam: each <see cref="Trainer.Step"/>
+    /// Creates a trainer that fits this network's Dense and Conv parameters in place with Adam: each <see cref="global::NigGen.Training.Trainer.Step"/>
     /// takes a batch of inputs and targets, returns its mean loss and updates every parameter. The loss reads the output as
     /// logits, so the head 'fc3' must have no activation. While a trainer steps this network, no other thread may use it.
     /// </summary>
     /// <exception cref="ArgumentException">An option is out of its range.</exception>
     /// <exception cref="InvalidOperationException">The head 'fc3' applies an activation, so the output is not logits.</exception>
-    public Trainer CreateTrainer(TrainingOptions options) => new(new TrainingState(this), options);
+    public global::NigGen.Training.Trainer CreateTrainer(global::NigGen.Training.TrainingOptions options) => new(new TrainingState(this), options);
 
     // Training's backward pass, from the loss gradient in the output gradient down to fc1, the input-most parameter
     // layer, adding every Dense and Conv layer's weight and bias gradients to 'state' on the way.
@@ -405,7 +404,7 @@ partial class Mlp : IAttributedNetwork, ITrainableNetwork
     }
 
     // A trainer's workspace (its own, not a thread's) and every Dense and Conv layer's gradients, which TrainingBackwardLayers fills.
-    private sealed class TrainingState : TrainingPass
+    private sealed class TrainingState : global::NigGen.Training.TrainingPass
     {
         // Weight-gradient scratch: a block's transposed output gradient of the widest Dense layer (per sample), or one
         // sample's im2col columns and transposed output gradient of the largest convolution.
@@ -415,24 +414,24 @@ partial class Mlp : IAttributedNetwork, ITrainableNetwork
         private readonly Mlp _network;
         private readonly Workspace _workspace;
         public readonly float[] Scratch;
-        public readonly LayerGradients Fc1Gradients;
-        public readonly LayerGradients Fc2Gradients;
-        public readonly LayerGradients Fc3Gradients;
+        public readonly global::NigGen.Training.LayerGradients Fc1Gradients;
+        public readonly global::NigGen.Training.LayerGradients Fc2Gradients;
+        public readonly global::NigGen.Training.LayerGradients Fc3Gradients;
 
         public TrainingState(Mlp network) : base(Mlp.Description, headName: "fc3", headActivation: Activation.None)
         {
             _network = network;
             _workspace = new Workspace(Capacity) { Network = network };
             Scratch = new float[Math.Max(Capacity * DenseScratchPerSample, ConvScratch)];
-            Fc1Gradients = new LayerGradients(network.fc1, transposed: false);
-            Fc2Gradients = new LayerGradients(network.fc2, transposed: false);
-            Fc3Gradients = new LayerGradients(network.fc3, transposed: false);
+            Fc1Gradients = new(network.fc1, transposed: false);
+            Fc2Gradients = new(network.fc2, transposed: false);
+            Fc3Gradients = new(network.fc3, transposed: false);
             Layers = [Fc1Gradients, Fc2Gradients, Fc3Gradients];
         }
 
         public override NetworkWorkspace Workspace => _workspace;
 
-        public override System.Collections.Generic.IReadOnlyList<LayerGradients> Layers { get; }
+        public override System.Collections.Generic.IReadOnlyList<global::NigGen.Training.LayerGradients> Layers { get; }
 
         public override void Backward(int batch) => _network.TrainingBackwardLayers(_workspace, batch, this);
     }
