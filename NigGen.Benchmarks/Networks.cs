@@ -35,7 +35,7 @@ public sealed partial class Mlp1024
     [Dense(10)]                                                 Layer fc3;
 }
 
-/// <summary>The CNN on 1×28×28 (the sample's DigitNet): conv 5×5×16, pool 2, conv 5×5×32, pool 2, dense 128 (attribute layer), dense 10.</summary>
+/// <summary>The CNN on 1×28×28 (LeNet-style, the layout of DigitNet in the README): conv 5×5×16, pool 2, conv 5×5×32, pool 2, dense 128 (attribute layer), dense 10.</summary>
 [Network]
 [Input(1, 28, 28)]
 public sealed partial class Cnn

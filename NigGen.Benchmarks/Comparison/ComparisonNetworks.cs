@@ -3,7 +3,7 @@ using NigGen;
 namespace NigGen.Benchmarks.Comparison;
 
 /// <summary>
-/// The sample's DigitNet with two layers scored: conv2's output, which has max pooling, a ReLU layer and a linear layer
+/// DigitNet (the LeNet-style network of the README) with two layers scored: conv2's output, which has max pooling, a ReLU layer and a linear layer
 /// above it (where the attribution methods can disagree), and fc1's output, which has only a linear layer above it.
 /// </summary>
 [Network]

@@ -261,7 +261,7 @@ public static class NeuronRankingComparison
         features.Forward(images, extracted);
         double loss = TrainHead(writer, source, extracted, labels, 512, 128, "fc1", "fc2");
         IAttributedNetwork network = maxPool ? ComparisonCnn.Load(ToStream(writer)) : ComparisonCnnAvg.Load(ToStream(writer));
-        string name = maxPool ? "CNN (the sample's DigitNet layout)" : "CNN with average pooling";
+        string name = maxPool ? "CNN (DigitNet's layout)" : "CNN with average pooling";
         return Finish(name, "conv1 and conv2 random (PyTorch's initialisation) and frozen; fc1 and fc2 trained", network, images, labels, loss, log);
     }
 

@@ -3,11 +3,29 @@ namespace NigGen.Tests.Generator;
 /// <summary>Network declarations, as users write them, that the generator tests compile from source.</summary>
 internal static class NetworkSources
 {
-    /// <summary>A copy of NigGen.Sample's DigitNet, so that its snapshot pins the generator rather than the sample.</summary>
+    /// <summary>A copy of NigGen.Sample's RegulatoryNet, so that its snapshot pins the generator rather than the sample.</summary>
+    public const string RegulatoryNet = """
+        using NigGen;
+
+        namespace NigGen.Sample.Genomics;
+
+        [Network]
+        [Input(4, 200)]
+        public sealed partial class RegulatoryNet
+        {
+            [Conv(32, Kernel = 15, Padding = 7, Activation = Activation.Relu), AttributeLayer] Layer conv1;
+            [MaxPool(20)]                                                                       Layer pool1;
+            [Flatten]                                                                           Layer flat;
+            [Dense(32, Activation = Activation.Relu), AttributeLayer]                          Layer fc1;
+            [Dense(3)]                                                                          Layer head;
+        }
+        """;
+
+    /// <summary>A LeNet-style 2-D network (the sample's former DigitNet): Conv2d, max pooling and a scored Dense layer.</summary>
     public const string DigitNet = """
         using NigGen;
 
-        namespace NigGen.Sample;
+        namespace Samples.Vision;
 
         /// <summary>A LeNet-style digit classifier on 1×28×28 images; the 128 neurons of fc1 are scored.</summary>
         [Network]

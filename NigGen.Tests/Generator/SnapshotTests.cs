@@ -15,7 +15,10 @@ namespace NigGen.Tests.Generator;
 public sealed class SnapshotTests
 {
     [Fact]
-    public void DigitNet() => AssertSnapshot(NetworkSources.DigitNet, "NigGen.Sample.DigitNet");
+    public void SampleRegulatoryNet() => AssertSnapshot(NetworkSources.RegulatoryNet, "NigGen.Sample.Genomics.RegulatoryNet");
+
+    [Fact]
+    public void DigitNet() => AssertSnapshot(NetworkSources.DigitNet, "Samples.Vision.DigitNet");
 
     [Fact]
     public void Mlp() => AssertSnapshot(NetworkSources.Mlp, "Samples.Dense.Mlp");
