@@ -1,0 +1,128 @@
+using System;
+using System.Runtime.CompilerServices;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace NigGen.Gpu.Device;
+
+/// <summary>
+/// The kernels compiled for one accelerator, each on first use (compiling is the slow part of a first call), and
+/// shared by every network on that accelerator.
+/// </summary>
+internal sealed class DeviceKernels
+{
+    private static readonly ConditionalWeakTable<Accelerator, DeviceKernels> Cache = new();
+
+    private readonly Accelerator _accelerator;
+    private readonly Lazy<Action<KernelConfig, MatrixA, MatrixB, GemmOutput, GemmShape>> _gemmMatrix;
+    private readonly Lazy<Action<KernelConfig, ConvPatchesA, MatrixB, GemmOutput, GemmShape>> _gemmConv;
+    private readonly Lazy<Action<KernelConfig, ConvGradientPatchesA, MatrixB, GemmOutput, GemmShape>> _gemmConvGradient;
+    private readonly Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, PoolShape, int>> _maxPoolForward;
+    private readonly Lazy<Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, PoolShape>> _maxPoolBackward;
+    private readonly Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, PoolShape>> _avgPoolForward;
+    private readonly Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, PoolShape>> _avgPoolBackward;
+    private readonly Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>> _activationBackward;
+    private readonly Lazy<Action<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>, PathRows, int, int>> _interpolate;
+    private readonly Lazy<Action<Index1D, ArrayView<float>, ArrayView<int>, PathRows, int>> _seed;
+    private readonly Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<double>, PathRows, int, int, int>> _pathProducts;
+    private readonly Lazy<Action<Index1D, ArrayView<double>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, int, int, int>> _neuronDeltas;
+    private readonly Lazy<Action<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<double>, PathRows, int>> _weightedGradients;
+    private readonly Lazy<Action<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<float>, int>> _scaleByDifference;
+    private readonly Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>> _attributionDelta;
+
+    private DeviceKernels(Accelerator accelerator)
+    {
+        _accelerator = accelerator;
+        _gemmMatrix = new(() => accelerator.LoadStreamKernel<MatrixA, MatrixB, GemmOutput, GemmShape>(GemmKernel.Run));
+        _gemmConv = new(() => accelerator.LoadStreamKernel<ConvPatchesA, MatrixB, GemmOutput, GemmShape>(GemmKernel.Run));
+        _gemmConvGradient = new(() => accelerator.LoadStreamKernel<ConvGradientPatchesA, MatrixB, GemmOutput, GemmShape>(GemmKernel.Run));
+        _maxPoolForward = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, PoolShape, int>(ElementwiseKernels.MaxPoolForward));
+        _maxPoolBackward = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, PoolShape>(ElementwiseKernels.MaxPoolBackward));
+        _avgPoolForward = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, PoolShape>(ElementwiseKernels.AvgPoolForward));
+        _avgPoolBackward = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, PoolShape>(ElementwiseKernels.AvgPoolBackward));
+        _activationBackward = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.ActivationBackward));
+        _interpolate = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>, PathRows, int, int>(ElementwiseKernels.Interpolate));
+        _seed = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, PathRows, int>(ElementwiseKernels.SeedOutputGradient));
+        _pathProducts = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<double>, PathRows, int, int, int>(ElementwiseKernels.AccumulatePathProducts));
+        _neuronDeltas = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, int, int, int>(ElementwiseKernels.NeuronDeltas));
+        _weightedGradients = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<double>, PathRows, int>(ElementwiseKernels.AccumulateWeightedGradients));
+        _scaleByDifference = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<float>, int>(ElementwiseKernels.ScaleByDifference));
+        _attributionDelta = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>(ElementwiseKernels.AttributionDelta));
+    }
+
+    public static DeviceKernels For(Accelerator accelerator) => Cache.GetValue(accelerator, static a => new DeviceKernels(a));
+
+    public void Gemm(MatrixA a, MatrixB b, GemmOutput output, GemmShape shape) => _gemmMatrix.Value(Config(shape), a, b, output, shape);
+
+    public void Gemm(ConvPatchesA a, MatrixB b, GemmOutput output, GemmShape shape) => _gemmConv.Value(Config(shape), a, b, output, shape);
+
+    public void Gemm(ConvGradientPatchesA a, MatrixB b, GemmOutput output, GemmShape shape) => _gemmConvGradient.Value(Config(shape), a, b, output, shape);
+
+    public void MaxPoolForward(int count, ArrayView<float> input, ArrayView<float> output, ArrayView<int> argmax, PoolShape shape, bool keepArgmax) =>
+        _maxPoolForward.Value(count, input, output, argmax, shape, keepArgmax ? 1 : 0);
+
+    public void MaxPoolBackward(int count, ArrayView<float> outputGradient, ArrayView<int> argmax, ArrayView<float> inputGradient, PoolShape shape) =>
+        _maxPoolBackward.Value(count, outputGradient, argmax, inputGradient, shape);
+
+    public void AvgPoolForward(int count, ArrayView<float> input, ArrayView<float> output, PoolShape shape) =>
+        _avgPoolForward.Value(count, input, output, shape);
+
+    public void AvgPoolBackward(int count, ArrayView<float> outputGradient, ArrayView<float> inputGradient, PoolShape shape) =>
+        _avgPoolBackward.Value(count, outputGradient, inputGradient, shape);
+
+    public void ActivationBackward(int count, ArrayView<float> pre, ArrayView<float> post, ArrayView<float> postGradient, ArrayView<float> preGradient, Activation activation) =>
+        _activationBackward.Value(count, pre, post, postGradient, preGradient, (int)activation);
+
+    public void Interpolate(int count, ArrayView<float> endpoints, ArrayView<double> alphas, ArrayView<float> pre, ArrayView<float> post, PathRows rows, int length, Activation activation) =>
+        _interpolate.Value(count, endpoints, alphas, pre, post, rows, length, (int)activation);
+
+    public void SeedOutputGradient(int count, ArrayView<float> outputGradient, ArrayView<int> targets, PathRows rows, int outputLength) =>
+        _seed.Value(count, outputGradient, targets, rows, outputLength);
+
+    public void AccumulatePathProducts(int count, ArrayView<float> gradients, ArrayView<float> values, ArrayView<double> importances, PathRows rows, int length, int offset, int importanceLength) =>
+        _pathProducts.Value(count, gradients, values, importances, rows, length, offset, importanceLength);
+
+    public void NeuronDeltas(int samples, ArrayView<double> importances, ArrayView<float> results, ArrayView<float> deltas, ArrayView<float> endpointOutputs, ArrayView<int> targets, ArrayView<int> layerBounds, int layers, int importanceLength, int outputLength) =>
+        _neuronDeltas.Value(samples, importances, results, deltas, endpointOutputs, targets, layerBounds, layers, importanceLength, outputLength);
+
+    public void AccumulateWeightedGradients(int count, ArrayView<float> gradients, ArrayView<double> stepSizes, ArrayView<double> sums, PathRows rows, int length) =>
+        _weightedGradients.Value(count, gradients, stepSizes, sums, rows, length);
+
+    public void ScaleByDifference(int count, ArrayView<float> endpoints, ArrayView<double> sums, ArrayView<float> attribution, int length) =>
+        _scaleByDifference.Value(count, endpoints, sums, attribution, length);
+
+    public void AttributionDelta(ArrayView<float> attribution, ArrayView<float> endpointOutputs, ArrayView<int> targets, ArrayView<float> delta, int length, int outputLength) =>
+        _attributionDelta.Value(1, attribution, endpointOutputs, targets, delta, length, outputLength);
+
+    private static KernelConfig Config(in GemmShape shape)
+    {
+        int groupsM = (shape.M + shape.TileM - 1) / shape.TileM;
+        int groupsN = (shape.N + shape.TileN - 1) / shape.TileN;
+        return new KernelConfig(new Index2D(groupsM, groupsN), new Index2D(shape.ThreadsM * shape.ThreadsN, 1), SharedMemoryConfig.RequestDynamic<float>(shape.SharedFloats));
+    }
+
+    /// <summary>
+    /// The tiling of an M × N × K GEMM for groups of <paramref name="groupSize"/> threads (a power of two, at least 16):
+    /// the smaller of M and N gets the fewest threads that cover it (at least 4 along N, so a B slice is never narrower
+    /// than 16), the other dimension the rest; N never gets more than 64 threads, which bounds shared memory.
+    /// </summary>
+    public static GemmShape Plan(int m, int n, int k, int groupSize)
+    {
+        int threadsM, threadsN;
+        if (n <= m)
+        {
+            threadsN = Math.Clamp(CeilingPowerOfTwo((n + 3) / 4), 4, Math.Min(64, groupSize));
+            threadsM = groupSize / threadsN;
+        }
+        else
+        {
+            threadsM = Math.Clamp(CeilingPowerOfTwo((m + 3) / 4), 1, groupSize / 4);
+            threadsN = Math.Min(groupSize / threadsM, 64);
+            threadsM = groupSize / threadsN;
+        }
+
+        return new GemmShape { M = m, N = n, K = k, TileK = 16, ThreadsM = threadsM, ThreadsN = threadsN };
+    }
+
+    private static int CeilingPowerOfTwo(int value) => value <= 1 ? 1 : (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)value);
+}
