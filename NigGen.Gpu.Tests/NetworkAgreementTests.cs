@@ -1,0 +1,100 @@
+using System;
+using NigGen.Attribution;
+using Xunit;
+
+namespace NigGen.Gpu.Tests;
+
+/// <summary>
+/// Each tiny network on ILGPU's CPU accelerator against its CPU path: Forward, Neuron Integrated Gradients (single and
+/// batched, per-sample and shared baselines, trapezoid and Gauss-Legendre) and integrated gradients. Each network is
+/// uploaded twice: with automatic passes, and with passes of 3 rows, which splits every sample's points into chunks
+/// that share their boundary point (and splits Forward and the endpoint passes too).
+/// </summary>
+public abstract class NetworkAgreementTests
+{
+    private static readonly AttributionOptions Trapezoid = new() { Steps = 6 };
+    private static readonly AttributionOptions GaussLegendre = new() { Steps = 4, Rule = IntegrationRule.GaussLegendre };
+
+    protected abstract IAttributedNetwork Cpu { get; }
+
+    protected abstract GpuNetwork Gpu { get; }
+
+    protected abstract GpuNetwork SmallPasses { get; }
+
+    [Fact]
+    public void Forward() => Agreement.Forward(Cpu, Gpu, batch: 5, seed: 1);
+
+    [Fact]
+    public void ForwardInPassesOfThreeRows() => Agreement.Forward(Cpu, SmallPasses, batch: 7, seed: 2);
+
+    [Fact]
+    public void NeuronIntegratedGradients() => Agreement.NeuronIntegratedGradients(Cpu, Gpu, Trapezoid, seed: 3);
+
+    [Fact]
+    public void NeuronIntegratedGradientsGaussLegendre() => Agreement.NeuronIntegratedGradients(Cpu, Gpu, GaussLegendre, seed: 4);
+
+    [Fact]
+    public void NeuronIntegratedGradientsBatch() => Agreement.NeuronIntegratedGradientsBatch(Cpu, Gpu, samples: 3, sharedBaseline: false, Trapezoid, seed: 5);
+
+    [Fact]
+    public void NeuronIntegratedGradientsBatchWithSharedBaselineInPassesOfThreeRows() =>
+        Agreement.NeuronIntegratedGradientsBatch(Cpu, SmallPasses, samples: 3, sharedBaseline: true, Trapezoid, seed: 6);
+
+    [Fact]
+    public void IntegratedGradients() => Agreement.IntegratedGradients(Cpu, Gpu, Trapezoid, seed: 7);
+
+    [Fact]
+    public void IntegratedGradientsInPassesOfThreeRows() => Agreement.IntegratedGradients(Cpu, SmallPasses, new AttributionOptions { Steps = 7, Rule = IntegrationRule.RiemannMiddle }, seed: 8);
+
+    /// <summary>Uploads <paramref name="cpu"/> with automatic passes and with passes of 3 rows.</summary>
+    protected static (GpuNetwork Automatic, GpuNetwork Small) Upload(Func<GpuOptions?, GpuNetwork> toGpu) =>
+        (toGpu(null), toGpu(new GpuOptions { MaxRowsPerPass = 3 }));
+}
+
+public sealed class DenseAgreementTests : NetworkAgreementTests
+{
+    private static readonly GpuDenseNet Network = GpuDenseNet.CreateRandom(seed: 11);
+    private static readonly (GpuNetwork Automatic, GpuNetwork Small) OnDevice = Upload(o => Network.ToGpu(GpuFixture.Device.Accelerator, o));
+
+    protected override IAttributedNetwork Cpu => Network;
+
+    protected override GpuNetwork Gpu => OnDevice.Automatic;
+
+    protected override GpuNetwork SmallPasses => OnDevice.Small;
+}
+
+public sealed class Conv1dAgreementTests : NetworkAgreementTests
+{
+    private static readonly GpuConv1dNet Network = GpuConv1dNet.CreateRandom(seed: 12);
+    private static readonly (GpuNetwork Automatic, GpuNetwork Small) OnDevice = Upload(o => Network.ToGpu(GpuFixture.Device.Accelerator, o));
+
+    protected override IAttributedNetwork Cpu => Network;
+
+    protected override GpuNetwork Gpu => OnDevice.Automatic;
+
+    protected override GpuNetwork SmallPasses => OnDevice.Small;
+}
+
+public sealed class Conv2dAgreementTests : NetworkAgreementTests
+{
+    private static readonly GpuConv2dNet Network = GpuConv2dNet.CreateRandom(seed: 13);
+    private static readonly (GpuNetwork Automatic, GpuNetwork Small) OnDevice = Upload(o => Network.ToGpu(GpuFixture.Device.Accelerator, o));
+
+    protected override IAttributedNetwork Cpu => Network;
+
+    protected override GpuNetwork Gpu => OnDevice.Automatic;
+
+    protected override GpuNetwork SmallPasses => OnDevice.Small;
+}
+
+public sealed class PoolFirstAgreementTests : NetworkAgreementTests
+{
+    private static readonly GpuPoolFirstNet Network = GpuPoolFirstNet.CreateRandom(seed: 14);
+    private static readonly (GpuNetwork Automatic, GpuNetwork Small) OnDevice = Upload(o => Network.ToGpu(GpuFixture.Device.Accelerator, o));
+
+    protected override IAttributedNetwork Cpu => Network;
+
+    protected override GpuNetwork Gpu => OnDevice.Automatic;
+
+    protected override GpuNetwork SmallPasses => OnDevice.Small;
+}
