@@ -103,8 +103,9 @@ internal sealed class DeviceKernels
 
     /// <summary>
     /// The tiling of an M × N × K GEMM for groups of <paramref name="groupSize"/> threads (a power of two, at least 16):
-    /// the smaller of M and N gets the fewest threads that cover it (at least 4 along N, so a B slice is never narrower
-    /// than 16), the other dimension the rest; N never gets more than 64 threads, which bounds shared memory.
+    /// the smaller of M and N gets the fewest threads that cover it, the other dimension the rest. N gets 4 to 64
+    /// threads: at least 4 so that every thread loads A for one fixed row, at most 64 (ThreadsN / 4 ≤ TileK) so that
+    /// those rows' columns divide the slice evenly, which also bounds shared memory.
     /// </summary>
     public static GemmShape Plan(int m, int n, int k, int groupSize)
     {
@@ -121,7 +122,7 @@ internal sealed class DeviceKernels
             threadsM = groupSize / threadsN;
         }
 
-        return new GemmShape { M = m, N = n, K = k, TileK = 16, ThreadsM = threadsM, ThreadsN = threadsN };
+        return new GemmShape { M = m, N = n, K = k, ThreadsM = threadsM, ThreadsN = threadsN };
     }
 
     private static int CeilingPowerOfTwo(int value) => value <= 1 ? 1 : (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)value);

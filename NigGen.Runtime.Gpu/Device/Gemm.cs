@@ -7,13 +7,16 @@ namespace NigGen.Gpu.Device;
 /// ThreadsM × ThreadsN threads computes a (4·ThreadsM) × (4·ThreadsN) tile of C, each thread a 4 × 4 block held in
 /// registers (rows tm + i·ThreadsM, columns tn + j·ThreadsN, so that neighbouring threads write neighbouring rows).
 /// The tile sizes are launch parameters, so the CPU accelerator's small groups run the same kernel as a GPU's.
+/// ThreadsN is a power of two in [4, 64]: then every thread loads A for one fixed row of the tile (see GemmKernel).
 /// </summary>
 internal struct GemmShape
 {
+    /// <summary>Depth of the slices of A and B staged in shared memory.</summary>
+    public const int TileK = 16;
+
     public int M;
     public int N;
     public int K;
-    public int TileK;
     public int ThreadsM;
     public int ThreadsN;
 
@@ -27,11 +30,31 @@ internal struct GemmShape
     public readonly int SharedFloats => TileK * TileM + TileK * StrideB;
 }
 
-/// <summary>The left operand, read element by element: a plain matrix or an implicit im2col view of a tensor.</summary>
+/// <summary>What an A row needs, computed once per thread for its row of the tile (the im2col views' divisions happen here).</summary>
+internal struct RowOfA
+{
+    public int Base;
+    public int Y;
+    public int X;
+}
+
+/// <summary>What an A column needs, computed once per column of each slice and shared by the group.</summary>
+internal struct ColumnOfA
+{
+    public int Offset;
+    public int Y;
+    public int X;
+}
+
+/// <summary>The left operand: a plain matrix or an implicit im2col view of a tensor, read as row state × column state.</summary>
 internal interface IOperandA
 {
-    /// <summary>A(m, k), for m &lt; M and k &lt; K.</summary>
-    float Load(int m, int k);
+    RowOfA Row(int m);
+
+    ColumnOfA Column(int k);
+
+    /// <summary>A(m, k) from the row's and the column's state, for m &lt; M and k &lt; K.</summary>
+    float Load(in RowOfA row, in ColumnOfA column);
 }
 
 /// <summary>A(m, k) = Data[m·Stride + k]: a row-major matrix (a weight, or its transpose).</summary>
@@ -40,7 +63,11 @@ internal struct MatrixA : IOperandA
     public ArrayView<float> Data;
     public int Stride;
 
-    public readonly float Load(int m, int k) => Data[m * Stride + k];
+    public readonly RowOfA Row(int m) => new() { Base = m * Stride };
+
+    public readonly ColumnOfA Column(int k) => new() { Offset = k };
+
+    public readonly float Load(in RowOfA row, in ColumnOfA column) => Data[row.Base + column.Offset];
 }
 
 /// <summary>
@@ -52,25 +79,35 @@ internal struct ConvPatchesA : IOperandA
     public ArrayView<float> Input;
     public ConvShape Shape;
 
-    public readonly float Load(int m, int k)
+    // The window's top-left corner (in padded coordinates) and where it would start in memory.
+    public readonly RowOfA Row(int m)
     {
         ConvShape g = Shape;
         int row = m / g.OutPlane;
         int position = m - row * g.OutPlane;
         int oy = position / g.OutWidth;
         int ox = position - oy * g.OutWidth;
+        int y = oy * g.StrideHeight - g.PaddingHeight;
+        int x = ox * g.StrideWidth - g.PaddingWidth;
+        return new RowOfA { Base = row * g.InLength + y * g.InWidth + x, Y = y, X = x };
+    }
+
+    // The kernel tap's channel and offset within the window.
+    public readonly ColumnOfA Column(int k)
+    {
+        ConvShape g = Shape;
         int channel = k / g.KernelArea;
         int offset = k - channel * g.KernelArea;
         int ky = offset / g.KernelWidth;
         int kx = offset - ky * g.KernelWidth;
-        int y = oy * g.StrideHeight - g.PaddingHeight + ky;
-        int x = ox * g.StrideWidth - g.PaddingWidth + kx;
-        if (y < 0 || y >= g.InHeight || x < 0 || x >= g.InWidth)
-        {
-            return 0f;
-        }
+        return new ColumnOfA { Offset = channel * g.InPlane + ky * g.InWidth + kx, Y = ky, X = kx };
+    }
 
-        return Input[row * g.InLength + channel * g.InPlane + y * g.InWidth + x];
+    public readonly float Load(in RowOfA row, in ColumnOfA column)
+    {
+        int y = row.Y + column.Y;
+        int x = row.X + column.X;
+        return y >= 0 && y < Shape.InHeight && x >= 0 && x < Shape.InWidth ? Input[row.Base + column.Offset] : 0f;
     }
 }
 
@@ -85,32 +122,46 @@ internal struct ConvGradientPatchesA : IOperandA
     public ArrayView<float> OutputGradient;
     public ConvShape Shape;
 
-    public readonly float Load(int m, int k)
+    public readonly RowOfA Row(int m)
     {
         ConvShape g = Shape;
         int row = m / g.InPlane;
         int position = m - row * g.InPlane;
         int y = position / g.InWidth;
-        int x = position - y * g.InWidth;
+        return new RowOfA { Base = row * g.OutLength, Y = y + g.PaddingHeight, X = position - y * g.InWidth + g.PaddingWidth };
+    }
+
+    public readonly ColumnOfA Column(int k)
+    {
+        ConvShape g = Shape;
         int channel = k / g.KernelArea;
         int offset = k - channel * g.KernelArea;
         int ky = offset / g.KernelWidth;
-        int kx = offset - ky * g.KernelWidth;
-        int sy = y + g.PaddingHeight - ky;
-        int sx = x + g.PaddingWidth - kx;
+        return new ColumnOfA { Offset = channel * g.OutPlane, Y = ky, X = offset - ky * g.KernelWidth };
+    }
+
+    public readonly float Load(in RowOfA row, in ColumnOfA column)
+    {
+        ConvShape g = Shape;
+        int sy = row.Y - column.Y;
+        int sx = row.X - column.X;
         if (sy < 0 || sx < 0)
         {
             return 0f;
         }
 
-        int oy = sy / g.StrideHeight;
-        int ox = sx / g.StrideWidth;
-        if (oy * g.StrideHeight != sy || ox * g.StrideWidth != sx || oy >= g.OutHeight || ox >= g.OutWidth)
+        int oy = sy, ox = sx;
+        if (g.StrideHeight != 1 || g.StrideWidth != 1)
         {
-            return 0f;
+            oy = sy / g.StrideHeight;
+            ox = sx / g.StrideWidth;
+            if (oy * g.StrideHeight != sy || ox * g.StrideWidth != sx)
+            {
+                return 0f;
+            }
         }
 
-        return OutputGradient[row * g.OutLength + channel * g.OutPlane + oy * g.OutWidth + ox];
+        return oy < g.OutHeight && ox < g.OutWidth ? OutputGradient[row.Base + column.Offset + oy * g.OutWidth + ox] : 0f;
     }
 }
 
@@ -265,9 +316,11 @@ internal static class GemmKernel
     public static void Run<TA>(TA a, MatrixB b, GemmOutput output, GemmShape s)
         where TA : struct, IOperandA
     {
+        const int tileK = GemmShape.TileK;
         ArrayView<float> shared = SharedMemory.GetDynamic<float>();
+        ArrayView<int> columns = SharedMemory.Allocate<int>(3 * tileK);
         int tileM = s.TileM, tileN = s.TileN, strideB = s.StrideB;
-        int bStart = s.TileK * tileM;
+        int bStart = tileK * tileM;
         int threads = s.ThreadsM * s.ThreadsN;
         int t = Group.IdxX;
         int tm = t % s.ThreadsM;
@@ -275,29 +328,44 @@ internal static class GemmKernel
         int m0 = Grid.IdxX * tileM;
         int n0 = Grid.IdxY * tileN;
 
+        // Each thread loads A for one row of the tile (threads is a multiple of TileM, as ThreadsN ≥ 4), every
+        // (threads / TileM)-th column: the row's state, with the im2col views' divisions, is computed once.
+        int aRow = t % tileM;
+        int aFirstColumn = t / tileM;
+        int aColumnStep = threads / tileM;
+        bool aRowInside = m0 + aRow < s.M;
+        RowOfA row = a.Row(aRowInside ? m0 + aRow : 0);
+
         Block4x4 block = default;
-        for (int k0 = 0; k0 < s.K; k0 += s.TileK)
+        for (int k0 = 0; k0 < s.K; k0 += tileK)
         {
-            // A's slice with m fastest: the im2col views read neighbouring pixels for neighbouring threads.
-            for (int e = t; e < tileM * s.TileK; e += threads)
+            // The slice's column states, once for the group.
+            if (t < tileK)
             {
-                int k = e / tileM;
-                int m = e - k * tileM;
-                int gm = m0 + m, gk = k0 + k;
-                shared[k * tileM + m] = gm < s.M && gk < s.K ? a.Load(gm, gk) : 0f;
+                var column = a.Column(k0 + t < s.K ? k0 + t : 0);
+                columns[3 * t] = column.Offset;
+                columns[3 * t + 1] = column.Y;
+                columns[3 * t + 2] = column.X;
+            }
+
+            Group.Barrier();
+            for (int k = aFirstColumn; k < tileK; k += aColumnStep)
+            {
+                var column = new ColumnOfA { Offset = columns[3 * k], Y = columns[3 * k + 1], X = columns[3 * k + 2] };
+                shared[k * tileM + aRow] = aRowInside && k0 + k < s.K ? a.Load(row, column) : 0f;
             }
 
             // B's slice with k fastest: B is k-contiguous, so neighbouring threads read neighbouring floats.
-            for (int e = t; e < tileN * s.TileK; e += threads)
+            for (int e = t; e < tileN * tileK; e += threads)
             {
-                int n = e / s.TileK;
-                int k = e - n * s.TileK;
+                int n = e / tileK;
+                int k = e - n * tileK;
                 int gn = n0 + n, gk = k0 + k;
                 shared[bStart + k * strideB + n] = gn < s.N && gk < s.K ? b.Data[gn * b.Stride + gk] : 0f;
             }
 
             Group.Barrier();
-            for (int k = 0; k < s.TileK; k++)
+            for (int k = 0; k < tileK; k++)
             {
                 int ai = k * tileM + tm;
                 int bi = bStart + k * strideB + tn;
