@@ -54,3 +54,15 @@ public sealed partial class GpuPoolFirstNet
     [Flatten] Layer flat;
     [Dense(2)] Layer head;
 }
+
+/// <summary>A sigmoid convolution under average pooling: the path's interpolation fused with the average pooling.</summary>
+[Network]
+[Input(2, 10)]
+public sealed partial class GpuAvgPoolNet
+{
+    [Conv(3, Kernel = 3, Activation = Activation.Sigmoid)] Layer conv;
+    [AvgPool(2)] Layer pool;
+    [Flatten] Layer flat;
+    [Dense(4, Activation = Activation.Relu), AttributeLayer] Layer fc;
+    [Dense(2)] Layer head;
+}

@@ -102,3 +102,15 @@ public sealed class PoolFirstAgreementTests : NetworkAgreementTests
 
     protected override GpuNetwork SmallPasses => OnDevice.Small;
 }
+
+public sealed class AvgPoolAgreementTests : NetworkAgreementTests
+{
+    private static readonly GpuAvgPoolNet Network = GpuAvgPoolNet.CreateRandom(seed: 15);
+    private static readonly (GpuNetwork Automatic, GpuNetwork Small) OnDevice = Upload(o => Network.ToGpu(GpuFixture.Device.Accelerator, o));
+
+    protected override IAttributedNetwork Cpu => Network;
+
+    protected override GpuNetwork Gpu => OnDevice.Automatic;
+
+    protected override GpuNetwork SmallPasses => OnDevice.Small;
+}

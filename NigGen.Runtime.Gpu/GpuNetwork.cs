@@ -315,11 +315,17 @@ public sealed class GpuNetwork : IDisposable
     }
 
     // The pass's rows along the path: with the shortcut, the affine layer's pre-activation interpolated between its
-    // endpoints and the layers above it run; otherwise the inputs interpolated and every layer run.
+    // endpoints (fused with the pooling above it when the backward pass stops above that) and the layers above it
+    // run; otherwise the inputs interpolated and every layer run.
     private void ForwardAlongPath(int rows, PathRows path, ArrayView<double> alphas, int stop)
     {
         int affine = _plan.AffineLayer;
-        if (affine >= 0)
+        if (_plan.CanFusePoolAboveAffineLayer(stop, out var pool, out bool max))
+        {
+            _kernels.InterpolatePool(rows * pool.OutLength, _call.AffineEndpoints, alphas, _plan.Values(affine + 1, rows), path, pool, _plan.ActivationOf(affine), max);
+            _plan.Forward(rows, _plan.Inputs.View, firstLayer: affine + 2, backwardTo: stop);
+        }
+        else if (affine >= 0)
         {
             int length = _plan.OutputLengthOf(affine);
             _kernels.Interpolate(rows * length, _call.AffineEndpoints, alphas, _plan.PreActivations(affine, rows), _plan.Values(affine, rows), path, length, _plan.ActivationOf(affine));

@@ -23,6 +23,7 @@ internal sealed class DeviceKernels
     private readonly Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, PoolShape>> _avgPoolBackward;
     private readonly Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>> _activationBackward;
     private readonly Lazy<Action<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>, PathRows, int, int>> _interpolate;
+    private readonly Lazy<Action<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<float>, PathRows, PoolShape, int, int>> _interpolatePool;
     private readonly Lazy<Action<Index1D, ArrayView<float>, ArrayView<int>, PathRows, int>> _seed;
     private readonly Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<double>, PathRows, int, int, int>> _pathProducts;
     private readonly Lazy<Action<Index1D, ArrayView<double>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, int, int, int>> _neuronDeltas;
@@ -42,6 +43,7 @@ internal sealed class DeviceKernels
         _avgPoolBackward = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, PoolShape>(ElementwiseKernels.AvgPoolBackward));
         _activationBackward = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.ActivationBackward));
         _interpolate = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>, PathRows, int, int>(ElementwiseKernels.Interpolate));
+        _interpolatePool = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<float>, PathRows, PoolShape, int, int>(ElementwiseKernels.InterpolatePool));
         _seed = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, PathRows, int>(ElementwiseKernels.SeedOutputGradient));
         _pathProducts = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<double>, PathRows, int, int, int>(ElementwiseKernels.AccumulatePathProducts));
         _neuronDeltas = new(() => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, int, int, int>(ElementwiseKernels.NeuronDeltas));
@@ -75,6 +77,9 @@ internal sealed class DeviceKernels
 
     public void Interpolate(int count, ArrayView<float> endpoints, ArrayView<double> alphas, ArrayView<float> pre, ArrayView<float> post, PathRows rows, int length, Activation activation) =>
         _interpolate.Value(count, endpoints, alphas, pre, post, rows, length, (int)activation);
+
+    public void InterpolatePool(int count, ArrayView<float> endpoints, ArrayView<double> alphas, ArrayView<float> output, PathRows rows, PoolShape shape, Activation activation, bool max) =>
+        _interpolatePool.Value(count, endpoints, alphas, output, rows, shape, (int)activation, max ? 1 : 0);
 
     public void SeedOutputGradient(int count, ArrayView<float> outputGradient, ArrayView<int> targets, PathRows rows, int outputLength) =>
         _seed.Value(count, outputGradient, targets, rows, outputLength);

@@ -70,6 +70,21 @@ internal sealed class DevicePlan : IDisposable
 
     public Activation ActivationOf(int index) => _layers[index].Activation;
 
+    /// <summary>
+    /// Whether the affine layer's interpolation can be fused with the pooling right above it: a backward pass down to
+    /// <paramref name="backwardTo"/> then never reads the affine layer's values nor the pooling's argmax.
+    /// </summary>
+    public bool CanFusePoolAboveAffineLayer(int backwardTo, out PoolShape shape, out bool max)
+    {
+        int pool = AffineLayer + 1;
+        bool fusable = AffineLayer >= 0 && pool < _layers.Length
+            && _layers[pool].Kind is GpuLayerKind.MaxPool or GpuLayerKind.AvgPool
+            && backwardTo >= 2 * pool;
+        shape = fusable ? _buffers[pool].Pool : default;
+        max = fusable && _layers[pool].Kind == GpuLayerKind.MaxPool;
+        return fusable;
+    }
+
     public int OutputPosition => 2 * _layers.Length - 1;
 
     /// <summary>Device bytes one row of the buffers takes: what sizes <see cref="Rows"/>.</summary>
