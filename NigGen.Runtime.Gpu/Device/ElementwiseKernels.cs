@@ -199,6 +199,47 @@ internal static class ElementwiseKernels
         }
     }
 
+    /// <summary>
+    /// <see cref="Interpolate"/>, the activation and the pooling above it in one pass, for paths whose backward pass
+    /// stops above the pooling: each pooled output interpolates its window from the endpoints, so the affine layer's
+    /// values (the largest tensor of a convolutional network) are never written. <paramref name="max"/> selects max
+    /// pooling (first maximum, as <see cref="MaxPoolForward"/>) or average pooling.
+    /// </summary>
+    public static void InterpolatePool(Index1D index, ArrayView<float> endpoints, ArrayView<double> alphas, ArrayView<float> output, PathRows rows, PoolShape g, int activation, int max)
+    {
+        int row = index / g.OutLength;
+        int o = index - row * g.OutLength;
+        int plane = g.OutHeight * g.OutWidth;
+        int channel = o / plane;
+        int position = o - channel * plane;
+        int oy = position / g.OutWidth;
+        int ox = position - oy * g.OutWidth;
+        int start = channel * g.InHeight * g.InWidth + oy * g.StrideHeight * g.InWidth + ox * g.StrideWidth;
+        int sample = row / rows.Points;
+        int point = row - sample * rows.Points;
+        float alpha = (float)alphas[rows.FirstPoint + point];
+        int at = (rows.FirstSample + sample) * 2 * g.InLength;
+        float best = float.NegativeInfinity;
+        float sum = 0f;
+        for (int dy = 0; dy < g.SizeHeight; dy++)
+        {
+            for (int dx = 0; dx < g.SizeWidth; dx++)
+            {
+                int j = at + start + dy * g.InWidth + dx;
+                float baseline = endpoints[j + g.InLength];
+                float value = ActivationMath.Forward(activation, (endpoints[j] - baseline) * alpha + baseline);
+                if (value > best || float.IsNaN(value))
+                {
+                    best = value;
+                }
+
+                sum += value;
+            }
+        }
+
+        output[index] = max != 0 ? best : sum / (g.SizeHeight * g.SizeWidth);
+    }
+
     /// <summary>The output gradient that starts the backward pass: 1 at each row's target, 0 elsewhere.</summary>
     public static void SeedOutputGradient(Index1D index, ArrayView<float> outputGradient, ArrayView<int> targets, PathRows rows, int outputLength)
     {
