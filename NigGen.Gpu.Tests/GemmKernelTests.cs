@@ -8,7 +8,7 @@ namespace NigGen.Gpu.Tests;
 
 /// <summary>
 /// The tiled GEMM kernel on its own, against a double-precision product, on shapes that leave partial tiles on every
-/// side and use all sixteen registers of each thread's 4 × 4 block, for the group sizes the planner picks from.
+/// side and use every register of each thread's 8 × 4 block, for the group sizes the planner picks from.
 /// </summary>
 public sealed class GemmKernelTests
 {

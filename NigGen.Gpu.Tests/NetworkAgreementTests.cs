@@ -24,7 +24,7 @@ public abstract class NetworkAgreementTests
     [Fact]
     public void Forward() => Agreement.Forward(Cpu, Gpu, batch: 5, seed: 1);
 
-    /// <summary>Enough rows that the dense GEMMs fill every column of each thread's 4 × 4 block.</summary>
+    /// <summary>Enough rows that the dense GEMMs fill every column of each thread's 8 × 4 block.</summary>
     [Fact]
     public void ForwardLargeBatch() => Agreement.Forward(Cpu, Gpu, batch: 40, seed: 9);
 

@@ -14,7 +14,7 @@ namespace NigGen.Gpu.Tests;
 /// <summary>
 /// ILGPU's CPU accelerator runs the kernels as .NET code, so the agreement tests never exercise ILGPU's compiler.
 /// Here every kernel goes through ILGPU's PTX backend for an H100/H200 (SM 9.0), without a GPU: a construct the
-/// compiler rejects fails here rather than in a GPU session; and the GEMM's 4 × 4 block must stay in registers.
+/// compiler rejects fails here rather than in a GPU session; and the GEMM's 8 × 4 block must stay in registers.
 /// </summary>
 public sealed class PtxCompilationTests
 {

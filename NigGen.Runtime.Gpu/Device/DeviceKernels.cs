@@ -108,21 +108,21 @@ internal sealed class DeviceKernels
 
     /// <summary>
     /// The tiling of an M × N × K GEMM for groups of <paramref name="groupSize"/> threads (a power of two, at least 16):
-    /// the smaller of M and N gets the fewest threads that cover it, the other dimension the rest. N gets 4 to 64
-    /// threads: at least 4 so that every thread loads A for one fixed row, at most 64 (ThreadsN / 4 ≤ TileK) so that
-    /// those rows' columns divide the slice evenly, which also bounds shared memory.
+    /// the smaller of M and N gets the fewest threads that cover it (8 rows or 4 columns each), the other dimension the
+    /// rest. N gets 8 to 64 threads: at least 8 so that every thread loads A for one fixed row, at most 64
+    /// (ThreadsN / 8 ≤ TileK) so that those rows' columns divide the slice evenly, which also bounds shared memory.
     /// </summary>
     public static GemmShape Plan(int m, int n, int k, int groupSize)
     {
         int threadsM, threadsN;
         if (n <= m)
         {
-            threadsN = Math.Clamp(CeilingPowerOfTwo((n + 3) / 4), 4, Math.Min(64, groupSize));
+            threadsN = Math.Clamp(CeilingPowerOfTwo((n + 3) / 4), 8, Math.Min(64, groupSize));
             threadsM = groupSize / threadsN;
         }
         else
         {
-            threadsM = Math.Clamp(CeilingPowerOfTwo((m + 3) / 4), 1, groupSize / 4);
+            threadsM = Math.Clamp(CeilingPowerOfTwo((m + 7) / 8), 1, groupSize / 8);
             threadsN = Math.Min(groupSize / threadsM, 64);
             threadsM = groupSize / threadsN;
         }

@@ -4,10 +4,10 @@ namespace NigGen.Gpu.Device;
 
 /// <summary>
 /// One GEMM launch: C[m, n] = Σ_k A(m, k)·B(k, n) over an M × N × K problem, tiled in shared memory. A group of
-/// ThreadsM × ThreadsN threads computes a (4·ThreadsM) × (4·ThreadsN) tile of C, each thread a 4 × 4 block held in
+/// ThreadsM × ThreadsN threads computes a (8·ThreadsM) × (4·ThreadsN) tile of C, each thread an 8 × 4 block held in
 /// registers (rows tm + i·ThreadsM, columns tn + j·ThreadsN, so that neighbouring threads write neighbouring rows).
 /// The tile sizes are launch parameters, so the CPU accelerator's small groups run the same kernel as a GPU's.
-/// ThreadsN is a power of two in [4, 64]: then every thread loads A for one fixed row of the tile (see GemmKernel).
+/// ThreadsN is a power of two in [8, 64]: then every thread loads A for one fixed row of the tile (see GemmKernel).
 /// </summary>
 internal struct GemmShape
 {
@@ -20,7 +20,7 @@ internal struct GemmShape
     public int ThreadsM;
     public int ThreadsN;
 
-    public readonly int TileM => 4 * ThreadsM;
+    public readonly int TileM => 8 * ThreadsM;
 
     public readonly int TileN => 4 * ThreadsN;
 
@@ -257,17 +257,24 @@ internal struct ConvShape
     };
 }
 
-/// <summary>The 4 × 4 block of C one thread accumulates, in registers (sixteen fields, not an array, so it never spills to local memory).</summary>
-internal struct Block4x4
+/// <summary>
+/// The 8 × 4 block of C one thread accumulates (rows tm + i·ThreadsM, columns tn + j·ThreadsN), in registers: 32
+/// scalar fields, not an array, so that it never spills to local memory. Twelve shared-memory loads feed 32 FMAs.
+/// </summary>
+internal struct Block8x4
 {
-    public float C00, C01, C02, C03, C10, C11, C12, C13, C20, C21, C22, C23, C30, C31, C32, C33;
+    public float C00, C01, C02, C03, C10, C11, C12, C13, C20, C21, C22, C23, C30, C31, C32, C33, C40, C41, C42, C43, C50, C51, C52, C53, C60, C61, C62, C63, C70, C71, C72, C73;
 
-    public void Add(float a0, float a1, float a2, float a3, float b0, float b1, float b2, float b3)
+    public void Add(float a0, float a1, float a2, float a3, float a4, float a5, float a6, float a7, float b0, float b1, float b2, float b3)
     {
         C00 += a0 * b0; C01 += a0 * b1; C02 += a0 * b2; C03 += a0 * b3;
         C10 += a1 * b0; C11 += a1 * b1; C12 += a1 * b2; C13 += a1 * b3;
         C20 += a2 * b0; C21 += a2 * b1; C22 += a2 * b2; C23 += a2 * b3;
         C30 += a3 * b0; C31 += a3 * b1; C32 += a3 * b2; C33 += a3 * b3;
+        C40 += a4 * b0; C41 += a4 * b1; C42 += a4 * b2; C43 += a4 * b3;
+        C50 += a5 * b0; C51 += a5 * b1; C52 += a5 * b2; C53 += a5 * b3;
+        C60 += a6 * b0; C61 += a6 * b1; C62 += a6 * b2; C63 += a6 * b3;
+        C70 += a7 * b0; C71 += a7 * b1; C72 += a7 * b2; C73 += a7 * b3;
     }
 
     public readonly void Store(in GemmOutput output, in GemmShape s, int m, int n)
@@ -276,6 +283,10 @@ internal struct Block4x4
         StoreRow(output, s, m + s.ThreadsM, n, C10, C11, C12, C13);
         StoreRow(output, s, m + 2 * s.ThreadsM, n, C20, C21, C22, C23);
         StoreRow(output, s, m + 3 * s.ThreadsM, n, C30, C31, C32, C33);
+        StoreRow(output, s, m + 4 * s.ThreadsM, n, C40, C41, C42, C43);
+        StoreRow(output, s, m + 5 * s.ThreadsM, n, C50, C51, C52, C53);
+        StoreRow(output, s, m + 6 * s.ThreadsM, n, C60, C61, C62, C63);
+        StoreRow(output, s, m + 7 * s.ThreadsM, n, C70, C71, C72, C73);
     }
 
     private static void StoreRow(in GemmOutput output, in GemmShape s, int m, int n, float c0, float c1, float c2, float c3)
@@ -311,7 +322,7 @@ internal static class GemmKernel
 {
     /// <summary>
     /// The kernel: a 2-D grid of (M / TileM) × (N / TileN) groups; each stages TileK-deep slices of A and B in shared
-    /// memory (dynamic, SharedFloats floats), then every thread updates its 4 × 4 block from them.
+    /// memory (dynamic, SharedFloats floats), then every thread updates its 8 × 4 block from them.
     /// </summary>
     public static void Run<TA>(TA a, MatrixB b, GemmOutput output, GemmShape s)
         where TA : struct, IOperandA
@@ -328,7 +339,7 @@ internal static class GemmKernel
         int m0 = Grid.IdxX * tileM;
         int n0 = Grid.IdxY * tileN;
 
-        // Each thread loads A for one row of the tile (threads is a multiple of TileM, as ThreadsN ≥ 4), every
+        // Each thread loads A for one row of the tile (threads is a multiple of TileM, as ThreadsN ≥ 8), every
         // (threads / TileM)-th column: the row's state, with the im2col views' divisions, is computed once.
         int aRow = t % tileM;
         int aFirstColumn = t / tileM;
@@ -336,7 +347,7 @@ internal static class GemmKernel
         bool aRowInside = m0 + aRow < s.M;
         RowOfA row = a.Row(aRowInside ? m0 + aRow : 0);
 
-        Block4x4 block = default;
+        Block8x4 block = default;
         for (int k0 = 0; k0 < s.K; k0 += tileK)
         {
             // The slice's column states, once for the group.
@@ -367,11 +378,11 @@ internal static class GemmKernel
             Group.Barrier();
             for (int k = 0; k < tileK; k++)
             {
-                int ai = k * tileM + tm;
-                int bi = bStart + k * strideB + tn;
+                int ai = k * tileM + tm, sm = s.ThreadsM;
+                int bi = bStart + k * strideB + tn, sn = s.ThreadsN;
                 block.Add(
-                    shared[ai], shared[ai + s.ThreadsM], shared[ai + 2 * s.ThreadsM], shared[ai + 3 * s.ThreadsM],
-                    shared[bi], shared[bi + s.ThreadsN], shared[bi + 2 * s.ThreadsN], shared[bi + 3 * s.ThreadsN]);
+                    shared[ai], shared[ai + sm], shared[ai + 2 * sm], shared[ai + 3 * sm], shared[ai + 4 * sm], shared[ai + 5 * sm], shared[ai + 6 * sm], shared[ai + 7 * sm],
+                    shared[bi], shared[bi + sn], shared[bi + 2 * sn], shared[bi + 3 * sn]);
             }
 
             Group.Barrier();
