@@ -62,6 +62,8 @@ using (device)
     Console.WriteLine("|---|---|");
     Throughput(cnn, cnnGpu, scale);
     Console.WriteLine();
+    Breakdown(cnn, cnnGpu, scale);
+    Console.WriteLine();
     Console.WriteLine(ok ? "gpu-check: every correctness check passed" : "gpu-check: a correctness check FAILED");
     return ok ? 0 : 1;
 }
@@ -156,6 +158,42 @@ static void Throughput(IAttributedNetwork cpu, GpuNetwork gpu, Scale scale)
         var parallel = options with { MaxDegreeOfParallelism = -1 };
         double seconds = Median(scale.CpuRuns, () => cpu.NeuronIntegratedGradients(inputs, baseline, targets, importances, deltas, parallel));
         Console.WriteLine($"| CPU path, NIG batch {batch} on {Environment.ProcessorCount} cores: samples/s (median of {scale.CpuRuns}) | {batch / seconds:N0} |");
+    }
+}
+
+// One NIG call at the largest batch with every kernel launch synchronised and timed: where the time goes, for the
+// next round of optimisation. Synchronising adds a few microseconds per launch, so the total exceeds the timed call.
+static void Breakdown(IAttributedNetwork cpu, GpuNetwork gpu, Scale scale)
+{
+    var d = cpu.Description;
+    int batch = scale.Batches[^1];
+    var inputs = Pixels(batch * d.InputLength, seed: batch);
+    var baseline = new float[d.InputLength];
+    var targets = Enumerable.Range(0, batch).Select(s => s % d.OutputLength).ToArray();
+    var importances = new float[batch * d.ImportanceLength];
+    var deltas = new float[batch];
+    var options = new AttributionOptions { Steps = scale.Steps };
+    var profile = new System.Collections.Concurrent.ConcurrentDictionary<string, (int Calls, double Seconds)>();
+    NigGen.Gpu.Device.DeviceKernels.Profile = profile;
+    long start = Stopwatch.GetTimestamp();
+    try
+    {
+        gpu.NeuronIntegratedGradients(inputs, baseline, targets, importances, deltas, options);
+    }
+    finally
+    {
+        NigGen.Gpu.Device.DeviceKernels.Profile = null;
+    }
+
+    double total = Stopwatch.GetElapsedTime(start).TotalSeconds;
+    double kernels = profile.Values.Sum(v => v.Seconds);
+    Console.WriteLine($"## Where the time goes (one NIG batch-{batch} call, every launch synchronised: {total * 1e3:F2} ms, {kernels * 1e3:F2} ms in kernels)");
+    Console.WriteLine();
+    Console.WriteLine("| kernel | launches | ms | share |");
+    Console.WriteLine("|---|---|---|---|");
+    foreach (var (name, (calls, seconds)) in profile.OrderByDescending(p => p.Value.Seconds))
+    {
+        Console.WriteLine($"| {name} | {calls} | {seconds * 1e3:F3} | {seconds / kernels:P1} |");
     }
 }
 

@@ -54,50 +54,149 @@ internal sealed class DeviceKernels
 
     public static DeviceKernels For(Accelerator accelerator) => Cache.GetValue(accelerator, static a => new DeviceKernels(a));
 
-    public void Gemm(MatrixA a, MatrixB b, GemmOutput output, GemmShape shape) => _gemmMatrix.Value(Config(shape), a, b, output, shape);
+    /// <summary>
+    /// When set, every launch is synchronised before and after and its time added here by kernel (and GEMM shape):
+    /// the device check's breakdown (NigGen.GpuCheck --profile). Null, the default, costs one null check per launch.
+    /// </summary>
+    internal static System.Collections.Concurrent.ConcurrentDictionary<string, (int Calls, double Seconds)>? Profile;
 
-    public void Gemm(ConvPatchesA a, MatrixB b, GemmOutput output, GemmShape shape) => _gemmConv.Value(Config(shape), a, b, output, shape);
+    private long Begin()
+    {
+        if (Profile is null)
+        {
+            return 0;
+        }
 
-    public void Gemm(ConvGradientPatchesA a, MatrixB b, GemmOutput output, GemmShape shape) => _gemmConvGradient.Value(Config(shape), a, b, output, shape);
+        _accelerator.Synchronize();
+        return System.Diagnostics.Stopwatch.GetTimestamp();
+    }
 
-    public void MaxPoolForward(int count, ArrayView<float> input, ArrayView<float> output, ArrayView<int> argmax, PoolShape shape, bool keepArgmax) =>
+    private void End(long start, string name)
+    {
+        if (Profile is not { } profile)
+        {
+            return;
+        }
+
+        _accelerator.Synchronize();
+        double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+        profile.AddOrUpdate(name, (1, seconds), (_, total) => (total.Calls + 1, total.Seconds + seconds));
+    }
+
+    private static string Describe(string kind, in GemmShape shape) =>
+        Profile is null ? kind : $"{kind} GEMM {shape.M}×{shape.N}×{shape.K}, tile {shape.TileM}×{shape.TileN}";
+
+    public void Gemm(MatrixA a, MatrixB b, GemmOutput output, GemmShape shape)
+    {
+        long start = Begin();
+        _gemmMatrix.Value(Config(shape), a, b, output, shape);
+        End(start, Describe("dense", shape));
+    }
+
+    public void Gemm(ConvPatchesA a, MatrixB b, GemmOutput output, GemmShape shape)
+    {
+        long start = Begin();
+        _gemmConv.Value(Config(shape), a, b, output, shape);
+        End(start, Describe("conv", shape));
+    }
+
+    public void Gemm(ConvGradientPatchesA a, MatrixB b, GemmOutput output, GemmShape shape)
+    {
+        long start = Begin();
+        _gemmConvGradient.Value(Config(shape), a, b, output, shape);
+        End(start, Describe("conv input-gradient", shape));
+    }
+
+    public void MaxPoolForward(int count, ArrayView<float> input, ArrayView<float> output, ArrayView<int> argmax, PoolShape shape, bool keepArgmax)
+    {
+        long start = Begin();
         _maxPoolForward.Value(count, input, output, argmax, shape, keepArgmax ? 1 : 0);
+        End(start, nameof(MaxPoolForward));
+    }
 
-    public void MaxPoolBackward(int count, ArrayView<float> outputGradient, ArrayView<int> argmax, ArrayView<float> inputGradient, PoolShape shape) =>
+    public void MaxPoolBackward(int count, ArrayView<float> outputGradient, ArrayView<int> argmax, ArrayView<float> inputGradient, PoolShape shape)
+    {
+        long start = Begin();
         _maxPoolBackward.Value(count, outputGradient, argmax, inputGradient, shape);
+        End(start, nameof(MaxPoolBackward));
+    }
 
-    public void AvgPoolForward(int count, ArrayView<float> input, ArrayView<float> output, PoolShape shape) =>
+    public void AvgPoolForward(int count, ArrayView<float> input, ArrayView<float> output, PoolShape shape)
+    {
+        long start = Begin();
         _avgPoolForward.Value(count, input, output, shape);
+        End(start, nameof(AvgPoolForward));
+    }
 
-    public void AvgPoolBackward(int count, ArrayView<float> outputGradient, ArrayView<float> inputGradient, PoolShape shape) =>
+    public void AvgPoolBackward(int count, ArrayView<float> outputGradient, ArrayView<float> inputGradient, PoolShape shape)
+    {
+        long start = Begin();
         _avgPoolBackward.Value(count, outputGradient, inputGradient, shape);
+        End(start, nameof(AvgPoolBackward));
+    }
 
-    public void ActivationBackward(int count, ArrayView<float> pre, ArrayView<float> post, ArrayView<float> postGradient, ArrayView<float> preGradient, Activation activation) =>
+    public void ActivationBackward(int count, ArrayView<float> pre, ArrayView<float> post, ArrayView<float> postGradient, ArrayView<float> preGradient, Activation activation)
+    {
+        long start = Begin();
         _activationBackward.Value(count, pre, post, postGradient, preGradient, (int)activation);
+        End(start, nameof(ActivationBackward));
+    }
 
-    public void Interpolate(int count, ArrayView<float> endpoints, ArrayView<double> alphas, ArrayView<float> pre, ArrayView<float> post, PathRows rows, int length, Activation activation) =>
+    public void Interpolate(int count, ArrayView<float> endpoints, ArrayView<double> alphas, ArrayView<float> pre, ArrayView<float> post, PathRows rows, int length, Activation activation)
+    {
+        long start = Begin();
         _interpolate.Value(count, endpoints, alphas, pre, post, rows, length, (int)activation);
+        End(start, nameof(Interpolate));
+    }
 
-    public void InterpolatePool(int count, ArrayView<float> endpoints, ArrayView<double> alphas, ArrayView<float> output, PathRows rows, PoolShape shape, Activation activation, bool max) =>
+    public void InterpolatePool(int count, ArrayView<float> endpoints, ArrayView<double> alphas, ArrayView<float> output, PathRows rows, PoolShape shape, Activation activation, bool max)
+    {
+        long start = Begin();
         _interpolatePool.Value(count, endpoints, alphas, output, rows, shape, (int)activation, max ? 1 : 0);
+        End(start, nameof(InterpolatePool));
+    }
 
-    public void SeedOutputGradient(int count, ArrayView<float> outputGradient, ArrayView<int> targets, PathRows rows, int outputLength) =>
+    public void SeedOutputGradient(int count, ArrayView<float> outputGradient, ArrayView<int> targets, PathRows rows, int outputLength)
+    {
+        long start = Begin();
         _seed.Value(count, outputGradient, targets, rows, outputLength);
+        End(start, nameof(SeedOutputGradient));
+    }
 
-    public void AccumulatePathProducts(int count, ArrayView<float> gradients, ArrayView<float> values, ArrayView<double> importances, PathRows rows, int length, int offset, int importanceLength) =>
+    public void AccumulatePathProducts(int count, ArrayView<float> gradients, ArrayView<float> values, ArrayView<double> importances, PathRows rows, int length, int offset, int importanceLength)
+    {
+        long start = Begin();
         _pathProducts.Value(count, gradients, values, importances, rows, length, offset, importanceLength);
+        End(start, nameof(AccumulatePathProducts));
+    }
 
-    public void NeuronDeltas(int samples, ArrayView<double> importances, ArrayView<float> results, ArrayView<float> deltas, ArrayView<float> endpointOutputs, ArrayView<int> targets, ArrayView<int> layerBounds, int layers, int importanceLength, int outputLength) =>
+    public void NeuronDeltas(int samples, ArrayView<double> importances, ArrayView<float> results, ArrayView<float> deltas, ArrayView<float> endpointOutputs, ArrayView<int> targets, ArrayView<int> layerBounds, int layers, int importanceLength, int outputLength)
+    {
+        long start = Begin();
         _neuronDeltas.Value(samples, importances, results, deltas, endpointOutputs, targets, layerBounds, layers, importanceLength, outputLength);
+        End(start, nameof(NeuronDeltas));
+    }
 
-    public void AccumulateWeightedGradients(int count, ArrayView<float> gradients, ArrayView<double> stepSizes, ArrayView<double> sums, PathRows rows, int length) =>
+    public void AccumulateWeightedGradients(int count, ArrayView<float> gradients, ArrayView<double> stepSizes, ArrayView<double> sums, PathRows rows, int length)
+    {
+        long start = Begin();
         _weightedGradients.Value(count, gradients, stepSizes, sums, rows, length);
+        End(start, nameof(AccumulateWeightedGradients));
+    }
 
-    public void ScaleByDifference(int count, ArrayView<float> endpoints, ArrayView<double> sums, ArrayView<float> attribution, int length) =>
+    public void ScaleByDifference(int count, ArrayView<float> endpoints, ArrayView<double> sums, ArrayView<float> attribution, int length)
+    {
+        long start = Begin();
         _scaleByDifference.Value(count, endpoints, sums, attribution, length);
+        End(start, nameof(ScaleByDifference));
+    }
 
-    public void AttributionDelta(ArrayView<float> attribution, ArrayView<float> endpointOutputs, ArrayView<int> targets, ArrayView<float> delta, int length, int outputLength) =>
+    public void AttributionDelta(ArrayView<float> attribution, ArrayView<float> endpointOutputs, ArrayView<int> targets, ArrayView<float> delta, int length, int outputLength)
+    {
+        long start = Begin();
         _attributionDelta.Value(1, attribution, endpointOutputs, targets, delta, length, outputLength);
+        End(start, nameof(AttributionDelta));
+    }
 
     private static KernelConfig Config(in GemmShape shape)
     {
