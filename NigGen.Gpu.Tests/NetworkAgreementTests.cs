@@ -44,6 +44,27 @@ public abstract class NetworkAgreementTests
     public void NeuronIntegratedGradientsBatchWithSharedBaselineInPassesOfThreeRows() =>
         Agreement.NeuronIntegratedGradientsBatch(Cpu, SmallPasses, samples: 3, sharedBaseline: true, Trapezoid, seed: 6);
 
+    /// <summary>A batch larger than one round of samples: the call is split, each round uploading its own samples.</summary>
+    [Fact]
+    public void NeuronIntegratedGradientsBatchInRoundsOfTwoSamples()
+    {
+        int saved = Gpu.SamplesPerCall;
+        Gpu.SamplesPerCall = 2;
+        try
+        {
+            Agreement.NeuronIntegratedGradientsBatch(Cpu, Gpu, samples: 5, sharedBaseline: false, Trapezoid, seed: 10);
+        }
+        finally
+        {
+            Gpu.SamplesPerCall = saved;
+        }
+    }
+
+    /// <summary>Another thread than the one that uploaded the network (each call binds the accelerator to its thread).</summary>
+    [Fact]
+    public async System.Threading.Tasks.Task NeuronIntegratedGradientsFromAnotherThread() =>
+        await System.Threading.Tasks.Task.Run(() => Agreement.NeuronIntegratedGradients(Cpu, Gpu, Trapezoid, seed: 12));
+
     [Fact]
     public void IntegratedGradients() => Agreement.IntegratedGradients(Cpu, Gpu, Trapezoid, seed: 7);
 

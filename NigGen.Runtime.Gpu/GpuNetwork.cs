@@ -35,6 +35,7 @@ public sealed class GpuNetwork : IDisposable
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _layerBounds;
     private readonly int _attributeLayers;
     private readonly CallBuffers _call;
+    private int _samplesPerCall;
     private bool _disposed;
 
     private GpuNetwork(Accelerator accelerator, NetworkDescription description, GpuLayer[] layers, int rows, int groupSize)
@@ -58,7 +59,10 @@ public sealed class GpuNetwork : IDisposable
 
         _layerBounds = _plan.Allocate<int>(bounds.Length);
         _layerBounds.View.SubView(0, bounds.Length).CopyFromCPU(accelerator.DefaultStream, bounds);
-        _call = new CallBuffers(accelerator, description.InputLength, description.OutputLength, description.ImportanceLength, _plan.AffineLayer >= 0 ? layers[_plan.AffineLayer].OutputLength : 0);
+        int affineLength = _plan.AffineLayer >= 0 ? layers[_plan.AffineLayer].OutputLength : 0;
+        _call = new CallBuffers(accelerator, description.InputLength, description.OutputLength, description.ImportanceLength, affineLength);
+        long widest = 2L * Math.Max(Math.Max(description.InputLength, description.OutputLength), Math.Max(description.ImportanceLength, affineLength));
+        _samplesPerCall = (int)Math.Clamp((1L << 28) / widest, 1, 1 << 16);
     }
 
     /// <summary>The accelerator the network lives on.</summary>
@@ -66,6 +70,13 @@ public sealed class GpuNetwork : IDisposable
 
     /// <summary>The network's shapes and attribute layers (the generated class's Description).</summary>
     public NetworkDescription Description { get; }
+
+    /// <summary>Most samples of a batched call handled at once (the rest follow in further rounds); settable for tests.</summary>
+    internal int SamplesPerCall
+    {
+        get => _samplesPerCall;
+        set => _samplesPerCall = Math.Max(1, value);
+    }
 
     /// <summary>Rows (samples or interpolation points) one pass over the layers holds on the device.</summary>
     public int RowsPerPass => _plan.Rows;
@@ -97,6 +108,7 @@ public sealed class GpuNetwork : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), rows, $"GpuOptions.MaxRowsPerPass = {rows} must be 0 (automatic) or in [2, {MaxRows}]: an interval needs both of its points.");
         }
 
+        accelerator.Bind();
         return new GpuNetwork(accelerator, description, layers, rows, groupSize);
     }
 
@@ -111,6 +123,7 @@ public sealed class GpuNetwork : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            Accelerator.Bind(); // CUDA contexts are per thread: the caller's thread may not be the one that created it
             var stream = Accelerator.DefaultStream;
             int inputLength = Description.InputLength, outputLength = Description.OutputLength;
             for (int start = 0; start < batch; start += _plan.Rows)
@@ -144,6 +157,7 @@ public sealed class GpuNetwork : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            Accelerator.Bind(); // CUDA contexts are per thread: the caller's thread may not be the one that created it
             NeuronIntegratedGradientsCore(input, baseline, [target], importance, delta, Quadrature.Get(options.Rule, points), CancellationToken.None);
         }
 
@@ -175,7 +189,23 @@ public sealed class GpuNetwork : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            NeuronIntegratedGradientsCore(inputs, baselines, targets, importances, deltas, Quadrature.Get(options.Rule, points), cancellationToken);
+            Accelerator.Bind(); // CUDA contexts are per thread: the caller's thread may not be the one that created it
+            // Calls of at most SamplesPerCall samples: device indices stay within int, and the call's buffers bounded.
+            var table = Quadrature.Get(options.Rule, points);
+            int inputLength = Description.InputLength, importanceLength = Description.ImportanceLength;
+            bool shared = baselines.Length == inputLength;
+            for (int first = 0; first < samples; first += _samplesPerCall)
+            {
+                int count = Math.Min(_samplesPerCall, samples - first);
+                NeuronIntegratedGradientsCore(
+                    inputs.Slice(first * inputLength, count * inputLength),
+                    shared ? baselines : baselines.Slice(first * inputLength, count * inputLength),
+                    targets.Slice(first, count),
+                    importances.Slice(first * importanceLength, count * importanceLength),
+                    deltas.Slice(first, count),
+                    table,
+                    cancellationToken);
+            }
         }
     }
 
@@ -196,6 +226,7 @@ public sealed class GpuNetwork : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            Accelerator.Bind(); // CUDA contexts are per thread: the caller's thread may not be the one that created it
             IntegratedGradientsCore(input, baseline, target, attribution, delta, table);
         }
 
@@ -213,6 +244,11 @@ public sealed class GpuNetwork : IDisposable
             }
 
             _disposed = true;
+            if (!Accelerator.IsDisposed)
+            {
+                Accelerator.Bind();
+            }
+
             _call.Dispose();
             _plan.Dispose();
         }
