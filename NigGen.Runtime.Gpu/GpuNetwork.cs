@@ -112,7 +112,7 @@ public sealed class GpuNetwork : IDisposable
         return new GpuNetwork(accelerator, description, layers, rows, groupSize);
     }
 
-    // Grid rows of the dense GEMMs are rows / 16 and must stay below CUDA's 65,535.
+    // The dense GEMMs' grid has rows / TileN (TileN ≥ 32) groups along y, which CUDA limits to 65,535.
     private const int MaxRows = 1 << 19;
 
     /// <summary>Runs the network on a batch: <paramref name="input"/> holds batch × InputLength floats, <paramref name="output"/> batch × OutputLength.</summary>
