@@ -12,8 +12,6 @@ namespace NigGen.Gpu.Tests;
 /// </summary>
 public sealed class GemmKernelTests
 {
-    private static readonly Lazy<GpuDevice> WideGroups = new(() => GpuDevice.CreateCpuSimulator(maxGroupSize: 64));
-
     [Theory]
     [InlineData(37, 29, 21, 16)]
     [InlineData(5, 70, 3, 16)]
@@ -24,7 +22,7 @@ public sealed class GemmKernelTests
     [InlineData(130, 20, 17, 64)]
     public void MatchesTheProductInDouble(int m, int n, int k, int groupSize)
     {
-        var device = groupSize == 16 ? GpuFixture.Device : WideGroups.Value;
+        var device = groupSize == 16 ? GpuFixture.Device : GpuFixture.WideDevice;
         var accelerator = device.Accelerator;
         var a = GpuFixture.Values(m * k, seed: m);
         var b = GpuFixture.Values(n * k, seed: n); // B(k, n) = b[n·k + k]: k-contiguous

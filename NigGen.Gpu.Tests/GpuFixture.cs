@@ -10,9 +10,13 @@ namespace NigGen.Gpu.Tests;
 public static class GpuFixture
 {
     private static readonly Lazy<GpuDevice> LazyDevice = new(() => GpuDevice.CreateCpuSimulator(maxGroupSize: 16));
+    private static readonly Lazy<GpuDevice> LazyWideDevice = new(() => GpuDevice.CreateCpuSimulator(maxGroupSize: 64));
 
     /// <summary>ILGPU's CPU accelerator, groups of 16 threads.</summary>
     public static GpuDevice Device => LazyDevice.Value;
+
+    /// <summary>ILGPU's CPU accelerator with groups of 64 threads: larger GEMM tiles (more threads along N).</summary>
+    public static GpuDevice WideDevice => LazyWideDevice.Value;
 
     /// <summary>Deterministic values in [−1, 1).</summary>
     public static float[] Values(int length, int seed)

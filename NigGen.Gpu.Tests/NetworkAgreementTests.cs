@@ -135,3 +135,20 @@ public sealed class AvgPoolAgreementTests : NetworkAgreementTests
 
     protected override GpuNetwork SmallPasses => OnDevice.Small;
 }
+
+/// <summary>The 2-D network in groups of 64 threads: the planner's larger tiles through every pass.</summary>
+public sealed class WideGroupAgreementTests
+{
+    private static readonly GpuConv2dNet Network = GpuConv2dNet.CreateRandom(seed: 16);
+    private static readonly GpuNetwork OnDevice = Network.ToGpu(GpuFixture.WideDevice.Accelerator);
+
+    [Fact]
+    public void ForwardLargeBatch() => Agreement.Forward(Network, OnDevice, batch: 70, seed: 1);
+
+    [Fact]
+    public void NeuronIntegratedGradientsBatch() =>
+        Agreement.NeuronIntegratedGradientsBatch(Network, OnDevice, samples: 4, sharedBaseline: false, new AttributionOptions { Steps = 9 }, seed: 2);
+
+    [Fact]
+    public void IntegratedGradients() => Agreement.IntegratedGradients(Network, OnDevice, new AttributionOptions { Steps = 9 }, seed: 3);
+}
