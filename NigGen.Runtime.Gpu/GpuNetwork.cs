@@ -100,7 +100,8 @@ public sealed class GpuNetwork : IDisposable
         int rows = options.MaxRowsPerPass;
         if (rows == 0)
         {
-            long budget = Math.Clamp(accelerator.MemorySize / 8, 16L << 20, 1L << 30);
+            // An eighth of the device, at most 1 GiB; the CPU simulator (host memory, tiny networks) gets 16 MiB.
+            long budget = accelerator.AcceleratorType == AcceleratorType.CPU ? 16L << 20 : Math.Clamp(accelerator.MemorySize / 8, 16L << 20, 1L << 30);
             rows = (int)Math.Clamp(budget / DevicePlan.BytesPerRow(layers, description.InputLength), 2, MaxRows);
         }
         else if (rows < 2 || rows > MaxRows)

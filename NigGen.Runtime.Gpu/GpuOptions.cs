@@ -5,7 +5,8 @@ public sealed record GpuOptions
 {
     /// <summary>
     /// Most rows (samples, or interpolation points) one pass over the layers holds; 0, the default, sizes passes to
-    /// about an eighth of the device's memory, at most 1 GiB. Results do not depend on it beyond float rounding.
+    /// about an eighth of the device's memory, at most 1 GiB (16 MiB on ILGPU's CPU simulator). Results do not depend on
+    /// it beyond float rounding.
     /// </summary>
     public int MaxRowsPerPass { get; init; }
 
