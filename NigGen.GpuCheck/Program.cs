@@ -52,6 +52,20 @@ using (device)
     bool ok = true;
     ok &= Correctness("MLP 784-256-256-10", mlp, mlpGpu, scale);
     ok &= Correctness("CNN (DigitNet)", cnn, cnnGpu, scale);
+
+    // Two small networks that cover what the reference networks do not: every activation, strided 1-D convolution
+    // gradients and average pooling.
+    var activations = ActivationsNet.CreateRandom(Seed);
+    using (var activationsGpu = activations.ToGpu(accelerator))
+    {
+        ok &= Correctness("Dense, every activation", activations, activationsGpu, scale);
+    }
+
+    var signal = SignalNet.CreateRandom(Seed);
+    using (var signalGpu = signal.ToGpu(accelerator))
+    {
+        ok &= Correctness("Conv1d, stride 2, avg pool", signal, signalGpu, scale);
+    }
     Console.WriteLine();
 
     Console.WriteLine($"## Throughput (CNN, Neuron Integrated Gradients at fc1 (128 neurons), {scale.Steps + 1} points, trapezoid)");
