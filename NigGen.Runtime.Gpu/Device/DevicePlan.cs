@@ -64,8 +64,6 @@ internal sealed class DevicePlan : IDisposable
 
     public int LayerCount => _layers.Length;
 
-    public Accelerator Accelerator => _accelerator;
-
     public int OutputLengthOf(int index) => _layers[index].OutputLength;
 
     public Activation ActivationOf(int index) => _layers[index].Activation;
@@ -258,9 +256,6 @@ internal sealed class DevicePlan : IDisposable
 
     public ArrayView<float> PreActivationGradients(int index, int rows) =>
         _buffers[index].PreGradient is { } pre ? pre.View.SubView(0, (long)rows * _layers[index].OutputLength) : Gradients(index, rows);
-
-    /// <summary>Sets the network input that <see cref="Values"/>(−1) returns, for passes that start above the first layer.</summary>
-    public void UseInput(ArrayView<float> input) => _input = input;
 
     public MemoryBuffer1D<T, Stride1D.Dense> Allocate<T>(long length)
         where T : unmanaged
