@@ -1,5 +1,4 @@
 using System;
-using NigGen.Attribution;
 
 namespace NigGen.Gpu.Tests;
 
@@ -82,7 +81,4 @@ public static class GpuFixture
 
         return best;
     }
-
-    /// <summary>The description's attribute layers, for messages.</summary>
-    public static string Describe(NetworkDescription description) => description.Name;
 }
