@@ -29,6 +29,12 @@ public sealed class NetworkGenerator : IIncrementalGenerator
 
         /// <summary>The diagnostics to report.</summary>
         public const string Diagnostics = nameof(Diagnostics);
+
+        /// <summary>Whether the compilation references NigGen.Runtime.Gpu (a bool, so that edits leave it cached).</summary>
+        public const string GpuReference = nameof(GpuReference);
+
+        /// <summary>The model with that bool: what the source is emitted from.</summary>
+        public const string Source = nameof(Source);
     }
 
     /// <inheritdoc />
@@ -51,11 +57,22 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             .Select(static (analysed, _) => analysed.Diagnostics)
             .WithTrackingName(Steps.Diagnostics);
 
-        context.RegisterSourceOutput(models, static (output, model) =>
+        // The GPU path is emitted only for compilations that reference its runtime. Reduced to a bool, the compilation
+        // (new on every edit) compares equal from one edit to the next, so the source step stays cached.
+        var gpuReference = context.CompilationProvider
+            .Select(static (compilation, _) => GpuEmitter.IsReferenced(compilation))
+            .WithTrackingName(Steps.GpuReference);
+
+        var sources = models
+            .Combine(gpuReference)
+            .WithTrackingName(Steps.Source);
+
+        context.RegisterSourceOutput(sources, static (output, source) =>
         {
+            var (model, gpu) = source;
             if (model is not null)
             {
-                output.AddSource(NetworkEmitter.HintName(model), NetworkEmitter.Emit(model));
+                output.AddSource(NetworkEmitter.HintName(model), NetworkEmitter.Emit(model, gpu));
             }
         });
 

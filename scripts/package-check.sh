@@ -8,6 +8,8 @@
 #   4. NigGen.Sample published with Native AOT (warnings as errors), and its native binary run on the scoring path:
 #      train a small model, simulate a FASTA file, score it (from a file and from stdin) and check the JSON lines, and
 #      check that a bad record is an error naming it.
+#   5. the NigGen.Gpu package: a fresh project referencing it alone gets the generator and ToGpu, builds with warnings
+#      as errors, and runs a network on ILGPU's CPU accelerator against the CPU path.
 # About 2 minutes on 2 cores once the NuGet cache is warm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +28,8 @@ if [[ $rid == linux-x64 ]] && ! grep -qw avx2 /proc/cpuinfo; then can_run_native
 version="0.1.0-ci.$(date +%Y%m%d%H%M%S).$$"
 work=$(mktemp -d "${TMPDIR:-/tmp}/niggen-package-check.XXXXXX")
 cache="${NUGET_PACKAGES:-$HOME/.nuget/packages}/niggen/$version"
-cleanup() { rm -rf "$work" "$cache"; rmdir "$(dirname "$cache")" 2>/dev/null || true; }
+gpu_cache="${NUGET_PACKAGES:-$HOME/.nuget/packages}/niggen.gpu/$version"
+cleanup() { rm -rf "$work" "$cache" "$gpu_cache"; rmdir "$(dirname "$cache")" "$(dirname "$gpu_cache")" 2>/dev/null || true; }
 trap cleanup EXIT
 step() { printf '\n== package-check: %s (%ds)\n' "$1" "$SECONDS"; }
 
@@ -179,5 +182,75 @@ PY
 else
   echo "(no AVX2 here: native binary not run)"
 fi
+
+step "pack NigGen.Gpu $version"
+cd "$repo"
+dotnet pack NigGen.Runtime.Gpu -c Release -o "$work/packages" -p:Version="$version" --nologo -v q
+gpu_nupkg="$work/packages/NigGen.Gpu.$version.nupkg"
+gpu_layout=$(unzip -Z1 "$gpu_nupkg")
+for f in lib/net10.0/NigGen.Runtime.Gpu.dll lib/net10.0/NigGen.Runtime.Gpu.xml README.md; do
+  grep -qx "$f" <<<"$gpu_layout" || { echo "package-check: $f missing from NigGen.Gpu" >&2; echo "$gpu_layout" >&2; exit 1; }
+done
+gpu_nuspec=$(unzip -p "$gpu_nupkg" NigGen.Gpu.nuspec)
+grep -q "id=\"NigGen\" version=\"$version\"" <<<"$gpu_nuspec" || { echo "package-check: NigGen.Gpu does not depend on NigGen $version" >&2; echo "$gpu_nuspec" >&2; exit 1; }
+grep -q 'id="ILGPU" version="1.5.3"' <<<"$gpu_nuspec" || { echo "package-check: NigGen.Gpu does not depend on ILGPU 1.5.3" >&2; exit 1; }
+if grep 'id="NigGen"' <<<"$gpu_nuspec" | grep -q 'Analyzers'; then
+  echo "package-check: NigGen.Gpu hides NigGen's generator from its users:" >&2; echo "$gpu_nuspec" >&2; exit 1
+fi
+
+step "fresh console project on NigGen.Gpu alone, run on ILGPU's CPU accelerator"
+gpuapp="$work/gpuapp"
+mkdir -p "$gpuapp"
+cd "$gpuapp"
+dotnet new console -n GpuPackageCheckApp -o . --force >/dev/null
+cp "$app/NuGet.Config" .
+dotnet add package NigGen.Gpu --version "$version" >/dev/null
+cat > Program.cs <<'CS'
+using System;
+using NigGen;
+using NigGen.Gpu;
+
+// A user's first GPU program: the same network, its CPU path and its GPU path (here ILGPU's CPU simulator).
+var net = MotifNet.CreateRandom(seed: 7);
+var rng = new Random(3);
+var inputs = new float[3 * MotifNet.InputLength];
+for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)rng.NextDouble();
+var baseline = new float[MotifNet.InputLength];
+int[] targets = [0, 1, 0];
+var options = new AttributionOptions { Steps = 8 };
+
+var cpu = new float[3 * MotifNet.ImportanceLength];
+var cpuDeltas = new float[3];
+net.NeuronIntegratedGradients(inputs, baseline, targets, cpu, cpuDeltas, options);
+
+using var device = GpuDevice.CreateCpuSimulator();
+using var gpuNet = net.ToGpu(device.Accelerator);
+var gpu = new float[cpu.Length];
+var gpuDeltas = new float[3];
+gpuNet.NeuronIntegratedGradients(inputs, baseline, targets, gpu, gpuDeltas, options);
+
+double scale = 0, error = 0;
+for (int i = 0; i < cpu.Length; i++) { scale = Math.Max(scale, Math.Abs(cpu[i])); error = Math.Max(error, Math.Abs(gpu[i] - cpu[i])); }
+if (!(scale > 0) || error > 1e-4 * scale)
+{
+    Console.Error.WriteLine($"FAIL: GPU path differs from the CPU path by {error} (scale {scale})");
+    return 1;
+}
+Console.WriteLine($"NigGen.Gpu package OK on {device.Name}: batched NIG agrees with the CPU path within {error / scale:E1} of the largest importance");
+return 0;
+
+[Network]
+[Input(4, 32)]
+public sealed partial class MotifNet
+{
+    [Conv(8, Kernel = 5, Activation = Activation.Relu), AttributeLayer] Layer conv1;
+    [MaxPool(2)]                                                        Layer pool1;
+    [Flatten]                                                           Layer flat;
+    [Dense(16, Activation = Activation.Relu), AttributeLayer]           Layer fc1;
+    [Dense(2)]                                                          Layer fc2;
+}
+CS
+dotnet build -c Release -p:TreatWarningsAsErrors=true --nologo -v q
+dotnet run -c Release --no-build
 
 step "done"

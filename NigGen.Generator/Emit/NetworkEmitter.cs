@@ -14,7 +14,9 @@ internal static class NetworkEmitter
     public static string HintName(NetworkModel model) =>
         (model.Namespace is null ? string.Empty : model.Namespace + ".") + model.ClassName + ".g.cs";
 
-    public static string Emit(NetworkModel model)
+    /// <param name="model">The validated network.</param>
+    /// <param name="gpu">Whether the compilation references NigGen.Runtime.Gpu, which adds the GPU entry point.</param>
+    public static string Emit(NetworkModel model, bool gpu = false)
     {
         var plan = new EmitPlan(model);
         var w = new SourceWriter();
@@ -41,6 +43,11 @@ internal static class NetworkEmitter
         EmitPublicApi(w, plan);
         DeepLiftEmitter.EmitPublicApi(w, plan);
         AblationEmitter.EmitPublicApi(w, plan);
+        if (gpu)
+        {
+            GpuEmitter.Emit(w, plan);
+        }
+
         PassEmitter.EmitForward(w, plan);
         PassEmitter.EmitBackward(w, plan);
         DeepLiftEmitter.EmitPass(w, plan);

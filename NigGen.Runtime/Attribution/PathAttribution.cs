@@ -390,7 +390,7 @@ public static class PathAttribution
         return endpoints;
     }
 
-    private static int NeuronIntegratedGradientsPoints(in AttributionOptions options)
+    internal static int NeuronIntegratedGradientsPoints(in AttributionOptions options)
     {
         RequireDefined(options.Rule);
 
@@ -398,7 +398,7 @@ public static class PathAttribution
         return options.Steps + 1;
     }
 
-    private static int PathPoints(in AttributionOptions options)
+    internal static int PathPoints(in AttributionOptions options)
     {
         RequireDefined(options.Rule);
         int minimum = Quadrature.MinimumPoints(options.Rule);

@@ -29,11 +29,14 @@ internal static class GeneratorHarness
             .ToImmutableArray();
 
     /// <summary>A compilation of <paramref name="sources"/>, the i-th parsed from the file <c>Source{i}.cs</c>.</summary>
-    public static CSharpCompilation CreateCompilation(params string[] sources) =>
+    public static CSharpCompilation CreateCompilation(params string[] sources) => CreateCompilation([], sources);
+
+    /// <summary>A compilation of <paramref name="sources"/> with <paramref name="extraReferences"/> beside the usual ones (the GPU runtime, say).</summary>
+    public static CSharpCompilation CreateCompilation(IEnumerable<MetadataReference> extraReferences, params string[] sources) =>
         CSharpCompilation.Create(
             "GeneratorTests",
             sources.Select((source, i) => ParseTree(source, $"Source{i}.cs")),
-            References,
+            References.Concat(extraReferences),
             CompilationOptions);
 
     public static SyntaxTree ParseTree(string source, string path) =>

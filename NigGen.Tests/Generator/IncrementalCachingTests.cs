@@ -16,7 +16,7 @@ namespace NigGen.Tests.Generator;
 public sealed class IncrementalCachingTests
 {
     private static readonly string[] OurSteps =
-        [NetworkGenerator.Steps.Parse, NetworkGenerator.Steps.Analyse, NetworkGenerator.Steps.Model, NetworkGenerator.Steps.Diagnostics];
+        [NetworkGenerator.Steps.Parse, NetworkGenerator.Steps.Analyse, NetworkGenerator.Steps.Model, NetworkGenerator.Steps.Diagnostics, NetworkGenerator.Steps.GpuReference, NetworkGenerator.Steps.Source];
 
     [Fact]
     public void FirstRunTracksEveryStep()
@@ -180,10 +180,10 @@ public sealed class IncrementalCachingTests
         Assert.All(outputs, o => Assert.True(o.Reason == expected, $"{step}: expected {expected}, was {o.Reason}."));
     }
 
-    // The source output steps fed by the Model step (the other output reports diagnostics).
-    private static IEnumerable<IncrementalGeneratorRunStep> ModelOutputSteps(GeneratorRun run) =>
+    // The source output steps, fed by the Source step (the Model with the GPU flag; the other output reports diagnostics).
+    internal static IEnumerable<IncrementalGeneratorRunStep> ModelOutputSteps(GeneratorRun run) =>
         run.Result.TrackedOutputSteps.Values.SelectMany(s => s)
-            .Where(s => s.Inputs.Any(i => i.Source.Name == NetworkGenerator.Steps.Model));
+            .Where(s => s.Inputs.Any(i => i.Source.Name == NetworkGenerator.Steps.Source));
 
     private static void AssertNoSourceRegenerated(GeneratorRun run)
     {

@@ -1,0 +1,59 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using NigGen.Generator.Model;
+
+namespace NigGen.Generator.Emit;
+
+/// <summary>
+/// Writes the GPU entry point of a network, only when the compilation references NigGen.Runtime.Gpu: <c>ToGpu</c> and
+/// a compact, constant description of the layer graph (kinds, geometries, activations and the layers holding the
+/// weights) from which the GPU runtime plans its device passes. The attribute layers and their positions come from
+/// <c>Description</c>, which the CPU path already emits.
+/// </summary>
+internal static class GpuEmitter
+{
+    /// <summary>The assembly whose reference turns the GPU path on.</summary>
+    public const string RuntimeAssemblyName = "NigGen.Runtime.Gpu";
+
+    /// <summary>Whether <paramref name="compilation"/> references the GPU runtime: a bool, so the pipeline caches on it.</summary>
+    public static bool IsReferenced(Compilation compilation) =>
+        compilation.ReferencedAssemblyNames.Any(static a => a.Name == RuntimeAssemblyName);
+
+    public static void Emit(SourceWriter w, EmitPlan plan)
+    {
+        w.Line("/// <summary>");
+        w.Line("/// Uploads the weights to <paramref name=\"accelerator\"/> once and returns the network on that device: Forward,");
+        w.Line("/// NeuronIntegratedGradients and IntegratedGradients with this class's signatures, checks and conventions, run on the");
+        w.Line("/// device (see docs/GPU.md). Dispose the result to free its device memory.");
+        w.Line("/// </summary>");
+        w.Line("[System.Diagnostics.CodeAnalysis.RequiresDynamicCode(NigGen.Gpu.GpuNetwork.RequiresDynamicCodeMessage)]");
+        w.Line("[System.Diagnostics.CodeAnalysis.RequiresUnreferencedCode(NigGen.Gpu.GpuNetwork.RequiresDynamicCodeMessage)]");
+        w.Line("public NigGen.Gpu.GpuNetwork ToGpu(ILGPU.Runtime.Accelerator accelerator, NigGen.Gpu.GpuOptions? options = null) =>");
+        w.Line("    NigGen.Gpu.GpuNetwork.Create(accelerator, Description, GpuLayers(), options);");
+        w.Line();
+        w.Line("// The layer graph as NigGen.Runtime.Gpu plans it: one entry per layer, in order, with the layer holding its weights.");
+        w.Line("private NigGen.Gpu.GpuLayer[] GpuLayers() =>");
+        w.Line("[");
+        foreach (var layer in plan.Layers)
+        {
+            w.Line("    " + Describe(layer) + ",");
+        }
+
+        w.Line("];");
+        w.Line();
+    }
+
+    private static string Describe(LayerPlan layer)
+    {
+        var m = layer.Model;
+        string activation = "Activation." + m.Activation;
+        return m.Kind switch
+        {
+            LayerKind.Dense => $"NigGen.Gpu.GpuLayer.Dense({layer.Field}, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength}, {activation})",
+            LayerKind.Conv => $"NigGen.Gpu.GpuLayer.Conv({layer.Field}, in {layer.GeometryName}, {activation})",
+            LayerKind.MaxPool => $"NigGen.Gpu.GpuLayer.MaxPool({layer.Field}, in {layer.GeometryName})",
+            LayerKind.AvgPool => $"NigGen.Gpu.GpuLayer.AvgPool({layer.Field}, in {layer.GeometryName})",
+            _ => $"NigGen.Gpu.GpuLayer.Flatten({layer.Field}, length: {m.OutputLength})",
+        };
+    }
+}
