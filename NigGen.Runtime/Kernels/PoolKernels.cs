@@ -51,6 +51,18 @@ public static class PoolKernels
                             x = outW;
                         }
 
+                        // Windows at least a vector wide (such as 1-D pooling over 20 positions): one output at a
+                        // time, its window scanned a vector at a time.
+                        if (Vector256.IsHardwareAccelerated && kw >= 8)
+                        {
+                            for (; x < outW; x++)
+                            {
+                                int start = rowStart + x * sw;
+                                idx[x] = MaxWide(sample, start, inW, kh, kw);
+                                o[x] = sample[idx[x]];
+                            }
+                        }
+
                         // Eight outputs at once, one lane each, scanning their windows in the same order as the scalar
                         // loop: the vector compare-and-select replaces a data-dependent, badly predicted branch. The
                         // last block may overlap the previous one; overlapping outputs are recomputed identically.
@@ -380,6 +392,70 @@ public static class PoolKernels
 
         max.Store(output);
         best.Store(argmax);
+    }
+
+    /// <summary>
+    /// The scalar rule's choice (the first maximum in row-major order, or the last NaN) for the window at
+    /// sample[start], kw ≥ 8: the maximum by vector max, then the first element equal to it (−0 and +0 compare equal,
+    /// as under the rule's &gt;); a window holding a NaN falls back to the scalar scan.
+    /// </summary>
+    private static unsafe int MaxWide(float* sample, int start, int inW, int kh, int kw)
+    {
+        Vector256<float> max = Vector256.Create(float.NegativeInfinity);
+        Vector256<float> nan = Vector256<float>.Zero;
+        for (int dy = 0; dy < kh; dy++)
+        {
+            float* row = sample + start + dy * inW;
+            for (int dx = 0; dx < kw; dx += 8)
+            {
+                Vector256<float> v = Vector256.Load(row + Math.Min(dx, kw - 8));
+                max = Vector256.Max(max, v);
+                nan |= ~Vector256.Equals(v, v);
+            }
+        }
+
+        if (nan != Vector256<float>.Zero)
+        {
+            int best = start;
+            float value = float.NegativeInfinity;
+            for (int dy = 0; dy < kh; dy++)
+            {
+                for (int dx = 0; dx < kw; dx++)
+                {
+                    int at = start + dy * inW + dx;
+                    float v = sample[at];
+                    if (v > value || float.IsNaN(v))
+                    {
+                        value = v;
+                        best = at;
+                    }
+                }
+            }
+
+            return best;
+        }
+
+        // Horizontal maximum, then the first element equal to it.
+        Vector128<float> half = Vector128.Max(max.GetLower(), max.GetUpper());
+        half = Vector128.Max(half, Vector128.Shuffle(half, Vector128.Create(2, 3, 0, 1)));
+        half = Vector128.Max(half, Vector128.Shuffle(half, Vector128.Create(1, 0, 3, 2)));
+        // (Gathering a row's matches into one mask before a single test measured slower than this early exit.)
+        Vector256<float> target = Vector256.Create(half.ToScalar());
+        for (int dy = 0; dy < kh; dy++)
+        {
+            float* row = sample + start + dy * inW;
+            for (int dx = 0; dx < kw; dx += 8)
+            {
+                int offset = Math.Min(dx, kw - 8);
+                uint equal = Vector256.Equals(Vector256.Load(row + offset), target).ExtractMostSignificantBits();
+                if (equal != 0)
+                {
+                    return start + dy * inW + offset + System.Numerics.BitOperations.TrailingZeroCount(equal);
+                }
+            }
+        }
+
+        return start; // every element is −∞ only if the maximum is; then the first one, as the scalar rule
     }
 
     /// <summary>Average pooling of the eight outputs whose first windows start at window[lane·stride].</summary>

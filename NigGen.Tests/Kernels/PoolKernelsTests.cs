@@ -207,6 +207,61 @@ public class PoolKernelsTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 40, 1, 20, 1, 20)] // the sample's 1-D pool: 20 positions, non-overlapping
+    [InlineData(1, 37, 1, 8, 1, 3)]   // exactly a vector wide, overlapping
+    [InlineData(1, 50, 1, 15, 1, 7)]  // a vector and an overlapping partial one
+    [InlineData(3, 30, 2, 9, 1, 4)]   // two rows of nine
+    [InlineData(2, 17, 2, 17, 1, 1)]  // the whole input
+    [InlineData(1, 150, 1, 70, 1, 9)] // wider than 64: two overlapping chunks of columns
+    public void MaxOverWideWindowsFollowsTheScalarRuleWithTiesNaNsAndInfinities(int inH, int inW, int kh, int kw, int sh, int sw)
+    {
+        // Windows a vector wide or more take the vector-max-then-first-match path (NaN windows fall back to the scalar
+        // scan); values from a tiny set make ties, NaNs, infinities and signed zeros common. NaN-free inputs too, so the
+        // vector path is not always bypassed.
+        var g = new PoolGeometry(3, inH, inW, kh, kw, sh, sw);
+        float[] withNaN = { float.NaN, float.NegativeInfinity, float.PositiveInfinity, -0f, 0f, 1f, 1f, 2f };
+        float[] withoutNaN = { float.NegativeInfinity, -0f, 0f, 0f, 1f, 1f, 2f, -3f };
+        var random = new Random(inW * 31 + kw);
+        foreach (float[] values in new[] { withNaN, withoutNaN, new[] { float.NegativeInfinity } })
+        {
+            for (int trial = 0; trial < 20; trial++)
+            {
+                float[] input = new float[2 * g.InputLength];
+                for (int i = 0; i < input.Length; i++)
+                {
+                    input[i] = values[random.Next(values.Length)];
+                }
+
+                float[] output = new float[2 * g.OutputLength];
+                int[] argmax = new int[2 * g.OutputLength];
+                PoolKernels.MaxForward(g, input, output, argmax, 2);
+                for (int b = 0; b < 2; b++)
+                {
+                    for (int j = 0; j < g.OutputLength; j++)
+                    {
+                        int best = -1;
+                        float max = float.NegativeInfinity;
+                        foreach (int index in Window(g, j))
+                        {
+                            float v = input[b * g.InputLength + index];
+                            best = best < 0 ? index : best;
+                            if (v > max || float.IsNaN(v))
+                            {
+                                max = v;
+                                best = index;
+                            }
+                        }
+
+                        int at = b * g.OutputLength + j;
+                        Assert.True(BitConverter.SingleToInt32Bits(max) == BitConverter.SingleToInt32Bits(output[at]), $"{g} trial {trial}, output {at}: {max} vs {output[at]}");
+                        Assert.True(best == argmax[at], $"{g} trial {trial}, argmax {at}: {best} vs {argmax[at]}");
+                    }
+                }
+            }
+        }
+    }
+
     [Fact]
     public void MaxBackwardAddsUpOverlappingWindows()
     {
