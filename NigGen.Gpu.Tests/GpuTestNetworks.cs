@@ -66,3 +66,17 @@ public sealed partial class GpuAvgPoolNet
     [Dense(4, Activation = Activation.Relu), AttributeLayer] Layer fc;
     [Dense(2)] Layer head;
 }
+
+/// <summary>
+/// A scored average pooling below the first Dense layer: the path shortcut must not be taken, or the scored layer's
+/// values along the path are never computed (found by review; the CPU path had the same defect).
+/// </summary>
+[Network]
+[Input(2, 4, 4)]
+public sealed partial class GpuScoredBelowDenseNet
+{
+    [AvgPool(2), AttributeLayer] Layer pool;
+    [Flatten] Layer flat;
+    [Dense(5, Activation = Activation.Tanh), AttributeLayer] Layer fc1;
+    [Dense(3)] Layer fc2;
+}

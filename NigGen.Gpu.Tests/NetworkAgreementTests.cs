@@ -136,6 +136,18 @@ public sealed class AvgPoolAgreementTests : NetworkAgreementTests
     protected override GpuNetwork SmallPasses => OnDevice.Small;
 }
 
+public sealed class ScoredBelowDenseAgreementTests : NetworkAgreementTests
+{
+    private static readonly GpuScoredBelowDenseNet Network = GpuScoredBelowDenseNet.CreateRandom(seed: 17);
+    private static readonly (GpuNetwork Automatic, GpuNetwork Small) OnDevice = Upload(o => Network.ToGpu(GpuFixture.Device.Accelerator, o));
+
+    protected override IAttributedNetwork Cpu => Network;
+
+    protected override GpuNetwork Gpu => OnDevice.Automatic;
+
+    protected override GpuNetwork SmallPasses => OnDevice.Small;
+}
+
 /// <summary>The 2-D network in groups of 64 threads: the planner's larger tiles through every pass.</summary>
 public sealed class WideGroupAgreementTests
 {

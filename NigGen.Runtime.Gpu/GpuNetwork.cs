@@ -48,7 +48,9 @@ public sealed class GpuNetwork : IDisposable
             attributePositions.Add(layer.GradientPosition);
         }
 
-        _plan = new DevicePlan(accelerator, layers, description.InputLength, rows, groupSize, i => attributePositions.Contains(2 * i) && layers[i].HasActivation);
+        _plan = new DevicePlan(accelerator, layers, description.InputLength, rows, groupSize, 
+            scoresPreActivation: i => attributePositions.Contains(2 * i) && layers[i].HasActivation,
+            isScored: i => attributePositions.Contains(2 * i) || attributePositions.Contains(2 * i + 1));
         _kernels = DeviceKernels.For(accelerator);
         _attributeLayers = description.AttributeLayers.Count;
         var bounds = new int[_attributeLayers + 1];

@@ -95,6 +95,7 @@ public sealed class CommandLineTests
         var invalid = RunWithInput($">good\n{bases}\n>broken\n{bases[..100]}\n{bases[..50]}X{bases[..49]}\n", "score", "--weights", weights);
         Assert.Equal(1, invalid.ExitCode);
         Assert.Equal("error: record 'broken', line 5, column 51: 'X' is not a base (A, C, G, T or N).", invalid.Error.Trim());
+        Assert.StartsWith("{\"id\":\"good\"", Assert.Single(invalid.Output.Split('\n', System.StringSplitOptions.RemoveEmptyEntries))); // records before the bad one are scored
 
         var tooShort = RunWithInput($">short\n{bases[..120]}\n", "score", "--weights", weights);
         Assert.Equal(1, tooShort.ExitCode);

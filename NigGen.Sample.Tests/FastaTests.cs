@@ -19,6 +19,32 @@ public sealed class FastaTests
     }
 
     [Fact]
+    public void AByteOrderMarkBeforeTheFirstHeaderIsIgnored()
+    {
+        // Console.In keeps a UTF-8 BOM that File.OpenText drops; both must read the same records.
+        Assert.Equal(new FastaRecord("one", "", "ACGT", 1), Assert.Single(Read("\uFEFF>one\nACGT\n")));
+    }
+
+    [Theory]
+    [InlineData(200, 5, 5)]    // the model's length: unchanged
+    [InlineData(40, 5, 85)]    // padded by 80 on the left
+    [InlineData(240, 25, 5)]   // cropped by 20 on the left
+    [InlineData(240, 5, -1)]   // cropped away
+    public void PlantedPositionsFollowTheCentring(int recordLength, int plantedAt, int expected)
+    {
+        var instances = SimulatedGenomics.ParseInstances($"labels=gata motifs=GATA:+:{plantedAt}", recordLength);
+        Assert.NotNull(instances);
+        if (expected < 0)
+        {
+            Assert.Empty(instances);
+        }
+        else
+        {
+            Assert.Equal(expected, Assert.Single(instances).Start);
+        }
+    }
+
+    [Fact]
     public void WriteThenReadGivesTheSameRecords()
     {
         var sequences = SimulatedGenomics.Generate(9, Split.Test, 5);

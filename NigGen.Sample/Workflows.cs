@@ -111,15 +111,24 @@ public static class Workflows
             ids.Clear();
         }
 
-        foreach (var record in Fasta.Read(input))
+        try
         {
-            string bases = Fasta.Fit(record, Dna.SequenceLength, lengthMode);
-            Dna.OneHot(bases, inputs.AsSpan(ids.Count * RegulatoryNet.InputLength, RegulatoryNet.InputLength));
-            ids.Add(record.Id);
-            if (ids.Count == chunk)
+            foreach (var record in Fasta.Read(input))
             {
-                Flush();
+                string bases = Fasta.Fit(record, Dna.SequenceLength, lengthMode);
+                Dna.OneHot(bases, inputs.AsSpan(ids.Count * RegulatoryNet.InputLength, RegulatoryNet.InputLength));
+                ids.Add(record.Id);
+                if (ids.Count == chunk)
+                {
+                    Flush();
+                }
             }
+        }
+        catch (FastaFormatException)
+        {
+            // Every record before the bad one is valid: score and write them before reporting the error.
+            Flush();
+            throw;
         }
 
         Flush();
@@ -212,7 +221,7 @@ public static class Workflows
             summary.Add(new($"Task {Tasks.Names[t]}", line[(line.IndexOf(':') + 2)..]));
         }
 
-        var instances = SimulatedGenomics.ParseInstances(record.Description);
+        var instances = SimulatedGenomics.ParseInstances(record.Description, record.Bases.Length);
         File.WriteAllText(reportPath, HtmlReport.Render(ModelAnalysis.Sequence(network, record.Id, bases, instances, scored, motifs, summary)));
         log.WriteLine($"Report: {reportPath}");
     }

@@ -46,7 +46,9 @@ internal sealed class EmitPlan
 
     /// <summary>
     /// The first Dense or Conv layer when only linear layers (Flatten, AvgPool) precede it: its pre-activation is an
-    /// affine function of the input, hence of α along the path. Null when the network starts with a max pooling.
+    /// affine function of the input, hence of α along the path. Null when the network starts with a max pooling, and
+    /// when a layer below it is scored: the path methods interpolate this pre-activation instead of running the layers
+    /// below, so a scored layer there would never get its values along the path.
     /// </summary>
     public LayerPlan? AffinePrefixLayer
     {
@@ -58,7 +60,7 @@ internal sealed class EmitPlan
                 {
                     case LayerKind.Dense or LayerKind.Conv:
                         return layer;
-                    case LayerKind.Flatten or LayerKind.AvgPool:
+                    case LayerKind.Flatten or LayerKind.AvgPool when layer.Model.Spec.Attribution == AttributionPoint.NotScored:
                         continue;
                     default:
                         return null;

@@ -23,7 +23,7 @@ internal sealed class DevicePlan : IDisposable
     private readonly int _groupSize;
     private ArrayView<float> _input;
 
-    public DevicePlan(Accelerator accelerator, GpuLayer[] layers, int inputLength, int rows, int groupSize, Func<int, bool> scoresPreActivation)
+    public DevicePlan(Accelerator accelerator, GpuLayer[] layers, int inputLength, int rows, int groupSize, Func<int, bool> scoresPreActivation, Func<int, bool> isScored)
     {
         _accelerator = accelerator;
         _kernels = DeviceKernels.For(accelerator);
@@ -40,7 +40,7 @@ internal sealed class DevicePlan : IDisposable
             _buffers[i] = CreateBuffers(layers[i], rows, scoresPreActivation(i));
         }
 
-        AffineLayer = FindAffineLayer(layers);
+        AffineLayer = FindAffineLayer(layers, isScored);
     }
 
     /// <summary>Rows one pass holds.</summary>
@@ -374,7 +374,10 @@ internal sealed class DevicePlan : IDisposable
         return regrouped;
     }
 
-    private static int FindAffineLayer(GpuLayer[] layers)
+    // The first Dense or Conv layer with only linear layers below it, none of them scored (as the generator's
+    // AffinePrefixLayer): the path interpolates its pre-activation instead of running the layers below, so a scored
+    // layer there would never get its values along the path.
+    private static int FindAffineLayer(GpuLayer[] layers, Func<int, bool> isScored)
     {
         for (int i = 0; i < layers.Length; i++)
         {
@@ -382,7 +385,7 @@ internal sealed class DevicePlan : IDisposable
             {
                 case GpuLayerKind.Dense or GpuLayerKind.Conv:
                     return i;
-                case GpuLayerKind.Flatten or GpuLayerKind.AvgPool:
+                case GpuLayerKind.Flatten or GpuLayerKind.AvgPool when !isScored(i):
                     continue;
                 default:
                     return -1;

@@ -57,6 +57,11 @@ public static class Fasta
         while ((line = reader.ReadLine()) is not null)
         {
             lineNumber++;
+            if (lineNumber == 1 && line.StartsWith('\uFEFF'))
+            {
+                line = line[1..]; // a byte-order mark a reader kept (Console.In does)
+            }
+
             if (line.StartsWith('>'))
             {
                 if (id is not null)

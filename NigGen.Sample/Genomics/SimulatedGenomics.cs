@@ -162,6 +162,26 @@ public static class SimulatedGenomics
     }
 
     /// <summary>
+    /// The planted instances of a header (as <see cref="ParseInstances(string)"/>) moved to where they sit after
+    /// <see cref="Fasta.Fit"/> centres a record of <paramref name="recordLength"/> bases in the model's
+    /// <see cref="Dna.SequenceLength"/>: shifted by the padding or cropping, and dropped when cropped away.
+    /// </summary>
+    public static IReadOnlyList<MotifInstance>? ParseInstances(string description, int recordLength)
+    {
+        var instances = ParseInstances(description);
+        int shift = (Dna.SequenceLength - recordLength) / 2; // as Fasta.Fit: (length − actual) / 2 either way
+        if (instances is null || shift == 0)
+        {
+            return instances;
+        }
+
+        return instances
+            .Select(i => i with { Start = i.Start + shift })
+            .Where(i => i.Start >= 0 && i.Start + i.Motif.Length <= Dna.SequenceLength)
+            .ToList();
+    }
+
+    /// <summary>
     /// The planted instances listed in a header written by <see cref="Annotation"/> ("motifs=GATA:+:34,..."), or null
     /// when the header has none (a sequence from elsewhere).
     /// </summary>

@@ -73,6 +73,20 @@ public sealed partial class Conv1dNet
     [Dense(2, Activation = Activation.Sigmoid)] Layer fc;
 }
 
+/// <summary>
+/// A scored layer below the first Dense layer (found by review: the path shortcut, which interpolates the first affine
+/// layer's pre-activation instead of running the layers below it, left this layer's values stale along the path).
+/// </summary>
+[Network]
+[Input(2, 4, 4)]
+public sealed partial class ScoredBelowDenseNet
+{
+    [AvgPool(2), AttributeLayer] Layer pool;
+    [Flatten] Layer flat;
+    [Dense(5, Activation = Activation.Tanh), AttributeLayer] Layer fc1;
+    [Dense(3)] Layer fc2;
+}
+
 /// <summary>The MLP of the paper's comparison and of the benchmarks, scaled down.</summary>
 [Network]
 [Input(20)]

@@ -65,14 +65,25 @@ public static class Subjects
         return new Subject(nameof(Networks.SmallMlp), reference, Networks.SmallMlp.Load(reference.ToSafetensors()));
     }
 
+    public static Subject ScoredBelowDense(int seed = 5)
+    {
+        var reference = new ReferenceNetwork([2, 4, 4], seed,
+            new RefAvgPool("pool", 2),
+            new RefFlatten("flat"),
+            new RefDense("fc1", 5, Activation.Tanh),
+            new RefDense("fc2", 3));
+        return new Subject(nameof(ScoredBelowDenseNet), reference, ScoredBelowDenseNet.Load(reference.ToSafetensors()));
+    }
+
     public static Subject ByName(string name) => name switch
     {
         nameof(DenseActivationsNet) => DenseActivations(),
         nameof(Conv2dNet) => Conv2d(),
         nameof(Conv1dNet) => Conv1d(),
         nameof(Networks.SmallMlp) => SmallMlp(),
+        nameof(ScoredBelowDenseNet) => ScoredBelowDense(),
         _ => throw new ArgumentException(name),
     };
 
-    public static Xunit.TheoryData<string> All => new() { nameof(DenseActivationsNet), nameof(Conv2dNet), nameof(Conv1dNet), nameof(Networks.SmallMlp) };
+    public static Xunit.TheoryData<string> All => new() { nameof(DenseActivationsNet), nameof(Conv2dNet), nameof(Conv1dNet), nameof(Networks.SmallMlp), nameof(ScoredBelowDenseNet) };
 }
