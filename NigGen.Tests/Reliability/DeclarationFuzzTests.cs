@@ -7,6 +7,7 @@ using System.Runtime.Loader;
 using System.Text;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using NigGen.Attribution;
 using NigGen.Generator;
 using NigGen.Tests.Generator;
 using NigGen.Tests.Numerics;
@@ -156,8 +157,32 @@ public sealed class DeclarationFuzzTests(ITestOutputHelper output)
                 var load = type.GetMethod("Load", [typeof(Stream)])!;
                 var network = (INetwork)load.Invoke(null, [reference.ToSafetensors()])!;
                 CompareForward(declaration, reference, network);
+                if (network is IAttributedNetwork attributed && attributed.Description.ImportanceLength > 0)
+                {
+                    CompareShortcut(declaration, reference, attributed);
+                }
             }
         });
+
+    // The optimised path (first-layer interpolation shortcut, backward stopped at the earliest scored layer) against the
+    // plain one: a shortcut taken where it does not hold (a scored layer below the first Dense) showed here.
+    private static void CompareShortcut(Declaration declaration, ReferenceNetwork reference, IAttributedNetwork network)
+    {
+        var random = new Random(declaration.Index + 1);
+        var input = Enumerable.Range(0, reference.InputLength).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var baseline = new float[reference.InputLength];
+        var fast = new float[network.Description.ImportanceLength];
+        var slow = new float[fast.Length];
+        var options = new AttributionOptions { Steps = 6 };
+        network.NeuronIntegratedGradients(input, baseline, 0, fast, options);
+        network.NeuronIntegratedGradients(input, baseline, 0, slow, options with { Unoptimised = true });
+        double scale = slow.Max(v => Math.Abs((double)v)) + 1e-6;
+        for (int i = 0; i < fast.Length; i++)
+        {
+            Assert.True(Math.Abs(fast[i] - slow[i]) <= 1e-3 * scale,
+                $"declaration {declaration.Index}, importance {i}: optimised {fast[i]} vs unoptimised {slow[i]}\n{declaration.Source}");
+        }
+    }
 
     // Generates, compiles and loads the sources into a collectible context, which is unloaded afterwards.
     private static void WithCompiled(string[] sources, Action<System.Reflection.Assembly> use)
