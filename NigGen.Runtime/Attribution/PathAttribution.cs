@@ -484,6 +484,7 @@ public static class PathAttribution
     // sums[j] += g_p[j]·(h_p+1[j] − h_p[j]) over the chunk's intervals p in order: the difference and product in float,
     // the sum in double. Vectorised over neurons, a block of sums stays in registers across the intervals; each sum
     // still sees the same operations in the same order, so results equal the scalar loop's bit for bit.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AccumulatePathProducts(ReadOnlySpan<float> gradients, ReadOnlySpan<float> values, int count, int length, Span<double> sums)
     {
         ref float g = ref MemoryMarshal.GetReference(gradients);

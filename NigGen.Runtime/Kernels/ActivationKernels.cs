@@ -32,6 +32,7 @@ public static class ActivationKernels
     /// A plain compare-and-mask loop, exactly TensorPrimitives.Max(pre, 0) (NaN kept, −0 to +0) but cheaper per element,
     /// so large spans run at memory speed.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ReluCore(ReadOnlySpan<float> x, Span<float> y)
     {
         ref float xr = ref MemoryMarshal.GetReference(x);

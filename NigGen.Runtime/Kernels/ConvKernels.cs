@@ -53,6 +53,7 @@ public static class ConvKernels
     }
 
     /// <summary>The forward dispatcher; <paramref name="weightTransposed"/> may be empty (then the implicit GEMM is not used).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Forward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> weightTransposed, ReadOnlySpan<float> bias, Span<float> output, int batch, Span<float> scratch, ForwardPath path)
     {
         ConvGeometry g = geometry;
@@ -116,6 +117,7 @@ public static class ConvKernels
     /// <param name="inputGradient">Gradient with respect to the input [batch, InChannels, InHeight, InWidth]; overwritten.</param>
     /// <param name="batch">Number of samples.</param>
     /// <param name="scratch">At least <see cref="ConvGeometry.ScratchLength"/> floats for one sample's column gradient.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void BackwardInput(in ConvGeometry geometry, ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> weightTransposed, Span<float> inputGradient, int batch, Span<float> scratch)
     {
         ConvGeometry g = geometry;
@@ -305,6 +307,7 @@ public static class ConvKernels
     }
 
     /// <summary>Writes the columns matrix [PatchLength, OutHeight·OutWidth]; row (c, kh, kw) holds the input each output pixel sees through that tap.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Im2Col(in ConvGeometry g, float* input, float* columns)
     {
         int outH = g.OutHeight, outW = g.OutWidth, inH = g.InHeight, inW = g.InWidth;
@@ -378,6 +381,7 @@ public static class ConvKernels
     /// every tap is a plain window and each output row one vector, so the per-tap range and padding work is skipped.
     /// Wider rows measured no faster this way.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Im2Col8(in ConvGeometry g, float* input, float* columns)
     {
         int outH = g.OutHeight, inW = g.InWidth, kernelH = g.KernelHeight, kernelW = g.KernelWidth;
@@ -401,6 +405,7 @@ public static class ConvKernels
     }
 
     /// <summary>Scatter-adds the columns gradient back onto the (cleared) input gradient, taps in a fixed order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Col2Im(in ConvGeometry g, float* columns, float* input)
     {
         int outH = g.OutHeight, outW = g.OutWidth, inH = g.InHeight, inW = g.InWidth;

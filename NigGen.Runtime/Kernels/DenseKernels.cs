@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.ComponentModel;
 using System.Numerics.Tensors;
 
@@ -16,6 +17,7 @@ public static class DenseKernels
     /// <param name="batch">Number of samples.</param>
     /// <param name="inFeatures">Input features per sample.</param>
     /// <param name="outFeatures">Output features per sample.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> weightTransposed, ReadOnlySpan<float> bias, Span<float> output, int batch, int inFeatures, int outFeatures)
     {
         KernelArguments.NotNegative(batch, nameof(batch));
@@ -49,6 +51,7 @@ public static class DenseKernels
     /// <param name="batch">Number of samples.</param>
     /// <param name="inFeatures">Input features per sample.</param>
     /// <param name="outFeatures">Output features per sample.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void BackwardInput(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> weight, Span<float> inputGradient, int batch, int inFeatures, int outFeatures)
     {
         KernelArguments.NotNegative(batch, nameof(batch));

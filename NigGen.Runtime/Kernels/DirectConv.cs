@@ -27,6 +27,7 @@ internal static unsafe class DirectConv
         Vector256.IsHardwareAccelerated && g.StrideWidth == 1 && g.OutWidth >= Lanes && !g.IsPointwise && g.PatchLength <= MaxTaps;
 
     /// <summary>output = weight ⋆ input + bias; arguments validated by the caller, <see cref="Supports"/> true.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     internal static void Forward(in ConvGeometry g, float* input, float* weight, float* bias, float* output, int batch, float* scratch)
     {
@@ -111,6 +112,7 @@ internal static unsafe class DirectConv
     /// ending the chunk), accumulators in registers over every tap: per tap one offset, TVectors loads from the input
     /// row and one broadcast weight per channel.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel<TChannels, TVectors>(float* row, int* offsets, int taps, float* weight, float* bias, float* output, int channelStride, int lastOffset)
         where TChannels : struct, IConstant
         where TVectors : struct, IConstant

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace NigGen.Kernels;
@@ -41,6 +42,7 @@ internal static unsafe class ImplicitConv
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [System.Runtime.CompilerServices.SkipLocalsInit]
     private static void Forward<TOps, TVec>(in ConvGeometry g, float* input, float* weightTransposed, float* bias, float* output, int batch, float* scratch)
         where TOps : struct, IVectorOps<TVec>
@@ -202,6 +204,7 @@ internal static unsafe class ImplicitConv
     /// TRows pixels × TVectors vectors of channels, accumulators in registers over every tap: per tap one offset, one
     /// broadcast per pixel from the input and one or two weight vectors. Writes [pixel][channel] rows of 2·MaxLanes floats.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel<TOps, TVec, TRows, TVectors>(float** bases, int* offsets, int taps, float* b, int ld, float* bias, float* tile)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.ComponentModel;
 using System.Numerics.Tensors;
 
@@ -9,6 +10,7 @@ namespace NigGen.Kernels;
 public static class InterpolationKernels
 {
     /// <summary>Row p of <paramref name="destination"/> = <paramref name="start"/> + (float)α_p · <paramref name="difference"/>, for every α.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void InterpolateRows(ReadOnlySpan<float> difference, ReadOnlySpan<float> start, ReadOnlySpan<double> alphas, Span<float> destination)
     {
         int length = start.Length;

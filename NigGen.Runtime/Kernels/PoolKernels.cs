@@ -18,6 +18,7 @@ public static class PoolKernels
     /// <param name="output">Output [batch, Channels, OutHeight, OutWidth]; overwritten.</param>
     /// <param name="argmax">[batch, OutputLength]: for each output, the index within its sample's input (0 … InputLength − 1) of the element chosen.</param>
     /// <param name="batch">Number of samples.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void MaxForward(in PoolGeometry geometry, ReadOnlySpan<float> input, Span<float> output, Span<int> argmax, int batch)
     {
         PoolGeometry g = geometry;
@@ -115,6 +116,7 @@ public static class PoolKernels
     /// <param name="argmax">The indices <see cref="MaxForward"/> recorded [batch, OutputLength].</param>
     /// <param name="inputGradient">Gradient with respect to the input [batch, Channels, InHeight, InWidth]; overwritten.</param>
     /// <param name="batch">Number of samples.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaxBackward(in PoolGeometry geometry, ReadOnlySpan<float> outputGradient, ReadOnlySpan<int> argmax, Span<float> inputGradient, int batch)
     {
         PoolGeometry g = geometry;
@@ -141,6 +143,7 @@ public static class PoolKernels
     /// <param name="input">Input [batch, Channels, InHeight, InWidth].</param>
     /// <param name="output">Output [batch, Channels, OutHeight, OutWidth]; overwritten.</param>
     /// <param name="batch">Number of samples.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void AvgForward(in PoolGeometry geometry, ReadOnlySpan<float> input, Span<float> output, int batch)
     {
         PoolGeometry g = geometry;
@@ -211,6 +214,7 @@ public static class PoolKernels
     /// <param name="outputGradient">Gradient with respect to the output [batch, Channels, OutHeight, OutWidth].</param>
     /// <param name="inputGradient">Gradient with respect to the input [batch, Channels, InHeight, InWidth]; overwritten.</param>
     /// <param name="batch">Number of samples.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void AvgBackward(in PoolGeometry geometry, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
     {
         PoolGeometry g = geometry;
@@ -260,6 +264,7 @@ public static class PoolKernels
     /// row-major order with the scalar rule, so ties and NaNs resolve exactly as there. A last block that does not fit
     /// overlaps the previous one and recomputes its outputs identically.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void MaxRow2x2(float* sample, int rowStart, int inW, int outW, float* output, int* argmax)
     {
         int x = 0;
@@ -399,6 +404,7 @@ public static class PoolKernels
     /// sample[start], kw ≥ 8: the maximum by vector max, then the first element equal to it (−0 and +0 compare equal,
     /// as under the rule's &gt;); a window holding a NaN falls back to the scalar scan.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe int MaxWide(float* sample, int start, int inW, int kh, int kw)
     {
         Vector256<float> max = Vector256.Create(float.NegativeInfinity);
