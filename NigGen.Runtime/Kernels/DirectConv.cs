@@ -40,18 +40,8 @@ internal static unsafe class DirectConv
         int paddedW = g.InWidth + 2 * g.PaddingWidth;
         nint rowStep = (nint)g.StrideHeight * paddedW;
 
-        // Where tap (c, kh, kw) sits relative to a pixel's top-left input element.
         int* offsets = stackalloc int[taps];
-        for (int c = 0, t = 0; c < g.InChannels; c++)
-        {
-            for (int kh = 0; kh < g.KernelHeight; kh++)
-            {
-                for (int kw = 0; kw < g.KernelWidth; kw++)
-                {
-                    offsets[t++] = (c * paddedH + kh) * paddedW + kw;
-                }
-            }
-        }
+        ImplicitConv.TapOffsets(g, paddedH, paddedW, offsets);
 
         for (int s = 0; s < batch; s++)
         {

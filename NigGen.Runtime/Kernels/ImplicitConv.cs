@@ -62,18 +62,8 @@ internal static unsafe class ImplicitConv
         nint rowStep = (nint)g.StrideHeight * paddedW;
         int sw = g.StrideWidth;
 
-        // Where tap (c, kh, kw) sits relative to a pixel's top-left input element.
         int* offsets = stackalloc int[taps];
-        for (int c = 0, t = 0; c < g.InChannels; c++)
-        {
-            for (int kh = 0; kh < g.KernelHeight; kh++)
-            {
-                for (int kw = 0; kw < g.KernelWidth; kw++)
-                {
-                    offsets[t++] = (c * paddedH + kh) * paddedW + kw;
-                }
-            }
-        }
+        TapOffsets(g, paddedH, paddedW, offsets);
 
         // The last channel panel, when it does not fill whole vectors, is copied zero-padded (weights and bias) once per call.
         int fullChannels = channels - channels % (2 * w);
@@ -147,6 +137,21 @@ internal static unsafe class ImplicitConv
                     }
 
                     p0 += rows;
+                }
+            }
+        }
+    }
+
+    /// <summary>Where each tap (c, kh, kw), in the weight's order, sits relative to a pixel's top-left element of the (padded) input.</summary>
+    internal static void TapOffsets(in ConvGeometry g, int paddedH, int paddedW, int* offsets)
+    {
+        for (int c = 0, t = 0; c < g.InChannels; c++)
+        {
+            for (int kh = 0; kh < g.KernelHeight; kh++)
+            {
+                for (int kw = 0; kw < g.KernelWidth; kw++)
+                {
+                    offsets[t++] = (c * paddedH + kh) * paddedW + kw;
                 }
             }
         }
