@@ -369,10 +369,7 @@ public sealed class DeepLiftTests
             network.Ablate(input, baseline, neurons, output);
         }
 
-        Run();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        Run();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, SteadyStateAllocations.Measure(Run));
     }
 
     internal static double OutputDifference(IAttributedNetwork network, float[] input, float[] baseline, int target)

@@ -286,10 +286,7 @@ public sealed class NeuronIntegratedGradientsTests
             network.Forward(input, output, maxDegreeOfParallelism: 1);
         }
 
-        Calls();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        Calls();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, SteadyStateAllocations.Measure(Calls));
     }
 
     [Fact]
