@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Linq;
 using NigGen;
 using NigGen.Attribution;
+using NigGen.Benchmarks;
 using NigGen.Gpu;
 using NigGen.GpuCheck;
 

@@ -70,7 +70,6 @@ public static class ConvKernels
         KernelArguments.AtLeast(scratch.Length, g.ScratchLength, nameof(scratch), "ScratchLength");
 
         bool hasBias = !bias.IsEmpty;
-        bool pointwise = g.IsPointwise;
         fixed (float* pin = input, pw = weight, pwt = weightTransposed, pb = bias, pout = output, pcols = scratch)
         {
             float* biasOrNull = hasBias ? pb : null;
@@ -90,12 +89,7 @@ public static class ConvKernels
             {
                 float* sample = pin + (nint)s * inLength;
                 float* result = pout + (nint)s * outLength;
-                float* columns = sample;
-                if (!pointwise)
-                {
-                    Im2Col(g, sample, pcols);
-                    columns = pcols;
-                }
+                float* columns = Columns(g, sample, pcols);
 
                 if (hasBias)
                 {
@@ -182,7 +176,6 @@ public static class ConvKernels
         KernelArguments.EmptyOr(biasGradient.Length, g.OutChannels, nameof(biasGradient), "OutChannels");
         KernelArguments.AtLeast(scratch.Length, g.WeightGradientScratchLength, nameof(scratch), "WeightGradientScratchLength");
 
-        bool pointwise = g.IsPointwise;
         fixed (float* pin = input, pg = outputGradient, pw = weightGradientTransposed, pb = biasGradient, pcols = scratch)
         {
             float* gradientTransposed = pcols + g.ScratchLength;
@@ -190,12 +183,7 @@ public static class ConvKernels
             {
                 float* sample = pin + (nint)s * inLength;
                 float* gradient = pg + (nint)s * outLength;
-                float* columns = sample;
-                if (!pointwise)
-                {
-                    Im2Col(g, sample, pcols);
-                    columns = pcols;
-                }
+                float* columns = Columns(g, sample, pcols);
 
                 // A = columns [PatchLength, pixels], B = outputGradientᵀ [pixels, OutChannels]: the GEMM reads row-major operands only.
                 Transposition.Transpose(gradient, gradientTransposed, g.OutChannels, pixels);
@@ -304,6 +292,18 @@ public static class ConvKernels
     {
         int start = FirstValid(padding, offset, stride);
         return (start, Math.Max(start, EndValid(extent, padding, offset, stride, outExtent)));
+    }
+
+    /// <summary>One sample's im2col columns [PatchLength, OutHeight·OutWidth]: written to <paramref name="scratch"/>, or the sample itself for a pointwise convolution (im2col would copy it unchanged).</summary>
+    private static unsafe float* Columns(in ConvGeometry g, float* sample, float* scratch)
+    {
+        if (g.IsPointwise)
+        {
+            return sample;
+        }
+
+        Im2Col(g, sample, scratch);
+        return scratch;
     }
 
     /// <summary>Writes the columns matrix [PatchLength, OutHeight·OutWidth]; row (c, kh, kw) holds the input each output pixel sees through that tap.</summary>
