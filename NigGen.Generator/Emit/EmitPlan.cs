@@ -128,7 +128,36 @@ internal sealed class EmitPlan
         }
 
         int panel = layer.OutputShape[0] % 16 == 0 ? 0 : layer.InputShape[0] * kernelArea * 32;
-        return System.Math.Max(im2col, padded + panel);
+        return System.Math.Max(System.Math.Max(im2col, padded + panel), WinogradScratch(layer));
+    }
+
+    /// <summary>
+    /// Winograd's scratch, as NigGen.Runtime's WinogradConv.ScratchLength: where it applies (2-D, 3×3 or 5×5 kernel,
+    /// stride 1, at least 8 input and 16 output channels, an output of at least one tile), a channels-last copy of one
+    /// sample (input channels padded to 16) covering whole 6×6 tiles, the transformed input and products of up to 32
+    /// tiles (36 cells each), one tile's outputs and the bias (output channels padded to 32).
+    /// </summary>
+    private static int WinogradScratch(LayerModel layer)
+    {
+        int kernel = layer.Spec.Kernel;
+        int inChannels = layer.InputShape[0], outChannels = layer.OutputShape[0];
+        if (layer.SpatialRank != 2 || (kernel != 3 && kernel != 5) || layer.Spec.Stride != 1 || inChannels < 8 || outChannels < 16)
+        {
+            return 0;
+        }
+
+        int m = kernel == 3 ? 4 : 2;
+        int outH = layer.OutputShape[1], outW = layer.OutputShape[2];
+        if (outH < m || outW < m)
+        {
+            return 0;
+        }
+
+        long tilesY = (outH + m - 1) / m, tilesX = (outW + m - 1) / m;
+        long block = System.Math.Min(tilesY * tilesX, 32);
+        long inPad = (inChannels + 15) / 16 * 16, outPad = (outChannels + 31) / 32 * 32;
+        long copy = (tilesY * m + kernel - 1) * (tilesX * m + kernel - 1) * inPad;
+        return (int)(copy + 36 * block * (inPad + outPad) + (long)m * m * outPad + outPad);
     }
 
     private static string Pascal(string name) => name.Length == 0 ? name : char.ToUpperInvariant(name[0]) + name.Substring(1);

@@ -57,7 +57,7 @@ internal static class PassEmitter
                 w.Line($"DenseKernels.Forward({source}, {layer.Field}.WeightTransposed, {layer.Field}.Bias, {pre}, batch, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength});");
                 break;
             case LayerKind.Conv:
-                w.Line($"ConvKernels.Forward(in {layer.GeometryName}, {source}, {layer.Field}.Weight, {layer.Field}.WeightTransposed, {layer.Field}.Bias, {pre}, batch, ws.Scratch);");
+                w.Line($"ConvKernels.Forward(in {layer.GeometryName}, {source}, {layer.Field}, {pre}, batch, ws.Scratch);");
                 break;
             case LayerKind.MaxPool:
                 w.Line($"PoolKernels.MaxForward(in {layer.GeometryName}, {source}, {pre}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), batch);");

@@ -15,6 +15,7 @@ public sealed class Layer
 {
     private readonly float[] _weight;
     private readonly float[] _weightTransposed;
+    private readonly float[] _winogradWeight;
     private readonly float[] _bias;
     private readonly int[] _weightShape;
 
@@ -25,6 +26,8 @@ public sealed class Layer
         _weightTransposed = weightTransposed;
         _bias = bias;
         _weightShape = weightShape;
+        _winogradWeight = new float[WinogradWeightLength(weightShape)];
+        TransformWinogradWeight();
     }
 
     /// <summary>The layer's name: the field's name, and the prefix of its tensors (<c>name.weight</c>, <c>name.bias</c>).</summary>
@@ -69,6 +72,13 @@ public sealed class Layer
         return new Layer(name, weight, Transpose(weight, outputs, fanIn), bias, (int[])weightShape.Clone());
     }
 
+    /// <summary>
+    /// For a 2-D convolution with a 3×3 or 5×5 kernel and enough channels, the weight in the Winograd domain
+    /// (<see cref="Kernels.WinogradTransform.TransformWeight"/>), prepared once here so that calls only transform their
+    /// inputs and outputs; empty for every other layer. It costs 36/25 (5×5) or 4 (3×3) times the weight's memory.
+    /// </summary>
+    internal ReadOnlySpan<float> WinogradWeight => _winogradWeight;
+
     // Training (NigGen.Training.Trainer, in this assembly) updates the parameters in place through these; nothing
     // outside the runtime can change a layer.
     internal Span<float> MutableWeight => _weight;
@@ -93,6 +103,27 @@ public sealed class Layer
         else
         {
             Kernels.Transposition.Transpose(_weight, _weightTransposed, Outputs, FanIn);
+        }
+
+        TransformWinogradWeight();
+    }
+
+    // Square 2-D kernels of a size the Winograd kernel handles, with enough channels for it to pay (whether a layer's
+    // stride lets it run is the kernel's decision at call time).
+    private static long WinogradWeightLength(int[] shape)
+    {
+        return shape.Length == 4 && Kernels.WinogradConv.AppliesToWeight(shape[0], shape[1], shape[2], shape[3])
+            ? Kernels.WinogradConv.WeightLength(shape[0], shape[1], shape[2])
+            : 0;
+    }
+
+    private void TransformWinogradWeight()
+    {
+        if (_winogradWeight.Length != 0)
+        {
+            int taps = _weightShape[2];
+            int outputs = _weightShape[0];
+            Kernels.WinogradTransform.ForKernel(taps)!.TransformWeight(_weight, outputs, _weightShape[1], Kernels.WinogradConv.PaddedOutChannels(outputs), _winogradWeight);
         }
     }
 

@@ -45,11 +45,12 @@ public readonly record struct ConvGeometry(
     public int PatchLength => InChannels * KernelHeight * KernelWidth;
 
     /// <summary>
-    /// Floats of scratch the kernels need: the larger of the im2col buffer (PatchLength·OutHeight·OutWidth) and what the
+    /// Floats of scratch the kernels need: the largest of the im2col buffer (PatchLength·OutHeight·OutWidth), what the
     /// implicit GEMM needs (a zero-padded copy of one sample when the layer pads, and a zero-padded panel of 32 output
-    /// channels of the transposed weight when the channels do not fill whole 16-float vectors).
+    /// channels of the transposed weight when the channels do not fill whole 16-float vectors) and, where Winograd's
+    /// algorithm applies, its channels-last copy of a sample and transformed blocks of tiles.
     /// </summary>
-    public int ScratchLength => (int)Math.Max((long)PatchLength * OutHeight * OutWidth, ImplicitScratchLength);
+    public int ScratchLength => (int)Math.Max(Math.Max((long)PatchLength * OutHeight * OutWidth, ImplicitScratchLength), WinogradConv.ScratchLength(this));
 
     /// <summary>The implicit GEMM's scratch (see <see cref="ScratchLength"/>); NigGen.Generator mirrors this formula.</summary>
     internal long ImplicitScratchLength =>
@@ -87,7 +88,8 @@ public readonly record struct ConvGeometry(
         }
 
         if ((long)InChannels * InHeight * InWidth > int.MaxValue || (long)PatchLength * OutHeight * OutWidth > int.MaxValue
-            || (long)OutChannels * OutHeight * OutWidth > int.MaxValue || ImplicitScratchLength > int.MaxValue)
+            || (long)OutChannels * OutHeight * OutWidth > int.MaxValue || ImplicitScratchLength > int.MaxValue
+            || WinogradConv.ScratchLength(this) > int.MaxValue)
         {
             throw new ArgumentException($"{name} describes buffers larger than a span can hold: {Describe()}.", name);
         }

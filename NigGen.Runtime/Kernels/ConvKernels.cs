@@ -24,7 +24,7 @@ public static class ConvKernels
     /// <param name="batch">Number of samples.</param>
     /// <param name="scratch">At least <see cref="ConvGeometry.ScratchLength"/> floats.</param>
     public static void Forward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> output, int batch, Span<float> scratch) =>
-        Forward(geometry, input, weight, ReadOnlySpan<float>.Empty, bias, output, batch, scratch, ForwardPath.Fastest);
+        Forward(geometry, input, weight, ReadOnlySpan<float>.Empty, ReadOnlySpan<float>.Empty, bias, output, batch, scratch, ForwardPath.Fastest);
 
     /// <summary>
     /// output = weight ⋆ input + bias for each sample, the fastest way this machine and geometry allow: an implicit GEMM
@@ -42,7 +42,37 @@ public static class ConvKernels
     public static void Forward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> weightTransposed, ReadOnlySpan<float> bias, Span<float> output, int batch, Span<float> scratch)
     {
         KernelArguments.AtLeast(weightTransposed.Length, KernelArguments.Product(geometry.PatchLength, geometry.OutChannels), nameof(weightTransposed), "PatchLength·OutChannels");
-        Forward(geometry, input, weight, weightTransposed, bias, output, batch, scratch, ForwardPath.Fastest);
+        Forward(geometry, input, weight, weightTransposed, ReadOnlySpan<float>.Empty, bias, output, batch, scratch, ForwardPath.Fastest);
+    }
+
+    /// <summary>
+    /// output = layer ⋆ input + bias with every kernel the layer's prepared weights allow: Winograd's algorithm for 3×3
+    /// and 5×5 kernels at stride 1 with at least 8 input and 16 output channels (its weight transformed once when the
+    /// layer was created), else as <see cref="Forward(in ConvGeometry, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, Span{float})"/>.
+    /// Winograd's results differ from the direct sum in the last bits (below 1e-6 relative); the choice depends on the
+    /// geometry only, so a sample's output is the same in every batch and call.
+    /// </summary>
+    /// <param name="geometry">The convolution's geometry.</param>
+    /// <param name="input">Input [batch, InChannels, InHeight, InWidth].</param>
+    /// <param name="layer">The convolution layer: its weight must have the geometry's shape.</param>
+    /// <param name="output">Output [batch, OutChannels, OutHeight, OutWidth]; overwritten.</param>
+    /// <param name="batch">Number of samples.</param>
+    /// <param name="scratch">At least <see cref="ConvGeometry.ScratchLength"/> floats.</param>
+    public static void Forward(in ConvGeometry geometry, ReadOnlySpan<float> input, Layer layer, Span<float> output, int batch, Span<float> scratch)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        ConvGeometry g = geometry;
+        g.Validate(nameof(geometry));
+        var shape = layer.WeightShape;
+        bool matches = g.KernelHeight == 1 && shape.Count == 3
+            ? shape[0] == g.OutChannels && shape[1] == g.InChannels && shape[2] == g.KernelWidth
+            : shape.Count == 4 && shape[0] == g.OutChannels && shape[1] == g.InChannels && shape[2] == g.KernelHeight && shape[3] == g.KernelWidth;
+        if (!matches)
+        {
+            throw new ArgumentException($"Layer '{layer.Name}' has a weight of shape [{string.Join(", ", shape)}], which does not fit the convolution ({g}).", nameof(layer));
+        }
+
+        Forward(g, input, layer.Weight, layer.WeightTransposed, layer.WinogradWeight, layer.Bias, output, batch, scratch, ForwardPath.Fastest);
     }
 
     /// <summary>Which forward kernel runs; tests force im2col to compare the others with it bitwise.</summary>
@@ -52,9 +82,12 @@ public static class ConvKernels
         Im2Col,
     }
 
-    /// <summary>The forward dispatcher; <paramref name="weightTransposed"/> may be empty (then the implicit GEMM is not used).</summary>
+    /// <summary>
+    /// The forward dispatcher; <paramref name="weightTransposed"/> may be empty (then the implicit GEMM is not used), and
+    /// so may <paramref name="winogradWeight"/> (then Winograd's algorithm is not used).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void Forward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> weightTransposed, ReadOnlySpan<float> bias, Span<float> output, int batch, Span<float> scratch, ForwardPath path)
+    internal static unsafe void Forward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> weightTransposed, ReadOnlySpan<float> winogradWeight, ReadOnlySpan<float> bias, Span<float> output, int batch, Span<float> scratch, ForwardPath path)
     {
         ConvGeometry g = geometry;
         g.Validate(nameof(geometry));
@@ -70,9 +103,20 @@ public static class ConvKernels
         KernelArguments.AtLeast(scratch.Length, g.ScratchLength, nameof(scratch), "ScratchLength");
 
         bool hasBias = !bias.IsEmpty;
-        fixed (float* pin = input, pw = weight, pwt = weightTransposed, pb = bias, pout = output, pcols = scratch)
+        bool winograd = path == ForwardPath.Fastest && !winogradWeight.IsEmpty && WinogradConv.Supports(g);
+        if (winograd)
+        {
+            KernelArguments.AtLeast(winogradWeight.Length, WinogradConv.WeightLength(g.OutChannels, g.InChannels, g.KernelHeight), nameof(winogradWeight), "the transformed weight's length");
+        }
+
+        fixed (float* pin = input, pw = weight, pwt = weightTransposed, pwino = winogradWeight, pb = bias, pout = output, pcols = scratch)
         {
             float* biasOrNull = hasBias ? pb : null;
+            if (winograd)
+            {
+                WinogradConv.Forward(g, pin, pwino, biasOrNull, pout, batch, pcols);
+                return;
+            }
             if (path == ForwardPath.Fastest && !weightTransposed.IsEmpty && ImplicitConv.Supports(g))
             {
                 ImplicitConv.Forward(g, pin, pwt, biasOrNull, pout, batch, pcols);

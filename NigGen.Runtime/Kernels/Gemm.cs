@@ -233,7 +233,7 @@ public static class Gemm
     }
 
     /// <summary>Runs the micro-kernel specialised for <paramref name="rows"/> (1–8) rows and <paramref name="vectors"/> (1–2) column vectors.</summary>
-    private static unsafe void Tile<TOps, TVec>(int rows, int vectors, float* a, int lda, float* b, int ldb, float* c, int ldc, int kc, bool load)
+    internal static unsafe void Tile<TOps, TVec>(int rows, int vectors, float* a, int lda, float* b, int ldb, float* c, int ldc, int kc, bool load)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {

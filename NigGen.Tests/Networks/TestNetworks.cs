@@ -60,6 +60,23 @@ public sealed partial class Conv2dNet
     [Dense(3)] Layer fc2;
 }
 
+/// <summary>
+/// Convolutions on Winograd's kernels: a 5×5 (F(2×2, 5×5)) and a scored 3×3 (F(4×4, 3×3)) layer, both padded, whose
+/// 5×5 outputs end in partial tiles, behind a first layer too thin for them (2 input channels, direct kernel). Average
+/// pooling above the scored layer keeps the reference's finite differences away from max pooling's ties.
+/// </summary>
+[Network]
+[Input(2, 5, 5)]
+public sealed partial class WinogradNet
+{
+    [Conv(8, Kernel = 3, Padding = 1, Activation = Activation.Tanh)] Layer conv1;
+    [Conv(16, Kernel = 5, Padding = 2, Activation = Activation.Relu)] Layer conv2;
+    [Conv(17, Kernel = 3, Padding = 1, Activation = Activation.Softplus), AttributeLayer] Layer conv3;
+    [AvgPool(2)] Layer pool;
+    [Flatten] Layer flat;
+    [Dense(3)] Layer fc;
+}
+
 /// <summary>1-D convolutions, 1-D pooling, a pre-activation conv attribute layer, a sigmoid output.</summary>
 [Network]
 [Input(3, 17)]

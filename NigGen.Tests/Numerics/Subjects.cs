@@ -75,8 +75,21 @@ public static class Subjects
         return new Subject(nameof(ScoredBelowDenseNet), reference, ScoredBelowDenseNet.Load(reference.ToSafetensors()));
     }
 
+    public static Subject Winograd(int seed = 6)
+    {
+        var reference = new ReferenceNetwork([2, 5, 5], seed,
+            new RefConv("conv1", 8, Kernel: 3, Padding: 1, Activation: Activation.Tanh),
+            new RefConv("conv2", 16, Kernel: 5, Padding: 2, Activation: Activation.Relu),
+            new RefConv("conv3", 17, Kernel: 3, Padding: 1, Activation: Activation.Softplus),
+            new RefAvgPool("pool", 2),
+            new RefFlatten("flat"),
+            new RefDense("fc", 3));
+        return new Subject(nameof(WinogradNet), reference, WinogradNet.Load(reference.ToSafetensors()));
+    }
+
     public static Subject ByName(string name) => name switch
     {
+        nameof(WinogradNet) => Winograd(),
         nameof(DenseActivationsNet) => DenseActivations(),
         nameof(Conv2dNet) => Conv2d(),
         nameof(Conv1dNet) => Conv1d(),
@@ -85,5 +98,8 @@ public static class Subjects
         _ => throw new ArgumentException(name),
     };
 
-    public static Xunit.TheoryData<string> All => new() { nameof(DenseActivationsNet), nameof(Conv2dNet), nameof(Conv1dNet), nameof(Networks.SmallMlp), nameof(ScoredBelowDenseNet) };
+    public static Xunit.TheoryData<string> All => new() { nameof(DenseActivationsNet), nameof(Conv2dNet), nameof(Conv1dNet), nameof(Networks.SmallMlp), nameof(ScoredBelowDenseNet), nameof(WinogradNet) };
+
+    /// <summary>All but WinogradNet, whose wide convolutions make tests of thousands of steps take most of a minute.</summary>
+    public static Xunit.TheoryData<string> Small => new() { nameof(DenseActivationsNet), nameof(Conv2dNet), nameof(Conv1dNet), nameof(Networks.SmallMlp), nameof(ScoredBelowDenseNet) };
 }

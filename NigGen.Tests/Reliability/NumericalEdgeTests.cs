@@ -135,7 +135,7 @@ public sealed class NumericalEdgeTests
     }
 
     [Theory]
-    [MemberData(nameof(Subjects.All), MemberType = typeof(Subjects))]
+    [MemberData(nameof(Subjects.Small), MemberType = typeof(Subjects))]
     public void Ten_thousand_steps_are_finite_complete_and_independent_of_chunks_and_threads(string name)
     {
         var subject = Subjects.ByName(name);

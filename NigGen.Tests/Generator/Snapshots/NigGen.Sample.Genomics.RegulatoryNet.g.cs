@@ -257,7 +257,7 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
     private void ForwardLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
         // conv1: Conv1d kernel 15, stride 1, padding 7: (4, 200) → (32, 200), Relu
-        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1.Weight, this.conv1.WeightTransposed, this.conv1.Bias, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
+        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
         ForwardAboveConv1PreActivation(ws, batch);
     }
 
@@ -415,7 +415,7 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
         var input = ws.Inputs.AsSpan(0, batch * InputLength);
 
         // conv1: Conv1d kernel 15, stride 1, padding 7: (4, 200) → (32, 200), Relu
-        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1.Weight, this.conv1.WeightTransposed, this.conv1.Bias, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
+        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
         ActivationKernels.Relu(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1));
         NeuronAblation.FixToBaseline(ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), neurons, Conv1ImportanceOffset);
 

@@ -270,7 +270,7 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
     private void ForwardLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
         // conv1: Conv2d kernel 3, stride 1, padding 1: (3, 12, 12) → (6, 12, 12), Sigmoid
-        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1.Weight, this.conv1.WeightTransposed, this.conv1.Bias, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
+        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
         ForwardAboveConv1PreActivation(ws, batch);
     }
 
@@ -282,7 +282,7 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
         PoolKernels.AvgForward(in Geometry.Pool1, ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), batch);
 
         // conv2: Conv2d kernel 3, stride 2, padding 0: (6, 6, 6) → (4, 2, 2), Tanh
-        ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2.Weight, this.conv2.WeightTransposed, this.conv2.Bias, ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
+        ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2, ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
         ActivationKernels.Tanh(ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2));
 
         // flat: Flatten (4, 2, 2) → (16)
@@ -554,7 +554,7 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
         var input = ws.Inputs.AsSpan(0, batch * InputLength);
 
         // conv1: Conv2d kernel 3, stride 1, padding 1: (3, 12, 12) → (6, 12, 12), Sigmoid
-        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1.Weight, this.conv1.WeightTransposed, this.conv1.Bias, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
+        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
         NeuronAblation.FixToBaseline(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), neurons, Conv1ImportanceOffset);
         ActivationKernels.Sigmoid(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1));
 
@@ -562,7 +562,7 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
         PoolKernels.AvgForward(in Geometry.Pool1, ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), batch);
 
         // conv2: Conv2d kernel 3, stride 2, padding 0: (6, 6, 6) → (4, 2, 2), Tanh
-        ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2.Weight, this.conv2.WeightTransposed, this.conv2.Bias, ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
+        ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2, ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
         ActivationKernels.Tanh(ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2));
 
         // flat: Flatten (4, 2, 2) → (16)

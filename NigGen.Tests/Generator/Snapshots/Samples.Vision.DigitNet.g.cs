@@ -61,7 +61,7 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
 
     // Workspace floats per sample in flight, and the im2col scratch of the largest convolution.
     private const int FloatsPerSample = 55604;
-    private const int ScratchLength = 25600;
+    private const int ScratchLength = 30112;
 
     // Geometry of every convolution and pooling layer.
     private static class Geometry
@@ -260,7 +260,7 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
     private void ForwardLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
         // conv1: Conv2d kernel 5, stride 1, padding 0: (1, 28, 28) → (16, 24, 24), Relu
-        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1.Weight, this.conv1.WeightTransposed, this.conv1.Bias, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
+        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
         ForwardAboveConv1PreActivation(ws, batch);
     }
 
@@ -272,7 +272,7 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         PoolKernels.MaxForward(in Geometry.Pool1, ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), batch);
 
         // conv2: Conv2d kernel 5, stride 1, padding 0: (16, 12, 12) → (32, 8, 8), Relu
-        ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2.Weight, this.conv2.WeightTransposed, this.conv2.Bias, ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
+        ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2, ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
         ActivationKernels.Relu(ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2));
 
         // pool2: MaxPool2d 2, stride 2: (32, 8, 8) → (32, 4, 4)
@@ -469,14 +469,14 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         var input = ws.Inputs.AsSpan(0, batch * InputLength);
 
         // conv1: Conv2d kernel 5, stride 1, padding 0: (1, 28, 28) → (16, 24, 24), Relu
-        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1.Weight, this.conv1.WeightTransposed, this.conv1.Bias, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
+        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
         ActivationKernels.Relu(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1));
 
         // pool1: MaxPool2d 2, stride 2: (16, 24, 24) → (16, 12, 12)
         PoolKernels.MaxForward(in Geometry.Pool1, ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), batch);
 
         // conv2: Conv2d kernel 5, stride 1, padding 0: (16, 12, 12) → (32, 8, 8), Relu
-        ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2.Weight, this.conv2.WeightTransposed, this.conv2.Bias, ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
+        ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2, ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
         ActivationKernels.Relu(ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2));
 
         // pool2: MaxPool2d 2, stride 2: (32, 8, 8) → (32, 4, 4)
@@ -541,7 +541,7 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         // Weight-gradient scratch: a block's transposed output gradient of the widest Dense layer (per sample), or one
         // sample's im2col columns and transposed output gradient of the largest convolution.
         private const int DenseScratchPerSample = 128;
-        private const int ConvScratch = 27648;
+        private const int ConvScratch = 32160;
 
         private readonly DigitNet _network;
         private readonly Workspace _workspace;

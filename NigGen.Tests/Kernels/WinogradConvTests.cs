@@ -1,0 +1,139 @@
+using System;
+using System.Collections.Generic;
+using NigGen.Kernels;
+using NigGen.Weights;
+using Xunit;
+using static NigGen.Tests.Kernels.KernelTestSupport;
+
+namespace NigGen.Tests.Kernels;
+
+public class WinogradConvTests
+{
+    public static IEnumerable<object[]> Geometries() => new[]
+    {
+        new object[] { new[] { 16, 12, 12, 32, 5, 5, 0 } }, // the small CNN's second layer: 8×8 outputs, whole 2×2 tiles
+        new object[] { new[] { 20, 13, 11, 40, 5, 5, 2 } }, // padded, odd sizes: partial tiles; channels not a whole vector
+        new object[] { new[] { 8, 7, 9, 16, 3, 3, 1 } },    // 3×3 padded: 7×9 outputs in 4×4 tiles, the last ones partial
+        new object[] { new[] { 9, 6, 6, 17, 3, 3, 0 } },    // exactly one 4×4 tile; 17 output channels
+        new object[] { new[] { 33, 5, 5, 16, 5, 5, 2 } },   // three vectors of input channels
+        new object[] { new[] { 8, 30, 30, 16, 3, 3, 1 } },  // 64 tiles: two blocks of 32
+    };
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void Matches_the_double_reference_and_does_not_depend_on_the_batch(int[] shape)
+    {
+        var g = new ConvGeometry(shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], 1, 1, shape[6], shape[6]);
+        Assert.True(WinogradConv.Applies(g));
+        Assert.Equal(System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated, WinogradConv.Supports(g));
+        var layer = Layer.Create("conv", [g.OutChannels, g.InChannels, g.KernelHeight, g.KernelWidth], hasBias: true, new RandomWeightSource(shape[0]));
+        Assert.Equal(WinogradConv.WeightLength(g.OutChannels, g.InChannels, g.KernelHeight), layer.WinogradWeight.Length);
+
+        var random = new Random(g.GetHashCode());
+        const int batch = 3;
+        float[] input = RandomArray(random, batch * g.InputLength);
+        float[] output = RandomArray(random, batch * g.OutputLength); // overwritten, whatever it held
+        ConvKernels.Forward(g, input, layer, output, batch, RandomArray(random, g.ScratchLength));
+
+        double[] expected = ConvKernelsTests.ReferenceForward(g, input, layer.Weight.ToArray(), layer.Bias.ToArray(), batch, out double[] magnitude);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            // The transforms reassociate the sum: a few float roundings of the terms' magnitude, not of the result's.
+            Close(expected[i], output[i], 1e-5 * magnitude[i] + 1e-6, $"{g} output {i}");
+        }
+
+        float[] alone = new float[g.OutputLength];
+        ConvKernels.Forward(g, input.AsSpan(g.InputLength, g.InputLength), layer, alone, 1, RandomArray(random, g.ScratchLength));
+        BitwiseEqual(output.AsSpan(g.OutputLength, g.OutputLength), alone, $"{g}: sample 1 alone and in a batch of 3");
+    }
+
+    [Fact]
+    public void A_layer_without_bias_adds_none()
+    {
+        var g = new ConvGeometry(8, 6, 6, 16, 3, 3, 1, 1, 1, 1);
+        var layer = Layer.Create("conv", [16, 8, 3, 3], hasBias: false, new RandomWeightSource(4));
+        float[] input = RandomArray(new Random(5), g.InputLength);
+        float[] output = new float[g.OutputLength];
+        ConvKernels.Forward(g, input, layer, output, 1, new float[g.ScratchLength]);
+        double[] expected = ConvKernelsTests.ReferenceForward(g, input, layer.Weight.ToArray(), [], 1, out double[] magnitude);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Close(expected[i], output[i], 1e-5 * magnitude[i] + 1e-6, $"output {i}");
+        }
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(5)]
+    public void The_transform_matrices_compute_a_correlation(int taps)
+    {
+        // y_k = Σ_j g_j d_(k+j) = Aᵀ[(G g) ⊙ (Bᵀ d)], exactly up to double rounding, for the tables the kernel's
+        // hard-coded transforms implement (they are checked through the convolution above).
+        var t = WinogradTransform.ForKernel(taps)!;
+        int n = t.Size, m = t.Outputs;
+        var random = new Random(taps);
+        for (int trial = 0; trial < 20; trial++)
+        {
+            double[] d = new double[n], g = new double[taps];
+            for (int i = 0; i < n; i++) d[i] = random.NextDouble() * 2 - 1;
+            for (int i = 0; i < taps; i++) g[i] = random.NextDouble() * 2 - 1;
+            var products = new double[n];
+            for (int i = 0; i < n; i++)
+            {
+                double filtered = 0, transformed = 0;
+                for (int j = 0; j < taps; j++) filtered += t.Filter[i * taps + j] * g[j];
+                for (int j = 0; j < n; j++) transformed += t.InputTransposed[i * n + j] * d[j];
+                products[i] = filtered * transformed;
+            }
+
+            for (int k = 0; k < m; k++)
+            {
+                double expected = 0, actual = 0;
+                for (int j = 0; j < taps; j++) expected += g[j] * d[k + j];
+                for (int i = 0; i < n; i++) actual += t.OutputTransposed[k * n + i] * products[i];
+                Assert.True(Math.Abs(expected - actual) < 1e-12, $"F({m}, {taps}) output {k}: {actual} instead of {expected}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Applies_only_to_stride_1_square_3_or_5_kernels_with_enough_channels()
+    {
+        Assert.True(WinogradConv.Applies(new ConvGeometry(8, 8, 8, 16, 3, 3, 1, 1, 0, 0)));
+        Assert.False(WinogradConv.Applies(new ConvGeometry(8, 8, 8, 16, 3, 3, 2, 2, 0, 0)));  // stride 2
+        Assert.False(WinogradConv.Applies(new ConvGeometry(4, 8, 8, 16, 3, 3, 1, 1, 0, 0)));  // too few input channels
+        Assert.False(WinogradConv.Applies(new ConvGeometry(8, 8, 8, 8, 3, 3, 1, 1, 0, 0)));   // too few output channels
+        Assert.False(WinogradConv.Applies(new ConvGeometry(8, 8, 8, 16, 7, 7, 1, 1, 0, 0)));  // 7×7
+        Assert.False(WinogradConv.Applies(new ConvGeometry(8, 1, 40, 16, 1, 5, 1, 1, 0, 0))); // 1-D
+        Assert.False(WinogradConv.Applies(new ConvGeometry(8, 4, 4, 16, 3, 3, 1, 1, 0, 0)));  // 2×2 output: less than a 4×4 tile
+        Assert.Equal(0, Layer.Create("thin", [16, 4, 3, 3], true, new RandomWeightSource(1)).WinogradWeight.Length);
+        Assert.Equal(0, Layer.Create("wide", [16, 8, 7, 7], true, new RandomWeightSource(1)).WinogradWeight.Length);
+    }
+
+    [Fact]
+    public void A_training_update_rewrites_the_transformed_weight()
+    {
+        var g = new ConvGeometry(8, 6, 6, 16, 5, 5, 1, 1, 2, 2);
+        var layer = Layer.Create("conv", [16, 8, 5, 5], hasBias: true, new RandomWeightSource(2));
+        layer.MutableWeight[7] += 0.5f;
+        layer.SynchroniseWeight(fromTransposed: false);
+        float[] input = RandomArray(new Random(3), g.InputLength);
+        float[] output = new float[g.OutputLength];
+        ConvKernels.Forward(g, input, layer, output, 1, new float[g.ScratchLength]);
+        double[] expected = ConvKernelsTests.ReferenceForward(g, input, layer.Weight.ToArray(), layer.Bias.ToArray(), 1, out double[] magnitude);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Close(expected[i], output[i], 1e-5 * magnitude[i] + 1e-6, $"output {i} after the update");
+        }
+    }
+
+    [Fact]
+    public void A_layer_of_another_shape_is_rejected_by_name()
+    {
+        var g = new ConvGeometry(8, 6, 6, 16, 3, 3, 1, 1, 1, 1);
+        var layer = Layer.Create("conv7", [16, 8, 5, 5], hasBias: true, new RandomWeightSource(2));
+        var error = Assert.Throws<ArgumentException>("layer", () => ConvKernels.Forward(g, new float[g.InputLength], layer, new float[g.OutputLength], 1, new float[g.ScratchLength]));
+        Assert.Contains("conv7", error.Message);
+        Assert.Contains("[16, 8, 5, 5]", error.Message);
+    }
+}
