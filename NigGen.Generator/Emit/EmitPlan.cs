@@ -134,8 +134,9 @@ internal sealed class EmitPlan
     /// <summary>
     /// Winograd's scratch, as NigGen.Runtime's WinogradConv.ScratchLength: where it applies (2-D, 3×3 or 5×5 kernel,
     /// stride 1, at least 8 input and 16 output channels, an output of at least one tile), a channels-last copy of one
-    /// sample (input channels padded to 16) covering whole 6×6 tiles, the transformed input and products of up to 32
-    /// tiles (36 cells each), one tile's outputs and the bias (output channels padded to 32).
+    /// sample (input channels padded to 16) covering whole tiles of 4×4 outputs, the transformed input and products of
+    /// up to 32 tiles (n·n cells each, n = 6 for 3×3 and 8 for 5×5), the sample's outputs channels-last over whole
+    /// tiles, and the bias (output channels padded to 32).
     /// </summary>
     private static int WinogradScratch(LayerModel layer)
     {
@@ -146,7 +147,8 @@ internal sealed class EmitPlan
             return 0;
         }
 
-        int m = kernel == 3 ? 4 : 2;
+        const int m = 4;
+        int n = m + kernel - 1;
         int outH = layer.OutputShape[1], outW = layer.OutputShape[2];
         if (outH < m || outW < m)
         {
@@ -157,7 +159,7 @@ internal sealed class EmitPlan
         long block = System.Math.Min(tilesY * tilesX, 32);
         long inPad = (inChannels + 15) / 16 * 16, outPad = (outChannels + 31) / 32 * 32;
         long copy = (tilesY * m + kernel - 1) * (tilesX * m + kernel - 1) * inPad;
-        return (int)(copy + 36 * block * (inPad + outPad) + (long)m * m * outPad + outPad);
+        return (int)(copy + n * n * block * (inPad + outPad) + tilesY * m * tilesX * m * outPad + outPad);
     }
 
     private static string Pascal(string name) => name.Length == 0 ? name : char.ToUpperInvariant(name[0]) + name.Substring(1);

@@ -5,18 +5,19 @@ using System.Runtime.Intrinsics;
 namespace NigGen.Kernels;
 
 /// <summary>
-/// Convolution forward by Winograd's minimal filtering, for 3×3 (F(4×4, 3×3)) and 5×5 (F(2×2, 5×5)) kernels at stride
-/// 1: each 6×6 input tile is transformed (V = Bᵀ d B), multiplied cell by cell with the weight transformed once at load
-/// (U = G g Gᵀ, <see cref="WinogradTransform.TransformWeight"/>), summed over input channels, and transformed back
-/// (Y = Aᵀ M A). A 5×5 layer does 36 multiplications per 2×2 outputs instead of 100, a 3×3 layer 36 per 4×4 instead of
-/// 144. The sum over input channels — the bulk of the work — is one small GEMM per cell (tiles × input channels times
-/// input channels × output channels) on <see cref="Gemm"/>'s micro-kernel; the transforms run on vectors of channels,
-/// so the sample is first copied channels-last.
+/// Convolution forward by Winograd's minimal filtering, for 3×3 (F(4×4, 3×3) on 6×6 tiles) and 5×5 (F(4×4, 5×5) on
+/// 8×8 tiles) kernels at stride 1: each input tile is transformed (V = Bᵀ d B), multiplied cell by cell with the weight
+/// transformed once at load (U = G g Gᵀ, <see cref="WinogradTransform.TransformWeight"/>), summed over input channels,
+/// and transformed back (Y = Aᵀ M A) into 4×4 outputs. A 3×3 layer does 36 multiplications per 16 outputs instead of
+/// 144, a 5×5 layer 64 instead of 400. The sum over input channels — the bulk of the work — is one small GEMM per cell
+/// (tiles × input channels times input channels × output channels) on <see cref="Gemm"/>'s micro-kernel; the transforms
+/// run on vectors of channels, so each sample is first copied channels-last.
 /// </summary>
 /// <remarks>
-/// The results differ from the direct sum in the last bits (the transforms reassociate it; measured relative error
-/// below 1e-6 of the output's scale for both kernels, see ConvKernelsTests), and each tile is computed the same way
-/// whatever the batch, so a sample's output never depends on the batch it is in.
+/// The results differ from the direct sum in the last bits: the transforms reassociate it, with small-integer and
+/// power-of-two coefficients that are exact in float (measured: mean error about 1e-6, worst under 1e-5 of the outputs'
+/// scale; WinogradConvTests bounds it per element). Each tile is computed the same way whatever the batch, so a
+/// sample's output never depends on the batch it is in.
 /// </remarks>
 internal static unsafe class WinogradConv
 {
@@ -25,8 +26,11 @@ internal static unsafe class WinogradConv
     private const int InAlign = 16;
     private const int OutAlign = 32;
 
-    // Tiles transformed and multiplied together: their V and M blocks (36 cells each) stay in L2.
+    // Tiles transformed and multiplied together: their V and M blocks (up to 64 cells each) stay in L2.
     private const int MaxTileBlock = 32;
+
+    // Outputs per tile side, for both kernels.
+    private const int TileOutputs = 4;
 
     // Below these the per-cell GEMMs are too thin to pay for the transforms (the first layer of an image network,
     // one or three input channels, stays on the direct kernels).
@@ -70,7 +74,7 @@ internal static unsafe class WinogradConv
         long inPad = (g.InChannels + InAlign - 1) / InAlign * InAlign;
         long outPad = PaddedOutChannels(g.OutChannels);
         long copy = (tilesY * m + t.Taps - 1) * (tilesX * m + t.Taps - 1) * inPad;
-        return copy + cells * block * (inPad + outPad) + (long)m * m * outPad + outPad;
+        return copy + cells * block * (inPad + outPad) + tilesY * m * tilesX * m * outPad + outPad;
     }
 
     /// <summary>
@@ -79,51 +83,57 @@ internal static unsafe class WinogradConv
     /// </summary>
     internal static void Forward(in ConvGeometry g, float* input, float* transformed, float* bias, float* output, int batch, float* scratch)
     {
-        if (Vector512.IsHardwareAccelerated)
+        bool wide = Vector512.IsHardwareAccelerated;
+        if (g.KernelHeight == 3)
         {
-            Forward<Ops512, Vector512<float>>(g, input, transformed, bias, output, batch, scratch);
+            if (wide) Forward<Ops512, Vector512<float>, Tiles6>(g, input, transformed, bias, output, batch, scratch);
+            else Forward<Ops256, Vector256<float>, Tiles6>(g, input, transformed, bias, output, batch, scratch);
         }
         else
         {
-            Forward<Ops256, Vector256<float>>(g, input, transformed, bias, output, batch, scratch);
+            if (wide) Forward<Ops512, Vector512<float>, Tiles8>(g, input, transformed, bias, output, batch, scratch);
+            else Forward<Ops256, Vector256<float>, Tiles8>(g, input, transformed, bias, output, batch, scratch);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
-    private static void Forward<TOps, TVec>(in ConvGeometry g, float* input, float* transformed, float* bias, float* output, int batch, float* scratch)
+    private static void Forward<TOps, TVec, TTiles>(in ConvGeometry g, float* input, float* transformed, float* bias, float* output, int batch, float* scratch)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
+        where TTiles : struct, ITiles
     {
-        var t = WinogradTransform.ForKernel(g.KernelHeight)!;
+        const int m = TileOutputs;
         int w = TOps.Count;
-        int m = t.Outputs, n = t.Size, cells = n * n;
+        int n = TTiles.Size, cells = n * n;
         int inChannels = g.InChannels, outChannels = g.OutChannels;
         int outH = g.OutHeight, outW = g.OutWidth, pixels = outH * outW;
-        int tilesX = (outW + m - 1) / m, tiles = (outH + m - 1) / m * tilesX;
+        int tilesX = (outW + m - 1) / m, tilesY = (outH + m - 1) / m, tiles = tilesY * tilesX;
         int block = Math.Min(tiles, MaxTileBlock);
         int inPad = (inChannels + InAlign - 1) / InAlign * InAlign;
         int outPad = PaddedOutChannels(outChannels);
         int outVectors = (outChannels + 2 * w - 1) / (2 * w) * 2; // whole GEMM panels
-        int copyH = (outH + m - 1) / m * m + t.Taps - 1, copyW = tilesX * m + t.Taps - 1;
-        int copyLength = copyH * copyW * inPad;
+        int copyW = tilesX * m + n - m, copyLength = (tilesY * m + n - m) * copyW * inPad;
+        int stageW = tilesX * m;
 
-        float* copy = scratch;
-        float* v = copy + copyLength;                     // [cell][tile in block][inPad]
-        float* products = v + (nint)cells * block * inPad; // [cell][tile in block][outPad]
-        float* stage = products + (nint)cells * block * outPad; // [m·m outputs][outPad]
-        float* paddedBias = stage + m * m * outPad;
+        float* copy = scratch;                                   // [copy rows][copyW][inPad]: the sample, channels last
+        float* v = copy + copyLength;                            // [cell][tile in block][inPad]
+        float* products = v + (nint)cells * block * inPad;      // [cell][tile in block][outPad]
+        float* stage = products + (nint)cells * block * outPad; // [tilesY·m][stageW][outPad]: the sample's outputs, channels last
+        float* paddedBias = stage + (nint)tilesY * m * stageW * outPad;
         new Span<float>(paddedBias, outPad).Clear();
         if (bias != null)
         {
             new ReadOnlySpan<float>(bias, outChannels).CopyTo(new Span<float>(paddedBias, outChannels));
         }
 
-        float* rows = stackalloc float[36 * 16]; // the transforms' intermediate: 6·6 (or 6·m) vectors
+        float* rows = stackalloc float[64 * 16]; // the transforms' intermediate: n·n vectors at most
 
+        // Padding rows, columns and channels stay zero; every sample overwrites the same interior.
+        new Span<float>(copy, copyLength).Clear();
         for (int s = 0; s < batch; s++)
         {
-            CopyChannelsLast(g, input + (nint)s * g.InputLength, copy, copyH, copyW, inPad);
+            CopyChannelsLast(g, input + (nint)s * g.InputLength, copy, copyW, inPad);
             float* result = output + (nint)s * g.OutputLength;
             for (int t0 = 0; t0 < tiles; t0 += block)
             {
@@ -134,7 +144,7 @@ internal static unsafe class WinogradConv
                     float* d = copy + ((nint)ty * m * copyW + tx * m) * inPad;
                     for (int c = 0; c < inPad; c += w)
                     {
-                        TransformInput<TOps, TVec>(d + c, copyW * inPad, inPad, rows, v + (nint)k * inPad + c, (nint)block * inPad);
+                        TransformInput<TOps, TVec, TTiles>(d + c, copyW * inPad, inPad, rows, v + (nint)k * inPad + c, (nint)block * inPad);
                     }
                 }
 
@@ -149,154 +159,80 @@ internal static unsafe class WinogradConv
                 for (int k = 0; k < count; k++)
                 {
                     int tile = t0 + k, ty = tile / tilesX, tx = tile - ty * tilesX;
+                    float* outputs = stage + ((nint)ty * m * stageW + tx * m) * outPad;
                     for (int c = 0; c < outVectors * w; c += w)
                     {
-                        TransformOutput<TOps, TVec>(products + (nint)k * outPad + c, (nint)block * outPad, m, paddedBias + c, rows, stage + c, outPad);
-                    }
-
-                    // The stage holds [output pixel][channel]; the output is channel-major.
-                    int rowsLeft = Math.Min(m, outH - ty * m), colsLeft = Math.Min(m, outW - tx * m);
-                    for (int p = 0; p < rowsLeft; p++)
-                    {
-                        for (int o = 0; o < colsLeft; o++)
-                        {
-                            float* src = stage + (p * m + o) * outPad;
-                            float* dst = result + (ty * m + p) * outW + tx * m + o;
-                            for (int c = 0; c < outChannels; c++)
-                            {
-                                dst[(nint)c * pixels] = src[c];
-                            }
-                        }
+                        TransformOutput<TOps, TVec, TTiles>(products + (nint)k * outPad + c, (nint)block * outPad, paddedBias + c, rows, outputs + c, outPad, stageW * outPad);
                     }
                 }
+            }
+
+            // Each output row, [OutW, OutChannels] with rows outPad apart, becomes [OutChannels, OutW] with rows a plane apart.
+            for (int y = 0; y < outH; y++)
+            {
+                Transposition.TransposeStrided(stage + (nint)y * stageW * outPad, outPad, result + (nint)y * outW, pixels, outW, outChannels);
             }
         }
     }
 
-    /// <summary>The sample [C, H, W] as [copyH, copyW, inPad] with the layer's zero padding around it and zeros beyond.</summary>
-    private static void CopyChannelsLast(in ConvGeometry g, float* sample, float* copy, int copyH, int copyW, int inPad)
+    /// <summary>The sample [C, H, W] into the interior of the zeroed channels-last copy, past the layer's padding.</summary>
+    private static void CopyChannelsLast(in ConvGeometry g, float* sample, float* copy, int copyW, int inPad)
     {
-        new Span<float>(copy, copyH * copyW * inPad).Clear();
-        for (int c = 0; c < g.InChannels; c++)
+        nint plane = (nint)g.InHeight * g.InWidth;
+        for (int y = 0; y < g.InHeight; y++)
         {
-            for (int y = 0; y < g.InHeight; y++)
-            {
-                float* src = sample + ((nint)c * g.InHeight + y) * g.InWidth;
-                float* dst = copy + ((nint)(y + g.PaddingHeight) * copyW + g.PaddingWidth) * inPad + c;
-                for (int x = 0; x < g.InWidth; x++)
-                {
-                    dst[(nint)x * inPad] = src[x];
-                }
-            }
+            // Row y of every channel, [C, W] with rows a plane apart, becomes [W, C] with rows inPad apart.
+            float* dst = copy + ((nint)(y + g.PaddingHeight) * copyW + g.PaddingWidth) * inPad;
+            Transposition.TransposeStrided(sample + (nint)y * g.InWidth, plane, dst, inPad, g.InChannels, g.InWidth);
         }
     }
 
     /// <summary>
-    /// V = Bᵀ d B for one vector of channels of one 6×6 tile: each input row through Bᵀ (into <paramref name="rows"/>),
+    /// V = Bᵀ d B for one vector of channels of one n×n tile: each input row through Bᵀ (into <paramref name="rows"/>),
     /// then each column of those. V's cells are <paramref name="cellStride"/> floats apart.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void TransformInput<TOps, TVec>(float* d, int rowStride, int columnStride, float* rows, float* v, nint cellStride)
+    private static void TransformInput<TOps, TVec, TTiles>(float* d, int rowStride, int columnStride, float* rows, float* v, nint cellStride)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
+        where TTiles : struct, ITiles
     {
-        int w = TOps.Count;
-        for (int i = 0; i < 6; i++)
+        int w = TOps.Count, n = TTiles.Size;
+        for (int i = 0; i < n; i++)
         {
-            float* row = d + (nint)i * rowStride;
-            InputPoints<TOps, TVec>(
-                TOps.Load(row), TOps.Load(row + columnStride), TOps.Load(row + 2 * columnStride),
-                TOps.Load(row + 3 * columnStride), TOps.Load(row + 4 * columnStride), TOps.Load(row + 5 * columnStride),
-                rows + i * 6 * w, w);
+            TTiles.Input<TOps, TVec>(d + (nint)i * rowStride, columnStride, rows + i * n * w, w);
         }
 
-        for (int nu = 0; nu < 6; nu++)
+        for (int nu = 0; nu < n; nu++)
         {
-            float* column = rows + nu * w;
-            int step = 6 * w;
-            InputPoints<TOps, TVec>(
-                TOps.Load(column), TOps.Load(column + step), TOps.Load(column + 2 * step),
-                TOps.Load(column + 3 * step), TOps.Load(column + 4 * step), TOps.Load(column + 5 * step),
-                v + nu * cellStride, 6 * cellStride);
+            TTiles.Input<TOps, TVec>(rows + nu * w, n * w, v + nu * cellStride, n * cellStride);
         }
-    }
-
-    /// <summary>
-    /// Bᵀ times six inputs for the points 0, 1, −1, 2, −2, ∞ (the rows of <see cref="WinogradTransform.InputTransposed"/>,
-    /// which a test compares with these formulas): (4, 0, −5, 0, 1, 0), (0, −4, −4, 1, 1, 0), (0, 4, −4, −1, 1, 0),
-    /// (0, −2, −1, 2, 1, 0), (0, 2, −1, −2, 1, 0), (0, 4, 0, −5, 0, 1).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void InputPoints<TOps, TVec>(TVec d0, TVec d1, TVec d2, TVec d3, TVec d4, TVec d5, float* result, nint stride)
-        where TOps : struct, IVectorOps<TVec>
-        where TVec : struct
-    {
-        TVec four = TOps.Broadcast(4), minusFour = TOps.Broadcast(-4), minusFive = TOps.Broadcast(-5), two = TOps.Broadcast(2);
-        TVec evenMix = TOps.Subtract(d4, d2);
-        TVec oddMix = TOps.Subtract(d3, d1);
-        TOps.Store(result, TOps.MultiplyAdd(four, d0, TOps.MultiplyAdd(minusFive, d2, d4)));
-        TOps.Store(result + stride, TOps.MultiplyAdd(minusFour, TOps.Add(d1, d2), TOps.Add(d3, d4)));
-        TOps.Store(result + 2 * stride, TOps.MultiplyAdd(four, TOps.Subtract(d1, d2), TOps.Subtract(d4, d3)));
-        TOps.Store(result + 3 * stride, TOps.MultiplyAdd(two, oddMix, evenMix));
-        TOps.Store(result + 4 * stride, TOps.Subtract(evenMix, TOps.Add(oddMix, oddMix)));
-        TOps.Store(result + 5 * stride, TOps.MultiplyAdd(four, d1, TOps.MultiplyAdd(minusFive, d3, d5)));
     }
 
     /// <summary>
     /// Y = Aᵀ M A + bias for one vector of output channels of one tile (M's cells <paramref name="cellStride"/> floats
-    /// apart), written as m·m vectors <paramref name="stageStride"/> floats apart: each row of M through Aᵀ (into
-    /// <paramref name="rows"/>), then each column of those.
+    /// apart), written as 4×4 vectors, <paramref name="columnStride"/> floats apart along a row and
+    /// <paramref name="rowStride"/> between rows: each row of M through Aᵀ (into <paramref name="rows"/>), then each
+    /// column of those.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void TransformOutput<TOps, TVec>(float* products, nint cellStride, int m, float* bias, float* rows, float* stage, int stageStride)
+    private static void TransformOutput<TOps, TVec, TTiles>(float* products, nint cellStride, float* bias, float* rows, float* outputs, int columnStride, int rowStride)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
+        where TTiles : struct, ITiles
     {
-        int w = TOps.Count;
-        TVec zero = TOps.Zero;
-        for (int xi = 0; xi < 6; xi++)
+        const int m = TileOutputs;
+        int w = TOps.Count, n = TTiles.Size;
+        for (int xi = 0; xi < n; xi++)
         {
-            float* row = products + xi * 6 * cellStride;
-            OutputPoints<TOps, TVec>(
-                TOps.Load(row), TOps.Load(row + cellStride), TOps.Load(row + 2 * cellStride),
-                TOps.Load(row + 3 * cellStride), TOps.Load(row + 4 * cellStride), TOps.Load(row + 5 * cellStride),
-                zero, m, rows + xi * m * w, w);
+            TTiles.Output<TOps, TVec>(products + xi * n * cellStride, cellStride, TOps.Zero, rows + xi * m * w, w);
         }
 
         TVec b = TOps.Load(bias);
         for (int o = 0; o < m; o++)
         {
-            float* column = rows + o * w;
-            int step = m * w;
-            OutputPoints<TOps, TVec>(
-                TOps.Load(column), TOps.Load(column + step), TOps.Load(column + 2 * step),
-                TOps.Load(column + 3 * step), TOps.Load(column + 4 * step), TOps.Load(column + 5 * step),
-                b, m, stage + o * stageStride, m * stageStride);
+            TTiles.Output<TOps, TVec>(rows + o * w, m * w, b, outputs + o * columnStride, rowStride);
         }
-    }
-
-    /// <summary>
-    /// <paramref name="offset"/> + Aᵀ times six products for the points 0, 1, −1, 2, −2, ∞ (the rows of
-    /// <see cref="WinogradTransform.OutputTransposed"/>): m = 2: (1, 1, 1, 1, 1, 0), (0, 1, −1, 2, −2, 1); m = 4: (1, 1,
-    /// 1, 1, 1, 0), (0, 1, −1, 2, −2, 0), (0, 1, 1, 4, 4, 0), (0, 1, −1, 8, −8, 1).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OutputPoints<TOps, TVec>(TVec m0, TVec m1, TVec m2, TVec m3, TVec m4, TVec m5, TVec offset, int m, float* result, nint stride)
-        where TOps : struct, IVectorOps<TVec>
-        where TVec : struct
-    {
-        TVec sum12 = TOps.Add(m1, m2), difference12 = TOps.Subtract(m1, m2);
-        TVec sum34 = TOps.Add(m3, m4), difference34 = TOps.Subtract(m3, m4);
-        TOps.Store(result, TOps.Add(offset, TOps.Add(TOps.Add(m0, sum12), sum34)));
-        if (m == 2)
-        {
-            TOps.Store(result + stride, TOps.Add(offset, TOps.Add(TOps.MultiplyAdd(TOps.Broadcast(2), difference34, difference12), m5)));
-            return;
-        }
-
-        TOps.Store(result + stride, TOps.Add(offset, TOps.MultiplyAdd(TOps.Broadcast(2), difference34, difference12)));
-        TOps.Store(result + 2 * stride, TOps.Add(offset, TOps.MultiplyAdd(TOps.Broadcast(4), sum34, sum12)));
-        TOps.Store(result + 3 * stride, TOps.Add(offset, TOps.Add(TOps.MultiplyAdd(TOps.Broadcast(8), difference34, difference12), m5)));
     }
 
     /// <summary>
@@ -318,6 +254,121 @@ internal static unsafe class WinogradConv
             }
 
             r0 += rows;
+        }
+    }
+
+    /// <summary>
+    /// The one-dimensional transforms of one tile size, for the points 0, 1, −1, 2, −2 (, 1/2, −1/2) and ∞: Bᵀ on n
+    /// inputs and Aᵀ on n products, written out with the symmetric points' shared even and odd parts. They implement
+    /// the rows of <see cref="WinogradTransform.InputTransposed"/> and <see cref="WinogradTransform.OutputTransposed"/>
+    /// exactly (WinogradConvTests checks the tables; the convolution tests check these).
+    /// </summary>
+    private interface ITiles
+    {
+        static abstract int Size { get; }
+
+        /// <summary>result[i·resultStride] = Σ_j Bᵀ[i, j]·source[j·stride], for i, j &lt; n.</summary>
+        static abstract void Input<TOps, TVec>(float* source, nint stride, float* result, nint resultStride)
+            where TOps : struct, IVectorOps<TVec>
+            where TVec : struct;
+
+        /// <summary>result[o·resultStride] = offset + Σ_j Aᵀ[o, j]·source[j·stride], for o &lt; 4, j &lt; n.</summary>
+        static abstract void Output<TOps, TVec>(float* source, nint stride, TVec offset, float* result, nint resultStride)
+            where TOps : struct, IVectorOps<TVec>
+            where TVec : struct;
+    }
+
+    /// <summary>F(4, 3): 6 points 0, ±1, ±2, ∞.</summary>
+    private readonly struct Tiles6 : ITiles
+    {
+        public static int Size => 6;
+
+        // Bᵀ rows: (4, 0, −5, 0, 1, 0), (0, −4, −4, 1, 1, 0), (0, 4, −4, −1, 1, 0), (0, −2, −1, 2, 1, 0), (0, 2, −1, −2, 1, 0), (0, 4, 0, −5, 0, 1).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Input<TOps, TVec>(float* x, nint stride, float* result, nint resultStride)
+            where TOps : struct, IVectorOps<TVec>
+            where TVec : struct
+        {
+            TVec d0 = TOps.Load(x), d1 = TOps.Load(x + stride), d2 = TOps.Load(x + 2 * stride);
+            TVec d3 = TOps.Load(x + 3 * stride), d4 = TOps.Load(x + 4 * stride), d5 = TOps.Load(x + 5 * stride);
+            TVec four = TOps.Broadcast(4), minusFour = TOps.Broadcast(-4), minusFive = TOps.Broadcast(-5), two = TOps.Broadcast(2);
+            TVec even = TOps.Subtract(d4, d2), odd = TOps.Subtract(d3, d1);
+            TOps.Store(result, TOps.MultiplyAdd(four, d0, TOps.MultiplyAdd(minusFive, d2, d4)));
+            TOps.Store(result + resultStride, TOps.MultiplyAdd(minusFour, TOps.Add(d1, d2), TOps.Add(d3, d4)));
+            TOps.Store(result + 2 * resultStride, TOps.MultiplyAdd(four, TOps.Subtract(d1, d2), TOps.Subtract(d4, d3)));
+            TOps.Store(result + 3 * resultStride, TOps.MultiplyAdd(two, odd, even));
+            TOps.Store(result + 4 * resultStride, TOps.Subtract(even, TOps.Add(odd, odd)));
+            TOps.Store(result + 5 * resultStride, TOps.MultiplyAdd(four, d1, TOps.MultiplyAdd(minusFive, d3, d5)));
+        }
+
+        // Aᵀ rows: (1, 1, 1, 1, 1, 0), (0, 1, −1, 2, −2, 0), (0, 1, 1, 4, 4, 0), (0, 1, −1, 8, −8, 1).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Output<TOps, TVec>(float* x, nint stride, TVec offset, float* result, nint resultStride)
+            where TOps : struct, IVectorOps<TVec>
+            where TVec : struct
+        {
+            TVec m0 = TOps.Load(x), m1 = TOps.Load(x + stride), m2 = TOps.Load(x + 2 * stride);
+            TVec m3 = TOps.Load(x + 3 * stride), m4 = TOps.Load(x + 4 * stride), m5 = TOps.Load(x + 5 * stride);
+            TVec sum1 = TOps.Add(m1, m2), difference1 = TOps.Subtract(m1, m2);
+            TVec sum2 = TOps.Add(m3, m4), difference2 = TOps.Subtract(m3, m4);
+            TOps.Store(result, TOps.Add(offset, TOps.Add(TOps.Add(m0, sum1), sum2)));
+            TOps.Store(result + resultStride, TOps.Add(offset, TOps.MultiplyAdd(TOps.Broadcast(2), difference2, difference1)));
+            TOps.Store(result + 2 * resultStride, TOps.Add(offset, TOps.MultiplyAdd(TOps.Broadcast(4), sum2, sum1)));
+            TOps.Store(result + 3 * resultStride, TOps.Add(offset, TOps.Add(TOps.MultiplyAdd(TOps.Broadcast(8), difference2, difference1), m5)));
+        }
+    }
+
+    /// <summary>F(4, 5): 8 points 0, ±1, ±2, ±1/2, ∞.</summary>
+    private readonly struct Tiles8 : ITiles
+    {
+        public static int Size => 8;
+
+        // Bᵀ rows: (−1, 0, 21/4, 0, −21/4, 0, 1, 0); for ±1: (0, ±1, 1, ∓17/4, −17/4, ±1, 1, 0); for ±2: (0, ±1/2, 1/4,
+        // ∓5/2, −5/4, ±2, 1, 0); for ±1/2: (0, ±2, 4, ∓5/2, −5, ±1/2, 1, 0); ∞: (0, −1, 0, 21/4, 0, −21/4, 0, 1).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Input<TOps, TVec>(float* x, nint stride, float* result, nint resultStride)
+            where TOps : struct, IVectorOps<TVec>
+            where TVec : struct
+        {
+            TVec d0 = TOps.Load(x), d1 = TOps.Load(x + stride), d2 = TOps.Load(x + 2 * stride), d3 = TOps.Load(x + 3 * stride);
+            TVec d4 = TOps.Load(x + 4 * stride), d5 = TOps.Load(x + 5 * stride), d6 = TOps.Load(x + 6 * stride), d7 = TOps.Load(x + 7 * stride);
+            TVec c21 = TOps.Broadcast(5.25f), c17 = TOps.Broadcast(-4.25f);
+            TOps.Store(result, TOps.MultiplyAdd(c21, TOps.Subtract(d2, d4), TOps.Subtract(d6, d0)));
+            Pair<TOps, TVec>(TOps.MultiplyAdd(c17, d4, TOps.Add(d2, d6)), TOps.MultiplyAdd(c17, d3, TOps.Add(d1, d5)), result + resultStride, resultStride);
+            TVec even2 = TOps.MultiplyAdd(TOps.Broadcast(0.25f), d2, TOps.MultiplyAdd(TOps.Broadcast(-1.25f), d4, d6));
+            TVec odd2 = TOps.MultiplyAdd(TOps.Broadcast(0.5f), d1, TOps.MultiplyAdd(TOps.Broadcast(-2.5f), d3, TOps.Add(d5, d5)));
+            Pair<TOps, TVec>(even2, odd2, result + 3 * resultStride, resultStride);
+            TVec even3 = TOps.MultiplyAdd(TOps.Broadcast(4), d2, TOps.MultiplyAdd(TOps.Broadcast(-5), d4, d6));
+            TVec odd3 = TOps.MultiplyAdd(TOps.Broadcast(0.5f), d5, TOps.MultiplyAdd(TOps.Broadcast(-2.5f), d3, TOps.Add(d1, d1)));
+            Pair<TOps, TVec>(even3, odd3, result + 5 * resultStride, resultStride);
+            TOps.Store(result + 7 * resultStride, TOps.MultiplyAdd(c21, TOps.Subtract(d3, d5), TOps.Subtract(d7, d1)));
+        }
+
+        // Aᵀ rows: (1, 1, 1, 1, 1, 1, 1, 0), (0, 1, −1, 2, −2, 1/2, −1/2, 0), (0, 1, 1, 4, 4, 1/4, 1/4, 0), (0, 1, −1, 8, −8, 1/8, −1/8, 1).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Output<TOps, TVec>(float* x, nint stride, TVec offset, float* result, nint resultStride)
+            where TOps : struct, IVectorOps<TVec>
+            where TVec : struct
+        {
+            TVec m0 = TOps.Load(x), m1 = TOps.Load(x + stride), m2 = TOps.Load(x + 2 * stride), m3 = TOps.Load(x + 3 * stride);
+            TVec m4 = TOps.Load(x + 4 * stride), m5 = TOps.Load(x + 5 * stride), m6 = TOps.Load(x + 6 * stride), m7 = TOps.Load(x + 7 * stride);
+            TVec sum1 = TOps.Add(m1, m2), difference1 = TOps.Subtract(m1, m2);
+            TVec sum2 = TOps.Add(m3, m4), difference2 = TOps.Subtract(m3, m4);
+            TVec sum3 = TOps.Add(m5, m6), difference3 = TOps.Subtract(m5, m6);
+            TOps.Store(result, TOps.Add(offset, TOps.Add(TOps.Add(m0, sum1), TOps.Add(sum2, sum3))));
+            TOps.Store(result + resultStride, TOps.Add(offset, TOps.MultiplyAdd(TOps.Broadcast(2), difference2, TOps.MultiplyAdd(TOps.Broadcast(0.5f), difference3, difference1))));
+            TOps.Store(result + 2 * resultStride, TOps.Add(offset, TOps.MultiplyAdd(TOps.Broadcast(4), sum2, TOps.MultiplyAdd(TOps.Broadcast(0.25f), sum3, sum1))));
+            TOps.Store(result + 3 * resultStride, TOps.Add(offset, TOps.Add(TOps.MultiplyAdd(TOps.Broadcast(8), difference2, TOps.MultiplyAdd(TOps.Broadcast(0.125f), difference3, difference1)), m7)));
+        }
+
+        // A symmetric pair of points ±a: even + odd at a, even − odd at −a.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Pair<TOps, TVec>(TVec even, TVec odd, float* result, nint stride)
+            where TOps : struct, IVectorOps<TVec>
+            where TVec : struct
+        {
+            TOps.Store(result, TOps.Add(even, odd));
+            TOps.Store(result + stride, TOps.Subtract(even, odd));
         }
     }
 }

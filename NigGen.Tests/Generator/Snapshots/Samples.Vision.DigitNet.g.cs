@@ -61,7 +61,7 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
 
     // Workspace floats per sample in flight, and the im2col scratch of the largest convolution.
     private const int FloatsPerSample = 55604;
-    private const int ScratchLength = 30112;
+    private const int ScratchLength = 25600;
 
     // Geometry of every convolution and pooling layer.
     private static class Geometry
@@ -541,7 +541,7 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         // Weight-gradient scratch: a block's transposed output gradient of the widest Dense layer (per sample), or one
         // sample's im2col columns and transposed output gradient of the largest convolution.
         private const int DenseScratchPerSample = 128;
-        private const int ConvScratch = 32160;
+        private const int ConvScratch = 27648;
 
         private readonly DigitNet _network;
         private readonly Workspace _workspace;
