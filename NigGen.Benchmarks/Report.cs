@@ -185,8 +185,8 @@ public sealed class Report
                 AddPeer(rows, "Forward", caseName, "ONNX Runtime, 1 intra-op thread", nigGen.Nanoseconds, _results.Get(suite, nameof(ForwardBenchmarks.OnnxRuntimeSingleThread), kind, batch), "");
                 if (nigGenAll.Nanoseconds is not null)
                 {
-                    int block = (kind == NetworkKind.Cnn ? Cnn.Description : Mlp.Description).ForwardBlock;
-                    string note = batch <= block ? $"Forward(…, −1) splits batches in blocks of {block}: one thread here" : $"blocks of {block} samples across threads";
+                    var (block, threads) = PathAttribution.ForwardSplit(kind == NetworkKind.Cnn ? Cnn.Description : Mlp.Description, batch, -1);
+                    string note = threads <= 1 ? $"Forward(…, −1) runs a batch of {batch} on one thread" : $"blocks of {block} samples on {threads} threads";
                     rows.Add(new Row("Forward", caseName, "NigGen, all cores", nigGenAll.Nanoseconds, nigGenAll.Bytes, null, note));
                 }
 

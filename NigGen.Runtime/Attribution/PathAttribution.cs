@@ -25,17 +25,19 @@ public static class PathAttribution
     /// <summary>Workspace floats an automatic chunk aims for (8 MiB): a whole reduction block of the reference CNN in one pass, within the last-level cache.</summary>
     public const int AutomaticChunkFloats = 1 << 21;
 
+    /// <summary>Fewest samples worth handing to another thread in a Forward call: below this the hand-off costs more than it saves.</summary>
+    public const int MinSamplesPerThread = 8;
+
     /// <summary>
     /// Forward over a batch on up to <paramref name="maxDegreeOfParallelism"/> threads (−1: every core), in blocks of
-    /// <see cref="NetworkDescription.ForwardBlock"/> samples; each row's result is the single-threaded one.
+    /// samples chosen by <see cref="ForwardSplit"/>; each row's result is the single-threaded one.
     /// </summary>
     public static void Forward(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, Span<float> output, int maxDegreeOfParallelism)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxDegreeOfParallelism, -1);
         int batch = network.BatchSize(input, output.Length);
-        int block = network.ForwardBlock;
+        var (block, threads) = ForwardSplit(network, batch, maxDegreeOfParallelism);
         int blocks = (batch + block - 1) / block;
-        int threads = Math.Min(blocks, maxDegreeOfParallelism == -1 ? Environment.ProcessorCount : Math.Max(1, maxDegreeOfParallelism));
         if (threads <= 1)
         {
             ForwardBlocks(ws, network, input, output, batch, block);
@@ -44,6 +46,27 @@ public static class PathAttribution
         {
             ForwardParallel(ws, network, input, output, batch, block, blocks, threads);
         }
+    }
+
+    /// <summary>
+    /// How Forward splits a batch: blocks of at most <see cref="NetworkDescription.ForwardBlock"/> samples (the workspace
+    /// a thread keeps hot), made smaller when that leaves allowed threads idle and each would still get
+    /// <see cref="MinSamplesPerThread"/> samples (a batch of 64 through the MLP: two blocks of 32 on two cores, not one of
+    /// 64), and the threads that run them. Rows are independent, so the split never changes a result.
+    /// </summary>
+    public static (int Block, int Threads) ForwardSplit(NetworkDescription network, int batch, int maxDegreeOfParallelism)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        int allowed = maxDegreeOfParallelism == -1 ? Environment.ProcessorCount : Math.Max(1, maxDegreeOfParallelism);
+        int block = network.ForwardBlock;
+        int perThread = (batch + allowed - 1) / allowed;
+        if (perThread >= MinSamplesPerThread)
+        {
+            block = Math.Min(block, perThread);
+        }
+
+        int blocks = (Math.Max(batch, 1) + block - 1) / block;
+        return (block, Math.Min(blocks, allowed));
     }
 
     // A method of its own so that the lambda's closure is allocated only when threads are used.

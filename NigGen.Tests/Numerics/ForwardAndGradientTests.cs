@@ -79,6 +79,35 @@ public sealed class ForwardAndGradientTests
         Assert.Throws<ArgumentException>(() => subject.Network.Forward(input.AsSpan(1), parallel, maxDegreeOfParallelism: 2));
     }
 
+    [Theory]
+    [InlineData(64, 2)]   // one block of 64 would leave a core idle: two of 32
+    [InlineData(20, 2)]   // two blocks of 10
+    [InlineData(9, 2)]    // too few samples for two threads
+    [InlineData(200, 3)]
+    [InlineData(64, 1)]
+    public void Multi_threaded_forward_splits_small_batches_across_threads_and_gives_the_single_threaded_rows(int batch, int threads)
+    {
+        var subject = Subjects.SmallMlp();
+        var description = subject.Network.Description;
+        var (block, used) = NigGen.Attribution.PathAttribution.ForwardSplit(description, batch, threads);
+        int expectedBlock = (batch + threads - 1) / threads >= NigGen.Attribution.PathAttribution.MinSamplesPerThread
+            ? Math.Min(description.ForwardBlock, (batch + threads - 1) / threads)
+            : description.ForwardBlock;
+        Assert.Equal(expectedBlock, block);
+        Assert.Equal(Math.Min(threads, (batch + block - 1) / block), used);
+        if (batch == 64 && threads == 2)
+        {
+            Assert.Equal((32, 2), (block, used));
+        }
+
+        var input = subject.RandomInput(seed: 7, batch);
+        var serial = new float[batch * subject.Reference.OutputLength];
+        var parallel = new float[serial.Length];
+        subject.Network.Forward(input, serial);
+        subject.Network.Forward(input, parallel, threads);
+        Assert.Equal(serial, parallel);
+    }
+
     [Fact]
     public void A_network_without_attribute_layers_predicts_and_explains_inputs()
     {
