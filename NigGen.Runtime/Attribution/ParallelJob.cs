@@ -1,0 +1,111 @@
+using System;
+using System.Runtime.ExceptionServices;
+using System.Threading;
+
+namespace NigGen.Attribution;
+
+/// <summary>
+/// A parallel loop over the indices 0 … count − 1 that allocates nothing per call, so that multi-threaded calls are as
+/// allocation-free in steady state as single-threaded ones (Parallel.For allocates its options, closure, tasks and
+/// loop state on every call). A derived job holds the call's arguments in fields; one instance per job kind and calling
+/// thread is reused. The calling thread works too, helpers are the same instance queued to the thread pool as an
+/// <see cref="IThreadPoolWorkItem"/>, and indices are handed out one at a time. Which thread runs an index never changes
+/// its result: every index writes only its own outputs, on the running thread's own workspace.
+/// </summary>
+internal abstract class ParallelJob : IThreadPoolWorkItem
+{
+    private int _next;
+    private int _count;
+    private int _open;    // 1 while the calling thread accepts help for the current call
+    private int _active;  // helpers between their check of _open and their exit
+    private Exception? _failure;
+    private CancellationToken _cancellationToken;
+
+    /// <summary>Runs one index; may run on any thread.</summary>
+    protected abstract void Run(int index);
+
+    /// <summary>Drops the call's references (the network, the workspace) once the call is over.</summary>
+    protected abstract void Clear();
+
+    /// <summary>
+    /// Runs every index on up to <paramref name="threads"/> threads, the calling one included, and returns when all have
+    /// finished. The first exception an index throws stops the others from starting and is rethrown here as it was
+    /// thrown; a cancelled token stops indices from starting and throws <see cref="OperationCanceledException"/>.
+    /// </summary>
+    /// <remarks>
+    /// The caller never waits for a helper that has not started: once it has run out of indices it closes the call and
+    /// waits only for helpers already inside it (each finishing the index it holds). A helper the thread pool starts
+    /// later finds the call closed and returns, so a pool busy with other callers cannot stall this one.
+    /// </remarks>
+    protected void RunAll(int count, int threads, CancellationToken cancellationToken)
+    {
+        _next = 0;
+        _count = count;
+        _failure = null;
+        _cancellationToken = cancellationToken;
+        Volatile.Write(ref _open, 1); // publishes the fields above to helpers that see the call open
+        int helpers = Math.Max(0, Math.Min(threads, count) - 1);
+        try
+        {
+            for (int i = 0; i < helpers; i++)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            }
+
+            Drain();
+        }
+        finally
+        {
+            Volatile.Write(ref _open, 0);
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _active) != 0)
+            {
+                spin.SpinOnce();
+            }
+        }
+
+        var failure = _failure;
+        _failure = null;
+        _cancellationToken = default;
+        Clear();
+        if (failure is not null)
+        {
+            ExceptionDispatchInfo.Throw(failure);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    void IThreadPoolWorkItem.Execute()
+    {
+        Interlocked.Increment(ref _active);
+        if (Volatile.Read(ref _open) == 1)
+        {
+            Drain();
+        }
+
+        Interlocked.Decrement(ref _active);
+    }
+
+    private void Drain()
+    {
+        while (!_cancellationToken.IsCancellationRequested && Volatile.Read(ref _failure) is null)
+        {
+            int index = Interlocked.Increment(ref _next) - 1;
+            if (index >= _count)
+            {
+                return;
+            }
+
+            try
+            {
+                Run(index);
+            }
+            catch (Exception exception)
+            {
+                Interlocked.CompareExchange(ref _failure, exception, null);
+                return;
+            }
+        }
+    }
+}
