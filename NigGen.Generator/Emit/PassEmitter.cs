@@ -8,16 +8,20 @@ internal static class PassEmitter
     public static void EmitForward(SourceWriter w, EmitPlan plan)
     {
         var affine = plan.AffinePrefixLayer;
+        var fused = plan.FusedPathLayer;
         w.Line("// Forward over a batch: every layer's pre-activation and output stay in the workspace for the backward pass.");
         w.Open("private void ForwardLayers(Workspace ws, ReadOnlySpan<float> input, int batch)");
+        bool methodStart = true;
         foreach (var layer in plan.Layers)
         {
             var m = layer.Model;
             string pre = plan.PreActivationValues(layer.Index, "input");
-            if (layer.Index > 0 && layer.Index - 1 != affine?.Index)
+            if (!methodStart)
             {
                 w.Line();
             }
+
+            methodStart = false;
 
             w.Line("// " + Describe(m));
             EmitLayerKernel(w, plan, layer, "input");
@@ -30,11 +34,23 @@ internal static class PassEmitter
                 w.Line();
                 w.Line($"// Forward from {layer.Name}'s pre-activation (already in the workspace) to the output.");
                 w.Open($"private void ForwardAbove{layer.Pascal}PreActivation(Workspace ws, int batch)");
+                methodStart = true;
             }
 
             if (m.HasActivation)
             {
                 w.Line($"ActivationKernels.{m.Activation}({pre}, {plan.Values(layer.Index, "input")});");
+            }
+
+            if (layer == fused && layer != plan.Last)
+            {
+                // The path methods' fused kernel writes this output straight from the interpolated pre-activation.
+                w.Line($"ForwardAbove{layer.Pascal}Output(ws, batch);");
+                w.Close();
+                w.Line();
+                w.Line($"// Forward from {layer.Name}'s output (already in the workspace) to the output.");
+                w.Open($"private void ForwardAbove{layer.Pascal}Output(Workspace ws, int batch)");
+                methodStart = true;
             }
         }
 

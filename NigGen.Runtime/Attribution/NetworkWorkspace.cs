@@ -51,9 +51,13 @@ public abstract class NetworkWorkspace
     /// <summary>
     /// Forward at the path points <paramref name="alphas"/>: the affine prefix's pre-activation is interpolated between
     /// the captured endpoints, then the layers above run as usual. Equal to <see cref="Forward"/> on interpolated inputs
-    /// up to float rounding, at the cost of one vector operation per point for the first layer.
+    /// up to float rounding, at the cost of one vector operation per point for the first layer. When the backward pass
+    /// that follows stops at <paramref name="backwardTo"/> above the affine layer's activation, or above the pooling
+    /// right over it, the interpolation, the activation and the pooling run as one kernel straight into the pooling's
+    /// output (bitwise the same numbers): the affine layer's pre-activation and activations and the pooling's argmax are
+    /// then not written.
     /// </summary>
-    public virtual void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas) => throw new NotSupportedException("This network has no affine prefix.");
+    public virtual void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo) => throw new NotSupportedException("This network has no affine prefix.");
 
     /// <summary>The same network's workspace for the current thread, with room for <paramref name="capacity"/> samples.</summary>
     public abstract NetworkWorkspace ForCurrentThread(int capacity);

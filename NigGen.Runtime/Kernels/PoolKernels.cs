@@ -256,7 +256,7 @@ public static class PoolKernels
     }
 
     /// <summary>Whether the window is 2×2 with stride 2 and the pair-splitting vector code can run.</summary>
-    private static bool Is2x2(in PoolGeometry g) =>
+    internal static bool Is2x2(in PoolGeometry g) =>
         g.SizeHeight == 2 && g.SizeWidth == 2 && g.StrideHeight == 2 && g.StrideWidth == 2 && Vector256.IsHardwareAccelerated;
 
     /// <summary>
@@ -335,6 +335,15 @@ public static class PoolKernels
         }
     }
 
+    /// <summary>The scalar rule's maximum after one more window element: that element when it is greater, or NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> TakeValue(Vector256<float> v, Vector256<float> max) =>
+        Vector256.ConditionalSelect(Vector256.GreaterThan(v, max) | ~Vector256.Equals(v, v), v, max);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<float> TakeValue(Vector128<float> v, Vector128<float> max) =>
+        Vector128.ConditionalSelect(Vector128.GreaterThan(v, max) | ~Vector128.Equals(v, v), v, max);
+
     /// <summary>The scalar rule for one more window element: take it when greater than the maximum so far, or NaN.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Take(Vector256<float> v, Vector256<int> index, ref Vector256<float> max, ref Vector256<int> best)
@@ -354,25 +363,36 @@ public static class PoolKernels
 
     /// <summary>p[0], p[2], …, p[14] and p[1], p[3], …, p[15].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe (Vector256<float> Even, Vector256<float> Odd) Split8(float* p)
-    {
-        if (Vector512.IsHardwareAccelerated)
-        {
-            Vector512<float> s = Vector512.Shuffle(Vector512.Load(p), Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15));
-            return (s.GetLower(), s.GetUpper());
-        }
-
-        Vector256<int> order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
-        Vector256<float> lo = Vector256.Shuffle(Vector256.Load(p), order);
-        Vector256<float> hi = Vector256.Shuffle(Vector256.Load(p + 8), order);
-        return (Vector256.Create(lo.GetLower(), hi.GetLower()), Vector256.Create(lo.GetUpper(), hi.GetUpper()));
-    }
+    private static unsafe (Vector256<float> Even, Vector256<float> Odd) Split8(float* p) =>
+        Vector512.IsHardwareAccelerated ? SplitPairs(Vector512.Load(p)) : SplitPairs(Vector256.Load(p), Vector256.Load(p + 8));
 
     /// <summary>p[0], p[2], p[4], p[6] and p[1], p[3], p[5], p[7].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe (Vector128<float> Even, Vector128<float> Odd) Split4(float* p)
+    private static unsafe (Vector128<float> Even, Vector128<float> Odd) Split4(float* p) => SplitPairs(Vector256.Load(p));
+
+    /// <summary>The even and the odd elements of sixteen floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static (Vector256<float> Even, Vector256<float> Odd) SplitPairs(Vector512<float> v)
     {
-        Vector256<float> s = Vector256.Shuffle(Vector256.Load(p), Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7));
+        Vector512<float> s = Vector512.Shuffle(v, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15));
+        return (s.GetLower(), s.GetUpper());
+    }
+
+    /// <summary>The even and the odd elements of sixteen floats in two halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static (Vector256<float> Even, Vector256<float> Odd) SplitPairs(Vector256<float> low, Vector256<float> high)
+    {
+        Vector256<int> order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+        Vector256<float> lo = Vector256.Shuffle(low, order);
+        Vector256<float> hi = Vector256.Shuffle(high, order);
+        return (Vector256.Create(lo.GetLower(), hi.GetLower()), Vector256.Create(lo.GetUpper(), hi.GetUpper()));
+    }
+
+    /// <summary>The even and the odd elements of eight floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static (Vector128<float> Even, Vector128<float> Odd) SplitPairs(Vector256<float> v)
+    {
+        Vector256<float> s = Vector256.Shuffle(v, Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7));
         return (s.GetLower(), s.GetUpper());
     }
 
