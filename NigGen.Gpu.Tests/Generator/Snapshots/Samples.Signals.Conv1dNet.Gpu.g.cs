@@ -287,7 +287,12 @@ partial class Conv1dNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         ActivationKernels.Relu(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1));
         // pool1: MaxPool1d 2, stride 2: (8, 16) → (8, 8)
         PoolKernels.MaxForward(in Geometry.Pool1, ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), batch);
+        ForwardAbovePool1Output(ws, batch);
+    }
 
+    // Forward from pool1's output (already in the workspace) to the output.
+    private void ForwardAbovePool1Output(Workspace ws, int batch)
+    {
         // conv2: Conv1d kernel 3, stride 1, padding 1: (8, 8) → (4, 8)
         ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2.Weight, this.conv2.WeightTransposed, this.conv2.Bias, ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
 
@@ -578,8 +583,17 @@ partial class Conv1dNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
             InterpolationKernels.CaptureEndpoints(Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), AffineAtBaseline, AffineDifference);
         }
 
-        public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas)
+        public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo)
         {
+            // A backward pass that stops at or above pool1 reads no value below pool1's output nor its argmax:
+            // the path points go straight into pool1's output.
+            if (backwardTo >= Position.Pool1PreActivation)
+            {
+                InterpolationKernels.InterpolateMaxPooled(in Geometry.Pool1, global::NigGen.Activation.Relu, AffineDifference, AffineAtBaseline, alphas, Pool1Output.AsSpan(0, batch * LayerLength.Pool1), Conv1PreActivation.AsSpan(0, LayerLength.Conv1), Pool1Argmax.AsSpan(0, LayerLength.Pool1));
+                Network.ForwardAbovePool1Output(this, batch);
+                return;
+            }
+
             InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1));
             Network.ForwardAboveConv1PreActivation(this, batch);
         }
