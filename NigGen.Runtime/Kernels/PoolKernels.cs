@@ -37,6 +37,12 @@ public static class PoolKernels
                 float* sample = pin + (nint)s * inLength;
                 float* o = pout + (nint)s * outLength;
                 int* idx = pidx + (nint)s * outLength;
+                if (pairs && outW % 4 == 0)
+                {
+                    MaxSample2x2(sample, g, o, idx);
+                    continue;
+                }
+
                 for (int c = 0; c < g.Channels; c++)
                 {
                     int planeStart = c * plane;
@@ -308,6 +314,105 @@ public static class PoolKernels
         }
     }
 
+    /// <summary>
+    /// One sample of a 2×2, stride-2 max pooling whose rows hold a multiple of four outputs. The outputs are taken in
+    /// memory order, eight at a time: two runs of four outputs, each run's windows in one pair of input rows (the two runs
+    /// may lie in consecutive output rows), so that no lane is computed twice and no row is too short for a vector. Each
+    /// lane takes its window's four elements in row-major order with the scalar rule.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void MaxSample2x2(float* sample, in PoolGeometry g, float* output, int* argmax)
+    {
+        int inW = g.InWidth;
+        var runs = new RunsOfFour(g);
+        int count = g.Channels * g.OutHeight * (g.OutWidth / 4);
+        Vector256<int> lanes = Vector256.Create(0, 2, 4, 6, 0, 2, 4, 6);
+        Vector256<int> right = Vector256.Create(1), below = Vector256.Create(inW), belowRight = Vector256.Create(inW + 1);
+        int r = 0;
+        for (; r + 2 <= count; r += 2, output += 8, argmax += 8)
+        {
+            int first = runs.Next(), second = runs.Next();
+            (Vector256<float> e0, Vector256<float> e1) = SplitPairs(Vector256.Load(sample + first), Vector256.Load(sample + second));
+            (Vector256<float> e2, Vector256<float> e3) = SplitPairs(Vector256.Load(sample + first + inW), Vector256.Load(sample + second + inW));
+            Vector256<float> max = e0;
+            Vector256<int> offset = Vector256<int>.Zero;
+            TakeOffset(e1, right, ref max, ref offset);
+            TakeOffset(e2, below, ref max, ref offset);
+            TakeOffset(e3, belowRight, ref max, ref offset);
+            max.Store(output);
+            (Vector256.Create(Vector128.Create(first), Vector128.Create(second)) + lanes + offset).Store(argmax);
+        }
+
+        if (r < count)
+        {
+            int first = runs.Next();
+            (Vector128<float> e0, Vector128<float> e1) = SplitPairs(Vector256.Load(sample + first));
+            (Vector128<float> e2, Vector128<float> e3) = SplitPairs(Vector256.Load(sample + first + inW));
+            Vector128<float> max = e0;
+            Vector128<int> offset = Vector128<int>.Zero;
+            TakeOffset(e1, right.GetLower(), ref max, ref offset);
+            TakeOffset(e2, below.GetLower(), ref max, ref offset);
+            TakeOffset(e3, belowRight.GetLower(), ref max, ref offset);
+            max.Store(output);
+            (Vector128.Create(first) + lanes.GetLower() + offset).Store(argmax);
+        }
+    }
+
+    /// <summary>
+    /// The runs of four outputs of a 2×2, stride-2 pooling in memory order, as the sample index of each run's first
+    /// window's top-left element.
+    /// </summary>
+    private struct RunsOfFour
+    {
+        private readonly int _inW, _outW, _outH, _plane;
+        private int _x, _y, _rowStart, _planeStart;
+
+        public RunsOfFour(in PoolGeometry g)
+        {
+            _inW = g.InWidth;
+            _outW = g.OutWidth;
+            _outH = g.OutHeight;
+            _plane = g.InHeight * g.InWidth;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Next()
+        {
+            int start = _rowStart + 2 * _x;
+            _x += 4;
+            if (_x == _outW)
+            {
+                _x = 0;
+                _rowStart += 2 * _inW;
+                if (++_y == _outH)
+                {
+                    _y = 0;
+                    _planeStart += _plane;
+                    _rowStart = _planeStart;
+                }
+            }
+
+            return start;
+        }
+    }
+
+    /// <summary>The scalar rule for one more window element, recording its offset in the window when it is taken.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TakeOffset(Vector256<float> v, Vector256<int> at, ref Vector256<float> max, ref Vector256<int> offset)
+    {
+        Vector256<float> take = Vector256.GreaterThan(v, max) | ~Vector256.Equals(v, v);
+        max = Vector256.ConditionalSelect(take, v, max);
+        offset = Vector256.ConditionalSelect(take.AsInt32(), at, offset);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TakeOffset(Vector128<float> v, Vector128<int> at, ref Vector128<float> max, ref Vector128<int> offset)
+    {
+        Vector128<float> take = Vector128.GreaterThan(v, max) | ~Vector128.Equals(v, v);
+        max = Vector128.ConditionalSelect(take, v, max);
+        offset = Vector128.ConditionalSelect(take.AsInt32(), at, offset);
+    }
+
     /// <summary>One output row (≥ 4 outputs) of a 2×2, stride-2 average pooling, summing in the scalar loop's order.</summary>
     private static unsafe void AvgRow2x2(float* row, int inW, int outW, float* output)
     {
@@ -382,6 +487,11 @@ public static class PoolKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static (Vector256<float> Even, Vector256<float> Odd) SplitPairs(Vector256<float> low, Vector256<float> high)
     {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            return SplitPairs(Vector512.Create(low, high));
+        }
+
         Vector256<int> order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
         Vector256<float> lo = Vector256.Shuffle(low, order);
         Vector256<float> hi = Vector256.Shuffle(high, order);

@@ -161,13 +161,22 @@ public class PoolKernelsTests
     [Fact]
     public void Max2x2FollowsTheScalarRuleWithTiesNaNsAndInfinitiesAtEveryWidth()
     {
-        // Every output width reaches the 2×2 vector code (4- and 8-lane blocks, overlapping last blocks) or its scalar
-        // fallback; values drawn from a tiny set make ties, NaNs, infinities and signed zeros common.
+        // Every output width reaches the 2×2 vector code (4- and 8-lane blocks, overlapping last blocks; for widths a
+        // multiple of four, runs of four that cross output rows and channels, an odd number of them leaving a last
+        // 4-lane run) or its scalar fallback, with and without a row and a column that floor mode drops; values drawn
+        // from a tiny set make ties, NaNs, infinities and signed zeros common.
         float[] values = { float.NaN, float.NegativeInfinity, float.PositiveInfinity, -0f, 0f, 1f, 1f, 2f };
         var random = new Random(5);
+        var shapes = new List<PoolGeometry>();
         for (int outW = 1; outW <= 20; outW++)
         {
-            var g = new PoolGeometry(2, 4, 2 * outW + outW % 2, 2, 2, 2, 2);
+            shapes.Add(new PoolGeometry(2, 4, 2 * outW + outW % 2, 2, 2, 2, 2));
+            shapes.Add(new PoolGeometry(1, 2, 2 * outW, 2, 2, 2, 2));
+            shapes.Add(new PoolGeometry(3, 7, 2 * outW + 1, 2, 2, 2, 2));
+        }
+
+        foreach (var g in shapes)
+        {
             float[] input = new float[2 * g.InputLength];
             for (int i = 0; i < input.Length; i++)
             {
@@ -199,9 +208,9 @@ public class PoolKernelsTests
                     }
 
                     int at = b * g.OutputLength + j;
-                    Assert.True(BitConverter.SingleToInt32Bits(max) == BitConverter.SingleToInt32Bits(output[at]), $"width {outW}, output {at}: {max} vs {output[at]}");
-                    Assert.True(best == argmax[at], $"width {outW}, argmax {at}: {best} vs {argmax[at]}");
-                    Assert.True(BitConverter.SingleToInt32Bits(sum / 4) == BitConverter.SingleToInt32Bits(average[at]), $"width {outW}, average {at}");
+                    Assert.True(BitConverter.SingleToInt32Bits(max) == BitConverter.SingleToInt32Bits(output[at]), $"{g}, output {at}: {max} vs {output[at]}");
+                    Assert.True(best == argmax[at], $"{g}, argmax {at}: {best} vs {argmax[at]}");
+                    Assert.True(BitConverter.SingleToInt32Bits(sum / 4) == BitConverter.SingleToInt32Bits(average[at]), $"{g}, average {at}");
                 }
             }
         }
