@@ -81,7 +81,7 @@ public static class InterpolationKernels
             var row = output.Slice(p * outLength, outLength);
             if (inRegisters)
             {
-                MaxPooled2x2(g, difference, start, (float)alphas[p], activation == Activation.Relu, row);
+                Pooled2x2<MaxWindow>(g, difference, start, (float)alphas[p], activation == Activation.Relu, row);
                 continue;
             }
 
@@ -118,7 +118,7 @@ public static class InterpolationKernels
             var row = output.Slice(p * outLength, outLength);
             if (inRegisters)
             {
-                AvgPooled2x2(g, difference, start, (float)alphas[p], activation == Activation.Relu, row);
+                Pooled2x2<AverageWindow>(g, difference, start, (float)alphas[p], activation == Activation.Relu, row);
             }
             else
             {
@@ -192,36 +192,56 @@ public static class InterpolationKernels
         }
     }
 
-    // One path point of a 2×2, stride-2 max pooling (at least four outputs a row), interpolated in registers: each lane
-    // takes its window's four elements in row-major order with PoolKernels' rule, then ReLU if asked. A row's last block
-    // overlaps the previous one when it does not fit, recomputing its outputs identically.
+    // One path point of a 2×2, stride-2 pooling (at least four outputs a row), interpolated in registers: TWindow combines
+    // each lane's four window elements (in row-major order) into its output. Rows a multiple of four outputs wide go in
+    // memory order, eight outputs from two runs of four (as PoolKernels' max pooling); other rows one at a time, a last
+    // block that does not fit overlapping the previous one and recomputing its outputs identically.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void MaxPooled2x2(in PoolGeometry g, ReadOnlySpan<float> difference, ReadOnlySpan<float> start, float alpha, bool relu, Span<float> output)
+    private static unsafe void Pooled2x2<TWindow>(in PoolGeometry g, ReadOnlySpan<float> difference, ReadOnlySpan<float> start, float alpha, bool relu, Span<float> output)
+        where TWindow : struct, IWindow2x2
     {
         int inW = g.InWidth, outW = g.OutWidth, outH = g.OutHeight, plane = g.InHeight * inW;
         fixed (float* pd = difference, ps = start, po = output)
         {
             float* o = po;
+            if (outW % 4 == 0)
+            {
+                var runs = new PoolKernels.RunsOfFour(g);
+                int count = g.Channels * outH * (outW / 4);
+                int r = 0;
+                for (; r + 2 <= count; r += 2, o += 8)
+                {
+                    int first = runs.Next(), second = runs.Next();
+                    (Vector256<float> e0, Vector256<float> e1) = Pairs(pd, ps, first, second, alpha);
+                    (Vector256<float> e2, Vector256<float> e3) = Pairs(pd, ps, first + inW, second + inW, alpha);
+                    TWindow.Combine(e0, e1, e2, e3, relu).Store(o);
+                }
+
+                if (r < count)
+                {
+                    int first = runs.Next();
+                    (Vector128<float> e0, Vector128<float> e1) = Pairs(pd + first, ps + first, alpha);
+                    (Vector128<float> e2, Vector128<float> e3) = Pairs(pd + first + inW, ps + first + inW, alpha);
+                    TWindow.Combine(e0, e1, e2, e3, relu).Store(o);
+                }
+
+                return;
+            }
+
             for (int c = 0; c < g.Channels; c++)
             {
                 for (int y = 0; y < outH; y++, o += outW)
                 {
-                    nint top = (nint)c * plane + (nint)2 * y * inW;
+                    int top = c * plane + 2 * y * inW;
                     if (outW >= 8)
                     {
                         for (int x = 0; x < outW; x += 8)
                         {
                             x = Math.Min(x, outW - 8);
-                            nint at = top + 2 * x;
-                            (Vector256<float> e0, Vector256<float> e1) = Pairs8(pd + at, ps + at, alpha);
-                            (Vector256<float> e2, Vector256<float> e3) = Pairs8(pd + at + inW, ps + at + inW, alpha);
-                            Vector256<float> max = PoolKernels.TakeValue(e3, PoolKernels.TakeValue(e2, PoolKernels.TakeValue(e1, e0)));
-                            if (relu)
-                            {
-                                max = Vector256.AndNot(max, Vector256.LessThanOrEqual(max, Vector256<float>.Zero));
-                            }
-
-                            max.Store(o + x);
+                            int at = top + 2 * x;
+                            (Vector256<float> e0, Vector256<float> e1) = Pairs(pd, ps, at, at + 8, alpha);
+                            (Vector256<float> e2, Vector256<float> e3) = Pairs(pd, ps, at + inW, at + inW + 8, alpha);
+                            TWindow.Combine(e0, e1, e2, e3, relu).Store(o + x);
                         }
 
                         continue;
@@ -230,95 +250,94 @@ public static class InterpolationKernels
                     for (int x = 0; x < outW; x += 4)
                     {
                         x = Math.Min(x, outW - 4);
-                        nint at = top + 2 * x;
-                        (Vector128<float> e0, Vector128<float> e1) = Pairs4(pd + at, ps + at, alpha);
-                        (Vector128<float> e2, Vector128<float> e3) = Pairs4(pd + at + inW, ps + at + inW, alpha);
-                        Vector128<float> max = PoolKernels.TakeValue(e3, PoolKernels.TakeValue(e2, PoolKernels.TakeValue(e1, e0)));
-                        if (relu)
-                        {
-                            max = Vector128.AndNot(max, Vector128.LessThanOrEqual(max, Vector128<float>.Zero));
-                        }
-
-                        max.Store(o + x);
+                        int at = top + 2 * x;
+                        (Vector128<float> e0, Vector128<float> e1) = Pairs(pd + at, ps + at, alpha);
+                        (Vector128<float> e2, Vector128<float> e3) = Pairs(pd + at + inW, ps + at + inW, alpha);
+                        TWindow.Combine(e0, e1, e2, e3, relu).Store(o + x);
                     }
                 }
             }
         }
     }
 
-    // One path point of a 2×2, stride-2 average pooling (at least four outputs a row), interpolated and activated in
-    // registers, each window summed in the scalar loop's order.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void AvgPooled2x2(in PoolGeometry g, ReadOnlySpan<float> difference, ReadOnlySpan<float> start, float alpha, bool relu, Span<float> output)
+    /// <summary>What a 2×2 window's four elements (row-major, one window per lane) become, ReLU included if asked.</summary>
+    private interface IWindow2x2
     {
-        int inW = g.InWidth, outW = g.OutWidth, outH = g.OutHeight, plane = g.InHeight * inW;
-        fixed (float* pd = difference, ps = start, po = output)
+        static abstract Vector256<float> Combine(Vector256<float> e0, Vector256<float> e1, Vector256<float> e2, Vector256<float> e3, bool relu);
+
+        static abstract Vector128<float> Combine(Vector128<float> e0, Vector128<float> e1, Vector128<float> e2, Vector128<float> e3, bool relu);
+    }
+
+    // PoolKernels' max rule (greater, or NaN), then ReLU: the same bits as ReLU before the maximum (InterpolateMaxPooled).
+    private readonly struct MaxWindow : IWindow2x2
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Combine(Vector256<float> e0, Vector256<float> e1, Vector256<float> e2, Vector256<float> e3, bool relu)
         {
-            float* o = po;
-            for (int c = 0; c < g.Channels; c++)
-            {
-                for (int y = 0; y < outH; y++, o += outW)
-                {
-                    nint top = (nint)c * plane + (nint)2 * y * inW;
-                    if (outW >= 8)
-                    {
-                        for (int x = 0; x < outW; x += 8)
-                        {
-                            x = Math.Min(x, outW - 8);
-                            nint at = top + 2 * x;
-                            (Vector256<float> e0, Vector256<float> e1) = Pairs8(pd + at, ps + at, alpha);
-                            (Vector256<float> e2, Vector256<float> e3) = Pairs8(pd + at + inW, ps + at + inW, alpha);
-                            if (relu)
-                            {
-                                e0 = Vector256.AndNot(e0, Vector256.LessThanOrEqual(e0, Vector256<float>.Zero));
-                                e1 = Vector256.AndNot(e1, Vector256.LessThanOrEqual(e1, Vector256<float>.Zero));
-                                e2 = Vector256.AndNot(e2, Vector256.LessThanOrEqual(e2, Vector256<float>.Zero));
-                                e3 = Vector256.AndNot(e3, Vector256.LessThanOrEqual(e3, Vector256<float>.Zero));
-                            }
+            Vector256<float> max = PoolKernels.TakeValue(e3, PoolKernels.TakeValue(e2, PoolKernels.TakeValue(e1, e0)));
+            return relu ? Relu(max) : max;
+        }
 
-                            ((((Vector256<float>.Zero + e0) + e1) + e2 + e3) / Vector256.Create(4f)).Store(o + x);
-                        }
-
-                        continue;
-                    }
-
-                    for (int x = 0; x < outW; x += 4)
-                    {
-                        x = Math.Min(x, outW - 4);
-                        nint at = top + 2 * x;
-                        (Vector128<float> e0, Vector128<float> e1) = Pairs4(pd + at, ps + at, alpha);
-                        (Vector128<float> e2, Vector128<float> e3) = Pairs4(pd + at + inW, ps + at + inW, alpha);
-                        if (relu)
-                        {
-                            e0 = Vector128.AndNot(e0, Vector128.LessThanOrEqual(e0, Vector128<float>.Zero));
-                            e1 = Vector128.AndNot(e1, Vector128.LessThanOrEqual(e1, Vector128<float>.Zero));
-                            e2 = Vector128.AndNot(e2, Vector128.LessThanOrEqual(e2, Vector128<float>.Zero));
-                            e3 = Vector128.AndNot(e3, Vector128.LessThanOrEqual(e3, Vector128<float>.Zero));
-                        }
-
-                        ((((Vector128<float>.Zero + e0) + e1) + e2 + e3) / Vector128.Create(4f)).Store(o + x);
-                    }
-                }
-            }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Combine(Vector128<float> e0, Vector128<float> e1, Vector128<float> e2, Vector128<float> e3, bool relu)
+        {
+            Vector128<float> max = PoolKernels.TakeValue(e3, PoolKernels.TakeValue(e2, PoolKernels.TakeValue(e1, e0)));
+            return relu ? Vector128.AndNot(max, Vector128.LessThanOrEqual(max, Vector128<float>.Zero)) : max;
         }
     }
 
-    // Sixteen consecutive path values d·α + s (product and sum rounded separately), split into even and odd elements.
+    // ReLU on each element, then PoolKernels' average: the sum from 0 in row-major order, divided by 4.
+    private readonly struct AverageWindow : IWindow2x2
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Combine(Vector256<float> e0, Vector256<float> e1, Vector256<float> e2, Vector256<float> e3, bool relu)
+        {
+            if (relu)
+            {
+                (e0, e1, e2, e3) = (Relu(e0), Relu(e1), Relu(e2), Relu(e3));
+            }
+
+            return (((Vector256<float>.Zero + e0) + e1) + e2 + e3) / Vector256.Create(4f);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Combine(Vector128<float> e0, Vector128<float> e1, Vector128<float> e2, Vector128<float> e3, bool relu)
+        {
+            if (relu)
+            {
+                e0 = Vector128.AndNot(e0, Vector128.LessThanOrEqual(e0, Vector128<float>.Zero));
+                e1 = Vector128.AndNot(e1, Vector128.LessThanOrEqual(e1, Vector128<float>.Zero));
+                e2 = Vector128.AndNot(e2, Vector128.LessThanOrEqual(e2, Vector128<float>.Zero));
+                e3 = Vector128.AndNot(e3, Vector128.LessThanOrEqual(e3, Vector128<float>.Zero));
+            }
+
+            return (((Vector128<float>.Zero + e0) + e1) + e2 + e3) / Vector128.Create(4f);
+        }
+    }
+
+    // ActivationKernels.Relu's rule: x ≤ 0 to +0, NaN kept.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe (Vector256<float> Even, Vector256<float> Odd) Pairs8(float* d, float* s, float alpha)
+    private static Vector256<float> Relu(Vector256<float> x) => Vector256.AndNot(x, Vector256.LessThanOrEqual(x, Vector256<float>.Zero));
+
+    // The path values d·α + s (product and sum rounded separately) at eight consecutive elements from each of first and
+    // second, split into even and odd elements.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe (Vector256<float> Even, Vector256<float> Odd) Pairs(float* d, float* s, int first, int second, float alpha)
     {
         if (Vector512.IsHardwareAccelerated)
         {
-            return PoolKernels.SplitPairs(Vector512.Load(d) * Vector512.Create(alpha) + Vector512.Load(s));
+            Vector512<float> values = PoolKernels.Concatenate(Vector256.Load(d + first), Vector256.Load(d + second)) * Vector512.Create(alpha)
+                + PoolKernels.Concatenate(Vector256.Load(s + first), Vector256.Load(s + second));
+            return PoolKernels.SplitPairs(values);
         }
 
         Vector256<float> a = Vector256.Create(alpha);
-        return PoolKernels.SplitPairs(Vector256.Load(d) * a + Vector256.Load(s), Vector256.Load(d + 8) * a + Vector256.Load(s + 8));
+        return PoolKernels.SplitPairs(Vector256.Load(d + first) * a + Vector256.Load(s + first), Vector256.Load(d + second) * a + Vector256.Load(s + second));
     }
 
     // Eight consecutive path values, split into even and odd elements.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe (Vector128<float> Even, Vector128<float> Odd) Pairs4(float* d, float* s, float alpha) =>
+    private static unsafe (Vector128<float> Even, Vector128<float> Odd) Pairs(float* d, float* s, float alpha) =>
         PoolKernels.SplitPairs(Vector256.Load(d) * Vector256.Create(alpha) + Vector256.Load(s));
 
     /// <summary>

@@ -362,7 +362,7 @@ public static class PoolKernels
     /// The runs of four outputs of a 2×2, stride-2 pooling in memory order, as the sample index of each run's first
     /// window's top-left element.
     /// </summary>
-    private struct RunsOfFour
+    internal struct RunsOfFour
     {
         private readonly int _inW, _outW, _outH, _plane;
         private int _x, _y, _rowStart, _planeStart;
@@ -489,7 +489,7 @@ public static class PoolKernels
     {
         if (Vector512.IsHardwareAccelerated)
         {
-            return SplitPairs(Vector512.Create(low, high));
+            return SplitPairs(Concatenate(low, high));
         }
 
         Vector256<int> order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
@@ -497,6 +497,13 @@ public static class PoolKernels
         Vector256<float> hi = Vector256.Shuffle(high, order);
         return (Vector256.Create(lo.GetLower(), hi.GetLower()), Vector256.Create(lo.GetUpper(), hi.GetUpper()));
     }
+
+    /// <summary>
+    /// low then high in one vector. Vector512.Create(low, high) inserts both halves into the register's old value, a false
+    /// dependency on the previous loop iteration; this widens low and inserts only high.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Concatenate(Vector256<float> low, Vector256<float> high) => low.ToVector512Unsafe().WithUpper(high);
 
     /// <summary>The even and the odd elements of eight floats.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -27,13 +27,16 @@ public class InterpolationKernelsTests
     public static IEnumerable<object[]> Activations() =>
         Enum.GetValues<Activation>().Select(a => new object[] { a });
 
-    // Every 2×2, stride-2 width from 1 to 20 outputs (4- and 8-lane blocks, overlapping last blocks, scalar-only rows),
-    // with floor mode dropping a column where the width is odd, then the general windows.
+    // Every 2×2, stride-2 width from 1 to 20 outputs (4- and 8-lane blocks, overlapping last blocks, scalar-only rows;
+    // widths a multiple of four in runs of four across rows and channels, an odd number of runs leaving a last 4-lane
+    // one), with and without a row and a column that floor mode drops; then the general windows.
     private static IEnumerable<PoolGeometry> Geometries()
     {
         for (int outW = 1; outW <= 20; outW++)
         {
             yield return new PoolGeometry(2, 4 + outW % 2, 2 * outW + outW % 2, 2, 2, 2, 2);
+            yield return new PoolGeometry(1, 2, 2 * outW, 2, 2, 2, 2);
+            yield return new PoolGeometry(3, 7, 2 * outW + 1, 2, 2, 2, 2);
         }
 
         yield return new PoolGeometry(2, 6, 5, 3, 3, 1, 1);    // overlapping, stride 1
