@@ -103,6 +103,16 @@ internal sealed class EmitPlan
     /// </summary>
     public string FusedPathStop(LayerPlan fused) => fused == AffinePrefixLayer ? fused.OutputPositionName : fused.PreActivationPositionName;
 
+    /// <summary>
+    /// Whether <paramref name="layer"/>'s activation is fused into the max pooling right above it in
+    /// <c>InferenceLayers</c>, the forward pass of callers that read only the output.
+    /// </summary>
+    public bool FusesActivationIntoPool(LayerPlan layer) =>
+        layer.Model.HasActivation && layer.Index + 1 < Layers.Count && Layers[layer.Index + 1].Model.Kind == LayerKind.MaxPool;
+
+    /// <summary>Whether the network has an inference pass of its own: some activation fuses into a max pooling.</summary>
+    public bool HasInferencePass => Layers.Any(FusesActivationIntoPool);
+
     public int OutputLength => Last.Model.OutputLength;
 
     public int ImportanceLength => AttributeLayers.Sum(l => l.Model.OutputLength);

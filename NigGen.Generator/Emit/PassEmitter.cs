@@ -59,6 +59,48 @@ internal static class PassEmitter
     }
 
     /// <summary>
+    /// The forward pass of callers that read only the network's output (Forward): ForwardLayers' kernel calls, except that
+    /// an activation right below a max pooling is fused into it, so that neither the activations nor the argmax are written.
+    /// </summary>
+    public static void EmitInference(SourceWriter w, EmitPlan plan)
+    {
+        if (!plan.HasInferencePass)
+        {
+            return;
+        }
+
+        w.Line("// Forward for callers that read only the output: ForwardLayers' kernels, except that an activation right below a max");
+        w.Line("// pooling is fused into it (the same numbers), so neither the activations nor the pooling's argmax are written.");
+        w.Open("private void InferenceLayers(Workspace ws, ReadOnlySpan<float> input, int batch)");
+        foreach (var layer in plan.Layers)
+        {
+            var m = layer.Model;
+            if (layer.Index > 0)
+            {
+                w.Line();
+            }
+
+            var below = layer.Index > 0 ? plan.Layers[layer.Index - 1] : null;
+            if (below is not null && plan.FusesActivationIntoPool(below))
+            {
+                w.Line($"// {Describe(m)}, after {below.Name}'s {below.Model.Activation}");
+                w.Line($"PoolKernels.MaxForwardActivated(in {layer.GeometryName}, global::NigGen.Activation.{below.Model.Activation}, {plan.PreActivationValues(below.Index, "input")}, {plan.Values(below.Index, "input")}, {plan.Values(layer.Index, "input")}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), batch);");
+                continue;
+            }
+
+            w.Line("// " + Describe(m));
+            EmitLayerKernel(w, plan, layer, "input");
+            if (m.HasActivation && !plan.FusesActivationIntoPool(layer))
+            {
+                w.Line($"ActivationKernels.{m.Activation}({plan.PreActivationValues(layer.Index, "input")}, {plan.Values(layer.Index, "input")});");
+            }
+        }
+
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>
     /// The kernel call computing a layer's pre-activation (its output, for layers without activation) from the layer
     /// below: shared by every forward pass the generator writes, so they all compute the same numbers.
     /// </summary>

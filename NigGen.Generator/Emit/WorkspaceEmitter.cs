@@ -76,6 +76,12 @@ internal static class WorkspaceEmitter
         w.Close();
         w.Line();
         w.Line("public override void Forward(int batch) => Network.ForwardLayers(this, Inputs.AsSpan(0, batch * InputLength), batch);");
+        if (plan.HasInferencePass)
+        {
+            w.Line();
+            w.Line("public override void ForwardInference(int batch) => Network.InferenceLayers(this, Inputs.AsSpan(0, batch * InputLength), batch);");
+        }
+
         w.Line();
         w.Line("public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);");
         DeepLiftEmitter.EmitWorkspaceMembers(w);

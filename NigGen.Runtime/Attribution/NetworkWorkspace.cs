@@ -65,6 +65,12 @@ public abstract class NetworkWorkspace
     /// <summary>Runs every layer on the first <paramref name="batch"/> rows of <see cref="Inputs"/>.</summary>
     public abstract void Forward(int batch);
 
+    /// <summary>
+    /// <see cref="Forward"/> for a caller that reads only <see cref="Outputs"/> afterwards: the same outputs, but buffers
+    /// that only a backward pass reads (activations fused into a max pooling, the argmax) may be left unwritten.
+    /// </summary>
+    public virtual void ForwardInference(int batch) => Forward(batch);
+
     /// <summary>Propagates gradients from backward position <paramref name="from"/> down to <paramref name="to"/> (−1: the input).</summary>
     public abstract void Backward(int batch, int from, int to);
 

@@ -59,7 +59,7 @@ public static class PathAttribution
                 int count = Math.Min(block, batch - start);
                 var worker = ws.ForCurrentThread(block);
                 new ReadOnlySpan<float>((float*)job.Input + (long)start * inputLength, count * inputLength).CopyTo(worker.Inputs);
-                worker.Forward(count);
+                worker.ForwardInference(count);
                 worker.Outputs(count).CopyTo(new Span<float>((float*)job.Output + (long)start * outputLength, count * outputLength));
             });
         }
@@ -73,7 +73,7 @@ public static class PathAttribution
         {
             int count = Math.Min(block, batch - start);
             input.Slice(start * network.InputLength, count * network.InputLength).CopyTo(worker.Inputs);
-            worker.Forward(count);
+            worker.ForwardInference(count);
             worker.Outputs(count).CopyTo(output.Slice(start * network.OutputLength, count * network.OutputLength));
         }
     }

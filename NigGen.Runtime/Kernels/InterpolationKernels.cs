@@ -68,20 +68,24 @@ public static class InterpolationKernels
     /// <paramref name="argmaxScratch"/> (a sample of its output), which stay in cache.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void InterpolateMaxPooled(in PoolGeometry geometry, Activation activation, ReadOnlySpan<float> difference, ReadOnlySpan<float> start, ReadOnlySpan<double> alphas, Span<float> output, Span<float> sampleScratch, Span<int> argmaxScratch)
+    public static unsafe void InterpolateMaxPooled(in PoolGeometry geometry, Activation activation, ReadOnlySpan<float> difference, ReadOnlySpan<float> start, ReadOnlySpan<double> alphas, Span<float> output, Span<float> sampleScratch, Span<int> argmaxScratch)
     {
         PoolGeometry g = geometry;
         CheckPooled(g, difference, start, alphas, output, sampleScratch);
         KernelArguments.AtLeast(argmaxScratch.Length, g.OutputLength, nameof(argmaxScratch), "geometry.OutputLength");
         int outLength = g.OutputLength;
         bool afterMaximum = activation is Activation.None or Activation.Relu;
-        bool inRegisters = afterMaximum && PoolKernels.Is2x2(g) && g.OutWidth >= 4;
+        bool inRegisters = afterMaximum && PoolKernels.InRegisters2x2(g);
         for (int p = 0; p < alphas.Length; p++)
         {
             var row = output.Slice(p * outLength, outLength);
             if (inRegisters)
             {
-                Pooled2x2<MaxWindow>(g, difference, start, (float)alphas[p], activation == Activation.Relu, row);
+                fixed (float* pd = difference, ps = start, po = row)
+                {
+                    PoolKernels.Pooled2x2<PoolKernels.MaxWindow, PathValues>(g, new PathValues(pd, ps, (float)alphas[p]), activation == Activation.Relu, po);
+                }
+
                 continue;
             }
 
@@ -107,18 +111,21 @@ public static class InterpolationKernels
     /// cases go one sample at a time through <paramref name="sampleScratch"/> (a sample of the pooling's input).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void InterpolateAvgPooled(in PoolGeometry geometry, Activation activation, ReadOnlySpan<float> difference, ReadOnlySpan<float> start, ReadOnlySpan<double> alphas, Span<float> output, Span<float> sampleScratch)
+    public static unsafe void InterpolateAvgPooled(in PoolGeometry geometry, Activation activation, ReadOnlySpan<float> difference, ReadOnlySpan<float> start, ReadOnlySpan<double> alphas, Span<float> output, Span<float> sampleScratch)
     {
         PoolGeometry g = geometry;
         CheckPooled(g, difference, start, alphas, output, sampleScratch);
         int outLength = g.OutputLength;
-        bool inRegisters = activation is Activation.None or Activation.Relu && PoolKernels.Is2x2(g) && g.OutWidth >= 4;
+        bool inRegisters = activation is Activation.None or Activation.Relu && PoolKernels.InRegisters2x2(g);
         for (int p = 0; p < alphas.Length; p++)
         {
             var row = output.Slice(p * outLength, outLength);
             if (inRegisters)
             {
-                Pooled2x2<AverageWindow>(g, difference, start, (float)alphas[p], activation == Activation.Relu, row);
+                fixed (float* pd = difference, ps = start, po = row)
+                {
+                    PoolKernels.Pooled2x2<PoolKernels.AverageWindow, PathValues>(g, new PathValues(pd, ps, (float)alphas[p]), activation == Activation.Relu, po);
+                }
             }
             else
             {
@@ -192,153 +199,29 @@ public static class InterpolationKernels
         }
     }
 
-    // One path point of a 2×2, stride-2 pooling (at least four outputs a row), interpolated in registers: TWindow combines
-    // each lane's four window elements (in row-major order) into its output. Rows a multiple of four outputs wide go in
-    // memory order, eight outputs from two runs of four (as PoolKernels' max pooling); other rows one at a time, a last
-    // block that does not fit overlapping the previous one and recomputing its outputs identically.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Pooled2x2<TWindow>(in PoolGeometry g, ReadOnlySpan<float> difference, ReadOnlySpan<float> start, float alpha, bool relu, Span<float> output)
-        where TWindow : struct, IWindow2x2
+    // The path values d·α + s (product and sum rounded separately) as PoolKernels' 2×2 traversal reads them.
+    private readonly unsafe struct PathValues(float* difference, float* start, float alpha) : PoolKernels.IPairSource
     {
-        int inW = g.InWidth, outW = g.OutWidth, outH = g.OutHeight, plane = g.InHeight * inW;
-        fixed (float* pd = difference, ps = start, po = output)
+        // Eight consecutive values from each of first and second, split into even and odd elements.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public (Vector256<float> Even, Vector256<float> Odd) Pairs(int first, int second)
         {
-            float* o = po;
-            if (outW % 4 == 0)
+            if (Vector512.IsHardwareAccelerated)
             {
-                var runs = new PoolKernels.RunsOfFour(g);
-                int count = g.Channels * outH * (outW / 4);
-                int r = 0;
-                for (; r + 2 <= count; r += 2, o += 8)
-                {
-                    int first = runs.Next(), second = runs.Next();
-                    (Vector256<float> e0, Vector256<float> e1) = Pairs(pd, ps, first, second, alpha);
-                    (Vector256<float> e2, Vector256<float> e3) = Pairs(pd, ps, first + inW, second + inW, alpha);
-                    TWindow.Combine(e0, e1, e2, e3, relu).Store(o);
-                }
-
-                if (r < count)
-                {
-                    int first = runs.Next();
-                    (Vector128<float> e0, Vector128<float> e1) = Pairs(pd + first, ps + first, alpha);
-                    (Vector128<float> e2, Vector128<float> e3) = Pairs(pd + first + inW, ps + first + inW, alpha);
-                    TWindow.Combine(e0, e1, e2, e3, relu).Store(o);
-                }
-
-                return;
+                Vector512<float> values = PoolKernels.Concatenate(Vector256.Load(difference + first), Vector256.Load(difference + second)) * Vector512.Create(alpha)
+                    + PoolKernels.Concatenate(Vector256.Load(start + first), Vector256.Load(start + second));
+                return PoolKernels.SplitPairs(values);
             }
 
-            for (int c = 0; c < g.Channels; c++)
-            {
-                for (int y = 0; y < outH; y++, o += outW)
-                {
-                    int top = c * plane + 2 * y * inW;
-                    if (outW >= 8)
-                    {
-                        for (int x = 0; x < outW; x += 8)
-                        {
-                            x = Math.Min(x, outW - 8);
-                            int at = top + 2 * x;
-                            (Vector256<float> e0, Vector256<float> e1) = Pairs(pd, ps, at, at + 8, alpha);
-                            (Vector256<float> e2, Vector256<float> e3) = Pairs(pd, ps, at + inW, at + inW + 8, alpha);
-                            TWindow.Combine(e0, e1, e2, e3, relu).Store(o + x);
-                        }
-
-                        continue;
-                    }
-
-                    for (int x = 0; x < outW; x += 4)
-                    {
-                        x = Math.Min(x, outW - 4);
-                        int at = top + 2 * x;
-                        (Vector128<float> e0, Vector128<float> e1) = Pairs(pd + at, ps + at, alpha);
-                        (Vector128<float> e2, Vector128<float> e3) = Pairs(pd + at + inW, ps + at + inW, alpha);
-                        TWindow.Combine(e0, e1, e2, e3, relu).Store(o + x);
-                    }
-                }
-            }
+            Vector256<float> a = Vector256.Create(alpha);
+            return PoolKernels.SplitPairs(Vector256.Load(difference + first) * a + Vector256.Load(start + first), Vector256.Load(difference + second) * a + Vector256.Load(start + second));
         }
-    }
 
-    /// <summary>What a 2×2 window's four elements (row-major, one window per lane) become, ReLU included if asked.</summary>
-    private interface IWindow2x2
-    {
-        static abstract Vector256<float> Combine(Vector256<float> e0, Vector256<float> e1, Vector256<float> e2, Vector256<float> e3, bool relu);
-
-        static abstract Vector128<float> Combine(Vector128<float> e0, Vector128<float> e1, Vector128<float> e2, Vector128<float> e3, bool relu);
-    }
-
-    // PoolKernels' max rule (greater, or NaN), then ReLU: the same bits as ReLU before the maximum (InterpolateMaxPooled).
-    private readonly struct MaxWindow : IWindow2x2
-    {
+        // Eight consecutive values, split into even and odd elements.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> Combine(Vector256<float> e0, Vector256<float> e1, Vector256<float> e2, Vector256<float> e3, bool relu)
-        {
-            Vector256<float> max = PoolKernels.TakeValue(e3, PoolKernels.TakeValue(e2, PoolKernels.TakeValue(e1, e0)));
-            return relu ? Relu(max) : max;
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector128<float> Combine(Vector128<float> e0, Vector128<float> e1, Vector128<float> e2, Vector128<float> e3, bool relu)
-        {
-            Vector128<float> max = PoolKernels.TakeValue(e3, PoolKernels.TakeValue(e2, PoolKernels.TakeValue(e1, e0)));
-            return relu ? Vector128.AndNot(max, Vector128.LessThanOrEqual(max, Vector128<float>.Zero)) : max;
-        }
+        public (Vector128<float> Even, Vector128<float> Odd) Pairs(int at) =>
+            PoolKernels.SplitPairs(Vector256.Load(difference + at) * Vector256.Create(alpha) + Vector256.Load(start + at));
     }
-
-    // ReLU on each element, then PoolKernels' average: the sum from 0 in row-major order, divided by 4.
-    private readonly struct AverageWindow : IWindow2x2
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> Combine(Vector256<float> e0, Vector256<float> e1, Vector256<float> e2, Vector256<float> e3, bool relu)
-        {
-            if (relu)
-            {
-                (e0, e1, e2, e3) = (Relu(e0), Relu(e1), Relu(e2), Relu(e3));
-            }
-
-            return (((Vector256<float>.Zero + e0) + e1) + e2 + e3) / Vector256.Create(4f);
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector128<float> Combine(Vector128<float> e0, Vector128<float> e1, Vector128<float> e2, Vector128<float> e3, bool relu)
-        {
-            if (relu)
-            {
-                e0 = Vector128.AndNot(e0, Vector128.LessThanOrEqual(e0, Vector128<float>.Zero));
-                e1 = Vector128.AndNot(e1, Vector128.LessThanOrEqual(e1, Vector128<float>.Zero));
-                e2 = Vector128.AndNot(e2, Vector128.LessThanOrEqual(e2, Vector128<float>.Zero));
-                e3 = Vector128.AndNot(e3, Vector128.LessThanOrEqual(e3, Vector128<float>.Zero));
-            }
-
-            return (((Vector128<float>.Zero + e0) + e1) + e2 + e3) / Vector128.Create(4f);
-        }
-    }
-
-    // ActivationKernels.Relu's rule: x ≤ 0 to +0, NaN kept.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Relu(Vector256<float> x) => Vector256.AndNot(x, Vector256.LessThanOrEqual(x, Vector256<float>.Zero));
-
-    // The path values d·α + s (product and sum rounded separately) at eight consecutive elements from each of first and
-    // second, split into even and odd elements.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe (Vector256<float> Even, Vector256<float> Odd) Pairs(float* d, float* s, int first, int second, float alpha)
-    {
-        if (Vector512.IsHardwareAccelerated)
-        {
-            Vector512<float> values = PoolKernels.Concatenate(Vector256.Load(d + first), Vector256.Load(d + second)) * Vector512.Create(alpha)
-                + PoolKernels.Concatenate(Vector256.Load(s + first), Vector256.Load(s + second));
-            return PoolKernels.SplitPairs(values);
-        }
-
-        Vector256<float> a = Vector256.Create(alpha);
-        return PoolKernels.SplitPairs(Vector256.Load(d + first) * a + Vector256.Load(s + first), Vector256.Load(d + second) * a + Vector256.Load(s + second));
-    }
-
-    // Eight consecutive path values, split into even and odd elements.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe (Vector128<float> Even, Vector128<float> Odd) Pairs(float* d, float* s, float alpha) =>
-        PoolKernels.SplitPairs(Vector256.Load(d) * Vector256.Create(alpha) + Vector256.Load(s));
 
     /// <summary>
     /// From two rows of <paramref name="values"/> (row 0 at the input, row 1 at the baseline), the path's start

@@ -114,6 +114,56 @@ public static class PoolKernels
     }
 
     /// <summary>
+    /// Max pooling of activation(<paramref name="pre"/>) for a caller that reads only the pooling's output (inference):
+    /// bitwise the activation's kernel then <see cref="MaxForward"/>'s output. No activation or ReLU is applied after the
+    /// maximum (ReLU is non-decreasing, maps every x ≤ 0 to +0 and keeps a NaN, so under the first-maximum, last-NaN rule
+    /// it gives the same bits either way), for a 2×2, stride-2 window in registers: then neither activations nor argmax
+    /// are written. Otherwise <paramref name="activations"/> (other activations) and <paramref name="argmax"/> serve as
+    /// scratch.
+    /// </summary>
+    /// <param name="geometry">The pooling's geometry.</param>
+    /// <param name="activation">The activation between <paramref name="pre"/> and the pooling.</param>
+    /// <param name="pre">Pre-activation values [batch, Channels, InHeight, InWidth].</param>
+    /// <param name="activations">Scratch for the activations, [batch, Channels, InHeight, InWidth].</param>
+    /// <param name="output">Output [batch, Channels, OutHeight, OutWidth]; overwritten.</param>
+    /// <param name="argmax">Scratch for the argmax, [batch, OutputLength].</param>
+    /// <param name="batch">Number of samples.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void MaxForwardActivated(in PoolGeometry geometry, Activation activation, ReadOnlySpan<float> pre, Span<float> activations, Span<float> output, Span<int> argmax, int batch)
+    {
+        PoolGeometry g = geometry;
+        Check(g, batch, pre.Length, nameof(pre), "batch·InputLength", output.Length, nameof(output), "batch·OutputLength");
+        KernelArguments.AtLeast(activations.Length, KernelArguments.Product(batch, g.InputLength), nameof(activations), "batch·InputLength");
+        KernelArguments.AtLeast(argmax.Length, KernelArguments.Product(batch, g.OutputLength), nameof(argmax), "batch·OutputLength");
+        int inLength = g.InputLength, outLength = g.OutputLength;
+        if (activation is not (Activation.None or Activation.Relu))
+        {
+            ActivationKernels.Forward(activation, pre.Slice(0, batch * inLength), activations);
+            MaxForward(g, activations, output, argmax, batch);
+            return;
+        }
+
+        if (!InRegisters2x2(g))
+        {
+            MaxForward(g, pre, output, argmax, batch);
+            if (activation == Activation.Relu)
+            {
+                ActivationKernels.Relu(output.Slice(0, batch * outLength), output);
+            }
+
+            return;
+        }
+
+        fixed (float* pin = pre, pout = output)
+        {
+            for (int s = 0; s < batch; s++)
+            {
+                Pooled2x2<MaxWindow, Stored>(g, new Stored(pin + (nint)s * inLength), activation == Activation.Relu, pout + (nint)s * outLength);
+            }
+        }
+    }
+
+    /// <summary>
     /// Gradient of max pooling: <paramref name="inputGradient"/> is cleared, then each output gradient is added at its
     /// argmax (overlapping windows that chose the same element add up).
     /// </summary>
@@ -411,6 +461,158 @@ public static class PoolKernels
         Vector128<float> take = Vector128.GreaterThan(v, max) | ~Vector128.Equals(v, v);
         max = Vector128.ConditionalSelect(take, v, max);
         offset = Vector128.ConditionalSelect(take.AsInt32(), at, offset);
+    }
+
+    /// <summary>Whether <see cref="Pooled2x2"/> can run: a 2×2, stride-2 window, at least four outputs a row.</summary>
+    internal static bool InRegisters2x2(in PoolGeometry g) => Is2x2(g) && g.OutWidth >= 4;
+
+    /// <summary>
+    /// One sample of a 2×2, stride-2 pooling with at least four outputs a row, values only: TSource gives the input's
+    /// elements (stored, or computed in registers), TWindow combines each lane's four window elements (in row-major order)
+    /// into its output. Rows a multiple of four outputs wide go in memory order, eight outputs from two runs of four (as
+    /// <see cref="MaxSample2x2"/>); other rows one at a time, a last block that does not fit overlapping the previous one
+    /// and recomputing its outputs identically.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Pooled2x2<TWindow, TSource>(in PoolGeometry g, TSource source, bool relu, float* output)
+        where TWindow : struct, IWindow2x2
+        where TSource : struct, IPairSource
+    {
+        int inW = g.InWidth, outW = g.OutWidth, outH = g.OutHeight, plane = g.InHeight * inW;
+        float* o = output;
+        if (outW % 4 == 0)
+        {
+            var runs = new RunsOfFour(g);
+            int count = g.Channels * outH * (outW / 4);
+            int r = 0;
+            for (; r + 2 <= count; r += 2, o += 8)
+            {
+                int first = runs.Next(), second = runs.Next();
+                (Vector256<float> e0, Vector256<float> e1) = source.Pairs(first, second);
+                (Vector256<float> e2, Vector256<float> e3) = source.Pairs(first + inW, second + inW);
+                TWindow.Combine(e0, e1, e2, e3, relu).Store(o);
+            }
+
+            if (r < count)
+            {
+                int first = runs.Next();
+                (Vector128<float> e0, Vector128<float> e1) = source.Pairs(first);
+                (Vector128<float> e2, Vector128<float> e3) = source.Pairs(first + inW);
+                TWindow.Combine(e0, e1, e2, e3, relu).Store(o);
+            }
+
+            return;
+        }
+
+        for (int c = 0; c < g.Channels; c++)
+        {
+            for (int y = 0; y < outH; y++, o += outW)
+            {
+                int top = c * plane + 2 * y * inW;
+                if (outW >= 8)
+                {
+                    for (int x = 0; x < outW; x += 8)
+                    {
+                        x = Math.Min(x, outW - 8);
+                        int at = top + 2 * x;
+                        (Vector256<float> e0, Vector256<float> e1) = source.Pairs(at, at + 8);
+                        (Vector256<float> e2, Vector256<float> e3) = source.Pairs(at + inW, at + inW + 8);
+                        TWindow.Combine(e0, e1, e2, e3, relu).Store(o + x);
+                    }
+
+                    continue;
+                }
+
+                for (int x = 0; x < outW; x += 4)
+                {
+                    x = Math.Min(x, outW - 4);
+                    int at = top + 2 * x;
+                    (Vector128<float> e0, Vector128<float> e1) = source.Pairs(at);
+                    (Vector128<float> e2, Vector128<float> e3) = source.Pairs(at + inW);
+                    TWindow.Combine(e0, e1, e2, e3, relu).Store(o + x);
+                }
+            }
+        }
+    }
+
+    /// <summary>What a 2×2 window's four elements (row-major, one window per lane) become, ReLU included if asked.</summary>
+    internal interface IWindow2x2
+    {
+        static abstract Vector256<float> Combine(Vector256<float> e0, Vector256<float> e1, Vector256<float> e2, Vector256<float> e3, bool relu);
+
+        static abstract Vector128<float> Combine(Vector128<float> e0, Vector128<float> e1, Vector128<float> e2, Vector128<float> e3, bool relu);
+    }
+
+    // The max rule (greater, or NaN), then ReLU: the same bits as ReLU before the maximum (see MaxForwardActivated).
+    internal readonly struct MaxWindow : IWindow2x2
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Combine(Vector256<float> e0, Vector256<float> e1, Vector256<float> e2, Vector256<float> e3, bool relu)
+        {
+            Vector256<float> max = TakeValue(e3, TakeValue(e2, TakeValue(e1, e0)));
+            return relu ? Relu(max) : max;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Combine(Vector128<float> e0, Vector128<float> e1, Vector128<float> e2, Vector128<float> e3, bool relu)
+        {
+            Vector128<float> max = TakeValue(e3, TakeValue(e2, TakeValue(e1, e0)));
+            return relu ? Vector128.AndNot(max, Vector128.LessThanOrEqual(max, Vector128<float>.Zero)) : max;
+        }
+    }
+
+    // ReLU on each element, then the average: the sum from 0 in row-major order, divided by 4, as AvgForward.
+    internal readonly struct AverageWindow : IWindow2x2
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Combine(Vector256<float> e0, Vector256<float> e1, Vector256<float> e2, Vector256<float> e3, bool relu)
+        {
+            if (relu)
+            {
+                (e0, e1, e2, e3) = (Relu(e0), Relu(e1), Relu(e2), Relu(e3));
+            }
+
+            return (((Vector256<float>.Zero + e0) + e1) + e2 + e3) / Vector256.Create(4f);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Combine(Vector128<float> e0, Vector128<float> e1, Vector128<float> e2, Vector128<float> e3, bool relu)
+        {
+            if (relu)
+            {
+                e0 = Vector128.AndNot(e0, Vector128.LessThanOrEqual(e0, Vector128<float>.Zero));
+                e1 = Vector128.AndNot(e1, Vector128.LessThanOrEqual(e1, Vector128<float>.Zero));
+                e2 = Vector128.AndNot(e2, Vector128.LessThanOrEqual(e2, Vector128<float>.Zero));
+                e3 = Vector128.AndNot(e3, Vector128.LessThanOrEqual(e3, Vector128<float>.Zero));
+            }
+
+            return (((Vector128<float>.Zero + e0) + e1) + e2 + e3) / Vector128.Create(4f);
+        }
+    }
+
+    // ActivationKernels.Relu's rule: x ≤ 0 to +0, NaN kept.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Relu(Vector256<float> x) => Vector256.AndNot(x, Vector256.LessThanOrEqual(x, Vector256<float>.Zero));
+
+    /// <summary>Where <see cref="Pooled2x2"/> reads the input's elements, eight consecutive ones at a time.</summary>
+    internal interface IPairSource
+    {
+        /// <summary>Elements first … first + 7 and second … second + 7 of the sample, split into even and odd elements.</summary>
+        (Vector256<float> Even, Vector256<float> Odd) Pairs(int first, int second);
+
+        /// <summary>Elements at … at + 7, split into even and odd elements.</summary>
+        (Vector128<float> Even, Vector128<float> Odd) Pairs(int at);
+    }
+
+    // A stored sample.
+    private readonly unsafe struct Stored(float* sample) : IPairSource
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public (Vector256<float> Even, Vector256<float> Odd) Pairs(int first, int second) =>
+            SplitPairs(Vector256.Load(sample + first), Vector256.Load(sample + second));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public (Vector128<float> Even, Vector128<float> Odd) Pairs(int at) => SplitPairs(Vector256.Load(sample + at));
     }
 
     /// <summary>One output row (≥ 4 outputs) of a 2×2, stride-2 average pooling, summing in the scalar loop's order.</summary>

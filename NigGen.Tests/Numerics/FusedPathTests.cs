@@ -88,6 +88,37 @@ public sealed class FusedPathTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void Forward_with_activations_fused_into_max_pooling_gives_the_full_pass_numbers_bit_for_bit(string name)
+    {
+        // Forward runs the inference pass (activation and max pooling fused where one follows the other); Ablate with no
+        // neuron runs ForwardLayers' kernel calls on the input and the baseline. Batches of 1, 70 (two forward blocks)
+        // and on two threads.
+        var network = Create(name);
+        var description = network.Description;
+        int inputLength = description.InputLength, outputLength = description.OutputLength;
+        const int samples = 70;
+        var inputs = Random(46, samples * inputLength);
+        var expected = new float[samples * outputLength];
+        var row = new float[outputLength];
+        for (int s = 0; s < samples; s++)
+        {
+            network.Ablate(inputs.AsSpan(s * inputLength, inputLength), inputs.AsSpan(s * inputLength, inputLength), [], row);
+            row.CopyTo(expected, s * outputLength);
+        }
+
+        var single = new float[outputLength];
+        network.Forward(inputs.AsSpan(0, inputLength), single);
+        BitwiseEqual(expected.AsSpan(0, outputLength), single, $"{name} forward of one sample");
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var outputs = new float[expected.Length];
+            network.Forward(inputs, outputs, threads);
+            BitwiseEqual(expected, outputs, $"{name} forward of {samples} on {threads} threads");
+        }
+    }
+
     [Fact]
     public void Fused_path_writes_neither_the_first_layers_values_nor_the_argmax_at_the_path_points()
     {
@@ -105,6 +136,16 @@ public sealed class FusedPathTests
                 Assert.True(pathRowsWritten == unfused, $"{field}: path rows written {pathRowsWritten}, unfused {unfused}");
             }
         }
+    }
+
+    [Fact]
+    public void Forward_writes_neither_activations_below_a_max_pooling_nor_its_argmax()
+    {
+        var network = PooledReluNet.CreateRandom(6);
+        var inputs = Random(47, 5 * PooledReluNet.InputLength);
+        var buffers = WorkspaceBuffersAfter(() => network.Forward(inputs, new float[5 * PooledReluNet.OutputLength]));
+        Assert.True(buffers[0].Values.Any(v => v != 0), "conv1's pre-activation is written");
+        Assert.All(buffers.Skip(1), b => Assert.True(b.Values.All(v => v == 0), $"{b.Field} is written"));
     }
 
     // Runs a call on a new thread and reads back that thread's workspace buffers below pool1 (generated private members).
