@@ -71,6 +71,48 @@ internal sealed class EmitPlan
         }
     }
 
+    /// <summary>
+    /// The layer whose output the path methods compute in one pass from the affine prefix's interpolated pre-activation
+    /// when the backward pass stops at or above <see cref="FusedPathStop"/>: the pooling right above the affine layer
+    /// (interpolation, activation and pooling fused; the GPU backend's rule), or else the affine layer itself when it
+    /// has an activation. Null without an affine prefix or with nothing to fuse.
+    /// </summary>
+    public LayerPlan? FusedPathLayer
+    {
+        get
+        {
+            var affine = AffinePrefixLayer;
+            if (affine is null)
+            {
+                return null;
+            }
+
+            if (affine.Index + 1 < Layers.Count && Layers[affine.Index + 1].Model.Kind is LayerKind.MaxPool or LayerKind.AvgPool)
+            {
+                return Layers[affine.Index + 1];
+            }
+
+            return affine.Model.HasActivation ? affine : null;
+        }
+    }
+
+    /// <summary>
+    /// The lowest backward position at which the fused path is enough: a backward pass down to it reads neither the
+    /// affine layer's pre-activation and activations nor a max pooling's argmax. For a pooling its pre-activation
+    /// position (its input gradient is not computed), for the affine layer its output position (nor is its activation's).
+    /// </summary>
+    public string FusedPathStop(LayerPlan fused) => fused == AffinePrefixLayer ? fused.OutputPositionName : fused.PreActivationPositionName;
+
+    /// <summary>
+    /// Whether <paramref name="layer"/>'s activation is fused into the max pooling right above it in
+    /// <c>InferenceLayers</c>, the forward pass of callers that read only the output.
+    /// </summary>
+    public bool FusesActivationIntoPool(LayerPlan layer) =>
+        layer.Model.HasActivation && layer.Index + 1 < Layers.Count && Layers[layer.Index + 1].Model.Kind == LayerKind.MaxPool;
+
+    /// <summary>Whether the network has an inference pass of its own: some activation fuses into a max pooling.</summary>
+    public bool HasInferencePass => Layers.Any(FusesActivationIntoPool);
+
     public int OutputLength => Last.Model.OutputLength;
 
     public int ImportanceLength => AttributeLayers.Sum(l => l.Model.OutputLength);

@@ -49,6 +49,7 @@ internal static class NetworkEmitter
         }
 
         PassEmitter.EmitForward(w, plan);
+        PassEmitter.EmitInference(w, plan);
         PassEmitter.EmitBackward(w, plan);
         DeepLiftEmitter.EmitPass(w, plan);
         AblationEmitter.EmitPass(w, plan);
@@ -244,7 +245,7 @@ internal static class NetworkEmitter
             w.Line("var ws = RentWorkspace(block);");
             w.Open("for (int start = 0; start < batch; start += block)");
             w.Line("int count = Math.Min(block, batch - start);");
-            w.Line("ForwardLayers(ws, input.Slice(start * InputLength, count * InputLength), count);");
+            w.Line($"{(plan.HasInferencePass ? "InferenceLayers" : "ForwardLayers")}(ws, input.Slice(start * InputLength, count * InputLength), count);");
             w.Line("ws.Outputs(count).CopyTo(output.Slice(start * OutputLength, count * OutputLength));");
             w.Close();
         }

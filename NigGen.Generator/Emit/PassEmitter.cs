@@ -8,16 +8,20 @@ internal static class PassEmitter
     public static void EmitForward(SourceWriter w, EmitPlan plan)
     {
         var affine = plan.AffinePrefixLayer;
+        var fused = plan.FusedPathLayer;
         w.Line("// Forward over a batch: every layer's pre-activation and output stay in the workspace for the backward pass.");
         w.Open("private void ForwardLayers(Workspace ws, ReadOnlySpan<float> input, int batch)");
+        bool methodStart = true;
         foreach (var layer in plan.Layers)
         {
             var m = layer.Model;
             string pre = plan.PreActivationValues(layer.Index, "input");
-            if (layer.Index > 0 && layer.Index - 1 != affine?.Index)
+            if (!methodStart)
             {
                 w.Line();
             }
+
+            methodStart = false;
 
             w.Line("// " + Describe(m));
             EmitLayerKernel(w, plan, layer, "input");
@@ -30,11 +34,65 @@ internal static class PassEmitter
                 w.Line();
                 w.Line($"// Forward from {layer.Name}'s pre-activation (already in the workspace) to the output.");
                 w.Open($"private void ForwardAbove{layer.Pascal}PreActivation(Workspace ws, int batch)");
+                methodStart = true;
             }
 
             if (m.HasActivation)
             {
                 w.Line($"ActivationKernels.{m.Activation}({pre}, {plan.Values(layer.Index, "input")});");
+            }
+
+            if (layer == fused && layer != plan.Last)
+            {
+                // The path methods' fused kernel writes this output straight from the interpolated pre-activation.
+                w.Line($"ForwardAbove{layer.Pascal}Output(ws, batch);");
+                w.Close();
+                w.Line();
+                w.Line($"// Forward from {layer.Name}'s output (already in the workspace) to the output.");
+                w.Open($"private void ForwardAbove{layer.Pascal}Output(Workspace ws, int batch)");
+                methodStart = true;
+            }
+        }
+
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>
+    /// The forward pass of callers that read only the network's output (Forward): ForwardLayers' kernel calls, except that
+    /// an activation right below a max pooling is fused into it, so that neither the activations nor the argmax are written.
+    /// </summary>
+    public static void EmitInference(SourceWriter w, EmitPlan plan)
+    {
+        if (!plan.HasInferencePass)
+        {
+            return;
+        }
+
+        w.Line("// Forward for callers that read only the output: ForwardLayers' kernels, except that an activation right below a max");
+        w.Line("// pooling is fused into it (the same numbers), so neither the activations nor the pooling's argmax are written.");
+        w.Open("private void InferenceLayers(Workspace ws, ReadOnlySpan<float> input, int batch)");
+        foreach (var layer in plan.Layers)
+        {
+            var m = layer.Model;
+            if (layer.Index > 0)
+            {
+                w.Line();
+            }
+
+            var below = layer.Index > 0 ? plan.Layers[layer.Index - 1] : null;
+            if (below is not null && plan.FusesActivationIntoPool(below))
+            {
+                w.Line($"// {Describe(m)}, after {below.Name}'s {below.Model.Activation}");
+                w.Line($"PoolKernels.MaxForwardActivated(in {layer.GeometryName}, global::NigGen.Activation.{below.Model.Activation}, {plan.PreActivationValues(below.Index, "input")}, {plan.Values(below.Index, "input")}, {plan.Values(layer.Index, "input")}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), batch);");
+                continue;
+            }
+
+            w.Line("// " + Describe(m));
+            EmitLayerKernel(w, plan, layer, "input");
+            if (m.HasActivation && !plan.FusesActivationIntoPool(layer))
+            {
+                w.Line($"ActivationKernels.{m.Activation}({plan.PreActivationValues(layer.Index, "input")}, {plan.Values(layer.Index, "input")});");
             }
         }
 

@@ -76,6 +76,12 @@ internal static class WorkspaceEmitter
         w.Close();
         w.Line();
         w.Line("public override void Forward(int batch) => Network.ForwardLayers(this, Inputs.AsSpan(0, batch * InputLength), batch);");
+        if (plan.HasInferencePass)
+        {
+            w.Line();
+            w.Line("public override void ForwardInference(int batch) => Network.InferenceLayers(this, Inputs.AsSpan(0, batch * InputLength), batch);");
+        }
+
         w.Line();
         w.Line("public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);");
         DeepLiftEmitter.EmitWorkspaceMembers(w);
@@ -93,7 +99,12 @@ internal static class WorkspaceEmitter
             w.Line($"InterpolationKernels.CaptureEndpoints({pre}, AffineAtBaseline, AffineDifference);");
             w.Close();
             w.Line();
-            w.Open("public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas)");
+            w.Open("public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo)");
+            if (plan.FusedPathLayer is { } fused)
+            {
+                EmitFusedPath(w, plan, affine, fused);
+            }
+
             w.Line($"InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, {pre});");
             w.Line($"Network.ForwardAbove{affine.Pascal}PreActivation(this, batch);");
             w.Close();
@@ -108,6 +119,41 @@ internal static class WorkspaceEmitter
         w.Line();
         EmitSwitch(w, plan, "Gradients", l => l.ScoresPreActivation ? plan.PreActivationGradient(l.Index) : plan.OutputGradient(l.Index));
         w.Close();
+    }
+
+    // The branch of ForwardAlongPath taken when the backward pass stops at or above the fused layer: one kernel from the
+    // interpolated pre-activation to the fused layer's output, then the layers above.
+    private static void EmitFusedPath(SourceWriter w, EmitPlan plan, LayerPlan affine, LayerPlan fused)
+    {
+        string activation = $"global::NigGen.Activation.{affine.Model.Activation}";
+        string output = Unqualify(plan.Values(fused.Index, "Inputs.AsSpan(0, batch * InputLength)"));
+
+        // One sample of the affine layer's buffer serves the fused kernel as scratch: the backward pass never reads it.
+        string scratch = $"{affine.Pascal}{(affine.Model.HasActivation ? "PreActivation" : "Output")}.AsSpan(0, {affine.LengthName})";
+        w.Line($"// A backward pass that stops at or above {fused.Name} reads no value below {fused.Name}'s output{(fused.Model.Kind == LayerKind.MaxPool ? " nor its argmax" : string.Empty)}:");
+        w.Line($"// the path points go straight into {fused.Name}'s output.");
+        w.Open($"if (backwardTo >= {plan.FusedPathStop(fused)})");
+        switch (fused.Model.Kind)
+        {
+            case LayerKind.MaxPool:
+                w.Line($"InterpolationKernels.InterpolateMaxPooled(in {fused.GeometryName}, {activation}, AffineDifference, AffineAtBaseline, alphas, {output}, {scratch}, {fused.Pascal}Argmax.AsSpan(0, {fused.LengthName}));");
+                break;
+            case LayerKind.AvgPool:
+                w.Line($"InterpolationKernels.InterpolateAvgPooled(in {fused.GeometryName}, {activation}, AffineDifference, AffineAtBaseline, alphas, {output}, {scratch});");
+                break;
+            default:
+                w.Line($"InterpolationKernels.InterpolateActivated({activation}, AffineDifference, AffineAtBaseline, alphas, {output});");
+                break;
+        }
+
+        if (fused != plan.Last)
+        {
+            w.Line($"Network.ForwardAbove{fused.Pascal}Output(this, batch);");
+        }
+
+        w.Line("return;");
+        w.Close();
+        w.Line();
     }
 
     // The attribution driver reads the values and gradients of the attribute layers by backward position.

@@ -25,7 +25,7 @@ internal static class NetworkParser
         "Forward", "InputGradient", "IntegratedGradients", "NeuronIntegratedGradients", "NeuronConductance", "Load", "Save",
         "CreateRandom", "Description", "InputLength", "OutputLength", "ImportanceLength", "LayerLength", "Position",
         "Geometry", "Workspace", "RentWorkspace", "ForwardLayers", "BackwardLayers", "FloatsPerSample", "ScratchLength",
-        "t_workspace", "DeepLift", "DeepLiftInputs", "DeepLiftLayers", "GradientTimesActivation", "Ablate", "AblatedForwardLayers",
+        "t_workspace", "DeepLift", "DeepLiftInputs", "DeepLiftLayers", "GradientTimesActivation", "Ablate", "AblatedForwardLayers", "InferenceLayers",
         "CreateTrainer", "TrainingBackwardLayers", "TrainingState", "ToGpu", "GpuLayers",
     };
 

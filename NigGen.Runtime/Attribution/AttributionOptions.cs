@@ -55,6 +55,15 @@ public readonly record struct AttributionOptions
     /// </summary>
     internal bool Unoptimised { get; init; }
 
+    /// <summary>
+    /// Keeps the path shortcuts but turns off the fused kernel that takes the first layer's interpolated pre-activation
+    /// straight through its activation and pooling: kept so that tests can check that the fusion changes no bit.
+    /// </summary>
+    internal bool Unfused { get; init; }
+
+    /// <summary>The shortcuts a call takes.</summary>
+    internal PathShortcuts Shortcuts => Unoptimised ? PathShortcuts.None : Unfused ? PathShortcuts.Unfused : PathShortcuts.All;
+
     /// <summary>The quadrature rule; <see cref="IntegrationRule.RiemannTrapezoid"/> by default.</summary>
     public IntegrationRule Rule { get; init; }
 
@@ -90,4 +99,20 @@ public readonly record struct AttributionOptions
             _chunkSize = value;
         }
     }
+}
+
+/// <summary>Which shortcuts of the path methods a call takes; tests and benchmarks turn them off.</summary>
+internal enum PathShortcuts
+{
+    /// <summary>
+    /// Every one: the affine prefix interpolated, the backward pass stopped at the earliest attribute layer, and the
+    /// first layers fused when that stop allows.
+    /// </summary>
+    All,
+
+    /// <summary>All but the fusion: bitwise the same results as <see cref="All"/>.</summary>
+    Unfused,
+
+    /// <summary>None: the straightforward algorithm; the same results up to float rounding.</summary>
+    None,
 }

@@ -51,15 +51,25 @@ public abstract class NetworkWorkspace
     /// <summary>
     /// Forward at the path points <paramref name="alphas"/>: the affine prefix's pre-activation is interpolated between
     /// the captured endpoints, then the layers above run as usual. Equal to <see cref="Forward"/> on interpolated inputs
-    /// up to float rounding, at the cost of one vector operation per point for the first layer.
+    /// up to float rounding, at the cost of one vector operation per point for the first layer. When the backward pass
+    /// that follows stops at <paramref name="backwardTo"/> above the affine layer's activation, or above the pooling
+    /// right over it, the interpolation, the activation and the pooling run as one kernel straight into the pooling's
+    /// output (bitwise the same numbers): the affine layer's pre-activation and activations and the pooling's argmax are
+    /// then not written.
     /// </summary>
-    public virtual void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas) => throw new NotSupportedException("This network has no affine prefix.");
+    public virtual void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo) => throw new NotSupportedException("This network has no affine prefix.");
 
     /// <summary>The same network's workspace for the current thread, with room for <paramref name="capacity"/> samples.</summary>
     public abstract NetworkWorkspace ForCurrentThread(int capacity);
 
     /// <summary>Runs every layer on the first <paramref name="batch"/> rows of <see cref="Inputs"/>.</summary>
     public abstract void Forward(int batch);
+
+    /// <summary>
+    /// <see cref="Forward"/> for a caller that reads only <see cref="Outputs"/> afterwards: the same outputs, but buffers
+    /// that only a backward pass reads (activations fused into a max pooling, the argmax) may be left unwritten.
+    /// </summary>
+    public virtual void ForwardInference(int batch) => Forward(batch);
 
     /// <summary>Propagates gradients from backward position <paramref name="from"/> down to <paramref name="to"/> (−1: the input).</summary>
     public abstract void Backward(int batch, int from, int to);

@@ -82,7 +82,7 @@ public static class PathAttribution
                 int count = Math.Min(block, batch - start);
                 var worker = ws.ForCurrentThread(block);
                 new ReadOnlySpan<float>((float*)job.Input + (long)start * inputLength, count * inputLength).CopyTo(worker.Inputs);
-                worker.Forward(count);
+                worker.ForwardInference(count);
                 worker.Outputs(count).CopyTo(new Span<float>((float*)job.Output + (long)start * outputLength, count * outputLength));
             });
         }
@@ -96,7 +96,7 @@ public static class PathAttribution
         {
             int count = Math.Min(block, batch - start);
             input.Slice(start * network.InputLength, count * network.InputLength).CopyTo(worker.Inputs);
-            worker.Forward(count);
+            worker.ForwardInference(count);
             worker.Outputs(count).CopyTo(output.Slice(start * network.OutputLength, count * network.OutputLength));
         }
     }
@@ -122,7 +122,7 @@ public static class PathAttribution
         network.RequireFinite(input, nameof(input));
         network.RequireFinite(baseline, nameof(baseline));
         var table = Quadrature.Get(options.Rule, NeuronIntegratedGradientsPoints(options));
-        return NeuronIntegratedGradientsCore(ws, network, input, baseline, target, importance, table, NeuronIntegratedGradientsChunk(network, options, table.Count), options.Unoptimised, options.Threads, CancellationToken.None);
+        return NeuronIntegratedGradientsCore(ws, network, input, baseline, target, importance, table, NeuronIntegratedGradientsChunk(network, options, table.Count), options.Shortcuts, options.Threads, CancellationToken.None);
     }
 
     /// <summary>Neuron Integrated Gradients of a batch; <paramref name="baselines"/> holds one baseline per sample or one for all.</summary>
@@ -147,18 +147,18 @@ public static class PathAttribution
             for (int s = 0; s < samples; s++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                deltas[s] = NeuronIntegratedGradientsSample(ws, network, inputs, baselines, sharedBaseline, targets[s], importances, s, table, chunk, options.Unoptimised, threads: 1, cancellationToken);
+                deltas[s] = NeuronIntegratedGradientsSample(ws, network, inputs, baselines, sharedBaseline, targets[s], importances, s, table, chunk, options.Shortcuts, threads: 1, cancellationToken);
             }
 
             return;
         }
 
-        ParallelSamples(ws, network, inputs, baselines, sharedBaseline, targets, importances, deltas, table, chunk, options.Unoptimised, threads, cancellationToken);
+        ParallelSamples(ws, network, inputs, baselines, sharedBaseline, targets, importances, deltas, table, chunk, options.Shortcuts, threads, cancellationToken);
     }
 
     // Samples are independent: each worker runs whole samples on its own workspace, so the numbers are the ones the
     // single-threaded loop gives. A method of its own so that the lambda's closure is allocated only on this path.
-    private static unsafe void ParallelSamples(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, bool sharedBaseline, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, QuadratureTable table, int chunk, bool unoptimised, int threads, CancellationToken cancellationToken)
+    private static unsafe void ParallelSamples(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, bool sharedBaseline, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, QuadratureTable table, int chunk, PathShortcuts shortcuts, int threads, CancellationToken cancellationToken)
     {
         int samples = deltas.Length;
         fixed (float* inputsPointer = inputs, baselinesPointer = baselines, importancesPointer = importances, deltasPointer = deltas)
@@ -176,18 +176,18 @@ public static class PathAttribution
                 var allInputs = new ReadOnlySpan<float>((float*)job.Inputs, job.InputsLength);
                 var allBaselines = new ReadOnlySpan<float>((float*)job.Baselines, job.BaselinesLength);
                 var allImportances = new Span<float>((float*)job.Importances, samples * network.ImportanceLength);
-                ((float*)job.Deltas)[s] = NeuronIntegratedGradientsSample(worker, network, allInputs, allBaselines, sharedBaseline, ((int*)job.Targets)[s], allImportances, s, table, chunk, unoptimised, threads: 1, cancellationToken);
+                ((float*)job.Deltas)[s] = NeuronIntegratedGradientsSample(worker, network, allInputs, allBaselines, sharedBaseline, ((int*)job.Targets)[s], allImportances, s, table, chunk, shortcuts, threads: 1, cancellationToken);
             });
         }
     }
 
-    private static float NeuronIntegratedGradientsSample(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, bool sharedBaseline, int target, Span<float> importances, int sample, QuadratureTable table, int chunk, bool unoptimised, int threads, CancellationToken cancellationToken)
+    private static float NeuronIntegratedGradientsSample(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, bool sharedBaseline, int target, Span<float> importances, int sample, QuadratureTable table, int chunk, PathShortcuts shortcuts, int threads, CancellationToken cancellationToken)
     {
         int inputLength = network.InputLength;
         var baseline = sharedBaseline ? baselines : baselines.Slice(sample * inputLength, inputLength);
         return NeuronIntegratedGradientsCore(
             ws, network, inputs.Slice(sample * inputLength, inputLength), baseline, target,
-            importances.Slice(sample * network.ImportanceLength, network.ImportanceLength), table, chunk, unoptimised, threads, cancellationToken);
+            importances.Slice(sample * network.ImportanceLength, network.ImportanceLength), table, chunk, shortcuts, threads, cancellationToken);
     }
 
     /// <summary>Integrated gradients of one sample; returns the completeness delta.</summary>
@@ -201,7 +201,7 @@ public static class PathAttribution
         network.RequireFinite(baseline, nameof(baseline));
         var table = Quadrature.Get(options.Rule, PathPoints(options));
         int chunk = ChunkSize(network, options, table.Count);
-        bool shortcut = !options.Unoptimised && ws.HasAffinePrefix;
+        bool shortcut = options.Shortcuts != PathShortcuts.None && ws.HasAffinePrefix;
         var (outputAtInput, outputAtBaseline) = Endpoints(ws, network, input, baseline, target, shortcut);
 
         int inputLength = network.InputLength;
@@ -211,7 +211,7 @@ public static class PathAttribution
         for (int start = 0; start < table.Count; start += chunk)
         {
             int count = Math.Min(chunk, table.Count - start);
-            ForwardPoints(ws, baseline, table.Alphas.Slice(start, count), shortcut);
+            ForwardPoints(ws, baseline, table.Alphas.Slice(start, count), shortcut, backwardTo: -1);
             SeedOutputGradient(ws, network, count, target);
             ws.Backward(count, network.OutputPosition, -1);
             AccumulateWeighted(ws.InputGradients, table.StepSizes.Slice(start, count), inputLength, sums);
@@ -232,7 +232,7 @@ public static class PathAttribution
         network.RequireFinite(baseline, nameof(baseline));
         var table = Quadrature.Get(options.Rule, PathPoints(options));
         int chunk = ChunkSize(network, options, table.Count);
-        bool shortcut = !options.Unoptimised && ws.HasAffinePrefix;
+        bool shortcut = options.Shortcuts != PathShortcuts.None && ws.HasAffinePrefix;
         if (shortcut)
         {
             Endpoints(ws, network, input, baseline, target, shortcut);
@@ -245,7 +245,7 @@ public static class PathAttribution
         for (int start = 0; start < table.Count; start += chunk)
         {
             int count = Math.Min(chunk, table.Count - start);
-            ForwardPoints(ws, baseline, table.Alphas.Slice(start, count), shortcut);
+            ForwardPoints(ws, baseline, table.Alphas.Slice(start, count), shortcut, backwardTo: -1);
 
             // ∂F/∂y at every point, then ∂y/∂x scaled by it: the product Dhamdhere's conductance integrates.
             SeedOutputGradient(ws, network, count, target);
@@ -283,12 +283,15 @@ public static class PathAttribution
         ws.InputGradients.AsSpan(0, network.InputLength).CopyTo(gradient);
     }
 
-    private static float NeuronIntegratedGradientsCore(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, QuadratureTable table, int chunk, bool unoptimised, int threads, CancellationToken cancellationToken)
+    private static float NeuronIntegratedGradientsCore(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, QuadratureTable table, int chunk, PathShortcuts shortcuts, int threads, CancellationToken cancellationToken)
     {
-        bool shortcut = !unoptimised && ws.HasAffinePrefix;
+        bool shortcut = shortcuts != PathShortcuts.None && ws.HasAffinePrefix;
         long call = Interlocked.Increment(ref s_calls);
         var (outputAtInput, outputAtBaseline) = Prepare(ws, network, input, baseline, target, shortcut, call);
-        int stop = unoptimised ? -1 : network.EarliestAttributePosition;
+        int stop = shortcuts == PathShortcuts.None ? -1 : network.EarliestAttributePosition;
+
+        // What the forward pass along the path prepares for: the backward stop, or the input to keep it unfused.
+        int forwardFor = shortcuts == PathShortcuts.All ? stop : -1;
         var sums = ws.Accumulator.AsSpan(0, network.ImportanceLength);
         sums.Clear();
 
@@ -304,13 +307,13 @@ public static class PathAttribution
             for (int b = 0; b < blocks; b++)
             {
                 partial.Clear();
-                PathBlock(ws, network, baseline, target, table, chunk, shortcut, stop, BlockStart(b, blocks, intervals), BlockStart(b + 1, blocks, intervals), partial, cancellationToken);
+                PathBlock(ws, network, baseline, target, table, chunk, shortcut, stop, forwardFor, BlockStart(b, blocks, intervals), BlockStart(b + 1, blocks, intervals), partial, cancellationToken);
                 TensorPrimitives.Add(sums, partial, sums);
             }
         }
         else
         {
-            ParallelPathBlocks(ws, network, input, baseline, target, table, chunk, shortcut, stop, blocks, intervals, threads, call, sums, cancellationToken);
+            ParallelPathBlocks(ws, network, input, baseline, target, table, chunk, shortcut, stop, forwardFor, blocks, intervals, threads, call, sums, cancellationToken);
         }
 
         for (int j = 0; j < sums.Length; j++)
@@ -342,13 +345,13 @@ public static class PathAttribution
 
     // Σ over intervals [first, end) of g(α_k)·(h(α_k+1) − h(α_k)) into partial, in interval order, chunk by chunk;
     // consecutive chunks share their boundary point.
-    private static void PathBlock(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> baseline, int target, QuadratureTable table, int chunk, bool shortcut, int stop, int first, int end, Span<double> partial, CancellationToken cancellationToken)
+    private static void PathBlock(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> baseline, int target, QuadratureTable table, int chunk, bool shortcut, int stop, int forwardFor, int first, int end, Span<double> partial, CancellationToken cancellationToken)
     {
         for (int start = first; start < end; start += chunk - 1)
         {
             cancellationToken.ThrowIfCancellationRequested();
             int count = Math.Min(chunk, end - start + 1);
-            ForwardPoints(ws, baseline, table.Alphas.Slice(start, count), shortcut);
+            ForwardPoints(ws, baseline, table.Alphas.Slice(start, count), shortcut, forwardFor);
             SeedOutputGradient(ws, network, count, target);
             ws.Backward(count, network.OutputPosition, stop);
             foreach (var layer in network.AttributeLayerSpan)
@@ -365,7 +368,7 @@ public static class PathAttribution
 
     // Rounds of up to `threads` blocks, one per worker, each into its own partial; the round's partials are added in
     // block order, so only `threads` partials are alive at once and memory does not grow with the number of steps.
-    private static unsafe void ParallelPathBlocks(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, QuadratureTable table, int chunk, bool shortcut, int stop, int blocks, int intervals, int threads, long call, Span<double> sums, CancellationToken cancellationToken)
+    private static unsafe void ParallelPathBlocks(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, QuadratureTable table, int chunk, bool shortcut, int stop, int forwardFor, int blocks, int intervals, int threads, long call, Span<double> sums, CancellationToken cancellationToken)
     {
         int length = network.ImportanceLength;
         var partials = System.Buffers.ArrayPool<double>.Shared.Rent(threads * length);
@@ -391,7 +394,7 @@ public static class PathAttribution
 
                         var partial = partials.AsSpan(i * length, length);
                         partial.Clear();
-                        PathBlock(worker, network, workerBaseline, target, table, chunk, shortcut, stop, BlockStart(first + i, blocks, intervals), BlockStart(first + i + 1, blocks, intervals), partial, cancellationToken);
+                        PathBlock(worker, network, workerBaseline, target, table, chunk, shortcut, stop, forwardFor, BlockStart(first + i, blocks, intervals), BlockStart(first + i + 1, blocks, intervals), partial, cancellationToken);
                     });
 
                     for (int i = 0; i < count; i++)
@@ -477,11 +480,12 @@ public static class PathAttribution
         return (outputs[target], outputs[network.OutputLength + target]);
     }
 
-    private static void ForwardPoints(NetworkWorkspace ws, ReadOnlySpan<float> baseline, ReadOnlySpan<double> alphas, bool shortcut)
+    // The forward pass at the points alphas, keeping what a backward pass down to backwardTo reads.
+    private static void ForwardPoints(NetworkWorkspace ws, ReadOnlySpan<float> baseline, ReadOnlySpan<double> alphas, bool shortcut, int backwardTo)
     {
         if (shortcut)
         {
-            ws.ForwardAlongPath(alphas.Length, alphas);
+            ws.ForwardAlongPath(alphas.Length, alphas, backwardTo);
         }
         else
         {

@@ -19,6 +19,44 @@ public static class ActivationKernels
     private const float LeakySlope = 0.01f;
     private const float SoftplusThreshold = 20f;
 
+    /// <summary>
+    /// post = the activation of pre, by that activation's kernel (a copy for <see cref="Activation.None"/>); pre and post
+    /// may be the very same span.
+    /// </summary>
+    /// <param name="activation">The activation.</param>
+    /// <param name="pre">Pre-activation values.</param>
+    /// <param name="post">Receives the activations.</param>
+    public static void Forward(Activation activation, ReadOnlySpan<float> pre, Span<float> post)
+    {
+        switch (activation)
+        {
+            case Activation.None:
+                CheckForward(pre, post);
+                pre.CopyTo(post);
+                break;
+            case Activation.Relu:
+                Relu(pre, post);
+                break;
+            case Activation.LeakyRelu:
+                LeakyRelu(pre, post);
+                break;
+            case Activation.Sigmoid:
+                Sigmoid(pre, post);
+                break;
+            case Activation.Tanh:
+                Tanh(pre, post);
+                break;
+            case Activation.Softplus:
+                Softplus(pre, post);
+                break;
+            case Activation.Elu:
+                Elu(pre, post);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(activation), activation, "not a defined NigGen.Activation");
+        }
+    }
+
     /// <summary>post = max(pre, 0).</summary>
     /// <param name="pre">Pre-activation values.</param>
     /// <param name="post">Receives the activations.</param>

@@ -124,8 +124,8 @@ public static class DeepLiftKernels
 
             TensorPrimitives.Add(x0, positive, atPositive);
             TensorPrimitives.Add(x0, negative, atNegative);
-            Apply(activation, atPositive, fPositive);
-            Apply(activation, atNegative, fNegative);
+            ActivationKernels.Forward(activation, atPositive, fPositive);
+            ActivationKernels.Forward(activation, atNegative, fNegative);
             ones.Fill(1f);
             Derivative(activation, x0, y0, ones, gBaseline);
             Derivative(activation, atPositive, fPositive, ones, gPositive);
@@ -424,36 +424,6 @@ public static class DeepLiftKernels
         {
             float d = inputs[i] - inputs[n + i];
             a[i] = d > 0f ? a[i] : d < 0f ? b[i] : 0.5f * (a[i] + b[i]);
-        }
-    }
-
-    private static void Apply(Activation activation, ReadOnlySpan<float> pre, Span<float> post)
-    {
-        switch (activation)
-        {
-            case Activation.None:
-                pre.CopyTo(post);
-                break;
-            case Activation.Relu:
-                ActivationKernels.Relu(pre, post);
-                break;
-            case Activation.LeakyRelu:
-                ActivationKernels.LeakyRelu(pre, post);
-                break;
-            case Activation.Sigmoid:
-                ActivationKernels.Sigmoid(pre, post);
-                break;
-            case Activation.Tanh:
-                ActivationKernels.Tanh(pre, post);
-                break;
-            case Activation.Softplus:
-                ActivationKernels.Softplus(pre, post);
-                break;
-            case Activation.Elu:
-                ActivationKernels.Elu(pre, post);
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(activation), activation, "not a defined NigGen.Activation");
         }
     }
 

@@ -37,6 +37,12 @@ public static class PoolKernels
                 float* sample = pin + (nint)s * inLength;
                 float* o = pout + (nint)s * outLength;
                 int* idx = pidx + (nint)s * outLength;
+                if (pairs && outW % 4 == 0)
+                {
+                    MaxSample2x2(sample, g, o, idx);
+                    continue;
+                }
+
                 for (int c = 0; c < g.Channels; c++)
                 {
                     int planeStart = c * plane;
@@ -103,6 +109,56 @@ public static class PoolKernels
                         idx += outW;
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Max pooling of activation(<paramref name="pre"/>) for a caller that reads only the pooling's output (inference):
+    /// bitwise the activation's kernel then <see cref="MaxForward"/>'s output. No activation or ReLU is applied after the
+    /// maximum (ReLU is non-decreasing, maps every x ≤ 0 to +0 and keeps a NaN, so under the first-maximum, last-NaN rule
+    /// it gives the same bits either way), for a 2×2, stride-2 window in registers: then neither activations nor argmax
+    /// are written. Otherwise <paramref name="activations"/> (other activations) and <paramref name="argmax"/> serve as
+    /// scratch.
+    /// </summary>
+    /// <param name="geometry">The pooling's geometry.</param>
+    /// <param name="activation">The activation between <paramref name="pre"/> and the pooling.</param>
+    /// <param name="pre">Pre-activation values [batch, Channels, InHeight, InWidth].</param>
+    /// <param name="activations">Scratch for the activations, [batch, Channels, InHeight, InWidth].</param>
+    /// <param name="output">Output [batch, Channels, OutHeight, OutWidth]; overwritten.</param>
+    /// <param name="argmax">Scratch for the argmax, [batch, OutputLength].</param>
+    /// <param name="batch">Number of samples.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void MaxForwardActivated(in PoolGeometry geometry, Activation activation, ReadOnlySpan<float> pre, Span<float> activations, Span<float> output, Span<int> argmax, int batch)
+    {
+        PoolGeometry g = geometry;
+        Check(g, batch, pre.Length, nameof(pre), "batch·InputLength", output.Length, nameof(output), "batch·OutputLength");
+        KernelArguments.AtLeast(activations.Length, KernelArguments.Product(batch, g.InputLength), nameof(activations), "batch·InputLength");
+        KernelArguments.AtLeast(argmax.Length, KernelArguments.Product(batch, g.OutputLength), nameof(argmax), "batch·OutputLength");
+        int inLength = g.InputLength, outLength = g.OutputLength;
+        if (activation is not (Activation.None or Activation.Relu))
+        {
+            ActivationKernels.Forward(activation, pre.Slice(0, batch * inLength), activations);
+            MaxForward(g, activations, output, argmax, batch);
+            return;
+        }
+
+        if (!InRegisters2x2(g))
+        {
+            MaxForward(g, pre, output, argmax, batch);
+            if (activation == Activation.Relu)
+            {
+                ActivationKernels.Relu(output.Slice(0, batch * outLength), output);
+            }
+
+            return;
+        }
+
+        fixed (float* pin = pre, pout = output)
+        {
+            for (int s = 0; s < batch; s++)
+            {
+                Pooled2x2<MaxWindow, Stored>(g, new Stored(pin + (nint)s * inLength), activation == Activation.Relu, pout + (nint)s * outLength);
             }
         }
     }
@@ -256,7 +312,7 @@ public static class PoolKernels
     }
 
     /// <summary>Whether the window is 2×2 with stride 2 and the pair-splitting vector code can run.</summary>
-    private static bool Is2x2(in PoolGeometry g) =>
+    internal static bool Is2x2(in PoolGeometry g) =>
         g.SizeHeight == 2 && g.SizeWidth == 2 && g.StrideHeight == 2 && g.StrideWidth == 2 && Vector256.IsHardwareAccelerated;
 
     /// <summary>
@@ -308,6 +364,257 @@ public static class PoolKernels
         }
     }
 
+    /// <summary>
+    /// One sample of a 2×2, stride-2 max pooling whose rows hold a multiple of four outputs. The outputs are taken in
+    /// memory order, eight at a time: two runs of four outputs, each run's windows in one pair of input rows (the two runs
+    /// may lie in consecutive output rows), so that no lane is computed twice and no row is too short for a vector. Each
+    /// lane takes its window's four elements in row-major order with the scalar rule.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void MaxSample2x2(float* sample, in PoolGeometry g, float* output, int* argmax)
+    {
+        int inW = g.InWidth;
+        var runs = new RunsOfFour(g);
+        int count = g.Channels * g.OutHeight * (g.OutWidth / 4);
+        Vector256<int> lanes = Vector256.Create(0, 2, 4, 6, 0, 2, 4, 6);
+        Vector256<int> right = Vector256.Create(1), below = Vector256.Create(inW), belowRight = Vector256.Create(inW + 1);
+        int r = 0;
+        for (; r + 2 <= count; r += 2, output += 8, argmax += 8)
+        {
+            int first = runs.Next(), second = runs.Next();
+            (Vector256<float> e0, Vector256<float> e1) = SplitPairs(Vector256.Load(sample + first), Vector256.Load(sample + second));
+            (Vector256<float> e2, Vector256<float> e3) = SplitPairs(Vector256.Load(sample + first + inW), Vector256.Load(sample + second + inW));
+            Vector256<float> max = e0;
+            Vector256<int> offset = Vector256<int>.Zero;
+            TakeOffset(e1, right, ref max, ref offset);
+            TakeOffset(e2, below, ref max, ref offset);
+            TakeOffset(e3, belowRight, ref max, ref offset);
+            max.Store(output);
+            (Vector256.Create(Vector128.Create(first), Vector128.Create(second)) + lanes + offset).Store(argmax);
+        }
+
+        if (r < count)
+        {
+            int first = runs.Next();
+            (Vector128<float> e0, Vector128<float> e1) = SplitPairs(Vector256.Load(sample + first));
+            (Vector128<float> e2, Vector128<float> e3) = SplitPairs(Vector256.Load(sample + first + inW));
+            Vector128<float> max = e0;
+            Vector128<int> offset = Vector128<int>.Zero;
+            TakeOffset(e1, right.GetLower(), ref max, ref offset);
+            TakeOffset(e2, below.GetLower(), ref max, ref offset);
+            TakeOffset(e3, belowRight.GetLower(), ref max, ref offset);
+            max.Store(output);
+            (Vector128.Create(first) + lanes.GetLower() + offset).Store(argmax);
+        }
+    }
+
+    /// <summary>
+    /// The runs of four outputs of a 2×2, stride-2 pooling in memory order, as the sample index of each run's first
+    /// window's top-left element.
+    /// </summary>
+    internal struct RunsOfFour
+    {
+        private readonly int _inW, _outW, _outH, _plane;
+        private int _x, _y, _rowStart, _planeStart;
+
+        public RunsOfFour(in PoolGeometry g)
+        {
+            _inW = g.InWidth;
+            _outW = g.OutWidth;
+            _outH = g.OutHeight;
+            _plane = g.InHeight * g.InWidth;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Next()
+        {
+            int start = _rowStart + 2 * _x;
+            _x += 4;
+            if (_x == _outW)
+            {
+                _x = 0;
+                _rowStart += 2 * _inW;
+                if (++_y == _outH)
+                {
+                    _y = 0;
+                    _planeStart += _plane;
+                    _rowStart = _planeStart;
+                }
+            }
+
+            return start;
+        }
+    }
+
+    /// <summary>The scalar rule for one more window element, recording its offset in the window when it is taken.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TakeOffset(Vector256<float> v, Vector256<int> at, ref Vector256<float> max, ref Vector256<int> offset)
+    {
+        Vector256<float> take = Vector256.GreaterThan(v, max) | ~Vector256.Equals(v, v);
+        max = Vector256.ConditionalSelect(take, v, max);
+        offset = Vector256.ConditionalSelect(take.AsInt32(), at, offset);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TakeOffset(Vector128<float> v, Vector128<int> at, ref Vector128<float> max, ref Vector128<int> offset)
+    {
+        Vector128<float> take = Vector128.GreaterThan(v, max) | ~Vector128.Equals(v, v);
+        max = Vector128.ConditionalSelect(take, v, max);
+        offset = Vector128.ConditionalSelect(take.AsInt32(), at, offset);
+    }
+
+    /// <summary>Whether <see cref="Pooled2x2"/> can run: a 2×2, stride-2 window, at least four outputs a row.</summary>
+    internal static bool InRegisters2x2(in PoolGeometry g) => Is2x2(g) && g.OutWidth >= 4;
+
+    /// <summary>
+    /// One sample of a 2×2, stride-2 pooling with at least four outputs a row, values only: TSource gives the input's
+    /// elements (stored, or computed in registers), TWindow combines each lane's four window elements (in row-major order)
+    /// into its output. Rows a multiple of four outputs wide go in memory order, eight outputs from two runs of four (as
+    /// <see cref="MaxSample2x2"/>); other rows one at a time, a last block that does not fit overlapping the previous one
+    /// and recomputing its outputs identically.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Pooled2x2<TWindow, TSource>(in PoolGeometry g, TSource source, bool relu, float* output)
+        where TWindow : struct, IWindow2x2
+        where TSource : struct, IPairSource
+    {
+        int inW = g.InWidth, outW = g.OutWidth, outH = g.OutHeight, plane = g.InHeight * inW;
+        float* o = output;
+        if (outW % 4 == 0)
+        {
+            var runs = new RunsOfFour(g);
+            int count = g.Channels * outH * (outW / 4);
+            int r = 0;
+            for (; r + 2 <= count; r += 2, o += 8)
+            {
+                int first = runs.Next(), second = runs.Next();
+                (Vector256<float> e0, Vector256<float> e1) = source.Pairs(first, second);
+                (Vector256<float> e2, Vector256<float> e3) = source.Pairs(first + inW, second + inW);
+                TWindow.Combine(e0, e1, e2, e3, relu).Store(o);
+            }
+
+            if (r < count)
+            {
+                int first = runs.Next();
+                (Vector128<float> e0, Vector128<float> e1) = source.Pairs(first);
+                (Vector128<float> e2, Vector128<float> e3) = source.Pairs(first + inW);
+                TWindow.Combine(e0, e1, e2, e3, relu).Store(o);
+            }
+
+            return;
+        }
+
+        for (int c = 0; c < g.Channels; c++)
+        {
+            for (int y = 0; y < outH; y++, o += outW)
+            {
+                int top = c * plane + 2 * y * inW;
+                if (outW >= 8)
+                {
+                    for (int x = 0; x < outW; x += 8)
+                    {
+                        x = Math.Min(x, outW - 8);
+                        int at = top + 2 * x;
+                        (Vector256<float> e0, Vector256<float> e1) = source.Pairs(at, at + 8);
+                        (Vector256<float> e2, Vector256<float> e3) = source.Pairs(at + inW, at + inW + 8);
+                        TWindow.Combine(e0, e1, e2, e3, relu).Store(o + x);
+                    }
+
+                    continue;
+                }
+
+                for (int x = 0; x < outW; x += 4)
+                {
+                    x = Math.Min(x, outW - 4);
+                    int at = top + 2 * x;
+                    (Vector128<float> e0, Vector128<float> e1) = source.Pairs(at);
+                    (Vector128<float> e2, Vector128<float> e3) = source.Pairs(at + inW);
+                    TWindow.Combine(e0, e1, e2, e3, relu).Store(o + x);
+                }
+            }
+        }
+    }
+
+    /// <summary>What a 2×2 window's four elements (row-major, one window per lane) become, ReLU included if asked.</summary>
+    internal interface IWindow2x2
+    {
+        static abstract Vector256<float> Combine(Vector256<float> e0, Vector256<float> e1, Vector256<float> e2, Vector256<float> e3, bool relu);
+
+        static abstract Vector128<float> Combine(Vector128<float> e0, Vector128<float> e1, Vector128<float> e2, Vector128<float> e3, bool relu);
+    }
+
+    // The max rule (greater, or NaN), then ReLU: the same bits as ReLU before the maximum (see MaxForwardActivated).
+    internal readonly struct MaxWindow : IWindow2x2
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Combine(Vector256<float> e0, Vector256<float> e1, Vector256<float> e2, Vector256<float> e3, bool relu)
+        {
+            Vector256<float> max = TakeValue(e3, TakeValue(e2, TakeValue(e1, e0)));
+            return relu ? Relu(max) : max;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Combine(Vector128<float> e0, Vector128<float> e1, Vector128<float> e2, Vector128<float> e3, bool relu)
+        {
+            Vector128<float> max = TakeValue(e3, TakeValue(e2, TakeValue(e1, e0)));
+            return relu ? Vector128.AndNot(max, Vector128.LessThanOrEqual(max, Vector128<float>.Zero)) : max;
+        }
+    }
+
+    // ReLU on each element, then the average: the sum from 0 in row-major order, divided by 4, as AvgForward.
+    internal readonly struct AverageWindow : IWindow2x2
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Combine(Vector256<float> e0, Vector256<float> e1, Vector256<float> e2, Vector256<float> e3, bool relu)
+        {
+            if (relu)
+            {
+                (e0, e1, e2, e3) = (Relu(e0), Relu(e1), Relu(e2), Relu(e3));
+            }
+
+            return (((Vector256<float>.Zero + e0) + e1) + e2 + e3) / Vector256.Create(4f);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Combine(Vector128<float> e0, Vector128<float> e1, Vector128<float> e2, Vector128<float> e3, bool relu)
+        {
+            if (relu)
+            {
+                e0 = Vector128.AndNot(e0, Vector128.LessThanOrEqual(e0, Vector128<float>.Zero));
+                e1 = Vector128.AndNot(e1, Vector128.LessThanOrEqual(e1, Vector128<float>.Zero));
+                e2 = Vector128.AndNot(e2, Vector128.LessThanOrEqual(e2, Vector128<float>.Zero));
+                e3 = Vector128.AndNot(e3, Vector128.LessThanOrEqual(e3, Vector128<float>.Zero));
+            }
+
+            return (((Vector128<float>.Zero + e0) + e1) + e2 + e3) / Vector128.Create(4f);
+        }
+    }
+
+    // ActivationKernels.Relu's rule: x ≤ 0 to +0, NaN kept.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Relu(Vector256<float> x) => Vector256.AndNot(x, Vector256.LessThanOrEqual(x, Vector256<float>.Zero));
+
+    /// <summary>Where <see cref="Pooled2x2"/> reads the input's elements, eight consecutive ones at a time.</summary>
+    internal interface IPairSource
+    {
+        /// <summary>Elements first … first + 7 and second … second + 7 of the sample, split into even and odd elements.</summary>
+        (Vector256<float> Even, Vector256<float> Odd) Pairs(int first, int second);
+
+        /// <summary>Elements at … at + 7, split into even and odd elements.</summary>
+        (Vector128<float> Even, Vector128<float> Odd) Pairs(int at);
+    }
+
+    // A stored sample.
+    private readonly unsafe struct Stored(float* sample) : IPairSource
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public (Vector256<float> Even, Vector256<float> Odd) Pairs(int first, int second) =>
+            SplitPairs(Vector256.Load(sample + first), Vector256.Load(sample + second));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public (Vector128<float> Even, Vector128<float> Odd) Pairs(int at) => SplitPairs(Vector256.Load(sample + at));
+    }
+
     /// <summary>One output row (≥ 4 outputs) of a 2×2, stride-2 average pooling, summing in the scalar loop's order.</summary>
     private static unsafe void AvgRow2x2(float* row, int inW, int outW, float* output)
     {
@@ -335,6 +642,15 @@ public static class PoolKernels
         }
     }
 
+    /// <summary>The scalar rule's maximum after one more window element: that element when it is greater, or NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> TakeValue(Vector256<float> v, Vector256<float> max) =>
+        Vector256.ConditionalSelect(Vector256.GreaterThan(v, max) | ~Vector256.Equals(v, v), v, max);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<float> TakeValue(Vector128<float> v, Vector128<float> max) =>
+        Vector128.ConditionalSelect(Vector128.GreaterThan(v, max) | ~Vector128.Equals(v, v), v, max);
+
     /// <summary>The scalar rule for one more window element: take it when greater than the maximum so far, or NaN.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Take(Vector256<float> v, Vector256<int> index, ref Vector256<float> max, ref Vector256<int> best)
@@ -354,25 +670,48 @@ public static class PoolKernels
 
     /// <summary>p[0], p[2], …, p[14] and p[1], p[3], …, p[15].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe (Vector256<float> Even, Vector256<float> Odd) Split8(float* p)
-    {
-        if (Vector512.IsHardwareAccelerated)
-        {
-            Vector512<float> s = Vector512.Shuffle(Vector512.Load(p), Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15));
-            return (s.GetLower(), s.GetUpper());
-        }
-
-        Vector256<int> order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
-        Vector256<float> lo = Vector256.Shuffle(Vector256.Load(p), order);
-        Vector256<float> hi = Vector256.Shuffle(Vector256.Load(p + 8), order);
-        return (Vector256.Create(lo.GetLower(), hi.GetLower()), Vector256.Create(lo.GetUpper(), hi.GetUpper()));
-    }
+    private static unsafe (Vector256<float> Even, Vector256<float> Odd) Split8(float* p) =>
+        Vector512.IsHardwareAccelerated ? SplitPairs(Vector512.Load(p)) : SplitPairs(Vector256.Load(p), Vector256.Load(p + 8));
 
     /// <summary>p[0], p[2], p[4], p[6] and p[1], p[3], p[5], p[7].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe (Vector128<float> Even, Vector128<float> Odd) Split4(float* p)
+    private static unsafe (Vector128<float> Even, Vector128<float> Odd) Split4(float* p) => SplitPairs(Vector256.Load(p));
+
+    /// <summary>The even and the odd elements of sixteen floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static (Vector256<float> Even, Vector256<float> Odd) SplitPairs(Vector512<float> v)
     {
-        Vector256<float> s = Vector256.Shuffle(Vector256.Load(p), Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7));
+        Vector512<float> s = Vector512.Shuffle(v, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15));
+        return (s.GetLower(), s.GetUpper());
+    }
+
+    /// <summary>The even and the odd elements of sixteen floats in two halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static (Vector256<float> Even, Vector256<float> Odd) SplitPairs(Vector256<float> low, Vector256<float> high)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            return SplitPairs(Concatenate(low, high));
+        }
+
+        Vector256<int> order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+        Vector256<float> lo = Vector256.Shuffle(low, order);
+        Vector256<float> hi = Vector256.Shuffle(high, order);
+        return (Vector256.Create(lo.GetLower(), hi.GetLower()), Vector256.Create(lo.GetUpper(), hi.GetUpper()));
+    }
+
+    /// <summary>
+    /// low then high in one vector. Vector512.Create(low, high) inserts both halves into the register's old value, a false
+    /// dependency on the previous loop iteration; this widens low and inserts only high.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Concatenate(Vector256<float> low, Vector256<float> high) => low.ToVector512Unsafe().WithUpper(high);
+
+    /// <summary>The even and the odd elements of eight floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static (Vector128<float> Even, Vector128<float> Odd) SplitPairs(Vector256<float> v)
+    {
+        Vector256<float> s = Vector256.Shuffle(v, Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7));
         return (s.GetLower(), s.GetUpper());
     }
 

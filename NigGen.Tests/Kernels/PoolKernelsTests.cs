@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using NigGen.Kernels;
 using Xunit;
 using static NigGen.Tests.Kernels.KernelTestSupport;
@@ -101,6 +102,53 @@ public class PoolKernelsTests
         }
     }
 
+    public static IEnumerable<object[]> Activations() => Enum.GetValues<Activation>().Select(a => new object[] { a });
+
+    [Theory]
+    [MemberData(nameof(Activations))]
+    public void MaxForwardActivatedEqualsActivationThenMaxPoolingBitwise(Activation activation)
+    {
+        // Every 2×2 width (registers: runs of four, rows, overlapping blocks) and the general windows; values that tie,
+        // NaNs with two payloads, infinities, signed zeros and subnormals.
+        float[] special = { float.NaN, BitConverter.Int32BitsToSingle(0x7FC0_0123), float.NegativeInfinity, float.PositiveInfinity, -0f, 0f, 1f, 1f, -1e-45f, 1e-45f, -2f };
+        var shapes = new List<PoolGeometry>(Geometries);
+        for (int outW = 1; outW <= 20; outW++)
+        {
+            shapes.Add(new PoolGeometry(2, 4 + outW % 2, 2 * outW + outW % 2, 2, 2, 2, 2));
+            shapes.Add(new PoolGeometry(1, 2, 2 * outW, 2, 2, 2, 2));
+        }
+
+        var random = new Random(17 + (int)activation);
+        const int batch = 3;
+        foreach (var g in shapes)
+        {
+            foreach (bool coarse in new[] { false, true })
+            {
+                float[] pre = coarse
+                    ? Enumerable.Range(0, batch * g.InputLength).Select(_ => special[random.Next(special.Length)]).ToArray()
+                    : RandomArray(random, batch * g.InputLength, 3f);
+                var activations = new float[pre.Length];
+                ActivationKernels.Forward(activation, pre, activations);
+                var expected = new float[batch * g.OutputLength];
+                PoolKernels.MaxForward(g, activations, expected, new int[expected.Length], batch);
+
+                var actual = new float[expected.Length];
+                PoolKernels.MaxForwardActivated(g, activation, pre, new float[pre.Length], actual, new int[expected.Length], batch);
+                BitwiseEqual(expected, actual, $"{activation}, {g}, coarse {coarse}");
+            }
+        }
+    }
+
+    [Fact]
+    public void MaxForwardActivatedNamesABadArgument()
+    {
+        var g = new PoolGeometry(2, 4, 8, 2, 2, 2, 2);
+        float[] pre = new float[2 * g.InputLength];
+        ThrowsLength(() => PoolKernels.MaxForwardActivated(g, Activation.Relu, pre, new float[pre.Length - 1], new float[2 * g.OutputLength], new int[2 * g.OutputLength], 2), "activations", pre.Length, pre.Length - 1);
+        ThrowsLength(() => PoolKernels.MaxForwardActivated(g, Activation.Relu, pre, pre, new float[2 * g.OutputLength], new int[3], 2), "argmax", 2 * g.OutputLength, 3);
+        ThrowsLength(() => PoolKernels.MaxForwardActivated(g, Activation.Relu, pre, pre, new float[5], new int[2 * g.OutputLength], 2), "output", 2 * g.OutputLength, 5);
+    }
+
     [Fact]
     public void MaxTiesChooseTheFirstElement()
     {
@@ -161,13 +209,22 @@ public class PoolKernelsTests
     [Fact]
     public void Max2x2FollowsTheScalarRuleWithTiesNaNsAndInfinitiesAtEveryWidth()
     {
-        // Every output width reaches the 2×2 vector code (4- and 8-lane blocks, overlapping last blocks) or its scalar
-        // fallback; values drawn from a tiny set make ties, NaNs, infinities and signed zeros common.
+        // Every output width reaches the 2×2 vector code (4- and 8-lane blocks, overlapping last blocks; for widths a
+        // multiple of four, runs of four that cross output rows and channels, an odd number of them leaving a last
+        // 4-lane run) or its scalar fallback, with and without a row and a column that floor mode drops; values drawn
+        // from a tiny set make ties, NaNs, infinities and signed zeros common.
         float[] values = { float.NaN, float.NegativeInfinity, float.PositiveInfinity, -0f, 0f, 1f, 1f, 2f };
         var random = new Random(5);
+        var shapes = new List<PoolGeometry>();
         for (int outW = 1; outW <= 20; outW++)
         {
-            var g = new PoolGeometry(2, 4, 2 * outW + outW % 2, 2, 2, 2, 2);
+            shapes.Add(new PoolGeometry(2, 4, 2 * outW + outW % 2, 2, 2, 2, 2));
+            shapes.Add(new PoolGeometry(1, 2, 2 * outW, 2, 2, 2, 2));
+            shapes.Add(new PoolGeometry(3, 7, 2 * outW + 1, 2, 2, 2, 2));
+        }
+
+        foreach (var g in shapes)
+        {
             float[] input = new float[2 * g.InputLength];
             for (int i = 0; i < input.Length; i++)
             {
@@ -199,9 +256,9 @@ public class PoolKernelsTests
                     }
 
                     int at = b * g.OutputLength + j;
-                    Assert.True(BitConverter.SingleToInt32Bits(max) == BitConverter.SingleToInt32Bits(output[at]), $"width {outW}, output {at}: {max} vs {output[at]}");
-                    Assert.True(best == argmax[at], $"width {outW}, argmax {at}: {best} vs {argmax[at]}");
-                    Assert.True(BitConverter.SingleToInt32Bits(sum / 4) == BitConverter.SingleToInt32Bits(average[at]), $"width {outW}, average {at}");
+                    Assert.True(BitConverter.SingleToInt32Bits(max) == BitConverter.SingleToInt32Bits(output[at]), $"{g}, output {at}: {max} vs {output[at]}");
+                    Assert.True(best == argmax[at], $"{g}, argmax {at}: {best} vs {argmax[at]}");
+                    Assert.True(BitConverter.SingleToInt32Bits(sum / 4) == BitConverter.SingleToInt32Bits(average[at]), $"{g}, average {at}");
                 }
             }
         }

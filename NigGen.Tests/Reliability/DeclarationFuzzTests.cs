@@ -165,7 +165,8 @@ public sealed class DeclarationFuzzTests(ITestOutputHelper output)
         });
 
     // The optimised path (first-layer interpolation shortcut, backward stopped at the earliest scored layer) against the
-    // plain one: a shortcut taken where it does not hold (a scored layer below the first Dense) showed here.
+    // plain one: a shortcut taken where it does not hold (a scored layer below the first Dense) showed here. And the
+    // fused first layers (interpolation, activation and pooling in one kernel) against the same shortcut unfused, bit for bit.
     private static void CompareShortcut(Declaration declaration, ReferenceNetwork reference, IAttributedNetwork network)
     {
         var random = new Random(declaration.Index + 1);
@@ -173,14 +174,18 @@ public sealed class DeclarationFuzzTests(ITestOutputHelper output)
         var baseline = new float[reference.InputLength];
         var fast = new float[network.Description.ImportanceLength];
         var slow = new float[fast.Length];
+        var unfused = new float[fast.Length];
         var options = new AttributionOptions { Steps = 6 };
         network.NeuronIntegratedGradients(input, baseline, 0, fast, options);
         network.NeuronIntegratedGradients(input, baseline, 0, slow, options with { Unoptimised = true });
+        network.NeuronIntegratedGradients(input, baseline, 0, unfused, options with { Unfused = true });
         double scale = slow.Max(v => Math.Abs((double)v)) + 1e-6;
         for (int i = 0; i < fast.Length; i++)
         {
             Assert.True(Math.Abs(fast[i] - slow[i]) <= 1e-3 * scale,
                 $"declaration {declaration.Index}, importance {i}: optimised {fast[i]} vs unoptimised {slow[i]}\n{declaration.Source}");
+            Assert.True(BitConverter.SingleToInt32Bits(fast[i]) == BitConverter.SingleToInt32Bits(unfused[i]),
+                $"declaration {declaration.Index}, importance {i}: fused {fast[i]:R} vs unfused {unfused[i]:R}\n{declaration.Source}");
         }
     }
 

@@ -129,7 +129,7 @@ partial class Conv1dNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         for (int start = 0; start < batch; start += block)
         {
             int count = Math.Min(block, batch - start);
-            ForwardLayers(ws, input.Slice(start * InputLength, count * InputLength), count);
+            InferenceLayers(ws, input.Slice(start * InputLength, count * InputLength), count);
             ws.Outputs(count).CopyTo(output.Slice(start * OutputLength, count * OutputLength));
         }
     }
@@ -287,6 +287,34 @@ partial class Conv1dNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         ActivationKernels.Relu(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1));
         // pool1: MaxPool1d 2, stride 2: (8, 16) → (8, 8)
         PoolKernels.MaxForward(in Geometry.Pool1, ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), batch);
+        ForwardAbovePool1Output(ws, batch);
+    }
+
+    // Forward from pool1's output (already in the workspace) to the output.
+    private void ForwardAbovePool1Output(Workspace ws, int batch)
+    {
+        // conv2: Conv1d kernel 3, stride 1, padding 1: (8, 8) → (4, 8)
+        ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2.Weight, this.conv2.WeightTransposed, this.conv2.Bias, ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
+
+        // pool2: AvgPool1d 2, stride 1: (4, 8) → (4, 7)
+        PoolKernels.AvgForward(in Geometry.Pool2, ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), batch);
+
+        // flat: Flatten (4, 7) → (28)
+        // Nothing to do: the C-major flattened tensor is the same memory.
+
+        // head: Dense (28) → (3)
+        DenseKernels.Forward(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 28, outFeatures: 3);
+    }
+
+    // Forward for callers that read only the output: ForwardLayers' kernels, except that an activation right below a max
+    // pooling is fused into it (the same numbers), so neither the activations nor the pooling's argmax are written.
+    private void InferenceLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
+    {
+        // conv1: Conv1d kernel 5, stride 2, padding 2: (2, 32) → (8, 16), Relu
+        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1.Weight, this.conv1.WeightTransposed, this.conv1.Bias, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
+
+        // pool1: MaxPool1d 2, stride 2: (8, 16) → (8, 8), after conv1's Relu
+        PoolKernels.MaxForwardActivated(in Geometry.Pool1, global::NigGen.Activation.Relu, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), batch);
 
         // conv2: Conv1d kernel 3, stride 1, padding 1: (8, 8) → (4, 8)
         ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2.Weight, this.conv2.WeightTransposed, this.conv2.Bias, ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
@@ -562,6 +590,8 @@ partial class Conv1dNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
 
         public override void Forward(int batch) => Network.ForwardLayers(this, Inputs.AsSpan(0, batch * InputLength), batch);
 
+        public override void ForwardInference(int batch) => Network.InferenceLayers(this, Inputs.AsSpan(0, batch * InputLength), batch);
+
         public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);
 
         public override void DeepLift(DeepLiftRule rule, int to, Span<float> importance) => Network.DeepLiftLayers(this, rule, to, importance);
@@ -578,8 +608,17 @@ partial class Conv1dNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
             InterpolationKernels.CaptureEndpoints(Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), AffineAtBaseline, AffineDifference);
         }
 
-        public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas)
+        public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo)
         {
+            // A backward pass that stops at or above pool1 reads no value below pool1's output nor its argmax:
+            // the path points go straight into pool1's output.
+            if (backwardTo >= Position.Pool1PreActivation)
+            {
+                InterpolationKernels.InterpolateMaxPooled(in Geometry.Pool1, global::NigGen.Activation.Relu, AffineDifference, AffineAtBaseline, alphas, Pool1Output.AsSpan(0, batch * LayerLength.Pool1), Conv1PreActivation.AsSpan(0, LayerLength.Conv1), Pool1Argmax.AsSpan(0, LayerLength.Pool1));
+                Network.ForwardAbovePool1Output(this, batch);
+                return;
+            }
+
             InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1));
             Network.ForwardAboveConv1PreActivation(this, batch);
         }

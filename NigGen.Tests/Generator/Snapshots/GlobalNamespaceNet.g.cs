@@ -237,6 +237,12 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
     private void ForwardAboveHiddenPreActivation(Workspace ws, int batch)
     {
         ActivationKernels.Tanh(ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden));
+        ForwardAboveHiddenOutput(ws, batch);
+    }
+
+    // Forward from hidden's output (already in the workspace) to the output.
+    private void ForwardAboveHiddenOutput(Workspace ws, int batch)
+    {
         // head: Dense (3) → (2)
         DenseKernels.Forward(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 3, outFeatures: 2);
     }
@@ -436,8 +442,17 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
             InterpolationKernels.CaptureEndpoints(HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), AffineAtBaseline, AffineDifference);
         }
 
-        public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas)
+        public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo)
         {
+            // A backward pass that stops at or above hidden reads no value below hidden's output:
+            // the path points go straight into hidden's output.
+            if (backwardTo >= Position.HiddenOutput)
+            {
+                InterpolationKernels.InterpolateActivated(global::NigGen.Activation.Tanh, AffineDifference, AffineAtBaseline, alphas, HiddenOutput.AsSpan(0, batch * LayerLength.Hidden));
+                Network.ForwardAboveHiddenOutput(this, batch);
+                return;
+            }
+
             InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden));
             Network.ForwardAboveHiddenPreActivation(this, batch);
         }

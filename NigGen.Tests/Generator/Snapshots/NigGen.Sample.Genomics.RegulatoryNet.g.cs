@@ -130,7 +130,7 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
         for (int start = 0; start < batch; start += block)
         {
             int count = Math.Min(block, batch - start);
-            ForwardLayers(ws, input.Slice(start * InputLength, count * InputLength), count);
+            InferenceLayers(ws, input.Slice(start * InputLength, count * InputLength), count);
             ws.Outputs(count).CopyTo(output.Slice(start * OutputLength, count * OutputLength));
         }
     }
@@ -267,6 +267,32 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
         ActivationKernels.Relu(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1));
         // pool1: MaxPool1d 20, stride 20: (32, 200) → (32, 10)
         PoolKernels.MaxForward(in Geometry.Pool1, ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), batch);
+        ForwardAbovePool1Output(ws, batch);
+    }
+
+    // Forward from pool1's output (already in the workspace) to the output.
+    private void ForwardAbovePool1Output(Workspace ws, int batch)
+    {
+        // flat: Flatten (32, 10) → (320)
+        // Nothing to do: the C-major flattened tensor is the same memory.
+
+        // fc1: Dense (320) → (32), Relu
+        DenseKernels.Forward(ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 320, outFeatures: 32);
+        ActivationKernels.Relu(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1));
+
+        // head: Dense (32) → (3)
+        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 32, outFeatures: 3);
+    }
+
+    // Forward for callers that read only the output: ForwardLayers' kernels, except that an activation right below a max
+    // pooling is fused into it (the same numbers), so neither the activations nor the pooling's argmax are written.
+    private void InferenceLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
+    {
+        // conv1: Conv1d kernel 15, stride 1, padding 7: (4, 200) → (32, 200), Relu
+        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1.Weight, this.conv1.WeightTransposed, this.conv1.Bias, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
+
+        // pool1: MaxPool1d 20, stride 20: (32, 200) → (32, 10), after conv1's Relu
+        PoolKernels.MaxForwardActivated(in Geometry.Pool1, global::NigGen.Activation.Relu, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), batch);
 
         // flat: Flatten (32, 10) → (320)
         // Nothing to do: the C-major flattened tensor is the same memory.
@@ -556,6 +582,8 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
 
         public override void Forward(int batch) => Network.ForwardLayers(this, Inputs.AsSpan(0, batch * InputLength), batch);
 
+        public override void ForwardInference(int batch) => Network.InferenceLayers(this, Inputs.AsSpan(0, batch * InputLength), batch);
+
         public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);
 
         public override void DeepLift(DeepLiftRule rule, int to, Span<float> importance) => Network.DeepLiftLayers(this, rule, to, importance);
@@ -572,8 +600,17 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
             InterpolationKernels.CaptureEndpoints(Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), AffineAtBaseline, AffineDifference);
         }
 
-        public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas)
+        public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo)
         {
+            // A backward pass that stops at or above pool1 reads no value below pool1's output nor its argmax:
+            // the path points go straight into pool1's output.
+            if (backwardTo >= Position.Pool1PreActivation)
+            {
+                InterpolationKernels.InterpolateMaxPooled(in Geometry.Pool1, global::NigGen.Activation.Relu, AffineDifference, AffineAtBaseline, alphas, Pool1Output.AsSpan(0, batch * LayerLength.Pool1), Conv1PreActivation.AsSpan(0, LayerLength.Conv1), Pool1Argmax.AsSpan(0, LayerLength.Pool1));
+                Network.ForwardAbovePool1Output(this, batch);
+                return;
+            }
+
             InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1));
             Network.ForwardAboveConv1PreActivation(this, batch);
         }

@@ -280,7 +280,12 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
         ActivationKernels.Sigmoid(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1));
         // pool1: AvgPool2d 2, stride 2: (6, 12, 12) → (6, 6, 6)
         PoolKernels.AvgForward(in Geometry.Pool1, ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), batch);
+        ForwardAbovePool1Output(ws, batch);
+    }
 
+    // Forward from pool1's output (already in the workspace) to the output.
+    private void ForwardAbovePool1Output(Workspace ws, int batch)
+    {
         // conv2: Conv2d kernel 3, stride 2, padding 0: (6, 6, 6) → (4, 2, 2), Tanh
         ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2, ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
         ActivationKernels.Tanh(ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2));
@@ -766,8 +771,17 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
             InterpolationKernels.CaptureEndpoints(Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), AffineAtBaseline, AffineDifference);
         }
 
-        public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas)
+        public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo)
         {
+            // A backward pass that stops at or above pool1 reads no value below pool1's output:
+            // the path points go straight into pool1's output.
+            if (backwardTo >= Position.Pool1PreActivation)
+            {
+                InterpolationKernels.InterpolateAvgPooled(in Geometry.Pool1, global::NigGen.Activation.Sigmoid, AffineDifference, AffineAtBaseline, alphas, Pool1Output.AsSpan(0, batch * LayerLength.Pool1), Conv1PreActivation.AsSpan(0, LayerLength.Conv1));
+                Network.ForwardAbovePool1Output(this, batch);
+                return;
+            }
+
             InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1));
             Network.ForwardAboveConv1PreActivation(this, batch);
         }

@@ -243,6 +243,12 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
     private void ForwardAboveFc1PreActivation(Workspace ws, int batch)
     {
         ActivationKernels.Relu(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1));
+        ForwardAboveFc1Output(ws, batch);
+    }
+
+    // Forward from fc1's output (already in the workspace) to the output.
+    private void ForwardAboveFc1Output(Workspace ws, int batch)
+    {
         // fc2: Dense (256) → (256), Relu
         DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 256, outFeatures: 256);
         ActivationKernels.Relu(ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2));
@@ -502,8 +508,17 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
             InterpolationKernels.CaptureEndpoints(Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), AffineAtBaseline, AffineDifference);
         }
 
-        public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas)
+        public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo)
         {
+            // A backward pass that stops at or above fc1 reads no value below fc1's output:
+            // the path points go straight into fc1's output.
+            if (backwardTo >= Position.Fc1Output)
+            {
+                InterpolationKernels.InterpolateActivated(global::NigGen.Activation.Relu, AffineDifference, AffineAtBaseline, alphas, Fc1Output.AsSpan(0, batch * LayerLength.Fc1));
+                Network.ForwardAboveFc1Output(this, batch);
+                return;
+            }
+
             InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1));
             Network.ForwardAboveFc1PreActivation(this, batch);
         }

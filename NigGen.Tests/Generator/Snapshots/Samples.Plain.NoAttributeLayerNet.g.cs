@@ -155,6 +155,12 @@ partial class NoAttributeLayerNet : INetwork, global::NigGen.ITrainableNetwork
     private void ForwardAboveHiddenPreActivation(Workspace ws, int batch)
     {
         ActivationKernels.Relu(ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden));
+        ForwardAboveHiddenOutput(ws, batch);
+    }
+
+    // Forward from hidden's output (already in the workspace) to the output.
+    private void ForwardAboveHiddenOutput(Workspace ws, int batch)
+    {
         // head: Dense (8) → (2)
         DenseKernels.Forward(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 8, outFeatures: 2);
     }
@@ -331,8 +337,17 @@ partial class NoAttributeLayerNet : INetwork, global::NigGen.ITrainableNetwork
             InterpolationKernels.CaptureEndpoints(HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), AffineAtBaseline, AffineDifference);
         }
 
-        public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas)
+        public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo)
         {
+            // A backward pass that stops at or above hidden reads no value below hidden's output:
+            // the path points go straight into hidden's output.
+            if (backwardTo >= Position.HiddenOutput)
+            {
+                InterpolationKernels.InterpolateActivated(global::NigGen.Activation.Relu, AffineDifference, AffineAtBaseline, alphas, HiddenOutput.AsSpan(0, batch * LayerLength.Hidden));
+                Network.ForwardAboveHiddenOutput(this, batch);
+                return;
+            }
+
             InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden));
             Network.ForwardAboveHiddenPreActivation(this, batch);
         }

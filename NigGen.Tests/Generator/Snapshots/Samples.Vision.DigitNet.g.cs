@@ -133,7 +133,7 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         for (int start = 0; start < batch; start += block)
         {
             int count = Math.Min(block, batch - start);
-            ForwardLayers(ws, input.Slice(start * InputLength, count * InputLength), count);
+            InferenceLayers(ws, input.Slice(start * InputLength, count * InputLength), count);
             ws.Outputs(count).CopyTo(output.Slice(start * OutputLength, count * OutputLength));
         }
     }
@@ -270,13 +270,45 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         ActivationKernels.Relu(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1));
         // pool1: MaxPool2d 2, stride 2: (16, 24, 24) → (16, 12, 12)
         PoolKernels.MaxForward(in Geometry.Pool1, ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), batch);
+        ForwardAbovePool1Output(ws, batch);
+    }
 
+    // Forward from pool1's output (already in the workspace) to the output.
+    private void ForwardAbovePool1Output(Workspace ws, int batch)
+    {
         // conv2: Conv2d kernel 5, stride 1, padding 0: (16, 12, 12) → (32, 8, 8), Relu
         ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2, ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
         ActivationKernels.Relu(ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2));
 
         // pool2: MaxPool2d 2, stride 2: (32, 8, 8) → (32, 4, 4)
         PoolKernels.MaxForward(in Geometry.Pool2, ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), ws.Pool2Argmax.AsSpan(0, batch * LayerLength.Pool2), batch);
+
+        // flat: Flatten (32, 4, 4) → (512)
+        // Nothing to do: the C-major flattened tensor is the same memory.
+
+        // fc1: Dense (512) → (128), Relu
+        DenseKernels.Forward(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 512, outFeatures: 128);
+        ActivationKernels.Relu(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1));
+
+        // fc2: Dense (128) → (10)
+        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 128, outFeatures: 10);
+    }
+
+    // Forward for callers that read only the output: ForwardLayers' kernels, except that an activation right below a max
+    // pooling is fused into it (the same numbers), so neither the activations nor the pooling's argmax are written.
+    private void InferenceLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
+    {
+        // conv1: Conv2d kernel 5, stride 1, padding 0: (1, 28, 28) → (16, 24, 24), Relu
+        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1.Weight, this.conv1.WeightTransposed, this.conv1.Bias, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
+
+        // pool1: MaxPool2d 2, stride 2: (16, 24, 24) → (16, 12, 12), after conv1's Relu
+        PoolKernels.MaxForwardActivated(in Geometry.Pool1, global::NigGen.Activation.Relu, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), batch);
+
+        // conv2: Conv2d kernel 5, stride 1, padding 0: (16, 12, 12) → (32, 8, 8), Relu
+        ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2.Weight, this.conv2.WeightTransposed, this.conv2.Bias, ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
+
+        // pool2: MaxPool2d 2, stride 2: (32, 8, 8) → (32, 4, 4), after conv2's Relu
+        PoolKernels.MaxForwardActivated(in Geometry.Pool2, global::NigGen.Activation.Relu, ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), ws.Pool2Argmax.AsSpan(0, batch * LayerLength.Pool2), batch);
 
         // flat: Flatten (32, 4, 4) → (512)
         // Nothing to do: the C-major flattened tensor is the same memory.
@@ -640,6 +672,8 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
 
         public override void Forward(int batch) => Network.ForwardLayers(this, Inputs.AsSpan(0, batch * InputLength), batch);
 
+        public override void ForwardInference(int batch) => Network.InferenceLayers(this, Inputs.AsSpan(0, batch * InputLength), batch);
+
         public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);
 
         public override void DeepLift(DeepLiftRule rule, int to, Span<float> importance) => Network.DeepLiftLayers(this, rule, to, importance);
@@ -656,8 +690,17 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
             InterpolationKernels.CaptureEndpoints(Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), AffineAtBaseline, AffineDifference);
         }
 
-        public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas)
+        public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo)
         {
+            // A backward pass that stops at or above pool1 reads no value below pool1's output nor its argmax:
+            // the path points go straight into pool1's output.
+            if (backwardTo >= Position.Pool1PreActivation)
+            {
+                InterpolationKernels.InterpolateMaxPooled(in Geometry.Pool1, global::NigGen.Activation.Relu, AffineDifference, AffineAtBaseline, alphas, Pool1Output.AsSpan(0, batch * LayerLength.Pool1), Conv1PreActivation.AsSpan(0, LayerLength.Conv1), Pool1Argmax.AsSpan(0, LayerLength.Pool1));
+                Network.ForwardAbovePool1Output(this, batch);
+                return;
+            }
+
             InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1));
             Network.ForwardAboveConv1PreActivation(this, batch);
         }

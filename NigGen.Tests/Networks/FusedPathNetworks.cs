@@ -1,0 +1,66 @@
+using NigGen;
+
+namespace NigGen.Tests.Networks;
+
+// Networks whose first layers the path methods fuse (interpolation, activation, pooling in one kernel): one per branch of
+// the fused kernels. Conv2dNet (tanh, overlapping max pooling), Conv1dNet (ELU, average pooling), SmallMlp (ReLU, no
+// pooling) and DenseActivationsNet (sigmoid, no pooling) cover the rest.
+
+/// <summary>ReLU and 2×2 max pooling, 9 outputs a row (8-lane blocks), the pooling itself scored.</summary>
+[Network]
+[Input(2, 12, 20)]
+public sealed partial class PooledReluNet
+{
+    [Conv(3, Kernel = 3, Activation = Activation.Relu)]        Layer conv1;
+    [MaxPool(2), AttributeLayer]                                Layer pool1;
+    [Conv(4, Kernel = 2, Activation = Activation.Relu), AttributeLayer] Layer conv2;
+    [Flatten]                                                   Layer flat;
+    [Dense(3)]                                                  Layer fc;
+}
+
+/// <summary>No activation before a 2×2 max pooling of 4 outputs a row (4-lane blocks).</summary>
+[Network]
+[Input(1, 10, 9)]
+public sealed partial class PooledLinearNet
+{
+    [Conv(2, Kernel = 3, Padding = 1)]                          Layer conv1;
+    [MaxPool(2)]                                                Layer pool1;
+    [Flatten]                                                   Layer flat;
+    [Dense(5, Activation = Activation.Tanh), AttributeLayer]   Layer fc1;
+    [Dense(2)]                                                  Layer fc2;
+}
+
+/// <summary>ReLU and 2×2 average pooling, 5 outputs a row.</summary>
+[Network]
+[Input(2, 10, 11)]
+public sealed partial class AvgPooledReluNet
+{
+    [Conv(3, Kernel = 2, Activation = Activation.Relu)]        Layer conv1;
+    [AvgPool(2)]                                                Layer pool1;
+    [Flatten]                                                   Layer flat;
+    [Dense(4, Activation = Activation.Relu), AttributeLayer]   Layer fc1;
+    [Dense(2)]                                                  Layer fc2;
+}
+
+/// <summary>LeakyReLU before a 2×2 max pooling: applied to every element, one sample at a time.</summary>
+[Network]
+[Input(1, 8, 16)]
+public sealed partial class PooledLeakyNet
+{
+    [Conv(2, Kernel = 1, Activation = Activation.LeakyRelu)]   Layer conv1;
+    [MaxPool(2)]                                                Layer pool1;
+    [Flatten]                                                   Layer flat;
+    [Dense(3), AttributeLayer]                                  Layer fc1;
+}
+
+/// <summary>The first layer's output scored below a max pooling: the backward pass needs them, so no fusion.</summary>
+[Network]
+[Input(1, 8, 10)]
+public sealed partial class ScoredBelowPoolNet
+{
+    [Conv(2, Kernel = 3, Activation = Activation.Relu), AttributeLayer] Layer conv1;
+    [MaxPool(2)]                                                Layer pool1;
+    [Flatten]                                                   Layer flat;
+    [Dense(3, Activation = Activation.Relu), AttributeLayer]   Layer fc1;
+    [Dense(2)]                                                  Layer fc2;
+}
