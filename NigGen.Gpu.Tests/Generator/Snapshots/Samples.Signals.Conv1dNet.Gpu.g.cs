@@ -277,7 +277,7 @@ partial class Conv1dNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
     private void ForwardLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
         // conv1: Conv1d kernel 5, stride 2, padding 2: (2, 32) → (8, 16), Relu
-        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1.Weight, this.conv1.WeightTransposed, this.conv1.Bias, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
+        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
         ForwardAboveConv1PreActivation(ws, batch);
     }
 
@@ -294,7 +294,7 @@ partial class Conv1dNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
     private void ForwardAbovePool1Output(Workspace ws, int batch)
     {
         // conv2: Conv1d kernel 3, stride 1, padding 1: (8, 8) → (4, 8)
-        ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2.Weight, this.conv2.WeightTransposed, this.conv2.Bias, ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
+        ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2, ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
 
         // pool2: AvgPool1d 2, stride 1: (4, 8) → (4, 7)
         PoolKernels.AvgForward(in Geometry.Pool2, ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), batch);
@@ -311,13 +311,13 @@ partial class Conv1dNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
     private void InferenceLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
         // conv1: Conv1d kernel 5, stride 2, padding 2: (2, 32) → (8, 16), Relu
-        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1.Weight, this.conv1.WeightTransposed, this.conv1.Bias, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
+        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
 
         // pool1: MaxPool1d 2, stride 2: (8, 16) → (8, 8), after conv1's Relu
         PoolKernels.MaxForwardActivated(in Geometry.Pool1, global::NigGen.Activation.Relu, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), batch);
 
         // conv2: Conv1d kernel 3, stride 1, padding 1: (8, 8) → (4, 8)
-        ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2.Weight, this.conv2.WeightTransposed, this.conv2.Bias, ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
+        ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2, ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
 
         // pool2: AvgPool1d 2, stride 1: (4, 8) → (4, 7)
         PoolKernels.AvgForward(in Geometry.Pool2, ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), batch);
@@ -446,7 +446,7 @@ partial class Conv1dNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         var input = ws.Inputs.AsSpan(0, batch * InputLength);
 
         // conv1: Conv1d kernel 5, stride 2, padding 2: (2, 32) → (8, 16), Relu
-        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1.Weight, this.conv1.WeightTransposed, this.conv1.Bias, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
+        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
         ActivationKernels.Relu(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1));
         NeuronAblation.FixToBaseline(ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), neurons, Conv1ImportanceOffset);
 
@@ -454,7 +454,7 @@ partial class Conv1dNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         PoolKernels.MaxForward(in Geometry.Pool1, ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), batch);
 
         // conv2: Conv1d kernel 3, stride 1, padding 1: (8, 8) → (4, 8)
-        ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2.Weight, this.conv2.WeightTransposed, this.conv2.Bias, ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
+        ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2, ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
 
         // pool2: AvgPool1d 2, stride 1: (4, 8) → (4, 7)
         PoolKernels.AvgForward(in Geometry.Pool2, ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), batch);

@@ -289,7 +289,7 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
     private void InferenceLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
         // conv1: Conv1d kernel 15, stride 1, padding 7: (4, 200) → (32, 200), Relu
-        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1.Weight, this.conv1.WeightTransposed, this.conv1.Bias, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
+        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
 
         // pool1: MaxPool1d 20, stride 20: (32, 200) → (32, 10), after conv1's Relu
         PoolKernels.MaxForwardActivated(in Geometry.Pool1, global::NigGen.Activation.Relu, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), batch);

@@ -299,13 +299,13 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
     private void InferenceLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
         // conv1: Conv2d kernel 5, stride 1, padding 0: (1, 28, 28) → (16, 24, 24), Relu
-        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1.Weight, this.conv1.WeightTransposed, this.conv1.Bias, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
+        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
 
         // pool1: MaxPool2d 2, stride 2: (16, 24, 24) → (16, 12, 12), after conv1's Relu
         PoolKernels.MaxForwardActivated(in Geometry.Pool1, global::NigGen.Activation.Relu, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), batch);
 
         // conv2: Conv2d kernel 5, stride 1, padding 0: (16, 12, 12) → (32, 8, 8), Relu
-        ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2.Weight, this.conv2.WeightTransposed, this.conv2.Bias, ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
+        ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2, ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
 
         // pool2: MaxPool2d 2, stride 2: (32, 8, 8) → (32, 4, 4), after conv2's Relu
         PoolKernels.MaxForwardActivated(in Geometry.Pool2, global::NigGen.Activation.Relu, ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), ws.Pool2Argmax.AsSpan(0, batch * LayerLength.Pool2), batch);
