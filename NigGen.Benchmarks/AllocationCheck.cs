@@ -29,11 +29,14 @@ public static class AllocationCheck
                 var inputs = network.Inputs(batch, seed: 7);
                 var outputs = new float[batch * network.OutputLength];
                 rows.Add(Measure($"{network.Label}: Forward, batch {batch}", () => network.Network.Forward(inputs, outputs)));
+                rows.Add(Measure($"{network.Label}: Forward, batch {batch}, all cores", () => network.Network.Forward(inputs, outputs, maxDegreeOfParallelism: -1)));
             }
 
             rows.Add(Measure($"{network.Label}: NeuronIntegratedGradients, 1 sample", () => attribution.NeuronIntegratedGradients()));
             rows.Add(Measure($"{network.Label}: NeuronIntegratedGradients, unoptimised, 1 sample", () => attribution.UnoptimisedNeuronIntegratedGradients()));
             rows.Add(Measure($"{network.Label}: NeuronIntegratedGradients, batch {AttributionCase.Batch} (batched overload)", attribution.NeuronIntegratedGradientsBatch));
+            rows.Add(Measure($"{network.Label}: NeuronIntegratedGradients, 1 sample, all cores", () => attribution.NeuronIntegratedGradientsAllCores()));
+            rows.Add(Measure($"{network.Label}: NeuronIntegratedGradients, batch {AttributionCase.Batch}, all cores", attribution.NeuronIntegratedGradientsBatchAllCores));
         }
 
         foreach (var (m, k, n) in new[] { (256, 256, 256), (64, 784, 256), (64, 256, 256) })

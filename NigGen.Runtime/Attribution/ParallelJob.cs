@@ -24,9 +24,6 @@ internal abstract class ParallelJob : IThreadPoolWorkItem
     /// <summary>Runs one index; may run on any thread.</summary>
     protected abstract void Run(int index);
 
-    /// <summary>Drops the call's references (the network, the workspace) once the call is over.</summary>
-    protected abstract void Clear();
-
     /// <summary>
     /// Runs every index on up to <paramref name="threads"/> threads, the calling one included, and returns when all have
     /// finished. The first exception an index throws stops the others from starting and is rethrown here as it was
@@ -67,7 +64,6 @@ internal abstract class ParallelJob : IThreadPoolWorkItem
         var failure = _failure;
         _failure = null;
         _cancellationToken = default;
-        Clear();
         if (failure is not null)
         {
             ExceptionDispatchInfo.Throw(failure);

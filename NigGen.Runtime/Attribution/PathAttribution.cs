@@ -14,7 +14,7 @@ namespace NigGen.Attribution;
 /// split backward passes, and the quadrature sums. Generated code validates nothing itself and calls these.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public static class PathAttribution
+public static partial class PathAttribution
 {
     /// <summary>Most samples a Forward call runs through the layers at once.</summary>
     public const int ForwardBlock = 64;
@@ -69,22 +69,11 @@ public static class PathAttribution
         return (block, Math.Min(blocks, allowed));
     }
 
-    // A method of its own so that the lambda's closure is allocated only when threads are used.
     private static unsafe void ForwardParallel(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, Span<float> output, int batch, int block, int blocks, int threads)
     {
         fixed (float* inputPointer = input, outputPointer = output)
         {
-            var job = (Input: (nint)inputPointer, Output: (nint)outputPointer);
-            int inputLength = network.InputLength, outputLength = network.OutputLength;
-            System.Threading.Tasks.Parallel.For(0, blocks, new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = threads }, b =>
-            {
-                int start = b * block;
-                int count = Math.Min(block, batch - start);
-                var worker = ws.ForCurrentThread(block);
-                new ReadOnlySpan<float>((float*)job.Input + (long)start * inputLength, count * inputLength).CopyTo(worker.Inputs);
-                worker.ForwardInference(count);
-                worker.Outputs(count).CopyTo(new Span<float>((float*)job.Output + (long)start * outputLength, count * outputLength));
-            });
+            ForwardJob.RunBlocks(ws, network, inputPointer, outputPointer, batch, block, blocks, threads);
         }
     }
 
@@ -157,27 +146,20 @@ public static class PathAttribution
     }
 
     // Samples are independent: each worker runs whole samples on its own workspace, so the numbers are the ones the
-    // single-threaded loop gives. A method of its own so that the lambda's closure is allocated only on this path.
+    // single-threaded loop gives. A cancelled token stops samples from starting; samples running stop at their next chunk.
     private static unsafe void ParallelSamples(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, bool sharedBaseline, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, QuadratureTable table, int chunk, PathShortcuts shortcuts, int threads, CancellationToken cancellationToken)
     {
-        int samples = deltas.Length;
         fixed (float* inputsPointer = inputs, baselinesPointer = baselines, importancesPointer = importances, deltasPointer = deltas)
         fixed (int* targetsPointer = targets)
         {
-            var job = (Inputs: (nint)inputsPointer, InputsLength: inputs.Length, Baselines: (nint)baselinesPointer, BaselinesLength: baselines.Length,
-                Targets: (nint)targetsPointer, Importances: (nint)importancesPointer, Deltas: (nint)deltasPointer);
-
-            // A cancelled token stops the loop from starting samples; samples running stop at their next chunk, and
-            // Parallel.For reports their OperationCanceledExceptions as one.
-            var parallel = new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken };
-            System.Threading.Tasks.Parallel.For(0, samples, parallel, s =>
-            {
-                var worker = ws.ForCurrentThread(chunk);
-                var allInputs = new ReadOnlySpan<float>((float*)job.Inputs, job.InputsLength);
-                var allBaselines = new ReadOnlySpan<float>((float*)job.Baselines, job.BaselinesLength);
-                var allImportances = new Span<float>((float*)job.Importances, samples * network.ImportanceLength);
-                ((float*)job.Deltas)[s] = NeuronIntegratedGradientsSample(worker, network, allInputs, allBaselines, sharedBaseline, ((int*)job.Targets)[s], allImportances, s, table, chunk, shortcuts, threads: 1, cancellationToken);
-            });
+            var job = SamplesJob.ForThisThread();
+            job.Inputs = ((nint)inputsPointer, inputs.Length);
+            job.Baselines = ((nint)baselinesPointer, baselines.Length);
+            job.SharedBaseline = sharedBaseline;
+            job.Targets = targetsPointer;
+            job.Importances = importancesPointer;
+            job.Deltas = deltasPointer;
+            job.Run(ws, network, table, chunk, shortcuts, deltas.Length, threads, cancellationToken);
         }
     }
 
@@ -376,31 +358,23 @@ public static class PathAttribution
         {
             fixed (float* inputPointer = input, baselinePointer = baseline)
             {
-                var job = (Input: (nint)inputPointer, Baseline: (nint)baselinePointer, Length: input.Length);
-                var parallel = new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken };
-                for (int round = 0; round < blocks; round += threads)
+                var job = PathBlocksJob.ForThisThread();
+                job.Start(ws, network, inputPointer, baselinePointer, input.Length, target, table, chunk, shortcut, stop, forwardFor, blocks, intervals, call, partials);
+                try
                 {
-                    int first = round;
-                    int count = Math.Min(threads, blocks - round);
-                    System.Threading.Tasks.Parallel.For(0, count, parallel, i =>
+                    for (int round = 0; round < blocks; round += threads)
                     {
-                        var workerInput = new ReadOnlySpan<float>((float*)job.Input, job.Length);
-                        var workerBaseline = new ReadOnlySpan<float>((float*)job.Baseline, job.Length);
-                        var worker = ws.ForCurrentThread(chunk);
-                        if (worker.PreparedCall != call)
+                        int count = Math.Min(threads, blocks - round);
+                        job.RunRound(round, count, cancellationToken);
+                        for (int i = 0; i < count; i++)
                         {
-                            Prepare(worker, network, workerInput, workerBaseline, target, shortcut, call);
+                            TensorPrimitives.Add(sums, partials.AsSpan(i * length, length), sums);
                         }
-
-                        var partial = partials.AsSpan(i * length, length);
-                        partial.Clear();
-                        PathBlock(worker, network, workerBaseline, target, table, chunk, shortcut, stop, forwardFor, BlockStart(first + i, blocks, intervals), BlockStart(first + i + 1, blocks, intervals), partial, cancellationToken);
-                    });
-
-                    for (int i = 0; i < count; i++)
-                    {
-                        TensorPrimitives.Add(sums, partials.AsSpan(i * length, length), sums);
                     }
+                }
+                finally
+                {
+                    job.Release();
                 }
             }
         }

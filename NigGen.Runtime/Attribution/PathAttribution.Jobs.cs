@@ -1,0 +1,166 @@
+using System;
+using System.Threading;
+
+namespace NigGen.Attribution;
+
+// The parallel loops of PathAttribution as reusable jobs (ParallelJob): their arguments live in fields, the spans as
+// pointers pinned by the calling method for the whole call, so a multi-threaded call allocates nothing.
+public static partial class PathAttribution
+{
+    /// <summary>Forward blocks of a batch across threads, each on its thread's workspace.</summary>
+    private sealed unsafe class ForwardJob : ParallelJob
+    {
+        [ThreadStatic]
+        private static ForwardJob? s_forThisThread;
+
+        private NetworkWorkspace? _ws;
+        private NetworkDescription? _network;
+        private float* _input;
+        private float* _output;
+        private int _batch;
+        private int _block;
+
+        public static void RunBlocks(NetworkWorkspace ws, NetworkDescription network, float* input, float* output, int batch, int block, int blocks, int threads)
+        {
+            var job = s_forThisThread ??= new ForwardJob();
+            (job._ws, job._network, job._batch, job._block) = (ws, network, batch, block);
+            job._input = input;
+            job._output = output;
+            try
+            {
+                job.RunAll(blocks, threads, CancellationToken.None);
+            }
+            finally
+            {
+                (job._ws, job._network) = (null, null);
+                job._input = job._output = null;
+            }
+        }
+
+        protected override void Run(int index)
+        {
+            var network = _network!;
+            int start = index * _block;
+            int count = Math.Min(_block, _batch - start);
+            var worker = _ws!.ForCurrentThread(_block);
+            new ReadOnlySpan<float>(_input + (long)start * network.InputLength, count * network.InputLength).CopyTo(worker.Inputs);
+            worker.ForwardInference(count);
+            worker.Outputs(count).CopyTo(new Span<float>(_output + (long)start * network.OutputLength, count * network.OutputLength));
+        }
+    }
+
+    /// <summary>Whole samples of a batched Neuron Integrated Gradients call across threads.</summary>
+    private sealed unsafe class SamplesJob : ParallelJob
+    {
+        [ThreadStatic]
+        private static SamplesJob? s_forThisThread;
+
+        private NetworkWorkspace? _ws;
+        private NetworkDescription? _network;
+        private QuadratureTable? _table;
+        private int _chunk;
+        private PathShortcuts _shortcuts;
+        private int _samples;
+        private CancellationToken _cancellationToken;
+
+        public (nint Pointer, int Length) Inputs;
+        public (nint Pointer, int Length) Baselines;
+        public bool SharedBaseline;
+        public int* Targets;
+        public float* Importances;
+        public float* Deltas;
+
+        public static SamplesJob ForThisThread() => s_forThisThread ??= new SamplesJob();
+
+        public void Run(NetworkWorkspace ws, NetworkDescription network, QuadratureTable table, int chunk, PathShortcuts shortcuts, int samples, int threads, CancellationToken cancellationToken)
+        {
+            (_ws, _network, _table, _chunk, _shortcuts, _samples, _cancellationToken) = (ws, network, table, chunk, shortcuts, samples, cancellationToken);
+            try
+            {
+                RunAll(samples, threads, cancellationToken);
+            }
+            finally
+            {
+                (_ws, _network, _table, _cancellationToken) = (null, null, null, default);
+                (Inputs, Baselines) = (default, default);
+                Targets = null;
+                Importances = Deltas = null;
+            }
+        }
+
+        protected override void Run(int sample)
+        {
+            var network = _network!;
+            var worker = _ws!.ForCurrentThread(_chunk);
+            var inputs = new ReadOnlySpan<float>((float*)Inputs.Pointer, Inputs.Length);
+            var baselines = new ReadOnlySpan<float>((float*)Baselines.Pointer, Baselines.Length);
+            var importances = new Span<float>(Importances, _samples * network.ImportanceLength);
+            Deltas[sample] = NeuronIntegratedGradientsSample(worker, network, inputs, baselines, SharedBaseline, Targets[sample], importances, sample, _table!, _chunk, _shortcuts, threads: 1, _cancellationToken);
+        }
+    }
+
+    /// <summary>One round of a single sample's path blocks across threads, block i of the round into partial i.</summary>
+    private sealed unsafe class PathBlocksJob : ParallelJob
+    {
+        [ThreadStatic]
+        private static PathBlocksJob? s_forThisThread;
+
+        private NetworkWorkspace? _ws;
+        private NetworkDescription? _network;
+        private QuadratureTable? _table;
+        private double[]? _partials;
+        private float* _input;
+        private float* _baseline;
+        private int _length;
+        private int _target;
+        private int _chunk;
+        private bool _shortcut;
+        private int _stop;
+        private int _forwardFor;
+        private int _blocks;
+        private int _intervals;
+        private long _call;
+        private int _first;
+        private CancellationToken _cancellationToken;
+
+        public static PathBlocksJob ForThisThread() => s_forThisThread ??= new PathBlocksJob();
+
+        public void Start(NetworkWorkspace ws, NetworkDescription network, float* input, float* baseline, int length, int target, QuadratureTable table, int chunk, bool shortcut, int stop, int forwardFor, int blocks, int intervals, long call, double[] partials)
+        {
+            (_ws, _network, _length, _target, _table, _chunk) = (ws, network, length, target, table, chunk);
+            _input = input;
+            _baseline = baseline;
+            (_shortcut, _stop, _forwardFor, _blocks, _intervals, _call, _partials) = (shortcut, stop, forwardFor, blocks, intervals, call, partials);
+        }
+
+        public void RunRound(int first, int count, CancellationToken cancellationToken)
+        {
+            (_first, _cancellationToken) = (first, cancellationToken);
+            RunAll(count, count, cancellationToken);
+        }
+
+        public void Release()
+        {
+            (_ws, _network, _table, _partials, _cancellationToken) = (null, null, null, null, default);
+            _input = _baseline = null;
+        }
+
+        protected override void Run(int index)
+        {
+            var network = _network!;
+            var input = new ReadOnlySpan<float>(_input, _length);
+            var baseline = new ReadOnlySpan<float>(_baseline, _length);
+            var worker = _ws!.ForCurrentThread(_chunk);
+            if (worker.PreparedCall != _call)
+            {
+                Prepare(worker, network, input, baseline, _target, _shortcut, _call);
+            }
+
+            int length = network.ImportanceLength;
+            var partial = _partials.AsSpan(index * length, length);
+            partial.Clear();
+            int block = _first + index;
+            PathBlock(worker, network, baseline, _target, _table!, _chunk, _shortcut, _stop, _forwardFor, BlockStart(block, _blocks, _intervals), BlockStart(block + 1, _blocks, _intervals), partial, _cancellationToken);
+        }
+    }
+}
