@@ -14,6 +14,9 @@ namespace NigGen.Attribution;
 /// </summary>
 internal abstract class ParallelJob : IThreadPoolWorkItem
 {
+    // Set by the helper that leaves last; the caller spins briefly, then sleeps on it (a helper may be mid-way through
+    // an index that takes milliseconds).
+    private readonly ManualResetEventSlim _helpersLeft = new(initialState: false);
     private int _next;
     private int _count;
     private int _open;    // 1 while the calling thread accepts help for the current call
@@ -54,10 +57,17 @@ internal abstract class ParallelJob : IThreadPoolWorkItem
         finally
         {
             Volatile.Write(ref _open, 0);
-            var spin = new SpinWait();
-            while (Volatile.Read(ref _active) != 0)
+
+            // A Set left over from an earlier call's late helper only costs one more turn of this loop.
+            while (true)
             {
-                spin.SpinOnce();
+                _helpersLeft.Reset();
+                if (Volatile.Read(ref _active) == 0)
+                {
+                    break;
+                }
+
+                _helpersLeft.Wait();
             }
         }
 
@@ -80,7 +90,10 @@ internal abstract class ParallelJob : IThreadPoolWorkItem
             Drain();
         }
 
-        Interlocked.Decrement(ref _active);
+        if (Interlocked.Decrement(ref _active) == 0)
+        {
+            _helpersLeft.Set();
+        }
     }
 
     private void Drain()

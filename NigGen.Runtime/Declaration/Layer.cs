@@ -75,7 +75,8 @@ public sealed class Layer
     /// <summary>
     /// For a 2-D convolution with a 3×3 or 5×5 kernel and enough channels, the weight in the Winograd domain
     /// (<see cref="Kernels.WinogradTransform.TransformWeight"/>), prepared once here so that calls only transform their
-    /// inputs and outputs; empty for every other layer. It costs 36/25 (5×5) or 4 (3×3) times the weight's memory.
+    /// inputs and outputs; empty for every other layer. It costs 64/25 (5×5) or 4 (3×3) times the weight's memory
+    /// (more where the output channels are padded to a multiple of 32).
     /// </summary>
     internal ReadOnlySpan<float> WinogradWeight => _winogradWeight;
 

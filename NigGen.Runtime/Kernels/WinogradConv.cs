@@ -55,7 +55,7 @@ internal static unsafe class WinogradConv
     /// <summary>Output channels as padded in the transformed weight.</summary>
     internal static int PaddedOutChannels(int outChannels) => (outChannels + OutAlign - 1) / OutAlign * OutAlign;
 
-    /// <summary>Floats of the transformed weight of an r×r layer: 36 cells × InChannels × padded OutChannels.</summary>
+    /// <summary>Floats of the transformed weight of an r×r layer: n·n cells (36 for 3×3, 64 for 5×5) × InChannels × padded OutChannels.</summary>
     internal static long WeightLength(int outChannels, int inChannels, int taps) =>
         WinogradTransform.ForKernel(taps) is { } t ? (long)t.Size * t.Size * inChannels * PaddedOutChannels(outChannels) : 0;
 

@@ -11,7 +11,7 @@ public class WinogradConvTests
 {
     public static IEnumerable<object[]> Geometries() => new[]
     {
-        new object[] { new[] { 16, 12, 12, 32, 5, 5, 0 } }, // the small CNN's second layer: 8×8 outputs, whole 2×2 tiles
+        new object[] { new[] { 16, 12, 12, 32, 5, 5, 0 } }, // the small CNN's second layer: 8×8 outputs, four whole 4×4 tiles
         new object[] { new[] { 20, 13, 11, 40, 5, 5, 2 } }, // padded, odd sizes: partial tiles; channels not a whole vector
         new object[] { new[] { 8, 7, 9, 16, 3, 3, 1 } },    // 3×3 padded: 7×9 outputs in 4×4 tiles, the last ones partial
         new object[] { new[] { 9, 6, 6, 17, 3, 3, 0 } },    // exactly one 4×4 tile; 17 output channels

@@ -61,7 +61,7 @@ public sealed partial class Conv2dNet
 }
 
 /// <summary>
-/// Convolutions on Winograd's kernels: a 5×5 (F(2×2, 5×5)) and a scored 3×3 (F(4×4, 3×3)) layer, both padded, whose
+/// Convolutions on Winograd's kernels: a 5×5 (F(4×4, 5×5)) and a scored 3×3 (F(4×4, 3×3)) layer, both padded, whose
 /// 5×5 outputs end in partial tiles, behind a first layer too thin for them (2 input channels, direct kernel). Average
 /// pooling above the scored layer keeps the reference's finite differences away from max pooling's ties.
 /// </summary>
