@@ -24,6 +24,12 @@ internal abstract class ParallelJob : IThreadPoolWorkItem
     private Exception? _failure;
     private CancellationToken _cancellationToken;
 
+    protected ParallelJob()
+    {
+        // The event creates its kernel handle on the first wait that blocks, whichever call that is: create it now.
+        _ = _helpersLeft.WaitHandle;
+    }
+
     /// <summary>Runs one index; may run on any thread.</summary>
     protected abstract void Run(int index);
 
