@@ -20,6 +20,7 @@ internal abstract class ParallelJob : IThreadPoolWorkItem
     private int _next;
     private int _count;
     private int _open;    // 1 while the calling thread accepts help for the current call
+    private int _slots;   // helpers the current call still accepts: its thread limit less the calling thread
     private int _active;  // helpers between their check of _open and their exit
     private Exception? _failure;
     private CancellationToken _cancellationToken;
@@ -49,8 +50,12 @@ internal abstract class ParallelJob : IThreadPoolWorkItem
         _count = count;
         _failure = null;
         _cancellationToken = cancellationToken;
-        Volatile.Write(ref _open, 1); // publishes the fields above to helpers that see the call open
         int helpers = Math.Max(0, Math.Min(threads, count) - 1);
+
+        // Helpers queued by an earlier call that the pool starts only now may join this one, but never more than it
+        // allows in all: each joining helper takes a slot.
+        _slots = helpers;
+        Volatile.Write(ref _open, 1); // publishes the fields above to helpers that see the call open
         try
         {
             for (int i = 0; i < helpers; i++)
@@ -62,7 +67,7 @@ internal abstract class ParallelJob : IThreadPoolWorkItem
         }
         finally
         {
-            Volatile.Write(ref _open, 0);
+            Interlocked.Exchange(ref _open, 0); // a full fence: the read of _active below cannot move above it
 
             // A Set left over from an earlier call's late helper only costs one more turn of this loop.
             while (true)
@@ -91,7 +96,7 @@ internal abstract class ParallelJob : IThreadPoolWorkItem
     void IThreadPoolWorkItem.Execute()
     {
         Interlocked.Increment(ref _active);
-        if (Volatile.Read(ref _open) == 1)
+        if (Volatile.Read(ref _open) == 1 && Interlocked.Decrement(ref _slots) >= 0)
         {
             Drain();
         }

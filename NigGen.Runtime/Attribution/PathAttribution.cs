@@ -59,10 +59,10 @@ public static partial class PathAttribution
         ArgumentNullException.ThrowIfNull(network);
         int allowed = maxDegreeOfParallelism == -1 ? Environment.ProcessorCount : Math.Max(1, maxDegreeOfParallelism);
         int block = network.ForwardBlock;
-        int perThread = (batch + allowed - 1) / allowed;
+        long perThread = ((long)batch + allowed - 1) / allowed;
         if (perThread >= MinSamplesPerThread)
         {
-            block = Math.Min(block, perThread);
+            block = (int)Math.Min(block, perThread);
         }
 
         int blocks = (Math.Max(batch, 1) + block - 1) / block;

@@ -12,6 +12,9 @@ public sealed class ParallelJobTests
         public int[] Hits = [];
         public int Throwing = -1;
         public CancellationTokenSource? CancelAt5;
+        public Action? AtIndex10;
+        public int Running;
+        public int MostRunning;
 
         public void Run(int count, int threads, CancellationToken token = default)
         {
@@ -31,8 +34,20 @@ public sealed class ParallelJobTests
                 CancelAt5?.Cancel();
             }
 
+            if (index == 10)
+            {
+                AtIndex10?.Invoke();
+            }
+
+            int running = Interlocked.Increment(ref Running);
+            int most;
+            while (running > (most = Volatile.Read(ref MostRunning)) && Interlocked.CompareExchange(ref MostRunning, running, most) != most)
+            {
+            }
+
             Thread.SpinWait(200);
             Interlocked.Increment(ref Hits[index]);
+            Interlocked.Decrement(ref Running);
         }
     }
 
@@ -76,5 +91,42 @@ public sealed class ParallelJobTests
         var idle = new CountingJob();
         Assert.ThrowsAny<OperationCanceledException>(() => idle.Run(10, 2, cancelled.Token));
         Assert.All(idle.Hits, hits => Assert.Equal(0, hits));
+    }
+
+    [Fact]
+    public void Helpers_left_over_from_earlier_calls_never_exceed_a_calls_thread_limit()
+    {
+        // While every pool thread is busy, calls finish on the calling thread alone and their helpers wait in the pool's
+        // queue. When the pool frees up during a later call, those helpers reach the job together: they must not take
+        // that call past its own limit of two threads.
+        ThreadPool.GetMinThreads(out int workers, out int ports);
+        ThreadPool.SetMinThreads(Math.Max(workers, 16), ports);
+        using var gate = new ManualResetEventSlim(false);
+        using var blocked = new CountdownEvent(12);
+        try
+        {
+            for (int i = 0; i < 12; i++)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(_ => { blocked.Signal(); gate.Wait(); }, null);
+            }
+
+            Assert.True(blocked.Wait(TimeSpan.FromSeconds(30)), "the pool did not start 12 threads");
+            var job = new CountingJob();
+            for (int call = 0; call < 40; call++)
+            {
+                job.Run(4, 2);
+            }
+
+            job.MostRunning = 0;
+            job.AtIndex10 = gate.Set;
+            job.Run(2000, 2);
+            Assert.All(job.Hits, hits => Assert.Equal(1, hits));
+            Assert.True(job.MostRunning <= 2, $"{job.MostRunning} threads ran a call limited to 2");
+        }
+        finally
+        {
+            gate.Set();
+            ThreadPool.SetMinThreads(workers, ports);
+        }
     }
 }
