@@ -175,7 +175,7 @@ internal sealed class EmitPlan
 
     /// <summary>
     /// Winograd's scratch, as NigGen.Runtime's WinogradConv.ScratchLength: where it applies (2-D, 3×3 or 5×5 kernel,
-    /// stride 1, at least 8 input and 16 output channels, an output of at least one tile), a channels-last copy of one
+    /// stride 1, padding less than the kernel, at least 8 input and 16 output channels, an output of at least one tile), a channels-last copy of one
     /// sample (input channels padded to 16) covering whole tiles of 4×4 outputs, the transformed input and products of
     /// up to 32 tiles (n·n cells each, n = 6 for 3×3 and 8 for 5×5), the sample's outputs channels-last over whole
     /// tiles, and the bias (output channels padded to 32).
@@ -184,7 +184,7 @@ internal sealed class EmitPlan
     {
         int kernel = layer.Spec.Kernel;
         int inChannels = layer.InputShape[0], outChannels = layer.OutputShape[0];
-        if (layer.SpatialRank != 2 || (kernel != 3 && kernel != 5) || layer.Spec.Stride != 1 || inChannels < 8 || outChannels < 16)
+        if (layer.SpatialRank != 2 || (kernel != 3 && kernel != 5) || layer.Spec.Stride != 1 || layer.Spec.Padding >= kernel || inChannels < 8 || outChannels < 16)
         {
             return 0;
         }

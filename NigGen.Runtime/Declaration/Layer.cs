@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Threading;
 using NigGen.Weights;
 
 namespace NigGen;
@@ -15,7 +16,8 @@ public sealed class Layer
 {
     private readonly float[] _weight;
     private readonly float[] _weightTransposed;
-    private readonly float[] _winogradWeight;
+    private readonly object _winogradLock = new();
+    private WinogradState? _winograd;
     private readonly float[] _bias;
     private readonly int[] _weightShape;
 
@@ -26,8 +28,6 @@ public sealed class Layer
         _weightTransposed = weightTransposed;
         _bias = bias;
         _weightShape = weightShape;
-        _winogradWeight = new float[WinogradWeightLength(weightShape)];
-        TransformWinogradWeight();
     }
 
     /// <summary>The layer's name: the field's name, and the prefix of its tensors (<c>name.weight</c>, <c>name.bias</c>).</summary>
@@ -73,12 +73,65 @@ public sealed class Layer
     }
 
     /// <summary>
-    /// For a 2-D convolution with a 3×3 or 5×5 kernel and enough channels, the weight in the Winograd domain
-    /// (<see cref="Kernels.WinogradTransform.TransformWeight"/>), prepared once here so that calls only transform their
-    /// inputs and outputs; empty for every other layer. It costs 64/25 (5×5) or 4 (3×3) times the weight's memory
-    /// (more where the output channels are padded to a multiple of 32).
+    /// The weight in the Winograd domain (<see cref="Kernels.WinogradTransform.TransformWeight"/>) for
+    /// <see cref="Kernels.WinogradConv"/>, and the largest magnitude in it. Built on the first call that runs Winograd's
+    /// algorithm (so a layer that never does, such as one with stride 2, never holds it: it costs 64/25 (5×5) or 4 (3×3)
+    /// times the weight's memory) and rebuilt on the first such call after a training update; calls in between only
+    /// transform their inputs and outputs. Safe to call from several threads at once.
     /// </summary>
-    internal ReadOnlySpan<float> WinogradWeight => _winogradWeight;
+    internal ReadOnlySpan<float> WinogradWeight(out float largest)
+    {
+        var state = Volatile.Read(ref _winograd);
+        if (state is null || state.Stale)
+        {
+            state = PrepareWinograd();
+        }
+
+        largest = state.Largest;
+        return state.Weight;
+    }
+
+    /// <summary>Whether a Winograd weight has been built (tests: layers that never run Winograd's algorithm hold none).</summary>
+    internal bool HasWinogradWeight => Volatile.Read(ref _winograd) is not null;
+
+    private WinogradState PrepareWinograd()
+    {
+        lock (_winogradLock)
+        {
+            var state = _winograd;
+            if (state is null)
+            {
+                int outputs = _weightShape[0], inputs = _weightShape[1], taps = _weightShape[2];
+                var transform = Kernels.WinogradTransform.ForKernel(taps)
+                    ?? throw new InvalidOperationException($"Layer '{Name}' has no Winograd form: its kernel is {taps}×{_weightShape[3]}.");
+                state = new WinogradState(
+                    new float[Kernels.WinogradConv.WeightLength(outputs, inputs, taps)],
+                    new float[transform.Size * taps * outputs]) { Stale = true };
+            }
+
+            if (state.Stale)
+            {
+                int outputs = _weightShape[0];
+                state.Largest = Kernels.WinogradTransform.ForKernel(_weightShape[2])!.TransformWeight(
+                    _weightTransposed, outputs, _weightShape[1], Kernels.WinogradConv.PaddedOutChannels(outputs), state.Weight, state.Half);
+                state.Stale = false;
+            }
+
+            Volatile.Write(ref _winograd, state);
+            return state;
+        }
+    }
+
+    private sealed class WinogradState(float[] weight, float[] half)
+    {
+        public float[] Weight { get; } = weight;
+
+        public float[] Half { get; } = half;
+
+        public float Largest { get; set; }
+
+        public volatile bool Stale;
+    }
 
     // Training (NigGen.Training.Trainer, in this assembly) updates the parameters in place through these; nothing
     // outside the runtime can change a layer.
@@ -106,25 +159,10 @@ public sealed class Layer
             Kernels.Transposition.Transpose(_weight, _weightTransposed, Outputs, FanIn);
         }
 
-        TransformWinogradWeight();
-    }
-
-    // Square 2-D kernels of a size the Winograd kernel handles, with enough channels for it to pay (whether a layer's
-    // stride lets it run is the kernel's decision at call time).
-    private static long WinogradWeightLength(int[] shape)
-    {
-        return shape.Length == 4 && Kernels.WinogradConv.AppliesToWeight(shape[0], shape[1], shape[2], shape[3])
-            ? Kernels.WinogradConv.WeightLength(shape[0], shape[1], shape[2])
-            : 0;
-    }
-
-    private void TransformWinogradWeight()
-    {
-        if (_winogradWeight.Length != 0)
+        // The next call that runs Winograd's algorithm rebuilds its weight from the new one.
+        if (Volatile.Read(ref _winograd) is { } winograd)
         {
-            int taps = _weightShape[2];
-            int outputs = _weightShape[0];
-            Kernels.WinogradTransform.ForKernel(taps)!.TransformWeight(_weight, outputs, _weightShape[1], Kernels.WinogradConv.PaddedOutChannels(outputs), _winogradWeight);
+            winograd.Stale = true;
         }
     }
 

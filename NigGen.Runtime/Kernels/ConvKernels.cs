@@ -24,7 +24,7 @@ public static class ConvKernels
     /// <param name="batch">Number of samples.</param>
     /// <param name="scratch">At least <see cref="ConvGeometry.ScratchLength"/> floats.</param>
     public static void Forward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> output, int batch, Span<float> scratch) =>
-        Forward(geometry, input, weight, ReadOnlySpan<float>.Empty, ReadOnlySpan<float>.Empty, bias, output, batch, scratch, ForwardPath.Fastest);
+        Forward(geometry, input, weight, ReadOnlySpan<float>.Empty, ReadOnlySpan<float>.Empty, 0, bias, output, batch, scratch, ForwardPath.Fastest);
 
     /// <summary>
     /// output = weight ⋆ input + bias for each sample, the fastest way this machine and geometry allow: an implicit GEMM
@@ -42,15 +42,15 @@ public static class ConvKernels
     public static void Forward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> weightTransposed, ReadOnlySpan<float> bias, Span<float> output, int batch, Span<float> scratch)
     {
         KernelArguments.AtLeast(weightTransposed.Length, KernelArguments.Product(geometry.PatchLength, geometry.OutChannels), nameof(weightTransposed), "PatchLength·OutChannels");
-        Forward(geometry, input, weight, weightTransposed, ReadOnlySpan<float>.Empty, bias, output, batch, scratch, ForwardPath.Fastest);
+        Forward(geometry, input, weight, weightTransposed, ReadOnlySpan<float>.Empty, 0, bias, output, batch, scratch, ForwardPath.Fastest);
     }
 
     /// <summary>
     /// output = layer ⋆ input + bias with every kernel the layer's prepared weights allow: Winograd's algorithm for 3×3
-    /// and 5×5 kernels at stride 1 with at least 8 input and 16 output channels (its weight transformed once when the
-    /// layer was created), else as <see cref="Forward(in ConvGeometry, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, Span{float})"/>.
-    /// Winograd's results differ from the direct sum in the last bits (below 1e-6 relative); the choice depends on the
-    /// geometry only, so a sample's output is the same in every batch and call.
+    /// and 5×5 kernels at stride 1 with at least 8 input and 16 output channels (its weight transformed on the layer's
+    /// first such call, and after a training update) unless the input's magnitude could overflow its transforms, else as <see cref="Forward(in ConvGeometry, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, Span{float})"/>.
+    /// Winograd's results differ from the direct sum by a few 1e-6 of the tile's Σ|w·x|; for inputs of ordinary
+    /// magnitude the choice depends on the geometry only, so a sample's output is the same in every batch and call.
     /// </summary>
     /// <param name="geometry">The convolution's geometry.</param>
     /// <param name="input">Input [batch, InChannels, InHeight, InWidth].</param>
@@ -72,7 +72,10 @@ public static class ConvKernels
             throw new ArgumentException($"Layer '{layer.Name}' has a weight of shape [{string.Join(", ", shape)}], which does not fit the convolution ({g}).", nameof(layer));
         }
 
-        Forward(g, input, layer.Weight, layer.WeightTransposed, layer.WinogradWeight, layer.Bias, output, batch, scratch, ForwardPath.Fastest);
+        // The Winograd weight is built on the layer's first call that can use it.
+        float largest = 0;
+        var winogradWeight = WinogradConv.Supports(g) ? layer.WinogradWeight(out largest) : ReadOnlySpan<float>.Empty;
+        Forward(g, input, layer.Weight, layer.WeightTransposed, winogradWeight, largest, layer.Bias, output, batch, scratch, ForwardPath.Fastest);
     }
 
     /// <summary>Which forward kernel runs; tests force im2col to compare the others with it bitwise.</summary>
@@ -87,22 +90,19 @@ public static class ConvKernels
     /// so may <paramref name="winogradWeight"/> (then Winograd's algorithm is not used).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void Forward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> weightTransposed, ReadOnlySpan<float> winogradWeight, ReadOnlySpan<float> bias, Span<float> output, int batch, Span<float> scratch, ForwardPath path)
+    internal static unsafe void Forward(in ConvGeometry geometry, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> weightTransposed, ReadOnlySpan<float> winogradWeight, float winogradLargest, ReadOnlySpan<float> bias, Span<float> output, int batch, Span<float> scratch, ForwardPath path)
     {
         ConvGeometry g = geometry;
         g.Validate(nameof(geometry));
         KernelArguments.NotNegative(batch, nameof(batch));
         int inLength = g.InputLength;
         int outLength = g.OutputLength;
-        int patch = g.PatchLength;
-        int pixels = g.OutHeight * g.OutWidth;
         KernelArguments.AtLeast(input.Length, KernelArguments.Product(batch, inLength), nameof(input), "batch·InputLength");
-        KernelArguments.AtLeast(weight.Length, KernelArguments.Product(g.OutChannels, patch), nameof(weight), "OutChannels·PatchLength");
+        KernelArguments.AtLeast(weight.Length, KernelArguments.Product(g.OutChannels, g.PatchLength), nameof(weight), "OutChannels·PatchLength");
         KernelArguments.EmptyOr(bias.Length, g.OutChannels, nameof(bias), "OutChannels");
         KernelArguments.AtLeast(output.Length, KernelArguments.Product(batch, outLength), nameof(output), "batch·OutputLength");
         KernelArguments.AtLeast(scratch.Length, g.ScratchLength, nameof(scratch), "ScratchLength");
 
-        bool hasBias = !bias.IsEmpty;
         bool winograd = path == ForwardPath.Fastest && !winogradWeight.IsEmpty && WinogradConv.Supports(g);
         if (winograd)
         {
@@ -111,40 +111,70 @@ public static class ConvKernels
 
         fixed (float* pin = input, pw = weight, pwt = weightTransposed, pwino = winogradWeight, pb = bias, pout = output, pcols = scratch)
         {
-            float* biasOrNull = hasBias ? pb : null;
-            if (winograd)
+            float* biasOrNull = bias.IsEmpty ? null : pb;
+            if (!winograd)
             {
-                WinogradConv.Forward(g, pin, pwino, biasOrNull, pout, batch, pcols);
-                return;
-            }
-            if (path == ForwardPath.Fastest && !weightTransposed.IsEmpty && ImplicitConv.Supports(g))
-            {
-                ImplicitConv.Forward(g, pin, pwt, biasOrNull, pout, batch, pcols);
+                ForwardExact(g, pin, pw, pwt, biasOrNull, pout, batch, pcols, path);
                 return;
             }
 
-            if (path == ForwardPath.Fastest && DirectConv.Supports(g))
+            // Each sample's choice depends on its own values only, so its output is the same in every batch: runs of
+            // samples Winograd's transforms cannot overflow go through them, the others (values near float's range, or
+            // not finite) through the direct kernels.
+            for (int s = 0; s < batch;)
             {
-                DirectConv.Forward(g, pin, pw, biasOrNull, pout, batch, pcols);
-                return;
-            }
-
-            for (int s = 0; s < batch; s++)
-            {
-                float* sample = pin + (nint)s * inLength;
-                float* result = pout + (nint)s * outLength;
-                float* columns = Columns(g, sample, pcols);
-
-                if (hasBias)
+                int start = s;
+                bool safe = WinogradConv.CannotOverflow(g, input.Slice(s * inLength, inLength), winogradLargest);
+                while (++s < batch && WinogradConv.CannotOverflow(g, input.Slice(s * inLength, inLength), winogradLargest) == safe)
                 {
-                    for (int oc = 0; oc < g.OutChannels; oc++)
-                    {
-                        new Span<float>(result + (nint)oc * pixels, pixels).Fill(bias[oc]);
-                    }
                 }
 
-                Gemm.MultiplyCore(pw, columns, result, g.OutChannels, patch, pixels, hasBias);
+                float* first = pin + (nint)start * inLength;
+                float* result = pout + (nint)start * outLength;
+                if (safe)
+                {
+                    WinogradConv.Forward(g, first, pwino, biasOrNull, result, s - start, pcols);
+                }
+                else
+                {
+                    ForwardExact(g, first, pw, pwt, biasOrNull, result, s - start, pcols, path);
+                }
             }
+        }
+    }
+
+    // The kernels that compute each output as the same ascending-tap FMA chain from the bias (bitwise equal to each
+    // other): implicit GEMM, direct, or im2col + GEMM. pwt may be null (then the implicit GEMM is not used).
+    private static unsafe void ForwardExact(in ConvGeometry g, float* pin, float* pw, float* pwt, float* bias, float* pout, int batch, float* pcols, ForwardPath path)
+    {
+        if (path == ForwardPath.Fastest && pwt != null && ImplicitConv.Supports(g))
+        {
+            ImplicitConv.Forward(g, pin, pwt, bias, pout, batch, pcols);
+            return;
+        }
+
+        if (path == ForwardPath.Fastest && DirectConv.Supports(g))
+        {
+            DirectConv.Forward(g, pin, pw, bias, pout, batch, pcols);
+            return;
+        }
+
+        int inLength = g.InputLength, outLength = g.OutputLength, pixels = g.OutHeight * g.OutWidth;
+        for (int s = 0; s < batch; s++)
+        {
+            float* sample = pin + (nint)s * inLength;
+            float* result = pout + (nint)s * outLength;
+            float* columns = Columns(g, sample, pcols);
+
+            if (bias != null)
+            {
+                for (int oc = 0; oc < g.OutChannels; oc++)
+                {
+                    new Span<float>(result + (nint)oc * pixels, pixels).Fill(bias[oc]);
+                }
+            }
+
+            Gemm.MultiplyCore(pw, columns, result, g.OutChannels, g.PatchLength, pixels, bias != null);
         }
     }
 

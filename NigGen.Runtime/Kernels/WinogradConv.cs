@@ -43,11 +43,25 @@ internal static unsafe class WinogradConv
         && inChannels >= MinInChannels && outChannels >= MinOutChannels;
 
     /// <summary>Whether the geometry suits the Winograd kernel, whatever the machine (the scratch size depends on this only).</summary>
+    /// <remarks>Padding wider than the kernel less one would give windows of padding alone, exactly the bias in the direct sum.</remarks>
     internal static bool Applies(in ConvGeometry g) =>
         AppliesToWeight(g.OutChannels, g.InChannels, g.KernelHeight, g.KernelWidth)
         && g.StrideHeight == 1 && g.StrideWidth == 1
+        && g.PaddingHeight < g.KernelHeight && g.PaddingWidth < g.KernelWidth
         && g.OutHeight >= WinogradTransform.ForKernel(g.KernelHeight)!.Outputs
         && g.OutWidth >= WinogradTransform.ForKernel(g.KernelHeight)!.Outputs;
+
+    /// <summary>
+    /// Whether the transforms keep every intermediate finite for this input: the input transform grows a magnitude at
+    /// most 15² times (the largest row sum of Bᵀ, squared), the output transform 19.25² times, and the products add up
+    /// over the input channels; 1e5 covers both transforms. Inputs near float's range (or not finite) take the direct
+    /// kernels, which the same values do not overflow.
+    /// </summary>
+    internal static bool CannotOverflow(in ConvGeometry g, ReadOnlySpan<float> input, float largestWeight)
+    {
+        double bound = 1e5 * g.InChannels * (double)largestWeight * Math.Abs((double)System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(input));
+        return bound < float.MaxValue;
+    }
 
     /// <summary>Whether this machine and geometry take the Winograd path.</summary>
     internal static bool Supports(in ConvGeometry g) => Vector256.IsHardwareAccelerated && Applies(g);

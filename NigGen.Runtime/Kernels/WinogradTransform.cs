@@ -1,4 +1,5 @@
 using System;
+using System.Numerics.Tensors;
 
 namespace NigGen.Kernels;
 
@@ -111,54 +112,58 @@ internal sealed class WinogradTransform
     /// <summary>
     /// The transformed weight U = G g Gᵀ of every (output, input) channel pair, laid out [n·n cells][inChannels][paddedOut]
     /// so that each cell is the B operand, row-major, of one GEMM over input channels; the output channels are padded
-    /// with zeros to <paramref name="paddedOut"/>.
+    /// with zeros to <paramref name="paddedOut"/>. Computed in float on rows of output channels of the transposed weight
+    /// (every channel pair at once: about a millisecond for a 256×256×3×3 layer, so a training step can afford it).
     /// </summary>
-    /// <param name="weight">The weight in PyTorch's layout [outChannels, inChannels, r, r].</param>
+    /// <param name="weightTransposed">The weight as [inChannels·r·r, outChannels] (<see cref="Layer.WeightTransposed"/>).</param>
     /// <param name="outChannels">Output channels.</param>
     /// <param name="inChannels">Input channels.</param>
     /// <param name="paddedOut">Output channels rounded up to the kernel's panel width.</param>
     /// <param name="transformed">n·n·inChannels·paddedOut floats; overwritten.</param>
-    public void TransformWeight(ReadOnlySpan<float> weight, int outChannels, int inChannels, int paddedOut, Span<float> transformed)
+    /// <param name="half">n·r·outChannels floats of scratch.</param>
+    /// <returns>The largest magnitude in U (NaN if any is NaN), which bounds the kernel's intermediate values.</returns>
+    public float TransformWeight(ReadOnlySpan<float> weightTransposed, int outChannels, int inChannels, int paddedOut, Span<float> transformed, Span<float> half)
     {
         int n = Size, r = Taps;
         transformed.Slice(0, n * n * inChannels * paddedOut).Clear();
-        Span<double> half = stackalloc double[n * r];
-        for (int oc = 0; oc < outChannels; oc++)
+        for (int ic = 0; ic < inChannels; ic++)
         {
-            for (int ic = 0; ic < inChannels; ic++)
+            // half[i, kw] = Σ_kh G[i, kh] g[kh, kw], then U[i, j] = Σ_kw half[i, kw] G[j, kw]: rows of output channels.
+            for (int i = 0; i < n; i++)
             {
-                ReadOnlySpan<float> g = weight.Slice((oc * inChannels + ic) * r * r, r * r);
-
-                // half = G g [n, r], then U = half Gᵀ [n, n].
-                for (int i = 0; i < n; i++)
+                for (int kw = 0; kw < r; kw++)
                 {
-                    for (int j = 0; j < r; j++)
+                    var row = half.Slice((i * r + kw) * outChannels, outChannels);
+                    row.Clear();
+                    for (int kh = 0; kh < r; kh++)
                     {
-                        double sum = 0;
-                        for (int k = 0; k < r; k++)
+                        float coefficient = (float)Filter[i * r + kh];
+                        if (coefficient != 0)
                         {
-                            sum += Filter[i * r + k] * g[k * r + j];
+                            TensorPrimitives.MultiplyAdd(weightTransposed.Slice(((ic * r + kh) * r + kw) * outChannels, outChannels), coefficient, row, row);
                         }
-
-                        half[i * r + j] = sum;
                     }
                 }
+            }
 
-                for (int i = 0; i < n; i++)
+            for (int i = 0; i < n; i++)
+            {
+                for (int j = 0; j < n; j++)
                 {
-                    for (int j = 0; j < n; j++)
+                    var cell = transformed.Slice(((i * n + j) * inChannels + ic) * paddedOut, outChannels);
+                    for (int kw = 0; kw < r; kw++)
                     {
-                        double sum = 0;
-                        for (int k = 0; k < r; k++)
+                        float coefficient = (float)Filter[j * r + kw];
+                        if (coefficient != 0)
                         {
-                            sum += half[i * r + k] * Filter[j * r + k];
+                            TensorPrimitives.MultiplyAdd(half.Slice((i * r + kw) * outChannels, outChannels), coefficient, cell, cell);
                         }
-
-                        transformed[((i * n + j) * inChannels + ic) * paddedOut + oc] = (float)sum;
                     }
                 }
             }
         }
+
+        return TensorPrimitives.MaxMagnitude(transformed.Slice(0, n * n * inChannels * paddedOut)) is var largest && float.IsNaN(largest) ? float.NaN : Math.Abs(largest);
     }
 
     // Coefficients, lowest degree first, of Π (x − root).

@@ -249,7 +249,7 @@ public class ConvKernelsTests
             float[] viaIm2Col = new float[batch * g.OutputLength];
             float[] viaFastest = RandomArray(random, batch * g.OutputLength);
             float[] viaFastestWithoutTranspose = RandomArray(random, batch * g.OutputLength);
-            ConvKernels.Forward(g, input, weight, ReadOnlySpan<float>.Empty, ReadOnlySpan<float>.Empty, bias, viaIm2Col, batch, RandomArray(random, g.ScratchLength), ConvKernels.ForwardPath.Im2Col);
+            ConvKernels.Forward(g, input, weight, ReadOnlySpan<float>.Empty, ReadOnlySpan<float>.Empty, 0, bias, viaIm2Col, batch, RandomArray(random, g.ScratchLength), ConvKernels.ForwardPath.Im2Col);
             ConvKernels.Forward(g, input, weight, weightTransposed, bias, viaFastest, batch, RandomArray(random, g.ScratchLength));
             ConvKernels.Forward(g, input, weight, bias, viaFastestWithoutTranspose, batch, RandomArray(random, g.ScratchLength));
             BitwiseEqual(viaIm2Col, viaFastest, $"{g} {taken}, bias {withBias}");

@@ -27,13 +27,15 @@ public class WinogradConvTests
         Assert.True(WinogradConv.Applies(g));
         Assert.Equal(System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated, WinogradConv.Supports(g));
         var layer = Layer.Create("conv", [g.OutChannels, g.InChannels, g.KernelHeight, g.KernelWidth], hasBias: true, new RandomWeightSource(shape[0]));
-        Assert.Equal(WinogradConv.WeightLength(g.OutChannels, g.InChannels, g.KernelHeight), layer.WinogradWeight.Length);
+        Assert.False(layer.HasWinogradWeight); // built on the first call that runs Winograd's algorithm
 
         var random = new Random(g.GetHashCode());
         const int batch = 3;
         float[] input = RandomArray(random, batch * g.InputLength);
         float[] output = RandomArray(random, batch * g.OutputLength); // overwritten, whatever it held
         ConvKernels.Forward(g, input, layer, output, batch, RandomArray(random, g.ScratchLength));
+        Assert.Equal(WinogradConv.Supports(g), layer.HasWinogradWeight);
+        Assert.Equal(WinogradConv.WeightLength(g.OutChannels, g.InChannels, g.KernelHeight), layer.WinogradWeight(out _).Length);
 
         double[] expected = ConvKernelsTests.ReferenceForward(g, input, layer.Weight.ToArray(), layer.Bias.ToArray(), batch, out double[] magnitude);
         for (int i = 0; i < expected.Length; i++)
@@ -106,8 +108,47 @@ public class WinogradConvTests
         Assert.False(WinogradConv.Applies(new ConvGeometry(8, 8, 8, 16, 7, 7, 1, 1, 0, 0)));  // 7×7
         Assert.False(WinogradConv.Applies(new ConvGeometry(8, 1, 40, 16, 1, 5, 1, 1, 0, 0))); // 1-D
         Assert.False(WinogradConv.Applies(new ConvGeometry(8, 4, 4, 16, 3, 3, 1, 1, 0, 0)));  // 2×2 output: less than a 4×4 tile
-        Assert.Equal(0, Layer.Create("thin", [16, 4, 3, 3], true, new RandomWeightSource(1)).WinogradWeight.Length);
-        Assert.Equal(0, Layer.Create("wide", [16, 8, 7, 7], true, new RandomWeightSource(1)).WinogradWeight.Length);
+        Assert.False(WinogradConv.Applies(new ConvGeometry(8, 8, 8, 16, 3, 3, 1, 1, 3, 3)));  // windows of padding alone
+        Assert.False(WinogradConv.AppliesToWeight(16, 4, 3, 3));
+        Assert.False(WinogradConv.AppliesToWeight(16, 8, 7, 7));
+
+        // A layer whose geometry never runs Winograd's algorithm never builds (nor holds) its weight for it.
+        var strided = new ConvGeometry(8, 9, 9, 16, 3, 3, 2, 2, 1, 1);
+        var layer = Layer.Create("strided", [16, 8, 3, 3], true, new RandomWeightSource(1));
+        ConvKernels.Forward(strided, new float[strided.InputLength], layer, new float[strided.OutputLength], 1, new float[strided.ScratchLength]);
+        Assert.False(layer.HasWinogradWeight);
+    }
+
+    [Theory]
+    [InlineData(3e37f)]             // finite, but the transforms would overflow
+    [InlineData(float.PositiveInfinity)]
+    [InlineData(float.NaN)]
+    public void Values_the_transforms_could_overflow_take_the_direct_kernels_sample_by_sample(float extreme)
+    {
+        var g = new ConvGeometry(16, 8, 8, 16, 3, 3, 1, 1, 1, 1);
+        var layer = Layer.Create("conv", [16, 16, 3, 3], hasBias: true, new RandomWeightSource(5));
+        var random = new Random(6);
+        const int batch = 3;
+        float[] input = RandomArray(random, batch * g.InputLength);
+        input[g.InputLength + 17] = extreme; // sample 1 only
+        float[] output = new float[batch * g.OutputLength];
+        ConvKernels.Forward(g, input, layer, output, batch, new float[g.ScratchLength]);
+
+        // Sample 1 as the direct kernels give it (finite where they are), the others as Winograd gives them alone.
+        float[] direct = new float[g.OutputLength];
+        ConvKernels.Forward(g, input.AsSpan(g.InputLength, g.InputLength), layer.Weight, layer.WeightTransposed, layer.Bias, direct, 1, new float[g.ScratchLength]);
+        BitwiseEqual(direct, output.AsSpan(g.OutputLength, g.OutputLength), $"sample 1 holding {extreme}");
+        if (float.IsFinite(extreme))
+        {
+            Assert.All(direct, v => Assert.True(float.IsFinite(v)));
+        }
+
+        foreach (int s in new[] { 0, 2 })
+        {
+            float[] alone = new float[g.OutputLength];
+            ConvKernels.Forward(g, input.AsSpan(s * g.InputLength, g.InputLength), layer, alone, 1, new float[g.ScratchLength]);
+            BitwiseEqual(alone, output.AsSpan(s * g.OutputLength, g.OutputLength), $"sample {s} beside an extreme one");
+        }
     }
 
     [Fact]
