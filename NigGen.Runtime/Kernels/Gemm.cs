@@ -19,13 +19,13 @@ namespace NigGen.Kernels;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class Gemm
 {
-    // A tile walks at most this many rows of B before storing C: a 512×32-float panel of B (64 KiB, also the most the
-    // stack buffer for partial panels holds) stays in L2, which feeds the micro-kernel's two B loads per 16 FMAs at
-    // full rate, and fewer blocks mean fewer C reloads (the MLP's 64×784×256 layer: 1.7 % faster than with blocks of
-    // 256). Storing and reloading C between blocks is exact, so blocking does not change results.
-    private const int KBlock = 512;
+    // A tile walks at most this many rows of B before storing C: a 1024×32-float panel of B (128 KiB) stays in L2,
+    // which feeds the micro-kernel's two B loads per 16 FMAs at full rate, and fewer blocks mean fewer C reloads (the
+    // MLP's 64×784×256 layer in one block: 2.6 % faster than in four of 196). Storing and reloading C between blocks
+    // is exact, so blocking does not change results.
+    private const int KBlock = 1024;
 
-    // Floats in the widest vector (Vector512<float>); a packed panel is two vectors wide.
+    // Floats in the widest vector (Vector512<float>); a panel of B is two vectors wide.
     private const int MaxLanes = 16;
 
     // Rows in the tallest micro-kernel tile.
@@ -74,8 +74,7 @@ public static class Gemm
             return;
         }
 
-        // Panels of B are packed here (partial ones zero-padded); partial tiles of C go through the tile buffer.
-        float* packed = stackalloc float[KBlock * 2 * MaxLanes];
+        // Partial tiles of C go through the tile buffer.
         float* tile = stackalloc float[MaxRows * 2 * MaxLanes];
         new Span<float>(tile, MaxRows * 2 * MaxLanes).Clear(); // padding lanes stay finite
 
@@ -92,15 +91,15 @@ public static class Gemm
             // One width per machine; lanes compute the same FMA chains at any width, so the choice never changes results.
             if (Vector512.IsHardwareAccelerated)
             {
-                Block<Ops512, Vector512<float>>(ak, k, bk, c, n, m, kc, load, packed, tile);
+                Block<Ops512, Vector512<float>>(ak, k, bk, c, n, m, kc, load, tile);
             }
             else if (Vector256.IsHardwareAccelerated)
             {
-                Block<Ops256, Vector256<float>>(ak, k, bk, c, n, m, kc, load, packed, tile);
+                Block<Ops256, Vector256<float>>(ak, k, bk, c, n, m, kc, load, tile);
             }
             else if (Vector128.IsHardwareAccelerated)
             {
-                Block<Ops128, Vector128<float>>(ak, k, bk, c, n, m, kc, load, packed, tile);
+                Block<Ops128, Vector128<float>>(ak, k, bk, c, n, m, kc, load, tile);
             }
             else
             {
@@ -130,7 +129,7 @@ public static class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Block<TOps, TVec>(float* a, int lda, float* b, float* c, int n, int m, int kc, bool load, float* packed, float* tile)
+    private static unsafe void Block<TOps, TVec>(float* a, int lda, float* b, float* c, int n, int m, int kc, bool load, float* tile)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
@@ -140,7 +139,7 @@ public static class Gemm
             int j = Panels<TOps, TVec>(a, lda, b, c, n, m, kc, 0, load);
             if (j < n)
             {
-                Tail<TOps, TVec>(a, lda, b, c, n, m, kc, j, load, packed, tile);
+                Tail<TOps, TVec>(a, lda, b, c, n, m, kc, j, load, tile);
             }
 
             return;
@@ -157,16 +156,11 @@ public static class Gemm
             int vectors = cols > w ? 2 : 1;
             int width = vectors * w;
 
-            // Full panels are read in place: packing them measured slower here (the copy costs more than the
-            // strided reads, which the prefetcher follows). A partial panel is packed zero-padded to full width.
+            // Panels are read in place: packing them measured slower here (the copy costs more than the strided reads,
+            // which the prefetcher follows). A partial panel's vectors read past its columns into the next row, lanes
+            // that are dropped; its last rows, where that would read past B, are finished element by element.
             float* panel = b + j;
-            int ldb = n;
-            if (cols != width)
-            {
-                Pack(b + j, n, packed, kc, cols, width);
-                panel = packed;
-                ldb = width;
-            }
+            int inPlace = InPlaceRows(kc, n, cols, width);
 
             // Rows split evenly into blocks, so a remainder never runs with too few accumulators to hide FMA latency.
             for (int i = 0, block = 0; i < m; block++)
@@ -176,11 +170,11 @@ public static class Gemm
                 float* ci = c + (nint)i * n + j;
                 if (cols == width)
                 {
-                    Tile<TOps, TVec>(rows, vectors, ai, lda, panel, ldb, ci, n, kc, load);
+                    Tile<TOps, TVec>(rows, vectors, ai, lda, panel, n, ci, n, kc, load);
                 }
                 else
                 {
-                    // A partial panel goes through a full-width tile; the padding lanes compute zeros that are dropped.
+                    // A partial panel goes through a full-width tile; the lanes past its columns are dropped.
                     if (load)
                     {
                         for (int r = 0; r < rows; r++)
@@ -189,9 +183,10 @@ public static class Gemm
                         }
                     }
 
-                    Tile<TOps, TVec>(rows, vectors, ai, lda, panel, ldb, tile, width, kc, load);
+                    Tile<TOps, TVec>(rows, vectors, ai, lda, panel, n, tile, width, inPlace, load);
                     for (int r = 0; r < rows; r++)
                     {
+                        FinishRows(ai + (nint)r * lda, panel, n, tile + r * width, cols, inPlace, kc);
                         new ReadOnlySpan<float>(tile + r * width, cols).CopyTo(new Span<float>(ci + (nint)r * n, cols));
                     }
                 }
@@ -201,36 +196,24 @@ public static class Gemm
         }
     }
 
-    /// <summary>Copies B's kc × cols panel at <paramref name="b"/> into kc rows of <paramref name="width"/> floats, zero-padded.</summary>
-    private static unsafe void Pack(float* b, int ldb, float* packed, int kc, int cols, int width)
+    /// <summary>
+    /// Rows of a kc-row panel of <paramref name="cols"/> columns (ending at its row's end, rows <paramref name="ldb"/>
+    /// apart) that a <paramref name="width"/>-float vector read can take in place: the read spills past the row's end
+    /// into the next rows, so the last few rows of the block would reach past B.
+    /// </summary>
+    private static int InPlaceRows(int kc, int ldb, int cols, int width) =>
+        cols == width ? kc : Math.Max(0, kc - (width - cols + ldb - 1) / ldb);
+
+    /// <summary>Continues one row's chains of a partial panel over rows <paramref name="from"/> … kc − 1 of B: the same fused multiply-adds in the same order as the vector lanes.</summary>
+    private static unsafe void FinishRows(float* a, float* b, int ldb, float* c, int cols, int from, int kc)
     {
-        if (cols == width && width == 2 * Vector512<float>.Count && Vector512.IsHardwareAccelerated)
+        for (int p = from; p < kc; p++)
         {
-            for (int p = 0; p < kc; p++, b += ldb, packed += width)
+            float* row = b + (nint)p * ldb;
+            for (int col = 0; col < cols; col++)
             {
-                Vector512.Load(b).Store(packed);
-                Vector512.Load(b + Vector512<float>.Count).Store(packed + Vector512<float>.Count);
+                c[col] = MathF.FusedMultiplyAdd(a[p], row[col], c[col]);
             }
-
-            return;
-        }
-
-        if (cols == width)
-        {
-            for (int p = 0; p < kc; p++, b += ldb, packed += width)
-            {
-                new ReadOnlySpan<float>(b, width).CopyTo(new Span<float>(packed, width));
-            }
-
-            return;
-        }
-
-        for (int p = 0; p < kc; p++)
-        {
-            float* src = b + (nint)p * ldb;
-            float* dst = packed + (nint)p * width;
-            new ReadOnlySpan<float>(src, cols).CopyTo(new Span<float>(dst, cols));
-            new Span<float>(dst + cols, width - cols).Clear();
         }
     }
 
@@ -269,24 +252,30 @@ public static class Gemm
         }
     }
 
-    /// <summary>The last n − j (&lt; one vector) columns for m &lt; 4: B's columns packed zero-padded to a vector, C through a tile.</summary>
+    /// <summary>The last n − j (&lt; one vector) columns for m &lt; 4: B read in place a vector at a time, C through a tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Tail<TOps, TVec>(float* a, int lda, float* b, float* c, int n, int m, int kc, int j, bool load, float* packed, float* tile)
+    private static unsafe void Tail<TOps, TVec>(float* a, int lda, float* b, float* c, int n, int m, int kc, int j, bool load, float* tile)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
         int w = TOps.Count;
         int cols = n - j;
-        Pack(b + j, n, packed, kc, cols, w);
+
+        // B's rows are read in place, a vector from column j, as partial panels are in Block: nothing is packed, so a
+        // 10-class head costs its FMAs only.
+        int inPlace = InPlaceRows(kc, n, cols, w);
         for (int i = 0; i < m; i++)
         {
+            float* ai = a + (nint)i * lda;
             float* ci = c + (nint)i * n + j;
             if (load)
             {
                 new ReadOnlySpan<float>(ci, cols).CopyTo(new Span<float>(tile, cols));
             }
 
-            Kernel1x1<TOps, TVec>(a + (nint)i * lda, packed, w, tile, kc, load);
+            Kernel1x1<TOps, TVec>(ai, b + j, n, tile, inPlace, load);
+            FinishRows(ai, b + j, n, tile, cols, inPlace, kc);
+
             new ReadOnlySpan<float>(tile, cols).CopyTo(new Span<float>(ci, cols));
         }
     }

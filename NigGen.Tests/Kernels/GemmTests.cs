@@ -7,8 +7,9 @@ namespace NigGen.Tests.Kernels;
 
 public class GemmTests
 {
-    // Shapes reach every path: row blocks of 1–8 rows (m split evenly), 1×4 panels for m < 4, full and partial
-    // (packed, zero-padded) 1- and 2-vector panels, 256/128-bit and scalar column tails, and k beyond one block.
+    // Shapes reach every path: row blocks of 1–8 rows (m split evenly), 1×4 panels for m < 4, full and partial 1- and
+    // 2-vector panels (read in place, their last rows finished element by element, over one or many rows when n is
+    // narrower than a vector), 256/128-bit and scalar column tails, and k beyond one block (1024).
     public static TheoryData<int, int, int> Shapes => new()
     {
         { 1, 1, 1 },
@@ -27,6 +28,12 @@ public class GemmTests
         { 18, 40, 50 },
         { 11, 9, 24 },
         { 22, 600, 81 },
+        { 5, 1100, 21 },
+        { 2, 1500, 3 },
+        { 9, 2100, 1 },
+        { 1, 40, 1 },
+        { 20, 9, 2 },
+        { 64, 256, 10 },
     };
 
     [Theory]
