@@ -386,9 +386,9 @@ public static class PoolKernels
             (Vector256<float> e2, Vector256<float> e3) = SplitPairs(Vector256.Load(sample + first + inW), Vector256.Load(sample + second + inW));
             Vector256<float> max = e0;
             Vector256<int> offset = Vector256<int>.Zero;
-            TakeOffset(e1, right, ref max, ref offset);
-            TakeOffset(e2, below, ref max, ref offset);
-            TakeOffset(e3, belowRight, ref max, ref offset);
+            Take(e1, right, ref max, ref offset);
+            Take(e2, below, ref max, ref offset);
+            Take(e3, belowRight, ref max, ref offset);
             max.Store(output);
             (Vector256.Create(Vector128.Create(first), Vector128.Create(second)) + lanes + offset).Store(argmax);
         }
@@ -400,9 +400,9 @@ public static class PoolKernels
             (Vector128<float> e2, Vector128<float> e3) = SplitPairs(Vector256.Load(sample + first + inW));
             Vector128<float> max = e0;
             Vector128<int> offset = Vector128<int>.Zero;
-            TakeOffset(e1, right.GetLower(), ref max, ref offset);
-            TakeOffset(e2, below.GetLower(), ref max, ref offset);
-            TakeOffset(e3, belowRight.GetLower(), ref max, ref offset);
+            Take(e1, right.GetLower(), ref max, ref offset);
+            Take(e2, below.GetLower(), ref max, ref offset);
+            Take(e3, belowRight.GetLower(), ref max, ref offset);
             max.Store(output);
             (Vector128.Create(first) + lanes.GetLower() + offset).Store(argmax);
         }
@@ -444,23 +444,6 @@ public static class PoolKernels
 
             return start;
         }
-    }
-
-    /// <summary>The scalar rule for one more window element, recording its offset in the window when it is taken.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void TakeOffset(Vector256<float> v, Vector256<int> at, ref Vector256<float> max, ref Vector256<int> offset)
-    {
-        Vector256<float> take = Vector256.GreaterThan(v, max) | ~Vector256.Equals(v, v);
-        max = Vector256.ConditionalSelect(take, v, max);
-        offset = Vector256.ConditionalSelect(take.AsInt32(), at, offset);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void TakeOffset(Vector128<float> v, Vector128<int> at, ref Vector128<float> max, ref Vector128<int> offset)
-    {
-        Vector128<float> take = Vector128.GreaterThan(v, max) | ~Vector128.Equals(v, v);
-        max = Vector128.ConditionalSelect(take, v, max);
-        offset = Vector128.ConditionalSelect(take.AsInt32(), at, offset);
     }
 
     /// <summary>Whether <see cref="Pooled2x2"/> can run: a 2×2, stride-2 window, at least four outputs a row.</summary>
@@ -651,7 +634,10 @@ public static class PoolKernels
     internal static Vector128<float> TakeValue(Vector128<float> v, Vector128<float> max) =>
         Vector128.ConditionalSelect(Vector128.GreaterThan(v, max) | ~Vector128.Equals(v, v), v, max);
 
-    /// <summary>The scalar rule for one more window element: take it when greater than the maximum so far, or NaN.</summary>
+    /// <summary>
+    /// The scalar rule for one more window element: take it when greater than the maximum so far, or NaN, recording its
+    /// index (or its offset in the window: the caller's choice).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Take(Vector256<float> v, Vector256<int> index, ref Vector256<float> max, ref Vector256<int> best)
     {
