@@ -110,8 +110,15 @@ internal sealed class EmitPlan
     public bool FusesActivationIntoPool(LayerPlan layer) =>
         layer.Model.HasActivation && layer.Index + 1 < Layers.Count && Layers[layer.Index + 1].Model.Kind == LayerKind.MaxPool;
 
-    /// <summary>Whether the network has an inference pass of its own: some activation fuses into a max pooling.</summary>
-    public bool HasInferencePass => Layers.Any(FusesActivationIntoPool);
+    /// <summary>
+    /// Whether <paramref name="layer"/> is a Dense layer whose ReLU is applied inside its matrix multiply in
+    /// <c>InferenceLayers</c> (DenseKernels.ForwardRelu), so its pre-activation is never written.
+    /// </summary>
+    public bool FusesReluIntoDense(LayerPlan layer) =>
+        layer.Model.Kind == LayerKind.Dense && layer.Model.Activation == ActivationKind.Relu && !FusesActivationIntoPool(layer);
+
+    /// <summary>Whether the network has an inference pass of its own: some activation fuses into a max pooling or a Dense layer.</summary>
+    public bool HasInferencePass => Layers.Any(l => FusesActivationIntoPool(l) || FusesReluIntoDense(l));
 
     public int OutputLength => Last.Model.OutputLength;
 

@@ -60,7 +60,8 @@ internal static class PassEmitter
 
     /// <summary>
     /// The forward pass of callers that read only the network's output (Forward): ForwardLayers' kernel calls, except that
-    /// an activation right below a max pooling is fused into it, so that neither the activations nor the argmax are written.
+    /// an activation right below a max pooling is fused into it, so that neither the activations nor the argmax are
+    /// written, and a Dense layer's ReLU is applied inside its matrix multiply, so its pre-activation is not.
     /// </summary>
     public static void EmitInference(SourceWriter w, EmitPlan plan)
     {
@@ -69,8 +70,8 @@ internal static class PassEmitter
             return;
         }
 
-        w.Line("// Forward for callers that read only the output: ForwardLayers' kernels, except that an activation right below a max");
-        w.Line("// pooling is fused into it (the same numbers), so neither the activations nor the pooling's argmax are written.");
+        w.Line("// Forward for callers that read only the output: ForwardLayers' numbers, with activations fused into the kernel below or");
+        w.Line("// above them, so that the pre-activations they replace and max poolings' argmax are not written.");
         w.Open("private void InferenceLayers(Workspace ws, ReadOnlySpan<float> input, int batch)");
         foreach (var layer in plan.Layers)
         {
@@ -89,6 +90,12 @@ internal static class PassEmitter
             }
 
             w.Line("// " + Describe(m));
+            if (plan.FusesReluIntoDense(layer))
+            {
+                w.Line($"DenseKernels.ForwardRelu({plan.Values(layer.Index - 1, "input")}, {layer.Field}.WeightTransposed, {layer.Field}.Bias, {plan.Values(layer.Index, "input")}, batch, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength});");
+                continue;
+            }
+
             EmitLayerKernel(w, plan, layer, "input");
             if (m.HasActivation && !plan.FusesActivationIntoPool(layer))
             {

@@ -71,7 +71,7 @@ public static class ActivationKernels
     /// so large spans run at memory speed.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ReluCore(ReadOnlySpan<float> x, Span<float> y)
+    internal static void ReluCore(ReadOnlySpan<float> x, Span<float> y)
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float yr = ref MemoryMarshal.GetReference(y);

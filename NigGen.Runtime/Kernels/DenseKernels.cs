@@ -17,8 +17,25 @@ public static class DenseKernels
     /// <param name="batch">Number of samples.</param>
     /// <param name="inFeatures">Input features per sample.</param>
     /// <param name="outFeatures">Output features per sample.</param>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> weightTransposed, ReadOnlySpan<float> bias, Span<float> output, int batch, int inFeatures, int outFeatures)
+    public static void Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> weightTransposed, ReadOnlySpan<float> bias, Span<float> output, int batch, int inFeatures, int outFeatures) =>
+        Forward(input, weightTransposed, bias, output, batch, inFeatures, outFeatures, relu: false);
+
+    /// <summary>
+    /// output[b,o] = max(0, bias[o] + Σ_i input[b,i]·weightTransposed[i,o]): a Dense layer with ReLU in one pass, for
+    /// inference, where the pre-activation is not kept. The same numbers as <see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int)"/>
+    /// followed by <see cref="ActivationKernels.Relu"/>; the ReLU is applied in registers before the store.
+    /// </summary>
+    /// <param name="input">Input [batch, inFeatures].</param>
+    /// <param name="weightTransposed">PyTorch's weight [outFeatures, inFeatures] transposed: [inFeatures, outFeatures].</param>
+    /// <param name="bias">Bias [outFeatures], or empty for a layer without bias.</param>
+    /// <param name="output">Activations [batch, outFeatures]; overwritten.</param>
+    /// <param name="batch">Number of samples.</param>
+    /// <param name="inFeatures">Input features per sample.</param>
+    /// <param name="outFeatures">Output features per sample.</param>
+    public static void ForwardRelu(ReadOnlySpan<float> input, ReadOnlySpan<float> weightTransposed, ReadOnlySpan<float> bias, Span<float> output, int batch, int inFeatures, int outFeatures) =>
+        Forward(input, weightTransposed, bias, output, batch, inFeatures, outFeatures, relu: true);
+
+    private static unsafe void Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> weightTransposed, ReadOnlySpan<float> bias, Span<float> output, int batch, int inFeatures, int outFeatures, bool relu)
     {
         KernelArguments.NotNegative(batch, nameof(batch));
         KernelArguments.NotNegative(inFeatures, nameof(inFeatures));
@@ -29,18 +46,9 @@ public static class DenseKernels
         KernelArguments.AtLeast(output.Length, KernelArguments.Product(batch, outFeatures), nameof(output), "batch·outFeatures");
 
         // The bias seeds the accumulators, so every output is bias + the FMA chain over i, for any batch size.
-        bool hasBias = !bias.IsEmpty;
-        if (hasBias)
+        fixed (float* pi = input, pw = weightTransposed, pb = bias, po = output)
         {
-            for (int row = 0; row < batch; row++)
-            {
-                bias.CopyTo(output.Slice(row * outFeatures, outFeatures));
-            }
-        }
-
-        fixed (float* pi = input, pw = weightTransposed, po = output)
-        {
-            Gemm.MultiplyCore(pi, pw, po, batch, inFeatures, outFeatures, hasBias);
+            Gemm.MultiplyCore(pi, pw, po, batch, inFeatures, outFeatures, accumulate: false, bias.IsEmpty ? null : pb, relu);
         }
     }
 

@@ -54,10 +54,16 @@ public static class Gemm
         }
     }
 
-    /// <summary>The unchecked core; lengths have been validated by the caller.</summary>
+    /// <summary>
+    /// The unchecked core; lengths have been validated by the caller. A dense layer's epilogue rides along: with
+    /// <paramref name="bias"/> (n floats, only when not accumulating) every row of C starts from the bias instead of
+    /// zero, and <paramref name="relu"/> stores max(C, 0) — the bias seeds the accumulators and the ReLU is applied in
+    /// registers before the store, so neither costs a pass over C, and the numbers are those of filling C with the bias,
+    /// accumulating and running <see cref="ActivationKernels.Relu"/> after.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
-    internal static unsafe void MultiplyCore(float* a, float* b, float* c, int m, int k, int n, bool accumulate)
+    internal static unsafe void MultiplyCore(float* a, float* b, float* c, int m, int k, int n, bool accumulate, float* bias = null, bool relu = false)
     {
         if (m == 0 || n == 0)
         {
@@ -66,9 +72,21 @@ public static class Gemm
 
         if (k == 0)
         {
-            if (!accumulate)
+            if (bias != null)
+            {
+                for (int i = 0; i < m; i++)
+                {
+                    new ReadOnlySpan<float>(bias, n).CopyTo(new Span<float>(c + (nint)i * n, n));
+                }
+            }
+            else if (!accumulate)
             {
                 new Span<float>(c, m * n).Clear();
+            }
+
+            if (relu)
+            {
+                Relu(c, m * n);
             }
 
             return;
@@ -88,27 +106,31 @@ public static class Gemm
             float* ak = a + k0;
             float* bk = b + (nint)k0 * n;
 
+            // The bias starts the first block's chains; the ReLU ends the last block's.
+            float* blockBias = load ? null : bias;
+            bool blockRelu = relu && k0 + kc == k;
+
             // One width per machine; lanes compute the same FMA chains at any width, so the choice never changes results.
             if (Vector512.IsHardwareAccelerated)
             {
-                Block<Ops512, Vector512<float>>(ak, k, bk, c, n, m, kc, load, tile);
+                Block<Ops512, Vector512<float>>(ak, k, bk, c, n, m, kc, load, blockBias, blockRelu, tile);
             }
             else if (Vector256.IsHardwareAccelerated)
             {
-                Block<Ops256, Vector256<float>>(ak, k, bk, c, n, m, kc, load, tile);
+                Block<Ops256, Vector256<float>>(ak, k, bk, c, n, m, kc, load, blockBias, blockRelu, tile);
             }
             else if (Vector128.IsHardwareAccelerated)
             {
-                Block<Ops128, Vector128<float>>(ak, k, bk, c, n, m, kc, load, tile);
+                Block<Ops128, Vector128<float>>(ak, k, bk, c, n, m, kc, load, blockBias, blockRelu, tile);
             }
             else
             {
-                ScalarColumns(ak, k, bk, c, n, m, kc, load);
+                ScalarColumns(ak, k, bk, c, n, m, kc, load, blockBias, blockRelu);
             }
         }
     }
 
-    private static unsafe void ScalarColumns(float* a, int lda, float* b, float* c, int n, int m, int kc, bool load)
+    private static unsafe void ScalarColumns(float* a, int lda, float* b, float* c, int n, int m, int kc, bool load, float* bias, bool relu)
     {
         for (int j = 0; j < n; j++)
         {
@@ -117,29 +139,49 @@ public static class Gemm
                 float* ai = a + (nint)i * lda;
                 float* bj = b + j;
                 float* cij = c + (nint)i * n + j;
-                float sum = load ? *cij : 0f;
+                float sum = load ? *cij : bias != null ? bias[j] : 0f;
                 for (int p = 0; p < kc; p++)
                 {
                     sum = MathF.FusedMultiplyAdd(ai[p], bj[(nint)p * n], sum);
                 }
 
-                *cij = sum;
+                *cij = relu && sum <= 0f ? 0f : sum;
             }
         }
     }
 
+    /// <summary>max(c, 0) in place, as <see cref="ActivationKernels.Relu"/>.</summary>
+    private static unsafe void Relu(float* c, int length) =>
+        ActivationKernels.ReluCore(new ReadOnlySpan<float>(c, length), new Span<float>(c, length));
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Block<TOps, TVec>(float* a, int lda, float* b, float* c, int n, int m, int kc, bool load, float* tile)
+    private static unsafe void Block<TOps, TVec>(float* a, int lda, float* b, float* c, int n, int m, int kc, bool load, float* bias, bool relu, float* tile)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
-        // Fewer rows than a tile (matrix-vector work) would not repay packing B: read it in place.
+        // Fewer rows than a tile (matrix-vector work) would not repay packing B: read it in place. The few rows are
+        // seeded with the bias and rectified after, outside the kernels.
         if (m < 4)
         {
+            if (bias != null)
+            {
+                for (int i = 0; i < m; i++)
+                {
+                    new ReadOnlySpan<float>(bias, n).CopyTo(new Span<float>(c + (nint)i * n, n));
+                }
+
+                load = true;
+            }
+
             int j = Panels<TOps, TVec>(a, lda, b, c, n, m, kc, 0, load);
             if (j < n)
             {
                 Tail<TOps, TVec>(a, lda, b, c, n, m, kc, j, load, tile);
+            }
+
+            if (relu)
+            {
+                Relu(c, m * n);
             }
 
             return;
@@ -170,23 +212,32 @@ public static class Gemm
                 float* ci = c + (nint)i * n + j;
                 if (cols == width)
                 {
-                    Tile<TOps, TVec>(rows, vectors, ai, lda, panel, n, ci, n, kc, load);
+                    Tile<TOps, TVec>(rows, vectors, ai, lda, panel, n, ci, n, kc, load, bias == null ? null : bias + j, relu);
                 }
                 else
                 {
-                    // A partial panel goes through a full-width tile; the lanes past its columns are dropped.
-                    if (load)
+                    // A partial panel goes through a full-width tile; the lanes past its columns are dropped. Its last
+                    // rows are finished element by element, so the tile starts from C or the bias copied in and is
+                    // rectified after.
+                    float* start = load ? ci : bias + j;
+                    int startStride = load ? n : 0;
+                    if (load || bias != null)
                     {
                         for (int r = 0; r < rows; r++)
                         {
-                            new ReadOnlySpan<float>(ci + (nint)r * n, cols).CopyTo(new Span<float>(tile + r * width, cols));
+                            new ReadOnlySpan<float>(start + (nint)r * startStride, cols).CopyTo(new Span<float>(tile + r * width, cols));
                         }
                     }
 
-                    Tile<TOps, TVec>(rows, vectors, ai, lda, panel, n, tile, width, inPlace, load);
+                    Tile<TOps, TVec>(rows, vectors, ai, lda, panel, n, tile, width, inPlace, load || bias != null, null, relu: false);
                     for (int r = 0; r < rows; r++)
                     {
                         FinishRows(ai + (nint)r * lda, panel, n, tile + r * width, cols, inPlace, kc);
+                        if (relu)
+                        {
+                            Relu(tile + r * width, cols);
+                        }
+
                         new ReadOnlySpan<float>(tile + r * width, cols).CopyTo(new Span<float>(ci + (nint)r * n, cols));
                     }
                 }
@@ -217,8 +268,12 @@ public static class Gemm
         }
     }
 
-    /// <summary>Runs the micro-kernel specialised for <paramref name="rows"/> (1–8) rows and <paramref name="vectors"/> (1–2) column vectors.</summary>
-    internal static unsafe void Tile<TOps, TVec>(int rows, int vectors, float* a, int lda, float* b, int ldb, float* c, int ldc, int kc, bool load)
+    /// <summary>
+    /// Runs the micro-kernel specialised for <paramref name="rows"/> (1–8) rows and <paramref name="vectors"/> (1–2)
+    /// column vectors. Chains start from C when <paramref name="load"/> is set, else from <paramref name="bias"/> (the
+    /// tile's columns) or zero; <paramref name="relu"/> rectifies them before the store.
+    /// </summary>
+    internal static unsafe void Tile<TOps, TVec>(int rows, int vectors, float* a, int lda, float* b, int ldb, float* c, int ldc, int kc, bool load, float* bias, bool relu)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
@@ -226,28 +281,28 @@ public static class Gemm
         {
             switch (rows)
             {
-                case 8: Kernel<TOps, TVec, R8, V2>(a, lda, b, ldb, c, ldc, kc, load); break;
-                case 7: Kernel<TOps, TVec, R7, V2>(a, lda, b, ldb, c, ldc, kc, load); break;
-                case 6: Kernel<TOps, TVec, R6, V2>(a, lda, b, ldb, c, ldc, kc, load); break;
-                case 5: Kernel<TOps, TVec, R5, V2>(a, lda, b, ldb, c, ldc, kc, load); break;
-                case 4: Kernel<TOps, TVec, R4, V2>(a, lda, b, ldb, c, ldc, kc, load); break;
-                case 3: Kernel<TOps, TVec, R3, V2>(a, lda, b, ldb, c, ldc, kc, load); break;
-                case 2: Kernel<TOps, TVec, R2, V2>(a, lda, b, ldb, c, ldc, kc, load); break;
-                default: Kernel<TOps, TVec, R1, V2>(a, lda, b, ldb, c, ldc, kc, load); break;
+                case 8: Kernel<TOps, TVec, R8, V2>(a, lda, b, ldb, c, ldc, kc, load, bias, relu); break;
+                case 7: Kernel<TOps, TVec, R7, V2>(a, lda, b, ldb, c, ldc, kc, load, bias, relu); break;
+                case 6: Kernel<TOps, TVec, R6, V2>(a, lda, b, ldb, c, ldc, kc, load, bias, relu); break;
+                case 5: Kernel<TOps, TVec, R5, V2>(a, lda, b, ldb, c, ldc, kc, load, bias, relu); break;
+                case 4: Kernel<TOps, TVec, R4, V2>(a, lda, b, ldb, c, ldc, kc, load, bias, relu); break;
+                case 3: Kernel<TOps, TVec, R3, V2>(a, lda, b, ldb, c, ldc, kc, load, bias, relu); break;
+                case 2: Kernel<TOps, TVec, R2, V2>(a, lda, b, ldb, c, ldc, kc, load, bias, relu); break;
+                default: Kernel<TOps, TVec, R1, V2>(a, lda, b, ldb, c, ldc, kc, load, bias, relu); break;
             }
         }
         else
         {
             switch (rows)
             {
-                case 8: Kernel<TOps, TVec, R8, V1>(a, lda, b, ldb, c, ldc, kc, load); break;
-                case 7: Kernel<TOps, TVec, R7, V1>(a, lda, b, ldb, c, ldc, kc, load); break;
-                case 6: Kernel<TOps, TVec, R6, V1>(a, lda, b, ldb, c, ldc, kc, load); break;
-                case 5: Kernel<TOps, TVec, R5, V1>(a, lda, b, ldb, c, ldc, kc, load); break;
-                case 4: Kernel<TOps, TVec, R4, V1>(a, lda, b, ldb, c, ldc, kc, load); break;
-                case 3: Kernel<TOps, TVec, R3, V1>(a, lda, b, ldb, c, ldc, kc, load); break;
-                case 2: Kernel<TOps, TVec, R2, V1>(a, lda, b, ldb, c, ldc, kc, load); break;
-                default: Kernel<TOps, TVec, R1, V1>(a, lda, b, ldb, c, ldc, kc, load); break;
+                case 8: Kernel<TOps, TVec, R8, V1>(a, lda, b, ldb, c, ldc, kc, load, bias, relu); break;
+                case 7: Kernel<TOps, TVec, R7, V1>(a, lda, b, ldb, c, ldc, kc, load, bias, relu); break;
+                case 6: Kernel<TOps, TVec, R6, V1>(a, lda, b, ldb, c, ldc, kc, load, bias, relu); break;
+                case 5: Kernel<TOps, TVec, R5, V1>(a, lda, b, ldb, c, ldc, kc, load, bias, relu); break;
+                case 4: Kernel<TOps, TVec, R4, V1>(a, lda, b, ldb, c, ldc, kc, load, bias, relu); break;
+                case 3: Kernel<TOps, TVec, R3, V1>(a, lda, b, ldb, c, ldc, kc, load, bias, relu); break;
+                case 2: Kernel<TOps, TVec, R2, V1>(a, lda, b, ldb, c, ldc, kc, load, bias, relu); break;
+                default: Kernel<TOps, TVec, R1, V1>(a, lda, b, ldb, c, ldc, kc, load, bias, relu); break;
             }
         }
     }
@@ -321,7 +376,7 @@ public static class Gemm
     /// drops the unused accumulators and each instantiation is straight-line code.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Kernel<TOps, TVec, TRows, TVectors>(float* a, int lda, float* b, int ldb, float* c, int ldc, int kc, bool load)
+    private static unsafe void Kernel<TOps, TVec, TRows, TVectors>(float* a, int lda, float* b, int ldb, float* c, int ldc, int kc, bool load, float* bias, bool relu)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
         where TRows : struct, IConstant
@@ -347,14 +402,14 @@ public static class Gemm
         float* c6 = c5 + ldc;
         float* c7 = c6 + ldc;
         TVec z = TOps.Zero;
-        TVec s00 = Start<TOps, TVec>(c0, load), s01 = two ? Start<TOps, TVec>(c0 + w, load) : z;
-        TVec s10 = r > 1 ? Start<TOps, TVec>(c1, load) : z, s11 = r > 1 && two ? Start<TOps, TVec>(c1 + w, load) : z;
-        TVec s20 = r > 2 ? Start<TOps, TVec>(c2, load) : z, s21 = r > 2 && two ? Start<TOps, TVec>(c2 + w, load) : z;
-        TVec s30 = r > 3 ? Start<TOps, TVec>(c3, load) : z, s31 = r > 3 && two ? Start<TOps, TVec>(c3 + w, load) : z;
-        TVec s40 = r > 4 ? Start<TOps, TVec>(c4, load) : z, s41 = r > 4 && two ? Start<TOps, TVec>(c4 + w, load) : z;
-        TVec s50 = r > 5 ? Start<TOps, TVec>(c5, load) : z, s51 = r > 5 && two ? Start<TOps, TVec>(c5 + w, load) : z;
-        TVec s60 = r > 6 ? Start<TOps, TVec>(c6, load) : z, s61 = r > 6 && two ? Start<TOps, TVec>(c6 + w, load) : z;
-        TVec s70 = r > 7 ? Start<TOps, TVec>(c7, load) : z, s71 = r > 7 && two ? Start<TOps, TVec>(c7 + w, load) : z;
+        TVec s00 = Start<TOps, TVec>(c0, bias, 0, load), s01 = two ? Start<TOps, TVec>(c0, bias, w, load) : z;
+        TVec s10 = r > 1 ? Start<TOps, TVec>(c1, bias, 0, load) : z, s11 = r > 1 && two ? Start<TOps, TVec>(c1, bias, w, load) : z;
+        TVec s20 = r > 2 ? Start<TOps, TVec>(c2, bias, 0, load) : z, s21 = r > 2 && two ? Start<TOps, TVec>(c2, bias, w, load) : z;
+        TVec s30 = r > 3 ? Start<TOps, TVec>(c3, bias, 0, load) : z, s31 = r > 3 && two ? Start<TOps, TVec>(c3, bias, w, load) : z;
+        TVec s40 = r > 4 ? Start<TOps, TVec>(c4, bias, 0, load) : z, s41 = r > 4 && two ? Start<TOps, TVec>(c4, bias, w, load) : z;
+        TVec s50 = r > 5 ? Start<TOps, TVec>(c5, bias, 0, load) : z, s51 = r > 5 && two ? Start<TOps, TVec>(c5, bias, w, load) : z;
+        TVec s60 = r > 6 ? Start<TOps, TVec>(c6, bias, 0, load) : z, s61 = r > 6 && two ? Start<TOps, TVec>(c6, bias, w, load) : z;
+        TVec s70 = r > 7 ? Start<TOps, TVec>(c7, bias, 0, load) : z, s71 = r > 7 && two ? Start<TOps, TVec>(c7, bias, w, load) : z;
         for (int p = 0; p < kc; p++)
         {
             TVec b0 = TOps.Load(b);
@@ -413,27 +468,40 @@ public static class Gemm
             }
         }
 
-        Finish<TOps, TVec>(c0, s00, s01, two);
-        if (r > 1) Finish<TOps, TVec>(c1, s10, s11, two);
-        if (r > 2) Finish<TOps, TVec>(c2, s20, s21, two);
-        if (r > 3) Finish<TOps, TVec>(c3, s30, s31, two);
-        if (r > 4) Finish<TOps, TVec>(c4, s40, s41, two);
-        if (r > 5) Finish<TOps, TVec>(c5, s50, s51, two);
-        if (r > 6) Finish<TOps, TVec>(c6, s60, s61, two);
-        if (r > 7) Finish<TOps, TVec>(c7, s70, s71, two);
+        Finish<TOps, TVec>(c0, s00, s01, two, relu);
+        if (r > 1) Finish<TOps, TVec>(c1, s10, s11, two, relu);
+        if (r > 2) Finish<TOps, TVec>(c2, s20, s21, two, relu);
+        if (r > 3) Finish<TOps, TVec>(c3, s30, s31, two, relu);
+        if (r > 4) Finish<TOps, TVec>(c4, s40, s41, two, relu);
+        if (r > 5) Finish<TOps, TVec>(c5, s50, s51, two, relu);
+        if (r > 6) Finish<TOps, TVec>(c6, s60, s61, two, relu);
+        if (r > 7) Finish<TOps, TVec>(c7, s70, s71, two, relu);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Finish<TOps, TVec>(float* c, TVec first, TVec second, bool two)
+    private static unsafe void Finish<TOps, TVec>(float* c, TVec first, TVec second, bool two, bool relu)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
+        if (relu)
+        {
+            first = TOps.Relu(first);
+            second = TOps.Relu(second);
+        }
+
         TOps.Store(c, first);
         if (two)
         {
             TOps.Store(c + TOps.Count, second);
         }
     }
+
+    /// <summary>A chain's start: C's value, the bias's or zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe TVec Start<TOps, TVec>(float* c, float* bias, int offset, bool load)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
+        => load ? TOps.Load(c + offset) : bias != null ? TOps.Load(bias + offset) : TOps.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe TVec Start<TOps, TVec>(float* c, bool load)

@@ -26,6 +26,9 @@ internal unsafe interface IVectorOps<TVec>
     static abstract TVec Add(TVec a, TVec b);
 
     static abstract TVec Subtract(TVec a, TVec b);
+
+    /// <summary>max(v, 0) as <see cref="ActivationKernels.Relu"/> computes it: NaN kept, −0 to +0.</summary>
+    static abstract TVec Relu(TVec v);
 }
 
 internal readonly unsafe struct Ops512 : IVectorOps<Vector512<float>>
@@ -51,6 +54,9 @@ internal readonly unsafe struct Ops512 : IVectorOps<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Subtract(Vector512<float> a, Vector512<float> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Relu(Vector512<float> v) => Vector512.AndNot(v, Vector512.LessThanOrEqual(v, Vector512<float>.Zero));
 }
 
 internal readonly unsafe struct Ops256 : IVectorOps<Vector256<float>>
@@ -76,6 +82,9 @@ internal readonly unsafe struct Ops256 : IVectorOps<Vector256<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Subtract(Vector256<float> a, Vector256<float> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Relu(Vector256<float> v) => Vector256.AndNot(v, Vector256.LessThanOrEqual(v, Vector256<float>.Zero));
 }
 
 internal readonly unsafe struct Ops128 : IVectorOps<Vector128<float>>
@@ -101,6 +110,9 @@ internal readonly unsafe struct Ops128 : IVectorOps<Vector128<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Subtract(Vector128<float> a, Vector128<float> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Relu(Vector128<float> v) => Vector128.AndNot(v, Vector128.LessThanOrEqual(v, Vector128<float>.Zero));
 }
 
 /// <summary>An integer known from the type, so generic kernels specialise on it and the JIT folds branches on it away.</summary>

@@ -264,7 +264,7 @@ internal static unsafe class WinogradConv
             int rows = (tiles - r0 + blocks - blockIndex - 1) / (blocks - blockIndex);
             for (int v = 0; v < outVectors; v += 2)
             {
-                Gemm.Tile<TOps, TVec>(rows, 2, a + (nint)r0 * lda, lda, b + v * w, ldb, c + (nint)r0 * ldb + v * w, ldb, k, load: false);
+                Gemm.Tile<TOps, TVec>(rows, 2, a + (nint)r0 * lda, lda, b + v * w, ldb, c + (nint)r0 * ldb + v * w, ldb, k, load: false, bias: null, relu: false);
             }
 
             r0 += rows;

@@ -119,6 +119,69 @@ public class DenseKernelsTests
         }
     }
 
+    /// <summary>Shapes around every kernel boundary: m &lt; 4 (in-place panels), full and partial panels, tails, k blocks.</summary>
+    public static TheoryData<int, int, int> EpilogueShapes => new()
+    {
+        { 1, 784, 256 }, { 1, 256, 10 }, { 2, 0, 5 }, { 3, 33, 70 }, { 4, 1, 1 }, { 5, 17, 10 }, { 8, 300, 47 },
+        { 9, 64, 16 }, { 13, 2100, 33 }, { 64, 784, 256 }, { 64, 256, 10 }, { 17, 1030, 3 }, { 6, 5, 100 },
+    };
+
+    [Theory]
+    [MemberData(nameof(EpilogueShapes))]
+    public void BiasSeedsTheChainsAsAFilledOutputWould(int batch, int inFeatures, int outFeatures)
+    {
+        // The bias is folded into the micro-kernel's accumulators: bitwise the numbers of copying it into the output
+        // and accumulating the product on top.
+        var random = new Random(batch * 7 + inFeatures * 3 + outFeatures);
+        float[] input = RandomArray(random, batch * inFeatures);
+        float[] weightTransposed = RandomArray(random, inFeatures * outFeatures);
+        float[] bias = RandomArray(random, outFeatures);
+        float[] output = new float[batch * outFeatures];
+        DenseKernels.Forward(input, weightTransposed, bias, output, batch, inFeatures, outFeatures);
+
+        float[] expected = new float[batch * outFeatures];
+        for (int b = 0; b < batch; b++)
+        {
+            bias.CopyTo(expected, b * outFeatures);
+        }
+
+        Gemm.Multiply(input, weightTransposed, expected, batch, inFeatures, outFeatures, accumulate: true);
+        BitwiseEqual(expected, output, "bias-seeded forward");
+    }
+
+    [Theory]
+    [MemberData(nameof(EpilogueShapes))]
+    public void ForwardReluIsForwardThenRelu(int batch, int inFeatures, int outFeatures)
+    {
+        var random = new Random(batch * 5 + inFeatures * 11 + outFeatures);
+        float[] input = RandomArray(random, batch * inFeatures);
+        float[] weightTransposed = RandomArray(random, inFeatures * outFeatures);
+        foreach (bool withBias in new[] { true, false })
+        {
+            // Some biases give exact zeros, −0 and NaN outputs (zero input rows, a NaN input), so the ReLU's edge cases run
+            // through every kernel: NaN stays NaN, −0 becomes +0.
+            float[] bias = withBias ? RandomArray(random, outFeatures) : Array.Empty<float>();
+            if (withBias)
+            {
+                bias[0] = -0f;
+            }
+
+            float[] x = (float[])input.Clone();
+            if (batch > 1 && inFeatures > 0)
+            {
+                Array.Clear(x, 0, inFeatures);
+                x[inFeatures] = float.NaN;
+            }
+
+            float[] expected = new float[batch * outFeatures];
+            DenseKernels.Forward(x, weightTransposed, bias, expected, batch, inFeatures, outFeatures);
+            ActivationKernels.Relu(expected, expected);
+            float[] output = RandomArray(random, batch * outFeatures);
+            DenseKernels.ForwardRelu(x, weightTransposed, bias, output, batch, inFeatures, outFeatures);
+            BitwiseEqual(expected, output, withBias ? "relu(bias + x·W)" : "relu(x·W)");
+        }
+    }
+
     [Fact]
     public void RejectsWrongLengths()
     {
@@ -131,5 +194,7 @@ public class DenseKernelsTests
         ThrowsLength(() => DenseKernels.BackwardInput(y, w.AsSpan(0, 11), x, 2, 3, 4), "weight", 12, 11);
         ThrowsLength(() => DenseKernels.BackwardInput(y, w, x.AsSpan(0, 5), 2, 3, 4), "inputGradient", 6, 5);
         Assert.Throws<ArgumentOutOfRangeException>("batch", () => DenseKernels.Forward(x, w, bias, y, -1, 3, 4));
+        ThrowsLength(() => DenseKernels.ForwardRelu(x, w, bias, y.AsSpan(0, 7), 2, 3, 4), "output", 8, 7);
+        ThrowsLength(() => DenseKernels.ForwardRelu(x, w, bias.AsSpan(0, 3), y, 2, 3, 4), "bias", 4, 3);
     }
 }

@@ -90,11 +90,11 @@ public sealed class FusedPathTests
 
     [Theory]
     [MemberData(nameof(Networks))]
-    public void Forward_with_activations_fused_into_max_pooling_gives_the_full_pass_numbers_bit_for_bit(string name)
+    public void Forward_with_fused_activations_gives_the_full_pass_numbers_bit_for_bit(string name)
     {
-        // Forward runs the inference pass (activation and max pooling fused where one follows the other); Ablate with no
-        // neuron runs ForwardLayers' kernel calls on the input and the baseline. Batches of 1, 70 (two forward blocks)
-        // and on two threads.
+        // Forward runs the inference pass (activation and max pooling fused where one follows the other, a Dense layer's
+        // ReLU inside its matrix multiply); Ablate with no neuron runs ForwardLayers' kernel calls on the input and the
+        // baseline. Batches of 1, 70 (two forward blocks) and on two threads.
         var network = Create(name);
         var description = network.Description;
         int inputLength = description.InputLength, outputLength = description.OutputLength;

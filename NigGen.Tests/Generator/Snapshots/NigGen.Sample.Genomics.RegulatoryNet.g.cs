@@ -284,8 +284,8 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
         DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 32, outFeatures: 3);
     }
 
-    // Forward for callers that read only the output: ForwardLayers' kernels, except that an activation right below a max
-    // pooling is fused into it (the same numbers), so neither the activations nor the pooling's argmax are written.
+    // Forward for callers that read only the output: ForwardLayers' numbers, with activations fused into the kernel below or
+    // above them, so that the pre-activations they replace and max poolings' argmax are not written.
     private void InferenceLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
         // conv1: Conv1d kernel 15, stride 1, padding 7: (4, 200) → (32, 200), Relu
@@ -298,8 +298,7 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
         // Nothing to do: the C-major flattened tensor is the same memory.
 
         // fc1: Dense (320) → (32), Relu
-        DenseKernels.Forward(ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 320, outFeatures: 32);
-        ActivationKernels.Relu(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1));
+        DenseKernels.ForwardRelu(ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 320, outFeatures: 32);
 
         // head: Dense (32) → (3)
         DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 32, outFeatures: 3);

@@ -108,7 +108,7 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
         for (int start = 0; start < batch; start += block)
         {
             int count = Math.Min(block, batch - start);
-            ForwardLayers(ws, input.Slice(start * InputLength, count * InputLength), count);
+            InferenceLayers(ws, input.Slice(start * InputLength, count * InputLength), count);
             ws.Outputs(count).CopyTo(output.Slice(start * OutputLength, count * OutputLength));
         }
     }
@@ -252,6 +252,20 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
         // fc2: Dense (256) → (256), Relu
         DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 256, outFeatures: 256);
         ActivationKernels.Relu(ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2));
+
+        // fc3: Dense (256) → (10)
+        DenseKernels.Forward(ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), this.fc3.WeightTransposed, this.fc3.Bias, ws.Fc3Output.AsSpan(0, batch * LayerLength.Fc3), batch, inFeatures: 256, outFeatures: 10);
+    }
+
+    // Forward for callers that read only the output: ForwardLayers' numbers, with activations fused into the kernel below or
+    // above them, so that the pre-activations they replace and max poolings' argmax are not written.
+    private void InferenceLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
+    {
+        // fc1: Dense (784) → (256), Relu
+        DenseKernels.ForwardRelu(input, this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 784, outFeatures: 256);
+
+        // fc2: Dense (256) → (256), Relu
+        DenseKernels.ForwardRelu(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 256, outFeatures: 256);
 
         // fc3: Dense (256) → (10)
         DenseKernels.Forward(ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), this.fc3.WeightTransposed, this.fc3.Bias, ws.Fc3Output.AsSpan(0, batch * LayerLength.Fc3), batch, inFeatures: 256, outFeatures: 10);
@@ -491,6 +505,8 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
         }
 
         public override void Forward(int batch) => Network.ForwardLayers(this, Inputs.AsSpan(0, batch * InputLength), batch);
+
+        public override void ForwardInference(int batch) => Network.InferenceLayers(this, Inputs.AsSpan(0, batch * InputLength), batch);
 
         public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);
 

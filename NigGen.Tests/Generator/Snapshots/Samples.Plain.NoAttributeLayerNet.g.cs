@@ -95,7 +95,7 @@ partial class NoAttributeLayerNet : INetwork, global::NigGen.ITrainableNetwork
         for (int start = 0; start < batch; start += block)
         {
             int count = Math.Min(block, batch - start);
-            ForwardLayers(ws, input.Slice(start * InputLength, count * InputLength), count);
+            InferenceLayers(ws, input.Slice(start * InputLength, count * InputLength), count);
             ws.Outputs(count).CopyTo(output.Slice(start * OutputLength, count * OutputLength));
         }
     }
@@ -161,6 +161,17 @@ partial class NoAttributeLayerNet : INetwork, global::NigGen.ITrainableNetwork
     // Forward from hidden's output (already in the workspace) to the output.
     private void ForwardAboveHiddenOutput(Workspace ws, int batch)
     {
+        // head: Dense (8) → (2)
+        DenseKernels.Forward(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 8, outFeatures: 2);
+    }
+
+    // Forward for callers that read only the output: ForwardLayers' numbers, with activations fused into the kernel below or
+    // above them, so that the pre-activations they replace and max poolings' argmax are not written.
+    private void InferenceLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
+    {
+        // hidden: Dense (4) → (8), Relu
+        DenseKernels.ForwardRelu(input, this.hidden.WeightTransposed, this.hidden.Bias, ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), batch, inFeatures: 4, outFeatures: 8);
+
         // head: Dense (8) → (2)
         DenseKernels.Forward(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 8, outFeatures: 2);
     }
@@ -322,6 +333,8 @@ partial class NoAttributeLayerNet : INetwork, global::NigGen.ITrainableNetwork
         }
 
         public override void Forward(int batch) => Network.ForwardLayers(this, Inputs.AsSpan(0, batch * InputLength), batch);
+
+        public override void ForwardInference(int batch) => Network.InferenceLayers(this, Inputs.AsSpan(0, batch * InputLength), batch);
 
         public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);
 

@@ -294,8 +294,8 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 128, outFeatures: 10);
     }
 
-    // Forward for callers that read only the output: ForwardLayers' kernels, except that an activation right below a max
-    // pooling is fused into it (the same numbers), so neither the activations nor the pooling's argmax are written.
+    // Forward for callers that read only the output: ForwardLayers' numbers, with activations fused into the kernel below or
+    // above them, so that the pre-activations they replace and max poolings' argmax are not written.
     private void InferenceLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
         // conv1: Conv2d kernel 5, stride 1, padding 0: (1, 28, 28) → (16, 24, 24), Relu
@@ -314,8 +314,7 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         // Nothing to do: the C-major flattened tensor is the same memory.
 
         // fc1: Dense (512) → (128), Relu
-        DenseKernels.Forward(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 512, outFeatures: 128);
-        ActivationKernels.Relu(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1));
+        DenseKernels.ForwardRelu(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 512, outFeatures: 128);
 
         // fc2: Dense (128) → (10)
         DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 128, outFeatures: 10);
