@@ -189,7 +189,9 @@ public sealed class Report
                 if (nigGenAll.Nanoseconds is not null)
                 {
                     var (block, threads) = PathAttribution.ForwardSplit(kind == NetworkKind.Cnn ? Cnn.Description : Mlp.Description, batch, -1);
-                    string note = threads <= 1 ? $"Forward(…, −1) runs a batch of {batch} on one thread" : $"blocks of {block} samples on {threads} threads";
+                    string note = threads > 1 ? $"blocks of {block} samples on {threads} threads"
+                        : Environment.ProcessorCount > 1 ? $"a batch of {batch}: each Dense layer's columns shared among {Environment.ProcessorCount} threads"
+                        : "one core";
                     rows.Add(new Row("Forward", caseName, "NigGen, all cores", nigGenAll.Nanoseconds, nigGenAll.Bytes, null, note));
                 }
 

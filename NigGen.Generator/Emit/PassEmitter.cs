@@ -92,7 +92,7 @@ internal static class PassEmitter
             w.Line("// " + Describe(m));
             if (plan.FusesReluIntoDense(layer))
             {
-                w.Line($"DenseKernels.ForwardRelu({plan.Values(layer.Index - 1, "input")}, {layer.Field}.WeightTransposed, {layer.Field}.Bias, {plan.Values(layer.Index, "input")}, batch, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength});");
+                w.Line($"DenseKernels.ForwardRelu({plan.Values(layer.Index - 1, "input")}, {layer.Field}.WeightTransposed, {layer.Field}.Bias, {plan.Values(layer.Index, "input")}, batch, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength}, ws.LayerThreads);");
                 continue;
             }
 
@@ -119,7 +119,8 @@ internal static class PassEmitter
         switch (m.Kind)
         {
             case LayerKind.Dense:
-                w.Line($"DenseKernels.Forward({source}, {layer.Field}.WeightTransposed, {layer.Field}.Bias, {pre}, batch, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength});");
+                // ws.LayerThreads is 1 except in a multi-threaded Forward of too few samples to share out.
+                w.Line($"DenseKernels.Forward({source}, {layer.Field}.WeightTransposed, {layer.Field}.Bias, {pre}, batch, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength}, ws.LayerThreads);");
                 break;
             case LayerKind.Conv:
                 w.Line($"ConvKernels.Forward(in {layer.GeometryName}, {source}, {layer.Field}, {pre}, batch, ws.Scratch);");

@@ -25,6 +25,13 @@ public abstract class NetworkWorkspace
     /// <summary>Most samples (interpolation points) one pass holds.</summary>
     public int Capacity { get; }
 
+    /// <summary>
+    /// Threads a Dense layer's kernel may share its output columns among: 1, except during a multi-threaded Forward
+    /// whose batch is too small to split by samples (<see cref="PathAttribution.Forward"/>). Columns are independent
+    /// chains, so this never changes a result.
+    /// </summary>
+    public int LayerThreads { get; internal set; } = 1;
+
     /// <summary>Input rows of the next <see cref="Forward"/>.</summary>
     public readonly float[] Inputs;
 

@@ -38,15 +38,32 @@ public static partial class PathAttribution
         int batch = network.BatchSize(input, output.Length);
         var (block, threads) = ForwardSplit(network, batch, maxDegreeOfParallelism);
         int blocks = (batch + block - 1) / block;
-        if (threads <= 1)
-        {
-            ForwardBlocks(ws, network, input, output, batch, block);
-        }
-        else
+        if (threads > 1)
         {
             ForwardParallel(ws, network, input, output, batch, block, blocks, threads);
         }
+        else if (AllowedThreads(maxDegreeOfParallelism) is > 1 and int layerThreads)
+        {
+            // Too few samples to share out (a batch of 1): the Dense layers share their columns instead.
+            var worker = ws.ForCurrentThread(block);
+            worker.LayerThreads = layerThreads;
+            try
+            {
+                ForwardBlocks(worker, network, input, output, batch, block);
+            }
+            finally
+            {
+                worker.LayerThreads = 1;
+            }
+        }
+        else
+        {
+            ForwardBlocks(ws, network, input, output, batch, block);
+        }
     }
+
+    private static int AllowedThreads(int maxDegreeOfParallelism) =>
+        maxDegreeOfParallelism == -1 ? Environment.ProcessorCount : Math.Max(1, maxDegreeOfParallelism);
 
     /// <summary>
     /// How Forward splits a batch: blocks of at most <see cref="NetworkDescription.ForwardBlock"/> samples (the workspace
@@ -57,7 +74,7 @@ public static partial class PathAttribution
     public static (int Block, int Threads) ForwardSplit(NetworkDescription network, int batch, int maxDegreeOfParallelism)
     {
         ArgumentNullException.ThrowIfNull(network);
-        int allowed = maxDegreeOfParallelism == -1 ? Environment.ProcessorCount : Math.Max(1, maxDegreeOfParallelism);
+        int allowed = AllowedThreads(maxDegreeOfParallelism);
         int block = network.ForwardBlock;
         long perThread = ((long)batch + allowed - 1) / allowed;
         if (perThread >= MinSamplesPerThread)

@@ -2,6 +2,8 @@ using System;
 using System.Runtime.CompilerServices;
 using System.ComponentModel;
 using System.Numerics.Tensors;
+using System.Threading;
+using NigGen.Attribution;
 
 namespace NigGen.Kernels;
 
@@ -9,6 +11,12 @@ namespace NigGen.Kernels;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class DenseKernels
 {
+    /// <summary>
+    /// Fewest multiply-adds worth handing to another thread: a column range of a matrix-vector product smaller than this
+    /// costs less than waking a thread-pool thread and joining it.
+    /// </summary>
+    internal const int MinWorkPerThread = 48 * 1024;
+
     /// <summary>output[b,o] = bias[o] + Σ_i input[b,i]·weightTransposed[i,o].</summary>
     /// <param name="input">Input [batch, inFeatures].</param>
     /// <param name="weightTransposed">PyTorch's weight [outFeatures, inFeatures] transposed: [inFeatures, outFeatures].</param>
@@ -17,12 +25,16 @@ public static class DenseKernels
     /// <param name="batch">Number of samples.</param>
     /// <param name="inFeatures">Input features per sample.</param>
     /// <param name="outFeatures">Output features per sample.</param>
-    public static void Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> weightTransposed, ReadOnlySpan<float> bias, Span<float> output, int batch, int inFeatures, int outFeatures) =>
-        Forward(input, weightTransposed, bias, output, batch, inFeatures, outFeatures, relu: false);
+    /// <param name="maxDegreeOfParallelism">
+    /// Threads that may share the output's columns (−1: every core); a layer too small to repay a thread runs on the
+    /// calling one. Each column is the same chain on any thread, so the numbers never change.
+    /// </param>
+    public static void Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> weightTransposed, ReadOnlySpan<float> bias, Span<float> output, int batch, int inFeatures, int outFeatures, int maxDegreeOfParallelism = 1) =>
+        Forward(input, weightTransposed, bias, output, batch, inFeatures, outFeatures, relu: false, maxDegreeOfParallelism);
 
     /// <summary>
     /// output[b,o] = max(0, bias[o] + Σ_i input[b,i]·weightTransposed[i,o]): a Dense layer with ReLU in one pass, for
-    /// inference, where the pre-activation is not kept. The same numbers as <see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int)"/>
+    /// inference, where the pre-activation is not kept. The same numbers as <see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int)"/>
     /// followed by <see cref="ActivationKernels.Relu"/>; the ReLU is applied in registers before the store.
     /// </summary>
     /// <param name="input">Input [batch, inFeatures].</param>
@@ -32,10 +44,11 @@ public static class DenseKernels
     /// <param name="batch">Number of samples.</param>
     /// <param name="inFeatures">Input features per sample.</param>
     /// <param name="outFeatures">Output features per sample.</param>
-    public static void ForwardRelu(ReadOnlySpan<float> input, ReadOnlySpan<float> weightTransposed, ReadOnlySpan<float> bias, Span<float> output, int batch, int inFeatures, int outFeatures) =>
-        Forward(input, weightTransposed, bias, output, batch, inFeatures, outFeatures, relu: true);
+    /// <param name="maxDegreeOfParallelism">Threads that may share the output's columns (−1: every core), as for Forward.</param>
+    public static void ForwardRelu(ReadOnlySpan<float> input, ReadOnlySpan<float> weightTransposed, ReadOnlySpan<float> bias, Span<float> output, int batch, int inFeatures, int outFeatures, int maxDegreeOfParallelism = 1) =>
+        Forward(input, weightTransposed, bias, output, batch, inFeatures, outFeatures, relu: true, maxDegreeOfParallelism);
 
-    private static unsafe void Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> weightTransposed, ReadOnlySpan<float> bias, Span<float> output, int batch, int inFeatures, int outFeatures, bool relu)
+    private static unsafe void Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> weightTransposed, ReadOnlySpan<float> bias, Span<float> output, int batch, int inFeatures, int outFeatures, bool relu, int maxDegreeOfParallelism)
     {
         KernelArguments.NotNegative(batch, nameof(batch));
         KernelArguments.NotNegative(inFeatures, nameof(inFeatures));
@@ -44,11 +57,75 @@ public static class DenseKernels
         KernelArguments.AtLeast(weightTransposed.Length, KernelArguments.Product(inFeatures, outFeatures), nameof(weightTransposed), "inFeatures·outFeatures");
         KernelArguments.EmptyOr(bias.Length, outFeatures, nameof(bias), "outFeatures");
         KernelArguments.AtLeast(output.Length, KernelArguments.Product(batch, outFeatures), nameof(output), "batch·outFeatures");
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxDegreeOfParallelism, -1);
 
         // The bias seeds the accumulators, so every output is bias + the FMA chain over i, for any batch size.
         fixed (float* pi = input, pw = weightTransposed, pb = bias, po = output)
         {
-            Gemm.MultiplyCore(pi, pw, po, batch, inFeatures, outFeatures, accumulate: false, bias.IsEmpty ? null : pb, relu);
+            float* seed = bias.IsEmpty ? null : pb;
+            int parts = ColumnParts(batch, inFeatures, outFeatures, maxDegreeOfParallelism);
+            if (parts <= 1)
+            {
+                Gemm.MultiplyCore(pi, pw, po, batch, inFeatures, outFeatures, accumulate: false, seed, relu);
+            }
+            else
+            {
+                ColumnsJob.Run(pi, pw, seed, po, batch, inFeatures, outFeatures, relu, parts);
+            }
+        }
+    }
+
+    /// <summary>Column ranges a product is shared out in: one per thread allowed, each at least <see cref="MinWorkPerThread"/> multiply-adds and 64 columns.</summary>
+    internal static int ColumnParts(int batch, int inFeatures, int outFeatures, int maxDegreeOfParallelism)
+    {
+        int threads = maxDegreeOfParallelism == -1 ? Environment.ProcessorCount : Math.Max(1, maxDegreeOfParallelism);
+        long work = (long)batch * inFeatures * outFeatures;
+        return (int)Math.Max(1, Math.Min(threads, Math.Min(work / MinWorkPerThread, outFeatures / 64)));
+    }
+
+    /// <summary>The column ranges of one Dense forward across threads (a reusable <see cref="ParallelJob"/>: nothing allocated per call).</summary>
+    private sealed unsafe class ColumnsJob : ParallelJob
+    {
+        [ThreadStatic]
+        private static ColumnsJob? s_forThisThread;
+
+        private float* _input;
+        private float* _weight;
+        private float* _bias;
+        private float* _output;
+        private int _batch;
+        private int _inFeatures;
+        private int _outFeatures;
+        private int _columns;
+        private bool _relu;
+
+        public static void Run(float* input, float* weight, float* bias, float* output, int batch, int inFeatures, int outFeatures, bool relu, int parts)
+        {
+            var job = s_forThisThread ??= new ColumnsJob();
+            job._input = input;
+            job._weight = weight;
+            job._bias = bias;
+            job._output = output;
+            (job._batch, job._inFeatures, job._outFeatures, job._relu) = (batch, inFeatures, outFeatures, relu);
+
+            // Whole 64-column groups per range, so every range keeps the widest kernels.
+            job._columns = (outFeatures / 64 + parts - 1) / parts * 64;
+            int ranges = (outFeatures + job._columns - 1) / job._columns;
+            try
+            {
+                job.RunAll(ranges, parts, CancellationToken.None);
+            }
+            finally
+            {
+                job._input = job._weight = job._bias = job._output = null;
+            }
+        }
+
+        protected override void Run(int index)
+        {
+            int from = index * _columns;
+            int to = Math.Min(_outFeatures, from + _columns);
+            Gemm.MultiplyColumns(_input, _weight, _output, _batch, _inFeatures, _outFeatures, from, to, accumulate: false, _bias, _relu);
         }
     }
 

@@ -61,32 +61,45 @@ public static class Gemm
     /// registers before the store, so neither costs a pass over C, and the numbers are those of filling C with the bias,
     /// accumulating and running <see cref="ActivationKernels.Relu"/> after.
     /// </summary>
+    internal static unsafe void MultiplyCore(float* a, float* b, float* c, int m, int k, int n, bool accumulate, float* bias = null, bool relu = false) =>
+        MultiplyColumns(a, b, c, m, k, n, 0, n, accumulate, bias, relu);
+
+    /// <summary>
+    /// <see cref="MultiplyCore"/> for columns <paramref name="from"/> … <paramref name="to"/> − 1 of C only (B and C are
+    /// <paramref name="ld"/> floats a row; <paramref name="bias"/>, when given, holds all ld columns): threads can share
+    /// a product by columns, and each column is the same chain whichever range computes it.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
-    internal static unsafe void MultiplyCore(float* a, float* b, float* c, int m, int k, int n, bool accumulate, float* bias = null, bool relu = false)
+    internal static unsafe void MultiplyColumns(float* a, float* b, float* c, int m, int k, int ld, int from, int to, bool accumulate, float* bias, bool relu)
     {
-        if (m == 0 || n == 0)
+        int n = to - from;
+        if (m == 0 || n <= 0)
         {
             return;
         }
 
+        b += from;
+        c += from;
+        bias = bias == null ? null : bias + from;
         if (k == 0)
         {
-            if (bias != null)
+            for (int i = 0; i < m; i++)
             {
-                for (int i = 0; i < m; i++)
+                var row = new Span<float>(c + (nint)i * ld, n);
+                if (bias != null)
                 {
-                    new ReadOnlySpan<float>(bias, n).CopyTo(new Span<float>(c + (nint)i * n, n));
+                    new ReadOnlySpan<float>(bias, n).CopyTo(row);
                 }
-            }
-            else if (!accumulate)
-            {
-                new Span<float>(c, m * n).Clear();
-            }
+                else if (!accumulate)
+                {
+                    row.Clear();
+                }
 
-            if (relu)
-            {
-                Relu(c, m * n);
+                if (relu)
+                {
+                    Relu(c + (nint)i * ld, n);
+                }
             }
 
             return;
@@ -104,7 +117,7 @@ public static class Gemm
             int kc = Math.Min(kcMax, k - k0);
             bool load = accumulate || k0 > 0;
             float* ak = a + k0;
-            float* bk = b + (nint)k0 * n;
+            float* bk = b + (nint)k0 * ld;
 
             // The bias starts the first block's chains; the ReLU ends the last block's.
             float* blockBias = load ? null : bias;
@@ -113,24 +126,24 @@ public static class Gemm
             // One width per machine; lanes compute the same FMA chains at any width, so the choice never changes results.
             if (Vector512.IsHardwareAccelerated)
             {
-                Block<Ops512, Vector512<float>>(ak, k, bk, c, n, m, kc, load, blockBias, blockRelu, tile);
+                Block<Ops512, Vector512<float>>(ak, k, bk, c, ld, n, m, kc, load, blockBias, blockRelu, tile);
             }
             else if (Vector256.IsHardwareAccelerated)
             {
-                Block<Ops256, Vector256<float>>(ak, k, bk, c, n, m, kc, load, blockBias, blockRelu, tile);
+                Block<Ops256, Vector256<float>>(ak, k, bk, c, ld, n, m, kc, load, blockBias, blockRelu, tile);
             }
             else if (Vector128.IsHardwareAccelerated)
             {
-                Block<Ops128, Vector128<float>>(ak, k, bk, c, n, m, kc, load, blockBias, blockRelu, tile);
+                Block<Ops128, Vector128<float>>(ak, k, bk, c, ld, n, m, kc, load, blockBias, blockRelu, tile);
             }
             else
             {
-                ScalarColumns(ak, k, bk, c, n, m, kc, load, blockBias, blockRelu);
+                ScalarColumns(ak, k, bk, c, ld, n, m, kc, load, blockBias, blockRelu);
             }
         }
     }
 
-    private static unsafe void ScalarColumns(float* a, int lda, float* b, float* c, int n, int m, int kc, bool load, float* bias, bool relu)
+    private static unsafe void ScalarColumns(float* a, int lda, float* b, float* c, int ld, int n, int m, int kc, bool load, float* bias, bool relu)
     {
         for (int j = 0; j < n; j++)
         {
@@ -138,11 +151,11 @@ public static class Gemm
             {
                 float* ai = a + (nint)i * lda;
                 float* bj = b + j;
-                float* cij = c + (nint)i * n + j;
+                float* cij = c + (nint)i * ld + j;
                 float sum = load ? *cij : bias != null ? bias[j] : 0f;
                 for (int p = 0; p < kc; p++)
                 {
-                    sum = MathF.FusedMultiplyAdd(ai[p], bj[(nint)p * n], sum);
+                    sum = MathF.FusedMultiplyAdd(ai[p], bj[(nint)p * ld], sum);
                 }
 
                 *cij = relu && sum <= 0f ? 0f : sum;
@@ -155,7 +168,7 @@ public static class Gemm
         ActivationKernels.ReluCore(new ReadOnlySpan<float>(c, length), new Span<float>(c, length));
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Block<TOps, TVec>(float* a, int lda, float* b, float* c, int n, int m, int kc, bool load, float* bias, bool relu, float* tile)
+    private static unsafe void Block<TOps, TVec>(float* a, int lda, float* b, float* c, int ld, int n, int m, int kc, bool load, float* bias, bool relu, float* tile)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
@@ -167,21 +180,24 @@ public static class Gemm
             {
                 for (int i = 0; i < m; i++)
                 {
-                    new ReadOnlySpan<float>(bias, n).CopyTo(new Span<float>(c + (nint)i * n, n));
+                    new ReadOnlySpan<float>(bias, n).CopyTo(new Span<float>(c + (nint)i * ld, n));
                 }
 
                 load = true;
             }
 
-            int j = Panels<TOps, TVec>(a, lda, b, c, n, m, kc, 0, load);
+            int j = Panels<TOps, TVec>(a, lda, b, c, ld, n, m, kc, 0, load);
             if (j < n)
             {
-                Tail<TOps, TVec>(a, lda, b, c, n, m, kc, j, load, tile);
+                Tail<TOps, TVec>(a, lda, b, c, ld, n, m, kc, j, load, tile);
             }
 
             if (relu)
             {
-                Relu(c, m * n);
+                for (int i = 0; i < m; i++)
+                {
+                    Relu(c + (nint)i * ld, n);
+                }
             }
 
             return;
@@ -198,11 +214,11 @@ public static class Gemm
             // the FMA peak (64×256×16: 6.4 µs against 4.7).
             if (w == 16 && cols <= 16)
             {
-                Panel<Ops256, Vector256<float>>(a, lda, b + j, c + j, n, cols, m, kc, load, panelBias, relu, tile);
+                Panel<Ops256, Vector256<float>>(a, lda, b + j, c + j, ld, cols, m, kc, load, panelBias, relu, tile);
             }
             else
             {
-                Panel<TOps, TVec>(a, lda, b + j, c + j, n, cols, m, kc, load, panelBias, relu, tile);
+                Panel<TOps, TVec>(a, lda, b + j, c + j, ld, cols, m, kc, load, panelBias, relu, tile);
             }
         }
     }
@@ -333,7 +349,7 @@ public static class Gemm
 
     /// <summary>The last n − j (&lt; one vector) columns for m &lt; 4: B read in place a vector at a time, C through a tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Tail<TOps, TVec>(float* a, int lda, float* b, float* c, int n, int m, int kc, int j, bool load, float* tile)
+    private static unsafe void Tail<TOps, TVec>(float* a, int lda, float* b, float* c, int ld, int n, int m, int kc, int j, bool load, float* tile)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
@@ -342,25 +358,25 @@ public static class Gemm
 
         // B's rows are read in place, a vector from column j, as partial panels are in Block: nothing is packed, so a
         // 10-class head costs its FMAs only.
-        int inPlace = InPlaceRows(kc, n, cols, w);
+        int inPlace = InPlaceRows(kc, ld, cols, w);
         for (int i = 0; i < m; i++)
         {
             float* ai = a + (nint)i * lda;
-            float* ci = c + (nint)i * n + j;
+            float* ci = c + (nint)i * ld + j;
             if (load)
             {
                 new ReadOnlySpan<float>(ci, cols).CopyTo(new Span<float>(tile, cols));
             }
 
-            Kernel1x1<TOps, TVec>(ai, b + j, n, tile, inPlace, load);
-            FinishRows(ai, b + j, n, tile, cols, inPlace, kc);
+            Kernel1x1<TOps, TVec>(ai, b + j, ld, tile, inPlace, load);
+            FinishRows(ai, b + j, ld, tile, cols, inPlace, kc);
 
             new ReadOnlySpan<float>(tile, cols).CopyTo(new Span<float>(ci, cols));
         }
     }
 
     /// <summary>For m &lt; 4: computes the column panels starting at <paramref name="j"/> that fit whole vectors; returns the first column left.</summary>
-    private static unsafe int Panels<TOps, TVec>(float* a, int lda, float* b, float* c, int n, int m, int kc, int j, bool load)
+    private static unsafe int Panels<TOps, TVec>(float* a, int lda, float* b, float* c, int ld, int n, int m, int kc, int j, bool load)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
@@ -371,7 +387,7 @@ public static class Gemm
         {
             for (int i = 0; i < m; i++)
             {
-                Kernel1x4<TOps, TVec>(a + (nint)i * lda, b + j, n, c + (nint)i * n + j, kc, load);
+                Kernel1x4<TOps, TVec>(a + (nint)i * lda, b + j, ld, c + (nint)i * ld + j, kc, load);
             }
         }
 
@@ -379,7 +395,7 @@ public static class Gemm
         {
             for (int i = 0; i < m; i++)
             {
-                Kernel1x2<TOps, TVec>(a + (nint)i * lda, b + j, n, c + (nint)i * n + j, kc, load);
+                Kernel1x2<TOps, TVec>(a + (nint)i * lda, b + j, ld, c + (nint)i * ld + j, kc, load);
             }
         }
 
@@ -387,7 +403,7 @@ public static class Gemm
         {
             for (int i = 0; i < m; i++)
             {
-                Kernel1x1<TOps, TVec>(a + (nint)i * lda, b + j, n, c + (nint)i * n + j, kc, load);
+                Kernel1x1<TOps, TVec>(a + (nint)i * lda, b + j, ld, c + (nint)i * ld + j, kc, load);
             }
         }
 

@@ -182,6 +182,48 @@ public class DenseKernelsTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 784, 256)]
+    [InlineData(1, 500, 320)]
+    [InlineData(2, 1100, 130)]
+    [InlineData(5, 320, 200)]
+    [InlineData(9, 256, 130)]
+    [InlineData(64, 784, 256)]
+    public void ColumnsSharedAmongThreadsGiveTheSingleThreadedNumbers(int batch, int inFeatures, int outFeatures)
+    {
+        var random = new Random(batch * 13 + inFeatures + outFeatures);
+        float[] input = RandomArray(random, batch * inFeatures);
+        float[] weightTransposed = RandomArray(random, inFeatures * outFeatures);
+        float[] bias = RandomArray(random, outFeatures);
+        float[] expected = new float[batch * outFeatures];
+        float[] expectedRelu = new float[batch * outFeatures];
+        DenseKernels.Forward(input, weightTransposed, bias, expected, batch, inFeatures, outFeatures);
+        DenseKernels.ForwardRelu(input, weightTransposed, bias, expectedRelu, batch, inFeatures, outFeatures);
+        Assert.True(DenseKernels.ColumnParts(batch, inFeatures, outFeatures, 3) > 1, "the shape is shared out");
+        foreach (int threads in new[] { 2, 3, 4, -1 })
+        {
+            float[] output = RandomArray(random, batch * outFeatures);
+            DenseKernels.Forward(input, weightTransposed, bias, output, batch, inFeatures, outFeatures, threads);
+            BitwiseEqual(expected, output, $"forward on {threads} threads");
+            DenseKernels.ForwardRelu(input, weightTransposed, bias, output, batch, inFeatures, outFeatures, threads);
+            BitwiseEqual(expectedRelu, output, $"forward with ReLU on {threads} threads");
+        }
+    }
+
+    [Fact]
+    public void ColumnPartsRepayTheirThreads()
+    {
+        // One range per allowed thread, each at least MinWorkPerThread multiply-adds and 64 columns.
+        Assert.Equal(1, DenseKernels.ColumnParts(1, 256, 10, -1));                  // a 10-class head: too narrow
+        Assert.Equal(1, DenseKernels.ColumnParts(1, 100, 256, 8));                  // too little work
+        Assert.Equal(2, DenseKernels.ColumnParts(1, 784, 256, 2));
+        Assert.Equal(3, DenseKernels.ColumnParts(1, 784, 256, 3));                  // 200K multiply-adds: 4 ranges' worth
+        Assert.Equal(4, DenseKernels.ColumnParts(64, 784, 256, 16));                // 64-column ranges at most
+        Assert.Equal(1, DenseKernels.ColumnParts(1, 784, 256, 1));
+        Assert.Equal(Math.Min(Environment.ProcessorCount, 4), DenseKernels.ColumnParts(64, 784, 256, -1));
+        Assert.Throws<ArgumentOutOfRangeException>("maxDegreeOfParallelism", () => DenseKernels.Forward(new float[3], new float[6], [], new float[2], 1, 3, 2, -2));
+    }
+
     [Fact]
     public void RejectsWrongLengths()
     {

@@ -129,6 +129,54 @@ public class GemmTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 300, 129)]
+    [InlineData(3, 64, 70)]
+    [InlineData(5, 1100, 100)]
+    [InlineData(13, 37, 47)]
+    [InlineData(64, 0, 33)]
+    public unsafe void ColumnRangesComputeTheirColumnsAndNothingElse(int m, int k, int n)
+    {
+        // Any range, aligned or not, with and without the bias and ReLU: its columns bitwise those of the whole product,
+        // every other column untouched.
+        var random = new Random(m * 7 + k + n);
+        float[] a = RandomArray(random, m * k);
+        float[] b = RandomArray(random, k * n);
+        float[] bias = RandomArray(random, n);
+        foreach (bool epilogue in new[] { false, true })
+        {
+            float[] whole = new float[m * n];
+            fixed (float* pa = a, pb = b, pc = whole, pbias = bias)
+            {
+                Gemm.MultiplyCore(pa, pb, pc, m, k, n, accumulate: false, epilogue ? pbias : null, relu: epilogue);
+            }
+
+            foreach (var (from, to) in new[] { (0, n), (0, 1), (n - 1, n), (1, n - 2), (17, 33), (n / 2, n) })
+            {
+                if (from < 0 || to > n || from >= to)
+                {
+                    continue;
+                }
+
+                float[] c = new float[m * n];
+                Array.Fill(c, -7f);
+                fixed (float* pa = a, pb = b, pc = c, pbias = bias)
+                {
+                    Gemm.MultiplyColumns(pa, pb, pc, m, k, n, from, to, accumulate: false, epilogue ? pbias : null, relu: epilogue);
+                }
+
+                for (int i = 0; i < m; i++)
+                {
+                    for (int j = 0; j < n; j++)
+                    {
+                        float expected = j >= from && j < to ? whole[i * n + j] : -7f;
+                        Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(c[i * n + j]), $"columns {from}..{to}, C[{i},{j}] = {c[i * n + j]}, expected {expected}");
+                    }
+                }
+            }
+        }
+    }
+
     [Fact]
     public void EmptyInnerDimensionClearsOrKeeps()
     {

@@ -104,6 +104,19 @@ public sealed partial class ScoredBelowDenseNet
     [Dense(3)] Layer fc2;
 }
 
+/// <summary>
+/// Dense layers wide enough that a multi-threaded Forward of too few samples to share out shares their columns among
+/// threads (fc1: 160K multiply-adds a sample, up to five 64-column ranges; fc2 at batch 5: four ranges, the last 8 wide).
+/// </summary>
+[Network]
+[Input(500)]
+public sealed partial class WideMlp
+{
+    [Dense(320, Activation = Activation.Relu)] Layer fc1;
+    [Dense(200, Activation = Activation.Tanh), AttributeLayer] Layer fc2;
+    [Dense(10)] Layer fc3;
+}
+
 /// <summary>The MLP of the paper's comparison and of the benchmarks, scaled down.</summary>
 [Network]
 [Input(20)]

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using NigGen.Tests.Networks;
 using Xunit;
 
 namespace NigGen.Tests.Numerics;
@@ -77,6 +78,30 @@ public sealed class ForwardAndGradientTests
         subject.Network.Forward(input, parallel, maxDegreeOfParallelism: -1);
         Assert.Equal(serial, parallel);
         Assert.Throws<ArgumentException>(() => subject.Network.Forward(input.AsSpan(1), parallel, maxDegreeOfParallelism: 2));
+    }
+
+    [Fact]
+    public void A_few_samples_on_many_threads_share_the_dense_layers_columns_and_give_the_single_threaded_rows()
+    {
+        // Batches too small to share out by samples run each Dense layer's column ranges on several threads (batch 15 on
+        // two threads is split by samples instead); either way every row is the single-threaded one, bit for bit.
+        var network = WideMlp.CreateRandom(21);
+        var random = new Random(22);
+        var input = Enumerable.Range(0, 15 * WideMlp.InputLength).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        foreach (int batch in new[] { 1, 2, 5, 15 })
+        {
+            var samples = input.AsSpan(0, batch * WideMlp.InputLength);
+            var serial = new float[batch * WideMlp.OutputLength];
+            network.Forward(samples, serial);
+            foreach (int threads in new[] { 2, 3, -1 })
+            {
+                var parallel = new float[serial.Length];
+                network.Forward(samples, parallel, threads);
+                Assert.True(serial.AsSpan().SequenceEqual(parallel), $"batch {batch} on {threads} threads");
+            }
+        }
+
+        Assert.True(NigGen.Kernels.DenseKernels.ColumnParts(1, 500, 320, 3) == 3, "fc1 of one sample is shared out");
     }
 
     [Theory]

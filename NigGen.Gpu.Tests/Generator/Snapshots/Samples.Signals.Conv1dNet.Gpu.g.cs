@@ -303,11 +303,11 @@ partial class Conv1dNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         // Nothing to do: the C-major flattened tensor is the same memory.
 
         // head: Dense (28) → (3)
-        DenseKernels.Forward(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 28, outFeatures: 3);
+        DenseKernels.Forward(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 28, outFeatures: 3, ws.LayerThreads);
     }
 
-    // Forward for callers that read only the output: ForwardLayers' kernels, except that an activation right below a max
-    // pooling is fused into it (the same numbers), so neither the activations nor the pooling's argmax are written.
+    // Forward for callers that read only the output: ForwardLayers' numbers, with activations fused into the kernel below or
+    // above them, so that the pre-activations they replace and max poolings' argmax are not written.
     private void InferenceLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
         // conv1: Conv1d kernel 5, stride 2, padding 2: (2, 32) → (8, 16), Relu
@@ -326,7 +326,7 @@ partial class Conv1dNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         // Nothing to do: the C-major flattened tensor is the same memory.
 
         // head: Dense (28) → (3)
-        DenseKernels.Forward(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 28, outFeatures: 3);
+        DenseKernels.Forward(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 28, outFeatures: 3, ws.LayerThreads);
     }
 
     // Backward from the gradient at position 'from' down to position 'to' only: layers below 'to' are never visited.
@@ -463,7 +463,7 @@ partial class Conv1dNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         // Nothing to do: the C-major flattened tensor is the same memory.
 
         // head: Dense (28) → (3)
-        DenseKernels.Forward(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 28, outFeatures: 3);
+        DenseKernels.Forward(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 28, outFeatures: 3, ws.LayerThreads);
     }
 
     /// <summary>

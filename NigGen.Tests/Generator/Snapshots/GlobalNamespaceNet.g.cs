@@ -229,7 +229,7 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
     private void ForwardLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
         // hidden: Dense (4) → (3), Tanh
-        DenseKernels.Forward(input, this.hidden.WeightTransposed, this.hidden.Bias, ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), batch, inFeatures: 4, outFeatures: 3);
+        DenseKernels.Forward(input, this.hidden.WeightTransposed, this.hidden.Bias, ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), batch, inFeatures: 4, outFeatures: 3, ws.LayerThreads);
         ForwardAboveHiddenPreActivation(ws, batch);
     }
 
@@ -244,7 +244,7 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
     private void ForwardAboveHiddenOutput(Workspace ws, int batch)
     {
         // head: Dense (3) → (2)
-        DenseKernels.Forward(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 3, outFeatures: 2);
+        DenseKernels.Forward(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 3, outFeatures: 2, ws.LayerThreads);
     }
 
     // Backward from the gradient at position 'from' down to position 'to' only: layers below 'to' are never visited.
@@ -323,12 +323,12 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
         var input = ws.Inputs.AsSpan(0, batch * InputLength);
 
         // hidden: Dense (4) → (3), Tanh
-        DenseKernels.Forward(input, this.hidden.WeightTransposed, this.hidden.Bias, ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), batch, inFeatures: 4, outFeatures: 3);
+        DenseKernels.Forward(input, this.hidden.WeightTransposed, this.hidden.Bias, ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), batch, inFeatures: 4, outFeatures: 3, ws.LayerThreads);
         ActivationKernels.Tanh(ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden));
         NeuronAblation.FixToBaseline(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), neurons, HiddenImportanceOffset);
 
         // head: Dense (3) → (2)
-        DenseKernels.Forward(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 3, outFeatures: 2);
+        DenseKernels.Forward(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 3, outFeatures: 2, ws.LayerThreads);
     }
 
     /// <summary>

@@ -277,11 +277,11 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
         // Nothing to do: the C-major flattened tensor is the same memory.
 
         // fc1: Dense (320) → (32), Relu
-        DenseKernels.Forward(ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 320, outFeatures: 32);
+        DenseKernels.Forward(ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 320, outFeatures: 32, ws.LayerThreads);
         ActivationKernels.Relu(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1));
 
         // head: Dense (32) → (3)
-        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 32, outFeatures: 3);
+        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 32, outFeatures: 3, ws.LayerThreads);
     }
 
     // Forward for callers that read only the output: ForwardLayers' numbers, with activations fused into the kernel below or
@@ -298,10 +298,10 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
         // Nothing to do: the C-major flattened tensor is the same memory.
 
         // fc1: Dense (320) → (32), Relu
-        DenseKernels.ForwardRelu(ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 320, outFeatures: 32);
+        DenseKernels.ForwardRelu(ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 320, outFeatures: 32, ws.LayerThreads);
 
         // head: Dense (32) → (3)
-        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 32, outFeatures: 3);
+        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 32, outFeatures: 3, ws.LayerThreads);
     }
 
     // Backward from the gradient at position 'from' down to position 'to' only: layers below 'to' are never visited.
@@ -451,12 +451,12 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
         // Nothing to do: the C-major flattened tensor is the same memory.
 
         // fc1: Dense (320) → (32), Relu
-        DenseKernels.Forward(ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 320, outFeatures: 32);
+        DenseKernels.Forward(ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 320, outFeatures: 32, ws.LayerThreads);
         ActivationKernels.Relu(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1));
         NeuronAblation.FixToBaseline(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), neurons, Fc1ImportanceOffset);
 
         // head: Dense (32) → (3)
-        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 32, outFeatures: 3);
+        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 32, outFeatures: 3, ws.LayerThreads);
     }
 
     /// <summary>

@@ -294,19 +294,19 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
         // Nothing to do: the C-major flattened tensor is the same memory.
 
         // hidden: Dense (16) → (12), Softplus
-        DenseKernels.Forward(ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), this.hidden.WeightTransposed, this.hidden.Bias, ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), batch, inFeatures: 16, outFeatures: 12);
+        DenseKernels.Forward(ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), this.hidden.WeightTransposed, this.hidden.Bias, ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), batch, inFeatures: 16, outFeatures: 12, ws.LayerThreads);
         ActivationKernels.Softplus(ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden));
 
         // elu: Dense (12) → (8), Elu
-        DenseKernels.Forward(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), this.elu.WeightTransposed, this.elu.Bias, ws.EluPreActivation.AsSpan(0, batch * LayerLength.Elu), batch, inFeatures: 12, outFeatures: 8);
+        DenseKernels.Forward(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), this.elu.WeightTransposed, this.elu.Bias, ws.EluPreActivation.AsSpan(0, batch * LayerLength.Elu), batch, inFeatures: 12, outFeatures: 8, ws.LayerThreads);
         ActivationKernels.Elu(ws.EluPreActivation.AsSpan(0, batch * LayerLength.Elu), ws.EluOutput.AsSpan(0, batch * LayerLength.Elu));
 
         // leaky: Dense (8) → (4), LeakyRelu
-        DenseKernels.Forward(ws.EluOutput.AsSpan(0, batch * LayerLength.Elu), this.leaky.WeightTransposed, this.leaky.Bias, ws.LeakyPreActivation.AsSpan(0, batch * LayerLength.Leaky), batch, inFeatures: 8, outFeatures: 4);
+        DenseKernels.Forward(ws.EluOutput.AsSpan(0, batch * LayerLength.Elu), this.leaky.WeightTransposed, this.leaky.Bias, ws.LeakyPreActivation.AsSpan(0, batch * LayerLength.Leaky), batch, inFeatures: 8, outFeatures: 4, ws.LayerThreads);
         ActivationKernels.LeakyRelu(ws.LeakyPreActivation.AsSpan(0, batch * LayerLength.Leaky), ws.LeakyOutput.AsSpan(0, batch * LayerLength.Leaky));
 
         // head: Dense (4) → (2)
-        DenseKernels.Forward(ws.LeakyOutput.AsSpan(0, batch * LayerLength.Leaky), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 4, outFeatures: 2);
+        DenseKernels.Forward(ws.LeakyOutput.AsSpan(0, batch * LayerLength.Leaky), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 4, outFeatures: 2, ws.LayerThreads);
     }
 
     // Backward from the gradient at position 'from' down to position 'to' only: layers below 'to' are never visited.
@@ -574,20 +574,20 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
         // Nothing to do: the C-major flattened tensor is the same memory.
 
         // hidden: Dense (16) → (12), Softplus
-        DenseKernels.Forward(ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), this.hidden.WeightTransposed, this.hidden.Bias, ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), batch, inFeatures: 16, outFeatures: 12);
+        DenseKernels.Forward(ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), this.hidden.WeightTransposed, this.hidden.Bias, ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), batch, inFeatures: 16, outFeatures: 12, ws.LayerThreads);
         ActivationKernels.Softplus(ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden));
         NeuronAblation.FixToBaseline(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), neurons, HiddenImportanceOffset);
 
         // elu: Dense (12) → (8), Elu
-        DenseKernels.Forward(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), this.elu.WeightTransposed, this.elu.Bias, ws.EluPreActivation.AsSpan(0, batch * LayerLength.Elu), batch, inFeatures: 12, outFeatures: 8);
+        DenseKernels.Forward(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), this.elu.WeightTransposed, this.elu.Bias, ws.EluPreActivation.AsSpan(0, batch * LayerLength.Elu), batch, inFeatures: 12, outFeatures: 8, ws.LayerThreads);
         ActivationKernels.Elu(ws.EluPreActivation.AsSpan(0, batch * LayerLength.Elu), ws.EluOutput.AsSpan(0, batch * LayerLength.Elu));
 
         // leaky: Dense (8) → (4), LeakyRelu
-        DenseKernels.Forward(ws.EluOutput.AsSpan(0, batch * LayerLength.Elu), this.leaky.WeightTransposed, this.leaky.Bias, ws.LeakyPreActivation.AsSpan(0, batch * LayerLength.Leaky), batch, inFeatures: 8, outFeatures: 4);
+        DenseKernels.Forward(ws.EluOutput.AsSpan(0, batch * LayerLength.Elu), this.leaky.WeightTransposed, this.leaky.Bias, ws.LeakyPreActivation.AsSpan(0, batch * LayerLength.Leaky), batch, inFeatures: 8, outFeatures: 4, ws.LayerThreads);
         ActivationKernels.LeakyRelu(ws.LeakyPreActivation.AsSpan(0, batch * LayerLength.Leaky), ws.LeakyOutput.AsSpan(0, batch * LayerLength.Leaky));
 
         // head: Dense (4) → (2)
-        DenseKernels.Forward(ws.LeakyOutput.AsSpan(0, batch * LayerLength.Leaky), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 4, outFeatures: 2);
+        DenseKernels.Forward(ws.LeakyOutput.AsSpan(0, batch * LayerLength.Leaky), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 4, outFeatures: 2, ws.LayerThreads);
     }
 
     /// <summary>

@@ -235,7 +235,7 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
     private void ForwardLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
         // fc1: Dense (784) → (256), Relu
-        DenseKernels.Forward(input, this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 784, outFeatures: 256);
+        DenseKernels.Forward(input, this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 784, outFeatures: 256, ws.LayerThreads);
         ForwardAboveFc1PreActivation(ws, batch);
     }
 
@@ -250,11 +250,11 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
     private void ForwardAboveFc1Output(Workspace ws, int batch)
     {
         // fc2: Dense (256) → (256), Relu
-        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 256, outFeatures: 256);
+        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 256, outFeatures: 256, ws.LayerThreads);
         ActivationKernels.Relu(ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2));
 
         // fc3: Dense (256) → (10)
-        DenseKernels.Forward(ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), this.fc3.WeightTransposed, this.fc3.Bias, ws.Fc3Output.AsSpan(0, batch * LayerLength.Fc3), batch, inFeatures: 256, outFeatures: 10);
+        DenseKernels.Forward(ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), this.fc3.WeightTransposed, this.fc3.Bias, ws.Fc3Output.AsSpan(0, batch * LayerLength.Fc3), batch, inFeatures: 256, outFeatures: 10, ws.LayerThreads);
     }
 
     // Forward for callers that read only the output: ForwardLayers' numbers, with activations fused into the kernel below or
@@ -262,13 +262,13 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
     private void InferenceLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
         // fc1: Dense (784) → (256), Relu
-        DenseKernels.ForwardRelu(input, this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 784, outFeatures: 256);
+        DenseKernels.ForwardRelu(input, this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 784, outFeatures: 256, ws.LayerThreads);
 
         // fc2: Dense (256) → (256), Relu
-        DenseKernels.ForwardRelu(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 256, outFeatures: 256);
+        DenseKernels.ForwardRelu(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 256, outFeatures: 256, ws.LayerThreads);
 
         // fc3: Dense (256) → (10)
-        DenseKernels.Forward(ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), this.fc3.WeightTransposed, this.fc3.Bias, ws.Fc3Output.AsSpan(0, batch * LayerLength.Fc3), batch, inFeatures: 256, outFeatures: 10);
+        DenseKernels.Forward(ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), this.fc3.WeightTransposed, this.fc3.Bias, ws.Fc3Output.AsSpan(0, batch * LayerLength.Fc3), batch, inFeatures: 256, outFeatures: 10, ws.LayerThreads);
     }
 
     // Backward from the gradient at position 'from' down to position 'to' only: layers below 'to' are never visited.
@@ -384,16 +384,16 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
         var input = ws.Inputs.AsSpan(0, batch * InputLength);
 
         // fc1: Dense (784) → (256), Relu
-        DenseKernels.Forward(input, this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 784, outFeatures: 256);
+        DenseKernels.Forward(input, this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 784, outFeatures: 256, ws.LayerThreads);
         ActivationKernels.Relu(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1));
 
         // fc2: Dense (256) → (256), Relu
-        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 256, outFeatures: 256);
+        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 256, outFeatures: 256, ws.LayerThreads);
         ActivationKernels.Relu(ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2));
         NeuronAblation.FixToBaseline(ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), neurons, Fc2ImportanceOffset);
 
         // fc3: Dense (256) → (10)
-        DenseKernels.Forward(ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), this.fc3.WeightTransposed, this.fc3.Bias, ws.Fc3Output.AsSpan(0, batch * LayerLength.Fc3), batch, inFeatures: 256, outFeatures: 10);
+        DenseKernels.Forward(ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), this.fc3.WeightTransposed, this.fc3.Bias, ws.Fc3Output.AsSpan(0, batch * LayerLength.Fc3), batch, inFeatures: 256, outFeatures: 10, ws.LayerThreads);
     }
 
     /// <summary>

@@ -147,7 +147,7 @@ partial class NoAttributeLayerNet : INetwork, global::NigGen.ITrainableNetwork
     private void ForwardLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
         // hidden: Dense (4) → (8), Relu
-        DenseKernels.Forward(input, this.hidden.WeightTransposed, this.hidden.Bias, ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), batch, inFeatures: 4, outFeatures: 8);
+        DenseKernels.Forward(input, this.hidden.WeightTransposed, this.hidden.Bias, ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), batch, inFeatures: 4, outFeatures: 8, ws.LayerThreads);
         ForwardAboveHiddenPreActivation(ws, batch);
     }
 
@@ -162,7 +162,7 @@ partial class NoAttributeLayerNet : INetwork, global::NigGen.ITrainableNetwork
     private void ForwardAboveHiddenOutput(Workspace ws, int batch)
     {
         // head: Dense (8) → (2)
-        DenseKernels.Forward(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 8, outFeatures: 2);
+        DenseKernels.Forward(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 8, outFeatures: 2, ws.LayerThreads);
     }
 
     // Forward for callers that read only the output: ForwardLayers' numbers, with activations fused into the kernel below or
@@ -170,10 +170,10 @@ partial class NoAttributeLayerNet : INetwork, global::NigGen.ITrainableNetwork
     private void InferenceLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
         // hidden: Dense (4) → (8), Relu
-        DenseKernels.ForwardRelu(input, this.hidden.WeightTransposed, this.hidden.Bias, ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), batch, inFeatures: 4, outFeatures: 8);
+        DenseKernels.ForwardRelu(input, this.hidden.WeightTransposed, this.hidden.Bias, ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), batch, inFeatures: 4, outFeatures: 8, ws.LayerThreads);
 
         // head: Dense (8) → (2)
-        DenseKernels.Forward(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 8, outFeatures: 2);
+        DenseKernels.Forward(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 8, outFeatures: 2, ws.LayerThreads);
     }
 
     // Backward from the gradient at position 'from' down to position 'to' only: layers below 'to' are never visited.

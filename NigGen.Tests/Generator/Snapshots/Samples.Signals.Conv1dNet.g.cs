@@ -282,7 +282,7 @@ partial class Conv1dNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         // Nothing to do: the C-major flattened tensor is the same memory.
 
         // head: Dense (28) → (3)
-        DenseKernels.Forward(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 28, outFeatures: 3);
+        DenseKernels.Forward(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 28, outFeatures: 3, ws.LayerThreads);
     }
 
     // Forward for callers that read only the output: ForwardLayers' numbers, with activations fused into the kernel below or
@@ -305,7 +305,7 @@ partial class Conv1dNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         // Nothing to do: the C-major flattened tensor is the same memory.
 
         // head: Dense (28) → (3)
-        DenseKernels.Forward(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 28, outFeatures: 3);
+        DenseKernels.Forward(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 28, outFeatures: 3, ws.LayerThreads);
     }
 
     // Backward from the gradient at position 'from' down to position 'to' only: layers below 'to' are never visited.
@@ -442,7 +442,7 @@ partial class Conv1dNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         // Nothing to do: the C-major flattened tensor is the same memory.
 
         // head: Dense (28) → (3)
-        DenseKernels.Forward(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 28, outFeatures: 3);
+        DenseKernels.Forward(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 28, outFeatures: 3, ws.LayerThreads);
     }
 
     /// <summary>

@@ -287,11 +287,11 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         // Nothing to do: the C-major flattened tensor is the same memory.
 
         // fc1: Dense (512) → (128), Relu
-        DenseKernels.Forward(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 512, outFeatures: 128);
+        DenseKernels.Forward(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 512, outFeatures: 128, ws.LayerThreads);
         ActivationKernels.Relu(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1));
 
         // fc2: Dense (128) → (10)
-        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 128, outFeatures: 10);
+        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 128, outFeatures: 10, ws.LayerThreads);
     }
 
     // Forward for callers that read only the output: ForwardLayers' numbers, with activations fused into the kernel below or
@@ -314,10 +314,10 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         // Nothing to do: the C-major flattened tensor is the same memory.
 
         // fc1: Dense (512) → (128), Relu
-        DenseKernels.ForwardRelu(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 512, outFeatures: 128);
+        DenseKernels.ForwardRelu(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 512, outFeatures: 128, ws.LayerThreads);
 
         // fc2: Dense (128) → (10)
-        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 128, outFeatures: 10);
+        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 128, outFeatures: 10, ws.LayerThreads);
     }
 
     // Backward from the gradient at position 'from' down to position 'to' only: layers below 'to' are never visited.
@@ -517,12 +517,12 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         // Nothing to do: the C-major flattened tensor is the same memory.
 
         // fc1: Dense (512) → (128), Relu
-        DenseKernels.Forward(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 512, outFeatures: 128);
+        DenseKernels.Forward(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 512, outFeatures: 128, ws.LayerThreads);
         ActivationKernels.Relu(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1));
         NeuronAblation.FixToBaseline(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), neurons, Fc1ImportanceOffset);
 
         // fc2: Dense (128) → (10)
-        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 128, outFeatures: 10);
+        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 128, outFeatures: 10, ws.LayerThreads);
     }
 
     /// <summary>
