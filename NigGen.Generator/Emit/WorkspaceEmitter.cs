@@ -99,6 +99,12 @@ internal static class WorkspaceEmitter
             w.Line($"InterpolationKernels.CaptureEndpoints({pre}, AffineAtBaseline, AffineDifference);");
             w.Close();
             w.Line();
+            w.Open("public override void CopyAffineEndpoints(NetworkWorkspace source)");
+            w.Line("var prepared = (Workspace)source;");
+            w.Line("prepared.AffineAtBaseline.AsSpan().CopyTo(AffineAtBaseline);");
+            w.Line("prepared.AffineDifference.AsSpan().CopyTo(AffineDifference);");
+            w.Close();
+            w.Line();
             w.Open("public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo)");
             if (plan.FusedPathLayer is { } fused)
             {

@@ -55,6 +55,9 @@ public abstract class NetworkWorkspace
     /// <summary>After <see cref="Forward"/> on the two rows (input, baseline), keeps the affine prefix's endpoints.</summary>
     public virtual void CaptureAffineEndpoints() => throw new NotSupportedException("This network has no affine prefix.");
 
+    /// <summary>Takes the affine prefix's endpoints that <paramref name="source"/>, a workspace of the same network, captured.</summary>
+    public virtual void CopyAffineEndpoints(NetworkWorkspace source) => throw new NotSupportedException("This network has no affine prefix.");
+
     /// <summary>
     /// Forward at the path points <paramref name="alphas"/>: the affine prefix's pre-activation is interpolated between
     /// the captured endpoints, then the layers above run as usual. Equal to <see cref="Forward"/> on interpolated inputs

@@ -442,6 +442,13 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
             InterpolationKernels.CaptureEndpoints(HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), AffineAtBaseline, AffineDifference);
         }
 
+        public override void CopyAffineEndpoints(NetworkWorkspace source)
+        {
+            var prepared = (Workspace)source;
+            prepared.AffineAtBaseline.AsSpan().CopyTo(AffineAtBaseline);
+            prepared.AffineDifference.AsSpan().CopyTo(AffineDifference);
+        }
+
         public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo)
         {
             // A backward pass that stops at or above hidden reads no value below hidden's output:

@@ -599,6 +599,13 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
             InterpolationKernels.CaptureEndpoints(Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), AffineAtBaseline, AffineDifference);
         }
 
+        public override void CopyAffineEndpoints(NetworkWorkspace source)
+        {
+            var prepared = (Workspace)source;
+            prepared.AffineAtBaseline.AsSpan().CopyTo(AffineAtBaseline);
+            prepared.AffineDifference.AsSpan().CopyTo(AffineDifference);
+        }
+
         public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo)
         {
             // A backward pass that stops at or above pool1 reads no value below pool1's output nor its argmax:

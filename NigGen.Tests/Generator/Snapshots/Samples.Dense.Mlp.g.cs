@@ -524,6 +524,13 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
             InterpolationKernels.CaptureEndpoints(Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), AffineAtBaseline, AffineDifference);
         }
 
+        public override void CopyAffineEndpoints(NetworkWorkspace source)
+        {
+            var prepared = (Workspace)source;
+            prepared.AffineAtBaseline.AsSpan().CopyTo(AffineAtBaseline);
+            prepared.AffineDifference.AsSpan().CopyTo(AffineDifference);
+        }
+
         public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo)
         {
             // A backward pass that stops at or above fc1 reads no value below fc1's output:

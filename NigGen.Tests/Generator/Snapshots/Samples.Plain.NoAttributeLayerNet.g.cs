@@ -350,6 +350,13 @@ partial class NoAttributeLayerNet : INetwork, global::NigGen.ITrainableNetwork
             InterpolationKernels.CaptureEndpoints(HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), AffineAtBaseline, AffineDifference);
         }
 
+        public override void CopyAffineEndpoints(NetworkWorkspace source)
+        {
+            var prepared = (Workspace)source;
+            prepared.AffineAtBaseline.AsSpan().CopyTo(AffineAtBaseline);
+            prepared.AffineDifference.AsSpan().CopyTo(AffineDifference);
+        }
+
         public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo)
         {
             // A backward pass that stops at or above hidden reads no value below hidden's output:
