@@ -8,6 +8,7 @@ using System.Runtime.Intrinsics;
 using System.Text;
 using BenchmarkDotNet.Reports;
 using NigGen.Attribution;
+using NigGen.Kernels;
 using NigGen.Benchmarks.Peers;
 using NigGen.Benchmarks.Suites;
 
@@ -146,6 +147,19 @@ public sealed class Report
         return text.ToString();
     }
 
+    // What Forward(…, −1) does with a batch too small to share out by samples: its Dense layers (in, out features, as
+    // declared in Networks.cs) whose columns DenseKernels shares among the threads.
+    private static string SharedLayersNote(NetworkKind kind, int batch)
+    {
+        (string Name, int In, int Out)[] dense = kind == NetworkKind.Cnn
+            ? [("fc1", 512, 128), ("fc2", 128, 10)]
+            : [("fc1", 784, 256), ("fc2", 256, 256), ("fc3", 256, 10)];
+        var shared = dense.Where(d => DenseKernels.ColumnParts(batch, d.In, d.Out, -1) > 1).Select(d => d.Name).ToList();
+        return shared.Count == 0
+            ? $"a batch of {batch} runs on one thread (no layer large enough to share)"
+            : $"a batch of {batch}: {string.Join(" and ", shared)} share their columns among {Environment.ProcessorCount} threads";
+    }
+
     /// <summary>Replaces the results section of docs/BENCHMARKS.md (between the markers) with this report.</summary>
     public static void WriteInto(string path, string markdown)
     {
@@ -189,9 +203,7 @@ public sealed class Report
                 if (nigGenAll.Nanoseconds is not null)
                 {
                     var (block, threads) = PathAttribution.ForwardSplit(kind == NetworkKind.Cnn ? Cnn.Description : Mlp.Description, batch, -1);
-                    string note = threads > 1 ? $"blocks of {block} samples on {threads} threads"
-                        : Environment.ProcessorCount > 1 ? $"a batch of {batch}: each Dense layer's columns shared among {Environment.ProcessorCount} threads"
-                        : "one core";
+                    string note = threads > 1 ? $"blocks of {block} samples on {threads} threads" : SharedLayersNote(kind, batch);
                     rows.Add(new Row("Forward", caseName, "NigGen, all cores", nigGenAll.Nanoseconds, nigGenAll.Bytes, null, note));
                 }
 

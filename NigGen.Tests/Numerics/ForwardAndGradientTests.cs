@@ -97,7 +97,7 @@ public sealed class ForwardAndGradientTests
             {
                 var parallel = new float[serial.Length];
                 network.Forward(samples, parallel, threads);
-                Assert.True(serial.AsSpan().SequenceEqual(parallel), $"batch {batch} on {threads} threads");
+                Assert.True(serial.Select(BitConverter.SingleToInt32Bits).SequenceEqual(parallel.Select(BitConverter.SingleToInt32Bits)), $"batch {batch} on {threads} threads");
             }
         }
 
