@@ -19,11 +19,12 @@ public static partial class PathAttribution
         private float* _output;
         private int _batch;
         private int _block;
+        private int _layerThreads;
 
-        public static void RunBlocks(NetworkWorkspace ws, NetworkDescription network, float* input, float* output, int batch, int block, int blocks, int threads)
+        public static void RunBlocks(NetworkWorkspace ws, NetworkDescription network, float* input, float* output, int batch, int block, int blocks, int threads, int layerThreads)
         {
             var job = s_forThisThread ??= new ForwardJob();
-            (job._ws, job._network, job._batch, job._block) = (ws, network, batch, block);
+            (job._ws, job._network, job._batch, job._block, job._layerThreads) = (ws, network, batch, block, layerThreads);
             job._input = input;
             job._output = output;
             try
@@ -44,7 +45,16 @@ public static partial class PathAttribution
             int count = Math.Min(_block, _batch - start);
             var worker = _ws!.ForCurrentThread(_block);
             new ReadOnlySpan<float>(_input + (long)start * network.InputLength, count * network.InputLength).CopyTo(worker.Inputs);
-            worker.ForwardInference(count);
+            worker.LayerThreads = _layerThreads;
+            try
+            {
+                worker.ForwardInference(count);
+            }
+            finally
+            {
+                worker.LayerThreads = 1;
+            }
+
             worker.Outputs(count).CopyTo(new Span<float>(_output + (long)start * network.OutputLength, count * network.OutputLength));
         }
     }

@@ -40,7 +40,7 @@ public static partial class PathAttribution
         int blocks = (batch + block - 1) / block;
         if (threads > 1)
         {
-            ForwardParallel(ws, network, input, output, batch, block, blocks, threads);
+            ForwardParallel(ws, network, input, output, batch, block, blocks, threads, maxDegreeOfParallelism);
         }
         else if (AllowedThreads(maxDegreeOfParallelism) is > 1 and int layerThreads)
         {
@@ -86,11 +86,13 @@ public static partial class PathAttribution
         return (block, Math.Min(blocks, allowed));
     }
 
-    private static unsafe void ForwardParallel(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, Span<float> output, int batch, int block, int blocks, int threads)
+    private static unsafe void ForwardParallel(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, Span<float> output, int batch, int block, int blocks, int threads, int maxDegreeOfParallelism)
     {
         fixed (float* inputPointer = input, outputPointer = output)
         {
-            ForwardJob.RunBlocks(ws, network, inputPointer, outputPointer, batch, block, blocks, threads);
+            // Cores left over when there are fewer blocks than cores (a batch of 100 on 16) go to the Dense layers' columns.
+            int layerThreads = Math.Max(1, AllowedThreads(maxDegreeOfParallelism) / threads);
+            ForwardJob.RunBlocks(ws, network, inputPointer, outputPointer, batch, block, blocks, threads, layerThreads);
         }
     }
 

@@ -84,16 +84,17 @@ public sealed class ForwardAndGradientTests
     public void A_few_samples_on_many_threads_share_the_dense_layers_columns_and_give_the_single_threaded_rows()
     {
         // Batches too small to share out by samples run each Dense layer's column ranges on several threads (batch 15 on
-        // two threads is split by samples instead); either way every row is the single-threaded one, bit for bit.
+        // two threads is split by samples instead; batch 100 on 16 threads in two blocks of 64 and 36, each block's layers
+        // on 8); either way every row is the single-threaded one, bit for bit.
         var network = WideMlp.CreateRandom(21);
         var random = new Random(22);
-        var input = Enumerable.Range(0, 15 * WideMlp.InputLength).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
-        foreach (int batch in new[] { 1, 2, 5, 15 })
+        var input = Enumerable.Range(0, 100 * WideMlp.InputLength).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        foreach (int batch in new[] { 1, 2, 5, 15, 100 })
         {
             var samples = input.AsSpan(0, batch * WideMlp.InputLength);
             var serial = new float[batch * WideMlp.OutputLength];
             network.Forward(samples, serial);
-            foreach (int threads in new[] { 2, 3, -1 })
+            foreach (int threads in new[] { 2, 3, -1, 16 })
             {
                 var parallel = new float[serial.Length];
                 network.Forward(samples, parallel, threads);
