@@ -157,7 +157,7 @@ public sealed class Report
         var shared = dense.Where(d => DenseKernels.ColumnParts(batch, d.In, d.Out, -1) > 1).Select(d => d.Name).ToList();
         return shared.Count == 0
             ? $"a batch of {batch} runs on one thread (no layer large enough to share)"
-            : $"a batch of {batch}: {string.Join(" and ", shared)} share their columns among {Environment.ProcessorCount} threads";
+            : $"a batch of {batch}: {string.Join(" and ", shared)} {(shared.Count == 1 ? "shares its" : "share their")} columns among {Environment.ProcessorCount} threads";
     }
 
     /// <summary>Replaces the results section of docs/BENCHMARKS.md (between the markers) with this report.</summary>

@@ -14,9 +14,10 @@ namespace NigGen.Attribution;
 /// </summary>
 internal abstract class ParallelJob : IThreadPoolWorkItem
 {
-    // Set by the helper that leaves last; the caller spins briefly, then sleeps on it (a helper may be mid-way through
-    // an index that takes milliseconds).
-    private readonly ManualResetEventSlim _helpersLeft = new(initialState: false);
+    // Pulsed by the helper that leaves last; the caller spins briefly, then sleeps on it (a helper may be mid-way
+    // through an index that takes milliseconds). A monitor on a plain object, not a ManualResetEventSlim: that one
+    // allocates its lock object on the first wait that blocks, so some steady-state call allocated 24 bytes.
+    private readonly object _helpersLeft = new();
     private int _next;
     private int _count;
     private int _open;    // 1 while the calling thread accepts help for the current call
@@ -25,11 +26,8 @@ internal abstract class ParallelJob : IThreadPoolWorkItem
     private Exception? _failure;
     private CancellationToken _cancellationToken;
 
-    protected ParallelJob()
-    {
-        // The event creates its kernel handle on the first wait that blocks, whichever call that is: create it now.
-        _ = _helpersLeft.WaitHandle;
-    }
+    // Spins before sleeping: a helper finishing its index usually leaves within microseconds.
+    private const int SpinsBeforeSleeping = 20;
 
     /// <summary>Runs one index; may run on any thread.</summary>
     protected abstract void Run(int index);
@@ -67,19 +65,8 @@ internal abstract class ParallelJob : IThreadPoolWorkItem
         }
         finally
         {
-            Interlocked.Exchange(ref _open, 0); // a full fence: the read of _active below cannot move above it
-
-            // A Set left over from an earlier call's late helper only costs one more turn of this loop.
-            while (true)
-            {
-                _helpersLeft.Reset();
-                if (Volatile.Read(ref _active) == 0)
-                {
-                    break;
-                }
-
-                _helpersLeft.Wait();
-            }
+            Interlocked.Exchange(ref _open, 0); // a full fence: the reads of _active below cannot move above it
+            WaitForHelpers();
         }
 
         var failure = _failure;
@@ -93,6 +80,25 @@ internal abstract class ParallelJob : IThreadPoolWorkItem
         cancellationToken.ThrowIfCancellationRequested();
     }
 
+    // Returns once no helper is inside the call. A helper leaving last pulses under the lock, after its decrement, so a
+    // caller that saw it still active under the lock is already waiting when the pulse comes.
+    private void WaitForHelpers()
+    {
+        var spinner = default(SpinWait);
+        for (int i = 0; i < SpinsBeforeSleeping && Volatile.Read(ref _active) != 0; i++)
+        {
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+
+        lock (_helpersLeft)
+        {
+            while (Volatile.Read(ref _active) != 0)
+            {
+                Monitor.Wait(_helpersLeft);
+            }
+        }
+    }
+
     void IThreadPoolWorkItem.Execute()
     {
         Interlocked.Increment(ref _active);
@@ -103,7 +109,11 @@ internal abstract class ParallelJob : IThreadPoolWorkItem
 
         if (Interlocked.Decrement(ref _active) == 0)
         {
-            _helpersLeft.Set();
+            // Late helpers of an earlier call pulse too; the caller's loop re-checks, so that costs nothing.
+            lock (_helpersLeft)
+            {
+                Monitor.PulseAll(_helpersLeft);
+            }
         }
     }
 

@@ -93,6 +93,57 @@ public sealed class ParallelJobTests
         Assert.All(idle.Hits, hits => Assert.Equal(0, hits));
     }
 
+    // Two indices: the calling thread holds index 0 until a helper has taken index 1, which then sleeps, so the caller
+    // has to sleep until that helper leaves.
+    private sealed class SlowHelperJob : ParallelJob
+    {
+        private readonly int _caller = Environment.CurrentManagedThreadId;
+        private volatile bool _helperStarted;
+        public bool HelperSleeps;
+        public int HelperRuns;
+
+        public void Run()
+        {
+            _helperStarted = false;
+            RunAll(2, 2, CancellationToken.None);
+        }
+
+        protected override void Run(int index)
+        {
+            if (Environment.CurrentManagedThreadId == _caller)
+            {
+                for (int spins = 0; spins < 100_000_000 && !_helperStarted; spins++)
+                {
+                    Thread.SpinWait(10);
+                }
+
+                return;
+            }
+
+            _helperStarted = true;
+            Interlocked.Increment(ref HelperRuns);
+            if (HelperSleeps)
+            {
+                Thread.Sleep(30);
+            }
+        }
+    }
+
+    [Fact]
+    public void Sleeping_until_a_slow_helper_leaves_allocates_nothing()
+    {
+        // ManualResetEventSlim allocated its lock object on the first wait that blocked, so some steady-state call
+        // allocated 24 bytes on the calling thread; the monitor on a preallocated object does not.
+        var job = new SlowHelperJob();
+        job.Run(); // the queue and the helper's first pass, without a long wait
+        job.HelperSleeps = true;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        job.Run();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(2, job.HelperRuns);
+        Assert.Equal(0, allocated);
+    }
+
     [Fact]
     public void Helpers_left_over_from_earlier_calls_never_exceed_a_calls_thread_limit()
     {
