@@ -224,8 +224,8 @@ public static class Gemm
     }
 
     /// <summary>
-    /// C[:, 0..cols) of one panel of at most two vectors' columns over all m rows, row blocks of at most 8 (6 with 16
-    /// vector registers). B and C are <paramref name="ld"/> floats a row.
+    /// C[:, 0..cols) of one panel of at most two vectors' columns over all m rows, in row blocks of at most 8 (Vector512)
+    /// or 6. B and C are <paramref name="ld"/> floats a row.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Panel<TOps, TVec>(float* a, int lda, float* panel, float* c, int ld, int cols, int m, int kc, bool load, float* bias, bool relu, float* tile)
