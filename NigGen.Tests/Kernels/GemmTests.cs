@@ -7,7 +7,7 @@ namespace NigGen.Tests.Kernels;
 
 public class GemmTests
 {
-    // Shapes reach every path: row blocks of 1–8 rows (m split evenly), 1×4 panels for m < 4, full and partial 1- and
+    // Shapes reach every path: row blocks of 1–8 rows (m split evenly), 1×4 panels for one row, full and partial 1- and
     // 2-vector panels (read in place, their last rows finished element by element, over one or many rows when n is
     // narrower than a vector), 256/128-bit and scalar column tails, and k beyond one block (1024).
     public static TheoryData<int, int, int> Shapes => new()
@@ -34,6 +34,8 @@ public class GemmTests
         { 1, 40, 1 },
         { 20, 9, 2 },
         { 64, 256, 10 },
+        { 2, 784, 256 },
+        { 3, 256, 10 },
     };
 
     [Theory]
