@@ -88,6 +88,12 @@ internal static class WorkspaceEmitter
         AblationEmitter.EmitWorkspaceMembers(w, plan);
         w.Line();
         w.Line("public override NetworkWorkspace ForCurrentThread(int capacity) => Network.RentWorkspace(capacity);");
+        w.Line();
+        w.Open("public override NetworkWorkspace ForHelper(NetworkWorkspace? spare, int capacity)");
+        w.Line("var ws = spare is Workspace kept && kept.Capacity >= capacity ? kept : new Workspace(Math.Max(capacity, 1));");
+        w.Line("ws.Network = Network;");
+        w.Line("return ws;");
+        w.Close();
         if (affine is not null)
         {
             string pre = Unqualify(plan.PreActivationValues(affine.Index, "Inputs.AsSpan(0, batch * InputLength)"));

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.ComponentModel;
 using System.Linq;
+using System.Threading;
 
 namespace NigGen.Attribution;
 
@@ -47,6 +48,10 @@ public sealed class NetworkDescription
 {
     private readonly AttributeLayerInfo[] _attributeLayers;
 
+    // Workspaces that helper threads of multi-threaded calls borrow and hand back (see WorkspaceJob): a thread the pool
+    // has just created takes one instead of allocating its own. More concurrent helpers than slots allocate and drop.
+    private readonly NetworkWorkspace?[] _spareWorkspaces = new NetworkWorkspace?[Math.Max(4, 2 * Environment.ProcessorCount)];
+
     /// <summary>Describes a network (called by generated code).</summary>
     public NetworkDescription(string name, int[] inputShape, int[] outputShape, int outputPosition, int floatsPerSample, AttributeLayerInfo[] attributeLayers)
     {
@@ -60,6 +65,33 @@ public sealed class NetworkDescription
         _attributeLayers = attributeLayers;
         ImportanceLength = attributeLayers.Sum(l => l.Length);
         EarliestAttributePosition = attributeLayers.Length == 0 ? outputPosition : attributeLayers.Min(l => l.GradientPosition);
+    }
+
+    /// <summary>A workspace for a helper thread of a call made on <paramref name="caller"/>: a spare one when there is one.</summary>
+    internal NetworkWorkspace LendWorkspace(NetworkWorkspace caller, int capacity)
+    {
+        for (int i = 0; i < _spareWorkspaces.Length; i++)
+        {
+            // A spare that is too small is taken too, and replaced by the larger one the helper gets.
+            if (Volatile.Read(ref _spareWorkspaces[i]) is { } spare && Interlocked.CompareExchange(ref _spareWorkspaces[i], null, spare) == spare)
+            {
+                return caller.ForHelper(spare, capacity);
+            }
+        }
+
+        return caller.ForHelper(null, capacity);
+    }
+
+    /// <summary>Hands back a workspace from <see cref="LendWorkspace"/>.</summary>
+    internal void ReturnWorkspace(NetworkWorkspace workspace)
+    {
+        for (int i = 0; i < _spareWorkspaces.Length; i++)
+        {
+            if (Interlocked.CompareExchange(ref _spareWorkspaces[i], workspace, null) is null)
+            {
+                return;
+            }
+        }
     }
 
     /// <summary>The network class's name.</summary>

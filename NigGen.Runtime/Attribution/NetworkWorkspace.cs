@@ -72,6 +72,12 @@ public abstract class NetworkWorkspace
     /// <summary>The same network's workspace for the current thread, with room for <paramref name="capacity"/> samples.</summary>
     public abstract NetworkWorkspace ForCurrentThread(int capacity);
 
+    /// <summary>
+    /// A workspace of the same network (and weights) for a helper thread, with room for <paramref name="capacity"/>
+    /// samples: <paramref name="spare"/> when it is one of this network's that is large enough, else a new one.
+    /// </summary>
+    public abstract NetworkWorkspace ForHelper(NetworkWorkspace? spare, int capacity);
+
     /// <summary>Runs every layer on the first <paramref name="batch"/> rows of <see cref="Inputs"/>.</summary>
     public abstract void Forward(int batch);
 

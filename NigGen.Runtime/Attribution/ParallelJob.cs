@@ -33,6 +33,16 @@ internal abstract class ParallelJob : IThreadPoolWorkItem
     /// <summary>Runs one index; may run on any thread.</summary>
     protected abstract void Run(int index);
 
+    /// <summary>Runs on a helper thread before it takes its first index of a call.</summary>
+    protected virtual void HelperStarting()
+    {
+    }
+
+    /// <summary>Runs on a helper thread after its last index of a call, before the call can return.</summary>
+    protected virtual void HelperLeaving()
+    {
+    }
+
     /// <summary>
     /// Runs every index on up to <paramref name="threads"/> threads, the calling one included, and returns when all have
     /// finished. The first exception an index throws stops the others from starting and is rethrown here as it was
@@ -105,7 +115,19 @@ internal abstract class ParallelJob : IThreadPoolWorkItem
         Interlocked.Increment(ref _active);
         if (Volatile.Read(ref _open) == 1 && Interlocked.Decrement(ref _slots) >= 0)
         {
-            Drain();
+            try
+            {
+                HelperStarting();
+                Drain();
+            }
+            catch (Exception exception)
+            {
+                Interlocked.CompareExchange(ref _failure, exception, null);
+            }
+            finally
+            {
+                HelperLeaving();
+            }
         }
 
         if (Interlocked.Decrement(ref _active) == 0)

@@ -7,14 +7,50 @@ namespace NigGen.Attribution;
 // pointers pinned by the calling method for the whole call, so a multi-threaded call allocates nothing.
 public static partial class PathAttribution
 {
+    /// <summary>
+    /// A job whose indices run on a network workspace: the calling thread's own, or, on a helper thread, one the network
+    /// lends for as long as the helper stays in the call (<see cref="NetworkDescription.LendWorkspace"/>). Pool threads
+    /// then keep no workspace of their own, so a thread the pool has just created allocates none.
+    /// </summary>
+    private abstract class WorkspaceJob : ParallelJob
+    {
+        // The workspace lent to this thread while it helps the job t_lentFor (a helper's index could itself start a call).
+        [ThreadStatic]
+        private static NetworkWorkspace? t_lent;
+
+        [ThreadStatic]
+        private static WorkspaceJob? t_lentFor;
+
+        /// <summary>The calling thread's workspace, the call's network and the samples a workspace must hold.</summary>
+        protected NetworkWorkspace? CallerWorkspace;
+        protected NetworkDescription? Network;
+        protected int Capacity;
+
+        /// <summary>The workspace of the thread running an index.</summary>
+        protected NetworkWorkspace Worker() => t_lentFor == this ? t_lent! : CallerWorkspace!.ForCurrentThread(Capacity);
+
+        protected override void HelperStarting()
+        {
+            t_lent = Network!.LendWorkspace(CallerWorkspace!, Capacity);
+            t_lentFor = this;
+        }
+
+        protected override void HelperLeaving()
+        {
+            if (t_lentFor == this)
+            {
+                Network!.ReturnWorkspace(t_lent!);
+                (t_lent, t_lentFor) = (null, null);
+            }
+        }
+    }
+
     /// <summary>Forward blocks of a batch across threads, each on its thread's workspace.</summary>
-    private sealed unsafe class ForwardJob : ParallelJob
+    private sealed unsafe class ForwardJob : WorkspaceJob
     {
         [ThreadStatic]
         private static ForwardJob? s_forThisThread;
 
-        private NetworkWorkspace? _ws;
-        private NetworkDescription? _network;
         private float* _input;
         private float* _output;
         private int _batch;
@@ -24,7 +60,8 @@ public static partial class PathAttribution
         public static void RunBlocks(NetworkWorkspace ws, NetworkDescription network, float* input, float* output, int batch, int block, int blocks, int threads, int layerThreads)
         {
             var job = s_forThisThread ??= new ForwardJob();
-            (job._ws, job._network, job._batch, job._block, job._layerThreads) = (ws, network, batch, block, layerThreads);
+            (job.CallerWorkspace, job.Network, job.Capacity) = (ws, network, block);
+            (job._batch, job._block, job._layerThreads) = (batch, block, layerThreads);
             job._input = input;
             job._output = output;
             try
@@ -33,17 +70,17 @@ public static partial class PathAttribution
             }
             finally
             {
-                (job._ws, job._network) = (null, null);
+                (job.CallerWorkspace, job.Network) = (null, null);
                 job._input = job._output = null;
             }
         }
 
         protected override void Run(int index)
         {
-            var network = _network!;
+            var network = Network!;
             int start = index * _block;
             int count = Math.Min(_block, _batch - start);
-            var worker = _ws!.ForCurrentThread(_block);
+            var worker = Worker();
             new ReadOnlySpan<float>(_input + (long)start * network.InputLength, count * network.InputLength).CopyTo(worker.Inputs);
             worker.LayerThreads = _layerThreads;
             try
@@ -60,13 +97,11 @@ public static partial class PathAttribution
     }
 
     /// <summary>Whole samples of a batched Neuron Integrated Gradients call across threads.</summary>
-    private sealed unsafe class SamplesJob : ParallelJob
+    private sealed unsafe class SamplesJob : WorkspaceJob
     {
         [ThreadStatic]
         private static SamplesJob? s_forThisThread;
 
-        private NetworkWorkspace? _ws;
-        private NetworkDescription? _network;
         private QuadratureTable? _table;
         private int _chunk;
         private PathShortcuts _shortcuts;
@@ -84,14 +119,15 @@ public static partial class PathAttribution
 
         public void Run(NetworkWorkspace ws, NetworkDescription network, QuadratureTable table, int chunk, PathShortcuts shortcuts, int samples, int threads, CancellationToken cancellationToken)
         {
-            (_ws, _network, _table, _chunk, _shortcuts, _samples, _cancellationToken) = (ws, network, table, chunk, shortcuts, samples, cancellationToken);
+            (CallerWorkspace, Network, Capacity) = (ws, network, chunk);
+            (_table, _chunk, _shortcuts, _samples, _cancellationToken) = (table, chunk, shortcuts, samples, cancellationToken);
             try
             {
                 RunAll(samples, threads, cancellationToken);
             }
             finally
             {
-                (_ws, _network, _table, _cancellationToken) = (null, null, null, default);
+                (CallerWorkspace, Network, _table, _cancellationToken) = (null, null, null, default);
                 (Inputs, Baselines) = (default, default);
                 Targets = null;
                 Importances = Deltas = null;
@@ -100,8 +136,8 @@ public static partial class PathAttribution
 
         protected override void Run(int sample)
         {
-            var network = _network!;
-            var worker = _ws!.ForCurrentThread(_chunk);
+            var network = Network!;
+            var worker = Worker();
             var inputs = new ReadOnlySpan<float>((float*)Inputs.Pointer, Inputs.Length);
             var baselines = new ReadOnlySpan<float>((float*)Baselines.Pointer, Baselines.Length);
             var importances = new Span<float>(Importances, _samples * network.ImportanceLength);
@@ -110,13 +146,11 @@ public static partial class PathAttribution
     }
 
     /// <summary>One round of a single sample's path blocks across threads, block i of the round into partial i.</summary>
-    private sealed unsafe class PathBlocksJob : ParallelJob
+    private sealed unsafe class PathBlocksJob : WorkspaceJob
     {
         [ThreadStatic]
         private static PathBlocksJob? s_forThisThread;
 
-        private NetworkWorkspace? _ws;
-        private NetworkDescription? _network;
         private QuadratureTable? _table;
         private double[]? _partials;
         private float* _input;
@@ -137,7 +171,8 @@ public static partial class PathAttribution
 
         public void Start(NetworkWorkspace ws, NetworkDescription network, float* input, float* baseline, int length, int target, QuadratureTable table, int chunk, bool shortcut, int stop, int forwardFor, int blocks, int intervals, long call, double[] partials)
         {
-            (_ws, _network, _length, _target, _table, _chunk) = (ws, network, length, target, table, chunk);
+            (CallerWorkspace, Network, Capacity) = (ws, network, chunk);
+            (_length, _target, _table, _chunk) = (length, target, table, chunk);
             _input = input;
             _baseline = baseline;
             (_shortcut, _stop, _forwardFor, _blocks, _intervals, _call, _partials) = (shortcut, stop, forwardFor, blocks, intervals, call, partials);
@@ -151,16 +186,16 @@ public static partial class PathAttribution
 
         public void Release()
         {
-            (_ws, _network, _table, _partials, _cancellationToken) = (null, null, null, null, default);
+            (CallerWorkspace, Network, _table, _partials, _cancellationToken) = (null, null, null, null, default);
             _input = _baseline = null;
         }
 
         protected override void Run(int index)
         {
-            var network = _network!;
+            var network = Network!;
             var input = new ReadOnlySpan<float>(_input, _length);
             var baseline = new ReadOnlySpan<float>(_baseline, _length);
-            var worker = _ws!.ForCurrentThread(_chunk);
+            var worker = Worker();
             if (worker.PreparedCall != _call)
             {
                 // The caller's workspace holds this call's endpoints: copy them instead of running the network on the
@@ -168,7 +203,7 @@ public static partial class PathAttribution
                 PrepareDifference(worker, input, baseline);
                 if (_shortcut)
                 {
-                    worker.CopyAffineEndpoints(_ws);
+                    worker.CopyAffineEndpoints(CallerWorkspace!);
                 }
 
                 worker.PreparedCall = _call;

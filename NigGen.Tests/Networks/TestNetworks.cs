@@ -117,6 +117,16 @@ public sealed partial class WideMlp
     [Dense(10)] Layer fc3;
 }
 
+/// <summary>A network no other test uses, so that its spare helper workspaces can be counted.</summary>
+[Network]
+[Input(64)]
+public sealed partial class HelperWorkspaceNet
+{
+    [Dense(256, Activation = Activation.Relu)] Layer fc1;
+    [Dense(128, Activation = Activation.Tanh), AttributeLayer] Layer fc2;
+    [Dense(2)] Layer fc3;
+}
+
 /// <summary>The MLP of the paper's comparison and of the benchmarks, scaled down.</summary>
 [Network]
 [Input(20)]

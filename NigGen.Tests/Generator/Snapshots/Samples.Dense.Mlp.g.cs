@@ -516,6 +516,13 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
 
         public override NetworkWorkspace ForCurrentThread(int capacity) => Network.RentWorkspace(capacity);
 
+        public override NetworkWorkspace ForHelper(NetworkWorkspace? spare, int capacity)
+        {
+            var ws = spare is Workspace kept && kept.Capacity >= capacity ? kept : new Workspace(Math.Max(capacity, 1));
+            ws.Network = Network;
+            return ws;
+        }
+
         public override bool HasAffinePrefix => true;
 
         public override void CaptureAffineEndpoints()
