@@ -94,6 +94,8 @@ internal static class WorkspaceEmitter
         w.Line("ws.Network = Network;");
         w.Line("return ws;");
         w.Close();
+        w.Line();
+        w.Line("public override void Unbind() => Network = null!;");
         if (affine is not null)
         {
             string pre = Unqualify(plan.PreActivationValues(affine.Index, "Inputs.AsSpan(0, batch * InputLength)"));

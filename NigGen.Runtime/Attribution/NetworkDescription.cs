@@ -85,6 +85,7 @@ public sealed class NetworkDescription
     /// <summary>Hands back a workspace from <see cref="LendWorkspace"/>.</summary>
     internal void ReturnWorkspace(NetworkWorkspace workspace)
     {
+        workspace.Unbind();
         for (int i = 0; i < _spareWorkspaces.Length; i++)
         {
             if (Interlocked.CompareExchange(ref _spareWorkspaces[i], workspace, null) is null)

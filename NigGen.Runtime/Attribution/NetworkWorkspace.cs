@@ -78,6 +78,9 @@ public abstract class NetworkWorkspace
     /// </summary>
     public abstract NetworkWorkspace ForHelper(NetworkWorkspace? spare, int capacity);
 
+    /// <summary>Drops the reference to the network instance (and its weights), so that a spare workspace does not keep it alive.</summary>
+    public abstract void Unbind();
+
     /// <summary>Runs every layer on the first <paramref name="batch"/> rows of <see cref="Inputs"/>.</summary>
     public abstract void Forward(int batch);
 

@@ -126,7 +126,15 @@ internal abstract class ParallelJob : IThreadPoolWorkItem
             }
             finally
             {
-                HelperLeaving();
+                // The decrement below must run whatever happens here, or the caller would wait forever.
+                try
+                {
+                    HelperLeaving();
+                }
+                catch (Exception exception)
+                {
+                    Interlocked.CompareExchange(ref _failure, exception, null);
+                }
             }
         }
 

@@ -607,6 +607,8 @@ partial class Conv1dNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
             return ws;
         }
 
+        public override void Unbind() => Network = null!;
+
         public override bool HasAffinePrefix => true;
 
         public override void CaptureAffineEndpoints()

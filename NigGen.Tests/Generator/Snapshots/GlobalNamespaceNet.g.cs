@@ -441,6 +441,8 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
             return ws;
         }
 
+        public override void Unbind() => Network = null!;
+
         public override bool HasAffinePrefix => true;
 
         public override void CaptureAffineEndpoints()

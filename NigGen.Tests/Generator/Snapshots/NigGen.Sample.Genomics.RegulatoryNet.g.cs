@@ -598,6 +598,8 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
             return ws;
         }
 
+        public override void Unbind() => Network = null!;
+
         public override bool HasAffinePrefix => true;
 
         public override void CaptureAffineEndpoints()

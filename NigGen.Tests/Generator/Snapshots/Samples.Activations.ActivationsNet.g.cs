@@ -770,6 +770,8 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
             return ws;
         }
 
+        public override void Unbind() => Network = null!;
+
         public override bool HasAffinePrefix => true;
 
         public override void CaptureAffineEndpoints()

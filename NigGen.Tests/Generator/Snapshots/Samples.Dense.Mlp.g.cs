@@ -523,6 +523,8 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
             return ws;
         }
 
+        public override void Unbind() => Network = null!;
+
         public override bool HasAffinePrefix => true;
 
         public override void CaptureAffineEndpoints()

@@ -349,6 +349,8 @@ partial class NoAttributeLayerNet : INetwork, global::NigGen.ITrainableNetwork
             return ws;
         }
 
+        public override void Unbind() => Network = null!;
+
         public override bool HasAffinePrefix => true;
 
         public override void CaptureAffineEndpoints()

@@ -688,6 +688,8 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
             return ws;
         }
 
+        public override void Unbind() => Network = null!;
+
         public override bool HasAffinePrefix => true;
 
         public override void CaptureAffineEndpoints()
