@@ -19,6 +19,10 @@ public enum Activation
     Softplus,
     /// <summary>x for x &gt; 0, else e^x − 1 (alpha = 1).</summary>
     Elu,
+    /// <summary>x·Φ(x), Φ the standard normal distribution function (PyTorch's default, exact erf form).</summary>
+    Gelu,
+    /// <summary>x·σ(x) (SiLU, also called swish).</summary>
+    Silu,
 }
 
 /// <summary>
@@ -41,9 +45,17 @@ public sealed class InputAttribute : Attribute
     public int[] Shape { get; }
 }
 
-/// <summary>Base of the attributes that declare a layer; a field carries exactly one.</summary>
+/// <summary>
+/// Base of the attributes that declare a layer; a field carries exactly one. A layer reads the output of the field
+/// declared before it (the first layer reads the network's input) unless <see cref="From"/> names another.
+/// </summary>
 public abstract class LayerAttribute : Attribute
 {
+    /// <summary>
+    /// The layer this one reads instead of the previous field: <c>nameof(other)</c> for a layer declared earlier, or
+    /// <see cref="Layer.Input"/> for the network's input. Null (the default) reads the previous field.
+    /// </summary>
+    public string? From { get; set; }
 }
 
 /// <summary>A fully connected layer (PyTorch <c>nn.Linear</c>: weight [out, in], bias [out]).</summary>
@@ -61,6 +73,9 @@ public sealed class DenseAttribute : LayerAttribute
 
     /// <summary>Whether the layer has a bias (on by default, as in PyTorch).</summary>
     public bool Bias { get; set; } = true;
+
+    /// <summary>The prefix of the layer's tensors in the weights file when it is not the field's name, e.g. <c>"classifier.0"</c>.</summary>
+    public string? Weights { get; set; }
 }
 
 /// <summary>
@@ -85,14 +100,26 @@ public sealed class ConvAttribute : LayerAttribute
     /// <summary>Zero padding added on both sides of every spatial dimension, as PyTorch's integer padding.</summary>
     public int Padding { get; set; }
 
+    /// <summary>Spacing between kernel taps along every spatial dimension (PyTorch's <c>dilation</c>); 1 is a plain convolution.</summary>
+    public int Dilation { get; set; } = 1;
+
+    /// <summary>
+    /// Blocked connections from input to output channels (PyTorch's <c>groups</c>): both channel counts must be
+    /// multiples of it; the weight is [out, in / Groups, k…]. Groups equal to the input channels is a depthwise convolution.
+    /// </summary>
+    public int Groups { get; set; } = 1;
+
     /// <summary>Activation applied to the convolution's output.</summary>
     public Activation Activation { get; set; }
 
     /// <summary>Whether the layer has a bias (on by default, as in PyTorch).</summary>
     public bool Bias { get; set; } = true;
+
+    /// <summary>The prefix of the layer's tensors in the weights file when it is not the field's name, e.g. <c>"layer1.0.conv1"</c>.</summary>
+    public string? Weights { get; set; }
 }
 
-/// <summary>Max pooling over a (C, L) or (C, H, W) input (PyTorch <c>MaxPool1d</c>/<c>MaxPool2d</c>, no padding, floor mode).</summary>
+/// <summary>Max pooling over a (C, L) or (C, H, W) input (PyTorch <c>MaxPool1d</c>/<c>MaxPool2d</c>, floor mode; padding counts as −∞).</summary>
 [AttributeUsage(AttributeTargets.Field, Inherited = false)]
 public sealed class MaxPoolAttribute : LayerAttribute
 {
@@ -104,9 +131,12 @@ public sealed class MaxPoolAttribute : LayerAttribute
 
     /// <summary>Stride; 0 (the default) means equal to <see cref="Size"/>, as in PyTorch.</summary>
     public int Stride { get; set; }
+
+    /// <summary>Implicit padding on both sides of every spatial dimension, at most half the window (PyTorch's rule).</summary>
+    public int Padding { get; set; }
 }
 
-/// <summary>Average pooling over a (C, L) or (C, H, W) input (PyTorch <c>AvgPool1d</c>/<c>AvgPool2d</c>, no padding, floor mode).</summary>
+/// <summary>Average pooling over a (C, L) or (C, H, W) input (PyTorch <c>AvgPool1d</c>/<c>AvgPool2d</c>, floor mode; padding counts as zeros in the average, as count_include_pad=True).</summary>
 [AttributeUsage(AttributeTargets.Field, Inherited = false)]
 public sealed class AvgPoolAttribute : LayerAttribute
 {
@@ -118,11 +148,100 @@ public sealed class AvgPoolAttribute : LayerAttribute
 
     /// <summary>Stride; 0 (the default) means equal to <see cref="Size"/>, as in PyTorch.</summary>
     public int Stride { get; set; }
+
+    /// <summary>Implicit padding on both sides of every spatial dimension, at most half the window (PyTorch's rule).</summary>
+    public int Padding { get; set; }
 }
 
 /// <summary>Flattens a (C, L) or (C, H, W) tensor to features in C-major order, as <c>torch.flatten(x, 1)</c>.</summary>
 [AttributeUsage(AttributeTargets.Field, Inherited = false)]
 public sealed class FlattenAttribute : LayerAttribute
+{
+}
+
+/// <summary>
+/// Element-wise sum of two or more earlier layers of equal shape (a residual connection), then an optional activation:
+/// <c>[Add(nameof(conv2), nameof(input), Activation = Activation.Relu)]</c> is ResNet's <c>relu(out + identity)</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Field, Inherited = false)]
+public sealed class AddAttribute : LayerAttribute
+{
+    /// <summary>Declares the sum of the named layers' outputs (<c>nameof(layer)</c>, or <see cref="Layer.Input"/>).</summary>
+    public AddAttribute(params string[] inputs) => Inputs = inputs;
+
+    /// <summary>The layers summed, in order.</summary>
+    public string[] Inputs { get; }
+
+    /// <summary>Activation applied to the sum.</summary>
+    public Activation Activation { get; set; }
+}
+
+/// <summary>
+/// Concatenation of two or more earlier layers along channels, as <c>torch.cat(..., 1)</c>: their other dimensions
+/// must match. Then an optional activation.
+/// </summary>
+[AttributeUsage(AttributeTargets.Field, Inherited = false)]
+public sealed class ConcatAttribute : LayerAttribute
+{
+    /// <summary>Declares the concatenation of the named layers' outputs (<c>nameof(layer)</c>, or <see cref="Layer.Input"/>), in order.</summary>
+    public ConcatAttribute(params string[] inputs) => Inputs = inputs;
+
+    /// <summary>The layers concatenated, in order.</summary>
+    public string[] Inputs { get; }
+
+    /// <summary>Activation applied to the concatenation.</summary>
+    public Activation Activation { get; set; }
+}
+
+/// <summary>
+/// Batch normalisation (PyTorch <c>BatchNorm1d</c> on (C) or (C, L), <c>BatchNorm2d</c> on (C, H, W)); tensors
+/// <c>weight</c> and <c>bias</c> (when <see cref="Affine"/>), <c>running_mean</c>, <c>running_var</c> and
+/// <c>num_batches_tracked</c>. Forward and attribution use the running statistics, as PyTorch's eval mode does; right
+/// after a Dense or Conv layer that nothing else reads and that is not scored, it is folded into that layer's weights
+/// and costs nothing.
+/// </summary>
+[AttributeUsage(AttributeTargets.Field, Inherited = false)]
+public sealed class BatchNormAttribute : LayerAttribute
+{
+    /// <summary>Added to the variance before its square root (PyTorch's <c>eps</c>).</summary>
+    public double Epsilon { get; set; } = 1e-5;
+
+    /// <summary>Weight of a batch's statistics in the running ones during training (PyTorch's <c>momentum</c>).</summary>
+    public double Momentum { get; set; } = 0.1;
+
+    /// <summary>Whether the layer has a learnable scale and shift (<c>weight</c> and <c>bias</c>), as PyTorch's <c>affine</c>.</summary>
+    public bool Affine { get; set; } = true;
+
+    /// <summary>Activation applied to the normalised output.</summary>
+    public Activation Activation { get; set; }
+
+    /// <summary>The prefix of the layer's tensors in the weights file when it is not the field's name, e.g. <c>"layer1.0.bn1"</c>.</summary>
+    public string? Weights { get; set; }
+}
+
+/// <summary>
+/// Dropout with probability <c>p</c> (PyTorch <c>nn.Dropout</c>): the identity in Forward and in every attribution
+/// method, as in eval mode; training zeroes each element with probability p and scales the rest by 1 / (1 − p).
+/// </summary>
+[AttributeUsage(AttributeTargets.Field, Inherited = false)]
+public sealed class DropoutAttribute : LayerAttribute
+{
+    /// <summary>Declares dropout with probability <paramref name="p"/>, in [0, 1).</summary>
+    public DropoutAttribute(double p) => P = p;
+
+    /// <summary>Probability of zeroing an element during training.</summary>
+    public double P { get; }
+}
+
+/// <summary>Average over every spatial position: (C, L) or (C, H, W) → (C), as <c>x.mean((2, 3))</c>.</summary>
+[AttributeUsage(AttributeTargets.Field, Inherited = false)]
+public sealed class GlobalAvgPoolAttribute : LayerAttribute
+{
+}
+
+/// <summary>Maximum over every spatial position: (C, L) or (C, H, W) → (C), as <c>x.amax((2, 3))</c>.</summary>
+[AttributeUsage(AttributeTargets.Field, Inherited = false)]
+public sealed class GlobalMaxPoolAttribute : LayerAttribute
 {
 }
 

@@ -20,15 +20,23 @@ public sealed class Layer
     private WinogradState? _winograd;
     private readonly float[] _bias;
     private readonly int[] _weightShape;
+    private readonly BatchNormState? _batchNorm;
 
-    private Layer(string name, float[] weight, float[] weightTransposed, float[] bias, int[] weightShape)
+    private Layer(string name, float[] weight, float[] weightTransposed, float[] bias, int[] weightShape, BatchNormState? batchNorm = null)
     {
         Name = name;
         _weight = weight;
         _weightTransposed = weightTransposed;
         _bias = bias;
         _weightShape = weightShape;
+        _batchNorm = batchNorm;
     }
+
+    /// <summary>
+    /// The name by which a layer attribute's <c>From</c>, <c>[Add]</c> or <c>[Concat]</c> reads the network's input:
+    /// <c>[Conv(16, Kernel = 1, From = Layer.Input)]</c>.
+    /// </summary>
+    public const string Input = "<input>";
 
     /// <summary>The layer's name: the field's name, and the prefix of its tensors (<c>name.weight</c>, <c>name.bias</c>).</summary>
     public string Name { get; }
@@ -47,6 +55,27 @@ public sealed class Layer
 
     /// <summary>Number of trainable parameters (weight and bias).</summary>
     public int ParameterCount => _weight.Length + _bias.Length;
+
+    /// <summary>Whether this is a BatchNorm layer (running statistics, and per-channel scale and shift).</summary>
+    public bool IsBatchNorm => _batchNorm is not null;
+
+    /// <summary>BatchNorm's running mean [C] (empty for other layers).</summary>
+    public ReadOnlySpan<float> RunningMean => _batchNorm is null ? default : _batchNorm.RunningMean;
+
+    /// <summary>BatchNorm's running variance [C] (empty for other layers).</summary>
+    public ReadOnlySpan<float> RunningVariance => _batchNorm is null ? default : _batchNorm.RunningVariance;
+
+    /// <summary>BatchNorm's <c>num_batches_tracked</c>: the training batches its running statistics have seen.</summary>
+    public long BatchesTracked => _batchNorm?.BatchesTracked ?? 0;
+
+    /// <summary>
+    /// BatchNorm's inference terms from its running statistics, y = x·scale + shift per channel, computed as PyTorch's CPU
+    /// eval mode does: scale = weight / √(running_var + ε), shift = bias − running_mean·scale (empty for other layers).
+    /// </summary>
+    public ReadOnlySpan<float> Scale => _batchNorm is null ? default : _batchNorm.Scale;
+
+    /// <inheritdoc cref="Scale"/>
+    public ReadOnlySpan<float> Shift => _batchNorm is null ? default : _batchNorm.Shift;
 
     /// <summary>Creates a layer without parameters (pooling, flatten).</summary>
     public static Layer WithoutParameters(string name) => new(name, [], [], [], []);
@@ -70,6 +99,98 @@ public sealed class Layer
         float[] weight = source.GetTensor(name + ".weight", weightShape, fanIn);
         float[] bias = hasBias ? source.GetTensor(name + ".bias", [outputs], fanIn) : [];
         return new Layer(name, weight, Transpose(weight, outputs, fanIn), bias, (int[])weightShape.Clone());
+    }
+
+    /// <summary>
+    /// Creates a BatchNorm layer over <paramref name="channels"/> channels from PyTorch's tensors <c>name.weight</c> and
+    /// <c>name.bias</c> (when <paramref name="affine"/>; otherwise the scale is 1 and the shift 0), <c>name.running_mean</c>,
+    /// <c>name.running_var</c> and <c>name.num_batches_tracked</c>. A new network starts as PyTorch's does: scale 1,
+    /// shift 0, mean 0, variance 1.
+    /// </summary>
+    public static Layer CreateBatchNorm(string name, int channels, bool affine, double epsilon, IWeightSource source)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
+        int[] shape = [channels];
+        float[] weight = affine ? source.GetTensor(name + ".weight", shape, initialValue: 1f) : [];
+        float[] bias = affine ? source.GetTensor(name + ".bias", shape, initialValue: 0f) : [];
+        var state = new BatchNormState(
+            source.GetTensor(name + ".running_mean", shape, initialValue: 0f),
+            source.GetTensor(name + ".running_var", shape, initialValue: 1f),
+            (float)epsilon,
+            source.GetInt64Scalar(name + ".num_batches_tracked"));
+        var layer = new Layer(name, weight, [], bias, affine ? shape : [], state);
+        layer.UpdateBatchNormTerms();
+        return layer;
+    }
+
+    /// <summary>
+    /// A Dense or Conv layer with the BatchNorm right after it folded in (eval mode): weight·scale per output channel and
+    /// bias·scale + shift, so that one kernel computes both layers. Named as <paramref name="affine"/>; used by the
+    /// generated inference and attribution passes, never trained.
+    /// </summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public static Layer FoldBatchNorm(Layer affine, Layer batchNorm)
+    {
+        ArgumentNullException.ThrowIfNull(affine);
+        ArgumentNullException.ThrowIfNull(batchNorm);
+        if (batchNorm._batchNorm is null || affine.Outputs != batchNorm.Scale.Length)
+        {
+            throw new ArgumentException($"Layer '{batchNorm.Name}' is not a BatchNorm over the {affine.Outputs} outputs of '{affine.Name}'.", nameof(batchNorm));
+        }
+
+        int outputs = affine.Outputs, fanIn = affine.FanIn;
+        var scale = batchNorm.Scale;
+        var shift = batchNorm.Shift;
+        var weight = new float[affine._weight.Length];
+        var bias = new float[outputs];
+        for (int o = 0; o < outputs; o++)
+        {
+            for (int i = 0; i < fanIn; i++)
+            {
+                weight[o * fanIn + i] = affine._weight[o * fanIn + i] * scale[o];
+            }
+
+            bias[o] = affine._bias.Length == 0 ? shift[o] : MathF.FusedMultiplyAdd(affine._bias[o], scale[o], shift[o]);
+        }
+
+        return new Layer(affine.Name, weight, Transpose(weight, outputs, fanIn), bias, (int[])affine._weightShape.Clone());
+    }
+
+    /// <summary>Recomputes BatchNorm's scale and shift from its parameters and running statistics (after loading or training).</summary>
+    internal void UpdateBatchNormTerms()
+    {
+        var state = _batchNorm!;
+        for (int c = 0; c < state.Scale.Length; c++)
+        {
+            // As PyTorch's batch_norm_cpu_collect_linear_and_constant_terms, in float.
+            float inverseStd = 1f / MathF.Sqrt(state.RunningVariance[c] + state.Epsilon);
+            float scale = _weight.Length == 0 ? inverseStd : inverseStd * _weight[c];
+            state.Scale[c] = scale;
+            state.Shift[c] = (_bias.Length == 0 ? 0f : _bias[c]) - state.RunningMean[c] * scale;
+        }
+    }
+
+    internal Span<float> MutableRunningMean => _batchNorm!.RunningMean;
+
+    internal Span<float> MutableRunningVariance => _batchNorm!.RunningVariance;
+
+    internal void CountBatch() => _batchNorm!.BatchesTracked++;
+
+    private sealed class BatchNormState(float[] runningMean, float[] runningVariance, float epsilon, long batchesTracked)
+    {
+        public float[] RunningMean { get; } = runningMean;
+
+        public float[] RunningVariance { get; } = runningVariance;
+
+        public float Epsilon { get; } = epsilon;
+
+        public long BatchesTracked { get; set; } = batchesTracked;
+
+        public float[] Scale { get; } = new float[runningMean.Length];
+
+        public float[] Shift { get; } = new float[runningMean.Length];
     }
 
     /// <summary>

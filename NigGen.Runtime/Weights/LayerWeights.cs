@@ -20,10 +20,21 @@ public static class LayerWeights
         foreach (var layer in layers)
         {
             int[] shape = [.. layer.WeightShape];
-            writer.Add(layer.Name + ".weight", shape, layer.Weight);
+            if (!layer.Weight.IsEmpty)
+            {
+                writer.Add(layer.Name + ".weight", shape, layer.Weight);
+            }
+
             if (!layer.Bias.IsEmpty)
             {
                 writer.Add(layer.Name + ".bias", [layer.Bias.Length], layer.Bias);
+            }
+
+            if (layer.IsBatchNorm)
+            {
+                writer.Add(layer.Name + ".running_mean", [layer.RunningMean.Length], layer.RunningMean);
+                writer.Add(layer.Name + ".running_var", [layer.RunningVariance.Length], layer.RunningVariance);
+                writer.AddInt64(layer.Name + ".num_batches_tracked", [], [layer.BatchesTracked]);
             }
         }
 

@@ -26,6 +26,35 @@ public sealed class RandomWeightSource : IWeightSource
     /// <summary>The seed given to the constructor.</summary>
     public int Seed { get; }
 
+    /// <summary>A tensor filled with <paramref name="initialValue"/>, as PyTorch initialises BatchNorm's parameters and statistics.</summary>
+    public float[] GetTensor(string name, int[] shape, float initialValue)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(shape);
+        long count = 1;
+        foreach (int dim in shape)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(dim, nameof(shape));
+            count = Math.Min(count * dim, (long)Array.MaxLength + 1);
+        }
+
+        if (count > Array.MaxLength)
+        {
+            throw new ArgumentException($"Tensor '{name}' has more elements than an array can hold.", nameof(shape));
+        }
+
+        var values = new float[count];
+        Array.Fill(values, initialValue);
+        return values;
+    }
+
+    /// <summary>0: a new network has tracked no batch.</summary>
+    public long GetInt64Scalar(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return 0;
+    }
+
     /// <summary>Returns the tensor's values, uniform in [−1/√<paramref name="fanIn"/>, 1/√<paramref name="fanIn"/>).</summary>
     /// <param name="name">The tensor's name, for example <c>fc1.weight</c>; it selects the random stream.</param>
     /// <param name="shape">The tensor's shape, row-major.</param>

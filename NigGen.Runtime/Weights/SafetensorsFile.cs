@@ -198,6 +198,34 @@ public sealed class SafetensorsFile : IWeightSource
         return result;
     }
 
+    /// <summary>
+    /// Reads the integer scalar <paramref name="name"/> (dtype I64 or I32, shape [] or [1]), such as BatchNorm's
+    /// <c>num_batches_tracked</c>.
+    /// </summary>
+    /// <exception cref="WeightsFormatException">The tensor is missing, is not a scalar, or is not an integer.</exception>
+    public long GetInt64Scalar(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (!_entries.TryGetValue(name, out Entry? entry))
+        {
+            throw new WeightsFormatException(
+                $"tensor '{Shorten(name)}' not found in {SourceName}; {DescribeNames()}", SourceName, name);
+        }
+
+        if (entry.Count != 1 || entry.Shape.Length > 1)
+        {
+            throw Fail(SourceName, $"tensor '{Shorten(name)}' has shape {FormatShape(entry.Shape)} but the network expects a scalar", name);
+        }
+
+        ReadOnlySpan<byte> bytes = _data.AsSpan((int)entry.Begin, (int)(entry.End - entry.Begin));
+        return entry.DType switch
+        {
+            "I64" => BinaryPrimitives.ReadInt64LittleEndian(bytes),
+            "I32" => BinaryPrimitives.ReadInt32LittleEndian(bytes),
+            _ => throw Fail(SourceName, $"tensor '{Shorten(name)}' has dtype {entry.DType}; NigGen reads it as I64 (or I32)", name),
+        };
+    }
+
     private static ArraySegment<byte> ReadRest(Stream stream, string sourceName)
     {
         if (stream.CanSeek)

@@ -46,6 +46,39 @@ public sealed class SafetensorsWriter
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="dtype"/> is not a defined value.</exception>
     public void Add(string name, ReadOnlySpan<int> shape, ReadOnlySpan<float> data, SafetensorsDType dtype)
     {
+        CheckNew(name, shape, data.Length);
+        byte[] bytes = dtype switch
+        {
+            SafetensorsDType.F32 => EncodeF32(data),
+            SafetensorsDType.F16 => EncodeF16(data),
+            SafetensorsDType.BF16 => EncodeBF16(data),
+            _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Unknown safetensors dtype."),
+        };
+
+        _names.Add(name);
+        _tensors.Add(new Tensor(name, shape.ToArray(), DTypeName(dtype), bytes));
+    }
+
+    /// <summary>Adds a tensor of 64-bit integers (safetensors dtype <c>I64</c>), such as BatchNorm's <c>num_batches_tracked</c>.</summary>
+    /// <param name="name">The tensor's name; unique within the file.</param>
+    /// <param name="shape">The tensor's shape, row-major; an empty shape is a scalar.</param>
+    /// <param name="data">The elements; their number must be the product of <paramref name="shape"/>.</param>
+    /// <exception cref="ArgumentException">As for <see cref="Add(string, ReadOnlySpan{int}, ReadOnlySpan{float})"/>.</exception>
+    public void AddInt64(string name, ReadOnlySpan<int> shape, ReadOnlySpan<long> data)
+    {
+        CheckNew(name, shape, data.Length);
+        var bytes = new byte[8 * data.Length];
+        for (int i = 0; i < data.Length; i++)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(8 * i), data[i]);
+        }
+
+        _names.Add(name);
+        _tensors.Add(new Tensor(name, shape.ToArray(), "I64", bytes));
+    }
+
+    private void CheckNew(string name, ReadOnlySpan<int> shape, int elements)
+    {
         ArgumentNullException.ThrowIfNull(name);
         if (name == "__metadata__")
         {
@@ -82,22 +115,11 @@ public sealed class SafetensorsWriter
             count = Math.Min(count * dim, (long)int.MaxValue + 1);
         }
 
-        if (count != data.Length)
+        if (count != elements)
         {
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"Tensor '{name}' has shape {FormatShape(shape)} but {data.Length} elements were given."), nameof(data));
+                $"Tensor '{name}' has shape {FormatShape(shape)} but {elements} elements were given."), "data");
         }
-
-        byte[] bytes = dtype switch
-        {
-            SafetensorsDType.F32 => EncodeF32(data),
-            SafetensorsDType.F16 => EncodeF16(data),
-            SafetensorsDType.BF16 => EncodeBF16(data),
-            _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Unknown safetensors dtype."),
-        };
-
-        _names.Add(name);
-        _tensors.Add(new Tensor(name, shape.ToArray(), dtype, bytes));
     }
 
     /// <summary>Writes the file to <paramref name="stream"/> (header, then the tensors in the order added). The stream is not closed.</summary>
@@ -139,7 +161,7 @@ public sealed class SafetensorsWriter
             }
 
             AppendString(json, tensor.Name);
-            json.Append(":{\"dtype\":\"").Append(DTypeName(tensor.DType)).Append("\",\"shape\":[");
+            json.Append(":{\"dtype\":\"").Append(tensor.DType).Append("\",\"shape\":[");
             for (int i = 0; i < tensor.Shape.Length; i++)
             {
                 json.Append(i == 0 ? "" : ",").Append(tensor.Shape[i].ToString(CultureInfo.InvariantCulture));
@@ -254,5 +276,5 @@ public sealed class SafetensorsWriter
         return SafetensorsFile.FormatShape(wide);
     }
 
-    private sealed record Tensor(string Name, int[] Shape, SafetensorsDType DType, byte[] Bytes);
+    private sealed record Tensor(string Name, int[] Shape, string DType, byte[] Bytes);
 }

@@ -118,6 +118,15 @@ public static class WeightsLoader
             return values;
         }
 
+        public float[] GetTensor(string name, int[] shape, float initialValue) => GetTensor(name, shape, fanIn: 1);
+
+        public long GetInt64Scalar(string name)
+        {
+            long value = file.GetInt64Scalar(name);
+            Read.Add(name);
+            return value;
+        }
+
         private static string Coordinates(int index, int[] shape)
         {
             var coordinates = new int[shape.Length];
