@@ -30,6 +30,9 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         /// <summary>The diagnostics to report.</summary>
         public const string Diagnostics = nameof(Diagnostics);
 
+        /// <summary>The warning for a layer the GPU backend lacks, reported only when the GPU runtime is referenced.</summary>
+        public const string GpuDiagnostics = nameof(GpuDiagnostics);
+
         /// <summary>Whether the compilation references NigGen.Runtime.Gpu (a bool, so that edits leave it cached).</summary>
         public const string GpuReference = nameof(GpuReference);
 
@@ -82,6 +85,21 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             foreach (var diagnostic in pair.Left)
             {
                 output.ReportDiagnostic(diagnostic.ToDiagnostic(pair.Right));
+            }
+        });
+
+        // A layer the GPU backend lacks is worth a warning only where the GPU path would have been emitted.
+        var gpuDiagnostics = analysed
+            .Select(static (analysed, _) => analysed.GpuDiagnostics)
+            .WithTrackingName(Steps.GpuDiagnostics);
+        context.RegisterSourceOutput(gpuDiagnostics.Combine(gpuReference).Combine(context.CompilationProvider), static (output, pair) =>
+        {
+            if (pair.Left.Right)
+            {
+                foreach (var diagnostic in pair.Left.Left)
+                {
+                    output.ReportDiagnostic(diagnostic.ToDiagnostic(pair.Right));
+                }
             }
         });
     }

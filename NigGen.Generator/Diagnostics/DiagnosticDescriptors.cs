@@ -25,7 +25,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor FieldWithoutLayerAttribute = Error(
         "NIG0005", "Layer field without a layer attribute",
-        "Field '{0}' of network '{1}' is a Layer but has no layer attribute ([Dense], [Conv], [MaxPool], [AvgPool] or [Flatten])");
+        "Field '{0}' of network '{1}' is a Layer but has no layer attribute ([Dense], [Conv], [BatchNorm], [MaxPool], [AvgPool], [Add], [Concat]…)");
 
     public static readonly DiagnosticDescriptor SeveralLayerAttributes = Error(
         "NIG0006", "Several layer attributes on one field",
@@ -82,6 +82,50 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UserConstructor = Error(
         "NIG0019", "Network declares a constructor",
         "Network '{0}' declares a constructor, which would leave its layers without weights; create networks with {0}.Load or {0}.CreateRandom");
+
+    public static readonly DiagnosticDescriptor UnknownLayerReference = Error(
+        "NIG0020", "Layer reads an unknown layer",
+        "Layer '{0}' reads '{1}', which is not a layer of network '{2}'; name a layer declared before it with nameof(...), or Layer.Input for the network's input");
+
+    public static readonly DiagnosticDescriptor LaterLayerReference = Error(
+        "NIG0021", "Layer reads itself or a later layer",
+        "Layer '{0}' reads '{1}', which is declared {2}; a layer reads only layers declared before it, so the graph has no cycles");
+
+    public static readonly DiagnosticDescriptor AddShapeMismatch = Error(
+        "NIG0022", "Add of unequal shapes",
+        "Add layer '{0}': '{1}' is {2} but '{3}' is {4}; every input of an Add must have the same shape");
+
+    public static readonly DiagnosticDescriptor ConcatShapeMismatch = Error(
+        "NIG0023", "Concat of unequal sizes",
+        "Concat layer '{0}': '{1}' is {2} but '{3}' is {4}; inputs are concatenated along channels, so they need the same rank and the same size along every other dimension");
+
+    public static readonly DiagnosticDescriptor GroupsMismatch = Error(
+        "NIG0024", "Groups must divide both channel counts",
+        "Conv layer '{0}': Groups = {1} must divide both its {2} input channels and its {3} output channels");
+
+    public static readonly DiagnosticDescriptor PoolPaddingTooLarge = Error(
+        "NIG0025", "Pooling padding over half the window",
+        "Layer '{0}': Padding = {1} is more than half its window of {2}; PyTorch requires padding ≤ window / 2, so that every window holds an input element");
+
+    public static readonly DiagnosticDescriptor UnusedLayer = Warning(
+        "NIG0026", "Layer output is never read",
+        "Layer '{0}' is read by no layer and is not the network's output ('{1}', the last field): it has no effect on the output");
+
+    public static readonly DiagnosticDescriptor TooFewInputs = Error(
+        "NIG0027", "Add or Concat with fewer than two inputs",
+        "{0} layer '{1}' names {2} input(s); it needs at least two: [{0}(nameof(a), nameof(b))]");
+
+    public static readonly DiagnosticDescriptor FromOnMultiInputLayer = Error(
+        "NIG0028", "From on an Add or Concat layer",
+        "{0} layer '{1}' sets From; an {0} names all the layers it reads in the attribute itself");
+
+    public static readonly DiagnosticDescriptor SharedWeightsPrefix = Error(
+        "NIG0029", "Two layers read the same tensors",
+        "Layers '{0}' and '{1}' both read the tensors '{2}.*'; give each its own Weights prefix");
+
+    public static readonly DiagnosticDescriptor GpuUnsupportedLayer = Warning(
+        "NIG0030", "Network has no GPU path",
+        "Network '{0}' gets no ToGpu: the GPU backend does not run layer '{1}' ({2}); its CPU methods are unaffected");
 
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);

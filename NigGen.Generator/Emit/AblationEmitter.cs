@@ -62,6 +62,12 @@ internal static class AblationEmitter
             string pre = plan.PreActivationValues(layer.Index, "input");
             string values = plan.Values(layer.Index, "input");
             w.Line();
+            if (layer.FoldedInto is not null)
+            {
+                w.Line($"// {layer.Name}: {PassEmitter.NoSteps(layer)}.");
+                continue;
+            }
+
             w.Line("// " + PassEmitter.Describe(m));
 
             // The kernel calls of ForwardLayers, so that ablating no neuron gives Forward's output.

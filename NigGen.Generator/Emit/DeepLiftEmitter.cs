@@ -21,7 +21,7 @@ internal static class DeepLiftEmitter
         w.Line("/// Σ attribution − (F(x) − F(x')), zero up to float rounding.");
         w.Line("/// </summary>");
         w.Line("public float DeepLiftInputs(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution, DeepLiftRule rule = DeepLiftRule.Rescale) =>");
-        w.Line("    DeepLiftAttribution.Inputs(RentWorkspace(DeepLiftAttribution.Capacity), Description, input, baseline, target, attribution, rule);");
+        w.Line($"    DeepLiftAttribution.Inputs(RentWorkspace(DeepLiftAttribution.Capacity), Description, input, baseline, target, attribution, {Rule(plan)});");
         w.Line();
         w.Line("/// <summary>");
         w.Line("/// DeepLIFT attribution to the input features for a batch: <paramref name=\"inputs\"/> holds n × InputLength floats,");
@@ -29,7 +29,7 @@ internal static class DeepLiftEmitter
         w.Line("/// <paramref name=\"attributions\"/> n × InputLength and <paramref name=\"deltas\"/> n floats.");
         w.Line("/// </summary>");
         w.Line("public void DeepLiftInputs(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> attributions, Span<float> deltas, DeepLiftRule rule = DeepLiftRule.Rescale) =>");
-        w.Line("    DeepLiftAttribution.Inputs(RentWorkspace(DeepLiftAttribution.Capacity), Description, inputs, baselines, targets, attributions, deltas, rule);");
+        w.Line($"    DeepLiftAttribution.Inputs(RentWorkspace(DeepLiftAttribution.Capacity), Description, inputs, baselines, targets, attributions, deltas, {Rule(plan)});");
         w.Line();
         if (!plan.HasAttributeLayers)
         {
@@ -44,7 +44,7 @@ internal static class DeepLiftEmitter
         w.Line("/// Σ importance − (F(x) − F(x')) of the attribute layer where it is largest in magnitude, zero up to float rounding.");
         w.Line("/// </summary>");
         w.Line("public float DeepLift(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, DeepLiftRule rule = DeepLiftRule.Rescale) =>");
-        w.Line("    DeepLiftAttribution.Neurons(RentWorkspace(DeepLiftAttribution.Capacity), Description, input, baseline, target, importance, rule);");
+        w.Line($"    DeepLiftAttribution.Neurons(RentWorkspace(DeepLiftAttribution.Capacity), Description, input, baseline, target, importance, {Rule(plan)});");
         w.Line();
         w.Line("/// <summary>");
         w.Line("/// DeepLIFT importance for a batch of samples: <paramref name=\"inputs\"/> holds n × InputLength floats,");
@@ -52,7 +52,7 @@ internal static class DeepLiftEmitter
         w.Line("/// <paramref name=\"importances\"/> n × ImportanceLength and <paramref name=\"deltas\"/> n floats.");
         w.Line("/// </summary>");
         w.Line("public void DeepLift(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, DeepLiftRule rule = DeepLiftRule.Rescale) =>");
-        w.Line("    DeepLiftAttribution.Neurons(RentWorkspace(DeepLiftAttribution.Capacity), Description, inputs, baselines, targets, importances, deltas, rule);");
+        w.Line($"    DeepLiftAttribution.Neurons(RentWorkspace(DeepLiftAttribution.Capacity), Description, inputs, baselines, targets, importances, deltas, {Rule(plan)});");
         w.Line();
     }
 
@@ -62,16 +62,40 @@ internal static class DeepLiftEmitter
         w.Line("public override void DeepLift(DeepLiftRule rule, int to, Span<float> importance) => Network.DeepLiftLayers(this, rule, to, importance);");
     }
 
+    /// <summary>
+    /// The first layer whose activation RevealCancel cannot handle: one that does not read a Dense or Conv layer's
+    /// weighted sum (an Add, a Concat, an unfolded BatchNorm), so there are no positive and negative terms to split.
+    /// </summary>
+    public static LayerPlan? RevealCancelUndefinedAt(EmitPlan plan) =>
+        plan.Layers.FirstOrDefault(l => l.Model.HasActivation && l.HasSteps && l.ComputeKind is not (LayerKind.Dense or LayerKind.Conv));
+
+    /// <summary>The rule argument as the public methods pass it on: checked first where RevealCancel is undefined.</summary>
+    private static string Rule(EmitPlan plan) => RevealCancelUndefinedAt(plan) is null ? "rule" : "CheckDeepLiftRule(rule)";
+
+    private static void EmitRuleCheck(SourceWriter w, EmitPlan plan)
+    {
+        if (RevealCancelUndefinedAt(plan) is not { } layer)
+        {
+            return;
+        }
+
+        w.Line($"// RevealCancel splits a weighted sum's positive and negative terms; {layer.Name}'s {layer.Model.Activation} reads no weighted sum.");
+        w.Line("private static DeepLiftRule CheckDeepLiftRule(DeepLiftRule rule) => rule != DeepLiftRule.RevealCancel ? rule : throw new ArgumentException(");
+        w.Line($"    \"DeepLiftRule.RevealCancel is not defined at layer '{layer.Name}' ({layer.Model.Kind} with {layer.Model.Activation}): its activation does not follow a Dense or Conv layer's weighted sum. Use Rescale, or GenomicsDefault (RevealCancel after Dense layers only).\", nameof(rule));");
+        w.Line();
+    }
+
     public static void EmitPass(SourceWriter w, EmitPlan plan)
     {
-        bool denseActivations = plan.Layers.Any(l => l.Model.Kind == LayerKind.Dense && l.Model.HasActivation);
-        bool convActivations = plan.Layers.Any(l => l.Model.Kind == LayerKind.Conv && l.Model.HasActivation);
+        bool denseActivations = plan.Layers.Any(l => l.ComputeKind == LayerKind.Dense && l.Model.HasActivation && l.HasSteps);
+        bool convActivations = plan.Layers.Any(l => l.ComputeKind == LayerKind.Conv && l.Model.HasActivation && l.HasSteps);
+        EmitRuleCheck(w, plan);
         w.Line("// DeepLIFT from the target's multiplier (seeded in row 0 of the output gradient) down to position 'to'. Rows 0 and 1 of");
         w.Line("// the value buffers hold the forward pass over the input and the baseline; multipliers live in row 0 of the gradient");
         w.Line("// buffers, row 1 being scratch. Attribute layers are scored into 'importance' on the way unless it is empty.");
         w.Open("private void DeepLiftLayers(Workspace ws, DeepLiftRule rule, int to, Span<float> importance)");
         w.Line("const int batch = 2;");
-        if (plan.Layers.Any(l => l.Model.Kind is LayerKind.Dense or LayerKind.Conv or LayerKind.AvgPool))
+        if (plan.Layers.Any(l => l.HasSteps && l.ComputeKind is LayerKind.Dense or LayerKind.Conv or LayerKind.AvgPool or LayerKind.GlobalAvgPool or LayerKind.BatchNorm or LayerKind.Add or LayerKind.Concat))
         {
             w.Line("const int multiplierRows = 1; // the gradient kernels run on the input's row only");
         }
@@ -88,20 +112,24 @@ internal static class DeepLiftEmitter
 
         if (!denseActivations && !convActivations)
         {
-            w.Line("// No activations: every layer is linear, and DeepLIFT's multipliers are the gradients whatever the rule.");
+            w.Line(plan.Layers.Any(l => l.Model.HasActivation)
+                ? "// No activation follows a weighted sum: every rule is Rescale here."
+                : "// No activations: every layer is linear, and DeepLIFT's multipliers are the gradients whatever the rule.");
         }
 
+        var writes = new GradientWrites(plan);
+        writes.EmitDeclarations(w);
         for (int i = plan.Layers.Count - 1; i >= 0; i--)
         {
             w.Line();
-            EmitLayer(w, plan, plan.Layers[i]);
+            EmitLayer(w, plan, plan.Layers[i], writes);
         }
 
         w.Close();
         w.Line();
     }
 
-    private static void EmitLayer(SourceWriter w, EmitPlan plan, LayerPlan layer)
+    private static void EmitLayer(SourceWriter w, EmitPlan plan, LayerPlan layer, GradientWrites writes)
     {
         var m = layer.Model;
         int i = layer.Index;
@@ -109,30 +137,48 @@ internal static class DeepLiftEmitter
         string values = plan.Values(i, Inputs);
         string outputMultipliers = plan.OutputGradient(i);
         w.Line("// " + PassEmitter.Describe(m));
+        if (!plan.ReachesOutput(layer))
+        {
+            // Its output reaches no output: its multipliers are zero, and nothing below receives any from it.
+            if (scored)
+            {
+                w.Open("if (!importance.IsEmpty)");
+                w.Line($"importance.Slice({layer.Pascal}ImportanceOffset, {layer.Pascal}ImportanceLength).Clear();");
+                w.Close();
+            }
+            else
+            {
+                w.Line("// Its output flows into no output: nothing to do.");
+            }
+
+            return;
+        }
+
         if (scored && !layer.ScoresPreActivation)
         {
             EmitScore(w, layer, outputMultipliers, values);
             w.Line();
         }
 
-        if (m.Kind == LayerKind.Flatten)
+        if (!layer.HasSteps)
         {
-            w.Line("// Flatten shares the buffers of the layer below; nothing to do.");
+            w.Line($"// {PassEmitter.NoSteps(layer)}; nothing to do.");
             return;
         }
 
+        var c = layer.ComputeLayer;
+        bool weighted = layer.ComputeKind is LayerKind.Dense or LayerKind.Conv;
         string pre = plan.PreActivationValues(i, Inputs);
         string preMultipliers = plan.PreActivationGradient(i);
-        string below = plan.Values(i - 1, Inputs);
-        string belowMultipliers = plan.OutputGradient(i - 1);
-        string flag = m.Kind == LayerKind.Dense ? "revealCancelAfterDense" : "revealCancelAfterConv";
-        if (m.HasActivation)
+        string below = plan.InputValues(layer, Inputs);
+        string flag = layer.ComputeKind == LayerKind.Dense ? "revealCancelAfterDense" : "revealCancelAfterConv";
+        if (m.HasActivation && weighted)
         {
             w.Open($"if (to < {layer.OutputPositionName})");
             w.Open($"if ({flag})");
-            w.Line(m.Kind == LayerKind.Dense
-                ? $"DeepLiftKernels.SplitDense({below}, {layer.Field}.WeightTransposed, {preMultipliers}, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength});"
-                : $"DeepLiftKernels.SplitConv(in {layer.GeometryName}, {below}, {layer.Field}.Weight, {preMultipliers});");
+            w.Line(layer.ComputeKind == LayerKind.Dense
+                ? $"DeepLiftKernels.SplitDense({below}, {layer.KernelField}.WeightTransposed, {preMultipliers}, inFeatures: {c.Model.InputLength}, outFeatures: {c.Model.OutputLength});"
+                : $"DeepLiftKernels.SplitConv(in {c.GeometryName}, {below}, {layer.KernelField}.Weight, {preMultipliers});");
             w.Line($"DeepLiftKernels.RevealCancel(Activation.{m.Activation}, {pre}, {values}, {outputMultipliers}, {preMultipliers});");
             if (layer.ScoresPreActivation)
             {
@@ -152,23 +198,38 @@ internal static class DeepLiftEmitter
             w.Close();
             w.Line();
         }
+        else if (m.HasActivation)
+        {
+            w.Open($"if (to < {layer.OutputPositionName})");
+            w.Line($"DeepLiftKernels.Rescale(Activation.{m.Activation}, {pre}, {values}, {outputMultipliers}, {preMultipliers});");
+            if (layer.ScoresPreActivation)
+            {
+                EmitScore(w, layer, preMultipliers, pre);
+            }
+
+            w.Close();
+            w.Line();
+        }
 
         w.Open($"if (to < {layer.PreActivationPositionName})");
-        switch (m.Kind)
+        string belowMultipliers = plan.InputGradient(layer);
+        switch (layer.ComputeKind)
         {
-            case LayerKind.Dense:
-                string dense = $"DenseKernels.BackwardInput({preMultipliers}, {layer.Field}.Weight, {belowMultipliers}, multiplierRows, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength});";
-                EmitLinear(w, m.HasActivation, flag, $"DeepLiftKernels.DenseRevealCancelBackward({preMultipliers}, {layer.Field}.Weight, {below}, {belowMultipliers}, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength});", dense);
+            case LayerKind.Dense when m.HasActivation:
+                EmitRevealCancelOrLinear(w, plan, layer, writes, flag, target =>
+                    $"DeepLiftKernels.DenseRevealCancelBackward({preMultipliers}, {layer.KernelField}.Weight, {below}, {target}, inFeatures: {c.Model.InputLength}, outFeatures: {c.Model.OutputLength});");
                 break;
-            case LayerKind.Conv:
-                string conv = $"ConvKernels.BackwardInput(in {layer.GeometryName}, {preMultipliers}, {layer.Field}.WeightTransposed, {belowMultipliers}, multiplierRows, ws.Scratch);";
-                EmitLinear(w, m.HasActivation, flag, $"DeepLiftKernels.ConvRevealCancelBackward(in {layer.GeometryName}, {preMultipliers}, {layer.Field}.Weight, {below}, {belowMultipliers});", conv);
+            case LayerKind.Conv when m.HasActivation:
+                EmitRevealCancelOrLinear(w, plan, layer, writes, flag, target =>
+                    $"DeepLiftKernels.ConvRevealCancelBackward(in {c.GeometryName}, {preMultipliers}, {layer.KernelField}.Weight, {below}, {target});");
                 break;
-            case LayerKind.MaxPool:
-                w.Line($"DeepLiftKernels.MaxPool(in {layer.GeometryName}, {below}, {values}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), {outputMultipliers}, {belowMultipliers});");
+            case LayerKind.MaxPool or LayerKind.GlobalMaxPool:
+                EmitIntoGradient(w, plan, layer, writes, target =>
+                    $"DeepLiftKernels.MaxPool(in {layer.GeometryName}, {below}, {values}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), {outputMultipliers}, {target});");
                 break;
-            case LayerKind.AvgPool:
-                w.Line($"PoolKernels.AvgBackward(in {layer.GeometryName}, {outputMultipliers}, {belowMultipliers}, multiplierRows);");
+            default:
+                // Linear layers pass multipliers on as gradients, on the input's row.
+                PassEmitter.EmitInputGradient(w, plan, layer, writes, rows: "multiplierRows");
                 break;
         }
 
@@ -177,20 +238,37 @@ internal static class DeepLiftEmitter
 
     // Below a RevealCancel activation the layer's positive and negative terms take their own multipliers; otherwise
     // multipliers pass through a linear layer as gradients do.
-    private static void EmitLinear(SourceWriter w, bool hasActivation, string flag, string revealCancel, string linear)
+    private static void EmitRevealCancelOrLinear(SourceWriter w, EmitPlan plan, LayerPlan layer, GradientWrites writes, string flag, System.Func<string, string> revealCancel)
     {
-        if (!hasActivation)
+        w.Open($"if ({flag})");
+        EmitIntoGradient(w, plan, layer, writes, revealCancel);
+        w.Close();
+        w.Open("else");
+        PassEmitter.EmitInputGradient(w, plan, layer, writes, rows: "multiplierRows");
+        w.Close();
+    }
+
+    // A DeepLIFT kernel writes its input's multipliers; where another layer has already written that buffer in this
+    // pass, it writes into the join scratch instead and its row is added.
+    private static void EmitIntoGradient(SourceWriter w, EmitPlan plan, LayerPlan layer, GradientWrites writes, System.Func<string, string> call)
+    {
+        string target = plan.InputGradient(layer);
+        if (!writes.IsShared(layer, 0))
         {
-            w.Line(linear);
+            w.Line(call(target));
             return;
         }
 
-        w.Open($"if ({flag})");
-        w.Line(revealCancel);
+        int source = plan.GradientOwner(layer.SourceIndex(0));
+        string length = source < 0 ? "InputLength" : plan.Layers[source].LengthName;
+        w.Open($"if ({writes.FlagOf(layer, 0)})");
+        w.Line(call($"ws.JoinScratch.AsSpan(0, batch * {length})"));
+        w.Line($"GraphKernels.AddBackward(ws.JoinScratch.AsSpan(0, {length}), {target}, accumulate: true);");
         w.Close();
         w.Open("else");
-        w.Line(linear);
+        w.Line(call(target));
         w.Close();
+        writes.EmitWritten(w, layer, 0);
     }
 
     private static void EmitScore(SourceWriter w, LayerPlan layer, string multipliers, string values)

@@ -5,9 +5,13 @@ using NigGen.Generator.Model;
 namespace NigGen.Generator.Emit;
 
 /// <summary>
-/// Names every constant and buffer the emitters write, in one place, so forward, backward and the workspace agree.
-/// Layers without an activation use one buffer for their pre-activation and output; a Flatten layer owns no buffer
-/// at all and reads and writes the buffers of the layer below it (C-major flattening is a no-op on contiguous memory).
+/// The graph as the emitters see it, and the name of every constant and buffer they write, in one place, so forward,
+/// backward and the workspace agree. Layers are in declaration order, a topological order: a layer reads only earlier
+/// ones (<see cref="LayerPlan.Inputs"/>), and its <see cref="LayerPlan.Consumers"/> come after it.
+/// Layers without an activation use one buffer for their pre-activation and output; Flatten and Dropout (the identity
+/// outside training) own no buffer at all and alias the buffers of the layer they read (C-major flattening is a no-op on
+/// contiguous memory). A BatchNorm right after a Dense or Conv layer that nothing else reads and that is not scored is
+/// folded into it: that layer computes nothing, and the BatchNorm runs its kernel with the folded weights.
 /// </summary>
 internal sealed class EmitPlan
 {
@@ -15,6 +19,35 @@ internal sealed class EmitPlan
     {
         Model = model;
         Layers = model.Layers.Select((layer, index) => new LayerPlan(layer, index, Pascal(layer.Name))).ToList();
+        foreach (var layer in Layers)
+        {
+            layer.Inputs = layer.Model.Inputs.Select(i => i < 0 ? null : Layers[i]).ToList();
+            foreach (var input in layer.Inputs)
+            {
+                input?.ConsumerList.Add(layer);
+            }
+        }
+
+        foreach (var layer in Layers)
+        {
+            if (layer.Model.Kind == LayerKind.BatchNorm && layer.Inputs[0] is { } affine && affine.Model.Kind is LayerKind.Dense or LayerKind.Conv
+                && !affine.Model.HasActivation && affine.Consumers.Count == 1 && affine.Model.Spec.Attribution == AttributionPoint.NotScored)
+            {
+                layer.Folds = affine;
+                affine.FoldedInto = layer;
+            }
+        }
+
+        for (int i = Layers.Count - 1; i >= 0; i--)
+        {
+            var descendants = new SortedSet<int> { i };
+            foreach (var consumer in Layers[i].Consumers)
+            {
+                descendants.UnionWith(consumer.Descendants);
+            }
+
+            Layers[i].Descendants = descendants;
+        }
     }
 
     public NetworkModel Model { get; }
@@ -33,16 +66,22 @@ internal sealed class EmitPlan
     public const string WorkspaceInputs = "ws.Inputs.AsSpan(0, batch * InputLength)";
 
     /// <summary>The Dense and Conv layers: those with parameters to train.</summary>
-    public IEnumerable<LayerPlan> ParameterLayers => Layers.Where(l => l.HasParameters);
+    public IEnumerable<LayerPlan> ParameterLayers => Layers.Where(l => l.Model.Kind is LayerKind.Dense or LayerKind.Conv);
+
+    /// <summary>The layers whose tensors the weights file holds: Dense, Conv and BatchNorm.</summary>
+    public IEnumerable<LayerPlan> WeightLayers => Layers.Where(l => l.HasWeights);
+
+    /// <summary>Whether every layer reads the one declared before it (the first, the input): a plain stack.</summary>
+    public bool IsSequential => Layers.All(l => l.Model.Inputs.Count == 1 && l.Model.Inputs[0] == l.Index - 1);
+
+    /// <summary>The first layer that training cannot handle yet (BatchNorm's batch statistics, Dropout), or null.</summary>
+    public LayerPlan? UntrainableLayer => Layers.FirstOrDefault(l => l.Model.Kind is LayerKind.BatchNorm or LayerKind.Dropout);
 
     /// <summary>
     /// Floats of weight-gradient scratch per sample of a training block: the block's transposed output gradient of the
     /// widest Dense layer.
     /// </summary>
     public int DenseGradientScratchPerSample => Layers.Where(l => l.Model.Kind == LayerKind.Dense).Select(l => l.Model.OutputLength).DefaultIfEmpty(0).Max();
-
-    /// <summary>Floats of weight-gradient scratch of the largest convolution: one sample's im2col columns and transposed output gradient.</summary>
-    public int ConvGradientScratch => Layers.Where(l => l.Model.Kind == LayerKind.Conv).Select(l => ConvScratch(l.Model) + l.Model.OutputLength).DefaultIfEmpty(0).Max();
 
     /// <summary>
     /// The first Dense or Conv layer when only linear layers (Flatten, AvgPool) precede it: its pre-activation is an
@@ -56,11 +95,22 @@ internal sealed class EmitPlan
         {
             foreach (var layer in Layers)
             {
+                // The prefix is a chain from the input: each layer reads the one before and nothing else reads it.
+                bool chained = layer.Model.Inputs.Count == 1 && layer.Model.Inputs[0] == layer.Index - 1
+                    && (layer.Index == 0 ? Layers.Count(l => l.Model.Inputs.Contains(-1)) == 1 : Layers[layer.Index - 1].Consumers.Count == 1);
+                if (!chained)
+                {
+                    return null;
+                }
+
                 switch (layer.Model.Kind)
                 {
-                    case LayerKind.Dense or LayerKind.Conv:
+                    case LayerKind.Dense or LayerKind.Conv when layer.FoldedInto is null:
                         return layer;
-                    case LayerKind.Flatten or LayerKind.AvgPool when layer.Model.Spec.Attribution == AttributionPoint.NotScored:
+                    case LayerKind.Dense or LayerKind.Conv:
+                        // Folded into the BatchNorm right above it, whose pre-activation is then the affine one.
+                        return layer.FoldedInto.Index == layer.Index + 1 ? layer.FoldedInto : null;
+                    case LayerKind.Flatten or LayerKind.AvgPool or LayerKind.Dropout when layer.Model.Spec.Attribution == AttributionPoint.NotScored && layer.Model.Spec.Padding == 0:
                         continue;
                     default:
                         return null;
@@ -87,9 +137,10 @@ internal sealed class EmitPlan
                 return null;
             }
 
-            if (affine.Index + 1 < Layers.Count && Layers[affine.Index + 1].Model.Kind is LayerKind.MaxPool or LayerKind.AvgPool)
+            if (affine.Index + 1 < Layers.Count && Layers[affine.Index + 1] is { } pool && pool.Model.Kind is LayerKind.MaxPool or LayerKind.AvgPool
+                && pool.Model.Spec.Padding == 0 && pool.Inputs[0] == affine && affine.Consumers.Count == 1)
             {
-                return Layers[affine.Index + 1];
+                return pool;
             }
 
             return affine.Model.HasActivation ? affine : null;
@@ -108,14 +159,15 @@ internal sealed class EmitPlan
     /// <c>InferenceLayers</c>, the forward pass of callers that read only the output.
     /// </summary>
     public bool FusesActivationIntoPool(LayerPlan layer) =>
-        layer.Model.HasActivation && layer.Index + 1 < Layers.Count && Layers[layer.Index + 1].Model.Kind == LayerKind.MaxPool;
+        layer.Model.HasActivation && layer.Index + 1 < Layers.Count && Layers[layer.Index + 1] is { } pool && pool.Model.Kind == LayerKind.MaxPool
+        && pool.Model.Spec.Padding == 0 && pool.Inputs[0] == layer && layer.Consumers.Count == 1;
 
     /// <summary>
     /// Whether <paramref name="layer"/> is a Dense layer whose ReLU is applied inside its matrix multiply in
     /// <c>InferenceLayers</c> (DenseKernels.ForwardRelu), so its pre-activation is never written.
     /// </summary>
     public bool FusesReluIntoDense(LayerPlan layer) =>
-        layer.Model.Kind == LayerKind.Dense && layer.Model.Activation == ActivationKind.Relu && !FusesActivationIntoPool(layer);
+        layer.ComputeKind == LayerKind.Dense && layer.Model.Activation == ActivationKind.Relu && !FusesActivationIntoPool(layer);
 
     /// <summary>Whether the network has an inference pass of its own: some activation fuses into a max pooling or a Dense layer.</summary>
     public bool HasInferencePass => Layers.Any(l => FusesActivationIntoPool(l) || FusesReluIntoDense(l));
@@ -125,9 +177,7 @@ internal sealed class EmitPlan
     public int ImportanceLength => AttributeLayers.Sum(l => l.Model.OutputLength);
 
     /// <summary>Floats of workspace per sample in flight: interpolated inputs, their gradients and every layer buffer.</summary>
-    public int FloatsPerSample => 2 * InputLength + Layers.Sum(l => l.OwnsBuffers ? l.Model.OutputLength * (l.Model.HasActivation ? 4 : 2) + (l.Model.Kind == LayerKind.MaxPool ? l.Model.OutputLength : 0) : 0);
-
-    public int ScratchLength => Layers.Where(l => l.Model.Kind == LayerKind.Conv).Select(l => ConvScratch(l.Model)).DefaultIfEmpty(0).Max();
+    public int FloatsPerSample => 2 * InputLength + Layers.Sum(l => l.OwnsBuffers ? l.Model.OutputLength * (l.Model.HasActivation ? 4 : 2) + (l.HasArgmax ? l.Model.OutputLength : 0) : 0);
 
     /// <summary>The source of layer <paramref name="index"/>'s output values; index −1 is the network input.</summary>
     public string Values(int index, string input)
@@ -138,8 +188,76 @@ internal sealed class EmitPlan
         }
 
         var layer = Layers[index];
-        return layer.OwnsBuffers ? $"ws.{layer.Pascal}Output.AsSpan(0, batch * {layer.LengthName})" : Values(index - 1, input);
+        return layer.OwnsBuffers ? $"ws.{layer.Pascal}Output.AsSpan(0, batch * {layer.LengthName})" : Values(layer.Model.Inputs[0], input);
     }
+
+    /// <summary>The values layer <paramref name="layer"/> reads as its input number <paramref name="k"/> (a folded BatchNorm: its Dense or Conv layer's input).</summary>
+    public string InputValues(LayerPlan layer, string input, int k = 0) => Values(layer.SourceIndex(k), input);
+
+    /// <summary>The gradient buffer input number <paramref name="k"/> of <paramref name="layer"/> writes in the backward pass.</summary>
+    public string InputGradient(LayerPlan layer, int k = 0) => OutputGradient(layer.SourceIndex(k));
+
+    /// <summary>The layer whose gradient buffer layer <paramref name="index"/>'s output gradient is (aliases resolved); −1 the input.</summary>
+    public int GradientOwner(int index) => index < 0 || Layers[index].OwnsBuffers ? index : GradientOwner(Layers[index].Model.Inputs[0]);
+
+    /// <summary>
+    /// Every write of an input gradient in a backward pass, in the order the backward pass makes them (layers from the
+    /// last down, inputs in order), with the buffer it writes (by <see cref="GradientOwner"/>). A buffer written more
+    /// than once adds the later writes to the earlier ones.
+    /// </summary>
+    public IEnumerable<(LayerPlan Layer, int Input, int Owner)> GradientWrites()
+    {
+        for (int i = Layers.Count - 1; i >= 0; i--)
+        {
+            var layer = Layers[i];
+            if (!layer.HasSteps)
+            {
+                continue;
+            }
+
+            for (int k = 0; k < layer.SourceCount; k++)
+            {
+                yield return (layer, k, GradientOwner(layer.SourceIndex(k)));
+            }
+        }
+    }
+
+    /// <summary>The gradient buffers written by more than one input of the layers above them.</summary>
+    public ISet<int> SharedGradients => new HashSet<int>(GradientWrites().GroupBy(w => w.Owner).Where(g => g.Count() > 1).Select(g => g.Key));
+
+    /// <summary>
+    /// The condition under which a backward pass started at position 'from' reaches <paramref name="layer"/>: 'from' lies
+    /// in a layer that this one's output flows into. Null when every later layer does (the plain stack's case).
+    /// </summary>
+    public string? ReachCondition(LayerPlan layer)
+    {
+        if (layer.Descendants.Count == Layers.Count - layer.Index)
+        {
+            return null;
+        }
+
+        var ranges = new List<string>();
+        int start = -1, previous = -2;
+        foreach (int j in layer.Descendants.Concat(new[] { int.MaxValue }))
+        {
+            if (j != previous + 1)
+            {
+                if (start >= 0)
+                {
+                    ranges.Add($"(>= {2 * start} and <= {2 * previous + 1})");
+                }
+
+                start = j;
+            }
+
+            previous = j;
+        }
+
+        return "from is " + string.Join(" or ", ranges);
+    }
+
+    /// <summary>Whether <paramref name="layer"/>'s output flows into the network's output (not a dead branch).</summary>
+    public bool ReachesOutput(LayerPlan layer) => layer.Descendants.Contains(Last.Index);
 
     public string PreActivationValues(int index, string input) =>
         Layers[index].Model.HasActivation ? $"ws.{Layers[index].Pascal}PreActivation.AsSpan(0, batch * {Layers[index].LengthName})" : Values(index, input);
@@ -152,64 +270,11 @@ internal sealed class EmitPlan
         }
 
         var layer = Layers[index];
-        return layer.OwnsBuffers ? $"ws.{layer.Pascal}OutputGradient.AsSpan(0, batch * {layer.LengthName})" : OutputGradient(index - 1);
+        return layer.OwnsBuffers ? $"ws.{layer.Pascal}OutputGradient.AsSpan(0, batch * {layer.LengthName})" : OutputGradient(layer.Model.Inputs[0]);
     }
 
     public string PreActivationGradient(int index) =>
         Layers[index].Model.HasActivation ? $"ws.{Layers[index].Pascal}PreActivationGradient.AsSpan(0, batch * {Layers[index].LengthName})" : OutputGradient(index);
-
-    public static int ConvScratch(LayerModel layer)
-    {
-        int kernelArea = layer.SpatialRank == 2 ? layer.Spec.Kernel * layer.Spec.Kernel : layer.Spec.Kernel;
-        int outputArea = layer.OutputLength / layer.OutputShape[0];
-        int im2col = layer.InputShape[0] * kernelArea * outputArea;
-
-        // The implicit GEMM's scratch, as NigGen.Runtime's ConvGeometry.ImplicitScratchLength: a zero-padded copy of one
-        // sample when the layer pads, and a 32-channel panel of the transposed weight when channels do not fill 16-float vectors.
-        int padded = 0;
-        if (layer.Spec.Padding != 0)
-        {
-            padded = layer.InputShape[0];
-            for (int d = 1; d < layer.InputShape.Count; d++)
-            {
-                padded *= layer.InputShape[d] + 2 * layer.Spec.Padding;
-            }
-        }
-
-        int panel = layer.OutputShape[0] % 16 == 0 ? 0 : layer.InputShape[0] * kernelArea * 32;
-        return System.Math.Max(System.Math.Max(im2col, padded + panel), WinogradScratch(layer));
-    }
-
-    /// <summary>
-    /// Winograd's scratch, as NigGen.Runtime's WinogradConv.ScratchLength: where it applies (2-D, 3×3 or 5×5 kernel,
-    /// stride 1, padding less than the kernel, at least 8 input and 16 output channels, an output of at least one tile), a channels-last copy of one
-    /// sample (input channels padded to 16) covering whole tiles of 4×4 outputs, the transformed input and products of
-    /// up to 32 tiles (n·n cells each, n = 6 for 3×3 and 8 for 5×5), the sample's outputs channels-last over whole
-    /// tiles, and the bias (output channels padded to 32).
-    /// </summary>
-    private static int WinogradScratch(LayerModel layer)
-    {
-        int kernel = layer.Spec.Kernel;
-        int inChannels = layer.InputShape[0], outChannels = layer.OutputShape[0];
-        if (layer.SpatialRank != 2 || (kernel != 3 && kernel != 5) || layer.Spec.Stride != 1 || layer.Spec.Padding >= kernel || inChannels < 8 || outChannels < 16)
-        {
-            return 0;
-        }
-
-        const int m = 4;
-        int n = m + kernel - 1;
-        int outH = layer.OutputShape[1], outW = layer.OutputShape[2];
-        if (outH < m || outW < m)
-        {
-            return 0;
-        }
-
-        long tilesY = (outH + m - 1) / m, tilesX = (outW + m - 1) / m;
-        long block = System.Math.Min(tilesY * tilesX, 32);
-        long inPad = (inChannels + 15) / 16 * 16, outPad = (outChannels + 31) / 32 * 32;
-        long copy = (tilesY * m + kernel - 1) * (tilesX * m + kernel - 1) * inPad;
-        return (int)(copy + n * n * block * (inPad + outPad) + tilesY * m * tilesX * m * outPad + outPad);
-    }
 
     private static string Pascal(string name) => name.Length == 0 ? name : char.ToUpperInvariant(name[0]) + name.Substring(1);
 }
@@ -223,6 +288,50 @@ internal sealed class LayerPlan
         Index = index;
         Pascal = pascal;
     }
+
+    /// <summary>The layers this one reads, in order; null stands for the network's input.</summary>
+    public IReadOnlyList<LayerPlan?> Inputs { get; set; } = new List<LayerPlan?>();
+
+    internal List<LayerPlan> ConsumerList { get; } = new();
+
+    /// <summary>The layers that read this one's output.</summary>
+    public IReadOnlyList<LayerPlan> Consumers => ConsumerList;
+
+    /// <summary>This layer and every layer its output flows into, by index.</summary>
+    public SortedSet<int> Descendants { get; set; } = new();
+
+    /// <summary>For a BatchNorm folded into the Dense or Conv layer it reads: that layer.</summary>
+    public LayerPlan? Folds { get; set; }
+
+    /// <summary>For a Dense or Conv layer folded into the BatchNorm that reads it: that BatchNorm.</summary>
+    public LayerPlan? FoldedInto { get; set; }
+
+    /// <summary>The kind of kernel that computes this layer's pre-activation: a folded BatchNorm computes as its Dense or Conv layer.</summary>
+    public LayerKind ComputeKind => Folds?.Model.Kind ?? Model.Kind;
+
+    /// <summary>The layer whose shapes and geometry that kernel uses (the folded layer for a folded BatchNorm).</summary>
+    public LayerPlan ComputeLayer => Folds ?? this;
+
+    /// <summary>The Layer object holding the kernel's weights: the field, or the folded weights of a folded BatchNorm.</summary>
+    public string KernelField => Folds is null ? Field : "this." + FoldedFieldName;
+
+    /// <summary>The generated field holding a folded BatchNorm's Dense or Conv weights.</summary>
+    public string FoldedFieldName => "_folded" + Pascal;
+
+    /// <summary>How many layers the kernel reads (a folded BatchNorm reads its Dense or Conv layer's input).</summary>
+    public int SourceCount => Folds is null ? Model.Inputs.Count : 1;
+
+    /// <summary>Index of the layer the kernel reads as input <paramref name="k"/> (−1 the network's input).</summary>
+    public int SourceIndex(int k) => Folds is null ? Model.Inputs[k] : Folds.Model.Inputs[0];
+
+    /// <summary>Whether this layer runs anything in a pass: not an alias (Flatten, Dropout) nor folded into a BatchNorm.</summary>
+    public bool HasSteps => OwnsBuffers;
+
+    /// <summary>Whether the layer keeps its max pooling's argmax for the backward pass.</summary>
+    public bool HasArgmax => Model.Kind is LayerKind.MaxPool or LayerKind.GlobalMaxPool;
+
+    /// <summary>Whether the weights file holds tensors of this layer.</summary>
+    public bool HasWeights => Model.Kind is LayerKind.Dense or LayerKind.Conv or LayerKind.BatchNorm;
 
     public LayerModel Model { get; }
 
@@ -241,9 +350,7 @@ internal sealed class LayerPlan
     /// <summary>The same field read through another instance of the network (<paramref name="instance"/>.name).</summary>
     public string FieldOf(string instance) => instance + Field.Substring("this".Length);
 
-    public bool OwnsBuffers => Model.Kind != LayerKind.Flatten;
-
-    public bool HasParameters => Model.Kind is LayerKind.Dense or LayerKind.Conv;
+    public bool OwnsBuffers => Model.Kind is not (LayerKind.Flatten or LayerKind.Dropout) && FoldedInto is null;
 
     /// <summary>Constant holding the layer's output length per sample.</summary>
     public string LengthName => "LayerLength." + Pascal;

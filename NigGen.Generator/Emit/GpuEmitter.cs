@@ -19,6 +19,33 @@ internal static class GpuEmitter
     public static bool IsReferenced(Compilation compilation) =>
         compilation.ReferencedAssemblyNames.Any(static a => a.Name == RuntimeAssemblyName);
 
+    /// <summary>
+    /// The first layer the GPU backend cannot run, and why: it plans plain stacks of Dense, Conv (no dilation or groups),
+    /// unpadded MaxPool and AvgPool, and Flatten layers with the activations it has kernels for. Null when it runs them all.
+    /// A network with such a layer gets no ToGpu (and warning NIG0030 where the GPU runtime is referenced), never a
+    /// device path that computes something else.
+    /// </summary>
+    public static UnsupportedGpuLayer? UnsupportedLayer(NetworkModel model)
+    {
+        for (int i = 0; i < model.Layers.Count; i++)
+        {
+            var m = model.Layers[i];
+            string? reason =
+                m.Inputs.Count != 1 || m.Inputs[0] != i - 1 ? (m.Kind is LayerKind.Add or LayerKind.Concat ? $"{m.Kind}" : "it reads a layer other than the one declared before it") + ": the GPU backend runs plain stacks of layers"
+                : m.Kind is not (LayerKind.Dense or LayerKind.Conv or LayerKind.MaxPool or LayerKind.AvgPool or LayerKind.Flatten) ? $"{m.Kind}"
+                : m.Spec.Dilation != 1 || m.Spec.Groups != 1 ? "a dilated or grouped Conv"
+                : m.Kind is LayerKind.MaxPool or LayerKind.AvgPool && m.Spec.Padding != 0 ? $"a padded {m.Kind}"
+                : m.Activation is ActivationKind.Gelu or ActivationKind.Silu ? $"activation {m.Activation}"
+                : null;
+            if (reason is not null)
+            {
+                return new UnsupportedGpuLayer(i, m, reason);
+            }
+        }
+
+        return null;
+    }
+
     public static void Emit(SourceWriter w, EmitPlan plan)
     {
         w.Line("/// <summary>");
@@ -57,3 +84,6 @@ internal static class GpuEmitter
         };
     }
 }
+
+/// <summary>A layer the GPU backend cannot run: its index, its model and why.</summary>
+internal sealed record UnsupportedGpuLayer(int Index, LayerModel Layer, string Reason);

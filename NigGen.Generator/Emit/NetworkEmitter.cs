@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using NigGen.Generator.Model;
 
@@ -43,7 +44,7 @@ internal static class NetworkEmitter
         EmitPublicApi(w, plan);
         DeepLiftEmitter.EmitPublicApi(w, plan);
         AblationEmitter.EmitPublicApi(w, plan);
-        if (gpu)
+        if (gpu && GpuEmitter.UnsupportedLayer(model) is null)
         {
             GpuEmitter.Emit(w, plan);
         }
@@ -106,11 +107,14 @@ internal static class NetworkEmitter
 
         w.Close();
         w.Line();
-        w.Line("// Workspace floats per sample in flight, and the im2col scratch of the largest convolution.");
+        var convolutions = plan.Layers.Where(l => l.Model.Kind == LayerKind.Conv).ToList();
+        w.Line("// Workspace floats per sample in flight, and the scratch of the convolution that needs the most (the runtime's rule).");
         w.Line($"private const int FloatsPerSample = {plan.FloatsPerSample};");
-        w.Line($"private const int ScratchLength = {plan.ScratchLength};");
+        w.Line(convolutions.Count == 0
+            ? "private const int ScratchLength = 0;"
+            : $"private static readonly int ScratchLength = {MaxOf(convolutions.Select(l => l.GeometryName + ".ScratchLength"))};");
 
-        if (plan.Layers.Any(l => l.Model.Kind is LayerKind.Conv or LayerKind.MaxPool or LayerKind.AvgPool))
+        if (plan.Layers.Any(l => l.Model.Kind is LayerKind.Conv or LayerKind.MaxPool or LayerKind.AvgPool or LayerKind.GlobalMaxPool or LayerKind.GlobalAvgPool))
         {
             w.Line();
             w.Line("// Geometry of every convolution and pooling layer.");
@@ -149,6 +153,13 @@ internal static class NetworkEmitter
         w.Line();
     }
 
+    // Math.Max over several terms, nested: Math.Max(a, Math.Max(b, c)).
+    internal static string MaxOf(IEnumerable<string> terms)
+    {
+        var list = terms.ToList();
+        return list.Count == 1 ? list[0] : $"Math.Max({list[0]}, {MaxOf(list.Skip(1))})";
+    }
+
     private static void EmitGeometries(SourceWriter w, EmitPlan plan)
     {
         foreach (var layer in plan.Layers)
@@ -163,7 +174,19 @@ internal static class NetworkEmitter
                 string geometry = twoD
                     ? $"new(InChannels: {m.InputShape[0]}, InHeight: {m.InputShape[1]}, InWidth: {m.InputShape[2]}, OutChannels: {m.Spec.Size}, KernelHeight: {k}, KernelWidth: {k}, StrideHeight: {s}, StrideWidth: {s}, PaddingHeight: {p}, PaddingWidth: {p})"
                     : $"new(InChannels: {m.InputShape[0]}, InHeight: 1, InWidth: {m.InputShape[1]}, OutChannels: {m.Spec.Size}, KernelHeight: 1, KernelWidth: {k}, StrideHeight: 1, StrideWidth: {s}, PaddingHeight: 0, PaddingWidth: {p})";
-                w.Line($"public static readonly ConvGeometry {layer.Pascal} = {geometry};");
+                var extras = new List<string>();
+                if (m.Spec.Dilation != 1)
+                {
+                    extras.Add(twoD ? $"DilationHeight = {m.Spec.Dilation}, DilationWidth = {m.Spec.Dilation}" : $"DilationWidth = {m.Spec.Dilation}");
+                }
+
+                if (m.Spec.Groups != 1)
+                {
+                    extras.Add($"Groups = {m.Spec.Groups}");
+                }
+
+                string init = extras.Count == 0 ? string.Empty : " { " + string.Join(", ", extras) + " }";
+                w.Line($"public static readonly ConvGeometry {layer.Pascal} = {geometry}{init};");
             }
             else if (m.Kind is LayerKind.MaxPool or LayerKind.AvgPool)
             {
@@ -172,6 +195,16 @@ internal static class NetworkEmitter
                 string geometry = twoD
                     ? $"new(Channels: {m.InputShape[0]}, InHeight: {m.InputShape[1]}, InWidth: {m.InputShape[2]}, SizeHeight: {size}, SizeWidth: {size}, StrideHeight: {s}, StrideWidth: {s})"
                     : $"new(Channels: {m.InputShape[0]}, InHeight: 1, InWidth: {m.InputShape[1]}, SizeHeight: 1, SizeWidth: {size}, StrideHeight: 1, StrideWidth: {s})";
+                int p = m.Spec.Padding;
+                string init = p == 0 ? string.Empty : twoD ? $" {{ PaddingHeight = {p}, PaddingWidth = {p} }}" : $" {{ PaddingWidth = {p} }}";
+                w.Line($"public static readonly PoolGeometry {layer.Pascal} = {geometry}{init};");
+            }
+            else if (m.Kind is LayerKind.GlobalMaxPool or LayerKind.GlobalAvgPool)
+            {
+                // One window over the whole spatial extent.
+                string geometry = twoD
+                    ? $"new(Channels: {m.InputShape[0]}, InHeight: {m.InputShape[1]}, InWidth: {m.InputShape[2]}, SizeHeight: {m.InputShape[1]}, SizeWidth: {m.InputShape[2]}, StrideHeight: 1, StrideWidth: 1)"
+                    : $"new(Channels: {m.InputShape[0]}, InHeight: 1, InWidth: {m.InputShape[1]}, SizeHeight: 1, SizeWidth: {m.InputShape[1]}, StrideHeight: 1, StrideWidth: 1)";
                 w.Line($"public static readonly PoolGeometry {layer.Pascal} = {geometry};");
             }
         }
@@ -180,6 +213,13 @@ internal static class NetworkEmitter
     private static void EmitConstruction(SourceWriter w, EmitPlan plan)
     {
         string name = plan.Model.ClassName;
+        foreach (var layer in plan.Layers.Where(l => l.Folds is not null))
+        {
+            w.Line($"// {layer.Folds!.Name} with {layer.Name} folded in (eval mode): what the inference and attribution passes run.");
+            w.Line($"private readonly Layer {layer.FoldedFieldName};");
+            w.Line();
+        }
+
         w.Line(plan.ParameterLayers.Any()
             ? "// Every layer's parameters are created here, once; only a trainer (CreateTrainer) changes them afterwards, in place."
             : "// Every layer is created here, once; none has parameters.");
@@ -188,19 +228,29 @@ internal static class NetworkEmitter
         {
             var m = layer.Model;
             string bias = m.Spec.HasBias ? "true" : "false";
+            string prefix = Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(m.WeightsPrefix, quote: true);
             switch (m.Kind)
             {
                 case LayerKind.Dense:
-                    w.Line($"{layer.Field} = Layer.Create(\"{layer.Name}\", [{m.Spec.Size}, {m.InputLength}], hasBias: {bias}, weights);");
+                    w.Line($"{layer.Field} = Layer.Create({prefix}, [{m.Spec.Size}, {m.InputLength}], hasBias: {bias}, weights);");
                     break;
                 case LayerKind.Conv:
                     string kernel = m.SpatialRank == 2 ? $"{m.Spec.Kernel}, {m.Spec.Kernel}" : $"{m.Spec.Kernel}";
-                    w.Line($"{layer.Field} = Layer.Create(\"{layer.Name}\", [{m.Spec.Size}, {m.InputShape[0]}, {kernel}], hasBias: {bias}, weights);");
+                    w.Line($"{layer.Field} = Layer.Create({prefix}, [{m.Spec.Size}, {m.InputShape[0] / m.Spec.Groups}, {kernel}], hasBias: {bias}, weights);");
+                    break;
+                case LayerKind.BatchNorm:
+                    string epsilon = m.Spec.Epsilon.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+                    w.Line($"{layer.Field} = Layer.CreateBatchNorm({prefix}, channels: {m.OutputShape[0]}, affine: {(m.Spec.Affine ? "true" : "false")}, epsilon: {epsilon}, weights);");
                     break;
                 default:
                     w.Line($"{layer.Field} = Layer.WithoutParameters(\"{layer.Name}\");");
                     break;
             }
+        }
+
+        foreach (var layer in plan.Layers.Where(l => l.Folds is not null))
+        {
+            w.Line($"{layer.FoldedFieldName} = Layer.FoldBatchNorm({layer.Folds!.Field}, {layer.Field});");
         }
 
         w.Close();
@@ -224,7 +274,7 @@ internal static class NetworkEmitter
         w.Line("/// <summary>Creates the network with PyTorch's default initialisation (uniform in ±1/√fan_in), deterministic for a seed.</summary>");
         w.Line($"public static {name} CreateRandom(int seed) => new(new RandomWeightSource(seed));");
         w.Line();
-        string layers = string.Join(", ", plan.Layers.Where(l => l.Model.Kind is LayerKind.Dense or LayerKind.Conv).Select(l => l.Field));
+        string layers = string.Join(", ", plan.WeightLayers.Select(l => l.Field));
         w.Line("/// <summary>Writes the weights as a safetensors file (F32) with PyTorch's names and layouts.</summary>");
         w.Line($"public void Save(System.IO.Stream stream) => LayerWeights.Save(stream, [{layers}]);");
         w.Line();

@@ -23,6 +23,12 @@ internal static class PassEmitter
 
             methodStart = false;
 
+            if (layer.FoldedInto is not null)
+            {
+                w.Line($"// {layer.Name}: {NoSteps(layer)}.");
+                continue;
+            }
+
             w.Line("// " + Describe(m));
             EmitLayerKernel(w, plan, layer, "input");
             if (layer == affine)
@@ -81,7 +87,13 @@ internal static class PassEmitter
                 w.Line();
             }
 
-            var below = layer.Index > 0 ? plan.Layers[layer.Index - 1] : null;
+            if (layer.FoldedInto is not null)
+            {
+                w.Line($"// {layer.Name}: {NoSteps(layer)}.");
+                continue;
+            }
+
+            var below = layer.Model.Inputs.Count == 1 && layer.Model.Inputs[0] >= 0 ? plan.Layers[layer.Model.Inputs[0]] : null;
             if (below is not null && plan.FusesActivationIntoPool(below))
             {
                 w.Line($"// {Describe(m)}, after {below.Name}'s {below.Model.Activation}");
@@ -92,7 +104,8 @@ internal static class PassEmitter
             w.Line("// " + Describe(m));
             if (plan.FusesReluIntoDense(layer))
             {
-                w.Line($"DenseKernels.ForwardRelu({plan.Values(layer.Index - 1, "input")}, {layer.Field}.WeightTransposed, {layer.Field}.Bias, {plan.Values(layer.Index, "input")}, batch, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength}, ws.LayerThreads);");
+                var dense = layer.ComputeLayer.Model;
+                w.Line($"DenseKernels.ForwardRelu({plan.InputValues(layer, "input")}, {layer.KernelField}.WeightTransposed, {layer.KernelField}.Bias, {plan.Values(layer.Index, "input")}, batch, inFeatures: {dense.InputLength}, outFeatures: {dense.OutputLength}, ws.LayerThreads);");
                 continue;
             }
 
@@ -114,55 +127,91 @@ internal static class PassEmitter
     public static void EmitLayerKernel(SourceWriter w, EmitPlan plan, LayerPlan layer, string input)
     {
         var m = layer.Model;
-        string source = plan.Values(layer.Index - 1, input);
+        var c = layer.ComputeLayer;
+        string source = plan.InputValues(layer, input);
         string pre = plan.PreActivationValues(layer.Index, input);
-        switch (m.Kind)
+        switch (layer.ComputeKind)
         {
             case LayerKind.Dense:
                 // ws.LayerThreads is 1 except in a multi-threaded Forward of too few samples to share out.
-                w.Line($"DenseKernels.Forward({source}, {layer.Field}.WeightTransposed, {layer.Field}.Bias, {pre}, batch, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength}, ws.LayerThreads);");
+                w.Line($"DenseKernels.Forward({source}, {layer.KernelField}.WeightTransposed, {layer.KernelField}.Bias, {pre}, batch, inFeatures: {c.Model.InputLength}, outFeatures: {c.Model.OutputLength}, ws.LayerThreads);");
                 break;
             case LayerKind.Conv:
-                w.Line($"ConvKernels.Forward(in {layer.GeometryName}, {source}, {layer.Field}, {pre}, batch, ws.Scratch);");
+                w.Line($"ConvKernels.Forward(in {c.GeometryName}, {source}, {layer.KernelField}, {pre}, batch, ws.Scratch);");
                 break;
-            case LayerKind.MaxPool:
+            case LayerKind.MaxPool or LayerKind.GlobalMaxPool:
                 w.Line($"PoolKernels.MaxForward(in {layer.GeometryName}, {source}, {pre}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), batch);");
                 break;
-            case LayerKind.AvgPool:
+            case LayerKind.AvgPool or LayerKind.GlobalAvgPool:
                 w.Line($"PoolKernels.AvgForward(in {layer.GeometryName}, {source}, {pre}, batch);");
+                break;
+            case LayerKind.BatchNorm:
+                w.Line($"BatchNormKernels.Forward({source}, {layer.Field}.Scale, {layer.Field}.Shift, {pre}, batch, channels: {m.OutputShape[0]}, spatial: {m.OutputLength / m.OutputShape[0]});");
+                break;
+            case LayerKind.Add:
+                w.Line($"GraphKernels.Add({source}, {plan.InputValues(layer, input, 1)}, {pre});");
+                for (int k = 2; k < m.Inputs.Count; k++)
+                {
+                    w.Line($"GraphKernels.Add({pre}, {plan.InputValues(layer, input, k)}, {pre});");
+                }
+
+                break;
+            case LayerKind.Concat:
+                int offset = 0;
+                for (int k = 0; k < m.Inputs.Count; k++)
+                {
+                    int part = PartLength(plan, layer, k);
+                    w.Line($"GraphKernels.ConcatForward({plan.InputValues(layer, input, k)}, {pre}, batch, partLength: {part}, outputLength: {layer.LengthName}, offset: {offset});");
+                    offset += part;
+                }
+
                 break;
             case LayerKind.Flatten:
                 w.Line("// Nothing to do: the C-major flattened tensor is the same memory.");
                 break;
+            case LayerKind.Dropout:
+                w.Line("// Nothing to do: dropout is the identity outside training; it reads and writes the same memory.");
+                break;
         }
+    }
+
+    /// <summary>Floats per sample of input <paramref name="k"/> of a Concat.</summary>
+    public static int PartLength(EmitPlan plan, LayerPlan layer, int k)
+    {
+        int source = layer.Model.Inputs[k];
+        return source < 0 ? plan.InputLength : plan.Layers[source].Model.OutputLength;
     }
 
     public static void EmitBackward(SourceWriter w, EmitPlan plan)
     {
         w.Line("// Backward from the gradient at position 'from' down to position 'to' only: layers below 'to' are never visited.");
         w.Open("private void BackwardLayers(Workspace ws, int batch, int from, int to)");
+        var writes = new GradientWrites(plan);
+        writes.EmitDeclarations(w);
         for (int i = plan.Layers.Count - 1; i >= 0; i--)
         {
             var layer = plan.Layers[i];
             var m = layer.Model;
-            if (m.Kind == LayerKind.Flatten)
+            if (!layer.HasSteps)
             {
-                w.Line($"// {layer.Name}: Flatten shares the buffers of the layer below; nothing to do.");
+                w.Line($"// {layer.Name}: {NoSteps(layer)}; nothing to do.");
                 w.Line();
                 continue;
             }
 
+            // A pass started inside a branch must not visit the layers whose output does not flow into where it started.
+            string reach = plan.ReachCondition(layer) is { } condition ? $" && ({condition})" : string.Empty;
             w.Line("// " + Describe(m));
             if (m.HasActivation)
             {
-                w.Open($"if (from >= {layer.OutputPositionName} && to < {layer.OutputPositionName})");
+                w.Open($"if (from >= {layer.OutputPositionName} && to < {layer.OutputPositionName}{reach})");
                 EmitActivationGradient(w, plan, layer);
                 w.Close();
                 w.Line();
             }
 
-            w.Open($"if (from >= {layer.PreActivationPositionName} && to < {layer.PreActivationPositionName})");
-            EmitInputGradient(w, plan, layer);
+            w.Open($"if (from >= {layer.PreActivationPositionName} && to < {layer.PreActivationPositionName}{reach})");
+            EmitInputGradient(w, plan, layer, writes);
             w.Close();
             if (i > 0)
             {
@@ -174,6 +223,11 @@ internal static class PassEmitter
         w.Line();
     }
 
+    /// <summary>Why a layer without steps has none: Flatten and Dropout alias their input; a folded layer computes in its BatchNorm.</summary>
+    public static string NoSteps(LayerPlan layer) => layer.FoldedInto is { } batchNorm
+        ? $"folded into {batchNorm.Name}, which computes both"
+        : layer.Model.Kind == LayerKind.Dropout ? "Dropout shares the buffers of the layer it reads" : "Flatten shares the buffers of the layer below";
+
     /// <summary>The kernel call taking a layer's output gradient to its pre-activation gradient (layers with an activation).</summary>
     public static void EmitActivationGradient(SourceWriter w, EmitPlan plan, LayerPlan layer)
     {
@@ -182,30 +236,59 @@ internal static class PassEmitter
     }
 
     /// <summary>
-    /// The kernel call taking a layer's pre-activation gradient to the output gradient of the layer below (nothing for
-    /// Flatten): shared by every backward pass the generator writes.
+    /// The kernel calls taking a layer's pre-activation gradient to the output gradients of the layers it reads, adding
+    /// to a buffer another layer has already written in this pass: shared by every backward pass the generator writes.
     /// </summary>
-    public static void EmitInputGradient(SourceWriter w, EmitPlan plan, LayerPlan layer)
+    public static void EmitInputGradient(SourceWriter w, EmitPlan plan, LayerPlan layer, GradientWrites writes, string rows = "batch")
     {
         var m = layer.Model;
+        var c = layer.ComputeLayer;
         string gradient = plan.PreActivationGradient(layer.Index);
-        string below = plan.OutputGradient(layer.Index - 1);
-        switch (m.Kind)
+        string below = plan.InputGradient(layer);
+        string accumulate = writes.Accumulate(layer, 0);
+        switch (layer.ComputeKind)
         {
             case LayerKind.Dense:
-                w.Line($"DenseKernels.BackwardInput({gradient}, {layer.Field}.Weight, {below}, batch, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength});");
+                w.Line($"DenseKernels.BackwardInput({gradient}, {layer.KernelField}.Weight, {below}, {rows}, inFeatures: {c.Model.InputLength}, outFeatures: {c.Model.OutputLength}{accumulate});");
                 break;
             case LayerKind.Conv:
-                w.Line($"ConvKernels.BackwardInput(in {layer.GeometryName}, {gradient}, {layer.Field}.WeightTransposed, {below}, batch, ws.Scratch);");
+                w.Line($"ConvKernels.BackwardInput(in {c.GeometryName}, {gradient}, {layer.KernelField}.WeightTransposed, {below}, {rows}, ws.Scratch{accumulate});");
                 break;
-            case LayerKind.MaxPool:
-                w.Line($"PoolKernels.MaxBackward(in {layer.GeometryName}, {gradient}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), {below}, batch);");
+            case LayerKind.MaxPool or LayerKind.GlobalMaxPool:
+                w.Line($"PoolKernels.MaxBackward(in {layer.GeometryName}, {gradient}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), {below}, {rows}{accumulate});");
                 break;
-            case LayerKind.AvgPool:
-                w.Line($"PoolKernels.AvgBackward(in {layer.GeometryName}, {gradient}, {below}, batch);");
+            case LayerKind.AvgPool or LayerKind.GlobalAvgPool:
+                w.Line($"PoolKernels.AvgBackward(in {layer.GeometryName}, {gradient}, {below}, {rows}{accumulate});");
                 break;
+            case LayerKind.BatchNorm:
+                w.Line($"BatchNormKernels.BackwardInput({gradient}, {layer.Field}.Scale, {below}, {rows}, channels: {m.OutputShape[0]}, spatial: {m.OutputLength / m.OutputShape[0]}{accumulate});");
+                break;
+            case LayerKind.Add:
+                for (int k = 0; k < m.Inputs.Count; k++)
+                {
+                    w.Line($"GraphKernels.AddBackward({gradient}.Slice(0, {rows} * {layer.LengthName}), {plan.InputGradient(layer, k)}{writes.Accumulate(layer, k)});");
+                    writes.EmitWritten(w, layer, k);
+                }
+
+                return;
+            case LayerKind.Concat:
+                int offset = 0;
+                for (int k = 0; k < m.Inputs.Count; k++)
+                {
+                    int part = PartLength(plan, layer, k);
+                    w.Line($"GraphKernels.ConcatBackward({gradient}, {plan.InputGradient(layer, k)}, {rows}, partLength: {part}, outputLength: {layer.LengthName}, offset: {offset}{writes.Accumulate(layer, k)});");
+                    writes.EmitWritten(w, layer, k);
+                    offset += part;
+                }
+
+                return;
         }
+
+        writes.EmitWritten(w, layer, 0);
     }
+
+    private static string ConvExtras(LayerModel m) =>
+        (m.Spec.Dilation != 1 ? $", dilation {m.Spec.Dilation}" : string.Empty) + (m.Spec.Groups != 1 ? $", groups {m.Spec.Groups}" : string.Empty);
 
     public static string Describe(LayerModel m)
     {
@@ -214,10 +297,11 @@ internal static class PassEmitter
         return m.Kind switch
         {
             LayerKind.Dense => $"{m.Name}: Dense {shapes}{activation}",
-            LayerKind.Conv => $"{m.Name}: Conv{m.SpatialRank}d kernel {m.Spec.Kernel}, stride {m.Spec.Stride}, padding {m.Spec.Padding}: {shapes}{activation}",
-            LayerKind.MaxPool => $"{m.Name}: MaxPool{m.SpatialRank}d {m.Spec.Size}, stride {m.PoolStride}: {shapes}",
+            LayerKind.Conv => $"{m.Name}: Conv{m.SpatialRank}d kernel {m.Spec.Kernel}, stride {m.Spec.Stride}, padding {m.Spec.Padding}{ConvExtras(m)}: {shapes}{activation}",
+            LayerKind.MaxPool => $"{m.Name}: MaxPool{m.SpatialRank}d {m.Spec.Size}, stride {m.PoolStride}{(m.Spec.Padding > 0 ? $", padding {m.Spec.Padding}" : "")}: {shapes}",
             LayerKind.AvgPool => $"{m.Name}: AvgPool{m.SpatialRank}d {m.Spec.Size}, stride {m.PoolStride}: {shapes}",
-            _ => $"{m.Name}: Flatten {shapes}",
+            LayerKind.Flatten => $"{m.Name}: Flatten {shapes}",
+            _ => $"{m.Name}: {m.Kind} {shapes}{activation}",
         };
     }
 }

@@ -20,6 +20,18 @@ internal static class TrainingEmitter
             return;
         }
 
+        if (plan.UntrainableLayer is { } untrainable)
+        {
+            // Training with batch statistics (BatchNorm) and random masks (Dropout) is not built yet: say so by name
+            // rather than train a different network.
+            w.Line("/// <summary>Not supported for this network yet: training a BatchNorm or Dropout layer.</summary>");
+            w.Line($"/// <exception cref=\"NotSupportedException\">Always: layer '{untrainable.Name}' is a {untrainable.Model.Kind} layer.</exception>");
+            w.Line("public global::NigGen.Training.Trainer CreateTrainer(global::NigGen.Training.TrainingOptions options) => throw new NotSupportedException(");
+            w.Line($"    \"{plan.Model.ClassName} cannot be trained in process yet: layer '{untrainable.Name}' is a {untrainable.Model.Kind} layer, and NigGen does not train BatchNorm or Dropout layers yet. Train it in PyTorch and load its state_dict.\");");
+            w.Line();
+            return;
+        }
+
         EmitCreateTrainer(w, plan);
         EmitBackward(w, plan);
         EmitState(w, plan);
@@ -45,14 +57,16 @@ internal static class TrainingEmitter
         w.Line($"// Training's backward pass, from the loss gradient in the output gradient down to {plan.Layers[lowest].Name}, the input-most parameter");
         w.Line("// layer, adding every Dense and Conv layer's weight and bias gradients to 'state' on the way.");
         w.Open("private void TrainingBackwardLayers(Workspace ws, int batch, TrainingState state)");
+        var writes = new GradientWrites(plan);
+        writes.EmitDeclarations(w);
         for (int i = plan.Layers.Count - 1; i >= lowest; i--)
         {
             var layer = plan.Layers[i];
             var m = layer.Model;
             w.Line("// " + PassEmitter.Describe(m));
-            if (m.Kind == LayerKind.Flatten)
+            if (!layer.HasSteps || !plan.ReachesOutput(layer))
             {
-                w.Line("// Flatten shares the buffers of the layer below; nothing to do.");
+                w.Line(layer.HasSteps ? "// Its output flows into no output: no gradient." : $"// {PassEmitter.NoSteps(layer)}; nothing to do.");
                 w.Line();
                 continue;
             }
@@ -62,7 +76,7 @@ internal static class TrainingEmitter
                 PassEmitter.EmitActivationGradient(w, plan, layer);
             }
 
-            string input = plan.Values(i - 1, EmitPlan.WorkspaceInputs);
+            string input = plan.InputValues(layer, EmitPlan.WorkspaceInputs);
             string gradient = plan.PreActivationGradient(i);
             string gradients = $"state.{layer.Pascal}Gradients";
             switch (m.Kind)
@@ -78,7 +92,7 @@ internal static class TrainingEmitter
             // Below the input-most parameter layer nothing needs a gradient.
             if (i > lowest)
             {
-                PassEmitter.EmitInputGradient(w, plan, layer);
+                PassEmitter.EmitInputGradient(w, plan, layer, writes);
                 w.Line();
             }
         }
@@ -97,7 +111,10 @@ internal static class TrainingEmitter
         w.Line("// Weight-gradient scratch: a block's transposed output gradient of the widest Dense layer (per sample), or one");
         w.Line("// sample's im2col columns and transposed output gradient of the largest convolution.");
         w.Line($"private const int DenseScratchPerSample = {plan.DenseGradientScratchPerSample};");
-        w.Line($"private const int ConvScratch = {plan.ConvGradientScratch};");
+        var convolutions = plan.Layers.Where(l => l.Model.Kind == LayerKind.Conv).ToList();
+        w.Line(convolutions.Count == 0
+            ? "private const int ConvScratch = 0;"
+            : $"private static readonly int ConvScratch = {NetworkEmitter.MaxOf(convolutions.Select(l => l.GeometryName + ".WeightGradientScratchLength"))};");
         w.Line();
         w.Line($"private readonly {name} _network;");
         w.Line("private readonly Workspace _workspace;");

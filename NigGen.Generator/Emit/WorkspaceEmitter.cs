@@ -41,10 +41,17 @@ internal static class WorkspaceEmitter
 
             w.Line($"public readonly float[] {layer.Pascal}Output;");
             w.Line($"public readonly float[] {layer.Pascal}OutputGradient;");
-            if (layer.Model.Kind == LayerKind.MaxPool)
+            if (layer.HasArgmax)
             {
                 w.Line($"public readonly int[] {layer.Pascal}Argmax;");
             }
+        }
+
+        if (plan.SharedGradients.Count > 0)
+        {
+            // Where a DeepLIFT kernel adds its multipliers to a buffer another layer has written: two rows of the largest one.
+            int largest = plan.SharedGradients.Select(o => o < 0 ? plan.InputLength : plan.Layers[o].Model.OutputLength).Max();
+            w.Line($"public readonly float[] JoinScratch = new float[{2 * largest}];");
         }
 
         var affine = plan.AffinePrefixLayer;
@@ -67,7 +74,7 @@ internal static class WorkspaceEmitter
 
             w.Line($"{layer.Pascal}Output = new float[{length}];");
             w.Line($"{layer.Pascal}OutputGradient = new float[{length}];");
-            if (layer.Model.Kind == LayerKind.MaxPool)
+            if (layer.HasArgmax)
             {
                 w.Line($"{layer.Pascal}Argmax = new int[{length}];");
             }

@@ -1,7 +1,11 @@
 namespace NigGen.Generator.Model;
 
-/// <summary>A validated layer with the shapes shape inference gave it (per sample, channels first).</summary>
-internal sealed record LayerModel(LayerSpec Spec, EquatableArray<int> InputShape, EquatableArray<int> OutputShape)
+/// <summary>
+/// A validated layer with the shapes shape inference gave it (per sample, channels first) and the layers it reads
+/// (<see cref="Inputs"/>: indices of earlier layers, −1 for the network's input; <see cref="InputShape"/> is the first
+/// one's shape).
+/// </summary>
+internal sealed record LayerModel(LayerSpec Spec, EquatableArray<int> InputShape, EquatableArray<int> OutputShape, EquatableArray<int> Inputs)
 {
     public string Name => Spec.Name;
 
@@ -12,6 +16,9 @@ internal sealed record LayerModel(LayerSpec Spec, EquatableArray<int> InputShape
     public bool HasActivation => Spec.Activation != ActivationKind.None;
 
     public int InputLength => Shapes.Length(InputShape);
+
+    /// <summary>The prefix of the layer's tensors in the weights file: the field's name unless Weights says otherwise.</summary>
+    public string WeightsPrefix => Spec.WeightsPrefix ?? Spec.Name;
 
     public int OutputLength => Shapes.Length(OutputShape);
 

@@ -205,6 +205,12 @@ internal static class NetworkParser
             "MaxPoolAttribute" => LayerKind.MaxPool,
             "AvgPoolAttribute" => LayerKind.AvgPool,
             "FlattenAttribute" => LayerKind.Flatten,
+            "AddAttribute" => LayerKind.Add,
+            "ConcatAttribute" => LayerKind.Concat,
+            "BatchNormAttribute" => LayerKind.BatchNorm,
+            "DropoutAttribute" => LayerKind.Dropout,
+            "GlobalAvgPoolAttribute" => LayerKind.GlobalAvgPool,
+            "GlobalMaxPoolAttribute" => LayerKind.GlobalMaxPool,
             _ => null,
         };
         if (kind is null)
@@ -214,14 +220,36 @@ internal static class NetworkParser
 
         // An attribute whose arguments do not compile has no constructor arguments; the compiler reports that one.
         int size = 0;
-        if (kind != LayerKind.Flatten)
+        double probability = 0;
+        var inputs = EquatableArray<string>.Empty;
+        switch (kind)
         {
-            if (attribute.ConstructorArguments.Length != 1 || attribute.ConstructorArguments[0].Value is not int value)
-            {
-                return null;
-            }
+            case LayerKind.Dense or LayerKind.Conv or LayerKind.MaxPool or LayerKind.AvgPool:
+                if (attribute.ConstructorArguments.Length != 1 || attribute.ConstructorArguments[0].Value is not int value)
+                {
+                    return null;
+                }
 
-            size = value;
+                size = value;
+                break;
+            case LayerKind.Dropout:
+                if (attribute.ConstructorArguments.Length != 1 || attribute.ConstructorArguments[0].Value is not double p)
+                {
+                    return null;
+                }
+
+                probability = p;
+                break;
+            case LayerKind.Add or LayerKind.Concat:
+                // params string[]: one array argument (a null element or a null array is reported by shape inference).
+                if (attribute.ConstructorArguments.Length != 1 || attribute.ConstructorArguments[0].Kind != TypedConstantKind.Array)
+                {
+                    return null;
+                }
+
+                var array = attribute.ConstructorArguments[0];
+                inputs = (array.IsNull ? Enumerable.Empty<string>() : array.Values.Select(v => v.Value as string ?? string.Empty)).ToEquatableArray();
+                break;
         }
 
         var attribution = AttributionPoint.NotScored;
@@ -239,7 +267,18 @@ internal static class NetworkParser
             Padding: Named(attribute, "Padding", 0),
             HasBias: kind is LayerKind.Dense or LayerKind.Conv && Named(attribute, "Bias", true),
             Activation: (ActivationKind)Named(attribute, "Activation", 0),
-            Attribution: attribution);
+            Attribution: attribution)
+        {
+            From = Named<string?>(attribute, "From", null),
+            Inputs = inputs,
+            Dilation = Named(attribute, "Dilation", 1),
+            Groups = Named(attribute, "Groups", 1),
+            Epsilon = Named(attribute, "Epsilon", 1e-5),
+            Momentum = Named(attribute, "Momentum", 0.1),
+            Affine = Named(attribute, "Affine", true),
+            Probability = probability,
+            WeightsPrefix = Named<string?>(attribute, "Weights", null),
+        };
     }
 
     private static T Named<T>(AttributeData attribute, string name, T defaultValue)
