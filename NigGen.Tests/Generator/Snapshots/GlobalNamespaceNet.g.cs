@@ -42,7 +42,7 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
         public const int HeadOutput = 3;
     }
 
-    // Workspace floats per sample in flight, and the im2col scratch of the largest convolution.
+    // Workspace floats per sample in flight, and the scratch of the convolution that needs the most (the runtime's rule).
     private const int FloatsPerSample = 24;
     private const int ScratchLength = 0;
 

@@ -59,9 +59,9 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
         public const int HeadOutput = 9;
     }
 
-    // Workspace floats per sample in flight, and the im2col scratch of the largest convolution.
+    // Workspace floats per sample in flight, and the scratch of the convolution that needs the most (the runtime's rule).
     private const int FloatsPerSample = 28294;
-    private const int ScratchLength = 12000;
+    private static readonly int ScratchLength = Geometry.Conv1.ScratchLength;
 
     // Geometry of every convolution and pooling layer.
     private static class Geometry
@@ -498,7 +498,7 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
         // Weight-gradient scratch: a block's transposed output gradient of the widest Dense layer (per sample), or one
         // sample's im2col columns and transposed output gradient of the largest convolution.
         private const int DenseScratchPerSample = 32;
-        private const int ConvScratch = 18400;
+        private static readonly int ConvScratch = Geometry.Conv1.WeightGradientScratchLength;
 
         private readonly RegulatoryNet _network;
         private readonly Workspace _workspace;

@@ -68,9 +68,9 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
         public const int HeadOutput = 15;
     }
 
-    // Workspace floats per sample in flight, and the im2col scratch of the largest convolution.
+    // Workspace floats per sample in flight, and the scratch of the convolution that needs the most (the runtime's rule).
     private const int FloatsPerSample = 4916;
-    private const int ScratchLength = 3888;
+    private static readonly int ScratchLength = Math.Max(Geometry.Conv1.ScratchLength, Geometry.Conv2.ScratchLength);
 
     // Geometry of every convolution and pooling layer.
     private static class Geometry
@@ -644,7 +644,7 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
         // Weight-gradient scratch: a block's transposed output gradient of the widest Dense layer (per sample), or one
         // sample's im2col columns and transposed output gradient of the largest convolution.
         private const int DenseScratchPerSample = 12;
-        private const int ConvScratch = 4752;
+        private static readonly int ConvScratch = Math.Max(Geometry.Conv1.WeightGradientScratchLength, Geometry.Conv2.WeightGradientScratchLength);
 
         private readonly ActivationsNet _network;
         private readonly Workspace _workspace;

@@ -47,7 +47,7 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
         public const int Fc3Output = 5;
     }
 
-    // Workspace floats per sample in flight, and the im2col scratch of the largest convolution.
+    // Workspace floats per sample in flight, and the scratch of the convolution that needs the most (the runtime's rule).
     private const int FloatsPerSample = 3636;
     private const int ScratchLength = 0;
 

@@ -38,7 +38,7 @@ partial class NoAttributeLayerNet : INetwork, global::NigGen.ITrainableNetwork
         public const int HeadOutput = 3;
     }
 
-    // Workspace floats per sample in flight, and the im2col scratch of the largest convolution.
+    // Workspace floats per sample in flight, and the scratch of the convolution that needs the most (the runtime's rule).
     private const int FloatsPerSample = 44;
     private const int ScratchLength = 0;
 

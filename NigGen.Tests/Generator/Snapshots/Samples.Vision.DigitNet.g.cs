@@ -59,9 +59,9 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         public const int Fc2Output = 13;
     }
 
-    // Workspace floats per sample in flight, and the im2col scratch of the largest convolution.
+    // Workspace floats per sample in flight, and the scratch of the convolution that needs the most (the runtime's rule).
     private const int FloatsPerSample = 55604;
-    private const int ScratchLength = 25600;
+    private static readonly int ScratchLength = Math.Max(Geometry.Conv1.ScratchLength, Geometry.Conv2.ScratchLength);
 
     // Geometry of every convolution and pooling layer.
     private static class Geometry
@@ -572,7 +572,7 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         // Weight-gradient scratch: a block's transposed output gradient of the widest Dense layer (per sample), or one
         // sample's im2col columns and transposed output gradient of the largest convolution.
         private const int DenseScratchPerSample = 128;
-        private const int ConvScratch = 27648;
+        private static readonly int ConvScratch = Math.Max(Geometry.Conv1.WeightGradientScratchLength, Geometry.Conv2.WeightGradientScratchLength);
 
         private readonly DigitNet _network;
         private readonly Workspace _workspace;
