@@ -33,6 +33,12 @@ public sealed class GpuLayer
             throw new ArgumentOutOfRangeException(nameof(activation), activation, $"Layer '{layer.Name}': {activation} is not a defined Activation.");
         }
 
+        if (activation is Activation.Gelu or Activation.Silu)
+        {
+            // The device's ActivationMath has no erf or double-precision path for these; refuse rather than compute wrong numbers.
+            throw new NotSupportedException($"Layer '{layer.Name}': the GPU backend does not support Activation.{activation}; run this network on the CPU.");
+        }
+
         Kind = kind;
         Layer = layer;
         InputLength = inputLength;

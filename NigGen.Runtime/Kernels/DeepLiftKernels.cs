@@ -453,6 +453,12 @@ public static class DeepLiftKernels
             case Activation.Elu:
                 ActivationKernels.EluBackward(pre, post, postGradient, preGradient);
                 break;
+            case Activation.Gelu:
+                ActivationKernels.GeluBackward(pre, post, postGradient, preGradient);
+                break;
+            case Activation.Silu:
+                ActivationKernels.SiluBackward(pre, post, postGradient, preGradient);
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(activation), activation, "not a defined NigGen.Activation");
         }
