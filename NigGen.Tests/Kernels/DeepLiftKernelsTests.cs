@@ -145,4 +145,32 @@ public sealed class DeepLiftKernelsTests
         Close(positive / 4, parts[0], 1e-6, "m+");
         Close(negative / -1, parts[1], 1e-6, "m-");
     }
+
+    [Fact]
+    public void MaxPool_over_a_padded_geometry_sums_to_delta()
+    {
+        // 3×3, stride 2, padding 1 (ResNet's stem pool): the contributions of the inputs add up to those of the outputs.
+        var g = new PoolGeometry(2, 7, 9, 3, 3, 2, 2) { PaddingHeight = 1, PaddingWidth = 1 };
+        var random = new Random(4);
+        float[] inputs = RandomArray(random, 2 * g.InputLength, 3f);
+        float[] outputs = new float[2 * g.OutputLength];
+        int[] argmax = new int[2 * g.OutputLength];
+        PoolKernels.MaxForward(g, inputs, outputs, argmax, 2);
+        float[] outputMultipliers = RandomArray(random, g.OutputLength);
+        float[] inputMultipliers = new float[2 * g.InputLength];
+        DeepLiftKernels.MaxPool(g, inputs, outputs, argmax, outputMultipliers, inputMultipliers);
+        double input = 0, output = 0;
+        for (int i = 0; i < g.InputLength; i++)
+        {
+            input += (double)inputMultipliers[i] * (inputs[i] - inputs[g.InputLength + i]);
+        }
+
+        for (int j = 0; j < g.OutputLength; j++)
+        {
+            output += (double)outputMultipliers[j] * (outputs[j] - outputs[g.OutputLength + j]);
+        }
+
+        Assert.True(Math.Abs(input - output) < 1e-4, $"{input} vs {output}");
+        Assert.NotEqual(0, output);
+    }
 }
