@@ -33,6 +33,12 @@ public sealed class GpuLayer
             throw new ArgumentOutOfRangeException(nameof(activation), activation, $"Layer '{layer.Name}': {activation} is not a defined Activation.");
         }
 
+        if (activation is Activation.Gelu or Activation.Silu)
+        {
+            // The device's ActivationMath has no erf or double-precision path for these; refuse rather than compute wrong numbers.
+            throw new NotSupportedException($"Layer '{layer.Name}': the GPU backend does not support Activation.{activation}; run this network on the CPU.");
+        }
+
         Kind = kind;
         Layer = layer;
         InputLength = inputLength;
@@ -91,6 +97,7 @@ public sealed class GpuLayer
     {
         ArgumentNullException.ThrowIfNull(layer);
         geometry.Validate(layer.Name);
+        RequireUnpadded(layer, geometry);
         return new GpuLayer(GpuLayerKind.MaxPool, layer, geometry.InputLength, geometry.OutputLength, Activation.None, default, geometry);
     }
 
@@ -99,6 +106,7 @@ public sealed class GpuLayer
     {
         ArgumentNullException.ThrowIfNull(layer);
         geometry.Validate(layer.Name);
+        RequireUnpadded(layer, geometry);
         return new GpuLayer(GpuLayerKind.AvgPool, layer, geometry.InputLength, geometry.OutputLength, Activation.None, default, geometry);
     }
 
@@ -108,6 +116,15 @@ public sealed class GpuLayer
         ArgumentNullException.ThrowIfNull(layer);
         ArgumentOutOfRangeException.ThrowIfLessThan(length, 1);
         return new GpuLayer(GpuLayerKind.Flatten, layer, length, length, Activation.None, default, default);
+    }
+
+    // The device's pooling kernels assume windows inside the input.
+    private static void RequireUnpadded(Layer layer, in PoolGeometry geometry)
+    {
+        if (geometry.IsPadded)
+        {
+            throw new NotSupportedException($"Layer '{layer.Name}': the GPU backend does not support padded pooling ({geometry}); run this network on the CPU.");
+        }
     }
 
     private static void RequireWeight(Layer layer, long weightLength, int outputs, string shape)

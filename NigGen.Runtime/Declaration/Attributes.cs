@@ -19,9 +19,12 @@ public enum Activation
     Softplus,
     /// <summary>x for x &gt; 0, else e^x − 1 (alpha = 1).</summary>
     Elu,
-    /// <summary>x·Φ(x), Φ the standard normal distribution function (PyTorch's default, exact erf form).</summary>
+    /// <summary>
+    /// x·Φ(x) = 0.5·x·(1 + erf(x/√2)), PyTorch's default (exact, erf) GELU; derivative Φ(x) + x·φ(x). Not monotone
+    /// (minimum −0.17 near x = −0.75), so max pooling applies it before the maximum.
+    /// </summary>
     Gelu,
-    /// <summary>x·σ(x) (SiLU, also called swish).</summary>
+    /// <summary>x·σ(x) = x / (1 + e^−x) (SiLU, also called swish); derivative σ(x)·(1 + x·(1 − σ(x))). Not monotone.</summary>
     Silu,
 }
 

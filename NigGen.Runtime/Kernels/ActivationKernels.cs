@@ -52,6 +52,12 @@ public static class ActivationKernels
             case Activation.Elu:
                 Elu(pre, post);
                 break;
+            case Activation.Gelu:
+                Gelu(pre, post);
+                break;
+            case Activation.Silu:
+                Silu(pre, post);
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(activation), activation, "not a defined NigGen.Activation");
         }
@@ -234,6 +240,58 @@ public static class ActivationKernels
     {
         CheckBackward(pre, post, postGradient, preGradient);
         Backward<EluGrad>(pre, post, postGradient, preGradient);
+    }
+
+    /// <summary>
+    /// post = pre·Φ(pre) = 0.5·pre·(1 + erf(pre/√2)), PyTorch's default (erf) GELU, computed in double and rounded once
+    /// (within about 0.5 ulp, the negative tail included). GELU(−∞) = −0, the limit (PyTorch's formula gives NaN there).
+    /// </summary>
+    /// <param name="pre">Pre-activation values.</param>
+    /// <param name="post">Receives the activations.</param>
+    public static void Gelu(ReadOnlySpan<float> pre, Span<float> post)
+    {
+        CheckForward(pre, post);
+        Unary<GeluOp>(pre, post);
+    }
+
+    /// <summary>
+    /// preGradient = postGradient·(Φ(pre) + pre·φ(pre)) (PyTorch's GeluBackward, erf form), computed in double and rounded
+    /// once; the derivative is 1 at +∞ and 0 at −∞.
+    /// </summary>
+    /// <param name="pre">Pre-activation values.</param>
+    /// <param name="post">Activations (unused by this derivative).</param>
+    /// <param name="postGradient">Gradient with respect to the activations.</param>
+    /// <param name="preGradient">Receives the gradient with respect to the pre-activations; may be <paramref name="postGradient"/>.</param>
+    public static void GeluBackward(ReadOnlySpan<float> pre, ReadOnlySpan<float> post, ReadOnlySpan<float> postGradient, Span<float> preGradient)
+    {
+        CheckBackward(pre, post, postGradient, preGradient);
+        Backward<GeluGrad>(pre, post, postGradient, preGradient);
+    }
+
+    /// <summary>
+    /// post = pre·σ(pre) = pre / (1 + e^−pre) (PyTorch's SiLU), computed in double and rounded once, so the far negative
+    /// tail keeps its digits where float e^−pre would overflow. SiLU(−∞) = −0, the limit (PyTorch's formula gives NaN).
+    /// </summary>
+    /// <param name="pre">Pre-activation values.</param>
+    /// <param name="post">Receives the activations.</param>
+    public static void Silu(ReadOnlySpan<float> pre, Span<float> post)
+    {
+        CheckForward(pre, post);
+        Unary<SiluOp>(pre, post);
+    }
+
+    /// <summary>
+    /// preGradient = postGradient·σ(pre)·(1 + pre·(1 − σ(pre))) (PyTorch's silu_backward), computed in double and rounded
+    /// once; the derivative is 1 at +∞ and 0 at −∞.
+    /// </summary>
+    /// <param name="pre">Pre-activation values.</param>
+    /// <param name="post">Activations (unused by this derivative).</param>
+    /// <param name="postGradient">Gradient with respect to the activations.</param>
+    /// <param name="preGradient">Receives the gradient with respect to the pre-activations; may be <paramref name="postGradient"/>.</param>
+    public static void SiluBackward(ReadOnlySpan<float> pre, ReadOnlySpan<float> post, ReadOnlySpan<float> postGradient, Span<float> preGradient)
+    {
+        CheckBackward(pre, post, postGradient, preGradient);
+        Backward<SiluGrad>(pre, post, postGradient, preGradient);
     }
 
     private static void CheckForward(ReadOnlySpan<float> pre, Span<float> post) =>
@@ -710,5 +768,161 @@ public static class ActivationKernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Invoke(Vector512<float> pre, Vector512<float> post, Vector512<float> gradient) =>
             Vector512.ConditionalSelect(Vector512.LessThanOrEqual(pre, Vector512<float>.Zero), gradient * (post + Vector512<float>.One), gradient);
+    }
+
+    // GELU in double. Beyond ±40, Φ is 0 or 1 to double precision (e^−800 underflows), so the argument is clamped there:
+    // that changes no finite result and keeps ±∞ from making ∞·0. Above +40 the output is pre itself (pre·1).
+    private readonly struct GeluOp : IUnaryOp
+    {
+        public static float Invoke(float x)
+        {
+            double limited = GeluLimited(x);
+            return (float)((x > GeluLimit ? x : limited) * NormalDistribution.Cdf(limited, out _));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Invoke(Vector256<float> x)
+        {
+            Vector256<float> limited = GeluLimited(x);
+            (Vector256<double> lower, Vector256<double> upper) = Vector256.Widen(limited);
+            (Vector256<double> factorLower, Vector256<double> factorUpper) = Vector256.Widen(Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(GeluLimit)), x, limited));
+            return Vector256.Narrow(factorLower * NormalDistribution.Cdf(lower, out _), factorUpper * NormalDistribution.Cdf(upper, out _));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Invoke(Vector512<float> x)
+        {
+            Vector512<float> limited = GeluLimited(x);
+            (Vector512<double> lower, Vector512<double> upper) = Vector512.Widen(limited);
+            (Vector512<double> factorLower, Vector512<double> factorUpper) = Vector512.Widen(Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(GeluLimit)), x, limited));
+            return Vector512.Narrow(factorLower * NormalDistribution.Cdf(lower, out _), factorUpper * NormalDistribution.Cdf(upper, out _));
+        }
+    }
+
+    // Φ(x) + x·φ(x) at the clamped argument (1 above +40, 0 below −40), times the gradient, in double.
+    private readonly struct GeluGrad : IBackwardOp
+    {
+        public static bool UsesPre => true;
+
+        public static bool UsesPost => false;
+
+        public static float Invoke(float pre, float post, float gradient)
+        {
+            double x = GeluLimited(pre);
+            double cdf = NormalDistribution.Cdf(x, out double density);
+            return (float)(gradient * (cdf + x * density));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Invoke(Vector256<float> pre, Vector256<float> post, Vector256<float> gradient)
+        {
+            (Vector256<double> lower, Vector256<double> upper) = Vector256.Widen(GeluLimited(pre));
+            (Vector256<double> gradientLower, Vector256<double> gradientUpper) = Vector256.Widen(gradient);
+            Vector256<double> cdfLower = NormalDistribution.Cdf(lower, out Vector256<double> densityLower);
+            Vector256<double> cdfUpper = NormalDistribution.Cdf(upper, out Vector256<double> densityUpper);
+            return Vector256.Narrow(gradientLower * (cdfLower + lower * densityLower), gradientUpper * (cdfUpper + upper * densityUpper));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Invoke(Vector512<float> pre, Vector512<float> post, Vector512<float> gradient)
+        {
+            (Vector512<double> lower, Vector512<double> upper) = Vector512.Widen(GeluLimited(pre));
+            (Vector512<double> gradientLower, Vector512<double> gradientUpper) = Vector512.Widen(gradient);
+            Vector512<double> cdfLower = NormalDistribution.Cdf(lower, out Vector512<double> densityLower);
+            Vector512<double> cdfUpper = NormalDistribution.Cdf(upper, out Vector512<double> densityUpper);
+            return Vector512.Narrow(gradientLower * (cdfLower + lower * densityLower), gradientUpper * (cdfUpper + upper * densityUpper));
+        }
+    }
+
+    private const float GeluLimit = 40f;
+
+    // x clamped to [−40, 40]; NaN stays NaN (both comparisons are false).
+    private static float GeluLimited(float x) => x < -GeluLimit ? -GeluLimit : x > GeluLimit ? GeluLimit : x;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> GeluLimited(Vector256<float> x) =>
+        Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(-GeluLimit)), Vector256.Create(-GeluLimit),
+            Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(GeluLimit)), Vector256.Create(GeluLimit), x));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> GeluLimited(Vector512<float> x) =>
+        Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(-GeluLimit)), Vector512.Create(-GeluLimit),
+            Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(GeluLimit)), Vector512.Create(GeluLimit), x));
+
+    // SiLU in double: x / (1 + e^−x). The argument is clamped to [−1000, 1000] (e^1000 is ∞ in double, so the clamp
+    // changes no finite result): then −∞ gives −1000/∞ = −0 instead of −∞/∞, and +∞ still gives ∞ (never clamped in the
+    // forward, where e^−∞ = 0 is harmless).
+    private const float SiluLimit = 1000f;
+
+    private readonly struct SiluOp : IUnaryOp
+    {
+        public static float Invoke(float x)
+        {
+            double limited = x < -SiluLimit ? -SiluLimit : x;
+            return (float)(limited / (1.0 + Math.Exp(-limited)));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Invoke(Vector256<float> x)
+        {
+            Vector256<float> limited = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(-SiluLimit)), Vector256.Create(-SiluLimit), x);
+            (Vector256<double> lower, Vector256<double> upper) = Vector256.Widen(limited);
+            return Vector256.Narrow(lower / (Vector256<double>.One + Vector256.Exp(-lower)), upper / (Vector256<double>.One + Vector256.Exp(-upper)));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Invoke(Vector512<float> x)
+        {
+            Vector512<float> limited = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(-SiluLimit)), Vector512.Create(-SiluLimit), x);
+            (Vector512<double> lower, Vector512<double> upper) = Vector512.Widen(limited);
+            return Vector512.Narrow(lower / (Vector512<double>.One + Vector512.Exp(-lower)), upper / (Vector512<double>.One + Vector512.Exp(-upper)));
+        }
+    }
+
+    // σ(x)·(1 + x·(1 − σ(x))) times the gradient, in double, at x clamped to [−1000, 1000]: 1 at +∞, 0 at −∞.
+    private readonly struct SiluGrad : IBackwardOp
+    {
+        public static bool UsesPre => true;
+
+        public static bool UsesPost => false;
+
+        public static float Invoke(float pre, float post, float gradient)
+        {
+            double x = pre < -SiluLimit ? -SiluLimit : pre > SiluLimit ? SiluLimit : pre;
+            double s = 1.0 / (1.0 + Math.Exp(-x));
+            return (float)(gradient * (s * (1.0 + x * (1.0 - s))));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Invoke(Vector256<float> pre, Vector256<float> post, Vector256<float> gradient)
+        {
+            Vector256<float> limited = Vector256.ConditionalSelect(Vector256.LessThan(pre, Vector256.Create(-SiluLimit)), Vector256.Create(-SiluLimit),
+                Vector256.ConditionalSelect(Vector256.GreaterThan(pre, Vector256.Create(SiluLimit)), Vector256.Create(SiluLimit), pre));
+            (Vector256<double> lower, Vector256<double> upper) = Vector256.Widen(limited);
+            (Vector256<double> gradientLower, Vector256<double> gradientUpper) = Vector256.Widen(gradient);
+            return Vector256.Narrow(gradientLower * Derivative(lower), gradientUpper * Derivative(upper));
+
+            static Vector256<double> Derivative(Vector256<double> x)
+            {
+                Vector256<double> s = Vector256<double>.One / (Vector256<double>.One + Vector256.Exp(-x));
+                return s * (Vector256<double>.One + x * (Vector256<double>.One - s));
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Invoke(Vector512<float> pre, Vector512<float> post, Vector512<float> gradient)
+        {
+            Vector512<float> limited = Vector512.ConditionalSelect(Vector512.LessThan(pre, Vector512.Create(-SiluLimit)), Vector512.Create(-SiluLimit),
+                Vector512.ConditionalSelect(Vector512.GreaterThan(pre, Vector512.Create(SiluLimit)), Vector512.Create(SiluLimit), pre));
+            (Vector512<double> lower, Vector512<double> upper) = Vector512.Widen(limited);
+            (Vector512<double> gradientLower, Vector512<double> gradientUpper) = Vector512.Widen(gradient);
+            return Vector512.Narrow(gradientLower * Derivative(lower), gradientUpper * Derivative(upper));
+
+            static Vector512<double> Derivative(Vector512<double> x)
+            {
+                Vector512<double> s = Vector512<double>.One / (Vector512<double>.One + Vector512.Exp(-x));
+                return s * (Vector512<double>.One + x * (Vector512<double>.One - s));
+            }
+        }
     }
 }

@@ -295,7 +295,7 @@ public static class DeepLiftKernels
     /// argmax and multiplier·(out − xmax) to the baseline's argmax, so its contributions sum to multiplier·Δout; an input
     /// element's multiplier is what it received divided by its Δin, or the ordinary max-pool gradient where
     /// |Δin| &lt; <see cref="RescaleEpsilon"/>. Overlapping windows add up (Captum's max_unpool keeps only one of them,
-    /// which breaks summation to delta).
+    /// which breaks summation to delta). Padded geometries need nothing more: an argmax only ever names a real element.
     /// </summary>
     /// <param name="geometry">The pooling's geometry.</param>
     /// <param name="inputs">The pooling's inputs: two rows of InputLength.</param>
@@ -452,6 +452,12 @@ public static class DeepLiftKernels
                 break;
             case Activation.Elu:
                 ActivationKernels.EluBackward(pre, post, postGradient, preGradient);
+                break;
+            case Activation.Gelu:
+                ActivationKernels.GeluBackward(pre, post, postGradient, preGradient);
+                break;
+            case Activation.Silu:
+                ActivationKernels.SiluBackward(pre, post, postGradient, preGradient);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(activation), activation, "not a defined NigGen.Activation");

@@ -4,8 +4,11 @@ using System.Text;
 namespace NigGen.Kernels;
 
 /// <summary>
-/// Geometry of one 1D or 2D pooling over one sample: no padding, no dilation, floor mode (PyTorch's defaults).
-/// A 1D pooling uses InHeight = 1, SizeHeight = 1, StrideHeight = 1.
+/// Geometry of one 1D or 2D pooling over one sample: no dilation, floor mode (PyTorch's defaults), optional zero-size
+/// padding on each side (<see cref="PaddingHeight"/>, <see cref="PaddingWidth"/>; PyTorch's <c>padding</c>: max pooling
+/// treats the padding as −∞, average pooling counts it as zeros, <c>count_include_pad=True</c>). A 1D pooling uses
+/// InHeight = 1, SizeHeight = 1, StrideHeight = 1, PaddingHeight = 0. Global pooling is a window equal to the whole
+/// input (stride 1, no padding).
 /// </summary>
 /// <param name="Channels">Channels (pooling keeps them apart).</param>
 /// <param name="InHeight">Input height (1 for 1D).</param>
@@ -23,11 +26,23 @@ public readonly record struct PoolGeometry(
     int StrideHeight,
     int StrideWidth)
 {
-    /// <summary>Output height: (InHeight − SizeHeight) / StrideHeight + 1.</summary>
-    public int OutHeight => (InHeight - SizeHeight) / StrideHeight + 1;
+    /// <summary>
+    /// Rows of implicit padding above and below the input (PyTorch's <c>padding[0]</c>); 0 by default, at most half the
+    /// window height, as PyTorch requires, so every window holds at least one real element.
+    /// </summary>
+    public int PaddingHeight { get; init; }
 
-    /// <summary>Output width: (InWidth − SizeWidth) / StrideWidth + 1.</summary>
-    public int OutWidth => (InWidth - SizeWidth) / StrideWidth + 1;
+    /// <summary>Columns of implicit padding left and right of the input; 0 by default, at most half the window width.</summary>
+    public int PaddingWidth { get; init; }
+
+    /// <summary>Whether the geometry pads the input.</summary>
+    public bool IsPadded => PaddingHeight != 0 || PaddingWidth != 0;
+
+    /// <summary>Output height: (InHeight + 2·PaddingHeight − SizeHeight) / StrideHeight + 1.</summary>
+    public int OutHeight => (InHeight - (SizeHeight - 2 * PaddingHeight)) / StrideHeight + 1;
+
+    /// <summary>Output width: (InWidth + 2·PaddingWidth − SizeWidth) / StrideWidth + 1.</summary>
+    public int OutWidth => (InWidth - (SizeWidth - 2 * PaddingWidth)) / StrideWidth + 1;
 
     /// <summary>Input floats per sample: Channels·InHeight·InWidth.</summary>
     public int InputLength => Channels * InHeight * InWidth;
@@ -43,9 +58,13 @@ public readonly record struct PoolGeometry(
     }
 
     private string Describe() =>
-        $"channels {Channels}, in {InHeight}×{InWidth}, window {SizeHeight}×{SizeWidth}, stride {StrideHeight}×{StrideWidth}";
+        $"channels {Channels}, in {InHeight}×{InWidth}, window {SizeHeight}×{SizeWidth}, stride {StrideHeight}×{StrideWidth}"
+        + (IsPadded ? $", padding {PaddingHeight}×{PaddingWidth}" : "");
 
-    /// <summary>Throws <see cref="ArgumentException"/> unless every dimension is usable and the window fits the input.</summary>
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> unless every dimension is usable, the padding is at most half the window
+    /// and the window fits the padded input.
+    /// </summary>
     internal void Validate(string name)
     {
         if (Channels < 1 || InHeight < 1 || InWidth < 1 || SizeHeight < 1 || SizeWidth < 1 || StrideHeight < 1 || StrideWidth < 1)
@@ -53,9 +72,14 @@ public readonly record struct PoolGeometry(
             throw new ArgumentException($"{name} needs positive sizes and strides: {Describe()}.", name);
         }
 
-        if (SizeHeight > InHeight || SizeWidth > InWidth)
+        if (PaddingHeight < 0 || PaddingWidth < 0 || 2L * PaddingHeight > SizeHeight || 2L * PaddingWidth > SizeWidth)
         {
-            throw new ArgumentException($"{name} has a window larger than the input: {Describe()}.", name);
+            throw new ArgumentException($"{name} needs a padding between 0 and half the window: {Describe()}.", name);
+        }
+
+        if (SizeHeight > InHeight + 2L * PaddingHeight || SizeWidth > InWidth + 2L * PaddingWidth)
+        {
+            throw new ArgumentException($"{name} has a window larger than the {(IsPadded ? "padded " : "")}input: {Describe()}.", name);
         }
 
         if ((long)Channels * InHeight * InWidth > int.MaxValue)

@@ -5,7 +5,12 @@ using System.Runtime.Intrinsics;
 
 namespace NigGen.Kernels;
 
-/// <summary>PyTorch <c>MaxPool1d/2d</c> and <c>AvgPool1d/2d</c> kernels (no padding, floor mode) and their input gradients.</summary>
+/// <summary>
+/// PyTorch <c>MaxPool1d/2d</c> and <c>AvgPool1d/2d</c> kernels (floor mode, optional padding) and their input gradients.
+/// Every kernel here, the fused ones included, takes padded geometries (<see cref="PoolGeometry.PaddingHeight"/>): max
+/// pooling skips the padding (PyTorch's −∞), average pooling counts it as zeros and divides by the whole window
+/// (<c>count_include_pad=True</c>). Padded geometries take a plain scalar path; unpadded ones keep their vector paths.
+/// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class PoolKernels
 {
@@ -24,6 +29,12 @@ public static class PoolKernels
         PoolGeometry g = geometry;
         Check(g, batch, input.Length, nameof(input), "batch·InputLength", output.Length, nameof(output), "batch·OutputLength");
         KernelArguments.AtLeast(argmax.Length, KernelArguments.Product(batch, g.OutputLength), nameof(argmax), "batch·OutputLength");
+
+        if (g.IsPadded)
+        {
+            MaxForwardPadded(g, input, output, argmax, batch);
+            return;
+        }
 
         int inLength = g.InputLength, outLength = g.OutputLength, plane = g.InHeight * g.InWidth;
         int outH = g.OutHeight, outW = g.OutWidth, inW = g.InWidth;
@@ -209,6 +220,12 @@ public static class PoolKernels
         int outH = g.OutHeight, outW = g.OutWidth, inW = g.InWidth;
         int kh = g.SizeHeight, kw = g.SizeWidth, sh = g.StrideHeight, sw = g.StrideWidth;
         float divisor = kh * kw;
+        if (g.IsPadded)
+        {
+            AvgForwardPadded(g, input, output, batch);
+            return;
+        }
+
         bool pairs = Is2x2(g);
         fixed (float* pin = input, pout = output)
         {
@@ -281,6 +298,12 @@ public static class PoolKernels
         int kh = g.SizeHeight, kw = g.SizeWidth, sh = g.StrideHeight, sw = g.StrideWidth;
         float divisor = kh * kw;
         inputGradient.Slice(0, batch * inLength).Clear();
+        if (g.IsPadded)
+        {
+            AvgBackwardPadded(g, outputGradient, inputGradient, batch);
+            return;
+        }
+
         fixed (float* pg = outputGradient, pin = inputGradient)
         {
             for (int s = 0; s < batch; s++)
@@ -311,9 +334,121 @@ public static class PoolKernels
         }
     }
 
-    /// <summary>Whether the window is 2×2 with stride 2 and the pair-splitting vector code can run.</summary>
+    /// <summary>Whether the window is 2×2 with stride 2, unpadded, and the pair-splitting vector code can run.</summary>
     internal static bool Is2x2(in PoolGeometry g) =>
-        g.SizeHeight == 2 && g.SizeWidth == 2 && g.StrideHeight == 2 && g.StrideWidth == 2 && Vector256.IsHardwareAccelerated;
+        g.SizeHeight == 2 && g.SizeWidth == 2 && g.StrideHeight == 2 && g.StrideWidth == 2 && !g.IsPadded && Vector256.IsHardwareAccelerated;
+
+    /// <summary>The rows [top, bottom) and columns [left, right) of the input that output (y, x)'s window covers, padding left out.</summary>
+    private static (int Top, int Bottom, int Left, int Right) RealWindow(in PoolGeometry g, int y, int x)
+    {
+        int top = y * g.StrideHeight - g.PaddingHeight, left = x * g.StrideWidth - g.PaddingWidth;
+        return (Math.Max(top, 0), Math.Min(top + g.SizeHeight, g.InHeight), Math.Max(left, 0), Math.Min(left + g.SizeWidth, g.InWidth));
+    }
+
+    // Padded max pooling, PyTorch's CPU loop: the window clipped to the input (the padding is −∞, which never wins), the
+    // first real element the initial argmax, −∞ the initial maximum, then the greater-or-NaN rule in row-major order.
+    private static void MaxForwardPadded(in PoolGeometry g, ReadOnlySpan<float> input, Span<float> output, Span<int> argmax, int batch)
+    {
+        int inLength = g.InputLength, outLength = g.OutputLength, plane = g.InHeight * g.InWidth, inW = g.InWidth;
+        for (int s = 0; s < batch; s++)
+        {
+            ReadOnlySpan<float> sample = input.Slice(s * inLength, inLength);
+            int o = s * outLength;
+            for (int c = 0; c < g.Channels; c++)
+            {
+                for (int y = 0; y < g.OutHeight; y++)
+                {
+                    for (int x = 0; x < g.OutWidth; x++, o++)
+                    {
+                        var (top, bottom, left, right) = RealWindow(g, y, x);
+                        int best = c * plane + top * inW + left;
+                        float max = float.NegativeInfinity;
+                        for (int row = top; row < bottom; row++)
+                        {
+                            int rowStart = c * plane + row * inW;
+                            for (int column = left; column < right; column++)
+                            {
+                                float v = sample[rowStart + column];
+                                if (v > max || float.IsNaN(v))
+                                {
+                                    max = v;
+                                    best = rowStart + column;
+                                }
+                            }
+                        }
+
+                        output[o] = max;
+                        argmax[o] = best;
+                    }
+                }
+            }
+        }
+    }
+
+    // Padded average pooling (count_include_pad=True): the real elements' sum from 0 in row-major order (the padding adds
+    // zeros), divided by the whole window.
+    private static void AvgForwardPadded(in PoolGeometry g, ReadOnlySpan<float> input, Span<float> output, int batch)
+    {
+        int inLength = g.InputLength, outLength = g.OutputLength, plane = g.InHeight * g.InWidth, inW = g.InWidth;
+        float divisor = g.SizeHeight * g.SizeWidth;
+        for (int s = 0; s < batch; s++)
+        {
+            ReadOnlySpan<float> sample = input.Slice(s * inLength, inLength);
+            int o = s * outLength;
+            for (int c = 0; c < g.Channels; c++)
+            {
+                for (int y = 0; y < g.OutHeight; y++)
+                {
+                    for (int x = 0; x < g.OutWidth; x++, o++)
+                    {
+                        var (top, bottom, left, right) = RealWindow(g, y, x);
+                        float sum = 0f;
+                        for (int row = top; row < bottom; row++)
+                        {
+                            int rowStart = c * plane + row * inW;
+                            for (int column = left; column < right; column++)
+                            {
+                                sum += sample[rowStart + column];
+                            }
+                        }
+
+                        output[o] = sum / divisor;
+                    }
+                }
+            }
+        }
+    }
+
+    // Gradient of padded average pooling: each output gradient over the whole window, added to the window's real elements.
+    private static void AvgBackwardPadded(in PoolGeometry g, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
+    {
+        int inLength = g.InputLength, outLength = g.OutputLength, plane = g.InHeight * g.InWidth, inW = g.InWidth;
+        float divisor = g.SizeHeight * g.SizeWidth;
+        for (int s = 0; s < batch; s++)
+        {
+            Span<float> sample = inputGradient.Slice(s * inLength, inLength);
+            int o = s * outLength;
+            for (int c = 0; c < g.Channels; c++)
+            {
+                for (int y = 0; y < g.OutHeight; y++)
+                {
+                    for (int x = 0; x < g.OutWidth; x++, o++)
+                    {
+                        var (top, bottom, left, right) = RealWindow(g, y, x);
+                        float delta = outputGradient[o] / divisor;
+                        for (int row = top; row < bottom; row++)
+                        {
+                            int rowStart = c * plane + row * inW;
+                            for (int column = left; column < right; column++)
+                            {
+                                sample[rowStart + column] += delta;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     /// <summary>
     /// One output row (≥ 4 outputs) of a 2×2, stride-2 max pooling. Each lane takes its window's four elements in

@@ -118,4 +118,59 @@ public sealed class DeepLiftKernelsTests
         Close(2 * Sigmoid(0.25) * (1 - Sigmoid(0.25)), multipliers[0], 1e-6, "fallback");
         Close(3 * (Sigmoid(1) - Sigmoid(-1)) / 2, multipliers[1], 1e-6, "rescale");
     }
+
+    [Theory]
+    [InlineData(Activation.Gelu)]
+    [InlineData(Activation.Silu)]
+    public void Rescale_and_RevealCancel_reach_Gelu_and_Silu(Activation activation)
+    {
+        // Rows (input, baseline) = ((0.25, 1), (0.25, −2)): the first neuron takes f'(0.25), the second Δy/Δx.
+        Func<double, double> f = activation == Activation.Gelu
+            ? x => x * ActivationKernelsTests.Phi(x)
+            : x => x / (1 + Math.Exp(-x));
+        double Slope(double x) => (f(x + 1e-6) - f(x - 1e-6)) / 2e-6;
+        float[] pre = [0.25f, 1f, 0.25f, -2f];
+        var post = new float[4];
+        ActivationKernels.Forward(activation, pre, post);
+        var multipliers = new float[2];
+        DeepLiftKernels.Rescale(activation, pre, post, [2, 3], multipliers);
+        Close(2 * Slope(0.25), multipliers[0], 1e-6, "fallback");
+        Close(3 * (f(1) - f(-2)) / 3, multipliers[1], 1e-6, "rescale");
+
+        // RevealCancel on one neuron: baseline −2, Δx⁺ = 4, Δx⁻ = −1, so x = 1.
+        float[] x = [1f, -2f], y = new float[2], parts = [4f, -1f];
+        ActivationKernels.Forward(activation, x, y);
+        DeepLiftKernels.RevealCancel(activation, x, y, [1], parts);
+        double positive = 0.5 * ((f(2) - f(-2)) + (f(1) - f(-3))), negative = 0.5 * ((f(-3) - f(-2)) + (f(1) - f(2)));
+        Close(positive / 4, parts[0], 1e-6, "m+");
+        Close(negative / -1, parts[1], 1e-6, "m-");
+    }
+
+    [Fact]
+    public void MaxPool_over_a_padded_geometry_sums_to_delta()
+    {
+        // 3×3, stride 2, padding 1 (ResNet's stem pool): the contributions of the inputs add up to those of the outputs.
+        var g = new PoolGeometry(2, 7, 9, 3, 3, 2, 2) { PaddingHeight = 1, PaddingWidth = 1 };
+        var random = new Random(4);
+        float[] inputs = RandomArray(random, 2 * g.InputLength, 3f);
+        float[] outputs = new float[2 * g.OutputLength];
+        int[] argmax = new int[2 * g.OutputLength];
+        PoolKernels.MaxForward(g, inputs, outputs, argmax, 2);
+        float[] outputMultipliers = RandomArray(random, g.OutputLength);
+        float[] inputMultipliers = new float[2 * g.InputLength];
+        DeepLiftKernels.MaxPool(g, inputs, outputs, argmax, outputMultipliers, inputMultipliers);
+        double input = 0, output = 0;
+        for (int i = 0; i < g.InputLength; i++)
+        {
+            input += (double)inputMultipliers[i] * (inputs[i] - inputs[g.InputLength + i]);
+        }
+
+        for (int j = 0; j < g.OutputLength; j++)
+        {
+            output += (double)outputMultipliers[j] * (outputs[j] - outputs[g.OutputLength + j]);
+        }
+
+        Assert.True(Math.Abs(input - output) < 1e-4, $"{input} vs {output}");
+        Assert.NotEqual(0, output);
+    }
 }

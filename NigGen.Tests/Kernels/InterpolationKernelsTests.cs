@@ -44,6 +44,10 @@ public class InterpolationKernelsTests
         yield return new PoolGeometry(2, 9, 8, 2, 2, 1, 1);    // 2×2, stride 1
         yield return new PoolGeometry(4, 1, 13, 1, 3, 1, 2);   // 1D
         yield return new PoolGeometry(3, 1, 40, 1, 20, 1, 20); // 1D, a window wider than a vector
+        yield return new PoolGeometry(2, 8, 8, 2, 2, 2, 2) { PaddingHeight = 1, PaddingWidth = 1 }; // padded 2×2
+        yield return new PoolGeometry(2, 7, 9, 3, 3, 2, 2) { PaddingHeight = 1, PaddingWidth = 1 }; // ResNet's stem pool
+        yield return new PoolGeometry(3, 1, 11, 1, 5, 1, 2) { PaddingWidth = 2 };                   // 1D, padded
+        yield return new PoolGeometry(2, 3, 5, 3, 5, 1, 1);                                          // global
     }
 
     private static (float[] Difference, float[] Start) Endpoints(Random random, int length, bool special)

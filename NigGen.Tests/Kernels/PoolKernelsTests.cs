@@ -23,6 +23,12 @@ public class PoolKernelsTests
         new(2, 5, 37, 3, 3, 1, 3),   // overlapping rows, strided lanes
         new(2, 4, 14, 2, 2, 2, 2),   // 2×2 with 7 outputs a row: two overlapping 4-lane blocks
         new(1, 5, 35, 2, 2, 2, 2),   // 2×2 with 17 outputs a row, floor mode drops a row and a column
+        new(2, 7, 9, 3, 3, 2, 2) { PaddingHeight = 1, PaddingWidth = 1 },   // ResNet's stem pool: 3×3, stride 2, padding 1
+        new(2, 6, 18, 2, 2, 2, 2) { PaddingHeight = 1, PaddingWidth = 1 },  // a padded 2×2 stays off the 2×2 vector paths
+        new(3, 1, 11, 1, 5, 1, 2) { PaddingWidth = 2 },                     // 1D, padded
+        new(1, 5, 4, 3, 2, 1, 1) { PaddingHeight = 1 },                     // padded vertically only
+        new(3, 6, 5, 6, 5, 1, 1),    // global 2D: the window is the whole input
+        new(4, 1, 23, 1, 23, 1, 1),  // global 1D
     };
 
     public static IEnumerable<object[]> Cases()
@@ -33,7 +39,7 @@ public class PoolKernelsTests
         }
     }
 
-    /// <summary>Window element offsets (within the sample) of output j, in row-major window order.</summary>
+    /// <summary>Window element offsets (within the sample) of output j, in row-major window order, padding left out.</summary>
     private static IEnumerable<int> Window(PoolGeometry g, int j)
     {
         int x = j % g.OutWidth, y = j / g.OutWidth % g.OutHeight, c = j / (g.OutWidth * g.OutHeight);
@@ -41,9 +47,118 @@ public class PoolKernelsTests
         {
             for (int dx = 0; dx < g.SizeWidth; dx++)
             {
-                yield return (c * g.InHeight + y * g.StrideHeight + dy) * g.InWidth + x * g.StrideWidth + dx;
+                int row = y * g.StrideHeight - g.PaddingHeight + dy, column = x * g.StrideWidth - g.PaddingWidth + dx;
+                if (row >= 0 && row < g.InHeight && column >= 0 && column < g.InWidth)
+                {
+                    yield return (c * g.InHeight + row) * g.InWidth + column;
+                }
             }
         }
+    }
+
+    [Fact]
+    public void PaddingFollowsPyTorch()
+    {
+        // x = [1, 2, 3, 4], kernel 3, stride 2, padding 1: (4 + 2 − 3)/2 + 1 = 2 windows, [pad, 1, 2] and [2, 3, 4].
+        // MaxPool1d pads with −∞; AvgPool1d (count_include_pad=True) counts the pad as 0 and divides by 3.
+        var g = new PoolGeometry(1, 1, 4, 1, 3, 1, 2) { PaddingWidth = 1 };
+        Assert.Equal(2, g.OutWidth);
+        float[] input = { 1, 2, 3, 4 }, output = new float[2];
+        int[] argmax = new int[2];
+        PoolKernels.MaxForward(g, input, output, argmax, 1);
+        Assert.Equal(new float[] { 2, 4 }, output);
+        Assert.Equal(new[] { 1, 3 }, argmax);
+        PoolKernels.AvgForward(g, input, output, 1);
+        Assert.Equal(new float[] { 1, 3 }, output);
+        float[] inputGradient = new float[4];
+        PoolKernels.AvgBackward(g, new float[] { 3, 6 }, inputGradient, 1);
+        Assert.Equal(new float[] { 1, 3, 2, 2 }, inputGradient);
+
+        // A padded window whose real elements are all −∞ keeps −∞ and names its first real element, as PyTorch.
+        float[] low = { float.NegativeInfinity, float.NegativeInfinity, 0, 0 };
+        PoolKernels.MaxForward(g, low, output, argmax, 1);
+        Assert.Equal(float.NegativeInfinity, output[0]);
+        Assert.Equal(0, argmax[0]);
+
+        // 2D, 2×2 windows padded by 1 on a 2×2 input: each of the 2×2 outputs sees exactly one real element.
+        var corners = new PoolGeometry(1, 2, 2, 2, 2, 2, 2) { PaddingHeight = 1, PaddingWidth = 1 };
+        float[] four = { -5, 6, 7, -8 }, pooled = new float[4];
+        PoolKernels.MaxForward(corners, four, pooled, new int[4], 1);
+        Assert.Equal(four, pooled);
+        PoolKernels.AvgForward(corners, four, pooled, 1);
+        Assert.Equal(new float[] { -1.25f, 1.5f, 1.75f, -2f }, pooled);
+    }
+
+    [Fact]
+    public void GlobalPoolingIsTheMeanAndMaximumOfEachChannel()
+    {
+        // x.mean((2, 3)) and x.amax((2, 3)) over (C, H, W) = (3, 4, 5), and over (C, L) = (2, 9) for the 1-D form.
+        var random = new Random(8);
+        foreach (var g in new[] { new PoolGeometry(3, 4, 5, 4, 5, 1, 1), new PoolGeometry(2, 1, 9, 1, 9, 1, 1) })
+        {
+            Assert.Equal(g.Channels, g.OutputLength);
+            const int batch = 2;
+            float[] input = RandomArray(random, batch * g.InputLength, 4f);
+            float[] mean = new float[batch * g.Channels], max = new float[batch * g.Channels];
+            PoolKernels.AvgForward(g, input, mean, batch);
+            PoolKernels.MaxForward(g, input, max, new int[max.Length], batch);
+            int plane = g.InHeight * g.InWidth;
+            for (int c = 0; c < batch * g.Channels; c++)
+            {
+                var channel = input.Skip(c * plane).Take(plane);
+                Close(channel.Average(v => (double)v), mean[c], 4 * plane * FloatEpsilon, $"{g} mean {c}");
+                Assert.Equal(channel.Max(), max[c]);
+            }
+        }
+    }
+
+    [Fact]
+    public void PaddedMaxFollowsTheScalarRuleWithTiesNaNsAndInfinities()
+    {
+        float[] values = { float.NaN, float.NegativeInfinity, float.PositiveInfinity, -0f, 0f, 1f, 1f, 2f };
+        var random = new Random(9);
+        foreach (var g in Geometries.Where(g => g.IsPadded))
+        {
+            for (int trial = 0; trial < 10; trial++)
+            {
+                float[] input = Enumerable.Range(0, 2 * g.InputLength).Select(_ => values[random.Next(values.Length)]).ToArray();
+                float[] output = new float[2 * g.OutputLength];
+                int[] argmax = new int[2 * g.OutputLength];
+                PoolKernels.MaxForward(g, input, output, argmax, 2);
+                for (int b = 0; b < 2; b++)
+                {
+                    for (int j = 0; j < g.OutputLength; j++)
+                    {
+                        int best = -1;
+                        float max = float.NegativeInfinity;
+                        foreach (int index in Window(g, j))
+                        {
+                            float v = input[b * g.InputLength + index];
+                            best = best < 0 ? index : best;
+                            if (v > max || float.IsNaN(v))
+                            {
+                                max = v;
+                                best = index;
+                            }
+                        }
+
+                        int at = b * g.OutputLength + j;
+                        Assert.True(BitConverter.SingleToInt32Bits(max) == BitConverter.SingleToInt32Bits(output[at]), $"{g}, output {at}: {max} vs {output[at]}");
+                        Assert.True(best == argmax[at], $"{g}, argmax {at}: {best} vs {argmax[at]}");
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void PaddingBeyondHalfTheWindowIsRefused()
+    {
+        var g = new PoolGeometry(1, 4, 4, 3, 3, 1, 1) { PaddingHeight = 2 };
+        var error = Assert.Throws<ArgumentException>(() => PoolKernels.AvgForward(g, new float[16], new float[64], 1));
+        Assert.Equal("geometry needs a padding between 0 and half the window: channels 1, in 4×4, window 3×3, stride 1×1, padding 2×0. (Parameter 'geometry')", error.Message);
+        var negative = new PoolGeometry(1, 4, 4, 3, 3, 1, 1) { PaddingWidth = -1 };
+        Assert.Throws<ArgumentException>(() => PoolKernels.MaxForward(negative, new float[16], new float[64], new int[64], 1));
     }
 
     [Theory]
