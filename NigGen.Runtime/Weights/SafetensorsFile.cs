@@ -1,3 +1,4 @@
+using System.Linq;
 using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
@@ -196,6 +197,19 @@ public sealed class SafetensorsFile : IWeightSource
         }
 
         return result;
+    }
+
+    /// <summary>The shape of tensor <paramref name="name"/>, row-major.</summary>
+    /// <exception cref="WeightsFormatException">The file has no such tensor, or a dimension exceeds int.</exception>
+    public int[] ShapeOf(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (!_entries.TryGetValue(name, out Entry? entry))
+        {
+            throw new WeightsFormatException($"tensor '{Shorten(name)}' not found in {SourceName}; {DescribeNames()}", SourceName, name);
+        }
+
+        return entry.Shape.Select(d => d <= int.MaxValue ? (int)d : throw Fail(SourceName, $"tensor '{Shorten(name)}' has a dimension of {d}", name)).ToArray();
     }
 
     /// <summary>

@@ -16,7 +16,7 @@ namespace NigGen.Tests.Generator;
 public sealed class IncrementalCachingTests
 {
     private static readonly string[] OurSteps =
-        [NetworkGenerator.Steps.Parse, NetworkGenerator.Steps.Analyse, NetworkGenerator.Steps.Model, NetworkGenerator.Steps.Diagnostics, NetworkGenerator.Steps.GpuReference, NetworkGenerator.Steps.Source];
+        [NetworkGenerator.Steps.Parse, NetworkGenerator.Steps.Analyse, NetworkGenerator.Steps.Model, NetworkGenerator.Steps.Diagnostics, NetworkGenerator.Steps.GpuReference, NetworkGenerator.Steps.Source, NetworkGenerator.Steps.GpuDiagnostics];
 
     [Fact]
     public void FirstRunTracksEveryStep()
@@ -104,6 +104,32 @@ public sealed class IncrementalCachingTests
         Assert.Equal(new[] { 64 }, model.Layers.Single(l => l.Name == "fc1").OutputShape);
     }
 
+    [Theory]
+    [InlineData("comment above the class", "[Network]", "// A comment.\n[Network]")]
+    [InlineData("spaces inside an Add", "[Add(nameof(bn2), nameof(shortcutBn)", "[Add( nameof(bn2) ,  nameof(shortcutBn)")]
+    public void GraphEditThatKeepsTheNetworkReusesTheModel(string edit, string find, string replace)
+    {
+        string edited = NetworkSources.ResidualNet.Replace(find, replace, StringComparison.Ordinal);
+        Assert.NotEqual(NetworkSources.ResidualNet, edited);
+        var (first, second) = RunTwice(NetworkSources.ResidualNet, c => ReplaceSource(c, edited));
+        Assert.All(Outputs(second, NetworkGenerator.Steps.Model), o => Assert.True(
+            o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{edit}: Model was {o.Reason}."));
+        AssertNoSourceRegenerated(second);
+        Assert.Equal(first.SingleSource, second.SingleSource);
+    }
+
+    [Fact]
+    public void RewiringAnInputModifiesTheModelAndRegeneratesSource()
+    {
+        // The same layers, the Add now reading bn2 twice instead of the shortcut: only the graph changed.
+        string edited = NetworkSources.ResidualNet.Replace("[Add(nameof(bn2), nameof(shortcutBn)", "[Add(nameof(bn2), nameof(bn2)", StringComparison.Ordinal);
+        var (first, second) = RunTwice(NetworkSources.ResidualNet, c => ReplaceSource(c, edited));
+        AssertReasons(second, NetworkGenerator.Steps.Model, IncrementalStepRunReason.Modified);
+        Assert.NotEqual(first.SingleSource, second.SingleSource);
+        var model = Assert.IsType<NetworkModel>(Assert.Single(Outputs(second, NetworkGenerator.Steps.Model)).Value);
+        Assert.Equal(new[] { 3, 3 }, model.Layers.Single(l => l.Name == "block").Inputs);
+    }
+
     [Fact]
     public void SecondNetworkAddedLeavesTheFirstCached()
     {
@@ -119,6 +145,7 @@ public sealed class IncrementalCachingTests
     [InlineData(NetworkSources.DigitNet)]
     [InlineData(NetworkSources.ActivationsNet)]
     [InlineData(NetworkSources.NoAttributeLayerNet)]
+    [InlineData(NetworkSources.ResidualNet)]
     [InlineData("using NigGen; [Network, Input(1, 8, 8)] class Broken { [Dense(0)] Layer fc; [Flatten, MaxPool(2)] Layer both; Layer bare; }")]
     [InlineData("using NigGen; [Network] partial class NoInput { [Dense(2), AttributeLayer] Layer fc; }")]
     public void StepOutputsHoldOnlyValues(string source)

@@ -125,6 +125,28 @@ internal static class NetworkSources
         """;
 
     /// <summary>A file with no network in it, for the caching tests.</summary>
+    /// <summary>A ResNet-style block: BatchNorm folded into convs, a residual Add, a 1×1 strided shortcut, global pooling.</summary>
+    public const string ResidualNet = """
+        using NigGen;
+
+        namespace Samples.Graphs;
+
+        [Network]
+        [Input(4, 8, 8)]
+        public sealed partial class ResidualNet
+        {
+            [Conv(8, Kernel = 3, Stride = 2, Padding = 1, Bias = false, Weights = "layer1.0.conv1")] Layer conv1;
+            [BatchNorm(Activation = Activation.Relu, Weights = "layer1.0.bn1")] Layer bn1;
+            [Conv(8, Kernel = 3, Padding = 1, Bias = false, Weights = "layer1.0.conv2")] Layer conv2;
+            [BatchNorm(Weights = "layer1.0.bn2")] Layer bn2;
+            [Conv(8, Kernel = 1, Stride = 2, Bias = false, From = Layer.Input, Weights = "layer1.0.downsample.0")] Layer shortcut;
+            [BatchNorm(Weights = "layer1.0.downsample.1")] Layer shortcutBn;
+            [Add(nameof(bn2), nameof(shortcutBn), Activation = Activation.Relu), AttributeLayer] Layer block;
+            [GlobalAvgPool] Layer pool;
+            [Dense(3)] Layer fc;
+        }
+        """;
+
     public const string Unrelated = """
         namespace Samples.Other;
 

@@ -30,6 +30,9 @@ public sealed class SnapshotTests
     public void ActivationsAvgPoolAndTwoAttributeLayers() => AssertSnapshot(NetworkSources.ActivationsNet, "Samples.Activations.ActivationsNet");
 
     [Fact]
+    public void ResidualNetwork() => AssertSnapshot(NetworkSources.ResidualNet, "Samples.Graphs.ResidualNet");
+
+    [Fact]
     public void GlobalNamespace()
     {
         string source = AssertSnapshot(NetworkSources.GlobalNamespaceNet, "GlobalNamespaceNet");
