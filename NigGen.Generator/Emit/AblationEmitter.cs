@@ -23,7 +23,7 @@ internal static class AblationEmitter
         w.Line("/// The cheapest ranking; it has no baseline and no completeness property.");
         w.Line("/// </summary>");
         w.Line("public void GradientTimesActivation(ReadOnlySpan<float> input, int target, Span<float> importance) =>");
-        w.Line("    GradientAttribution.GradientTimesActivation(RentWorkspace(1), Description, input, target, importance);");
+        w.Line("    global::NigGen.Attribution.GradientAttribution.GradientTimesActivation(RentWorkspace(1), Description, input, target, importance);");
         w.Line();
         w.Line("/// <summary>");
         w.Line("/// The network's output (OutputLength floats) for <paramref name=\"input\"/> with the listed <paramref name=\"neurons\"/>");
@@ -31,7 +31,7 @@ internal static class AblationEmitter
         w.Line("/// the baseline's values for them before the layers above read it. The test of a neuron ranking.");
         w.Line("/// </summary>");
         w.Line("public void Ablate(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, ReadOnlySpan<int> neurons, Span<float> output) =>");
-        w.Line("    NeuronAblation.Ablate(RentWorkspace(NeuronAblation.Capacity), Description, input, baseline, neurons, output);");
+        w.Line("    global::NigGen.Attribution.NeuronAblation.Ablate(RentWorkspace(global::NigGen.Attribution.NeuronAblation.Capacity), Description, input, baseline, neurons, output);");
         w.Line();
     }
 
@@ -74,17 +74,17 @@ internal static class AblationEmitter
             PassEmitter.EmitLayerKernel(w, plan, layer, "input");
             if (layer.ScoresPreActivation)
             {
-                w.Line($"NeuronAblation.FixToBaseline({pre}, neurons, {layer.Pascal}ImportanceOffset);");
+                w.Line($"global::NigGen.Attribution.NeuronAblation.FixToBaseline({pre}, neurons, {layer.Pascal}ImportanceOffset);");
             }
 
             if (m.HasActivation)
             {
-                w.Line($"ActivationKernels.{m.Activation}({pre}, {values});");
+                w.Line($"global::NigGen.Kernels.ActivationKernels.{m.Activation}({pre}, {values});");
             }
 
             if (m.Spec.Attribution == AttributionPoint.Output)
             {
-                w.Line($"NeuronAblation.FixToBaseline({values}, neurons, {layer.Pascal}ImportanceOffset);");
+                w.Line($"global::NigGen.Attribution.NeuronAblation.FixToBaseline({values}, neurons, {layer.Pascal}ImportanceOffset);");
             }
         }
 

@@ -20,16 +20,16 @@ internal static class DeepLiftEmitter
         w.Line("/// RevealCancel) from one forward pass over input and baseline and one backward pass. Returns the summation delta");
         w.Line("/// Σ attribution − (F(x) − F(x')), zero up to float rounding.");
         w.Line("/// </summary>");
-        w.Line("public float DeepLiftInputs(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution, DeepLiftRule rule = DeepLiftRule.Rescale) =>");
-        w.Line($"    DeepLiftAttribution.Inputs(RentWorkspace(DeepLiftAttribution.Capacity), Description, input, baseline, target, attribution, {Rule(plan)});");
+        w.Line("public float DeepLiftInputs(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution, global::NigGen.DeepLiftRule rule = global::NigGen.DeepLiftRule.Rescale) =>");
+        w.Line($"    global::NigGen.Attribution.DeepLiftAttribution.Inputs(RentWorkspace(global::NigGen.Attribution.DeepLiftAttribution.Capacity), Description, input, baseline, target, attribution, {Rule(plan)});");
         w.Line();
         w.Line("/// <summary>");
         w.Line("/// DeepLIFT attribution to the input features for a batch: <paramref name=\"inputs\"/> holds n × InputLength floats,");
         w.Line("/// <paramref name=\"baselines\"/> one baseline per sample or a single one for all, <paramref name=\"targets\"/> n targets,");
         w.Line("/// <paramref name=\"attributions\"/> n × InputLength and <paramref name=\"deltas\"/> n floats.");
         w.Line("/// </summary>");
-        w.Line("public void DeepLiftInputs(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> attributions, Span<float> deltas, DeepLiftRule rule = DeepLiftRule.Rescale) =>");
-        w.Line($"    DeepLiftAttribution.Inputs(RentWorkspace(DeepLiftAttribution.Capacity), Description, inputs, baselines, targets, attributions, deltas, {Rule(plan)});");
+        w.Line("public void DeepLiftInputs(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> attributions, Span<float> deltas, global::NigGen.DeepLiftRule rule = global::NigGen.DeepLiftRule.Rescale) =>");
+        w.Line($"    global::NigGen.Attribution.DeepLiftAttribution.Inputs(RentWorkspace(global::NigGen.Attribution.DeepLiftAttribution.Capacity), Description, inputs, baselines, targets, attributions, deltas, {Rule(plan)});");
         w.Line();
         if (!plan.HasAttributeLayers)
         {
@@ -43,23 +43,23 @@ internal static class DeepLiftEmitter
         w.Line("/// baseline and one backward pass down to the earliest attribute layer. Returns the summation delta");
         w.Line("/// Σ importance − (F(x) − F(x')) of the attribute layer where it is largest in magnitude, zero up to float rounding.");
         w.Line("/// </summary>");
-        w.Line("public float DeepLift(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, DeepLiftRule rule = DeepLiftRule.Rescale) =>");
-        w.Line($"    DeepLiftAttribution.Neurons(RentWorkspace(DeepLiftAttribution.Capacity), Description, input, baseline, target, importance, {Rule(plan)});");
+        w.Line("public float DeepLift(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, global::NigGen.DeepLiftRule rule = global::NigGen.DeepLiftRule.Rescale) =>");
+        w.Line($"    global::NigGen.Attribution.DeepLiftAttribution.Neurons(RentWorkspace(global::NigGen.Attribution.DeepLiftAttribution.Capacity), Description, input, baseline, target, importance, {Rule(plan)});");
         w.Line();
         w.Line("/// <summary>");
         w.Line("/// DeepLIFT importance for a batch of samples: <paramref name=\"inputs\"/> holds n × InputLength floats,");
         w.Line("/// <paramref name=\"baselines\"/> one baseline per sample or a single one for all, <paramref name=\"targets\"/> n targets,");
         w.Line("/// <paramref name=\"importances\"/> n × ImportanceLength and <paramref name=\"deltas\"/> n floats.");
         w.Line("/// </summary>");
-        w.Line("public void DeepLift(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, DeepLiftRule rule = DeepLiftRule.Rescale) =>");
-        w.Line($"    DeepLiftAttribution.Neurons(RentWorkspace(DeepLiftAttribution.Capacity), Description, inputs, baselines, targets, importances, deltas, {Rule(plan)});");
+        w.Line("public void DeepLift(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, global::NigGen.DeepLiftRule rule = global::NigGen.DeepLiftRule.Rescale) =>");
+        w.Line($"    global::NigGen.Attribution.DeepLiftAttribution.Neurons(RentWorkspace(global::NigGen.Attribution.DeepLiftAttribution.Capacity), Description, inputs, baselines, targets, importances, deltas, {Rule(plan)});");
         w.Line();
     }
 
     public static void EmitWorkspaceMembers(SourceWriter w)
     {
         w.Line();
-        w.Line("public override void DeepLift(DeepLiftRule rule, int to, Span<float> importance) => Network.DeepLiftLayers(this, rule, to, importance);");
+        w.Line("public override void DeepLift(global::NigGen.DeepLiftRule rule, int to, Span<float> importance) => Network.DeepLiftLayers(this, rule, to, importance);");
     }
 
     /// <summary>
@@ -80,8 +80,8 @@ internal static class DeepLiftEmitter
         }
 
         w.Line($"// RevealCancel splits a weighted sum's positive and negative terms; {layer.Name}'s {layer.Model.Activation} reads no weighted sum.");
-        w.Line("private static DeepLiftRule CheckDeepLiftRule(DeepLiftRule rule) => rule != DeepLiftRule.RevealCancel ? rule : throw new ArgumentException(");
-        w.Line($"    \"DeepLiftRule.RevealCancel is not defined at layer '{layer.Name}' ({layer.Model.Kind} with {layer.Model.Activation}): its activation does not follow a Dense or Conv layer's weighted sum. Use Rescale, or GenomicsDefault (RevealCancel after Dense layers only).\", nameof(rule));");
+        w.Line("private static global::NigGen.DeepLiftRule CheckDeepLiftRule(global::NigGen.DeepLiftRule rule) => rule != global::NigGen.DeepLiftRule.RevealCancel ? rule : throw new ArgumentException(");
+        w.Line($"    \"global::NigGen.DeepLiftRule.RevealCancel is not defined at layer '{layer.Name}' ({layer.Model.Kind} with {layer.Model.Activation}): its activation does not follow a Dense or Conv layer's weighted sum. Use Rescale, or GenomicsDefault (RevealCancel after Dense layers only).\", nameof(rule));");
         w.Line();
     }
 
@@ -93,7 +93,7 @@ internal static class DeepLiftEmitter
         w.Line("// DeepLIFT from the target's multiplier (seeded in row 0 of the output gradient) down to position 'to'. Rows 0 and 1 of");
         w.Line("// the value buffers hold the forward pass over the input and the baseline; multipliers live in row 0 of the gradient");
         w.Line("// buffers, row 1 being scratch. Attribute layers are scored into 'importance' on the way unless it is empty.");
-        w.Open("private void DeepLiftLayers(Workspace ws, DeepLiftRule rule, int to, Span<float> importance)");
+        w.Open("private void DeepLiftLayers(Workspace ws, global::NigGen.DeepLiftRule rule, int to, Span<float> importance)");
         w.Line("const int batch = 2;");
         if (plan.Layers.Any(l => l.HasSteps && l.ComputeKind is LayerKind.Dense or LayerKind.Conv or LayerKind.AvgPool or LayerKind.GlobalAvgPool or LayerKind.BatchNorm or LayerKind.Add or LayerKind.Concat))
         {
@@ -102,12 +102,12 @@ internal static class DeepLiftEmitter
 
         if (denseActivations)
         {
-            w.Line("bool revealCancelAfterDense = rule is DeepLiftRule.RevealCancel or DeepLiftRule.GenomicsDefault;");
+            w.Line("bool revealCancelAfterDense = rule is global::NigGen.DeepLiftRule.RevealCancel or global::NigGen.DeepLiftRule.GenomicsDefault;");
         }
 
         if (convActivations)
         {
-            w.Line("bool revealCancelAfterConv = rule is DeepLiftRule.RevealCancel;");
+            w.Line("bool revealCancelAfterConv = rule is global::NigGen.DeepLiftRule.RevealCancel;");
         }
 
         if (!denseActivations && !convActivations)
@@ -177,9 +177,9 @@ internal static class DeepLiftEmitter
             w.Open($"if (to < {layer.OutputPositionName})");
             w.Open($"if ({flag})");
             w.Line(layer.ComputeKind == LayerKind.Dense
-                ? $"DeepLiftKernels.SplitDense({below}, {layer.KernelField}.WeightTransposed, {preMultipliers}, inFeatures: {c.Model.InputLength}, outFeatures: {c.Model.OutputLength});"
-                : $"DeepLiftKernels.SplitConv(in {c.GeometryName}, {below}, {layer.KernelField}.Weight, {preMultipliers});");
-            w.Line($"DeepLiftKernels.RevealCancel(Activation.{m.Activation}, {pre}, {values}, {outputMultipliers}, {preMultipliers});");
+                ? $"global::NigGen.Kernels.DeepLiftKernels.SplitDense({below}, {layer.KernelField}.WeightTransposed, {preMultipliers}, inFeatures: {c.Model.InputLength}, outFeatures: {c.Model.OutputLength});"
+                : $"global::NigGen.Kernels.DeepLiftKernels.SplitConv(in {c.GeometryName}, {below}, {layer.KernelField}.Weight, {preMultipliers});");
+            w.Line($"global::NigGen.Kernels.DeepLiftKernels.RevealCancel(global::NigGen.Activation.{m.Activation}, {pre}, {values}, {outputMultipliers}, {preMultipliers});");
             if (layer.ScoresPreActivation)
             {
                 // The neuron's positive and negative parts contribute m⁺Δx⁺ + m⁻Δx⁻ = multiplier of y × Δy.
@@ -188,7 +188,7 @@ internal static class DeepLiftEmitter
 
             w.Close();
             w.Open("else");
-            w.Line($"DeepLiftKernels.Rescale(Activation.{m.Activation}, {pre}, {values}, {outputMultipliers}, {preMultipliers});");
+            w.Line($"global::NigGen.Kernels.DeepLiftKernels.Rescale(global::NigGen.Activation.{m.Activation}, {pre}, {values}, {outputMultipliers}, {preMultipliers});");
             if (layer.ScoresPreActivation)
             {
                 EmitScore(w, layer, preMultipliers, pre);
@@ -201,7 +201,7 @@ internal static class DeepLiftEmitter
         else if (m.HasActivation)
         {
             w.Open($"if (to < {layer.OutputPositionName})");
-            w.Line($"DeepLiftKernels.Rescale(Activation.{m.Activation}, {pre}, {values}, {outputMultipliers}, {preMultipliers});");
+            w.Line($"global::NigGen.Kernels.DeepLiftKernels.Rescale(global::NigGen.Activation.{m.Activation}, {pre}, {values}, {outputMultipliers}, {preMultipliers});");
             if (layer.ScoresPreActivation)
             {
                 EmitScore(w, layer, preMultipliers, pre);
@@ -217,15 +217,15 @@ internal static class DeepLiftEmitter
         {
             case LayerKind.Dense when m.HasActivation:
                 EmitRevealCancelOrLinear(w, plan, layer, writes, flag, target =>
-                    $"DeepLiftKernels.DenseRevealCancelBackward({preMultipliers}, {layer.KernelField}.Weight, {below}, {target}, inFeatures: {c.Model.InputLength}, outFeatures: {c.Model.OutputLength});");
+                    $"global::NigGen.Kernels.DeepLiftKernels.DenseRevealCancelBackward({preMultipliers}, {layer.KernelField}.Weight, {below}, {target}, inFeatures: {c.Model.InputLength}, outFeatures: {c.Model.OutputLength});");
                 break;
             case LayerKind.Conv when m.HasActivation:
                 EmitRevealCancelOrLinear(w, plan, layer, writes, flag, target =>
-                    $"DeepLiftKernels.ConvRevealCancelBackward(in {c.GeometryName}, {preMultipliers}, {layer.KernelField}.Weight, {below}, {target});");
+                    $"global::NigGen.Kernels.DeepLiftKernels.ConvRevealCancelBackward(in {c.GeometryName}, {preMultipliers}, {layer.KernelField}.Weight, {below}, {target});");
                 break;
             case LayerKind.MaxPool or LayerKind.GlobalMaxPool:
                 EmitIntoGradient(w, plan, layer, writes, target =>
-                    $"DeepLiftKernels.MaxPool(in {layer.GeometryName}, {below}, {values}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), {outputMultipliers}, {target});");
+                    $"global::NigGen.Kernels.DeepLiftKernels.MaxPool(in {layer.GeometryName}, {below}, {values}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), {outputMultipliers}, {target});");
                 break;
             default:
                 // Linear layers pass multipliers on as gradients, on the input's row.
@@ -263,7 +263,7 @@ internal static class DeepLiftEmitter
         string length = source < 0 ? "InputLength" : plan.Layers[source].LengthName;
         w.Open($"if ({writes.FlagOf(layer, 0)})");
         w.Line(call($"ws.JoinScratch.AsSpan(0, batch * {length})"));
-        w.Line($"GraphKernels.AddBackward(ws.JoinScratch.AsSpan(0, {length}), {target}, accumulate: true);");
+        w.Line($"global::NigGen.Kernels.GraphKernels.AddBackward(ws.JoinScratch.AsSpan(0, {length}), {target}, accumulate: true);");
         w.Close();
         w.Open("else");
         w.Line(call(target));
@@ -274,7 +274,7 @@ internal static class DeepLiftEmitter
     private static void EmitScore(SourceWriter w, LayerPlan layer, string multipliers, string values)
     {
         w.Open("if (!importance.IsEmpty)");
-        w.Line($"DeepLiftKernels.Contributions({multipliers}, {values}, importance.Slice({layer.Pascal}ImportanceOffset, {layer.Pascal}ImportanceLength));");
+        w.Line($"global::NigGen.Kernels.DeepLiftKernels.Contributions({multipliers}, {values}, importance.Slice({layer.Pascal}ImportanceOffset, {layer.Pascal}ImportanceLength));");
         w.Close();
     }
 }

@@ -53,13 +53,13 @@ internal static class GpuEmitter
         w.Line("/// NeuronIntegratedGradients and IntegratedGradients with this class's signatures, checks and conventions, run on the");
         w.Line("/// device (see docs/GPU.md). Dispose the result to free its device memory.");
         w.Line("/// </summary>");
-        w.Line("[System.Diagnostics.CodeAnalysis.RequiresDynamicCode(NigGen.Gpu.GpuNetwork.RequiresDynamicCodeMessage)]");
-        w.Line("[System.Diagnostics.CodeAnalysis.RequiresUnreferencedCode(NigGen.Gpu.GpuNetwork.RequiresDynamicCodeMessage)]");
-        w.Line("public NigGen.Gpu.GpuNetwork ToGpu(ILGPU.Runtime.Accelerator accelerator, NigGen.Gpu.GpuOptions? options = null) =>");
-        w.Line("    NigGen.Gpu.GpuNetwork.Create(accelerator, Description, GpuLayers(), options);");
+        w.Line("[System.Diagnostics.CodeAnalysis.RequiresDynamicCode(global::NigGen.Gpu.GpuNetwork.RequiresDynamicCodeMessage)]");
+        w.Line("[System.Diagnostics.CodeAnalysis.RequiresUnreferencedCode(global::NigGen.Gpu.GpuNetwork.RequiresDynamicCodeMessage)]");
+        w.Line("public global::NigGen.Gpu.GpuNetwork ToGpu(global::ILGPU.Runtime.Accelerator accelerator, global::NigGen.Gpu.GpuOptions? options = null) =>");
+        w.Line("    global::NigGen.Gpu.GpuNetwork.Create(accelerator, Description, GpuLayers(), options);");
         w.Line();
         w.Line("// The layer graph as NigGen.Runtime.Gpu plans it: one entry per layer, in order, with the layer holding its weights.");
-        w.Line("private NigGen.Gpu.GpuLayer[] GpuLayers() =>");
+        w.Line("private global::NigGen.Gpu.GpuLayer[] GpuLayers() =>");
         w.Line("[");
         foreach (var layer in plan.Layers)
         {
@@ -73,14 +73,14 @@ internal static class GpuEmitter
     private static string Describe(LayerPlan layer)
     {
         var m = layer.Model;
-        string activation = "Activation." + m.Activation;
+        string activation = "global::NigGen.Activation." + m.Activation;
         return m.Kind switch
         {
-            LayerKind.Dense => $"NigGen.Gpu.GpuLayer.Dense({layer.Field}, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength}, {activation})",
-            LayerKind.Conv => $"NigGen.Gpu.GpuLayer.Conv({layer.Field}, in {layer.GeometryName}, {activation})",
-            LayerKind.MaxPool => $"NigGen.Gpu.GpuLayer.MaxPool({layer.Field}, in {layer.GeometryName})",
-            LayerKind.AvgPool => $"NigGen.Gpu.GpuLayer.AvgPool({layer.Field}, in {layer.GeometryName})",
-            _ => $"NigGen.Gpu.GpuLayer.Flatten({layer.Field}, length: {m.OutputLength})",
+            LayerKind.Dense => $"global::NigGen.Gpu.GpuLayer.Dense({layer.Field}, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength}, {activation})",
+            LayerKind.Conv => $"global::NigGen.Gpu.GpuLayer.Conv({layer.Field}, in {layer.GeometryName}, {activation})",
+            LayerKind.MaxPool => $"global::NigGen.Gpu.GpuLayer.MaxPool({layer.Field}, in {layer.GeometryName})",
+            LayerKind.AvgPool => $"global::NigGen.Gpu.GpuLayer.AvgPool({layer.Field}, in {layer.GeometryName})",
+            _ => $"global::NigGen.Gpu.GpuLayer.Flatten({layer.Field}, length: {m.OutputLength})",
         };
     }
 }

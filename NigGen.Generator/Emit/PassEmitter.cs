@@ -45,7 +45,7 @@ internal static class PassEmitter
 
             if (m.HasActivation)
             {
-                w.Line($"ActivationKernels.{m.Activation}({pre}, {plan.Values(layer.Index, "input")});");
+                w.Line($"global::NigGen.Kernels.ActivationKernels.{m.Activation}({pre}, {plan.Values(layer.Index, "input")});");
             }
 
             if (layer == fused && layer != plan.Last)
@@ -97,7 +97,7 @@ internal static class PassEmitter
             if (below is not null && plan.FusesActivationIntoPool(below))
             {
                 w.Line($"// {Describe(m)}, after {below.Name}'s {below.Model.Activation}");
-                w.Line($"PoolKernels.MaxForwardActivated(in {layer.GeometryName}, global::NigGen.Activation.{below.Model.Activation}, {plan.PreActivationValues(below.Index, "input")}, {plan.Values(below.Index, "input")}, {plan.Values(layer.Index, "input")}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), batch);");
+                w.Line($"global::NigGen.Kernels.PoolKernels.MaxForwardActivated(in {layer.GeometryName}, global::NigGen.Activation.{below.Model.Activation}, {plan.PreActivationValues(below.Index, "input")}, {plan.Values(below.Index, "input")}, {plan.Values(layer.Index, "input")}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), batch);");
                 continue;
             }
 
@@ -105,14 +105,14 @@ internal static class PassEmitter
             if (plan.FusesReluIntoDense(layer))
             {
                 var dense = layer.ComputeLayer.Model;
-                w.Line($"DenseKernels.ForwardRelu({plan.InputValues(layer, "input")}, {layer.KernelField}.WeightTransposed, {layer.KernelField}.Bias, {plan.Values(layer.Index, "input")}, batch, inFeatures: {dense.InputLength}, outFeatures: {dense.OutputLength}, ws.LayerThreads);");
+                w.Line($"global::NigGen.Kernels.DenseKernels.ForwardRelu({plan.InputValues(layer, "input")}, {layer.KernelField}.WeightTransposed, {layer.KernelField}.Bias, {plan.Values(layer.Index, "input")}, batch, inFeatures: {dense.InputLength}, outFeatures: {dense.OutputLength}, ws.LayerThreads);");
                 continue;
             }
 
             EmitLayerKernel(w, plan, layer, "input");
             if (m.HasActivation && !plan.FusesActivationIntoPool(layer))
             {
-                w.Line($"ActivationKernels.{m.Activation}({plan.PreActivationValues(layer.Index, "input")}, {plan.Values(layer.Index, "input")});");
+                w.Line($"global::NigGen.Kernels.ActivationKernels.{m.Activation}({plan.PreActivationValues(layer.Index, "input")}, {plan.Values(layer.Index, "input")});");
             }
         }
 
@@ -134,25 +134,25 @@ internal static class PassEmitter
         {
             case LayerKind.Dense:
                 // ws.LayerThreads is 1 except in a multi-threaded Forward of too few samples to share out.
-                w.Line($"DenseKernels.Forward({source}, {layer.KernelField}.WeightTransposed, {layer.KernelField}.Bias, {pre}, batch, inFeatures: {c.Model.InputLength}, outFeatures: {c.Model.OutputLength}, ws.LayerThreads);");
+                w.Line($"global::NigGen.Kernels.DenseKernels.Forward({source}, {layer.KernelField}.WeightTransposed, {layer.KernelField}.Bias, {pre}, batch, inFeatures: {c.Model.InputLength}, outFeatures: {c.Model.OutputLength}, ws.LayerThreads);");
                 break;
             case LayerKind.Conv:
-                w.Line($"ConvKernels.Forward(in {c.GeometryName}, {source}, {layer.KernelField}, {pre}, batch, ws.Scratch);");
+                w.Line($"global::NigGen.Kernels.ConvKernels.Forward(in {c.GeometryName}, {source}, {layer.KernelField}, {pre}, batch, ws.Scratch);");
                 break;
             case LayerKind.MaxPool or LayerKind.GlobalMaxPool:
-                w.Line($"PoolKernels.MaxForward(in {layer.GeometryName}, {source}, {pre}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), batch);");
+                w.Line($"global::NigGen.Kernels.PoolKernels.MaxForward(in {layer.GeometryName}, {source}, {pre}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), batch);");
                 break;
             case LayerKind.AvgPool or LayerKind.GlobalAvgPool:
-                w.Line($"PoolKernels.AvgForward(in {layer.GeometryName}, {source}, {pre}, batch);");
+                w.Line($"global::NigGen.Kernels.PoolKernels.AvgForward(in {layer.GeometryName}, {source}, {pre}, batch);");
                 break;
             case LayerKind.BatchNorm:
-                w.Line($"BatchNormKernels.Forward({source}, {layer.Field}.Scale, {layer.Field}.Shift, {pre}, batch, channels: {m.OutputShape[0]}, spatial: {m.OutputLength / m.OutputShape[0]});");
+                w.Line($"global::NigGen.Kernels.BatchNormKernels.Forward({source}, {layer.Field}.Scale, {layer.Field}.Shift, {pre}, batch, channels: {m.OutputShape[0]}, spatial: {m.OutputLength / m.OutputShape[0]});");
                 break;
             case LayerKind.Add:
-                w.Line($"GraphKernels.Add({source}, {plan.InputValues(layer, input, 1)}, {pre});");
+                w.Line($"global::NigGen.Kernels.GraphKernels.Add({source}, {plan.InputValues(layer, input, 1)}, {pre});");
                 for (int k = 2; k < m.Inputs.Count; k++)
                 {
-                    w.Line($"GraphKernels.Add({pre}, {plan.InputValues(layer, input, k)}, {pre});");
+                    w.Line($"global::NigGen.Kernels.GraphKernels.Add({pre}, {plan.InputValues(layer, input, k)}, {pre});");
                 }
 
                 break;
@@ -161,7 +161,7 @@ internal static class PassEmitter
                 for (int k = 0; k < m.Inputs.Count; k++)
                 {
                     int part = PartLength(plan, layer, k);
-                    w.Line($"GraphKernels.ConcatForward({plan.InputValues(layer, input, k)}, {pre}, batch, partLength: {part}, outputLength: {layer.LengthName}, offset: {offset});");
+                    w.Line($"global::NigGen.Kernels.GraphKernels.ConcatForward({plan.InputValues(layer, input, k)}, {pre}, batch, partLength: {part}, outputLength: {layer.LengthName}, offset: {offset});");
                     offset += part;
                 }
 
@@ -232,7 +232,7 @@ internal static class PassEmitter
     public static void EmitActivationGradient(SourceWriter w, EmitPlan plan, LayerPlan layer)
     {
         int i = layer.Index;
-        w.Line($"ActivationKernels.{layer.Model.Activation}Backward({plan.PreActivationValues(i, EmitPlan.WorkspaceInputs)}, {plan.Values(i, EmitPlan.WorkspaceInputs)}, {plan.OutputGradient(i)}, {plan.PreActivationGradient(i)});");
+        w.Line($"global::NigGen.Kernels.ActivationKernels.{layer.Model.Activation}Backward({plan.PreActivationValues(i, EmitPlan.WorkspaceInputs)}, {plan.Values(i, EmitPlan.WorkspaceInputs)}, {plan.OutputGradient(i)}, {plan.PreActivationGradient(i)});");
     }
 
     /// <summary>
@@ -249,24 +249,24 @@ internal static class PassEmitter
         switch (layer.ComputeKind)
         {
             case LayerKind.Dense:
-                w.Line($"DenseKernels.BackwardInput({gradient}, {layer.KernelField}.Weight, {below}, {rows}, inFeatures: {c.Model.InputLength}, outFeatures: {c.Model.OutputLength}{accumulate});");
+                w.Line($"global::NigGen.Kernels.DenseKernels.BackwardInput({gradient}, {layer.KernelField}.Weight, {below}, {rows}, inFeatures: {c.Model.InputLength}, outFeatures: {c.Model.OutputLength}{accumulate});");
                 break;
             case LayerKind.Conv:
-                w.Line($"ConvKernels.BackwardInput(in {c.GeometryName}, {gradient}, {layer.KernelField}.WeightTransposed, {below}, {rows}, ws.Scratch{accumulate});");
+                w.Line($"global::NigGen.Kernels.ConvKernels.BackwardInput(in {c.GeometryName}, {gradient}, {layer.KernelField}.WeightTransposed, {below}, {rows}, ws.Scratch{accumulate});");
                 break;
             case LayerKind.MaxPool or LayerKind.GlobalMaxPool:
-                w.Line($"PoolKernels.MaxBackward(in {layer.GeometryName}, {gradient}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), {below}, {rows}{accumulate});");
+                w.Line($"global::NigGen.Kernels.PoolKernels.MaxBackward(in {layer.GeometryName}, {gradient}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), {below}, {rows}{accumulate});");
                 break;
             case LayerKind.AvgPool or LayerKind.GlobalAvgPool:
-                w.Line($"PoolKernels.AvgBackward(in {layer.GeometryName}, {gradient}, {below}, {rows}{accumulate});");
+                w.Line($"global::NigGen.Kernels.PoolKernels.AvgBackward(in {layer.GeometryName}, {gradient}, {below}, {rows}{accumulate});");
                 break;
             case LayerKind.BatchNorm:
-                w.Line($"BatchNormKernels.BackwardInput({gradient}, {layer.Field}.Scale, {below}, {rows}, channels: {m.OutputShape[0]}, spatial: {m.OutputLength / m.OutputShape[0]}{accumulate});");
+                w.Line($"global::NigGen.Kernels.BatchNormKernels.BackwardInput({gradient}, {layer.Field}.Scale, {below}, {rows}, channels: {m.OutputShape[0]}, spatial: {m.OutputLength / m.OutputShape[0]}{accumulate});");
                 break;
             case LayerKind.Add:
                 for (int k = 0; k < m.Inputs.Count; k++)
                 {
-                    w.Line($"GraphKernels.AddBackward({gradient}.Slice(0, {rows} * {layer.LengthName}), {plan.InputGradient(layer, k)}{writes.Accumulate(layer, k)});");
+                    w.Line($"global::NigGen.Kernels.GraphKernels.AddBackward({gradient}.Slice(0, {rows} * {layer.LengthName}), {plan.InputGradient(layer, k)}{writes.Accumulate(layer, k)});");
                     writes.EmitWritten(w, layer, k);
                 }
 
@@ -276,7 +276,7 @@ internal static class PassEmitter
                 for (int k = 0; k < m.Inputs.Count; k++)
                 {
                     int part = PartLength(plan, layer, k);
-                    w.Line($"GraphKernels.ConcatBackward({gradient}, {plan.InputGradient(layer, k)}, {rows}, partLength: {part}, outputLength: {layer.LengthName}, offset: {offset}{writes.Accumulate(layer, k)});");
+                    w.Line($"global::NigGen.Kernels.GraphKernels.ConcatBackward({gradient}, {plan.InputGradient(layer, k)}, {rows}, partLength: {part}, outputLength: {layer.LengthName}, offset: {offset}{writes.Accumulate(layer, k)});");
                     writes.EmitWritten(w, layer, k);
                     offset += part;
                 }

@@ -82,10 +82,10 @@ internal static class TrainingEmitter
             switch (m.Kind)
             {
                 case LayerKind.Dense:
-                    w.Line($"DenseKernels.BackwardWeight({input}, {gradient}, {gradients}.WeightAccumulator, {gradients}.BiasAccumulator, batch, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength}, state.Scratch);");
+                    w.Line($"global::NigGen.Kernels.DenseKernels.BackwardWeight({input}, {gradient}, {gradients}.WeightAccumulator, {gradients}.BiasAccumulator, batch, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength}, state.Scratch);");
                     break;
                 case LayerKind.Conv:
-                    w.Line($"ConvKernels.BackwardWeight(in {layer.GeometryName}, {input}, {gradient}, {gradients}.WeightAccumulator, {gradients}.BiasAccumulator, batch, state.Scratch);");
+                    w.Line($"global::NigGen.Kernels.ConvKernels.BackwardWeight(in {layer.GeometryName}, {input}, {gradient}, {gradients}.WeightAccumulator, {gradients}.BiasAccumulator, batch, state.Scratch);");
                     break;
             }
 
@@ -125,7 +125,7 @@ internal static class TrainingEmitter
         }
 
         w.Line();
-        w.Open($"public TrainingState({name} network) : base({name}.Description, headName: \"{head.Name}\", headActivation: Activation.{head.Model.Activation})");
+        w.Open($"public TrainingState({name} network) : base({name}.Description, headName: \"{head.Name}\", headActivation: global::NigGen.Activation.{head.Model.Activation})");
         w.Line("_network = network;");
         w.Line("_workspace = new Workspace(Capacity) { Network = network };");
         w.Line("Scratch = new float[Math.Max(Capacity * DenseScratchPerSample, ConvScratch)];");
@@ -139,7 +139,7 @@ internal static class TrainingEmitter
         w.Line($"Layers = [{string.Join(", ", layers.Select(l => l.Pascal + "Gradients"))}];");
         w.Close();
         w.Line();
-        w.Line("public override NetworkWorkspace Workspace => _workspace;");
+        w.Line("public override global::NigGen.Attribution.NetworkWorkspace Workspace => _workspace;");
         w.Line();
         w.Line("public override System.Collections.Generic.IReadOnlyList<global::NigGen.Training.LayerGradients> Layers { get; }");
         w.Line();

@@ -28,7 +28,7 @@ internal static class WorkspaceEmitter
         w.Close();
         w.Line();
 
-        w.Open("private sealed class Workspace : NetworkWorkspace");
+        w.Open("private sealed class Workspace : global::NigGen.Attribution.NetworkWorkspace");
         w.Line($"public {name} Network = null!;");
         w.Line("public readonly float[] Scratch = new float[ScratchLength];");
         foreach (var layer in plan.Layers.Where(l => l.OwnsBuffers))
@@ -94,9 +94,9 @@ internal static class WorkspaceEmitter
         DeepLiftEmitter.EmitWorkspaceMembers(w);
         AblationEmitter.EmitWorkspaceMembers(w, plan);
         w.Line();
-        w.Line("public override NetworkWorkspace ForCurrentThread(int capacity) => Network.RentWorkspace(capacity);");
+        w.Line("public override global::NigGen.Attribution.NetworkWorkspace ForCurrentThread(int capacity) => Network.RentWorkspace(capacity);");
         w.Line();
-        w.Open("public override NetworkWorkspace ForHelper(NetworkWorkspace? spare, int capacity)");
+        w.Open("public override global::NigGen.Attribution.NetworkWorkspace ForHelper(global::NigGen.Attribution.NetworkWorkspace? spare, int capacity)");
         w.Line("var ws = spare is Workspace kept && kept.Capacity >= capacity ? kept : new Workspace(Math.Max(capacity, 1));");
         w.Line("ws.Network = Network;");
         w.Line("return ws;");
@@ -111,10 +111,10 @@ internal static class WorkspaceEmitter
             w.Line();
             w.Open("public override void CaptureAffineEndpoints()");
             w.Line("const int batch = 2;");
-            w.Line($"InterpolationKernels.CaptureEndpoints({pre}, AffineAtBaseline, AffineDifference);");
+            w.Line($"global::NigGen.Kernels.InterpolationKernels.CaptureEndpoints({pre}, AffineAtBaseline, AffineDifference);");
             w.Close();
             w.Line();
-            w.Open("public override void CopyAffineEndpoints(NetworkWorkspace source)");
+            w.Open("public override void CopyAffineEndpoints(global::NigGen.Attribution.NetworkWorkspace source)");
             w.Line("var prepared = (Workspace)source;");
             w.Line("prepared.AffineAtBaseline.AsSpan().CopyTo(AffineAtBaseline);");
             w.Line("prepared.AffineDifference.AsSpan().CopyTo(AffineDifference);");
@@ -126,7 +126,7 @@ internal static class WorkspaceEmitter
                 EmitFusedPath(w, plan, affine, fused);
             }
 
-            w.Line($"InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, {pre});");
+            w.Line($"global::NigGen.Kernels.InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, {pre});");
             w.Line($"Network.ForwardAbove{affine.Pascal}PreActivation(this, batch);");
             w.Close();
         }
@@ -157,13 +157,13 @@ internal static class WorkspaceEmitter
         switch (fused.Model.Kind)
         {
             case LayerKind.MaxPool:
-                w.Line($"InterpolationKernels.InterpolateMaxPooled(in {fused.GeometryName}, {activation}, AffineDifference, AffineAtBaseline, alphas, {output}, {scratch}, {fused.Pascal}Argmax.AsSpan(0, {fused.LengthName}));");
+                w.Line($"global::NigGen.Kernels.InterpolationKernels.InterpolateMaxPooled(in {fused.GeometryName}, {activation}, AffineDifference, AffineAtBaseline, alphas, {output}, {scratch}, {fused.Pascal}Argmax.AsSpan(0, {fused.LengthName}));");
                 break;
             case LayerKind.AvgPool:
-                w.Line($"InterpolationKernels.InterpolateAvgPooled(in {fused.GeometryName}, {activation}, AffineDifference, AffineAtBaseline, alphas, {output}, {scratch});");
+                w.Line($"global::NigGen.Kernels.InterpolationKernels.InterpolateAvgPooled(in {fused.GeometryName}, {activation}, AffineDifference, AffineAtBaseline, alphas, {output}, {scratch});");
                 break;
             default:
-                w.Line($"InterpolationKernels.InterpolateActivated({activation}, AffineDifference, AffineAtBaseline, alphas, {output});");
+                w.Line($"global::NigGen.Kernels.InterpolationKernels.InterpolateActivated({activation}, AffineDifference, AffineAtBaseline, alphas, {output});");
                 break;
         }
 

@@ -251,7 +251,7 @@ public sealed class GraphNetworkTests
     public void Training_a_BatchNorm_network_is_refused_by_name()
     {
         var net = ResidualCnn.CreateRandom(1);
-        var error = Assert.Throws<NotSupportedException>(() => net.CreateTrainer(new Training.TrainingOptions()));
+        var error = Assert.Throws<NotSupportedException>(() => net.CreateTrainer(new NigGen.Training.TrainingOptions()));
         Assert.Contains("layer 'stemBn' is a BatchNorm layer", error.Message);
     }
 
