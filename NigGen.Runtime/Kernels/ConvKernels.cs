@@ -188,15 +188,20 @@ public static class ConvKernels
         }
     }
 
-    /// <summary>Gradient with respect to the input (a transposed convolution); overwrites <paramref name="inputGradient"/>.</summary>
+    /// <summary>
+    /// Gradient with respect to the input (a transposed convolution); overwrites <paramref name="inputGradient"/>, or with
+    /// <paramref name="accumulate"/> adds to it (each element's taps then add onto the value already there, which equals
+    /// overwriting and adding up to rounding).
+    /// </summary>
     /// <param name="geometry">The convolution's geometry.</param>
     /// <param name="outputGradient">Gradient with respect to the output [batch, OutChannels, OutHeight, OutWidth].</param>
     /// <param name="weightTransposed">The weight matrix [OutChannels, PatchLength] transposed: [PatchLength, OutChannels].</param>
-    /// <param name="inputGradient">Gradient with respect to the input [batch, InChannels, InHeight, InWidth]; overwritten.</param>
+    /// <param name="inputGradient">Gradient with respect to the input [batch, InChannels, InHeight, InWidth]; overwritten, or added to.</param>
     /// <param name="batch">Number of samples.</param>
     /// <param name="scratch">At least <see cref="ConvGeometry.ScratchLength"/> floats for one sample's column gradient.</param>
+    /// <param name="accumulate">Add to <paramref name="inputGradient"/> instead of overwriting it.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void BackwardInput(in ConvGeometry geometry, ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> weightTransposed, Span<float> inputGradient, int batch, Span<float> scratch)
+    public static unsafe void BackwardInput(in ConvGeometry geometry, ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> weightTransposed, Span<float> inputGradient, int batch, Span<float> scratch, bool accumulate = false)
     {
         ConvGeometry g = geometry;
         g.Validate(nameof(geometry));
@@ -215,7 +220,11 @@ public static class ConvKernels
         {
             if (g.IsDilatedOrGrouped)
             {
-                inputGradient.Slice(0, batch * inLength).Clear();
+                if (!accumulate)
+                {
+                    inputGradient.Slice(0, batch * inLength).Clear();
+                }
+
                 GroupedBackwardInput(g, pg, pw, pin, batch, pcols);
                 return;
             }
@@ -227,12 +236,16 @@ public static class ConvKernels
                 if (pointwise)
                 {
                     // The column gradient is the input gradient itself.
-                    Gemm.MultiplyCore(pw, gradient, result, patch, g.OutChannels, pixels, accumulate: false);
+                    Gemm.MultiplyCore(pw, gradient, result, patch, g.OutChannels, pixels, accumulate);
                     continue;
                 }
 
                 Gemm.MultiplyCore(pw, gradient, pcols, patch, g.OutChannels, pixels, accumulate: false);
-                new Span<float>(result, inLength).Clear();
+                if (!accumulate)
+                {
+                    new Span<float>(result, inLength).Clear();
+                }
+
                 Col2Im(g, pcols, result);
             }
         }
