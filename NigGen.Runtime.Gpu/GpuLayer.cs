@@ -88,6 +88,12 @@ public sealed class GpuLayer
     {
         ArgumentNullException.ThrowIfNull(layer);
         geometry.Validate(layer.Name);
+        if (geometry.IsDilatedOrGrouped)
+        {
+            // The device's implicit GEMM assumes adjacent taps and every input channel.
+            throw new NotSupportedException($"Layer '{layer.Name}': the GPU backend does not support dilated or grouped convolutions ({geometry}); run this network on the CPU.");
+        }
+
         RequireWeight(layer, geometry.OutChannels * geometry.PatchLength, geometry.OutChannels, $"[{geometry.OutChannels}, {geometry.InChannels}, {geometry.KernelHeight}, {geometry.KernelWidth}]");
         return new GpuLayer(GpuLayerKind.Conv, layer, geometry.InputLength, geometry.OutputLength, activation, geometry, default);
     }

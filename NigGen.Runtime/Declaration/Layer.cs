@@ -44,7 +44,12 @@ public sealed class Layer
     /// <summary>The weight in PyTorch's layout (Linear [out, in], Conv1d [out, in, k], Conv2d [out, in, kh, kw]); empty for layers without parameters.</summary>
     public ReadOnlySpan<float> Weight => _weight;
 
-    /// <summary>The weight viewed as a matrix [out, in·k…] and transposed to [in·k…, out]: the layout the kernels broadcast from.</summary>
+    /// <summary>
+    /// The weight viewed as a matrix [out, in·k…] and transposed to [in·k…, out]: the layout the kernels broadcast from.
+    /// For a grouped convolution (weight [out, in / groups, k…]) it is the same plain transpose, [in / groups·k…, out]:
+    /// group g's block is columns g·out/groups … (g + 1)·out/groups − 1 of every row, which the kernels pack as they
+    /// need it, so that training and weights I/O treat every layer alike.
+    /// </summary>
     public ReadOnlySpan<float> WeightTransposed => _weightTransposed;
 
     /// <summary>The bias [out]; empty when the layer has none.</summary>

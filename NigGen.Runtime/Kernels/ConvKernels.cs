@@ -6,8 +6,12 @@ using System.Runtime.Intrinsics;
 namespace NigGen.Kernels;
 
 /// <summary>
-/// PyTorch <c>Conv1d</c>/<c>Conv2d</c> kernels (cross-correlation, zero padding) by im2col and GEMM, one sample at a time,
-/// so a sample's result does not depend on the batch it is processed in.
+/// PyTorch <c>Conv1d</c>/<c>Conv2d</c> kernels (cross-correlation, zero padding, dilation and groups) by im2col and GEMM,
+/// one sample at a time, so a sample's result does not depend on the batch it is processed in. Dilated or grouped
+/// geometries (<see cref="ConvGeometry.IsDilatedOrGrouped"/>) run im2col + GEMM per group: the weight's rows
+/// [OutChannels, (InChannels / Groups)·k…] of a group are contiguous, and in the transposed layout
+/// [PatchLength, OutChannels] (<see cref="Layer.WeightTransposed"/>, the plain transpose whatever the groups) a group's
+/// block is the columns group·OutChannelsPerGroup … of every row.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class ConvKernels
@@ -18,7 +22,7 @@ public static class ConvKernels
     /// </summary>
     /// <param name="geometry">The convolution's geometry.</param>
     /// <param name="input">Input [batch, InChannels, InHeight, InWidth].</param>
-    /// <param name="weight">Weight in PyTorch's layout [OutChannels, InChannels, KernelHeight, KernelWidth], i.e. the matrix [OutChannels, PatchLength].</param>
+    /// <param name="weight">Weight in PyTorch's layout [OutChannels, InChannels / Groups, KernelHeight, KernelWidth], i.e. the matrix [OutChannels, PatchLength].</param>
     /// <param name="bias">Bias [OutChannels], or empty for a layer without bias.</param>
     /// <param name="output">Output [batch, OutChannels, OutHeight, OutWidth]; overwritten.</param>
     /// <param name="batch">Number of samples.</param>
@@ -65,8 +69,8 @@ public static class ConvKernels
         g.Validate(nameof(geometry));
         var shape = layer.WeightShape;
         bool matches = g.KernelHeight == 1 && shape.Count == 3
-            ? shape[0] == g.OutChannels && shape[1] == g.InChannels && shape[2] == g.KernelWidth
-            : shape.Count == 4 && shape[0] == g.OutChannels && shape[1] == g.InChannels && shape[2] == g.KernelHeight && shape[3] == g.KernelWidth;
+            ? shape[0] == g.OutChannels && shape[1] == g.InChannelsPerGroup && shape[2] == g.KernelWidth
+            : shape.Count == 4 && shape[0] == g.OutChannels && shape[1] == g.InChannelsPerGroup && shape[2] == g.KernelHeight && shape[3] == g.KernelWidth;
         if (!matches)
         {
             throw new ArgumentException($"Layer '{layer.Name}' has a weight of shape [{string.Join(", ", shape)}], which does not fit the convolution ({g}).", nameof(layer));
@@ -147,6 +151,12 @@ public static class ConvKernels
     // other): implicit GEMM, direct, or im2col + GEMM. pwt may be null (then the implicit GEMM is not used).
     private static unsafe void ForwardExact(in ConvGeometry g, float* pin, float* pw, float* pwt, float* bias, float* pout, int batch, float* pcols, ForwardPath path)
     {
+        if (g.IsDilatedOrGrouped)
+        {
+            GroupedForward(g, pin, pw, bias, pout, batch, pcols);
+            return;
+        }
+
         if (path == ForwardPath.Fastest && pwt != null && ImplicitConv.Supports(g))
         {
             ImplicitConv.Forward(g, pin, pwt, bias, pout, batch, pcols);
@@ -178,15 +188,20 @@ public static class ConvKernels
         }
     }
 
-    /// <summary>Gradient with respect to the input (a transposed convolution); overwrites <paramref name="inputGradient"/>.</summary>
+    /// <summary>
+    /// Gradient with respect to the input (a transposed convolution); overwrites <paramref name="inputGradient"/>, or with
+    /// <paramref name="accumulate"/> adds to it (each element's taps then add onto the value already there, which equals
+    /// overwriting and adding up to rounding).
+    /// </summary>
     /// <param name="geometry">The convolution's geometry.</param>
     /// <param name="outputGradient">Gradient with respect to the output [batch, OutChannels, OutHeight, OutWidth].</param>
     /// <param name="weightTransposed">The weight matrix [OutChannels, PatchLength] transposed: [PatchLength, OutChannels].</param>
-    /// <param name="inputGradient">Gradient with respect to the input [batch, InChannels, InHeight, InWidth]; overwritten.</param>
+    /// <param name="inputGradient">Gradient with respect to the input [batch, InChannels, InHeight, InWidth]; overwritten, or added to.</param>
     /// <param name="batch">Number of samples.</param>
     /// <param name="scratch">At least <see cref="ConvGeometry.ScratchLength"/> floats for one sample's column gradient.</param>
+    /// <param name="accumulate">Add to <paramref name="inputGradient"/> instead of overwriting it.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void BackwardInput(in ConvGeometry geometry, ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> weightTransposed, Span<float> inputGradient, int batch, Span<float> scratch)
+    public static unsafe void BackwardInput(in ConvGeometry geometry, ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> weightTransposed, Span<float> inputGradient, int batch, Span<float> scratch, bool accumulate = false)
     {
         ConvGeometry g = geometry;
         g.Validate(nameof(geometry));
@@ -203,6 +218,17 @@ public static class ConvKernels
         bool pointwise = g.IsPointwise;
         fixed (float* pg = outputGradient, pw = weightTransposed, pin = inputGradient, pcols = scratch)
         {
+            if (g.IsDilatedOrGrouped)
+            {
+                if (!accumulate)
+                {
+                    inputGradient.Slice(0, batch * inLength).Clear();
+                }
+
+                GroupedBackwardInput(g, pg, pw, pin, batch, pcols);
+                return;
+            }
+
             for (int s = 0; s < batch; s++)
             {
                 float* gradient = pg + (nint)s * outLength;
@@ -210,12 +236,16 @@ public static class ConvKernels
                 if (pointwise)
                 {
                     // The column gradient is the input gradient itself.
-                    Gemm.MultiplyCore(pw, gradient, result, patch, g.OutChannels, pixels, accumulate: false);
+                    Gemm.MultiplyCore(pw, gradient, result, patch, g.OutChannels, pixels, accumulate);
                     continue;
                 }
 
                 Gemm.MultiplyCore(pw, gradient, pcols, patch, g.OutChannels, pixels, accumulate: false);
-                new Span<float>(result, inLength).Clear();
+                if (!accumulate)
+                {
+                    new Span<float>(result, inLength).Clear();
+                }
+
                 Col2Im(g, pcols, result);
             }
         }
@@ -257,11 +287,19 @@ public static class ConvKernels
             {
                 float* sample = pin + (nint)s * inLength;
                 float* gradient = pg + (nint)s * outLength;
-                float* columns = Columns(g, sample, pcols);
+                if (g.IsDilatedOrGrouped)
+                {
+                    GroupedBackwardWeight(g, sample, gradient, pw, pcols, gradientTransposed);
+                }
+                else
+                {
+                    float* columns = Columns(g, sample, pcols);
 
-                // A = columns [PatchLength, pixels], B = outputGradientᵀ [pixels, OutChannels]: the GEMM reads row-major operands only.
-                Transposition.Transpose(gradient, gradientTransposed, g.OutChannels, pixels);
-                Gemm.MultiplyCore(columns, gradientTransposed, pw, patch, pixels, g.OutChannels, accumulate: true);
+                    // A = columns [PatchLength, pixels], B = outputGradientᵀ [pixels, OutChannels]: the GEMM reads row-major operands only.
+                    Transposition.Transpose(gradient, gradientTransposed, g.OutChannels, pixels);
+                    Gemm.MultiplyCore(columns, gradientTransposed, pw, patch, pixels, g.OutChannels, accumulate: true);
+                }
+
                 if (pb != null)
                 {
                     for (int oc = 0; oc < g.OutChannels; oc++)
@@ -277,6 +315,100 @@ public static class ConvKernels
                     }
                 }
             }
+        }
+    }
+
+    // Dilated or grouped convolutions: per sample and group, the group's im2col columns (taps DilationHeight and
+    // DilationWidth apart) times the group's rows of the weight, [OutChannelsPerGroup, PatchLength], which lie
+    // contiguous in PyTorch's layout; each output the same ascending-tap FMA chain from the bias as the im2col path.
+    private static unsafe void GroupedForward(in ConvGeometry g, float* pin, float* pw, float* bias, float* pout, int batch, float* pcols)
+    {
+        int inLength = g.InputLength, outLength = g.OutputLength, pixels = g.OutHeight * g.OutWidth, patch = g.PatchLength;
+        int outPer = g.OutChannelsPerGroup;
+        nint groupInput = (nint)g.InChannelsPerGroup * g.InHeight * g.InWidth;
+        for (int s = 0; s < batch; s++)
+        {
+            float* sample = pin + (nint)s * inLength;
+            float* result = pout + (nint)s * outLength;
+            if (bias != null)
+            {
+                for (int oc = 0; oc < g.OutChannels; oc++)
+                {
+                    new Span<float>(result + (nint)oc * pixels, pixels).Fill(bias[oc]);
+                }
+            }
+
+            for (int group = 0; group < g.Groups; group++)
+            {
+                Im2Col(g, sample + group * groupInput, pcols);
+                Gemm.MultiplyCore(pw + (nint)group * outPer * patch, pcols, result + (nint)group * outPer * pixels, outPer, patch, pixels, bias != null);
+            }
+        }
+    }
+
+    // The input gradient of a dilated or grouped convolution: per group, the group's block of the transposed weight
+    // (columns group·OutChannelsPerGroup … of [PatchLength, OutChannels], packed once per call into the scratch after the
+    // column gradient when there are several groups) times the group's output gradient, then col2im onto the group's
+    // input channels. inputGradient has been cleared, or holds what the caller accumulates onto.
+    private static unsafe void GroupedBackwardInput(in ConvGeometry g, float* pg, float* pw, float* pin, int batch, float* pcols)
+    {
+        int inLength = g.InputLength, outLength = g.OutputLength, pixels = g.OutHeight * g.OutWidth, patch = g.PatchLength;
+        int outPer = g.OutChannelsPerGroup;
+        nint groupInput = (nint)g.InChannelsPerGroup * g.InHeight * g.InWidth;
+        float* packed = pcols + (nint)patch * pixels;
+        for (int group = 0; group < g.Groups; group++)
+        {
+            float* weightBlock = pw;
+            if (g.Groups > 1)
+            {
+                CopyColumns(pw + (nint)group * outPer, g.OutChannels, packed, outPer, patch);
+                weightBlock = packed;
+            }
+
+            for (int s = 0; s < batch; s++)
+            {
+                float* gradient = pg + (nint)s * outLength + (nint)group * outPer * pixels;
+                Gemm.MultiplyCore(weightBlock, gradient, pcols, patch, outPer, pixels, accumulate: false);
+                Col2Im(g, pcols, pin + (nint)s * inLength + group * groupInput);
+            }
+        }
+    }
+
+    // One sample's weight gradient of a dilated or grouped convolution, in the layout [PatchLength, OutChannels]: per
+    // group, the group's columns times its transposed output gradient, added to the group's block of columns. With
+    // several groups the block is strided, so it is gathered into the scratch, accumulated there (continuing each
+    // sum's chain) and scattered back, exact copies both ways.
+    private static unsafe void GroupedBackwardWeight(in ConvGeometry g, float* sample, float* gradient, float* pw, float* pcols, float* gradientTransposed)
+    {
+        int pixels = g.OutHeight * g.OutWidth, patch = g.PatchLength, outPer = g.OutChannelsPerGroup;
+        nint groupInput = (nint)g.InChannelsPerGroup * g.InHeight * g.InWidth;
+        float* packed = pcols + (nint)patch * pixels;
+        for (int group = 0; group < g.Groups; group++)
+        {
+            Im2Col(g, sample + group * groupInput, pcols);
+            Transposition.Transpose(gradient + (nint)group * outPer * pixels, gradientTransposed, outPer, pixels);
+            if (g.Groups == 1)
+            {
+                Gemm.MultiplyCore(pcols, gradientTransposed, pw, patch, pixels, outPer, accumulate: true);
+                continue;
+            }
+
+            float* block = pw + (nint)group * outPer;
+            CopyColumns(block, g.OutChannels, packed, outPer, patch);
+            Gemm.MultiplyCore(pcols, gradientTransposed, packed, patch, pixels, outPer, accumulate: true);
+            for (int p = 0; p < patch; p++)
+            {
+                new ReadOnlySpan<float>(packed + (nint)p * outPer, outPer).CopyTo(new Span<float>(block + (nint)p * g.OutChannels, outPer));
+            }
+        }
+    }
+
+    /// <summary>Copies <paramref name="rows"/> runs of <paramref name="count"/> floats <paramref name="stride"/> apart into a packed [rows, count] block.</summary>
+    private static unsafe void CopyColumns(float* source, int stride, float* destination, int count, int rows)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            new ReadOnlySpan<float>(source + (nint)r * stride, count).CopyTo(new Span<float>(destination + (nint)r * count, count));
         }
     }
 
@@ -380,32 +512,37 @@ public static class ConvKernels
         return scratch;
     }
 
-    /// <summary>Writes the columns matrix [PatchLength, OutHeight·OutWidth]; row (c, kh, kw) holds the input each output pixel sees through that tap.</summary>
+    /// <summary>
+    /// Writes the columns matrix [PatchLength, OutHeight·OutWidth] of one group's input channels (all of them for an
+    /// ungrouped convolution); row (c, kh, kw) holds the input each output pixel sees through that tap, the taps
+    /// DilationHeight and DilationWidth apart.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Im2Col(in ConvGeometry g, float* input, float* columns)
     {
         int outH = g.OutHeight, outW = g.OutWidth, inH = g.InHeight, inW = g.InWidth;
         int sh = g.StrideHeight, sw = g.StrideWidth, ph = g.PaddingHeight, pw = g.PaddingWidth;
+        int dh = g.DilationHeight, dw = g.DilationWidth;
         nint pixels = (nint)outH * outW;
         float* row = columns;
-        if (sh == 1 && sw == 1 && ph == 0 && pw == 0 && outW == 8 && Vector256.IsHardwareAccelerated)
+        if (sh == 1 && sw == 1 && ph == 0 && pw == 0 && outW == 8 && !g.IsDilatedOrGrouped && Vector256.IsHardwareAccelerated)
         {
             Im2Col8(g, input, columns);
             return;
         }
 
-        for (int c = 0; c < g.InChannels; c++)
+        for (int c = 0; c < g.InChannelsPerGroup; c++)
         {
             float* plane = input + (nint)c * inH * inW;
             for (int kh = 0; kh < g.KernelHeight; kh++)
             {
-                (int y0, int y1) = ValidRange(inH, ph, kh, sh, outH);
+                (int y0, int y1) = ValidRange(inH, ph, kh * dh, sh, outH);
                 for (int kw = 0; kw < g.KernelWidth; kw++)
                 {
-                    (int x0, int x1) = ValidRange(inW, pw, kw, sw, outW);
+                    (int x0, int x1) = ValidRange(inW, pw, kw * dw, sw, outW);
                     new Span<float>(row, y0 * outW).Clear();
                     new Span<float>(row + (nint)y1 * outW, (outH - y1) * outW).Clear();
-                    float* src = plane + (nint)(y0 * sh - ph + kh) * inW - pw + kw;
+                    float* src = plane + (nint)(y0 * sh - ph + kh * dh) * inW - pw + kw * dw;
                     float* dst = row + (nint)y0 * outW;
                     nint srcStep = (nint)sh * inW;
                     if (sw == 1 && x0 == 0 && x1 == outW)
@@ -478,24 +615,28 @@ public static class ConvKernels
         }
     }
 
-    /// <summary>Scatter-adds the columns gradient back onto the (cleared) input gradient, taps in a fixed order.</summary>
+    /// <summary>
+    /// Scatter-adds the columns gradient back onto the input gradient of one group's input channels (all of them for an
+    /// ungrouped convolution), taps in a fixed order.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Col2Im(in ConvGeometry g, float* columns, float* input)
     {
         int outH = g.OutHeight, outW = g.OutWidth, inH = g.InHeight, inW = g.InWidth;
         int sh = g.StrideHeight, sw = g.StrideWidth, ph = g.PaddingHeight, pw = g.PaddingWidth;
+        int dh = g.DilationHeight, dw = g.DilationWidth;
         nint pixels = (nint)outH * outW;
         float* row = columns;
-        for (int c = 0; c < g.InChannels; c++)
+        for (int c = 0; c < g.InChannelsPerGroup; c++)
         {
             float* plane = input + (nint)c * inH * inW;
             for (int kh = 0; kh < g.KernelHeight; kh++)
             {
-                (int y0, int y1) = ValidRange(inH, ph, kh, sh, outH);
+                (int y0, int y1) = ValidRange(inH, ph, kh * dh, sh, outH);
                 for (int kw = 0; kw < g.KernelWidth; kw++)
                 {
-                    (int x0, int x1) = ValidRange(inW, pw, kw, sw, outW);
-                    float* dst = plane + (nint)(y0 * sh - ph + kh) * inW - pw + kw;
+                    (int x0, int x1) = ValidRange(inW, pw, kw * dw, sw, outW);
+                    float* dst = plane + (nint)(y0 * sh - ph + kh * dh) * inW - pw + kw * dw;
                     float* src = row + (nint)y0 * outW;
                     nint dstStep = (nint)sh * inW;
                     for (int y = y0; y < y1; y++, src += outW, dst += dstStep)

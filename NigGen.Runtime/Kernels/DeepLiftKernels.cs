@@ -183,7 +183,7 @@ public static class DeepLiftKernels
     /// </summary>
     /// <param name="geometry">The convolution's geometry.</param>
     /// <param name="inputs">The layer's inputs: two rows of InputLength.</param>
-    /// <param name="weight">The weight in PyTorch's layout [OutChannels, InChannels, KernelHeight, KernelWidth].</param>
+    /// <param name="weight">The weight in PyTorch's layout [OutChannels, InChannels / Groups, KernelHeight, KernelWidth] (dilation and groups as the geometry says).</param>
     /// <param name="parts">Receives Δx⁺ in its first row and Δx⁻ in its second, OutputLength each.</param>
     public static void SplitConv(in ConvGeometry geometry, ReadOnlySpan<float> inputs, ReadOnlySpan<float> weight, Span<float> parts)
     {
@@ -193,16 +193,17 @@ public static class DeepLiftKernels
         Span<float> positive = parts.Slice(0, outLength), negative = parts.Slice(outLength, outLength);
         positive.Clear();
         negative.Clear();
-        int kernel = g.KernelHeight * g.KernelWidth;
+        int kernel = g.KernelHeight * g.KernelWidth, inPerGroup = g.InChannelsPerGroup, outPerGroup = g.OutChannelsPerGroup;
         for (int oc = 0; oc < g.OutChannels; oc++)
         {
-            for (int ic = 0; ic < g.InChannels; ic++)
+            for (int icInGroup = 0; icInGroup < inPerGroup; icInGroup++)
             {
+                int ic = oc / outPerGroup * inPerGroup + icInGroup;
                 for (int ky = 0; ky < g.KernelHeight; ky++)
                 {
                     for (int kx = 0; kx < g.KernelWidth; kx++)
                     {
-                        float w = weight[(oc * g.InChannels + ic) * kernel + ky * g.KernelWidth + kx];
+                        float w = weight[(oc * inPerGroup + icInGroup) * kernel + ky * g.KernelWidth + kx];
                         if (w == 0f)
                         {
                             continue;
@@ -210,7 +211,7 @@ public static class DeepLiftKernels
 
                         for (int oy = 0; oy < g.OutHeight; oy++)
                         {
-                            int iy = oy * g.StrideHeight - g.PaddingHeight + ky;
+                            int iy = oy * g.StrideHeight - g.PaddingHeight + ky * g.DilationHeight;
                             if ((uint)iy >= (uint)g.InHeight)
                             {
                                 continue;
@@ -220,7 +221,7 @@ public static class DeepLiftKernels
                             int inRow = (ic * g.InHeight + iy) * g.InWidth;
                             for (int ox = 0; ox < g.OutWidth; ox++)
                             {
-                                int ix = ox * g.StrideWidth - g.PaddingWidth + kx;
+                                int ix = ox * g.StrideWidth - g.PaddingWidth + kx * g.DilationWidth;
                                 if ((uint)ix < (uint)g.InWidth)
                                 {
                                     float t = w * (inputs[inRow + ix] - inputs[inLength + inRow + ix]);
@@ -238,7 +239,7 @@ public static class DeepLiftKernels
     /// <summary><see cref="DenseRevealCancelBackward"/> for a convolution.</summary>
     /// <param name="geometry">The convolution's geometry.</param>
     /// <param name="multipliers">The positive (first row) and negative (second row) multipliers of the layer's outputs.</param>
-    /// <param name="weight">The weight in PyTorch's layout [OutChannels, InChannels, KernelHeight, KernelWidth].</param>
+    /// <param name="weight">The weight in PyTorch's layout [OutChannels, InChannels / Groups, KernelHeight, KernelWidth] (dilation and groups as the geometry says).</param>
     /// <param name="inputs">The layer's inputs: two rows of InputLength.</param>
     /// <param name="inputMultipliers">Receives the inputs' multipliers in its first row; its second row is scratch.</param>
     public static void ConvRevealCancelBackward(in ConvGeometry geometry, ReadOnlySpan<float> multipliers, ReadOnlySpan<float> weight, ReadOnlySpan<float> inputs, Span<float> inputMultipliers)
@@ -250,20 +251,21 @@ public static class DeepLiftKernels
         Span<float> a = inputMultipliers.Slice(0, inLength), b = inputMultipliers.Slice(inLength, inLength);
         a.Clear();
         b.Clear();
-        int kernel = g.KernelHeight * g.KernelWidth;
+        int kernel = g.KernelHeight * g.KernelWidth, inPerGroup = g.InChannelsPerGroup, outPerGroup = g.OutChannelsPerGroup;
         for (int oc = 0; oc < g.OutChannels; oc++)
         {
-            for (int ic = 0; ic < g.InChannels; ic++)
+            for (int icInGroup = 0; icInGroup < inPerGroup; icInGroup++)
             {
+                int ic = oc / outPerGroup * inPerGroup + icInGroup;
                 for (int ky = 0; ky < g.KernelHeight; ky++)
                 {
                     for (int kx = 0; kx < g.KernelWidth; kx++)
                     {
-                        float w = weight[(oc * g.InChannels + ic) * kernel + ky * g.KernelWidth + kx];
+                        float w = weight[(oc * inPerGroup + icInGroup) * kernel + ky * g.KernelWidth + kx];
                         float wPositive = MathF.Max(w, 0f), wNegative = MathF.Min(w, 0f);
                         for (int oy = 0; oy < g.OutHeight; oy++)
                         {
-                            int iy = oy * g.StrideHeight - g.PaddingHeight + ky;
+                            int iy = oy * g.StrideHeight - g.PaddingHeight + ky * g.DilationHeight;
                             if ((uint)iy >= (uint)g.InHeight)
                             {
                                 continue;
@@ -273,7 +275,7 @@ public static class DeepLiftKernels
                             int inRow = (ic * g.InHeight + iy) * g.InWidth;
                             for (int ox = 0; ox < g.OutWidth; ox++)
                             {
-                                int ix = ox * g.StrideWidth - g.PaddingWidth + kx;
+                                int ix = ox * g.StrideWidth - g.PaddingWidth + kx * g.DilationWidth;
                                 if ((uint)ix < (uint)g.InWidth)
                                 {
                                     float p = multipliers[outRow + ox], q = multipliers[outLength + outRow + ox];

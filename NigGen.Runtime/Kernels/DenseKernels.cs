@@ -129,15 +129,20 @@ public static class DenseKernels
         }
     }
 
-    /// <summary>inputGradient[b,i] = Σ_o outputGradient[b,o]·weight[o,i]; overwrites <paramref name="inputGradient"/>.</summary>
+    /// <summary>
+    /// inputGradient[b,i] = Σ_o outputGradient[b,o]·weight[o,i]; overwrites <paramref name="inputGradient"/>, or with
+    /// <paramref name="accumulate"/> adds to it (a layer read by several consumers sums their gradients): each sum then
+    /// starts from the value already there, which equals overwriting and adding up to rounding.
+    /// </summary>
     /// <param name="outputGradient">Gradient with respect to the output [batch, outFeatures].</param>
     /// <param name="weight">The weight in PyTorch's layout [outFeatures, inFeatures].</param>
-    /// <param name="inputGradient">Gradient with respect to the input [batch, inFeatures]; overwritten.</param>
+    /// <param name="inputGradient">Gradient with respect to the input [batch, inFeatures]; overwritten, or added to.</param>
     /// <param name="batch">Number of samples.</param>
     /// <param name="inFeatures">Input features per sample.</param>
     /// <param name="outFeatures">Output features per sample.</param>
+    /// <param name="accumulate">Add to <paramref name="inputGradient"/> instead of overwriting it.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void BackwardInput(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> weight, Span<float> inputGradient, int batch, int inFeatures, int outFeatures)
+    public static unsafe void BackwardInput(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> weight, Span<float> inputGradient, int batch, int inFeatures, int outFeatures, bool accumulate = false)
     {
         KernelArguments.NotNegative(batch, nameof(batch));
         KernelArguments.NotNegative(inFeatures, nameof(inFeatures));
@@ -148,7 +153,7 @@ public static class DenseKernels
 
         fixed (float* pg = outputGradient, pw = weight, pi = inputGradient)
         {
-            Gemm.MultiplyCore(pg, pw, pi, batch, outFeatures, inFeatures, accumulate: false);
+            Gemm.MultiplyCore(pg, pw, pi, batch, outFeatures, inFeatures, accumulate);
         }
     }
 

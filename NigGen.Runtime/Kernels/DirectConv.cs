@@ -24,7 +24,7 @@ internal static unsafe class DirectConv
 
     /// <summary>Whether this machine and geometry take the direct path (its padded copy is part of <see cref="ConvGeometry.ScratchLength"/>).</summary>
     internal static bool Supports(in ConvGeometry g) =>
-        Vector256.IsHardwareAccelerated && g.StrideWidth == 1 && g.OutWidth >= Lanes && !g.IsPointwise && g.PatchLength <= MaxTaps;
+        Vector256.IsHardwareAccelerated && !g.IsDilatedOrGrouped && g.StrideWidth == 1 && g.OutWidth >= Lanes && !g.IsPointwise && g.PatchLength <= MaxTaps;
 
     /// <summary>output = weight ⋆ input + bias; arguments validated by the caller, <see cref="Supports"/> true.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -27,7 +27,7 @@ internal static unsafe class ImplicitConv
 
     /// <summary>Whether this machine and geometry take the implicit path (its scratch is part of <see cref="ConvGeometry.ScratchLength"/>).</summary>
     internal static bool Supports(in ConvGeometry g) =>
-        Vector256.IsHardwareAccelerated && !g.IsPointwise && g.PatchLength >= MinTaps && g.PatchLength <= MaxTaps;
+        Vector256.IsHardwareAccelerated && !g.IsDilatedOrGrouped && !g.IsPointwise && g.PatchLength >= MinTaps && g.PatchLength <= MaxTaps;
 
     /// <summary>output = weight ⋆ input + bias; arguments validated by the caller, <see cref="Supports"/> true.</summary>
     internal static void Forward(in ConvGeometry g, float* input, float* weightTransposed, float* bias, float* output, int batch, float* scratch)

@@ -175,16 +175,17 @@ public static class PoolKernels
     }
 
     /// <summary>
-    /// Gradient of max pooling: <paramref name="inputGradient"/> is cleared, then each output gradient is added at its
-    /// argmax (overlapping windows that chose the same element add up).
+    /// Gradient of max pooling: <paramref name="inputGradient"/> is cleared (unless <paramref name="accumulate"/>), then
+    /// each output gradient is added at its argmax (overlapping windows that chose the same element add up).
     /// </summary>
     /// <param name="geometry">The pooling's geometry.</param>
     /// <param name="outputGradient">Gradient with respect to the output [batch, Channels, OutHeight, OutWidth].</param>
     /// <param name="argmax">The indices <see cref="MaxForward"/> recorded [batch, OutputLength].</param>
-    /// <param name="inputGradient">Gradient with respect to the input [batch, Channels, InHeight, InWidth]; overwritten.</param>
+    /// <param name="inputGradient">Gradient with respect to the input [batch, Channels, InHeight, InWidth]; overwritten, or added to.</param>
     /// <param name="batch">Number of samples.</param>
+    /// <param name="accumulate">Add to <paramref name="inputGradient"/> instead of overwriting it.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MaxBackward(in PoolGeometry geometry, ReadOnlySpan<float> outputGradient, ReadOnlySpan<int> argmax, Span<float> inputGradient, int batch)
+    public static void MaxBackward(in PoolGeometry geometry, ReadOnlySpan<float> outputGradient, ReadOnlySpan<int> argmax, Span<float> inputGradient, int batch, bool accumulate = false)
     {
         PoolGeometry g = geometry;
         Check(g, batch, inputGradient.Length, nameof(inputGradient), "batch·InputLength", outputGradient.Length, nameof(outputGradient), "batch·OutputLength");
@@ -197,7 +198,11 @@ public static class PoolKernels
             Span<float> target = inputGradient.Slice(s * inLength, inLength);
             ReadOnlySpan<float> gradient = outputGradient.Slice(s * outLength, outLength);
             ReadOnlySpan<int> indices = argmax.Slice(s * outLength, outLength);
-            target.Clear();
+            if (!accumulate)
+            {
+                target.Clear();
+            }
+
             for (int j = 0; j < gradient.Length; j++)
             {
                 target[indices[j]] += gradient[j];
@@ -280,15 +285,16 @@ public static class PoolKernels
     }
 
     /// <summary>
-    /// Gradient of average pooling: <paramref name="inputGradient"/> is overwritten; each output gradient divided by the
-    /// window size is added to every element of its window.
+    /// Gradient of average pooling: <paramref name="inputGradient"/> is overwritten (or, with <paramref name="accumulate"/>,
+    /// added to); each output gradient divided by the window size is added to every element of its window.
     /// </summary>
     /// <param name="geometry">The pooling's geometry.</param>
     /// <param name="outputGradient">Gradient with respect to the output [batch, Channels, OutHeight, OutWidth].</param>
-    /// <param name="inputGradient">Gradient with respect to the input [batch, Channels, InHeight, InWidth]; overwritten.</param>
+    /// <param name="inputGradient">Gradient with respect to the input [batch, Channels, InHeight, InWidth]; overwritten, or added to.</param>
     /// <param name="batch">Number of samples.</param>
+    /// <param name="accumulate">Add to <paramref name="inputGradient"/> instead of overwriting it.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void AvgBackward(in PoolGeometry geometry, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
+    public static unsafe void AvgBackward(in PoolGeometry geometry, ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch, bool accumulate = false)
     {
         PoolGeometry g = geometry;
         Check(g, batch, inputGradient.Length, nameof(inputGradient), "batch·InputLength", outputGradient.Length, nameof(outputGradient), "batch·OutputLength");
@@ -297,7 +303,11 @@ public static class PoolKernels
         int outH = g.OutHeight, outW = g.OutWidth, inW = g.InWidth;
         int kh = g.SizeHeight, kw = g.SizeWidth, sh = g.StrideHeight, sw = g.StrideWidth;
         float divisor = kh * kw;
-        inputGradient.Slice(0, batch * inLength).Clear();
+        if (!accumulate)
+        {
+            inputGradient.Slice(0, batch * inLength).Clear();
+        }
+
         if (g.IsPadded)
         {
             AvgBackwardPadded(g, outputGradient, inputGradient, batch);

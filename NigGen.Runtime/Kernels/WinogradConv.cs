@@ -45,7 +45,7 @@ internal static unsafe class WinogradConv
     /// <summary>Whether the geometry suits the Winograd kernel, whatever the machine (the scratch size depends on this only).</summary>
     /// <remarks>Padding wider than the kernel less one would give windows of padding alone, exactly the bias in the direct sum.</remarks>
     internal static bool Applies(in ConvGeometry g) =>
-        AppliesToWeight(g.OutChannels, g.InChannels, g.KernelHeight, g.KernelWidth)
+        !g.IsDilatedOrGrouped && AppliesToWeight(g.OutChannels, g.InChannels, g.KernelHeight, g.KernelWidth)
         && g.StrideHeight == 1 && g.StrideWidth == 1
         && g.PaddingHeight < g.KernelHeight && g.PaddingWidth < g.KernelWidth
         && g.OutHeight >= WinogradTransform.ForKernel(g.KernelHeight)!.Outputs

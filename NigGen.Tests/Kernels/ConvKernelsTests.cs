@@ -20,6 +20,14 @@ public class ConvKernelsTests
         new(1, 3, 3, 2, 5, 5, 1, 1, 1, 1),    // kernel larger than the input
         new(2, 4, 4, 2, 3, 3, 1, 1, 3, 3),    // padding as large as the kernel
         new(3, 12, 12, 5, 5, 5, 1, 1, 0, 0),  // 8-wide output rows, like the small CNN's second layer
+        new(4, 9, 10, 6, 3, 3, 1, 1, 1, 1) { Groups = 2 },                          // groups 2, padded
+        new(6, 8, 9, 6, 3, 3, 2, 2, 1, 1) { Groups = 6 },                           // depthwise, stride 2
+        new(4, 7, 8, 8, 3, 3, 1, 1, 2, 2) { Groups = 4 },                           // depthwise, two channels per group
+        new(3, 12, 11, 4, 3, 3, 1, 1, 2, 2) { DilationHeight = 2, DilationWidth = 2 }, // dilation 2, "same" padding
+        new(2, 1, 40, 3, 1, 3, 1, 1, 0, 3) { DilationWidth = 3 },                    // 1D, dilation 3 (Basenji, BPNet)
+        new(4, 1, 30, 4, 1, 5, 1, 2, 0, 4) { DilationWidth = 2, Groups = 4 },        // 1D depthwise, dilated, stride 2
+        new(6, 10, 9, 9, 3, 2, 2, 1, 3, 1) { DilationHeight = 3, DilationWidth = 2, Groups = 3 }, // all of them
+        new(4, 5, 5, 6, 1, 1, 1, 1, 0, 0) { Groups = 2 },                           // grouped pointwise
     };
 
     public static IEnumerable<object[]> Cases()
@@ -44,21 +52,22 @@ public class ConvKernelsTests
                     for (int x = 0; x < outW; x++)
                     {
                         double sum = bias.Length > 0 ? bias[oc] : 0, size = Math.Abs(sum);
-                        for (int c = 0; c < g.InChannels; c++)
+                        for (int k = 0; k < g.InChannelsPerGroup; k++)
                         {
+                            int c = oc / g.OutChannelsPerGroup * g.InChannelsPerGroup + k;
                             for (int kh = 0; kh < g.KernelHeight; kh++)
                             {
                                 for (int kw = 0; kw < g.KernelWidth; kw++)
                                 {
-                                    int ih = y * g.StrideHeight - g.PaddingHeight + kh;
-                                    int iw = x * g.StrideWidth - g.PaddingWidth + kw;
+                                    int ih = y * g.StrideHeight - g.PaddingHeight + kh * g.DilationHeight;
+                                    int iw = x * g.StrideWidth - g.PaddingWidth + kw * g.DilationWidth;
                                     if (ih < 0 || ih >= g.InHeight || iw < 0 || iw >= g.InWidth)
                                     {
                                         continue;
                                     }
 
                                     double term = (double)input[b * g.InputLength + (c * g.InHeight + ih) * g.InWidth + iw]
-                                        * weight[((oc * g.InChannels + c) * g.KernelHeight + kh) * g.KernelWidth + kw];
+                                        * weight[((oc * g.InChannelsPerGroup + k) * g.KernelHeight + kh) * g.KernelWidth + kw];
                                     sum += term;
                                     size += Math.Abs(term);
                                 }
@@ -90,21 +99,22 @@ public class ConvKernelsTests
                     for (int x = 0; x < outW; x++)
                     {
                         double go = gradient[b * g.OutputLength + (oc * outH + y) * outW + x];
-                        for (int c = 0; c < g.InChannels; c++)
+                        for (int k = 0; k < g.InChannelsPerGroup; k++)
                         {
+                            int c = oc / g.OutChannelsPerGroup * g.InChannelsPerGroup + k;
                             for (int kh = 0; kh < g.KernelHeight; kh++)
                             {
                                 for (int kw = 0; kw < g.KernelWidth; kw++)
                                 {
-                                    int ih = y * g.StrideHeight - g.PaddingHeight + kh;
-                                    int iw = x * g.StrideWidth - g.PaddingWidth + kw;
+                                    int ih = y * g.StrideHeight - g.PaddingHeight + kh * g.DilationHeight;
+                                    int iw = x * g.StrideWidth - g.PaddingWidth + kw * g.DilationWidth;
                                     if (ih < 0 || ih >= g.InHeight || iw < 0 || iw >= g.InWidth)
                                     {
                                         continue;
                                     }
 
                                     int index = b * g.InputLength + (c * g.InHeight + ih) * g.InWidth + iw;
-                                    double term = go * weight[((oc * g.InChannels + c) * g.KernelHeight + kh) * g.KernelWidth + kw];
+                                    double term = go * weight[((oc * g.InChannelsPerGroup + k) * g.KernelHeight + kh) * g.KernelWidth + kw];
                                     result[index] += term;
                                     magnitude[index] += Math.Abs(term);
                                 }
@@ -269,6 +279,50 @@ public class ConvKernelsTests
         Assert.Equal(6 * 5 * 6, g.OutputLength);
         Assert.Equal(27, g.PatchLength);
         Assert.Equal(3 * 11 * 13 + 27 * 32, g.ScratchLength); // the implicit GEMM's padded sample and channel panel outgrow im2col's 27·30
+    }
+
+    [Fact]
+    public void DilatedAndGroupedGeometriesDeriveSizesAsPyTorch()
+    {
+        // Conv2d(8, 12, 3, stride=2, padding=2, dilation=2, groups=4) on 8×17×15: (17 + 4 − 4 − 1)/2 + 1 = 9, (15 + 4 − 5)/2 + 1 = 8.
+        var g = new ConvGeometry(8, 17, 15, 12, 3, 3, 2, 2, 2, 2) { DilationHeight = 2, DilationWidth = 2, Groups = 4 };
+        Assert.Equal(9, g.OutHeight);
+        Assert.Equal(8, g.OutWidth);
+        Assert.Equal(2, g.InChannelsPerGroup);
+        Assert.Equal(3, g.OutChannelsPerGroup);
+        Assert.Equal(2 * 3 * 3, g.PatchLength);                    // the weight is [12, 2, 3, 3]
+        Assert.Equal(18 * 9 * 8 + 18 * 3, g.ScratchLength);        // one group's columns and one group's weight block
+        Assert.Equal("ConvGeometry { in 8×17×15, out channels 12, kernel 3×3, stride 2×2, padding 2×2, dilation 2×2, groups 4 }", g.ToString());
+
+        var bad = new ConvGeometry(6, 5, 5, 4, 3, 3, 1, 1, 0, 0) { Groups = 4 };
+        var error = Assert.Throws<ArgumentException>(() => ConvKernels.Forward(bad, new float[150], new float[4 * 9], [], new float[36], 1, new float[100]));
+        Assert.Equal("geometry needs groups that divide both the input and the output channels: in 6×5×5, out channels 4, kernel 3×3, stride 1×1, padding 0×0, groups 4. (Parameter 'geometry')", error.Message);
+        var tooDilated = new ConvGeometry(1, 5, 5, 1, 3, 3, 1, 1, 0, 0) { DilationHeight = 3 };
+        Assert.Contains("kernel larger than the padded input", Assert.Throws<ArgumentException>(() => ConvKernels.Forward(tooDilated, new float[25], new float[9], [], new float[25], 1, new float[100])).Message);
+        var zeroDilation = new ConvGeometry(1, 5, 5, 1, 3, 3, 1, 1, 0, 0) { DilationWidth = 0 };
+        Assert.Throws<ArgumentException>("geometry", () => ConvKernels.Forward(zeroDilation, new float[25], new float[9], [], new float[25], 1, new float[100]));
+        var hugeDilation = new ConvGeometry(1, 5, 5, 1, 3, 3, 1, 1, 0, 0) { DilationWidth = int.MaxValue };
+        Assert.Throws<ArgumentException>("geometry", () => ConvKernels.Forward(hugeDilation, new float[25], new float[9], [], new float[25], 1, new float[100]));
+    }
+
+    [Fact]
+    public void ForwardWithALayerTakesTheGroupedWeightShape()
+    {
+        // A depthwise layer's weight is [channels, 1, k, k]; a layer shaped for the ungrouped convolution is refused.
+        var g = new ConvGeometry(4, 6, 6, 4, 3, 3, 1, 1, 1, 1) { Groups = 4 };
+        var layer = Layer.Create("depthwise", [4, 1, 3, 3], hasBias: true, new NigGen.Weights.RandomWeightSource(3));
+        var random = new Random(3);
+        float[] input = RandomArray(random, g.InputLength), output = new float[g.OutputLength];
+        ConvKernels.Forward(g, input, layer, output, 1, new float[g.ScratchLength]);
+        double[] expected = ReferenceForward(g, input, layer.Weight.ToArray(), layer.Bias.ToArray(), 1, out double[] magnitude);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Close(expected[i], output[i], 12 * FloatEpsilon * magnitude[i] + 1e-30, $"y[{i}]");
+        }
+
+        var ungrouped = Layer.Create("conv", [4, 4, 3, 3], hasBias: true, new NigGen.Weights.RandomWeightSource(3));
+        var error = Assert.Throws<ArgumentException>(() => ConvKernels.Forward(g, input, ungrouped, output, 1, new float[g.ScratchLength]));
+        Assert.Equal("Layer 'conv' has a weight of shape [4, 4, 3, 3], which does not fit the convolution (ConvGeometry { in 4×6×6, out channels 4, kernel 3×3, stride 1×1, padding 1×1, groups 4 }). (Parameter 'layer')", error.Message);
     }
 
     [Fact]

@@ -9,13 +9,15 @@ namespace NigGen.Tests.Kernels;
 /// <summary>The RevealCancel kernels against the plain linear kernels: parts add up to the layer's Δ, equal multipliers give the gradient.</summary>
 public sealed class DeepLiftKernelsTests
 {
-    public static TheoryData<int> Geometries => new() { 0, 1, 2 };
+    public static TheoryData<int> Geometries => new() { 0, 1, 2, 3, 4 };
 
     private static ConvGeometry Geometry(int which) => which switch
     {
         0 => new ConvGeometry(InChannels: 2, InHeight: 7, InWidth: 6, OutChannels: 3, KernelHeight: 3, KernelWidth: 2, StrideHeight: 2, StrideWidth: 1, PaddingHeight: 1, PaddingWidth: 1),
         1 => new ConvGeometry(InChannels: 3, InHeight: 1, InWidth: 11, OutChannels: 4, KernelHeight: 1, KernelWidth: 3, StrideHeight: 1, StrideWidth: 2, PaddingHeight: 0, PaddingWidth: 2),
-        _ => new ConvGeometry(InChannels: 4, InHeight: 5, InWidth: 5, OutChannels: 2, KernelHeight: 1, KernelWidth: 1, StrideHeight: 1, StrideWidth: 1, PaddingHeight: 0, PaddingWidth: 0),
+        2 => new ConvGeometry(InChannels: 4, InHeight: 5, InWidth: 5, OutChannels: 2, KernelHeight: 1, KernelWidth: 1, StrideHeight: 1, StrideWidth: 1, PaddingHeight: 0, PaddingWidth: 0),
+        3 => new ConvGeometry(InChannels: 4, InHeight: 8, InWidth: 7, OutChannels: 6, KernelHeight: 3, KernelWidth: 2, StrideHeight: 1, StrideWidth: 2, PaddingHeight: 2, PaddingWidth: 1) { DilationHeight = 2, DilationWidth = 3, Groups = 2 },
+        _ => new ConvGeometry(InChannels: 3, InHeight: 1, InWidth: 20, OutChannels: 3, KernelHeight: 1, KernelWidth: 3, StrideHeight: 1, StrideWidth: 1, PaddingHeight: 0, PaddingWidth: 4) { DilationWidth = 4, Groups = 3 },
     };
 
     [Theory]

@@ -18,6 +18,10 @@ public class WeightGradientKernelsTests
         new(5, 4, 6, 7, 1, 1, 1, 1, 0, 0),    // pointwise: the input is its own columns
         new(3, 12, 12, 5, 5, 5, 1, 1, 0, 0),  // 8-wide output rows (im2col's vector path)
         new(1, 3, 3, 2, 5, 5, 1, 1, 1, 1),    // kernel larger than the input
+        new(4, 9, 10, 6, 3, 3, 1, 1, 1, 1) { Groups = 2 },                           // groups 2
+        new(6, 8, 9, 12, 3, 3, 2, 2, 1, 1) { Groups = 6 },                           // depthwise, two outputs per channel
+        new(2, 1, 40, 3, 1, 3, 1, 1, 0, 3) { DilationWidth = 3 },                     // 1D, dilation 3
+        new(6, 10, 9, 9, 3, 2, 2, 1, 3, 1) { DilationHeight = 3, DilationWidth = 2, Groups = 3 }, // all of them
     };
 
     public static IEnumerable<object[]> ConvCases()
@@ -123,13 +127,14 @@ public class WeightGradientKernelsTests
             }
 
             Close(bias, biasGradient[oc], 4 * (batch * pixels + 1) * FloatEpsilon * biasSize, $"{g} bias[{oc}]");
-            for (int c = 0; c < g.InChannels; c++)
+            for (int k = 0; k < g.InChannelsPerGroup; k++)
             {
+                int c = oc / g.OutChannelsPerGroup * g.InChannelsPerGroup + k;
                 for (int kh = 0; kh < g.KernelHeight; kh++)
                 {
                     for (int kw = 0; kw < g.KernelWidth; kw++)
                     {
-                        int patch = (c * g.KernelHeight + kh) * g.KernelWidth + kw;
+                        int patch = (k * g.KernelHeight + kh) * g.KernelWidth + kw;
                         double sum = initialWeight[patch * g.OutChannels + oc], size = Math.Abs(sum);
                         for (int s = 0; s < batch; s++)
                         {
@@ -137,7 +142,7 @@ public class WeightGradientKernelsTests
                             {
                                 for (int x = 0; x < g.OutWidth; x++)
                                 {
-                                    int ih = y * g.StrideHeight - g.PaddingHeight + kh, iw = x * g.StrideWidth - g.PaddingWidth + kw;
+                                    int ih = y * g.StrideHeight - g.PaddingHeight + kh * g.DilationHeight, iw = x * g.StrideWidth - g.PaddingWidth + kw * g.DilationWidth;
                                     if (ih < 0 || ih >= g.InHeight || iw < 0 || iw >= g.InWidth)
                                     {
                                         continue;
