@@ -93,11 +93,11 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor AddShapeMismatch = Error(
         "NIG0022", "Add of unequal shapes",
-        "Add layer '{0}': '{1}' is {2} but '{3}' is {4}; every input of an Add must have the same shape");
+        "Add layer '{0}': {1} is {2} but {3} is {4}; every input of an Add must have the same shape");
 
     public static readonly DiagnosticDescriptor ConcatShapeMismatch = Error(
         "NIG0023", "Concat of unequal sizes",
-        "Concat layer '{0}': '{1}' is {2} but '{3}' is {4}; inputs are concatenated along channels, so they need the same rank and the same size along every other dimension");
+        "Concat layer '{0}': {1} is {2} but {3} is {4}; inputs are concatenated along channels, so they need the same rank and the same size along every other dimension");
 
     public static readonly DiagnosticDescriptor GroupsMismatch = Error(
         "NIG0024", "Groups must divide both channel counts",

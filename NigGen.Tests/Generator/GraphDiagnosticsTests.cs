@@ -132,6 +132,38 @@ public sealed class GraphDiagnosticsTests
         GeneratorHarness.AssertNoCompilationErrors(run);
     }
 
+    [Fact]
+    public void UserTypesNamedLikeNigGensDoNotCaptureTheGeneratedCode()
+    {
+        const string source = """
+            namespace Tests
+            {
+                public enum Activation { Sideways }
+                public sealed class Layer { }
+                public sealed class Trainer { }
+                public sealed class Workspace { }
+                public sealed class Description { }
+                public sealed class NetworkDescription { }
+                public sealed class ConvGeometry { }
+
+                [NigGen.Network]
+                [NigGen.Input(2, 8, 8)]
+                public sealed partial class Net
+                {
+                    [NigGen.Conv(4, Kernel = 3, Padding = 1, Activation = NigGen.Activation.Relu)] NigGen.Layer conv;
+                    [NigGen.BatchNorm] NigGen.Layer bn;
+                    [NigGen.Add(nameof(bn), nameof(conv)), NigGen.AttributeLayer] NigGen.Layer sum;
+                    [NigGen.GlobalAvgPool] NigGen.Layer pool;
+                    [NigGen.Dense(2)] NigGen.Layer fc;
+                }
+            }
+            """;
+        var run = GeneratorHarness.Run(source);
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Single(run.Sources);
+        GeneratorHarness.AssertNoCompilationErrors(run);
+    }
+
     private static string Network(string input, string fields) =>
         "using NigGen;\n\nnamespace Tests;\n\n[Network]\n" + input + "\npublic partial class Net\n{\n" + fields + "\n}\n";
 
