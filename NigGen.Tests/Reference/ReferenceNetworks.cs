@@ -207,3 +207,18 @@ public sealed partial class DilatedGrouped2dNet
     [Flatten] Layer flatten;
     [Dense(3)] Layer fc;
 }
+
+/// <summary>The BatchNorm training-step reference (make_training_reference.py): BatchNorm2d with Momentum 0.2 after a
+/// conv, BatchNorm1d with Epsilon 1e-3 after a dense layer, a logits head for softmax cross-entropy.</summary>
+[Network]
+[Input(2, 6, 6)]
+public sealed partial class BatchNormTrainingNet
+{
+    [Conv(4, Kernel = 3, Padding = 1)] Layer conv1;
+    [BatchNorm(Momentum = 0.2f, Activation = Activation.Relu)] Layer bn1;
+    [MaxPool(2)] Layer pool1;
+    [Flatten] Layer flatten;
+    [Dense(6)] Layer fc1;
+    [BatchNorm(Epsilon = 1e-3f, Activation = Activation.Relu)] Layer bn2;
+    [Dense(3)] Layer fc2;
+}

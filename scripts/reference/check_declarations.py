@@ -272,32 +272,47 @@ def check(spec, declared, state_dict, model, samples=3, seed=7):
     return len(layers)
 
 
+def randomised(spec):
+    """The model with random running statistics and affine parameters, so that a BatchNorm read at the wrong prefix
+    cannot pass."""
+    model = spec.build().eval()
+    for m in model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.running_mean.normal_()
+            m.running_var.uniform_(0.5, 2.0)
+            if m.affine:
+                m.weight.data.uniform_(0.5, 1.5)
+                m.bias.data.normal_()
+    return model
+
+
 def main(files):
+    import make_training_reference
+    import safetensors_io
+
     declared = {}
     for path in files:
         declared.update(parse_networks(path))
-    specs = [s for s in models.REFERENCE_MODELS + models.BENCHMARK_MODELS if s.csharp in declared]
-    missing = [s.csharp for s in models.REFERENCE_MODELS + models.BENCHMARK_MODELS if s.csharp not in declared]
-    extra = set(declared) - {s.csharp for s in models.REFERENCE_MODELS + models.BENCHMARK_MODELS} - {"BatchNormTrainingNet"}
+    known = models.REFERENCE_MODELS + models.BENCHMARK_MODELS + [make_training_reference.SPEC]
+    missing = [s.csharp for s in known if s.csharp not in declared and any(
+        os.path.basename(f) == ("BenchmarkNetworks.cs" if s in models.BENCHMARK_MODELS else "ReferenceNetworks.cs") for f in files)]
+    extra = set(declared) - {s.csharp for s in known}
     torch.manual_seed(0)
-    for spec in specs:
-        model = spec.build().eval()
-        # Random running statistics, so that a BatchNorm read at the wrong prefix cannot pass.
-        for m in model.modules():
-            if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                m.running_mean.normal_()
-                m.running_var.uniform_(0.5, 2.0)
-                if m.affine:
-                    m.weight.data.uniform_(0.5, 1.5)
-                    m.bias.data.normal_()
+    for spec in known:
+        if spec.csharp not in declared:
+            continue
+        model = randomised(spec)
         count = check(spec, declared[spec.csharp], model.state_dict(), model)
-        print(f"ok  {spec.csharp}: {count} layers, {len(model.state_dict())} tensors")
-    if "BatchNormTrainingNet" in declared:
-        import make_training_reference
-        spec = make_training_reference.SPEC
-        model = spec.build().eval()
-        count = check(spec, declared[spec.csharp], model.state_dict(), model)
-        print(f"ok  {spec.csharp}: {count} layers, {len(model.state_dict())} tensors")
+        note = "random weights"
+        # The checked-in weights, read back from the file: what NigGen's Load will get.
+        weights = os.path.join(ROOT, "NigGen.Tests", "Reference", f"{spec.name}.weights.safetensors")
+        if os.path.exists(weights):
+            state, _ = safetensors_io.load(weights)
+            model = spec.build().eval()
+            model.load_state_dict(state, strict=True)
+            check(spec, declared[spec.csharp], state, model)
+            note += f" and {os.path.basename(weights)}"
+        print(f"ok  {spec.csharp}: {count} layers, {len(model.state_dict())} tensors ({note})")
     if missing or extra:
         raise SystemExit(f"declarations missing for {missing}; declared but unknown to models.py: {sorted(extra)}")
 
