@@ -8,19 +8,20 @@ namespace NigGen.Benchmarks.Graph;
 
 /// <summary>Basset (Kelley et al. 2016; Kipoi's names): (4, 600) one-hot DNA, conv 300×19, 200×11, 200×7, each with
 /// BatchNorm, ReLU and max pooling 3, 4, 4, then dense 1000, 1000 (BatchNorm, ReLU, Dropout 0.3) and 164 logits.
-/// Two attribute layers: the third conv block and the first dense block, after their ReLUs.</summary>
+/// Two attribute layers, after their ReLUs: the first conv block (the motif detectors, what Basset's users interpret)
+/// and the first dense block.</summary>
 [Network]
 [Input(4, 600)]
 public sealed partial class BassetBenchmarkNet
 {
     [Conv(300, Kernel = 19)] Layer conv1;
-    [BatchNorm(Activation = Activation.Relu)] Layer bn1;
+    [BatchNorm(Activation = Activation.Relu), AttributeLayer] Layer bn1;
     [MaxPool(3)] Layer maxpool1;
     [Conv(200, Kernel = 11)] Layer conv2;
     [BatchNorm(Activation = Activation.Relu)] Layer bn2;
     [MaxPool(4)] Layer maxpool2;
     [Conv(200, Kernel = 7)] Layer conv3;
-    [BatchNorm(Activation = Activation.Relu), AttributeLayer] Layer bn3;
+    [BatchNorm(Activation = Activation.Relu)] Layer bn3;
     [MaxPool(4)] Layer maxpool3;
     [Flatten] Layer flatten;
     [Dense(1000)] Layer fc1;

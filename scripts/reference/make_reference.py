@@ -12,12 +12,13 @@ import os
 import warnings
 import zlib
 
+import numpy
 import torch
 from torch import nn
 
 import captum
 from captum.attr import (DeepLift, IntegratedGradients, LayerConductance, LayerDeepLift,
-                         LayerGradientXActivation)
+                         LayerGradientXActivation, NeuronConductance)
 from captum.attr._core import deep_lift
 
 import models
@@ -176,7 +177,7 @@ def flat_delta(delta):
 
 
 def attributions(spec, model32):
-    """Every reference value, computed in float64 on the float32 weights (so the reference is Captum's algorithm with
+    """Every reference value (names: README.md), computed in float64 on the float32 weights (so the reference is Captum's algorithm with
     less rounding than NigGen's float32 kernels), stored as float32."""
     model = copy.deepcopy(model32).double().eval()
     generator = torch.Generator().manual_seed(seed_of(spec.name) + 2)
@@ -230,7 +231,16 @@ def attributions(spec, model32):
 
         out[f"gradient_x_activation.{field}"] = LayerGradientXActivation(model, layer).attribute(xd, target=t)
 
-    return {k: v.detach().to(torch.int64 if k == "target" else torch.float32) for k, v in out.items()}
+        # One neuron's conductance for every input feature: the neuron of largest |value| in sample 0 (flat, C-major
+        # index stored as float), Gauss-Legendre (the rule whose step sizes NigGen and Captum share).
+        neuron = out[f"layer.{field}"][0].abs().flatten().argmax().item()
+        selector = tuple(int(i) for i in numpy.unravel_index(neuron, tuple(out[f"layer.{field}"].shape[1:])))
+        out[f"neuron_conductance.{field}"] = NeuronConductance(model, layer).attribute(
+            xd, selector, bd, target=t, n_steps=N_STEPS, method="gausslegendre")
+        out[f"neuron_conductance.{field}.neuron"] = torch.tensor([float(neuron)])
+
+    # All float32, the target too (small integers are exact): NigGen's SafetensorsFile returns float32 and refuses I64.
+    return {k: v.detach().to(torch.float32) for k, v in out.items()}
 
 
 def write(spec):

@@ -80,7 +80,9 @@ def main():
             values[f"step{step}.grad.{name}"] = p.grad.detach().clone()
         optimizer.step()
         for name, t in model.state_dict().items():
-            values[f"step{step}.after.{name}"] = t.detach().clone()
+            # num_batches_tracked as float32 here (exact): NigGen's SafetensorsFile reads float dtypes only. The
+            # weights file keeps the state_dict's own int64.
+            values[f"step{step}.after.{name}"] = t.detach().clone().float()
     model.eval()
     with torch.no_grad():
         values["eval.input"] = first_input

@@ -280,7 +280,6 @@ class ModelSpec:
     input_shape: Tuple[int, ...]
     attribute_layers: List[Tuple[str, str]]
     genomic: bool = False
-    outputs: int = 0
 
 
 def _small_basset():
@@ -373,7 +372,7 @@ REFERENCE_MODELS = [
 BENCHMARK_MODELS = [
     ModelSpec("basset", "BassetBenchmarkNet",
               lambda: Basset(600, convs=[(300, 19), (200, 11), (200, 7)], pools=[3, 4, 4], dense=[1000, 1000], outputs=164),
-              (4, 600), [("bn3", "relu3"), ("bn4", "relu4")], genomic=True),
+              (4, 600), [("bn1", "relu1"), ("bn4", "relu4")], genomic=True),
     ModelSpec("resnet_cifar", "CifarResNetBenchmarkNet",
               lambda: ResNet(widths=[16, 32, 64], blocks=[1, 1, 1], classes=10, stem=(3, 1, 1), maxpool=False),
               (3, 32, 32), [("layer1_0", "layer1.0.add"), ("layer3_0", "layer3.0.add")]),
