@@ -75,6 +75,9 @@ public sealed class GpuNetwork : IDisposable
     /// <summary>The network's shapes and attribute layers (the generated class's Description).</summary>
     public NetworkDescription Description { get; }
 
+    /// <summary>Most points uploaded to the device at once from the host; settable for tests.</summary>
+    internal int QuadraturePiece { get; set; } = 4096;
+
     /// <summary>Most samples of a batched call handled at once (the rest follow in further rounds); settable for tests.</summary>
     internal int SamplesPerCall
     {
@@ -397,7 +400,7 @@ public sealed class GpuNetwork : IDisposable
         _quadrature = (quadrature.Rule, points, alphas, stepSizes);
 
         // Uploaded in pieces through a small host buffer: the rule computes its points, it holds no table to copy.
-        var piece = new double[Math.Min(points, 4096)];
+        var piece = new double[Math.Min(points, QuadraturePiece)];
         var stream = Accelerator.DefaultStream;
         for (int start = 0; start < points; start += piece.Length)
         {
