@@ -36,7 +36,7 @@ public readonly struct QuadratureRule
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is outside [0, <see cref="Count"/>).</exception>
     public double Alpha(int index)
     {
-        RequireRange(index, 1);
+        RequireRange(index, 1, nameof(index));
         if (_alphas is not null)
         {
             return _alphas[index];
@@ -54,7 +54,7 @@ public readonly struct QuadratureRule
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is outside [0, <see cref="Count"/>).</exception>
     public double StepSize(int index)
     {
-        RequireRange(index, 1);
+        RequireRange(index, 1, nameof(index));
         if (_stepSizes is not null)
         {
             return _stepSizes[index];
@@ -69,7 +69,7 @@ public readonly struct QuadratureRule
     /// <exception cref="ArgumentOutOfRangeException">The range is not within [0, <see cref="Count"/>).</exception>
     public void CopyAlphas(int start, Span<double> destination)
     {
-        RequireRange(start, destination.Length);
+        RequireRange(start, destination.Length, nameof(start));
         if (_alphas is not null)
         {
             _alphas.AsSpan(start, destination.Length).CopyTo(destination);
@@ -93,7 +93,7 @@ public readonly struct QuadratureRule
     /// <exception cref="ArgumentOutOfRangeException">The range is not within [0, <see cref="Count"/>).</exception>
     public void CopyStepSizes(int start, Span<double> destination)
     {
-        RequireRange(start, destination.Length);
+        RequireRange(start, destination.Length, nameof(start));
         if (_stepSizes is not null)
         {
             _stepSizes.AsSpan(start, destination.Length).CopyTo(destination);
@@ -107,11 +107,11 @@ public readonly struct QuadratureRule
         }
     }
 
-    private void RequireRange(int start, int length)
+    private void RequireRange(int start, int length, string parameterName)
     {
         if (start < 0 || (long)start + length > Count)
         {
-            throw new ArgumentOutOfRangeException(nameof(start), start, $"Points {start} to {(long)start + length - 1} are not all within the {Count} points of this {Rule} rule.");
+            throw new ArgumentOutOfRangeException(parameterName, start, $"Points {start} to {(long)start + length - 1} are not all within the {Count} points of this {Rule} rule.");
         }
     }
 }

@@ -290,9 +290,11 @@ public class QuadratureTests
         var rule = Quadrature.Get(IntegrationRule.RiemannLeft, 10);
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => rule.Alpha(10));
         Assert.StartsWith("Points 10 to 10 are not all within the 10 points of this RiemannLeft rule.", e.Message);
+        Assert.Equal("index", e.ParamName);
         Assert.Throws<ArgumentOutOfRangeException>(() => rule.StepSize(-1));
         e = Assert.Throws<ArgumentOutOfRangeException>(() => rule.CopyAlphas(5, new double[6]));
         Assert.StartsWith("Points 5 to 10 are not all within the 10 points of this RiemannLeft rule.", e.Message);
+        Assert.Equal("start", e.ParamName);
         Assert.Throws<ArgumentOutOfRangeException>(() => rule.CopyStepSizes(int.MaxValue, new double[2]));
         Assert.Throws<ArgumentOutOfRangeException>(() => Quadrature.Get(IntegrationRule.GaussLegendre, 20).CopyAlphas(-1, new double[1]));
         Assert.Throws<ArgumentOutOfRangeException>(() => Quadrature.Get(IntegrationRule.GaussLegendre, 2000).StepSize(2000));
