@@ -17,7 +17,7 @@ using Perfolizer.Horology;
 // NigGen.Benchmarks: NigGen against ONNX Runtime and against the per-neuron route, on the issue's reference networks.
 //   dotnet run -c Release --project NigGen.Benchmarks              everything (about 7 minutes); updates docs/BENCHMARKS.md
 //   dotnet run -c Release --project NigGen.Benchmarks -- --quick   a smoke subset with a short job; writes nothing
-//   add --only forward,attribution,width,gemm,memory,training to run some suites (writes nothing), --no-write to leave the docs alone,
+//   add --only forward,attribution,width,gemm,memory,training,quadrature to run some suites (writes nothing), --no-write to leave the docs alone,
 //   --in-process to skip BenchmarkDotNet's per-benchmark processes (faster; allocation figures then include other threads')
 //   dotnet run -c Release --project NigGen.Benchmarks -- compare   the neuron-ranking comparison; updates docs/COMPARISON.md
 if (args.Length > 0 && args[0] == "compare")
@@ -25,7 +25,7 @@ if (args.Length > 0 && args[0] == "compare")
     return NigGen.Benchmarks.Comparison.CompareCommand.Run(args[1..]);
 }
 
-string[] suites = ["forward", "attribution", "width", "gemm", "memory", "training"];
+string[] suites = ["forward", "attribution", "width", "gemm", "memory", "training", "quadrature"];
 bool quick = false;
 bool write = true;
 bool inProcess = false;
@@ -120,6 +120,11 @@ if (only.Contains("training"))
     types.Add(typeof(TrainingBenchmarks));
 }
 
+if (only.Contains("quadrature"))
+{
+    types.Add(typeof(QuadratureBenchmarks));
+}
+
 // The smoke run stays in process: no build of a benchmark project, seconds instead of minutes.
 inProcess |= quick;
 var summaries = types.Count == 0 ? [] : BenchmarkRunner.Run(types.ToArray(), Config(quick, inProcess));
@@ -197,6 +202,7 @@ static bool QuickSubset(BenchmarkDotNet.Running.BenchmarkCase c)
         nameof(GemmBenchmarks) => (string)Parameter(nameof(GemmBenchmarks.Shape))! == "256x256x256",
         nameof(FmaPeakBenchmarks) => true,
         nameof(TrainingBenchmarks) => (NetworkKind)Parameter(nameof(TrainingBenchmarks.Network))! == NetworkKind.Mlp,
+        nameof(QuadratureBenchmarks) => (int)Parameter(nameof(QuadratureBenchmarks.Points))! == 100_000, // about 10 ms a call
         _ => false,
     };
 }
@@ -237,6 +243,18 @@ static List<string> Preflight(bool quick)
         lines.Add($"{attribution.Network.Label}: the unoptimised and all-cores paths equal Neuron Integrated Gradients within {Checks.UnoptimisedTolerance:G1} (1 sample and batch 64), " +
                   $"all cores {(identical ? "bitwise identical" : "NOT bitwise identical")} to one thread; " +
                   $"per-neuron conductance totals ({attribution.NeuronsRun} neurons, 50-point trapezoid) differ from it by at most {deviation:P2} of the largest importance (another discretisation of the same integral)");
+    }
+
+    foreach (int points in new[] { 100_000, 1_000_000 })
+    {
+        // What the quadrature benchmarks compute: Σ αᵢ wᵢ, the rule's value of ∫₀¹ α dα = ½.
+        double gaussLegendre = new QuadratureBenchmarks { Points = points }.GaussLegendre();
+        if (Math.Abs(gaussLegendre - 0.5) > 1e-13)
+        {
+            throw new ResultMismatchException($"the {points}-point Gauss-Legendre rule integrates α to {gaussLegendre:R}, not 0.5");
+        }
+
+        lines.Add($"Gauss-Legendre, {points:N0} points: Σ αᵢ wᵢ = ½ within {Math.Abs(gaussLegendre - 0.5):E1}");
     }
 
     return lines;

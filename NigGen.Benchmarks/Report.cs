@@ -97,6 +97,7 @@ public sealed class Report
         AddAttribution(rows);
         var peak = AddGemm(rows);
         AddTraining(rows);
+        AddQuadrature(rows);
 
         var text = new StringBuilder();
         text.AppendLine("### Machine and command").AppendLine();
@@ -230,6 +231,25 @@ public sealed class Report
             var forward = _results.Get(suite, nameof(TrainingBenchmarks.Forward), kind, batch);
             string note = forward.Nanoseconds is { } f && step.Nanoseconds is { } t ? $"{t / f:F1}× Forward on the same batch ({Time(f)})" : "";
             rows.Add(new Row("Training step (Adam)", caseName, "NigGen Trainer.Step, 1 thread", step.Nanoseconds, step.Bytes, null, note));
+        }
+    }
+
+    private void AddQuadrature(List<Row> rows)
+    {
+        const string suite = nameof(QuadratureBenchmarks);
+        foreach (int points in new[] { 100_000, 1_000_000 })
+        {
+            foreach (var (method, rule) in new[] { (nameof(QuadratureBenchmarks.GaussLegendre), "Gauss-Legendre (Bogaert's expansions)"), (nameof(QuadratureBenchmarks.Trapezoid), "trapezoid") })
+            {
+                if (!_results.Has(suite, method, points))
+                {
+                    continue;
+                }
+
+                var result = _results.Get(suite, method, points);
+                rows.Add(new Row("Quadrature, every point and step size", $"{rule}, {points:N0} points", "NigGen QuadratureRule, chunks of 4,096",
+                    result.Nanoseconds, result.Bytes, null, $"{result.Nanoseconds / points:F1} ns a point"));
+            }
         }
     }
 
@@ -423,7 +443,7 @@ public sealed class Report
         text.AppendLine().AppendLine($"### Memory as Steps grows (ChunkSize = {MemoryCheck.ChunkSize})").AppendLine();
         text.AppendLine("First call: bytes allocated by the first call on a fresh thread, which creates that thread's workspace. ");
         text.AppendLine($"Next {MemoryCheck.LaterCalls} calls: bytes allocated by the calls after it on the same thread. Quadrature table: ");
-        text.AppendLine("created once per process for each Steps value, shared by all threads (0 B when the run had already created it). ");
+        text.AppendLine("what `Quadrature.Get` allocated for the Steps value (0 B: the trapezoid computes its points chunk by chunk; only Gauss-Legendre rules of at most 512 points are tables). ");
         text.AppendLine("Peak working set: the whole process's VmHWM after the row (runtime, ONNX Runtime and all included).").AppendLine();
         text.AppendLine($"| Network | Steps | First call | Next {MemoryCheck.LaterCalls} calls | Quadrature table | Peak working set |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|");

@@ -86,6 +86,39 @@ public sealed class DenseAgreementTests : NetworkAgreementTests
     protected override GpuNetwork Gpu => OnDevice.Automatic;
 
     protected override GpuNetwork SmallPasses => OnDevice.Small;
+
+    /// <summary>
+    /// The device keeps one rule's points at a time: each change of rule or Steps replaces them, a repeat finds them.
+    /// Points upload in pieces of 16 here (4,096 by default); 520 Gauss-Legendre steps come from the asymptotic expansions.
+    /// </summary>
+    [Fact]
+    public void Changing_the_rule_replaces_the_points_on_the_device()
+    {
+        AttributionOptions[] sequence =
+        [
+            new() { Steps = 6 },
+            new() { Steps = 40 },
+            new() { Steps = 520, Rule = IntegrationRule.GaussLegendre },
+            new() { Steps = 6 },
+            new() { Steps = 6 },
+            new() { Steps = 33, Rule = IntegrationRule.RiemannLeft },
+        ];
+        var gpu = OnDevice.Automatic;
+        int saved = gpu.QuadraturePiece;
+        gpu.QuadraturePiece = 16;
+        try
+        {
+            for (int i = 0; i < sequence.Length; i++)
+            {
+                Agreement.NeuronIntegratedGradients(Network, gpu, sequence[i], seed: 20 + i);
+                Agreement.IntegratedGradients(Network, gpu, sequence[i] with { Steps = Math.Min(sequence[i].Steps, 40) }, seed: 30 + i);
+            }
+        }
+        finally
+        {
+            gpu.QuadraturePiece = saved;
+        }
+    }
 }
 
 public sealed class Conv1dAgreementTests : NetworkAgreementTests

@@ -31,7 +31,9 @@ public sealed class GpuNetwork : IDisposable
     private readonly object _gate = new();
     private readonly DevicePlan _plan;
     private readonly DeviceKernels _kernels;
-    private readonly Dictionary<(IntegrationRule Rule, int Points), (MemoryBuffer1D<double, Stride1D.Dense> Alphas, MemoryBuffer1D<double, Stride1D.Dense> StepSizes)> _quadrature = new();
+    // The points and step sizes of the last rule a call used, on the device: one rule at a time, so device memory does
+    // not grow with the number of distinct Steps values callers pass (at most 16 bytes a point, 256 MiB at MaxSteps).
+    private (IntegrationRule Rule, int Points, MemoryBuffer1D<double, Stride1D.Dense>? Alphas, MemoryBuffer1D<double, Stride1D.Dense>? StepSizes) _quadrature;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _layerBounds;
     private readonly int _attributeLayers;
     private readonly CallBuffers _call;
@@ -72,6 +74,9 @@ public sealed class GpuNetwork : IDisposable
 
     /// <summary>The network's shapes and attribute layers (the generated class's Description).</summary>
     public NetworkDescription Description { get; }
+
+    /// <summary>Most points uploaded to the device at once from the host; settable for tests.</summary>
+    internal int QuadraturePiece { get; set; } = 4096;
 
     /// <summary>Most samples of a batched call handled at once (the rest follow in further rounds); settable for tests.</summary>
     internal int SamplesPerCall
@@ -194,7 +199,7 @@ public sealed class GpuNetwork : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             Accelerator.Bind(); // CUDA contexts are per thread: the caller's thread may not be the one that created it
             // Calls of at most SamplesPerCall samples: device indices stay within int, and the call's buffers bounded.
-            var table = Quadrature.Get(options.Rule, points);
+            var quadrature = Quadrature.Get(options.Rule, points);
             int inputLength = Description.InputLength, importanceLength = Description.ImportanceLength;
             bool shared = baselines.Length == inputLength;
             for (int first = 0; first < samples; first += _samplesPerCall)
@@ -206,7 +211,7 @@ public sealed class GpuNetwork : IDisposable
                     targets.Slice(first, count),
                     importances.Slice(first * importanceLength, count * importanceLength),
                     deltas.Slice(first, count),
-                    table,
+                    quadrature,
                     cancellationToken);
             }
         }
@@ -224,13 +229,13 @@ public sealed class GpuNetwork : IDisposable
         Description.RequireSample(attribution.Length, nameof(attribution));
         Description.RequireFinite(input, nameof(input));
         Description.RequireFinite(baseline, nameof(baseline));
-        var table = Quadrature.Get(options.Rule, PathAttribution.PathPoints(options));
+        var quadrature = Quadrature.Get(options.Rule, PathAttribution.PathPoints(options));
         Span<float> delta = stackalloc float[1];
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             Accelerator.Bind(); // CUDA contexts are per thread: the caller's thread may not be the one that created it
-            IntegratedGradientsCore(input, baseline, target, attribution, delta, table);
+            IntegratedGradientsCore(input, baseline, target, attribution, delta, quadrature);
         }
 
         return delta[0];
@@ -253,18 +258,19 @@ public sealed class GpuNetwork : IDisposable
             }
 
             _call.Dispose();
+            FreeQuadrature();
             _plan.Dispose();
         }
     }
 
-    private void NeuronIntegratedGradientsCore(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, QuadratureTable table, CancellationToken cancellationToken)
+    private void NeuronIntegratedGradientsCore(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, QuadratureRule quadrature, CancellationToken cancellationToken)
     {
         int samples = targets.Length;
-        int points = table.Count;
+        int points = quadrature.Count;
         int rows = _plan.Rows;
         int importanceLength = Description.ImportanceLength;
         var stream = Accelerator.DefaultStream;
-        var (alphas, _) = QuadratureOnDevice(table);
+        var (alphas, _) = QuadratureOnDevice(quadrature);
         _call.Prepare(samples, inputs, baselines, targets);
         var importanceSums = _call.Sums;
         importanceSums.MemSetToZero(stream);
@@ -303,12 +309,12 @@ public sealed class GpuNetwork : IDisposable
         deltasOnDevice.AsDense().CopyToCPU(stream, deltas.Slice(0, samples));
     }
 
-    private void IntegratedGradientsCore(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution, Span<float> delta, QuadratureTable table)
+    private void IntegratedGradientsCore(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution, Span<float> delta, QuadratureRule quadrature)
     {
-        int points = table.Count;
+        int points = quadrature.Count;
         int inputLength = Description.InputLength;
         var stream = Accelerator.DefaultStream;
-        var (alphas, stepSizes) = QuadratureOnDevice(table);
+        var (alphas, stepSizes) = QuadratureOnDevice(quadrature);
         _call.Prepare(1, input, baseline, [target]);
         var sums = _call.Sums.SubView(0, inputLength);
         sums.MemSetToZero(stream);
@@ -379,18 +385,40 @@ public sealed class GpuNetwork : IDisposable
         }
     }
 
-    private (MemoryBuffer1D<double, Stride1D.Dense> Alphas, MemoryBuffer1D<double, Stride1D.Dense> StepSizes) QuadratureOnDevice(QuadratureTable table)
+    private (MemoryBuffer1D<double, Stride1D.Dense> Alphas, MemoryBuffer1D<double, Stride1D.Dense> StepSizes) QuadratureOnDevice(QuadratureRule quadrature)
     {
-        var key = (table.Rule, table.Count);
-        if (!_quadrature.TryGetValue(key, out var buffers))
+        if (_quadrature.Alphas is { } alphas && _quadrature.StepSizes is { } stepSizes
+            && _quadrature.Rule == quadrature.Rule && _quadrature.Points == quadrature.Count)
         {
-            buffers = (_plan.Allocate<double>(table.Count), _plan.Allocate<double>(table.Count));
-            buffers.Alphas.View.SubView(0, table.Count).CopyFromCPU(Accelerator.DefaultStream, table.Alphas);
-            buffers.StepSizes.View.SubView(0, table.Count).CopyFromCPU(Accelerator.DefaultStream, table.StepSizes);
-            _quadrature[key] = buffers;
+            return (alphas, stepSizes);
         }
 
-        return buffers;
+        FreeQuadrature();
+        int points = quadrature.Count;
+        alphas = Accelerator.Allocate1D<double>(points);
+        stepSizes = Accelerator.Allocate1D<double>(points);
+        _quadrature = (quadrature.Rule, points, alphas, stepSizes);
+
+        // Uploaded in pieces through a small host buffer: the rule computes its points, it holds no table to copy.
+        var piece = new double[Math.Min(points, QuadraturePiece)];
+        var stream = Accelerator.DefaultStream;
+        for (int start = 0; start < points; start += piece.Length)
+        {
+            int count = Math.Min(piece.Length, points - start);
+            quadrature.CopyAlphas(start, piece.AsSpan(0, count));
+            alphas.View.SubView(start, count).CopyFromCPU(stream, piece.AsSpan(0, count));
+            quadrature.CopyStepSizes(start, piece.AsSpan(0, count));
+            stepSizes.View.SubView(start, count).CopyFromCPU(stream, piece.AsSpan(0, count));
+        }
+
+        return (alphas, stepSizes);
+    }
+
+    private void FreeQuadrature()
+    {
+        _quadrature.Alphas?.Dispose();
+        _quadrature.StepSizes?.Dispose();
+        _quadrature = default;
     }
 
     private void RequireAttributeLayers()

@@ -35,15 +35,34 @@ public readonly record struct AttributionOptions
     private readonly int _maxDegreeOfParallelism;
 
     /// <summary>
-    /// Number of integration steps (Captum's <c>n_steps</c>); 50 by default. Neuron Integrated Gradients evaluates the
-    /// rule's n + 1 points (as Captum's LayerConductance does); integrated gradients and neuron conductance evaluate n.
+    /// The most steps a call takes: 2²⁴ = 16,777,216. Points are interpolated in float32, which has 2²⁴ values in
+    /// [0.5, 1): at 2²⁴ steps the trapezoid's points k/2²⁴ are each a distinct float32, and beyond it neighbouring points
+    /// round to the same alpha, so more steps add work but no resolution. See docs/RELIABILITY.md.
     /// </summary>
+    public const int MaxSteps = 1 << 24;
+
+    /// <summary>
+    /// The most threads <see cref="MaxDegreeOfParallelism"/> may name: 256. Each thread of a call holds a workspace and a
+    /// partial sum, so the limit bounds a call's memory; −1 uses every core whatever their number.
+    /// </summary>
+    public const int MaxDegreeOfParallelismLimit = 256;
+
+    /// <summary>
+    /// Number of integration steps (Captum's <c>n_steps</c>), 1 to <see cref="MaxSteps"/>; 50 by default. Neuron
+    /// Integrated Gradients evaluates the rule's n + 1 points (as Captum's LayerConductance does); integrated gradients
+    /// and neuron conductance evaluate n.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is outside [1, <see cref="MaxSteps"/>].</exception>
     public int Steps
     {
         get => _steps == 0 ? DefaultSteps : _steps;
         init
         {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(Steps));
+            if (value < 1 || value > MaxSteps)
+            {
+                throw new ArgumentOutOfRangeException(nameof(Steps), value, $"AttributionOptions.Steps = {value} is outside [1, {MaxSteps}]: beyond 2^24 steps neighbouring points round to the same float32 alpha.");
+            }
+
             _steps = value;
         }
     }
@@ -71,14 +90,25 @@ public readonly record struct AttributionOptions
     /// Most threads one call may use: 0 or 1 (the default) runs on the calling thread only; −1 uses every core.
     /// Batches are split across samples; a single sample's Neuron Integrated Gradients is split across blocks of
     /// interpolation intervals. Results are identical whatever the number of threads (sums are reduced in a fixed order).
+    /// At most <see cref="MaxDegreeOfParallelismLimit"/>.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is outside [−1, <see cref="MaxDegreeOfParallelismLimit"/>].</exception>
     public int MaxDegreeOfParallelism
     {
         get => _maxDegreeOfParallelism;
         init
         {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, -1, nameof(MaxDegreeOfParallelism));
+            RequireDegreeOfParallelism(value, "AttributionOptions.MaxDegreeOfParallelism", nameof(MaxDegreeOfParallelism));
             _maxDegreeOfParallelism = value;
+        }
+    }
+
+    /// <summary>Checks a thread limit: −1 (every core), 0 or 1 (the calling thread), or up to <see cref="MaxDegreeOfParallelismLimit"/>.</summary>
+    internal static void RequireDegreeOfParallelism(int value, string what, string parameterName)
+    {
+        if (value < -1 || value > MaxDegreeOfParallelismLimit)
+        {
+            throw new ArgumentOutOfRangeException(parameterName, value, $"{what} = {value} is outside [-1, {MaxDegreeOfParallelismLimit}]: -1 uses every core, 0 or 1 the calling thread only.");
         }
     }
 
@@ -88,14 +118,20 @@ public readonly record struct AttributionOptions
     /// <summary>
     /// Most interpolation points held in memory at once (Captum's <c>internal_batch_size</c>); 0, the default, picks a
     /// size from the network's activation sizes; 1 runs as 2 (an interval needs both of its points). Results do not
-    /// depend on it.
+    /// depend on it. Any value up to <see cref="int.MaxValue"/> is accepted: a call clamps it to its number of points
+    /// (at most <see cref="MaxSteps"/> + 1), and refuses one whose workspace would exceed an array's size.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
     public int ChunkSize
     {
         get => _chunkSize;
         init
         {
-            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(ChunkSize));
+            if (value < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(ChunkSize), value, $"AttributionOptions.ChunkSize = {value} is negative: it takes 0 (automatic) or a number of points from 1 to {int.MaxValue} (clamped to the call's points).");
+            }
+
             _chunkSize = value;
         }
     }

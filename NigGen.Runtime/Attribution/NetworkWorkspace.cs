@@ -20,6 +20,8 @@ public abstract class NetworkWorkspace
         Accumulator = new double[accumulatorLength];
         BlockAccumulator = new double[accumulatorLength];
         PointGradients = new float[capacity];
+        ChunkAlphas = new double[capacity];
+        ChunkStepSizes = new double[capacity];
     }
 
     /// <summary>Most samples (interpolation points) one pass holds.</summary>
@@ -45,6 +47,10 @@ public abstract class NetworkWorkspace
     // The call whose endpoints this workspace holds (parallel workers prepare their own workspace once per call).
     internal long PreparedCall;
     internal readonly float[] PointGradients;
+
+    // The current chunk's points along the path and their step sizes (QuadratureRule computes them per chunk).
+    internal readonly double[] ChunkAlphas;
+    internal readonly double[] ChunkStepSizes;
 
     /// <summary>
     /// Whether the network's first Dense or Conv layer is preceded only by linear layers, so that its pre-activation is

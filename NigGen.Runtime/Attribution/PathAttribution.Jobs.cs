@@ -102,7 +102,7 @@ public static partial class PathAttribution
         [ThreadStatic]
         private static SamplesJob? s_forThisThread;
 
-        private QuadratureTable? _table;
+        private QuadratureRule _quadrature;
         private int _chunk;
         private PathShortcuts _shortcuts;
         private int _samples;
@@ -117,17 +117,17 @@ public static partial class PathAttribution
 
         public static SamplesJob ForThisThread() => s_forThisThread ??= new SamplesJob();
 
-        public void Run(NetworkWorkspace ws, NetworkDescription network, QuadratureTable table, int chunk, PathShortcuts shortcuts, int samples, int threads, CancellationToken cancellationToken)
+        public void Run(NetworkWorkspace ws, NetworkDescription network, QuadratureRule quadrature, int chunk, PathShortcuts shortcuts, int samples, int threads, CancellationToken cancellationToken)
         {
             (CallerWorkspace, Network, Capacity) = (ws, network, chunk);
-            (_table, _chunk, _shortcuts, _samples, _cancellationToken) = (table, chunk, shortcuts, samples, cancellationToken);
+            (_quadrature, _chunk, _shortcuts, _samples, _cancellationToken) = (quadrature, chunk, shortcuts, samples, cancellationToken);
             try
             {
                 RunAll(samples, threads, cancellationToken);
             }
             finally
             {
-                (CallerWorkspace, Network, _table, _cancellationToken) = (null, null, null, default);
+                (CallerWorkspace, Network, _quadrature, _cancellationToken) = (null, null, default, default);
                 (Inputs, Baselines) = (default, default);
                 Targets = null;
                 Importances = Deltas = null;
@@ -141,7 +141,7 @@ public static partial class PathAttribution
             var inputs = new ReadOnlySpan<float>((float*)Inputs.Pointer, Inputs.Length);
             var baselines = new ReadOnlySpan<float>((float*)Baselines.Pointer, Baselines.Length);
             var importances = new Span<float>(Importances, _samples * network.ImportanceLength);
-            Deltas[sample] = NeuronIntegratedGradientsSample(worker, network, inputs, baselines, SharedBaseline, Targets[sample], importances, sample, _table!, _chunk, _shortcuts, threads: 1, _cancellationToken);
+            Deltas[sample] = NeuronIntegratedGradientsSample(worker, network, inputs, baselines, SharedBaseline, Targets[sample], importances, sample, _quadrature, _chunk, _shortcuts, threads: 1, _cancellationToken);
         }
     }
 
@@ -151,7 +151,7 @@ public static partial class PathAttribution
         [ThreadStatic]
         private static PathBlocksJob? s_forThisThread;
 
-        private QuadratureTable? _table;
+        private QuadratureRule _quadrature;
         private double[]? _partials;
         private float* _input;
         private float* _baseline;
@@ -169,10 +169,10 @@ public static partial class PathAttribution
 
         public static PathBlocksJob ForThisThread() => s_forThisThread ??= new PathBlocksJob();
 
-        public void Start(NetworkWorkspace ws, NetworkDescription network, float* input, float* baseline, int length, int target, QuadratureTable table, int chunk, bool shortcut, int stop, int forwardFor, int blocks, int intervals, long call, double[] partials)
+        public void Start(NetworkWorkspace ws, NetworkDescription network, float* input, float* baseline, int length, int target, QuadratureRule quadrature, int chunk, bool shortcut, int stop, int forwardFor, int blocks, int intervals, long call, double[] partials)
         {
             (CallerWorkspace, Network, Capacity) = (ws, network, chunk);
-            (_length, _target, _table, _chunk) = (length, target, table, chunk);
+            (_length, _target, _quadrature, _chunk) = (length, target, quadrature, chunk);
             _input = input;
             _baseline = baseline;
             (_shortcut, _stop, _forwardFor, _blocks, _intervals, _call, _partials) = (shortcut, stop, forwardFor, blocks, intervals, call, partials);
@@ -186,7 +186,7 @@ public static partial class PathAttribution
 
         public void Release()
         {
-            (CallerWorkspace, Network, _table, _partials, _cancellationToken) = (null, null, null, null, default);
+            (CallerWorkspace, Network, _quadrature, _partials, _cancellationToken) = (null, null, default, null, default);
             _input = _baseline = null;
         }
 
@@ -213,7 +213,7 @@ public static partial class PathAttribution
             var partial = _partials.AsSpan(index * length, length);
             partial.Clear();
             int block = _first + index;
-            PathBlock(worker, network, baseline, _target, _table!, _chunk, _shortcut, _stop, _forwardFor, BlockStart(block, _blocks, _intervals), BlockStart(block + 1, _blocks, _intervals), partial, _cancellationToken);
+            PathBlock(worker, network, baseline, _target, _quadrature, _chunk, _shortcut, _stop, _forwardFor, BlockStart(block, _blocks, _intervals), BlockStart(block + 1, _blocks, _intervals), partial, _cancellationToken);
         }
     }
 }

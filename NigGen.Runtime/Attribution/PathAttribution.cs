@@ -34,7 +34,7 @@ public static partial class PathAttribution
     /// </summary>
     public static void Forward(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, Span<float> output, int maxDegreeOfParallelism)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxDegreeOfParallelism, -1);
+        AttributionOptions.RequireDegreeOfParallelism(maxDegreeOfParallelism, nameof(maxDegreeOfParallelism), nameof(maxDegreeOfParallelism));
         int batch = network.BatchSize(input, output.Length);
         var (block, threads) = ForwardSplit(network, batch, maxDegreeOfParallelism);
         int blocks = (batch + block - 1) / block;
@@ -129,8 +129,8 @@ public static partial class PathAttribution
         network.RequireLength(importance.Length, network.ImportanceLength, nameof(importance), "ImportanceLength");
         network.RequireFinite(input, nameof(input));
         network.RequireFinite(baseline, nameof(baseline));
-        var table = Quadrature.Get(options.Rule, NeuronIntegratedGradientsPoints(options));
-        return NeuronIntegratedGradientsCore(ws, network, input, baseline, target, importance, table, NeuronIntegratedGradientsChunk(network, options, table.Count), options.Shortcuts, options.Threads, CancellationToken.None);
+        var quadrature = Quadrature.Get(options.Rule, NeuronIntegratedGradientsPoints(options));
+        return NeuronIntegratedGradientsCore(ws, network, input, baseline, target, importance, quadrature, NeuronIntegratedGradientsChunk(network, options, quadrature.Count), options.Shortcuts, options.Threads, CancellationToken.None);
     }
 
     /// <summary>Neuron Integrated Gradients of a batch; <paramref name="baselines"/> holds one baseline per sample or one for all.</summary>
@@ -147,26 +147,26 @@ public static partial class PathAttribution
         int samples = network.RequireBatch(inputs, baselines, targets, importances.Length, network.ImportanceLength, nameof(importances), "ImportanceLength", deltas.Length);
         bool sharedBaseline = baselines.Length == network.InputLength;
 
-        var table = Quadrature.Get(options.Rule, NeuronIntegratedGradientsPoints(options));
-        int chunk = NeuronIntegratedGradientsChunk(network, options, table.Count);
+        var quadrature = Quadrature.Get(options.Rule, NeuronIntegratedGradientsPoints(options));
+        int chunk = NeuronIntegratedGradientsChunk(network, options, quadrature.Count);
         int threads = Math.Min(options.Threads, samples);
         if (threads <= 1)
         {
             for (int s = 0; s < samples; s++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                deltas[s] = NeuronIntegratedGradientsSample(ws, network, inputs, baselines, sharedBaseline, targets[s], importances, s, table, chunk, options.Shortcuts, threads: 1, cancellationToken);
+                deltas[s] = NeuronIntegratedGradientsSample(ws, network, inputs, baselines, sharedBaseline, targets[s], importances, s, quadrature, chunk, options.Shortcuts, threads: 1, cancellationToken);
             }
 
             return;
         }
 
-        ParallelSamples(ws, network, inputs, baselines, sharedBaseline, targets, importances, deltas, table, chunk, options.Shortcuts, threads, cancellationToken);
+        ParallelSamples(ws, network, inputs, baselines, sharedBaseline, targets, importances, deltas, quadrature, chunk, options.Shortcuts, threads, cancellationToken);
     }
 
     // Samples are independent: each worker runs whole samples on its own workspace, so the numbers are the ones the
     // single-threaded loop gives. A cancelled token stops samples from starting; samples running stop at their next chunk.
-    private static unsafe void ParallelSamples(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, bool sharedBaseline, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, QuadratureTable table, int chunk, PathShortcuts shortcuts, int threads, CancellationToken cancellationToken)
+    private static unsafe void ParallelSamples(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, bool sharedBaseline, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, QuadratureRule quadrature, int chunk, PathShortcuts shortcuts, int threads, CancellationToken cancellationToken)
     {
         fixed (float* inputsPointer = inputs, baselinesPointer = baselines, importancesPointer = importances, deltasPointer = deltas)
         fixed (int* targetsPointer = targets)
@@ -178,17 +178,17 @@ public static partial class PathAttribution
             job.Targets = targetsPointer;
             job.Importances = importancesPointer;
             job.Deltas = deltasPointer;
-            job.Run(ws, network, table, chunk, shortcuts, deltas.Length, threads, cancellationToken);
+            job.Run(ws, network, quadrature, chunk, shortcuts, deltas.Length, threads, cancellationToken);
         }
     }
 
-    private static float NeuronIntegratedGradientsSample(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, bool sharedBaseline, int target, Span<float> importances, int sample, QuadratureTable table, int chunk, PathShortcuts shortcuts, int threads, CancellationToken cancellationToken)
+    private static float NeuronIntegratedGradientsSample(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, bool sharedBaseline, int target, Span<float> importances, int sample, QuadratureRule quadrature, int chunk, PathShortcuts shortcuts, int threads, CancellationToken cancellationToken)
     {
         int inputLength = network.InputLength;
         var baseline = sharedBaseline ? baselines : baselines.Slice(sample * inputLength, inputLength);
         return NeuronIntegratedGradientsCore(
             ws, network, inputs.Slice(sample * inputLength, inputLength), baseline, target,
-            importances.Slice(sample * network.ImportanceLength, network.ImportanceLength), table, chunk, shortcuts, threads, cancellationToken);
+            importances.Slice(sample * network.ImportanceLength, network.ImportanceLength), quadrature, chunk, shortcuts, threads, cancellationToken);
     }
 
     /// <summary>Integrated gradients of one sample; returns the completeness delta.</summary>
@@ -200,8 +200,8 @@ public static partial class PathAttribution
         network.RequireSample(attribution.Length, nameof(attribution));
         network.RequireFinite(input, nameof(input));
         network.RequireFinite(baseline, nameof(baseline));
-        var table = Quadrature.Get(options.Rule, PathPoints(options));
-        int chunk = ChunkSize(network, options, table.Count);
+        var quadrature = Quadrature.Get(options.Rule, PathPoints(options));
+        int chunk = ChunkSize(network, options, quadrature.Count);
         bool shortcut = options.Shortcuts != PathShortcuts.None && ws.HasAffinePrefix;
         var (outputAtInput, outputAtBaseline) = Endpoints(ws, network, input, baseline, target, shortcut);
 
@@ -209,13 +209,13 @@ public static partial class PathAttribution
         var sums = ws.Accumulator.AsSpan(0, inputLength);
         sums.Clear();
         PrepareDifference(ws, input, baseline);
-        for (int start = 0; start < table.Count; start += chunk)
+        for (int start = 0; start < quadrature.Count; start += chunk)
         {
-            int count = Math.Min(chunk, table.Count - start);
-            ForwardPoints(ws, baseline, table.Alphas.Slice(start, count), shortcut, backwardTo: -1);
+            int count = Math.Min(chunk, quadrature.Count - start);
+            ForwardPoints(ws, baseline, Alphas(ws, quadrature, start, count), shortcut, backwardTo: -1);
             SeedOutputGradient(ws, network, count, target);
             ws.Backward(count, network.OutputPosition, -1);
-            AccumulateWeighted(ws.InputGradients, table.StepSizes.Slice(start, count), inputLength, sums);
+            AccumulateWeighted(ws.InputGradients, StepSizes(ws, quadrature, start, count), inputLength, sums);
         }
 
         return ScaleByDifference(ws, sums, attribution) - (outputAtInput - outputAtBaseline);
@@ -231,8 +231,8 @@ public static partial class PathAttribution
         var (layer, index) = network.FindNeuron(neuron);
         network.RequireFinite(input, nameof(input));
         network.RequireFinite(baseline, nameof(baseline));
-        var table = Quadrature.Get(options.Rule, PathPoints(options));
-        int chunk = ChunkSize(network, options, table.Count);
+        var quadrature = Quadrature.Get(options.Rule, PathPoints(options));
+        int chunk = ChunkSize(network, options, quadrature.Count);
         bool shortcut = options.Shortcuts != PathShortcuts.None && ws.HasAffinePrefix;
         if (shortcut)
         {
@@ -243,10 +243,10 @@ public static partial class PathAttribution
         var sums = ws.Accumulator.AsSpan(0, inputLength);
         sums.Clear();
         PrepareDifference(ws, input, baseline);
-        for (int start = 0; start < table.Count; start += chunk)
+        for (int start = 0; start < quadrature.Count; start += chunk)
         {
-            int count = Math.Min(chunk, table.Count - start);
-            ForwardPoints(ws, baseline, table.Alphas.Slice(start, count), shortcut, backwardTo: -1);
+            int count = Math.Min(chunk, quadrature.Count - start);
+            ForwardPoints(ws, baseline, Alphas(ws, quadrature, start, count), shortcut, backwardTo: -1);
 
             // ∂F/∂y at every point, then ∂y/∂x scaled by it: the product Dhamdhere's conductance integrates.
             SeedOutputGradient(ws, network, count, target);
@@ -264,7 +264,7 @@ public static partial class PathAttribution
             }
 
             ws.Backward(count, layer.GradientPosition, -1);
-            AccumulateWeighted(ws.InputGradients, table.StepSizes.Slice(start, count), inputLength, sums);
+            AccumulateWeighted(ws.InputGradients, StepSizes(ws, quadrature, start, count), inputLength, sums);
         }
 
         ScaleByDifference(ws, sums, attribution);
@@ -284,7 +284,7 @@ public static partial class PathAttribution
         ws.InputGradients.AsSpan(0, network.InputLength).CopyTo(gradient);
     }
 
-    private static float NeuronIntegratedGradientsCore(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, QuadratureTable table, int chunk, PathShortcuts shortcuts, int threads, CancellationToken cancellationToken)
+    private static float NeuronIntegratedGradientsCore(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, QuadratureRule quadrature, int chunk, PathShortcuts shortcuts, int threads, CancellationToken cancellationToken)
     {
         bool shortcut = shortcuts != PathShortcuts.None && ws.HasAffinePrefix;
         long call = Interlocked.Increment(ref s_calls);
@@ -299,7 +299,7 @@ public static partial class PathAttribution
         // Intervals are summed in blocks whose bounds depend only on the number of intervals: each block in interval
         // order, then the blocks in block order. Chunks never straddle blocks, so the result is the same for any
         // chunk size and any number of threads.
-        int intervals = table.Count - 1;
+        int intervals = quadrature.Count - 1;
         int blocks = (intervals + ReductionBlock - 1) / ReductionBlock;
         threads = Math.Min(threads, blocks);
         if (threads <= 1)
@@ -308,13 +308,13 @@ public static partial class PathAttribution
             for (int b = 0; b < blocks; b++)
             {
                 partial.Clear();
-                PathBlock(ws, network, baseline, target, table, chunk, shortcut, stop, forwardFor, BlockStart(b, blocks, intervals), BlockStart(b + 1, blocks, intervals), partial, cancellationToken);
+                PathBlock(ws, network, baseline, target, quadrature, chunk, shortcut, stop, forwardFor, BlockStart(b, blocks, intervals), BlockStart(b + 1, blocks, intervals), partial, cancellationToken);
                 TensorPrimitives.Add(sums, partial, sums);
             }
         }
         else
         {
-            ParallelPathBlocks(ws, network, input, baseline, target, table, chunk, shortcut, stop, forwardFor, blocks, intervals, threads, call, sums, cancellationToken);
+            ParallelPathBlocks(ws, network, input, baseline, target, quadrature, chunk, shortcut, stop, forwardFor, blocks, intervals, threads, call, sums, cancellationToken);
         }
 
         for (int j = 0; j < sums.Length; j++)
@@ -346,13 +346,13 @@ public static partial class PathAttribution
 
     // Σ over intervals [first, end) of g(α_k)·(h(α_k+1) − h(α_k)) into partial, in interval order, chunk by chunk;
     // consecutive chunks share their boundary point.
-    private static void PathBlock(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> baseline, int target, QuadratureTable table, int chunk, bool shortcut, int stop, int forwardFor, int first, int end, Span<double> partial, CancellationToken cancellationToken)
+    private static void PathBlock(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> baseline, int target, QuadratureRule quadrature, int chunk, bool shortcut, int stop, int forwardFor, int first, int end, Span<double> partial, CancellationToken cancellationToken)
     {
         for (int start = first; start < end; start += chunk - 1)
         {
             cancellationToken.ThrowIfCancellationRequested();
             int count = Math.Min(chunk, end - start + 1);
-            ForwardPoints(ws, baseline, table.Alphas.Slice(start, count), shortcut, forwardFor);
+            ForwardPoints(ws, baseline, Alphas(ws, quadrature, start, count), shortcut, forwardFor);
             SeedOutputGradient(ws, network, count, target);
             ws.Backward(count, network.OutputPosition, stop);
             foreach (var layer in network.AttributeLayerSpan)
@@ -369,7 +369,7 @@ public static partial class PathAttribution
 
     // Rounds of up to `threads` blocks, one per worker, each into its own partial; the round's partials are added in
     // block order, so only `threads` partials are alive at once and memory does not grow with the number of steps.
-    private static unsafe void ParallelPathBlocks(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, QuadratureTable table, int chunk, bool shortcut, int stop, int forwardFor, int blocks, int intervals, int threads, long call, Span<double> sums, CancellationToken cancellationToken)
+    private static unsafe void ParallelPathBlocks(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, QuadratureRule quadrature, int chunk, bool shortcut, int stop, int forwardFor, int blocks, int intervals, int threads, long call, Span<double> sums, CancellationToken cancellationToken)
     {
         int length = network.ImportanceLength;
         var partials = System.Buffers.ArrayPool<double>.Shared.Rent(threads * length);
@@ -378,7 +378,7 @@ public static partial class PathAttribution
             fixed (float* inputPointer = input, baselinePointer = baseline)
             {
                 var job = PathBlocksJob.ForThisThread();
-                job.Start(ws, network, inputPointer, baselinePointer, input.Length, target, table, chunk, shortcut, stop, forwardFor, blocks, intervals, call, partials);
+                job.Start(ws, network, inputPointer, baselinePointer, input.Length, target, quadrature, chunk, shortcut, stop, forwardFor, blocks, intervals, call, partials);
                 try
                 {
                     for (int round = 0; round < blocks; round += threads)
@@ -452,7 +452,7 @@ public static partial class PathAttribution
         chunk = Math.Max(2, Math.Min(chunk, points));
         if ((long)chunk * network.FloatsPerSample > Array.MaxLength)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), options.ChunkSize, $"AttributionOptions.ChunkSize = {chunk} would need {(long)chunk * network.FloatsPerSample} floats of workspace for {network.Name}; use a smaller chunk.");
+            throw new ArgumentOutOfRangeException(nameof(options), options.ChunkSize, $"AttributionOptions.ChunkSize = {chunk} would need {(long)chunk * network.FloatsPerSample} floats of workspace for {network.Name}, more than an array holds; it takes chunks of at most {Array.MaxLength / network.FloatsPerSample} points.");
         }
 
         return chunk;
@@ -474,6 +474,22 @@ public static partial class PathAttribution
     }
 
     // The forward pass at the points alphas, keeping what a backward pass down to backwardTo reads.
+    // The chunk's points and step sizes, written into the workspace: rules compute them per point rather than hold
+    // tables, so memory does not grow with the number of steps.
+    private static ReadOnlySpan<double> Alphas(NetworkWorkspace ws, in QuadratureRule quadrature, int start, int count)
+    {
+        var alphas = ws.ChunkAlphas.AsSpan(0, count);
+        quadrature.CopyAlphas(start, alphas);
+        return alphas;
+    }
+
+    private static ReadOnlySpan<double> StepSizes(NetworkWorkspace ws, in QuadratureRule quadrature, int start, int count)
+    {
+        var steps = ws.ChunkStepSizes.AsSpan(0, count);
+        quadrature.CopyStepSizes(start, steps);
+        return steps;
+    }
+
     private static void ForwardPoints(NetworkWorkspace ws, ReadOnlySpan<float> baseline, ReadOnlySpan<double> alphas, bool shortcut, int backwardTo)
     {
         if (shortcut)

@@ -137,6 +137,15 @@ public sealed partial class SmallMlp
     [Dense(4)] Layer fc3;
 }
 
+/// <summary>A tiny network (4 → Dense 8 tanh → Dense 2): a call costs microseconds, so a test can make thousands.</summary>
+[Network]
+[Input(4)]
+public sealed partial class TinyNet
+{
+    [Dense(8, Activation = Activation.Tanh), AttributeLayer] Layer hidden;
+    [Dense(2)] Layer output;
+}
+
 // A network that only predicts: no [AttributeLayer], so the generator warns (NIG0008). The pragma must silence it
 // (the test project treats warnings as errors, so this file compiling is the test).
 #pragma warning disable NIG0008

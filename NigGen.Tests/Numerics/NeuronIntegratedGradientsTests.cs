@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using NigGen.Attribution;
+using NigGen.Tests.Attribution;
 using Xunit;
 
 namespace NigGen.Tests.Numerics;
@@ -41,7 +42,7 @@ public sealed class NeuronIntegratedGradientsTests
         var importance = new float[description.ImportanceLength];
         subject.Network.NeuronIntegratedGradients(input, baseline, target, importance, new AttributionOptions { Steps = steps, Rule = rule });
 
-        var alphas = Quadrature.Get(rule, steps + 1).Alphas.ToArray();
+        var alphas = Quadrature.Get(rule, steps + 1).Alphas();
         foreach (var layer in description.AttributeLayers)
         {
             int index = reference.IndexOf(layer.Name);
@@ -208,13 +209,15 @@ public sealed class NeuronIntegratedGradientsTests
         subject.Network.IntegratedGradients(input, baseline, 2, attribution, options);
 
         var table = Quadrature.Get(IntegrationRule.GaussLegendre, 16);
+        var alphas = table.Alphas();
+        var steps = table.StepSizes();
         var expected = new double[input.Length];
         for (int k = 0; k < table.Count; k++)
         {
-            var gradient = FiniteDifferences.Gradient(x => reference.Forward(x)[2], Interpolate(input, baseline, (float)table.Alphas[k]));
+            var gradient = FiniteDifferences.Gradient(x => reference.Forward(x)[2], Interpolate(input, baseline, (float)alphas[k]));
             for (int i = 0; i < expected.Length; i++)
             {
-                expected[i] += table.StepSizes[k] * gradient[i] * (input[i] - baseline[i]);
+                expected[i] += steps[k] * gradient[i] * (input[i] - baseline[i]);
             }
         }
 
