@@ -33,6 +33,8 @@ internal sealed class GradientWrites
         {
             w.Line($"bool {Flag(owner)} = false;");
         }
+
+        w.Line();
     }
 
     /// <summary>The kernel argument for input <paramref name="k"/> of <paramref name="layer"/>: empty, or ", accumulate: flag".</summary>

@@ -54,7 +54,7 @@ internal static class NetworkEmitter
         TrainingEmitter.Emit(w, plan);
         WorkspaceEmitter.Emit(w, plan);
         w.Close();
-        return w.ToString();
+        return LineWrapping.Apply(SpanHoisting.Apply(w.ToString()));
     }
 
     private static void EmitConstants(SourceWriter w, EmitPlan plan)

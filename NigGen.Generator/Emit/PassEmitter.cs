@@ -266,7 +266,8 @@ internal static class PassEmitter
             case LayerKind.Add:
                 for (int k = 0; k < m.Inputs.Count; k++)
                 {
-                    w.Line($"global::NigGen.Kernels.GraphKernels.AddBackward({gradient}.Slice(0, {rows} * {layer.LengthName}), {plan.InputGradient(layer, k)}{writes.Accumulate(layer, k)});");
+                    string rowsOfGradient = rows == "batch" ? gradient : $"{gradient}.Slice(0, {rows} * {layer.LengthName})";
+                    w.Line($"global::NigGen.Kernels.GraphKernels.AddBackward({rowsOfGradient}, {plan.InputGradient(layer, k)}{writes.Accumulate(layer, k)});");
                     writes.EmitWritten(w, layer, k);
                 }
 

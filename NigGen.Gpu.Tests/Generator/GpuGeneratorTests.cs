@@ -71,8 +71,30 @@ public sealed class GpuGeneratorTests
 
         Assert.Equal(a.Length, prefix + suffix);
         string inserted = string.Join("\n", b.Skip(prefix).Take(b.Length - prefix - suffix));
-        Assert.Contains("public NigGen.Gpu.GpuNetwork ToGpu(ILGPU.Runtime.Accelerator accelerator", inserted, StringComparison.Ordinal);
+        Assert.Contains("public global::NigGen.Gpu.GpuNetwork ToGpu(global::ILGPU.Runtime.Accelerator accelerator", inserted, StringComparison.Ordinal);
         Assert.Contains("RequiresDynamicCode", inserted, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("[Conv(4, Kernel = 3, Padding = 1)] Layer conv; [BatchNorm(Activation = Activation.Relu), AttributeLayer] Layer bn; [Flatten] Layer flat; [Dense(2)] Layer fc;", "bn", "BatchNorm")]
+    [InlineData("[Dense(4, Activation = Activation.Relu), AttributeLayer] Layer a; [Dense(4)] Layer b; [Add(nameof(a), nameof(b))] Layer sum; [Dense(2)] Layer fc;", "sum", "Add: the GPU backend runs plain stacks")]
+    [InlineData("[Conv(4, Kernel = 3, Dilation = 2), AttributeLayer] Layer conv; [Flatten] Layer flat; [Dense(2)] Layer fc;", "conv", "a dilated or grouped Conv")]
+    [InlineData("[Dense(4, Activation = Activation.Gelu), AttributeLayer] Layer a; [Dense(2)] Layer fc;", "a", "activation Gelu")]
+    public void A_layer_the_GPU_backend_lacks_means_no_ToGpu_and_a_warning_naming_it(string fields, string layer, string reason)
+    {
+        string input = fields.Contains("Conv", StringComparison.Ordinal) ? "[Input(2, 8, 8)]" : "[Input(4)]";
+        string source = $"using NigGen;\n\nnamespace Samples;\n\n[Network]\n{input}\npublic sealed partial class Net\n{{\n{fields}\n}}\n";
+        var without = GeneratorHarness.Run(source);
+        Assert.Empty(without.GeneratorDiagnostics);
+
+        var with = GeneratorHarness.Run(GeneratorHarness.CreateDriver(), GeneratorHarness.CreateCompilation(GpuReferences, source));
+        var warning = Assert.Single(with.GeneratorDiagnostics);
+        Assert.Equal("NIG0030", warning.Id);
+        Assert.Equal(DiagnosticSeverity.Warning, warning.Severity);
+        string message = warning.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains($"layer '{layer}' ({reason}", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("ToGpu", with.SingleSource, StringComparison.Ordinal);
+        GeneratorHarness.AssertNoCompilationErrors(with);
     }
 
     [Fact]

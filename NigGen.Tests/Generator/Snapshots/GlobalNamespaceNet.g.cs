@@ -3,12 +3,8 @@
 #nullable enable
 
 using System;
-using NigGen;
-using NigGen.Attribution;
-using NigGen.Kernels;
-using NigGen.Weights;
 
-partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
+partial class GlobalNamespaceNet : global::NigGen.IAttributedNetwork, global::NigGen.ITrainableNetwork
 {
     /// <summary>Floats in one input sample, shape (4) (channels first).</summary>
     public const int InputLength = 4;
@@ -16,7 +12,8 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
     /// <summary>Floats in one output sample, shape (2).</summary>
     public const int OutputLength = 2;
 
-    /// <summary>Neurons scored by NeuronIntegratedGradients: every [AttributeLayer] in declaration order, each in PyTorch's (channel-major) memory order.</summary>
+    /// <summary>Neurons scored by NeuronIntegratedGradients: every [AttributeLayer] in declaration order, each in PyTorch's (channel-major) memory
+    /// order.</summary>
     public const int ImportanceLength = 3;
 
     /// <summary>Where the output neurons of 'hidden', shape (3), start in the importance vector.</summary>
@@ -46,10 +43,10 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
     private const int FloatsPerSample = 24;
     private const int ScratchLength = 0;
 
-    NetworkDescription INetwork.Description => Description;
+    global::NigGen.Attribution.NetworkDescription global::NigGen.INetwork.Description => Description;
 
     /// <summary>The network's shapes and attribute layers, for tools that work on any generated network.</summary>
-    public static NetworkDescription Description { get; } = new(
+    public static global::NigGen.Attribution.NetworkDescription Description { get; } = new(
         name: "GlobalNamespaceNet",
         inputShape: [4],
         outputShape: [2],
@@ -57,43 +54,57 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
         floatsPerSample: FloatsPerSample,
         attributeLayers:
         [
-            new AttributeLayerInfo("hidden", HiddenImportanceOffset, [3], preActivation: false, gradientPosition: Position.HiddenOutput),
+            new global::NigGen.Attribution.AttributeLayerInfo("hidden", HiddenImportanceOffset, [3], preActivation: false,
+                gradientPosition: Position.HiddenOutput),
         ]);
 
     // Every layer's parameters are created here, once; only a trainer (CreateTrainer) changes them afterwards, in place.
-    private GlobalNamespaceNet(IWeightSource weights)
+    private GlobalNamespaceNet(global::NigGen.Weights.IWeightSource weights)
     {
-        this.hidden = Layer.Create("hidden", [3, 4], hasBias: true, weights);
-        this.head = Layer.Create("head", [2, 3], hasBias: true, weights);
+        this.hidden = global::NigGen.Layer.Create("hidden", [3, 4], hasBias: true, weights);
+        this.head = global::NigGen.Layer.Create("head", [2, 3], hasBias: true, weights);
     }
 
-    /// <summary>Loads the weights from a safetensors file (as written by <c>safetensors.torch.save_file(model.state_dict(), path)</c>); the file must hold exactly this network's tensors, all finite.</summary>
-    /// <exception cref="WeightsFormatException">The file is malformed, or a tensor is missing, unexpected, of the wrong shape or dtype, or not finite.</exception>
-    public static GlobalNamespaceNet Load(string path) => Load(path, WeightsLoadOptions.Default);
+    /// <summary>Loads the weights from a safetensors file (as written by <c>safetensors.torch.save_file(model.state_dict(), path)</c>); the file must
+    /// hold exactly this network's tensors, all finite.</summary>
+    /// <exception cref="global::NigGen.Weights.WeightsFormatException">The file is malformed, or a tensor is missing, unexpected, of the wrong shape
+    /// or dtype, or not finite.</exception>
+    public static GlobalNamespaceNet Load(string path) => Load(path, global::NigGen.Weights.WeightsLoadOptions.Default);
 
-    /// <summary>Loads the weights from a safetensors file; <paramref name="options"/> may allow tensors the network does not read, or non-finite weights.</summary>
-    /// <exception cref="WeightsFormatException">The file is malformed, or a tensor is missing, of the wrong shape or dtype, or not accepted by <paramref name="options"/>.</exception>
-    public static GlobalNamespaceNet Load(string path, WeightsLoadOptions options) => WeightsLoader.Load(path, options, Description.Name, static weights => new GlobalNamespaceNet(weights));
+    /// <summary>Loads the weights from a safetensors file; <paramref name="options"/> may allow tensors the network does not read, or non-finite
+    /// weights.</summary>
+    /// <exception cref="global::NigGen.Weights.WeightsFormatException">The file is malformed, or a tensor is missing, of the wrong shape or dtype, or
+    /// not accepted by <paramref name="options"/>.</exception>
+    public static GlobalNamespaceNet Load(string path,
+        global::NigGen.Weights.WeightsLoadOptions options) => global::NigGen.Weights.WeightsLoader.Load(path, options, Description.Name,
+        static weights => new GlobalNamespaceNet(weights));
 
     /// <summary>Loads the weights from a stream holding a safetensors file; it must hold exactly this network's tensors, all finite.</summary>
-    /// <exception cref="WeightsFormatException">The stream is malformed, or a tensor is missing, unexpected, of the wrong shape or dtype, or not finite.</exception>
-    public static GlobalNamespaceNet Load(System.IO.Stream stream) => Load(stream, WeightsLoadOptions.Default);
+    /// <exception cref="global::NigGen.Weights.WeightsFormatException">The stream is malformed, or a tensor is missing, unexpected, of the wrong
+    /// shape or dtype, or not finite.</exception>
+    public static GlobalNamespaceNet Load(System.IO.Stream stream) => Load(stream, global::NigGen.Weights.WeightsLoadOptions.Default);
 
-    /// <summary>Loads the weights from a stream holding a safetensors file; <paramref name="options"/> may allow tensors the network does not read, or non-finite weights.</summary>
-    /// <exception cref="WeightsFormatException">The stream is malformed, or a tensor is missing, of the wrong shape or dtype, or not accepted by <paramref name="options"/>.</exception>
-    public static GlobalNamespaceNet Load(System.IO.Stream stream, WeightsLoadOptions options) => WeightsLoader.Load(stream, options, Description.Name, static weights => new GlobalNamespaceNet(weights));
+    /// <summary>Loads the weights from a stream holding a safetensors file; <paramref name="options"/> may allow tensors the network does not read,
+    /// or non-finite weights.</summary>
+    /// <exception cref="global::NigGen.Weights.WeightsFormatException">The stream is malformed, or a tensor is missing, of the wrong shape or dtype,
+    /// or not accepted by <paramref name="options"/>.</exception>
+    public static GlobalNamespaceNet Load(System.IO.Stream stream,
+        global::NigGen.Weights.WeightsLoadOptions options) => global::NigGen.Weights.WeightsLoader.Load(stream, options, Description.Name,
+        static weights => new GlobalNamespaceNet(weights));
 
     /// <summary>Creates the network with PyTorch's default initialisation (uniform in ±1/√fan_in), deterministic for a seed.</summary>
-    public static GlobalNamespaceNet CreateRandom(int seed) => new(new RandomWeightSource(seed));
+    public static GlobalNamespaceNet CreateRandom(int seed) => new(new global::NigGen.Weights.RandomWeightSource(seed));
 
     /// <summary>Writes the weights as a safetensors file (F32) with PyTorch's names and layouts.</summary>
-    public void Save(System.IO.Stream stream) => LayerWeights.Save(stream, [this.hidden, this.head]);
+    public void Save(System.IO.Stream stream) => global::NigGen.Weights.LayerWeights.Save(stream, [this.hidden, this.head]);
 
     /// <summary>Writes the weights to a safetensors file (F32) with PyTorch's names and layouts.</summary>
-    public void Save(string path) => LayerWeights.Save(path, [this.hidden, this.head]);
+    public void Save(string path) => global::NigGen.Weights.LayerWeights.Save(path, [this.hidden, this.head]);
 
-    /// <summary>Runs the network on a batch: <paramref name="input"/> holds batch × InputLength floats, <paramref name="output"/> batch × OutputLength.</summary>
-    /// <exception cref="ArgumentException">A length is not a whole number of samples, input and output hold different batch sizes, or an input is NaN or infinite.</exception>
+    /// <summary>Runs the network on a batch: <paramref name="input"/> holds batch × InputLength floats, <paramref name="output"/> batch ×
+    /// OutputLength.</summary>
+    /// <exception cref="ArgumentException">A length is not a whole number of samples, input and output hold different batch sizes, or an input is NaN
+    /// or infinite.</exception>
     public void Forward(ReadOnlySpan<float> input, Span<float> output)
     {
         int batch = Description.BatchSize(input, output.Length);
@@ -107,7 +118,8 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
         }
     }
 
-    /// <summary>Forward on up to <paramref name="maxDegreeOfParallelism"/> threads (−1: every core); the same numbers as the single-threaded call.</summary>
+    /// <summary>Forward on up to <paramref name="maxDegreeOfParallelism"/> threads (−1: every core); the same numbers as the single-threaded
+    /// call.</summary>
     public void Forward(ReadOnlySpan<float> input, Span<float> output, int maxDegreeOfParallelism)
     {
         if (maxDegreeOfParallelism is 0 or 1)
@@ -116,21 +128,23 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
             return;
         }
 
-        PathAttribution.Forward(RentWorkspace(Description.ForwardBlock), Description, input, output, maxDegreeOfParallelism);
+        global::NigGen.Attribution.PathAttribution.Forward(RentWorkspace(Description.ForwardBlock), Description, input, output,
+            maxDegreeOfParallelism);
     }
 
     /// <summary>The gradient of output[<paramref name="target"/>] with respect to one input sample (saliency).</summary>
     public void InputGradient(ReadOnlySpan<float> input, int target, Span<float> gradient) =>
-        PathAttribution.InputGradient(RentWorkspace(1), Description, input, target, gradient);
+        global::NigGen.Attribution.PathAttribution.InputGradient(RentWorkspace(1), Description, input, target, gradient);
 
     /// <summary>
     /// Integrated gradients of output[<paramref name="target"/>] for every input feature (Captum's IntegratedGradients
     /// conventions, with the trapezoid's correct step sizes). Returns the completeness delta Σ attribution − (F(x) − F(x')).
     /// </summary>
-    public float IntegratedGradients(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution, AttributionOptions options = default)
+    public float IntegratedGradients(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution,
+        global::NigGen.AttributionOptions options = default)
     {
-        var ws = RentWorkspace(PathAttribution.PathCapacity(Description, options));
-        return PathAttribution.IntegratedGradients(ws, Description, input, baseline, target, attribution, options);
+        var ws = RentWorkspace(global::NigGen.Attribution.PathAttribution.PathCapacity(Description, options));
+        return global::NigGen.Attribution.PathAttribution.IntegratedGradients(ws, Description, input, baseline, target, attribution, options);
     }
 
     /// <summary>
@@ -139,10 +153,11 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
     /// down to the earliest attribute layer per chunk. Equals Captum's LayerConductance. Returns the completeness delta
     /// Σ importance − (F(x) − F(x')) of the attribute layer where it is largest in magnitude.
     /// </summary>
-    public float NeuronIntegratedGradients(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, AttributionOptions options = default)
+    public float NeuronIntegratedGradients(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance,
+        global::NigGen.AttributionOptions options = default)
     {
-        var ws = RentWorkspace(PathAttribution.NeuronIntegratedGradientsCapacity(Description, options));
-        return PathAttribution.NeuronIntegratedGradients(ws, Description, input, baseline, target, importance, options);
+        var ws = RentWorkspace(global::NigGen.Attribution.PathAttribution.NeuronIntegratedGradientsCapacity(Description, options));
+        return global::NigGen.Attribution.PathAttribution.NeuronIntegratedGradients(ws, Description, input, baseline, target, importance, options);
     }
 
     /// <summary>
@@ -150,17 +165,20 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
     /// <paramref name="baselines"/> one baseline per sample or a single one for all, <paramref name="targets"/> n targets,
     /// <paramref name="importances"/> n × ImportanceLength and <paramref name="deltas"/> n floats.
     /// </summary>
-    public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, AttributionOptions options = default) =>
+    public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets,
+        Span<float> importances, Span<float> deltas, global::NigGen.AttributionOptions options = default) =>
         NeuronIntegratedGradients(inputs, baselines, targets, importances, deltas, options, System.Threading.CancellationToken.None);
 
     /// <summary>
     /// Neuron Integrated Gradients for a batch of samples, stopped by <paramref name="cancellationToken"/> between samples and
     /// between chunks of interpolation points with an <see cref="OperationCanceledException"/>; the network stays usable.
     /// </summary>
-    public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, AttributionOptions options, System.Threading.CancellationToken cancellationToken)
+    public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets,
+        Span<float> importances, Span<float> deltas, global::NigGen.AttributionOptions options, System.Threading.CancellationToken cancellationToken)
     {
-        var ws = RentWorkspace(PathAttribution.NeuronIntegratedGradientsCapacity(Description, options));
-        PathAttribution.NeuronIntegratedGradients(ws, Description, inputs, baselines, targets, importances, deltas, options, cancellationToken);
+        var ws = RentWorkspace(global::NigGen.Attribution.PathAttribution.NeuronIntegratedGradientsCapacity(Description, options));
+        global::NigGen.Attribution.PathAttribution.NeuronIntegratedGradients(ws, Description, inputs, baselines, targets, importances, deltas,
+            options, cancellationToken);
     }
 
     /// <summary>
@@ -168,10 +186,11 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
     /// (x_i − x'_i) Σ_k step_k ∂F/∂y ∂y/∂x_i at α_k (Dhamdhere et al.; Captum's NeuronConductance conventions, with the
     /// trapezoid's correct step sizes). Summed over inputs it approaches the neuron's Neuron Integrated Gradients.
     /// </summary>
-    public void NeuronConductance(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, int neuron, Span<float> attribution, AttributionOptions options = default)
+    public void NeuronConductance(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, int neuron, Span<float> attribution,
+        global::NigGen.AttributionOptions options = default)
     {
-        var ws = RentWorkspace(PathAttribution.PathCapacity(Description, options));
-        PathAttribution.NeuronConductance(ws, Description, input, baseline, target, neuron, attribution, options);
+        var ws = RentWorkspace(global::NigGen.Attribution.PathAttribution.PathCapacity(Description, options));
+        global::NigGen.Attribution.PathAttribution.NeuronConductance(ws, Description, input, baseline, target, neuron, attribution, options);
     }
 
     /// <summary>
@@ -180,16 +199,20 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
     /// RevealCancel) from one forward pass over input and baseline and one backward pass. Returns the summation delta
     /// Σ attribution − (F(x) − F(x')), zero up to float rounding.
     /// </summary>
-    public float DeepLiftInputs(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution, DeepLiftRule rule = DeepLiftRule.Rescale) =>
-        DeepLiftAttribution.Inputs(RentWorkspace(DeepLiftAttribution.Capacity), Description, input, baseline, target, attribution, rule);
+    public float DeepLiftInputs(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution,
+        global::NigGen.DeepLiftRule rule = global::NigGen.DeepLiftRule.Rescale) =>
+        global::NigGen.Attribution.DeepLiftAttribution.Inputs(RentWorkspace(global::NigGen.Attribution.DeepLiftAttribution.Capacity), Description,
+            input, baseline, target, attribution, rule);
 
     /// <summary>
     /// DeepLIFT attribution to the input features for a batch: <paramref name="inputs"/> holds n × InputLength floats,
     /// <paramref name="baselines"/> one baseline per sample or a single one for all, <paramref name="targets"/> n targets,
     /// <paramref name="attributions"/> n × InputLength and <paramref name="deltas"/> n floats.
     /// </summary>
-    public void DeepLiftInputs(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> attributions, Span<float> deltas, DeepLiftRule rule = DeepLiftRule.Rescale) =>
-        DeepLiftAttribution.Inputs(RentWorkspace(DeepLiftAttribution.Capacity), Description, inputs, baselines, targets, attributions, deltas, rule);
+    public void DeepLiftInputs(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> attributions,
+        Span<float> deltas, global::NigGen.DeepLiftRule rule = global::NigGen.DeepLiftRule.Rescale) =>
+        global::NigGen.Attribution.DeepLiftAttribution.Inputs(RentWorkspace(global::NigGen.Attribution.DeepLiftAttribution.Capacity), Description,
+            inputs, baselines, targets, attributions, deltas, rule);
 
     /// <summary>
     /// DeepLIFT importance of every neuron of every [AttributeLayer] for output[<paramref name="target"/>], in the layout of
@@ -198,16 +221,20 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
     /// baseline and one backward pass down to the earliest attribute layer. Returns the summation delta
     /// Σ importance − (F(x) − F(x')) of the attribute layer where it is largest in magnitude, zero up to float rounding.
     /// </summary>
-    public float DeepLift(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, DeepLiftRule rule = DeepLiftRule.Rescale) =>
-        DeepLiftAttribution.Neurons(RentWorkspace(DeepLiftAttribution.Capacity), Description, input, baseline, target, importance, rule);
+    public float DeepLift(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance,
+        global::NigGen.DeepLiftRule rule = global::NigGen.DeepLiftRule.Rescale) =>
+        global::NigGen.Attribution.DeepLiftAttribution.Neurons(RentWorkspace(global::NigGen.Attribution.DeepLiftAttribution.Capacity), Description,
+            input, baseline, target, importance, rule);
 
     /// <summary>
     /// DeepLIFT importance for a batch of samples: <paramref name="inputs"/> holds n × InputLength floats,
     /// <paramref name="baselines"/> one baseline per sample or a single one for all, <paramref name="targets"/> n targets,
     /// <paramref name="importances"/> n × ImportanceLength and <paramref name="deltas"/> n floats.
     /// </summary>
-    public void DeepLift(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, DeepLiftRule rule = DeepLiftRule.Rescale) =>
-        DeepLiftAttribution.Neurons(RentWorkspace(DeepLiftAttribution.Capacity), Description, inputs, baselines, targets, importances, deltas, rule);
+    public void DeepLift(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances,
+        Span<float> deltas, global::NigGen.DeepLiftRule rule = global::NigGen.DeepLiftRule.Rescale) =>
+        global::NigGen.Attribution.DeepLiftAttribution.Neurons(RentWorkspace(global::NigGen.Attribution.DeepLiftAttribution.Capacity), Description,
+            inputs, baselines, targets, importances, deltas, rule);
 
     /// <summary>
     /// Gradient × activation of every neuron of every [AttributeLayer] for output[<paramref name="target"/>]: ∂F/∂h · h, in the
@@ -215,7 +242,7 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
     /// The cheapest ranking; it has no baseline and no completeness property.
     /// </summary>
     public void GradientTimesActivation(ReadOnlySpan<float> input, int target, Span<float> importance) =>
-        GradientAttribution.GradientTimesActivation(RentWorkspace(1), Description, input, target, importance);
+        global::NigGen.Attribution.GradientAttribution.GradientTimesActivation(RentWorkspace(1), Description, input, target, importance);
 
     /// <summary>
     /// The network's output (OutputLength floats) for <paramref name="input"/> with the listed <paramref name="neurons"/>
@@ -223,82 +250,116 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
     /// the baseline's values for them before the layers above read it. The test of a neuron ranking.
     /// </summary>
     public void Ablate(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, ReadOnlySpan<int> neurons, Span<float> output) =>
-        NeuronAblation.Ablate(RentWorkspace(NeuronAblation.Capacity), Description, input, baseline, neurons, output);
+        global::NigGen.Attribution.NeuronAblation.Ablate(RentWorkspace(global::NigGen.Attribution.NeuronAblation.Capacity), Description, input,
+            baseline, neurons, output);
 
     // Forward over a batch: every layer's pre-activation and output stay in the workspace for the backward pass.
     private void ForwardLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
+        var hiddenPreActivation = ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden);
+
         // hidden: Dense (4) → (3), Tanh
-        DenseKernels.Forward(input, this.hidden.WeightTransposed, this.hidden.Bias, ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), batch, inFeatures: 4, outFeatures: 3, ws.LayerThreads);
+        global::NigGen.Kernels.DenseKernels.Forward(input, this.hidden.WeightTransposed, this.hidden.Bias, hiddenPreActivation, batch, inFeatures: 4,
+            outFeatures: 3, ws.LayerThreads);
         ForwardAboveHiddenPreActivation(ws, batch);
     }
 
     // Forward from hidden's pre-activation (already in the workspace) to the output.
     private void ForwardAboveHiddenPreActivation(Workspace ws, int batch)
     {
-        ActivationKernels.Tanh(ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden));
+        var hiddenOutput = ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden);
+        var hiddenPreActivation = ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden);
+
+        global::NigGen.Kernels.ActivationKernels.Tanh(hiddenPreActivation, hiddenOutput);
         ForwardAboveHiddenOutput(ws, batch);
     }
 
     // Forward from hidden's output (already in the workspace) to the output.
     private void ForwardAboveHiddenOutput(Workspace ws, int batch)
     {
+        var headOutput = ws.HeadOutput.AsSpan(0, batch * LayerLength.Head);
+        var hiddenOutput = ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden);
+
         // head: Dense (3) → (2)
-        DenseKernels.Forward(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 3, outFeatures: 2, ws.LayerThreads);
+        global::NigGen.Kernels.DenseKernels.Forward(hiddenOutput, this.head.WeightTransposed, this.head.Bias, headOutput, batch, inFeatures: 3,
+            outFeatures: 2, ws.LayerThreads);
     }
 
     // Backward from the gradient at position 'from' down to position 'to' only: layers below 'to' are never visited.
     private void BackwardLayers(Workspace ws, int batch, int from, int to)
     {
+        var headOutputGradient = ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head);
+        var hiddenOutput = ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden);
+        var hiddenOutputGradient = ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden);
+        var hiddenPreActivation = ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden);
+        var hiddenPreActivationGradient = ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden);
+        var inputGradients = ws.InputGradients.AsSpan(0, batch * InputLength);
+
         // head: Dense (3) → (2)
         if (from >= Position.HeadPreActivation && to < Position.HeadPreActivation)
         {
-            DenseKernels.BackwardInput(ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head), this.head.Weight, ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), batch, inFeatures: 3, outFeatures: 2);
+            global::NigGen.Kernels.DenseKernels.BackwardInput(headOutputGradient, this.head.Weight, hiddenOutputGradient, batch, inFeatures: 3,
+                outFeatures: 2);
         }
 
         // hidden: Dense (4) → (3), Tanh
         if (from >= Position.HiddenOutput && to < Position.HiddenOutput)
         {
-            ActivationKernels.TanhBackward(ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden));
+            global::NigGen.Kernels.ActivationKernels.TanhBackward(hiddenPreActivation, hiddenOutput, hiddenOutputGradient,
+                hiddenPreActivationGradient);
         }
 
         if (from >= Position.HiddenPreActivation && to < Position.HiddenPreActivation)
         {
-            DenseKernels.BackwardInput(ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden), this.hidden.Weight, ws.InputGradients.AsSpan(0, batch * InputLength), batch, inFeatures: 4, outFeatures: 3);
+            global::NigGen.Kernels.DenseKernels.BackwardInput(hiddenPreActivationGradient, this.hidden.Weight, inputGradients, batch, inFeatures: 4,
+                outFeatures: 3);
         }
     }
 
     // DeepLIFT from the target's multiplier (seeded in row 0 of the output gradient) down to position 'to'. Rows 0 and 1 of
     // the value buffers hold the forward pass over the input and the baseline; multipliers live in row 0 of the gradient
     // buffers, row 1 being scratch. Attribute layers are scored into 'importance' on the way unless it is empty.
-    private void DeepLiftLayers(Workspace ws, DeepLiftRule rule, int to, Span<float> importance)
+    private void DeepLiftLayers(Workspace ws, global::NigGen.DeepLiftRule rule, int to, Span<float> importance)
     {
         const int batch = 2;
         const int multiplierRows = 1; // the gradient kernels run on the input's row only
-        bool revealCancelAfterDense = rule is DeepLiftRule.RevealCancel or DeepLiftRule.GenomicsDefault;
+        var headOutputGradient = ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head);
+        var hiddenOutput = ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden);
+        var hiddenOutputGradient = ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden);
+        var hiddenPreActivation = ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden);
+        var hiddenPreActivationGradient = ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden);
+        var inputGradients = ws.InputGradients.AsSpan(0, batch * InputLength);
+        var inputs = ws.Inputs.AsSpan(0, batch * InputLength);
+
+        bool revealCancelAfterDense = rule is global::NigGen.DeepLiftRule.RevealCancel or global::NigGen.DeepLiftRule.GenomicsDefault;
 
         // head: Dense (3) → (2)
         if (to < Position.HeadPreActivation)
         {
-            DenseKernels.BackwardInput(ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head), this.head.Weight, ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), multiplierRows, inFeatures: 3, outFeatures: 2);
+            global::NigGen.Kernels.DenseKernels.BackwardInput(headOutputGradient, this.head.Weight, hiddenOutputGradient, multiplierRows,
+                inFeatures: 3, outFeatures: 2);
         }
 
         // hidden: Dense (4) → (3), Tanh
         if (!importance.IsEmpty)
         {
-            DeepLiftKernels.Contributions(ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), importance.Slice(HiddenImportanceOffset, HiddenImportanceLength));
+            global::NigGen.Kernels.DeepLiftKernels.Contributions(hiddenOutputGradient, hiddenOutput, importance.Slice(HiddenImportanceOffset,
+                HiddenImportanceLength));
         }
 
         if (to < Position.HiddenOutput)
         {
             if (revealCancelAfterDense)
             {
-                DeepLiftKernels.SplitDense(ws.Inputs.AsSpan(0, batch * InputLength), this.hidden.WeightTransposed, ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden), inFeatures: 4, outFeatures: 3);
-                DeepLiftKernels.RevealCancel(Activation.Tanh, ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden));
+                global::NigGen.Kernels.DeepLiftKernels.SplitDense(inputs, this.hidden.WeightTransposed, hiddenPreActivationGradient, inFeatures: 4,
+                    outFeatures: 3);
+                global::NigGen.Kernels.DeepLiftKernels.RevealCancel(global::NigGen.Activation.Tanh, hiddenPreActivation, hiddenOutput,
+                    hiddenOutputGradient, hiddenPreActivationGradient);
             }
             else
             {
-                DeepLiftKernels.Rescale(Activation.Tanh, ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden));
+                global::NigGen.Kernels.DeepLiftKernels.Rescale(global::NigGen.Activation.Tanh, hiddenPreActivation, hiddenOutput,
+                    hiddenOutputGradient, hiddenPreActivationGradient);
             }
         }
 
@@ -306,11 +367,13 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
         {
             if (revealCancelAfterDense)
             {
-                DeepLiftKernels.DenseRevealCancelBackward(ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden), this.hidden.Weight, ws.Inputs.AsSpan(0, batch * InputLength), ws.InputGradients.AsSpan(0, batch * InputLength), inFeatures: 4, outFeatures: 3);
+                global::NigGen.Kernels.DeepLiftKernels.DenseRevealCancelBackward(hiddenPreActivationGradient, this.hidden.Weight, inputs,
+                    inputGradients, inFeatures: 4, outFeatures: 3);
             }
             else
             {
-                DenseKernels.BackwardInput(ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden), this.hidden.Weight, ws.InputGradients.AsSpan(0, batch * InputLength), multiplierRows, inFeatures: 4, outFeatures: 3);
+                global::NigGen.Kernels.DenseKernels.BackwardInput(hiddenPreActivationGradient, this.hidden.Weight, inputGradients, multiplierRows,
+                    inFeatures: 4, outFeatures: 3);
             }
         }
     }
@@ -320,19 +383,27 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
     private void AblatedForwardLayers(Workspace ws, ReadOnlySpan<int> neurons)
     {
         const int batch = 2;
-        var input = ws.Inputs.AsSpan(0, batch * InputLength);
+        var headOutput = ws.HeadOutput.AsSpan(0, batch * LayerLength.Head);
+        var hiddenOutput = ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden);
+        var hiddenPreActivation = ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden);
+        var inputs = ws.Inputs.AsSpan(0, batch * InputLength);
+
+        var input = inputs;
 
         // hidden: Dense (4) → (3), Tanh
-        DenseKernels.Forward(input, this.hidden.WeightTransposed, this.hidden.Bias, ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), batch, inFeatures: 4, outFeatures: 3, ws.LayerThreads);
-        ActivationKernels.Tanh(ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden));
-        NeuronAblation.FixToBaseline(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), neurons, HiddenImportanceOffset);
+        global::NigGen.Kernels.DenseKernels.Forward(input, this.hidden.WeightTransposed, this.hidden.Bias, hiddenPreActivation, batch, inFeatures: 4,
+            outFeatures: 3, ws.LayerThreads);
+        global::NigGen.Kernels.ActivationKernels.Tanh(hiddenPreActivation, hiddenOutput);
+        global::NigGen.Attribution.NeuronAblation.FixToBaseline(hiddenOutput, neurons, HiddenImportanceOffset);
 
         // head: Dense (3) → (2)
-        DenseKernels.Forward(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 3, outFeatures: 2, ws.LayerThreads);
+        global::NigGen.Kernels.DenseKernels.Forward(hiddenOutput, this.head.WeightTransposed, this.head.Bias, headOutput, batch, inFeatures: 3,
+            outFeatures: 2, ws.LayerThreads);
     }
 
     /// <summary>
-    /// Creates a trainer that fits this network's Dense and Conv parameters in place with Adam: each <see cref="global::NigGen.Training.Trainer.Step"/>
+    /// Creates a trainer that fits this network's Dense and Conv parameters in place with Adam: each <see
+    /// cref="global::NigGen.Training.Trainer.Step"/>
     /// takes a batch of inputs and targets, returns its mean loss and updates every parameter. The loss reads the output as
     /// logits, so the head 'head' must have no activation. While a trainer steps this network, no other thread may use it.
     /// </summary>
@@ -344,13 +415,23 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
     // layer, adding every Dense and Conv layer's weight and bias gradients to 'state' on the way.
     private void TrainingBackwardLayers(Workspace ws, int batch, TrainingState state)
     {
+        var headOutputGradient = ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head);
+        var hiddenOutput = ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden);
+        var hiddenOutputGradient = ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden);
+        var hiddenPreActivation = ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden);
+        var hiddenPreActivationGradient = ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden);
+        var inputs = ws.Inputs.AsSpan(0, batch * InputLength);
+
         // head: Dense (3) → (2)
-        DenseKernels.BackwardWeight(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head), state.HeadGradients.WeightAccumulator, state.HeadGradients.BiasAccumulator, batch, inFeatures: 3, outFeatures: 2, state.Scratch);
-        DenseKernels.BackwardInput(ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head), this.head.Weight, ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), batch, inFeatures: 3, outFeatures: 2);
+        global::NigGen.Kernels.DenseKernels.BackwardWeight(hiddenOutput, headOutputGradient, state.HeadGradients.WeightAccumulator,
+            state.HeadGradients.BiasAccumulator, batch, inFeatures: 3, outFeatures: 2, state.Scratch);
+        global::NigGen.Kernels.DenseKernels.BackwardInput(headOutputGradient, this.head.Weight, hiddenOutputGradient, batch, inFeatures: 3,
+            outFeatures: 2);
 
         // hidden: Dense (4) → (3), Tanh
-        ActivationKernels.TanhBackward(ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden));
-        DenseKernels.BackwardWeight(ws.Inputs.AsSpan(0, batch * InputLength), ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden), state.HiddenGradients.WeightAccumulator, state.HiddenGradients.BiasAccumulator, batch, inFeatures: 4, outFeatures: 3, state.Scratch);
+        global::NigGen.Kernels.ActivationKernels.TanhBackward(hiddenPreActivation, hiddenOutput, hiddenOutputGradient, hiddenPreActivationGradient);
+        global::NigGen.Kernels.DenseKernels.BackwardWeight(inputs, hiddenPreActivationGradient, state.HiddenGradients.WeightAccumulator,
+            state.HiddenGradients.BiasAccumulator, batch, inFeatures: 4, outFeatures: 3, state.Scratch);
     }
 
     // A trainer's workspace (its own, not a thread's) and every Dense and Conv layer's gradients, which TrainingBackwardLayers fills.
@@ -367,7 +448,8 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
         public readonly global::NigGen.Training.LayerGradients HiddenGradients;
         public readonly global::NigGen.Training.LayerGradients HeadGradients;
 
-        public TrainingState(GlobalNamespaceNet network) : base(GlobalNamespaceNet.Description, headName: "head", headActivation: Activation.None)
+        public TrainingState(GlobalNamespaceNet network) : base(GlobalNamespaceNet.Description, headName: "head",
+            headActivation: global::NigGen.Activation.None)
         {
             _network = network;
             _workspace = new Workspace(Capacity) { Network = network };
@@ -377,7 +459,7 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
             Layers = [HiddenGradients, HeadGradients];
         }
 
-        public override NetworkWorkspace Workspace => _workspace;
+        public override global::NigGen.Attribution.NetworkWorkspace Workspace => _workspace;
 
         public override System.Collections.Generic.IReadOnlyList<global::NigGen.Training.LayerGradients> Layers { get; }
 
@@ -401,7 +483,7 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
         return ws;
     }
 
-    private sealed class Workspace : NetworkWorkspace
+    private sealed class Workspace : global::NigGen.Attribution.NetworkWorkspace
     {
         public GlobalNamespaceNet Network = null!;
         public readonly float[] Scratch = new float[ScratchLength];
@@ -428,13 +510,14 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
 
         public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);
 
-        public override void DeepLift(DeepLiftRule rule, int to, Span<float> importance) => Network.DeepLiftLayers(this, rule, to, importance);
+        public override void DeepLift(global::NigGen.DeepLiftRule rule, int to, Span<float> importance) => Network.DeepLiftLayers(this, rule, to,
+            importance);
 
         public override void ForwardAblated(ReadOnlySpan<int> neurons) => Network.AblatedForwardLayers(this, neurons);
 
-        public override NetworkWorkspace ForCurrentThread(int capacity) => Network.RentWorkspace(capacity);
+        public override global::NigGen.Attribution.NetworkWorkspace ForCurrentThread(int capacity) => Network.RentWorkspace(capacity);
 
-        public override NetworkWorkspace ForHelper(NetworkWorkspace? spare, int capacity)
+        public override global::NigGen.Attribution.NetworkWorkspace ForHelper(global::NigGen.Attribution.NetworkWorkspace? spare, int capacity)
         {
             var ws = spare is Workspace kept && kept.Capacity >= capacity ? kept : new Workspace(Math.Max(capacity, 1));
             ws.Network = Network;
@@ -448,10 +531,12 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
         public override void CaptureAffineEndpoints()
         {
             const int batch = 2;
-            InterpolationKernels.CaptureEndpoints(HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), AffineAtBaseline, AffineDifference);
+            var hiddenPreActivation = HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden);
+
+            global::NigGen.Kernels.InterpolationKernels.CaptureEndpoints(hiddenPreActivation, AffineAtBaseline, AffineDifference);
         }
 
-        public override void CopyAffineEndpoints(NetworkWorkspace source)
+        public override void CopyAffineEndpoints(global::NigGen.Attribution.NetworkWorkspace source)
         {
             var prepared = (Workspace)source;
             prepared.AffineAtBaseline.AsSpan().CopyTo(AffineAtBaseline);
@@ -460,16 +545,20 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
 
         public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo)
         {
+            var hiddenOutput = HiddenOutput.AsSpan(0, batch * LayerLength.Hidden);
+            var hiddenPreActivation = HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden);
+
             // A backward pass that stops at or above hidden reads no value below hidden's output:
             // the path points go straight into hidden's output.
             if (backwardTo >= Position.HiddenOutput)
             {
-                InterpolationKernels.InterpolateActivated(global::NigGen.Activation.Tanh, AffineDifference, AffineAtBaseline, alphas, HiddenOutput.AsSpan(0, batch * LayerLength.Hidden));
+                global::NigGen.Kernels.InterpolationKernels.InterpolateActivated(global::NigGen.Activation.Tanh, AffineDifference, AffineAtBaseline,
+                    alphas, hiddenOutput);
                 Network.ForwardAboveHiddenOutput(this, batch);
                 return;
             }
 
-            InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden));
+            global::NigGen.Kernels.InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, hiddenPreActivation);
             Network.ForwardAboveHiddenPreActivation(this, batch);
         }
 

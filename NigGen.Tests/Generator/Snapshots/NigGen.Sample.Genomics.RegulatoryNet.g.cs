@@ -3,14 +3,10 @@
 #nullable enable
 
 using System;
-using NigGen;
-using NigGen.Attribution;
-using NigGen.Kernels;
-using NigGen.Weights;
 
 namespace NigGen.Sample.Genomics;
 
-partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
+partial class RegulatoryNet : global::NigGen.IAttributedNetwork, global::NigGen.ITrainableNetwork
 {
     /// <summary>Floats in one input sample, shape (4, 200) (channels first).</summary>
     public const int InputLength = 800;
@@ -18,7 +14,8 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
     /// <summary>Floats in one output sample, shape (3).</summary>
     public const int OutputLength = 3;
 
-    /// <summary>Neurons scored by NeuronIntegratedGradients: every [AttributeLayer] in declaration order, each in PyTorch's (channel-major) memory order.</summary>
+    /// <summary>Neurons scored by NeuronIntegratedGradients: every [AttributeLayer] in declaration order, each in PyTorch's (channel-major) memory
+    /// order.</summary>
     public const int ImportanceLength = 6432;
 
     /// <summary>Where the output neurons of 'conv1', shape (32, 200), start in the importance vector.</summary>
@@ -66,14 +63,16 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
     // Geometry of every convolution and pooling layer.
     private static class Geometry
     {
-        public static readonly ConvGeometry Conv1 = new(InChannels: 4, InHeight: 1, InWidth: 200, OutChannels: 32, KernelHeight: 1, KernelWidth: 15, StrideHeight: 1, StrideWidth: 1, PaddingHeight: 0, PaddingWidth: 7);
-        public static readonly PoolGeometry Pool1 = new(Channels: 32, InHeight: 1, InWidth: 200, SizeHeight: 1, SizeWidth: 20, StrideHeight: 1, StrideWidth: 20);
+        public static readonly global::NigGen.Kernels.ConvGeometry Conv1 = new(InChannels: 4, InHeight: 1, InWidth: 200, OutChannels: 32,
+            KernelHeight: 1, KernelWidth: 15, StrideHeight: 1, StrideWidth: 1, PaddingHeight: 0, PaddingWidth: 7);
+        public static readonly global::NigGen.Kernels.PoolGeometry Pool1 = new(Channels: 32, InHeight: 1, InWidth: 200, SizeHeight: 1, SizeWidth: 20,
+            StrideHeight: 1, StrideWidth: 20);
     }
 
-    NetworkDescription INetwork.Description => Description;
+    global::NigGen.Attribution.NetworkDescription global::NigGen.INetwork.Description => Description;
 
     /// <summary>The network's shapes and attribute layers, for tools that work on any generated network.</summary>
-    public static NetworkDescription Description { get; } = new(
+    public static global::NigGen.Attribution.NetworkDescription Description { get; } = new(
         name: "RegulatoryNet",
         inputShape: [4, 200],
         outputShape: [3],
@@ -81,47 +80,62 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
         floatsPerSample: FloatsPerSample,
         attributeLayers:
         [
-            new AttributeLayerInfo("conv1", Conv1ImportanceOffset, [32, 200], preActivation: false, gradientPosition: Position.Conv1Output),
-            new AttributeLayerInfo("fc1", Fc1ImportanceOffset, [32], preActivation: false, gradientPosition: Position.Fc1Output),
+            new global::NigGen.Attribution.AttributeLayerInfo("conv1", Conv1ImportanceOffset, [32, 200], preActivation: false,
+                gradientPosition: Position.Conv1Output),
+            new global::NigGen.Attribution.AttributeLayerInfo("fc1", Fc1ImportanceOffset, [32], preActivation: false,
+                gradientPosition: Position.Fc1Output),
         ]);
 
     // Every layer's parameters are created here, once; only a trainer (CreateTrainer) changes them afterwards, in place.
-    private RegulatoryNet(IWeightSource weights)
+    private RegulatoryNet(global::NigGen.Weights.IWeightSource weights)
     {
-        this.conv1 = Layer.Create("conv1", [32, 4, 15], hasBias: true, weights);
-        this.pool1 = Layer.WithoutParameters("pool1");
-        this.flat = Layer.WithoutParameters("flat");
-        this.fc1 = Layer.Create("fc1", [32, 320], hasBias: true, weights);
-        this.head = Layer.Create("head", [3, 32], hasBias: true, weights);
+        this.conv1 = global::NigGen.Layer.Create("conv1", [32, 4, 15], hasBias: true, weights);
+        this.pool1 = global::NigGen.Layer.WithoutParameters("pool1");
+        this.flat = global::NigGen.Layer.WithoutParameters("flat");
+        this.fc1 = global::NigGen.Layer.Create("fc1", [32, 320], hasBias: true, weights);
+        this.head = global::NigGen.Layer.Create("head", [3, 32], hasBias: true, weights);
     }
 
-    /// <summary>Loads the weights from a safetensors file (as written by <c>safetensors.torch.save_file(model.state_dict(), path)</c>); the file must hold exactly this network's tensors, all finite.</summary>
-    /// <exception cref="WeightsFormatException">The file is malformed, or a tensor is missing, unexpected, of the wrong shape or dtype, or not finite.</exception>
-    public static RegulatoryNet Load(string path) => Load(path, WeightsLoadOptions.Default);
+    /// <summary>Loads the weights from a safetensors file (as written by <c>safetensors.torch.save_file(model.state_dict(), path)</c>); the file must
+    /// hold exactly this network's tensors, all finite.</summary>
+    /// <exception cref="global::NigGen.Weights.WeightsFormatException">The file is malformed, or a tensor is missing, unexpected, of the wrong shape
+    /// or dtype, or not finite.</exception>
+    public static RegulatoryNet Load(string path) => Load(path, global::NigGen.Weights.WeightsLoadOptions.Default);
 
-    /// <summary>Loads the weights from a safetensors file; <paramref name="options"/> may allow tensors the network does not read, or non-finite weights.</summary>
-    /// <exception cref="WeightsFormatException">The file is malformed, or a tensor is missing, of the wrong shape or dtype, or not accepted by <paramref name="options"/>.</exception>
-    public static RegulatoryNet Load(string path, WeightsLoadOptions options) => WeightsLoader.Load(path, options, Description.Name, static weights => new RegulatoryNet(weights));
+    /// <summary>Loads the weights from a safetensors file; <paramref name="options"/> may allow tensors the network does not read, or non-finite
+    /// weights.</summary>
+    /// <exception cref="global::NigGen.Weights.WeightsFormatException">The file is malformed, or a tensor is missing, of the wrong shape or dtype, or
+    /// not accepted by <paramref name="options"/>.</exception>
+    public static RegulatoryNet Load(string path,
+        global::NigGen.Weights.WeightsLoadOptions options) => global::NigGen.Weights.WeightsLoader.Load(path, options, Description.Name,
+        static weights => new RegulatoryNet(weights));
 
     /// <summary>Loads the weights from a stream holding a safetensors file; it must hold exactly this network's tensors, all finite.</summary>
-    /// <exception cref="WeightsFormatException">The stream is malformed, or a tensor is missing, unexpected, of the wrong shape or dtype, or not finite.</exception>
-    public static RegulatoryNet Load(System.IO.Stream stream) => Load(stream, WeightsLoadOptions.Default);
+    /// <exception cref="global::NigGen.Weights.WeightsFormatException">The stream is malformed, or a tensor is missing, unexpected, of the wrong
+    /// shape or dtype, or not finite.</exception>
+    public static RegulatoryNet Load(System.IO.Stream stream) => Load(stream, global::NigGen.Weights.WeightsLoadOptions.Default);
 
-    /// <summary>Loads the weights from a stream holding a safetensors file; <paramref name="options"/> may allow tensors the network does not read, or non-finite weights.</summary>
-    /// <exception cref="WeightsFormatException">The stream is malformed, or a tensor is missing, of the wrong shape or dtype, or not accepted by <paramref name="options"/>.</exception>
-    public static RegulatoryNet Load(System.IO.Stream stream, WeightsLoadOptions options) => WeightsLoader.Load(stream, options, Description.Name, static weights => new RegulatoryNet(weights));
+    /// <summary>Loads the weights from a stream holding a safetensors file; <paramref name="options"/> may allow tensors the network does not read,
+    /// or non-finite weights.</summary>
+    /// <exception cref="global::NigGen.Weights.WeightsFormatException">The stream is malformed, or a tensor is missing, of the wrong shape or dtype,
+    /// or not accepted by <paramref name="options"/>.</exception>
+    public static RegulatoryNet Load(System.IO.Stream stream,
+        global::NigGen.Weights.WeightsLoadOptions options) => global::NigGen.Weights.WeightsLoader.Load(stream, options, Description.Name,
+        static weights => new RegulatoryNet(weights));
 
     /// <summary>Creates the network with PyTorch's default initialisation (uniform in ±1/√fan_in), deterministic for a seed.</summary>
-    public static RegulatoryNet CreateRandom(int seed) => new(new RandomWeightSource(seed));
+    public static RegulatoryNet CreateRandom(int seed) => new(new global::NigGen.Weights.RandomWeightSource(seed));
 
     /// <summary>Writes the weights as a safetensors file (F32) with PyTorch's names and layouts.</summary>
-    public void Save(System.IO.Stream stream) => LayerWeights.Save(stream, [this.conv1, this.fc1, this.head]);
+    public void Save(System.IO.Stream stream) => global::NigGen.Weights.LayerWeights.Save(stream, [this.conv1, this.fc1, this.head]);
 
     /// <summary>Writes the weights to a safetensors file (F32) with PyTorch's names and layouts.</summary>
-    public void Save(string path) => LayerWeights.Save(path, [this.conv1, this.fc1, this.head]);
+    public void Save(string path) => global::NigGen.Weights.LayerWeights.Save(path, [this.conv1, this.fc1, this.head]);
 
-    /// <summary>Runs the network on a batch: <paramref name="input"/> holds batch × InputLength floats, <paramref name="output"/> batch × OutputLength.</summary>
-    /// <exception cref="ArgumentException">A length is not a whole number of samples, input and output hold different batch sizes, or an input is NaN or infinite.</exception>
+    /// <summary>Runs the network on a batch: <paramref name="input"/> holds batch × InputLength floats, <paramref name="output"/> batch ×
+    /// OutputLength.</summary>
+    /// <exception cref="ArgumentException">A length is not a whole number of samples, input and output hold different batch sizes, or an input is NaN
+    /// or infinite.</exception>
     public void Forward(ReadOnlySpan<float> input, Span<float> output)
     {
         int batch = Description.BatchSize(input, output.Length);
@@ -135,7 +149,8 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
         }
     }
 
-    /// <summary>Forward on up to <paramref name="maxDegreeOfParallelism"/> threads (−1: every core); the same numbers as the single-threaded call.</summary>
+    /// <summary>Forward on up to <paramref name="maxDegreeOfParallelism"/> threads (−1: every core); the same numbers as the single-threaded
+    /// call.</summary>
     public void Forward(ReadOnlySpan<float> input, Span<float> output, int maxDegreeOfParallelism)
     {
         if (maxDegreeOfParallelism is 0 or 1)
@@ -144,21 +159,23 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
             return;
         }
 
-        PathAttribution.Forward(RentWorkspace(Description.ForwardBlock), Description, input, output, maxDegreeOfParallelism);
+        global::NigGen.Attribution.PathAttribution.Forward(RentWorkspace(Description.ForwardBlock), Description, input, output,
+            maxDegreeOfParallelism);
     }
 
     /// <summary>The gradient of output[<paramref name="target"/>] with respect to one input sample (saliency).</summary>
     public void InputGradient(ReadOnlySpan<float> input, int target, Span<float> gradient) =>
-        PathAttribution.InputGradient(RentWorkspace(1), Description, input, target, gradient);
+        global::NigGen.Attribution.PathAttribution.InputGradient(RentWorkspace(1), Description, input, target, gradient);
 
     /// <summary>
     /// Integrated gradients of output[<paramref name="target"/>] for every input feature (Captum's IntegratedGradients
     /// conventions, with the trapezoid's correct step sizes). Returns the completeness delta Σ attribution − (F(x) − F(x')).
     /// </summary>
-    public float IntegratedGradients(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution, AttributionOptions options = default)
+    public float IntegratedGradients(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution,
+        global::NigGen.AttributionOptions options = default)
     {
-        var ws = RentWorkspace(PathAttribution.PathCapacity(Description, options));
-        return PathAttribution.IntegratedGradients(ws, Description, input, baseline, target, attribution, options);
+        var ws = RentWorkspace(global::NigGen.Attribution.PathAttribution.PathCapacity(Description, options));
+        return global::NigGen.Attribution.PathAttribution.IntegratedGradients(ws, Description, input, baseline, target, attribution, options);
     }
 
     /// <summary>
@@ -167,10 +184,11 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
     /// down to the earliest attribute layer per chunk. Equals Captum's LayerConductance. Returns the completeness delta
     /// Σ importance − (F(x) − F(x')) of the attribute layer where it is largest in magnitude.
     /// </summary>
-    public float NeuronIntegratedGradients(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, AttributionOptions options = default)
+    public float NeuronIntegratedGradients(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance,
+        global::NigGen.AttributionOptions options = default)
     {
-        var ws = RentWorkspace(PathAttribution.NeuronIntegratedGradientsCapacity(Description, options));
-        return PathAttribution.NeuronIntegratedGradients(ws, Description, input, baseline, target, importance, options);
+        var ws = RentWorkspace(global::NigGen.Attribution.PathAttribution.NeuronIntegratedGradientsCapacity(Description, options));
+        return global::NigGen.Attribution.PathAttribution.NeuronIntegratedGradients(ws, Description, input, baseline, target, importance, options);
     }
 
     /// <summary>
@@ -178,17 +196,20 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
     /// <paramref name="baselines"/> one baseline per sample or a single one for all, <paramref name="targets"/> n targets,
     /// <paramref name="importances"/> n × ImportanceLength and <paramref name="deltas"/> n floats.
     /// </summary>
-    public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, AttributionOptions options = default) =>
+    public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets,
+        Span<float> importances, Span<float> deltas, global::NigGen.AttributionOptions options = default) =>
         NeuronIntegratedGradients(inputs, baselines, targets, importances, deltas, options, System.Threading.CancellationToken.None);
 
     /// <summary>
     /// Neuron Integrated Gradients for a batch of samples, stopped by <paramref name="cancellationToken"/> between samples and
     /// between chunks of interpolation points with an <see cref="OperationCanceledException"/>; the network stays usable.
     /// </summary>
-    public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, AttributionOptions options, System.Threading.CancellationToken cancellationToken)
+    public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets,
+        Span<float> importances, Span<float> deltas, global::NigGen.AttributionOptions options, System.Threading.CancellationToken cancellationToken)
     {
-        var ws = RentWorkspace(PathAttribution.NeuronIntegratedGradientsCapacity(Description, options));
-        PathAttribution.NeuronIntegratedGradients(ws, Description, inputs, baselines, targets, importances, deltas, options, cancellationToken);
+        var ws = RentWorkspace(global::NigGen.Attribution.PathAttribution.NeuronIntegratedGradientsCapacity(Description, options));
+        global::NigGen.Attribution.PathAttribution.NeuronIntegratedGradients(ws, Description, inputs, baselines, targets, importances, deltas,
+            options, cancellationToken);
     }
 
     /// <summary>
@@ -196,10 +217,11 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
     /// (x_i − x'_i) Σ_k step_k ∂F/∂y ∂y/∂x_i at α_k (Dhamdhere et al.; Captum's NeuronConductance conventions, with the
     /// trapezoid's correct step sizes). Summed over inputs it approaches the neuron's Neuron Integrated Gradients.
     /// </summary>
-    public void NeuronConductance(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, int neuron, Span<float> attribution, AttributionOptions options = default)
+    public void NeuronConductance(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, int neuron, Span<float> attribution,
+        global::NigGen.AttributionOptions options = default)
     {
-        var ws = RentWorkspace(PathAttribution.PathCapacity(Description, options));
-        PathAttribution.NeuronConductance(ws, Description, input, baseline, target, neuron, attribution, options);
+        var ws = RentWorkspace(global::NigGen.Attribution.PathAttribution.PathCapacity(Description, options));
+        global::NigGen.Attribution.PathAttribution.NeuronConductance(ws, Description, input, baseline, target, neuron, attribution, options);
     }
 
     /// <summary>
@@ -208,16 +230,20 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
     /// RevealCancel) from one forward pass over input and baseline and one backward pass. Returns the summation delta
     /// Σ attribution − (F(x) − F(x')), zero up to float rounding.
     /// </summary>
-    public float DeepLiftInputs(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution, DeepLiftRule rule = DeepLiftRule.Rescale) =>
-        DeepLiftAttribution.Inputs(RentWorkspace(DeepLiftAttribution.Capacity), Description, input, baseline, target, attribution, rule);
+    public float DeepLiftInputs(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution,
+        global::NigGen.DeepLiftRule rule = global::NigGen.DeepLiftRule.Rescale) =>
+        global::NigGen.Attribution.DeepLiftAttribution.Inputs(RentWorkspace(global::NigGen.Attribution.DeepLiftAttribution.Capacity), Description,
+            input, baseline, target, attribution, rule);
 
     /// <summary>
     /// DeepLIFT attribution to the input features for a batch: <paramref name="inputs"/> holds n × InputLength floats,
     /// <paramref name="baselines"/> one baseline per sample or a single one for all, <paramref name="targets"/> n targets,
     /// <paramref name="attributions"/> n × InputLength and <paramref name="deltas"/> n floats.
     /// </summary>
-    public void DeepLiftInputs(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> attributions, Span<float> deltas, DeepLiftRule rule = DeepLiftRule.Rescale) =>
-        DeepLiftAttribution.Inputs(RentWorkspace(DeepLiftAttribution.Capacity), Description, inputs, baselines, targets, attributions, deltas, rule);
+    public void DeepLiftInputs(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> attributions,
+        Span<float> deltas, global::NigGen.DeepLiftRule rule = global::NigGen.DeepLiftRule.Rescale) =>
+        global::NigGen.Attribution.DeepLiftAttribution.Inputs(RentWorkspace(global::NigGen.Attribution.DeepLiftAttribution.Capacity), Description,
+            inputs, baselines, targets, attributions, deltas, rule);
 
     /// <summary>
     /// DeepLIFT importance of every neuron of every [AttributeLayer] for output[<paramref name="target"/>], in the layout of
@@ -226,16 +252,20 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
     /// baseline and one backward pass down to the earliest attribute layer. Returns the summation delta
     /// Σ importance − (F(x) − F(x')) of the attribute layer where it is largest in magnitude, zero up to float rounding.
     /// </summary>
-    public float DeepLift(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, DeepLiftRule rule = DeepLiftRule.Rescale) =>
-        DeepLiftAttribution.Neurons(RentWorkspace(DeepLiftAttribution.Capacity), Description, input, baseline, target, importance, rule);
+    public float DeepLift(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance,
+        global::NigGen.DeepLiftRule rule = global::NigGen.DeepLiftRule.Rescale) =>
+        global::NigGen.Attribution.DeepLiftAttribution.Neurons(RentWorkspace(global::NigGen.Attribution.DeepLiftAttribution.Capacity), Description,
+            input, baseline, target, importance, rule);
 
     /// <summary>
     /// DeepLIFT importance for a batch of samples: <paramref name="inputs"/> holds n × InputLength floats,
     /// <paramref name="baselines"/> one baseline per sample or a single one for all, <paramref name="targets"/> n targets,
     /// <paramref name="importances"/> n × ImportanceLength and <paramref name="deltas"/> n floats.
     /// </summary>
-    public void DeepLift(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, DeepLiftRule rule = DeepLiftRule.Rescale) =>
-        DeepLiftAttribution.Neurons(RentWorkspace(DeepLiftAttribution.Capacity), Description, inputs, baselines, targets, importances, deltas, rule);
+    public void DeepLift(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances,
+        Span<float> deltas, global::NigGen.DeepLiftRule rule = global::NigGen.DeepLiftRule.Rescale) =>
+        global::NigGen.Attribution.DeepLiftAttribution.Neurons(RentWorkspace(global::NigGen.Attribution.DeepLiftAttribution.Capacity), Description,
+            inputs, baselines, targets, importances, deltas, rule);
 
     /// <summary>
     /// Gradient × activation of every neuron of every [AttributeLayer] for output[<paramref name="target"/>]: ∂F/∂h · h, in the
@@ -243,7 +273,7 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
     /// The cheapest ranking; it has no baseline and no completeness property.
     /// </summary>
     public void GradientTimesActivation(ReadOnlySpan<float> input, int target, Span<float> importance) =>
-        GradientAttribution.GradientTimesActivation(RentWorkspace(1), Description, input, target, importance);
+        global::NigGen.Attribution.GradientAttribution.GradientTimesActivation(RentWorkspace(1), Description, input, target, importance);
 
     /// <summary>
     /// The network's output (OutputLength floats) for <paramref name="input"/> with the listed <paramref name="neurons"/>
@@ -251,77 +281,117 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
     /// the baseline's values for them before the layers above read it. The test of a neuron ranking.
     /// </summary>
     public void Ablate(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, ReadOnlySpan<int> neurons, Span<float> output) =>
-        NeuronAblation.Ablate(RentWorkspace(NeuronAblation.Capacity), Description, input, baseline, neurons, output);
+        global::NigGen.Attribution.NeuronAblation.Ablate(RentWorkspace(global::NigGen.Attribution.NeuronAblation.Capacity), Description, input,
+            baseline, neurons, output);
 
     // Forward over a batch: every layer's pre-activation and output stay in the workspace for the backward pass.
     private void ForwardLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
+        var conv1PreActivation = ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+
         // conv1: Conv1d kernel 15, stride 1, padding 7: (4, 200) → (32, 200), Relu
-        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
+        global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, conv1PreActivation, batch, ws.Scratch);
         ForwardAboveConv1PreActivation(ws, batch);
     }
 
     // Forward from conv1's pre-activation (already in the workspace) to the output.
     private void ForwardAboveConv1PreActivation(Workspace ws, int batch)
     {
-        ActivationKernels.Relu(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1));
+        var conv1Output = ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivation = ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+        var pool1Argmax = ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1);
+        var pool1Output = ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1);
+
+        global::NigGen.Kernels.ActivationKernels.Relu(conv1PreActivation, conv1Output);
         // pool1: MaxPool1d 20, stride 20: (32, 200) → (32, 10)
-        PoolKernels.MaxForward(in Geometry.Pool1, ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), batch);
+        global::NigGen.Kernels.PoolKernels.MaxForward(in Geometry.Pool1, conv1Output, pool1Output, pool1Argmax, batch);
         ForwardAbovePool1Output(ws, batch);
     }
 
     // Forward from pool1's output (already in the workspace) to the output.
     private void ForwardAbovePool1Output(Workspace ws, int batch)
     {
+        var fc1Output = ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1PreActivation = ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1);
+        var headOutput = ws.HeadOutput.AsSpan(0, batch * LayerLength.Head);
+        var pool1Output = ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1);
+
         // flat: Flatten (32, 10) → (320)
         // Nothing to do: the C-major flattened tensor is the same memory.
 
         // fc1: Dense (320) → (32), Relu
-        DenseKernels.Forward(ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 320, outFeatures: 32, ws.LayerThreads);
-        ActivationKernels.Relu(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1));
+        global::NigGen.Kernels.DenseKernels.Forward(pool1Output, this.fc1.WeightTransposed, this.fc1.Bias, fc1PreActivation, batch, inFeatures: 320,
+            outFeatures: 32, ws.LayerThreads);
+        global::NigGen.Kernels.ActivationKernels.Relu(fc1PreActivation, fc1Output);
 
         // head: Dense (32) → (3)
-        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 32, outFeatures: 3, ws.LayerThreads);
+        global::NigGen.Kernels.DenseKernels.Forward(fc1Output, this.head.WeightTransposed, this.head.Bias, headOutput, batch, inFeatures: 32,
+            outFeatures: 3, ws.LayerThreads);
     }
 
     // Forward for callers that read only the output: ForwardLayers' numbers, with activations fused into the kernel below or
     // above them, so that the pre-activations they replace and max poolings' argmax are not written.
     private void InferenceLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
+        var conv1Output = ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivation = ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+        var fc1Output = ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1);
+        var headOutput = ws.HeadOutput.AsSpan(0, batch * LayerLength.Head);
+        var pool1Argmax = ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1);
+        var pool1Output = ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1);
+
         // conv1: Conv1d kernel 15, stride 1, padding 7: (4, 200) → (32, 200), Relu
-        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
+        global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, conv1PreActivation, batch, ws.Scratch);
 
         // pool1: MaxPool1d 20, stride 20: (32, 200) → (32, 10), after conv1's Relu
-        PoolKernels.MaxForwardActivated(in Geometry.Pool1, global::NigGen.Activation.Relu, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), batch);
+        global::NigGen.Kernels.PoolKernels.MaxForwardActivated(in Geometry.Pool1, global::NigGen.Activation.Relu, conv1PreActivation, conv1Output,
+            pool1Output, pool1Argmax, batch);
 
         // flat: Flatten (32, 10) → (320)
         // Nothing to do: the C-major flattened tensor is the same memory.
 
         // fc1: Dense (320) → (32), Relu
-        DenseKernels.ForwardRelu(ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 320, outFeatures: 32, ws.LayerThreads);
+        global::NigGen.Kernels.DenseKernels.ForwardRelu(pool1Output, this.fc1.WeightTransposed, this.fc1.Bias, fc1Output, batch, inFeatures: 320,
+            outFeatures: 32, ws.LayerThreads);
 
         // head: Dense (32) → (3)
-        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 32, outFeatures: 3, ws.LayerThreads);
+        global::NigGen.Kernels.DenseKernels.Forward(fc1Output, this.head.WeightTransposed, this.head.Bias, headOutput, batch, inFeatures: 32,
+            outFeatures: 3, ws.LayerThreads);
     }
 
     // Backward from the gradient at position 'from' down to position 'to' only: layers below 'to' are never visited.
     private void BackwardLayers(Workspace ws, int batch, int from, int to)
     {
+        var conv1Output = ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1OutputGradient = ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivation = ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivationGradient = ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1);
+        var fc1Output = ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1OutputGradient = ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1PreActivation = ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1PreActivationGradient = ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1);
+        var headOutputGradient = ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head);
+        var inputGradients = ws.InputGradients.AsSpan(0, batch * InputLength);
+        var pool1Argmax = ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1);
+        var pool1OutputGradient = ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1);
+
         // head: Dense (32) → (3)
         if (from >= Position.HeadPreActivation && to < Position.HeadPreActivation)
         {
-            DenseKernels.BackwardInput(ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head), this.head.Weight, ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 32, outFeatures: 3);
+            global::NigGen.Kernels.DenseKernels.BackwardInput(headOutputGradient, this.head.Weight, fc1OutputGradient, batch, inFeatures: 32,
+                outFeatures: 3);
         }
 
         // fc1: Dense (320) → (32), Relu
         if (from >= Position.Fc1Output && to < Position.Fc1Output)
         {
-            ActivationKernels.ReluBackward(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1));
+            global::NigGen.Kernels.ActivationKernels.ReluBackward(fc1PreActivation, fc1Output, fc1OutputGradient, fc1PreActivationGradient);
         }
 
         if (from >= Position.Fc1PreActivation && to < Position.Fc1PreActivation)
         {
-            DenseKernels.BackwardInput(ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1), this.fc1.Weight, ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), batch, inFeatures: 320, outFeatures: 32);
+            global::NigGen.Kernels.DenseKernels.BackwardInput(fc1PreActivationGradient, this.fc1.Weight, pool1OutputGradient, batch, inFeatures: 320,
+                outFeatures: 32);
         }
 
         // flat: Flatten shares the buffers of the layer below; nothing to do.
@@ -329,53 +399,74 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
         // pool1: MaxPool1d 20, stride 20: (32, 200) → (32, 10)
         if (from >= Position.Pool1PreActivation && to < Position.Pool1PreActivation)
         {
-            PoolKernels.MaxBackward(in Geometry.Pool1, ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), batch);
+            global::NigGen.Kernels.PoolKernels.MaxBackward(in Geometry.Pool1, pool1OutputGradient, pool1Argmax, conv1OutputGradient, batch);
         }
 
         // conv1: Conv1d kernel 15, stride 1, padding 7: (4, 200) → (32, 200), Relu
         if (from >= Position.Conv1Output && to < Position.Conv1Output)
         {
-            ActivationKernels.ReluBackward(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1));
+            global::NigGen.Kernels.ActivationKernels.ReluBackward(conv1PreActivation, conv1Output, conv1OutputGradient, conv1PreActivationGradient);
         }
 
         if (from >= Position.Conv1PreActivation && to < Position.Conv1PreActivation)
         {
-            ConvKernels.BackwardInput(in Geometry.Conv1, ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1), this.conv1.WeightTransposed, ws.InputGradients.AsSpan(0, batch * InputLength), batch, ws.Scratch);
+            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, conv1PreActivationGradient, this.conv1.WeightTransposed,
+                inputGradients, batch, ws.Scratch);
         }
     }
 
     // DeepLIFT from the target's multiplier (seeded in row 0 of the output gradient) down to position 'to'. Rows 0 and 1 of
     // the value buffers hold the forward pass over the input and the baseline; multipliers live in row 0 of the gradient
     // buffers, row 1 being scratch. Attribute layers are scored into 'importance' on the way unless it is empty.
-    private void DeepLiftLayers(Workspace ws, DeepLiftRule rule, int to, Span<float> importance)
+    private void DeepLiftLayers(Workspace ws, global::NigGen.DeepLiftRule rule, int to, Span<float> importance)
     {
         const int batch = 2;
         const int multiplierRows = 1; // the gradient kernels run on the input's row only
-        bool revealCancelAfterDense = rule is DeepLiftRule.RevealCancel or DeepLiftRule.GenomicsDefault;
-        bool revealCancelAfterConv = rule is DeepLiftRule.RevealCancel;
+        var conv1Output = ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1OutputGradient = ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivation = ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivationGradient = ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1);
+        var fc1Output = ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1OutputGradient = ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1PreActivation = ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1PreActivationGradient = ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1);
+        var headOutputGradient = ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head);
+        var inputGradients = ws.InputGradients.AsSpan(0, batch * InputLength);
+        var inputs = ws.Inputs.AsSpan(0, batch * InputLength);
+        var pool1Argmax = ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1);
+        var pool1Output = ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1);
+        var pool1OutputGradient = ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1);
+
+        bool revealCancelAfterDense = rule is global::NigGen.DeepLiftRule.RevealCancel or global::NigGen.DeepLiftRule.GenomicsDefault;
+        bool revealCancelAfterConv = rule is global::NigGen.DeepLiftRule.RevealCancel;
 
         // head: Dense (32) → (3)
         if (to < Position.HeadPreActivation)
         {
-            DenseKernels.BackwardInput(ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head), this.head.Weight, ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), multiplierRows, inFeatures: 32, outFeatures: 3);
+            global::NigGen.Kernels.DenseKernels.BackwardInput(headOutputGradient, this.head.Weight, fc1OutputGradient, multiplierRows, inFeatures: 32,
+                outFeatures: 3);
         }
 
         // fc1: Dense (320) → (32), Relu
         if (!importance.IsEmpty)
         {
-            DeepLiftKernels.Contributions(ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), importance.Slice(Fc1ImportanceOffset, Fc1ImportanceLength));
+            global::NigGen.Kernels.DeepLiftKernels.Contributions(fc1OutputGradient, fc1Output, importance.Slice(Fc1ImportanceOffset,
+                Fc1ImportanceLength));
         }
 
         if (to < Position.Fc1Output)
         {
             if (revealCancelAfterDense)
             {
-                DeepLiftKernels.SplitDense(ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.fc1.WeightTransposed, ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1), inFeatures: 320, outFeatures: 32);
-                DeepLiftKernels.RevealCancel(Activation.Relu, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1));
+                global::NigGen.Kernels.DeepLiftKernels.SplitDense(pool1Output, this.fc1.WeightTransposed, fc1PreActivationGradient, inFeatures: 320,
+                    outFeatures: 32);
+                global::NigGen.Kernels.DeepLiftKernels.RevealCancel(global::NigGen.Activation.Relu, fc1PreActivation, fc1Output, fc1OutputGradient,
+                    fc1PreActivationGradient);
             }
             else
             {
-                DeepLiftKernels.Rescale(Activation.Relu, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1));
+                global::NigGen.Kernels.DeepLiftKernels.Rescale(global::NigGen.Activation.Relu, fc1PreActivation, fc1Output, fc1OutputGradient,
+                    fc1PreActivationGradient);
             }
         }
 
@@ -383,11 +474,13 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
         {
             if (revealCancelAfterDense)
             {
-                DeepLiftKernels.DenseRevealCancelBackward(ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1), this.fc1.Weight, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), inFeatures: 320, outFeatures: 32);
+                global::NigGen.Kernels.DeepLiftKernels.DenseRevealCancelBackward(fc1PreActivationGradient, this.fc1.Weight, pool1Output,
+                    pool1OutputGradient, inFeatures: 320, outFeatures: 32);
             }
             else
             {
-                DenseKernels.BackwardInput(ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1), this.fc1.Weight, ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), multiplierRows, inFeatures: 320, outFeatures: 32);
+                global::NigGen.Kernels.DenseKernels.BackwardInput(fc1PreActivationGradient, this.fc1.Weight, pool1OutputGradient, multiplierRows,
+                    inFeatures: 320, outFeatures: 32);
             }
         }
 
@@ -397,25 +490,29 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
         // pool1: MaxPool1d 20, stride 20: (32, 200) → (32, 10)
         if (to < Position.Pool1PreActivation)
         {
-            DeepLiftKernels.MaxPool(in Geometry.Pool1, ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1));
+            global::NigGen.Kernels.DeepLiftKernels.MaxPool(in Geometry.Pool1, conv1Output, pool1Output, pool1Argmax, pool1OutputGradient,
+                conv1OutputGradient);
         }
 
         // conv1: Conv1d kernel 15, stride 1, padding 7: (4, 200) → (32, 200), Relu
         if (!importance.IsEmpty)
         {
-            DeepLiftKernels.Contributions(ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), importance.Slice(Conv1ImportanceOffset, Conv1ImportanceLength));
+            global::NigGen.Kernels.DeepLiftKernels.Contributions(conv1OutputGradient, conv1Output, importance.Slice(Conv1ImportanceOffset,
+                Conv1ImportanceLength));
         }
 
         if (to < Position.Conv1Output)
         {
             if (revealCancelAfterConv)
             {
-                DeepLiftKernels.SplitConv(in Geometry.Conv1, ws.Inputs.AsSpan(0, batch * InputLength), this.conv1.Weight, ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1));
-                DeepLiftKernels.RevealCancel(Activation.Relu, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1));
+                global::NigGen.Kernels.DeepLiftKernels.SplitConv(in Geometry.Conv1, inputs, this.conv1.Weight, conv1PreActivationGradient);
+                global::NigGen.Kernels.DeepLiftKernels.RevealCancel(global::NigGen.Activation.Relu, conv1PreActivation, conv1Output,
+                    conv1OutputGradient, conv1PreActivationGradient);
             }
             else
             {
-                DeepLiftKernels.Rescale(Activation.Relu, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1));
+                global::NigGen.Kernels.DeepLiftKernels.Rescale(global::NigGen.Activation.Relu, conv1PreActivation, conv1Output, conv1OutputGradient,
+                    conv1PreActivationGradient);
             }
         }
 
@@ -423,11 +520,13 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
         {
             if (revealCancelAfterConv)
             {
-                DeepLiftKernels.ConvRevealCancelBackward(in Geometry.Conv1, ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1), this.conv1.Weight, ws.Inputs.AsSpan(0, batch * InputLength), ws.InputGradients.AsSpan(0, batch * InputLength));
+                global::NigGen.Kernels.DeepLiftKernels.ConvRevealCancelBackward(in Geometry.Conv1, conv1PreActivationGradient, this.conv1.Weight,
+                    inputs, inputGradients);
             }
             else
             {
-                ConvKernels.BackwardInput(in Geometry.Conv1, ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1), this.conv1.WeightTransposed, ws.InputGradients.AsSpan(0, batch * InputLength), multiplierRows, ws.Scratch);
+                global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, conv1PreActivationGradient, this.conv1.WeightTransposed,
+                    inputGradients, multiplierRows, ws.Scratch);
             }
         }
     }
@@ -437,30 +536,42 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
     private void AblatedForwardLayers(Workspace ws, ReadOnlySpan<int> neurons)
     {
         const int batch = 2;
-        var input = ws.Inputs.AsSpan(0, batch * InputLength);
+        var conv1Output = ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivation = ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+        var fc1Output = ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1PreActivation = ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1);
+        var headOutput = ws.HeadOutput.AsSpan(0, batch * LayerLength.Head);
+        var inputs = ws.Inputs.AsSpan(0, batch * InputLength);
+        var pool1Argmax = ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1);
+        var pool1Output = ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1);
+
+        var input = inputs;
 
         // conv1: Conv1d kernel 15, stride 1, padding 7: (4, 200) → (32, 200), Relu
-        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
-        ActivationKernels.Relu(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1));
-        NeuronAblation.FixToBaseline(ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), neurons, Conv1ImportanceOffset);
+        global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, conv1PreActivation, batch, ws.Scratch);
+        global::NigGen.Kernels.ActivationKernels.Relu(conv1PreActivation, conv1Output);
+        global::NigGen.Attribution.NeuronAblation.FixToBaseline(conv1Output, neurons, Conv1ImportanceOffset);
 
         // pool1: MaxPool1d 20, stride 20: (32, 200) → (32, 10)
-        PoolKernels.MaxForward(in Geometry.Pool1, ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), batch);
+        global::NigGen.Kernels.PoolKernels.MaxForward(in Geometry.Pool1, conv1Output, pool1Output, pool1Argmax, batch);
 
         // flat: Flatten (32, 10) → (320)
         // Nothing to do: the C-major flattened tensor is the same memory.
 
         // fc1: Dense (320) → (32), Relu
-        DenseKernels.Forward(ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 320, outFeatures: 32, ws.LayerThreads);
-        ActivationKernels.Relu(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1));
-        NeuronAblation.FixToBaseline(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), neurons, Fc1ImportanceOffset);
+        global::NigGen.Kernels.DenseKernels.Forward(pool1Output, this.fc1.WeightTransposed, this.fc1.Bias, fc1PreActivation, batch, inFeatures: 320,
+            outFeatures: 32, ws.LayerThreads);
+        global::NigGen.Kernels.ActivationKernels.Relu(fc1PreActivation, fc1Output);
+        global::NigGen.Attribution.NeuronAblation.FixToBaseline(fc1Output, neurons, Fc1ImportanceOffset);
 
         // head: Dense (32) → (3)
-        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 32, outFeatures: 3, ws.LayerThreads);
+        global::NigGen.Kernels.DenseKernels.Forward(fc1Output, this.head.WeightTransposed, this.head.Bias, headOutput, batch, inFeatures: 32,
+            outFeatures: 3, ws.LayerThreads);
     }
 
     /// <summary>
-    /// Creates a trainer that fits this network's Dense and Conv parameters in place with Adam: each <see cref="global::NigGen.Training.Trainer.Step"/>
+    /// Creates a trainer that fits this network's Dense and Conv parameters in place with Adam: each <see
+    /// cref="global::NigGen.Training.Trainer.Step"/>
     /// takes a batch of inputs and targets, returns its mean loss and updates every parameter. The loss reads the output as
     /// logits, so the head 'head' must have no activation. While a trainer steps this network, no other thread may use it.
     /// </summary>
@@ -472,24 +583,43 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
     // layer, adding every Dense and Conv layer's weight and bias gradients to 'state' on the way.
     private void TrainingBackwardLayers(Workspace ws, int batch, TrainingState state)
     {
+        var conv1Output = ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1OutputGradient = ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivation = ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivationGradient = ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1);
+        var fc1Output = ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1OutputGradient = ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1PreActivation = ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1PreActivationGradient = ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1);
+        var headOutputGradient = ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head);
+        var inputs = ws.Inputs.AsSpan(0, batch * InputLength);
+        var pool1Argmax = ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1);
+        var pool1Output = ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1);
+        var pool1OutputGradient = ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1);
+
         // head: Dense (32) → (3)
-        DenseKernels.BackwardWeight(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head), state.HeadGradients.WeightAccumulator, state.HeadGradients.BiasAccumulator, batch, inFeatures: 32, outFeatures: 3, state.Scratch);
-        DenseKernels.BackwardInput(ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head), this.head.Weight, ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 32, outFeatures: 3);
+        global::NigGen.Kernels.DenseKernels.BackwardWeight(fc1Output, headOutputGradient, state.HeadGradients.WeightAccumulator,
+            state.HeadGradients.BiasAccumulator, batch, inFeatures: 32, outFeatures: 3, state.Scratch);
+        global::NigGen.Kernels.DenseKernels.BackwardInput(headOutputGradient, this.head.Weight, fc1OutputGradient, batch, inFeatures: 32,
+            outFeatures: 3);
 
         // fc1: Dense (320) → (32), Relu
-        ActivationKernels.ReluBackward(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1));
-        DenseKernels.BackwardWeight(ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1), state.Fc1Gradients.WeightAccumulator, state.Fc1Gradients.BiasAccumulator, batch, inFeatures: 320, outFeatures: 32, state.Scratch);
-        DenseKernels.BackwardInput(ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1), this.fc1.Weight, ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), batch, inFeatures: 320, outFeatures: 32);
+        global::NigGen.Kernels.ActivationKernels.ReluBackward(fc1PreActivation, fc1Output, fc1OutputGradient, fc1PreActivationGradient);
+        global::NigGen.Kernels.DenseKernels.BackwardWeight(pool1Output, fc1PreActivationGradient, state.Fc1Gradients.WeightAccumulator,
+            state.Fc1Gradients.BiasAccumulator, batch, inFeatures: 320, outFeatures: 32, state.Scratch);
+        global::NigGen.Kernels.DenseKernels.BackwardInput(fc1PreActivationGradient, this.fc1.Weight, pool1OutputGradient, batch, inFeatures: 320,
+            outFeatures: 32);
 
         // flat: Flatten (32, 10) → (320)
         // Flatten shares the buffers of the layer below; nothing to do.
 
         // pool1: MaxPool1d 20, stride 20: (32, 200) → (32, 10)
-        PoolKernels.MaxBackward(in Geometry.Pool1, ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), batch);
+        global::NigGen.Kernels.PoolKernels.MaxBackward(in Geometry.Pool1, pool1OutputGradient, pool1Argmax, conv1OutputGradient, batch);
 
         // conv1: Conv1d kernel 15, stride 1, padding 7: (4, 200) → (32, 200), Relu
-        ActivationKernels.ReluBackward(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1));
-        ConvKernels.BackwardWeight(in Geometry.Conv1, ws.Inputs.AsSpan(0, batch * InputLength), ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1), state.Conv1Gradients.WeightAccumulator, state.Conv1Gradients.BiasAccumulator, batch, state.Scratch);
+        global::NigGen.Kernels.ActivationKernels.ReluBackward(conv1PreActivation, conv1Output, conv1OutputGradient, conv1PreActivationGradient);
+        global::NigGen.Kernels.ConvKernels.BackwardWeight(in Geometry.Conv1, inputs, conv1PreActivationGradient,
+            state.Conv1Gradients.WeightAccumulator, state.Conv1Gradients.BiasAccumulator, batch, state.Scratch);
     }
 
     // A trainer's workspace (its own, not a thread's) and every Dense and Conv layer's gradients, which TrainingBackwardLayers fills.
@@ -507,7 +637,8 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
         public readonly global::NigGen.Training.LayerGradients Fc1Gradients;
         public readonly global::NigGen.Training.LayerGradients HeadGradients;
 
-        public TrainingState(RegulatoryNet network) : base(RegulatoryNet.Description, headName: "head", headActivation: Activation.None)
+        public TrainingState(RegulatoryNet network) : base(RegulatoryNet.Description, headName: "head",
+            headActivation: global::NigGen.Activation.None)
         {
             _network = network;
             _workspace = new Workspace(Capacity) { Network = network };
@@ -518,7 +649,7 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
             Layers = [Conv1Gradients, Fc1Gradients, HeadGradients];
         }
 
-        public override NetworkWorkspace Workspace => _workspace;
+        public override global::NigGen.Attribution.NetworkWorkspace Workspace => _workspace;
 
         public override System.Collections.Generic.IReadOnlyList<global::NigGen.Training.LayerGradients> Layers { get; }
 
@@ -542,7 +673,7 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
         return ws;
     }
 
-    private sealed class Workspace : NetworkWorkspace
+    private sealed class Workspace : global::NigGen.Attribution.NetworkWorkspace
     {
         public RegulatoryNet Network = null!;
         public readonly float[] Scratch = new float[ScratchLength];
@@ -585,13 +716,14 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
 
         public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);
 
-        public override void DeepLift(DeepLiftRule rule, int to, Span<float> importance) => Network.DeepLiftLayers(this, rule, to, importance);
+        public override void DeepLift(global::NigGen.DeepLiftRule rule, int to, Span<float> importance) => Network.DeepLiftLayers(this, rule, to,
+            importance);
 
         public override void ForwardAblated(ReadOnlySpan<int> neurons) => Network.AblatedForwardLayers(this, neurons);
 
-        public override NetworkWorkspace ForCurrentThread(int capacity) => Network.RentWorkspace(capacity);
+        public override global::NigGen.Attribution.NetworkWorkspace ForCurrentThread(int capacity) => Network.RentWorkspace(capacity);
 
-        public override NetworkWorkspace ForHelper(NetworkWorkspace? spare, int capacity)
+        public override global::NigGen.Attribution.NetworkWorkspace ForHelper(global::NigGen.Attribution.NetworkWorkspace? spare, int capacity)
         {
             var ws = spare is Workspace kept && kept.Capacity >= capacity ? kept : new Workspace(Math.Max(capacity, 1));
             ws.Network = Network;
@@ -605,10 +737,12 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
         public override void CaptureAffineEndpoints()
         {
             const int batch = 2;
-            InterpolationKernels.CaptureEndpoints(Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), AffineAtBaseline, AffineDifference);
+            var conv1PreActivation = Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+
+            global::NigGen.Kernels.InterpolationKernels.CaptureEndpoints(conv1PreActivation, AffineAtBaseline, AffineDifference);
         }
 
-        public override void CopyAffineEndpoints(NetworkWorkspace source)
+        public override void CopyAffineEndpoints(global::NigGen.Attribution.NetworkWorkspace source)
         {
             var prepared = (Workspace)source;
             prepared.AffineAtBaseline.AsSpan().CopyTo(AffineAtBaseline);
@@ -617,16 +751,20 @@ partial class RegulatoryNet : IAttributedNetwork, global::NigGen.ITrainableNetwo
 
         public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo)
         {
+            var conv1PreActivation = Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+            var pool1Output = Pool1Output.AsSpan(0, batch * LayerLength.Pool1);
+
             // A backward pass that stops at or above pool1 reads no value below pool1's output nor its argmax:
             // the path points go straight into pool1's output.
             if (backwardTo >= Position.Pool1PreActivation)
             {
-                InterpolationKernels.InterpolateMaxPooled(in Geometry.Pool1, global::NigGen.Activation.Relu, AffineDifference, AffineAtBaseline, alphas, Pool1Output.AsSpan(0, batch * LayerLength.Pool1), Conv1PreActivation.AsSpan(0, LayerLength.Conv1), Pool1Argmax.AsSpan(0, LayerLength.Pool1));
+                global::NigGen.Kernels.InterpolationKernels.InterpolateMaxPooled(in Geometry.Pool1, global::NigGen.Activation.Relu, AffineDifference,
+                    AffineAtBaseline, alphas, pool1Output, Conv1PreActivation.AsSpan(0, LayerLength.Conv1), Pool1Argmax.AsSpan(0, LayerLength.Pool1));
                 Network.ForwardAbovePool1Output(this, batch);
                 return;
             }
 
-            InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1));
+            global::NigGen.Kernels.InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, conv1PreActivation);
             Network.ForwardAboveConv1PreActivation(this, batch);
         }
 

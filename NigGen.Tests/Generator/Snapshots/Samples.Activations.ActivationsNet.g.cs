@@ -3,14 +3,10 @@
 #nullable enable
 
 using System;
-using NigGen;
-using NigGen.Attribution;
-using NigGen.Kernels;
-using NigGen.Weights;
 
 namespace Samples.Activations;
 
-partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
+partial class ActivationsNet : global::NigGen.IAttributedNetwork, global::NigGen.ITrainableNetwork
 {
     /// <summary>Floats in one input sample, shape (3, 12, 12) (channels first).</summary>
     public const int InputLength = 432;
@@ -18,7 +14,8 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
     /// <summary>Floats in one output sample, shape (2).</summary>
     public const int OutputLength = 2;
 
-    /// <summary>Neurons scored by NeuronIntegratedGradients: every [AttributeLayer] in declaration order, each in PyTorch's (channel-major) memory order.</summary>
+    /// <summary>Neurons scored by NeuronIntegratedGradients: every [AttributeLayer] in declaration order, each in PyTorch's (channel-major) memory
+    /// order.</summary>
     public const int ImportanceLength = 876;
 
     /// <summary>Where the pre-activation neurons of 'conv1', shape (6, 12, 12), start in the importance vector.</summary>
@@ -75,15 +72,18 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
     // Geometry of every convolution and pooling layer.
     private static class Geometry
     {
-        public static readonly ConvGeometry Conv1 = new(InChannels: 3, InHeight: 12, InWidth: 12, OutChannels: 6, KernelHeight: 3, KernelWidth: 3, StrideHeight: 1, StrideWidth: 1, PaddingHeight: 1, PaddingWidth: 1);
-        public static readonly PoolGeometry Pool1 = new(Channels: 6, InHeight: 12, InWidth: 12, SizeHeight: 2, SizeWidth: 2, StrideHeight: 2, StrideWidth: 2);
-        public static readonly ConvGeometry Conv2 = new(InChannels: 6, InHeight: 6, InWidth: 6, OutChannels: 4, KernelHeight: 3, KernelWidth: 3, StrideHeight: 2, StrideWidth: 2, PaddingHeight: 0, PaddingWidth: 0);
+        public static readonly global::NigGen.Kernels.ConvGeometry Conv1 = new(InChannels: 3, InHeight: 12, InWidth: 12, OutChannels: 6,
+            KernelHeight: 3, KernelWidth: 3, StrideHeight: 1, StrideWidth: 1, PaddingHeight: 1, PaddingWidth: 1);
+        public static readonly global::NigGen.Kernels.PoolGeometry Pool1 = new(Channels: 6, InHeight: 12, InWidth: 12, SizeHeight: 2, SizeWidth: 2,
+            StrideHeight: 2, StrideWidth: 2);
+        public static readonly global::NigGen.Kernels.ConvGeometry Conv2 = new(InChannels: 6, InHeight: 6, InWidth: 6, OutChannels: 4,
+            KernelHeight: 3, KernelWidth: 3, StrideHeight: 2, StrideWidth: 2, PaddingHeight: 0, PaddingWidth: 0);
     }
 
-    NetworkDescription INetwork.Description => Description;
+    global::NigGen.Attribution.NetworkDescription global::NigGen.INetwork.Description => Description;
 
     /// <summary>The network's shapes and attribute layers, for tools that work on any generated network.</summary>
-    public static NetworkDescription Description { get; } = new(
+    public static global::NigGen.Attribution.NetworkDescription Description { get; } = new(
         name: "ActivationsNet",
         inputShape: [3, 12, 12],
         outputShape: [2],
@@ -91,50 +91,67 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
         floatsPerSample: FloatsPerSample,
         attributeLayers:
         [
-            new AttributeLayerInfo("conv1", Conv1ImportanceOffset, [6, 12, 12], preActivation: true, gradientPosition: Position.Conv1PreActivation),
-            new AttributeLayerInfo("hidden", HiddenImportanceOffset, [12], preActivation: false, gradientPosition: Position.HiddenOutput),
+            new global::NigGen.Attribution.AttributeLayerInfo("conv1", Conv1ImportanceOffset, [6, 12, 12], preActivation: true,
+                gradientPosition: Position.Conv1PreActivation),
+            new global::NigGen.Attribution.AttributeLayerInfo("hidden", HiddenImportanceOffset, [12], preActivation: false,
+                gradientPosition: Position.HiddenOutput),
         ]);
 
     // Every layer's parameters are created here, once; only a trainer (CreateTrainer) changes them afterwards, in place.
-    private ActivationsNet(IWeightSource weights)
+    private ActivationsNet(global::NigGen.Weights.IWeightSource weights)
     {
-        this.conv1 = Layer.Create("conv1", [6, 3, 3, 3], hasBias: true, weights);
-        this.pool1 = Layer.WithoutParameters("pool1");
-        this.conv2 = Layer.Create("conv2", [4, 6, 3, 3], hasBias: true, weights);
-        this.flat = Layer.WithoutParameters("flat");
-        this.hidden = Layer.Create("hidden", [12, 16], hasBias: true, weights);
-        this.elu = Layer.Create("elu", [8, 12], hasBias: true, weights);
-        this.leaky = Layer.Create("leaky", [4, 8], hasBias: false, weights);
-        this.head = Layer.Create("head", [2, 4], hasBias: true, weights);
+        this.conv1 = global::NigGen.Layer.Create("conv1", [6, 3, 3, 3], hasBias: true, weights);
+        this.pool1 = global::NigGen.Layer.WithoutParameters("pool1");
+        this.conv2 = global::NigGen.Layer.Create("conv2", [4, 6, 3, 3], hasBias: true, weights);
+        this.flat = global::NigGen.Layer.WithoutParameters("flat");
+        this.hidden = global::NigGen.Layer.Create("hidden", [12, 16], hasBias: true, weights);
+        this.elu = global::NigGen.Layer.Create("elu", [8, 12], hasBias: true, weights);
+        this.leaky = global::NigGen.Layer.Create("leaky", [4, 8], hasBias: false, weights);
+        this.head = global::NigGen.Layer.Create("head", [2, 4], hasBias: true, weights);
     }
 
-    /// <summary>Loads the weights from a safetensors file (as written by <c>safetensors.torch.save_file(model.state_dict(), path)</c>); the file must hold exactly this network's tensors, all finite.</summary>
-    /// <exception cref="WeightsFormatException">The file is malformed, or a tensor is missing, unexpected, of the wrong shape or dtype, or not finite.</exception>
-    public static ActivationsNet Load(string path) => Load(path, WeightsLoadOptions.Default);
+    /// <summary>Loads the weights from a safetensors file (as written by <c>safetensors.torch.save_file(model.state_dict(), path)</c>); the file must
+    /// hold exactly this network's tensors, all finite.</summary>
+    /// <exception cref="global::NigGen.Weights.WeightsFormatException">The file is malformed, or a tensor is missing, unexpected, of the wrong shape
+    /// or dtype, or not finite.</exception>
+    public static ActivationsNet Load(string path) => Load(path, global::NigGen.Weights.WeightsLoadOptions.Default);
 
-    /// <summary>Loads the weights from a safetensors file; <paramref name="options"/> may allow tensors the network does not read, or non-finite weights.</summary>
-    /// <exception cref="WeightsFormatException">The file is malformed, or a tensor is missing, of the wrong shape or dtype, or not accepted by <paramref name="options"/>.</exception>
-    public static ActivationsNet Load(string path, WeightsLoadOptions options) => WeightsLoader.Load(path, options, Description.Name, static weights => new ActivationsNet(weights));
+    /// <summary>Loads the weights from a safetensors file; <paramref name="options"/> may allow tensors the network does not read, or non-finite
+    /// weights.</summary>
+    /// <exception cref="global::NigGen.Weights.WeightsFormatException">The file is malformed, or a tensor is missing, of the wrong shape or dtype, or
+    /// not accepted by <paramref name="options"/>.</exception>
+    public static ActivationsNet Load(string path,
+        global::NigGen.Weights.WeightsLoadOptions options) => global::NigGen.Weights.WeightsLoader.Load(path, options, Description.Name,
+        static weights => new ActivationsNet(weights));
 
     /// <summary>Loads the weights from a stream holding a safetensors file; it must hold exactly this network's tensors, all finite.</summary>
-    /// <exception cref="WeightsFormatException">The stream is malformed, or a tensor is missing, unexpected, of the wrong shape or dtype, or not finite.</exception>
-    public static ActivationsNet Load(System.IO.Stream stream) => Load(stream, WeightsLoadOptions.Default);
+    /// <exception cref="global::NigGen.Weights.WeightsFormatException">The stream is malformed, or a tensor is missing, unexpected, of the wrong
+    /// shape or dtype, or not finite.</exception>
+    public static ActivationsNet Load(System.IO.Stream stream) => Load(stream, global::NigGen.Weights.WeightsLoadOptions.Default);
 
-    /// <summary>Loads the weights from a stream holding a safetensors file; <paramref name="options"/> may allow tensors the network does not read, or non-finite weights.</summary>
-    /// <exception cref="WeightsFormatException">The stream is malformed, or a tensor is missing, of the wrong shape or dtype, or not accepted by <paramref name="options"/>.</exception>
-    public static ActivationsNet Load(System.IO.Stream stream, WeightsLoadOptions options) => WeightsLoader.Load(stream, options, Description.Name, static weights => new ActivationsNet(weights));
+    /// <summary>Loads the weights from a stream holding a safetensors file; <paramref name="options"/> may allow tensors the network does not read,
+    /// or non-finite weights.</summary>
+    /// <exception cref="global::NigGen.Weights.WeightsFormatException">The stream is malformed, or a tensor is missing, of the wrong shape or dtype,
+    /// or not accepted by <paramref name="options"/>.</exception>
+    public static ActivationsNet Load(System.IO.Stream stream,
+        global::NigGen.Weights.WeightsLoadOptions options) => global::NigGen.Weights.WeightsLoader.Load(stream, options, Description.Name,
+        static weights => new ActivationsNet(weights));
 
     /// <summary>Creates the network with PyTorch's default initialisation (uniform in ±1/√fan_in), deterministic for a seed.</summary>
-    public static ActivationsNet CreateRandom(int seed) => new(new RandomWeightSource(seed));
+    public static ActivationsNet CreateRandom(int seed) => new(new global::NigGen.Weights.RandomWeightSource(seed));
 
     /// <summary>Writes the weights as a safetensors file (F32) with PyTorch's names and layouts.</summary>
-    public void Save(System.IO.Stream stream) => LayerWeights.Save(stream, [this.conv1, this.conv2, this.hidden, this.elu, this.leaky, this.head]);
+    public void Save(System.IO.Stream stream) => global::NigGen.Weights.LayerWeights.Save(stream, [this.conv1, this.conv2, this.hidden, this.elu,
+        this.leaky, this.head]);
 
     /// <summary>Writes the weights to a safetensors file (F32) with PyTorch's names and layouts.</summary>
-    public void Save(string path) => LayerWeights.Save(path, [this.conv1, this.conv2, this.hidden, this.elu, this.leaky, this.head]);
+    public void Save(string path) => global::NigGen.Weights.LayerWeights.Save(path, [this.conv1, this.conv2, this.hidden, this.elu, this.leaky,
+        this.head]);
 
-    /// <summary>Runs the network on a batch: <paramref name="input"/> holds batch × InputLength floats, <paramref name="output"/> batch × OutputLength.</summary>
-    /// <exception cref="ArgumentException">A length is not a whole number of samples, input and output hold different batch sizes, or an input is NaN or infinite.</exception>
+    /// <summary>Runs the network on a batch: <paramref name="input"/> holds batch × InputLength floats, <paramref name="output"/> batch ×
+    /// OutputLength.</summary>
+    /// <exception cref="ArgumentException">A length is not a whole number of samples, input and output hold different batch sizes, or an input is NaN
+    /// or infinite.</exception>
     public void Forward(ReadOnlySpan<float> input, Span<float> output)
     {
         int batch = Description.BatchSize(input, output.Length);
@@ -148,7 +165,8 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
         }
     }
 
-    /// <summary>Forward on up to <paramref name="maxDegreeOfParallelism"/> threads (−1: every core); the same numbers as the single-threaded call.</summary>
+    /// <summary>Forward on up to <paramref name="maxDegreeOfParallelism"/> threads (−1: every core); the same numbers as the single-threaded
+    /// call.</summary>
     public void Forward(ReadOnlySpan<float> input, Span<float> output, int maxDegreeOfParallelism)
     {
         if (maxDegreeOfParallelism is 0 or 1)
@@ -157,21 +175,23 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
             return;
         }
 
-        PathAttribution.Forward(RentWorkspace(Description.ForwardBlock), Description, input, output, maxDegreeOfParallelism);
+        global::NigGen.Attribution.PathAttribution.Forward(RentWorkspace(Description.ForwardBlock), Description, input, output,
+            maxDegreeOfParallelism);
     }
 
     /// <summary>The gradient of output[<paramref name="target"/>] with respect to one input sample (saliency).</summary>
     public void InputGradient(ReadOnlySpan<float> input, int target, Span<float> gradient) =>
-        PathAttribution.InputGradient(RentWorkspace(1), Description, input, target, gradient);
+        global::NigGen.Attribution.PathAttribution.InputGradient(RentWorkspace(1), Description, input, target, gradient);
 
     /// <summary>
     /// Integrated gradients of output[<paramref name="target"/>] for every input feature (Captum's IntegratedGradients
     /// conventions, with the trapezoid's correct step sizes). Returns the completeness delta Σ attribution − (F(x) − F(x')).
     /// </summary>
-    public float IntegratedGradients(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution, AttributionOptions options = default)
+    public float IntegratedGradients(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution,
+        global::NigGen.AttributionOptions options = default)
     {
-        var ws = RentWorkspace(PathAttribution.PathCapacity(Description, options));
-        return PathAttribution.IntegratedGradients(ws, Description, input, baseline, target, attribution, options);
+        var ws = RentWorkspace(global::NigGen.Attribution.PathAttribution.PathCapacity(Description, options));
+        return global::NigGen.Attribution.PathAttribution.IntegratedGradients(ws, Description, input, baseline, target, attribution, options);
     }
 
     /// <summary>
@@ -180,10 +200,11 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
     /// down to the earliest attribute layer per chunk. Equals Captum's LayerConductance. Returns the completeness delta
     /// Σ importance − (F(x) − F(x')) of the attribute layer where it is largest in magnitude.
     /// </summary>
-    public float NeuronIntegratedGradients(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, AttributionOptions options = default)
+    public float NeuronIntegratedGradients(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance,
+        global::NigGen.AttributionOptions options = default)
     {
-        var ws = RentWorkspace(PathAttribution.NeuronIntegratedGradientsCapacity(Description, options));
-        return PathAttribution.NeuronIntegratedGradients(ws, Description, input, baseline, target, importance, options);
+        var ws = RentWorkspace(global::NigGen.Attribution.PathAttribution.NeuronIntegratedGradientsCapacity(Description, options));
+        return global::NigGen.Attribution.PathAttribution.NeuronIntegratedGradients(ws, Description, input, baseline, target, importance, options);
     }
 
     /// <summary>
@@ -191,17 +212,20 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
     /// <paramref name="baselines"/> one baseline per sample or a single one for all, <paramref name="targets"/> n targets,
     /// <paramref name="importances"/> n × ImportanceLength and <paramref name="deltas"/> n floats.
     /// </summary>
-    public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, AttributionOptions options = default) =>
+    public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets,
+        Span<float> importances, Span<float> deltas, global::NigGen.AttributionOptions options = default) =>
         NeuronIntegratedGradients(inputs, baselines, targets, importances, deltas, options, System.Threading.CancellationToken.None);
 
     /// <summary>
     /// Neuron Integrated Gradients for a batch of samples, stopped by <paramref name="cancellationToken"/> between samples and
     /// between chunks of interpolation points with an <see cref="OperationCanceledException"/>; the network stays usable.
     /// </summary>
-    public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, AttributionOptions options, System.Threading.CancellationToken cancellationToken)
+    public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets,
+        Span<float> importances, Span<float> deltas, global::NigGen.AttributionOptions options, System.Threading.CancellationToken cancellationToken)
     {
-        var ws = RentWorkspace(PathAttribution.NeuronIntegratedGradientsCapacity(Description, options));
-        PathAttribution.NeuronIntegratedGradients(ws, Description, inputs, baselines, targets, importances, deltas, options, cancellationToken);
+        var ws = RentWorkspace(global::NigGen.Attribution.PathAttribution.NeuronIntegratedGradientsCapacity(Description, options));
+        global::NigGen.Attribution.PathAttribution.NeuronIntegratedGradients(ws, Description, inputs, baselines, targets, importances, deltas,
+            options, cancellationToken);
     }
 
     /// <summary>
@@ -209,10 +233,11 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
     /// (x_i − x'_i) Σ_k step_k ∂F/∂y ∂y/∂x_i at α_k (Dhamdhere et al.; Captum's NeuronConductance conventions, with the
     /// trapezoid's correct step sizes). Summed over inputs it approaches the neuron's Neuron Integrated Gradients.
     /// </summary>
-    public void NeuronConductance(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, int neuron, Span<float> attribution, AttributionOptions options = default)
+    public void NeuronConductance(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, int neuron, Span<float> attribution,
+        global::NigGen.AttributionOptions options = default)
     {
-        var ws = RentWorkspace(PathAttribution.PathCapacity(Description, options));
-        PathAttribution.NeuronConductance(ws, Description, input, baseline, target, neuron, attribution, options);
+        var ws = RentWorkspace(global::NigGen.Attribution.PathAttribution.PathCapacity(Description, options));
+        global::NigGen.Attribution.PathAttribution.NeuronConductance(ws, Description, input, baseline, target, neuron, attribution, options);
     }
 
     /// <summary>
@@ -221,16 +246,20 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
     /// RevealCancel) from one forward pass over input and baseline and one backward pass. Returns the summation delta
     /// Σ attribution − (F(x) − F(x')), zero up to float rounding.
     /// </summary>
-    public float DeepLiftInputs(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution, DeepLiftRule rule = DeepLiftRule.Rescale) =>
-        DeepLiftAttribution.Inputs(RentWorkspace(DeepLiftAttribution.Capacity), Description, input, baseline, target, attribution, rule);
+    public float DeepLiftInputs(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution,
+        global::NigGen.DeepLiftRule rule = global::NigGen.DeepLiftRule.Rescale) =>
+        global::NigGen.Attribution.DeepLiftAttribution.Inputs(RentWorkspace(global::NigGen.Attribution.DeepLiftAttribution.Capacity), Description,
+            input, baseline, target, attribution, rule);
 
     /// <summary>
     /// DeepLIFT attribution to the input features for a batch: <paramref name="inputs"/> holds n × InputLength floats,
     /// <paramref name="baselines"/> one baseline per sample or a single one for all, <paramref name="targets"/> n targets,
     /// <paramref name="attributions"/> n × InputLength and <paramref name="deltas"/> n floats.
     /// </summary>
-    public void DeepLiftInputs(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> attributions, Span<float> deltas, DeepLiftRule rule = DeepLiftRule.Rescale) =>
-        DeepLiftAttribution.Inputs(RentWorkspace(DeepLiftAttribution.Capacity), Description, inputs, baselines, targets, attributions, deltas, rule);
+    public void DeepLiftInputs(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> attributions,
+        Span<float> deltas, global::NigGen.DeepLiftRule rule = global::NigGen.DeepLiftRule.Rescale) =>
+        global::NigGen.Attribution.DeepLiftAttribution.Inputs(RentWorkspace(global::NigGen.Attribution.DeepLiftAttribution.Capacity), Description,
+            inputs, baselines, targets, attributions, deltas, rule);
 
     /// <summary>
     /// DeepLIFT importance of every neuron of every [AttributeLayer] for output[<paramref name="target"/>], in the layout of
@@ -239,16 +268,20 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
     /// baseline and one backward pass down to the earliest attribute layer. Returns the summation delta
     /// Σ importance − (F(x) − F(x')) of the attribute layer where it is largest in magnitude, zero up to float rounding.
     /// </summary>
-    public float DeepLift(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, DeepLiftRule rule = DeepLiftRule.Rescale) =>
-        DeepLiftAttribution.Neurons(RentWorkspace(DeepLiftAttribution.Capacity), Description, input, baseline, target, importance, rule);
+    public float DeepLift(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance,
+        global::NigGen.DeepLiftRule rule = global::NigGen.DeepLiftRule.Rescale) =>
+        global::NigGen.Attribution.DeepLiftAttribution.Neurons(RentWorkspace(global::NigGen.Attribution.DeepLiftAttribution.Capacity), Description,
+            input, baseline, target, importance, rule);
 
     /// <summary>
     /// DeepLIFT importance for a batch of samples: <paramref name="inputs"/> holds n × InputLength floats,
     /// <paramref name="baselines"/> one baseline per sample or a single one for all, <paramref name="targets"/> n targets,
     /// <paramref name="importances"/> n × ImportanceLength and <paramref name="deltas"/> n floats.
     /// </summary>
-    public void DeepLift(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, DeepLiftRule rule = DeepLiftRule.Rescale) =>
-        DeepLiftAttribution.Neurons(RentWorkspace(DeepLiftAttribution.Capacity), Description, inputs, baselines, targets, importances, deltas, rule);
+    public void DeepLift(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances,
+        Span<float> deltas, global::NigGen.DeepLiftRule rule = global::NigGen.DeepLiftRule.Rescale) =>
+        global::NigGen.Attribution.DeepLiftAttribution.Neurons(RentWorkspace(global::NigGen.Attribution.DeepLiftAttribution.Capacity), Description,
+            inputs, baselines, targets, importances, deltas, rule);
 
     /// <summary>
     /// Gradient × activation of every neuron of every [AttributeLayer] for output[<paramref name="target"/>]: ∂F/∂h · h, in the
@@ -256,7 +289,7 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
     /// The cheapest ranking; it has no baseline and no completeness property.
     /// </summary>
     public void GradientTimesActivation(ReadOnlySpan<float> input, int target, Span<float> importance) =>
-        GradientAttribution.GradientTimesActivation(RentWorkspace(1), Description, input, target, importance);
+        global::NigGen.Attribution.GradientAttribution.GradientTimesActivation(RentWorkspace(1), Description, input, target, importance);
 
     /// <summary>
     /// The network's output (OutputLength floats) for <paramref name="input"/> with the listed <paramref name="neurons"/>
@@ -264,91 +297,143 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
     /// the baseline's values for them before the layers above read it. The test of a neuron ranking.
     /// </summary>
     public void Ablate(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, ReadOnlySpan<int> neurons, Span<float> output) =>
-        NeuronAblation.Ablate(RentWorkspace(NeuronAblation.Capacity), Description, input, baseline, neurons, output);
+        global::NigGen.Attribution.NeuronAblation.Ablate(RentWorkspace(global::NigGen.Attribution.NeuronAblation.Capacity), Description, input,
+            baseline, neurons, output);
 
     // Forward over a batch: every layer's pre-activation and output stay in the workspace for the backward pass.
     private void ForwardLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
+        var conv1PreActivation = ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+
         // conv1: Conv2d kernel 3, stride 1, padding 1: (3, 12, 12) → (6, 12, 12), Sigmoid
-        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
+        global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, conv1PreActivation, batch, ws.Scratch);
         ForwardAboveConv1PreActivation(ws, batch);
     }
 
     // Forward from conv1's pre-activation (already in the workspace) to the output.
     private void ForwardAboveConv1PreActivation(Workspace ws, int batch)
     {
-        ActivationKernels.Sigmoid(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1));
+        var conv1Output = ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivation = ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+        var pool1Output = ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1);
+
+        global::NigGen.Kernels.ActivationKernels.Sigmoid(conv1PreActivation, conv1Output);
         // pool1: AvgPool2d 2, stride 2: (6, 12, 12) → (6, 6, 6)
-        PoolKernels.AvgForward(in Geometry.Pool1, ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), batch);
+        global::NigGen.Kernels.PoolKernels.AvgForward(in Geometry.Pool1, conv1Output, pool1Output, batch);
         ForwardAbovePool1Output(ws, batch);
     }
 
     // Forward from pool1's output (already in the workspace) to the output.
     private void ForwardAbovePool1Output(Workspace ws, int batch)
     {
+        var conv2Output = ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2);
+        var conv2PreActivation = ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2);
+        var eluOutput = ws.EluOutput.AsSpan(0, batch * LayerLength.Elu);
+        var eluPreActivation = ws.EluPreActivation.AsSpan(0, batch * LayerLength.Elu);
+        var headOutput = ws.HeadOutput.AsSpan(0, batch * LayerLength.Head);
+        var hiddenOutput = ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden);
+        var hiddenPreActivation = ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden);
+        var leakyOutput = ws.LeakyOutput.AsSpan(0, batch * LayerLength.Leaky);
+        var leakyPreActivation = ws.LeakyPreActivation.AsSpan(0, batch * LayerLength.Leaky);
+        var pool1Output = ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1);
+
         // conv2: Conv2d kernel 3, stride 2, padding 0: (6, 6, 6) → (4, 2, 2), Tanh
-        ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2, ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
-        ActivationKernels.Tanh(ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2));
+        global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv2, pool1Output, this.conv2, conv2PreActivation, batch, ws.Scratch);
+        global::NigGen.Kernels.ActivationKernels.Tanh(conv2PreActivation, conv2Output);
 
         // flat: Flatten (4, 2, 2) → (16)
         // Nothing to do: the C-major flattened tensor is the same memory.
 
         // hidden: Dense (16) → (12), Softplus
-        DenseKernels.Forward(ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), this.hidden.WeightTransposed, this.hidden.Bias, ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), batch, inFeatures: 16, outFeatures: 12, ws.LayerThreads);
-        ActivationKernels.Softplus(ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden));
+        global::NigGen.Kernels.DenseKernels.Forward(conv2Output, this.hidden.WeightTransposed, this.hidden.Bias, hiddenPreActivation, batch,
+            inFeatures: 16, outFeatures: 12, ws.LayerThreads);
+        global::NigGen.Kernels.ActivationKernels.Softplus(hiddenPreActivation, hiddenOutput);
 
         // elu: Dense (12) → (8), Elu
-        DenseKernels.Forward(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), this.elu.WeightTransposed, this.elu.Bias, ws.EluPreActivation.AsSpan(0, batch * LayerLength.Elu), batch, inFeatures: 12, outFeatures: 8, ws.LayerThreads);
-        ActivationKernels.Elu(ws.EluPreActivation.AsSpan(0, batch * LayerLength.Elu), ws.EluOutput.AsSpan(0, batch * LayerLength.Elu));
+        global::NigGen.Kernels.DenseKernels.Forward(hiddenOutput, this.elu.WeightTransposed, this.elu.Bias, eluPreActivation, batch, inFeatures: 12,
+            outFeatures: 8, ws.LayerThreads);
+        global::NigGen.Kernels.ActivationKernels.Elu(eluPreActivation, eluOutput);
 
         // leaky: Dense (8) → (4), LeakyRelu
-        DenseKernels.Forward(ws.EluOutput.AsSpan(0, batch * LayerLength.Elu), this.leaky.WeightTransposed, this.leaky.Bias, ws.LeakyPreActivation.AsSpan(0, batch * LayerLength.Leaky), batch, inFeatures: 8, outFeatures: 4, ws.LayerThreads);
-        ActivationKernels.LeakyRelu(ws.LeakyPreActivation.AsSpan(0, batch * LayerLength.Leaky), ws.LeakyOutput.AsSpan(0, batch * LayerLength.Leaky));
+        global::NigGen.Kernels.DenseKernels.Forward(eluOutput, this.leaky.WeightTransposed, this.leaky.Bias, leakyPreActivation, batch, inFeatures: 8,
+            outFeatures: 4, ws.LayerThreads);
+        global::NigGen.Kernels.ActivationKernels.LeakyRelu(leakyPreActivation, leakyOutput);
 
         // head: Dense (4) → (2)
-        DenseKernels.Forward(ws.LeakyOutput.AsSpan(0, batch * LayerLength.Leaky), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 4, outFeatures: 2, ws.LayerThreads);
+        global::NigGen.Kernels.DenseKernels.Forward(leakyOutput, this.head.WeightTransposed, this.head.Bias, headOutput, batch, inFeatures: 4,
+            outFeatures: 2, ws.LayerThreads);
     }
 
     // Backward from the gradient at position 'from' down to position 'to' only: layers below 'to' are never visited.
     private void BackwardLayers(Workspace ws, int batch, int from, int to)
     {
+        var conv1Output = ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1OutputGradient = ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivation = ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivationGradient = ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1);
+        var conv2Output = ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2);
+        var conv2OutputGradient = ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2);
+        var conv2PreActivation = ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2);
+        var conv2PreActivationGradient = ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2);
+        var eluOutput = ws.EluOutput.AsSpan(0, batch * LayerLength.Elu);
+        var eluOutputGradient = ws.EluOutputGradient.AsSpan(0, batch * LayerLength.Elu);
+        var eluPreActivation = ws.EluPreActivation.AsSpan(0, batch * LayerLength.Elu);
+        var eluPreActivationGradient = ws.EluPreActivationGradient.AsSpan(0, batch * LayerLength.Elu);
+        var headOutputGradient = ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head);
+        var hiddenOutput = ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden);
+        var hiddenOutputGradient = ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden);
+        var hiddenPreActivation = ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden);
+        var hiddenPreActivationGradient = ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden);
+        var inputGradients = ws.InputGradients.AsSpan(0, batch * InputLength);
+        var leakyOutput = ws.LeakyOutput.AsSpan(0, batch * LayerLength.Leaky);
+        var leakyOutputGradient = ws.LeakyOutputGradient.AsSpan(0, batch * LayerLength.Leaky);
+        var leakyPreActivation = ws.LeakyPreActivation.AsSpan(0, batch * LayerLength.Leaky);
+        var leakyPreActivationGradient = ws.LeakyPreActivationGradient.AsSpan(0, batch * LayerLength.Leaky);
+        var pool1OutputGradient = ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1);
+
         // head: Dense (4) → (2)
         if (from >= Position.HeadPreActivation && to < Position.HeadPreActivation)
         {
-            DenseKernels.BackwardInput(ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head), this.head.Weight, ws.LeakyOutputGradient.AsSpan(0, batch * LayerLength.Leaky), batch, inFeatures: 4, outFeatures: 2);
+            global::NigGen.Kernels.DenseKernels.BackwardInput(headOutputGradient, this.head.Weight, leakyOutputGradient, batch, inFeatures: 4,
+                outFeatures: 2);
         }
 
         // leaky: Dense (8) → (4), LeakyRelu
         if (from >= Position.LeakyOutput && to < Position.LeakyOutput)
         {
-            ActivationKernels.LeakyReluBackward(ws.LeakyPreActivation.AsSpan(0, batch * LayerLength.Leaky), ws.LeakyOutput.AsSpan(0, batch * LayerLength.Leaky), ws.LeakyOutputGradient.AsSpan(0, batch * LayerLength.Leaky), ws.LeakyPreActivationGradient.AsSpan(0, batch * LayerLength.Leaky));
+            global::NigGen.Kernels.ActivationKernels.LeakyReluBackward(leakyPreActivation, leakyOutput, leakyOutputGradient,
+                leakyPreActivationGradient);
         }
 
         if (from >= Position.LeakyPreActivation && to < Position.LeakyPreActivation)
         {
-            DenseKernels.BackwardInput(ws.LeakyPreActivationGradient.AsSpan(0, batch * LayerLength.Leaky), this.leaky.Weight, ws.EluOutputGradient.AsSpan(0, batch * LayerLength.Elu), batch, inFeatures: 8, outFeatures: 4);
+            global::NigGen.Kernels.DenseKernels.BackwardInput(leakyPreActivationGradient, this.leaky.Weight, eluOutputGradient, batch, inFeatures: 8,
+                outFeatures: 4);
         }
 
         // elu: Dense (12) → (8), Elu
         if (from >= Position.EluOutput && to < Position.EluOutput)
         {
-            ActivationKernels.EluBackward(ws.EluPreActivation.AsSpan(0, batch * LayerLength.Elu), ws.EluOutput.AsSpan(0, batch * LayerLength.Elu), ws.EluOutputGradient.AsSpan(0, batch * LayerLength.Elu), ws.EluPreActivationGradient.AsSpan(0, batch * LayerLength.Elu));
+            global::NigGen.Kernels.ActivationKernels.EluBackward(eluPreActivation, eluOutput, eluOutputGradient, eluPreActivationGradient);
         }
 
         if (from >= Position.EluPreActivation && to < Position.EluPreActivation)
         {
-            DenseKernels.BackwardInput(ws.EluPreActivationGradient.AsSpan(0, batch * LayerLength.Elu), this.elu.Weight, ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), batch, inFeatures: 12, outFeatures: 8);
+            global::NigGen.Kernels.DenseKernels.BackwardInput(eluPreActivationGradient, this.elu.Weight, hiddenOutputGradient, batch, inFeatures: 12,
+                outFeatures: 8);
         }
 
         // hidden: Dense (16) → (12), Softplus
         if (from >= Position.HiddenOutput && to < Position.HiddenOutput)
         {
-            ActivationKernels.SoftplusBackward(ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden));
+            global::NigGen.Kernels.ActivationKernels.SoftplusBackward(hiddenPreActivation, hiddenOutput, hiddenOutputGradient,
+                hiddenPreActivationGradient);
         }
 
         if (from >= Position.HiddenPreActivation && to < Position.HiddenPreActivation)
         {
-            DenseKernels.BackwardInput(ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden), this.hidden.Weight, ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2), batch, inFeatures: 16, outFeatures: 12);
+            global::NigGen.Kernels.DenseKernels.BackwardInput(hiddenPreActivationGradient, this.hidden.Weight, conv2OutputGradient, batch,
+                inFeatures: 16, outFeatures: 12);
         }
 
         // flat: Flatten shares the buffers of the layer below; nothing to do.
@@ -356,46 +441,76 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
         // conv2: Conv2d kernel 3, stride 2, padding 0: (6, 6, 6) → (4, 2, 2), Tanh
         if (from >= Position.Conv2Output && to < Position.Conv2Output)
         {
-            ActivationKernels.TanhBackward(ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2));
+            global::NigGen.Kernels.ActivationKernels.TanhBackward(conv2PreActivation, conv2Output, conv2OutputGradient, conv2PreActivationGradient);
         }
 
         if (from >= Position.Conv2PreActivation && to < Position.Conv2PreActivation)
         {
-            ConvKernels.BackwardInput(in Geometry.Conv2, ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2), this.conv2.WeightTransposed, ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), batch, ws.Scratch);
+            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2PreActivationGradient, this.conv2.WeightTransposed,
+                pool1OutputGradient, batch, ws.Scratch);
         }
 
         // pool1: AvgPool2d 2, stride 2: (6, 12, 12) → (6, 6, 6)
         if (from >= Position.Pool1PreActivation && to < Position.Pool1PreActivation)
         {
-            PoolKernels.AvgBackward(in Geometry.Pool1, ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), batch);
+            global::NigGen.Kernels.PoolKernels.AvgBackward(in Geometry.Pool1, pool1OutputGradient, conv1OutputGradient, batch);
         }
 
         // conv1: Conv2d kernel 3, stride 1, padding 1: (3, 12, 12) → (6, 12, 12), Sigmoid
         if (from >= Position.Conv1Output && to < Position.Conv1Output)
         {
-            ActivationKernels.SigmoidBackward(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1));
+            global::NigGen.Kernels.ActivationKernels.SigmoidBackward(conv1PreActivation, conv1Output, conv1OutputGradient,
+                conv1PreActivationGradient);
         }
 
         if (from >= Position.Conv1PreActivation && to < Position.Conv1PreActivation)
         {
-            ConvKernels.BackwardInput(in Geometry.Conv1, ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1), this.conv1.WeightTransposed, ws.InputGradients.AsSpan(0, batch * InputLength), batch, ws.Scratch);
+            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, conv1PreActivationGradient, this.conv1.WeightTransposed,
+                inputGradients, batch, ws.Scratch);
         }
     }
 
     // DeepLIFT from the target's multiplier (seeded in row 0 of the output gradient) down to position 'to'. Rows 0 and 1 of
     // the value buffers hold the forward pass over the input and the baseline; multipliers live in row 0 of the gradient
     // buffers, row 1 being scratch. Attribute layers are scored into 'importance' on the way unless it is empty.
-    private void DeepLiftLayers(Workspace ws, DeepLiftRule rule, int to, Span<float> importance)
+    private void DeepLiftLayers(Workspace ws, global::NigGen.DeepLiftRule rule, int to, Span<float> importance)
     {
         const int batch = 2;
         const int multiplierRows = 1; // the gradient kernels run on the input's row only
-        bool revealCancelAfterDense = rule is DeepLiftRule.RevealCancel or DeepLiftRule.GenomicsDefault;
-        bool revealCancelAfterConv = rule is DeepLiftRule.RevealCancel;
+        var conv1Output = ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1OutputGradient = ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivation = ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivationGradient = ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1);
+        var conv2Output = ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2);
+        var conv2OutputGradient = ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2);
+        var conv2PreActivation = ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2);
+        var conv2PreActivationGradient = ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2);
+        var eluOutput = ws.EluOutput.AsSpan(0, batch * LayerLength.Elu);
+        var eluOutputGradient = ws.EluOutputGradient.AsSpan(0, batch * LayerLength.Elu);
+        var eluPreActivation = ws.EluPreActivation.AsSpan(0, batch * LayerLength.Elu);
+        var eluPreActivationGradient = ws.EluPreActivationGradient.AsSpan(0, batch * LayerLength.Elu);
+        var headOutputGradient = ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head);
+        var hiddenOutput = ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden);
+        var hiddenOutputGradient = ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden);
+        var hiddenPreActivation = ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden);
+        var hiddenPreActivationGradient = ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden);
+        var inputGradients = ws.InputGradients.AsSpan(0, batch * InputLength);
+        var inputs = ws.Inputs.AsSpan(0, batch * InputLength);
+        var leakyOutput = ws.LeakyOutput.AsSpan(0, batch * LayerLength.Leaky);
+        var leakyOutputGradient = ws.LeakyOutputGradient.AsSpan(0, batch * LayerLength.Leaky);
+        var leakyPreActivation = ws.LeakyPreActivation.AsSpan(0, batch * LayerLength.Leaky);
+        var leakyPreActivationGradient = ws.LeakyPreActivationGradient.AsSpan(0, batch * LayerLength.Leaky);
+        var pool1Output = ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1);
+        var pool1OutputGradient = ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1);
+
+        bool revealCancelAfterDense = rule is global::NigGen.DeepLiftRule.RevealCancel or global::NigGen.DeepLiftRule.GenomicsDefault;
+        bool revealCancelAfterConv = rule is global::NigGen.DeepLiftRule.RevealCancel;
 
         // head: Dense (4) → (2)
         if (to < Position.HeadPreActivation)
         {
-            DenseKernels.BackwardInput(ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head), this.head.Weight, ws.LeakyOutputGradient.AsSpan(0, batch * LayerLength.Leaky), multiplierRows, inFeatures: 4, outFeatures: 2);
+            global::NigGen.Kernels.DenseKernels.BackwardInput(headOutputGradient, this.head.Weight, leakyOutputGradient, multiplierRows,
+                inFeatures: 4, outFeatures: 2);
         }
 
         // leaky: Dense (8) → (4), LeakyRelu
@@ -403,12 +518,15 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
         {
             if (revealCancelAfterDense)
             {
-                DeepLiftKernels.SplitDense(ws.EluOutput.AsSpan(0, batch * LayerLength.Elu), this.leaky.WeightTransposed, ws.LeakyPreActivationGradient.AsSpan(0, batch * LayerLength.Leaky), inFeatures: 8, outFeatures: 4);
-                DeepLiftKernels.RevealCancel(Activation.LeakyRelu, ws.LeakyPreActivation.AsSpan(0, batch * LayerLength.Leaky), ws.LeakyOutput.AsSpan(0, batch * LayerLength.Leaky), ws.LeakyOutputGradient.AsSpan(0, batch * LayerLength.Leaky), ws.LeakyPreActivationGradient.AsSpan(0, batch * LayerLength.Leaky));
+                global::NigGen.Kernels.DeepLiftKernels.SplitDense(eluOutput, this.leaky.WeightTransposed, leakyPreActivationGradient, inFeatures: 8,
+                    outFeatures: 4);
+                global::NigGen.Kernels.DeepLiftKernels.RevealCancel(global::NigGen.Activation.LeakyRelu, leakyPreActivation, leakyOutput,
+                    leakyOutputGradient, leakyPreActivationGradient);
             }
             else
             {
-                DeepLiftKernels.Rescale(Activation.LeakyRelu, ws.LeakyPreActivation.AsSpan(0, batch * LayerLength.Leaky), ws.LeakyOutput.AsSpan(0, batch * LayerLength.Leaky), ws.LeakyOutputGradient.AsSpan(0, batch * LayerLength.Leaky), ws.LeakyPreActivationGradient.AsSpan(0, batch * LayerLength.Leaky));
+                global::NigGen.Kernels.DeepLiftKernels.Rescale(global::NigGen.Activation.LeakyRelu, leakyPreActivation, leakyOutput,
+                    leakyOutputGradient, leakyPreActivationGradient);
             }
         }
 
@@ -416,11 +534,13 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
         {
             if (revealCancelAfterDense)
             {
-                DeepLiftKernels.DenseRevealCancelBackward(ws.LeakyPreActivationGradient.AsSpan(0, batch * LayerLength.Leaky), this.leaky.Weight, ws.EluOutput.AsSpan(0, batch * LayerLength.Elu), ws.EluOutputGradient.AsSpan(0, batch * LayerLength.Elu), inFeatures: 8, outFeatures: 4);
+                global::NigGen.Kernels.DeepLiftKernels.DenseRevealCancelBackward(leakyPreActivationGradient, this.leaky.Weight, eluOutput,
+                    eluOutputGradient, inFeatures: 8, outFeatures: 4);
             }
             else
             {
-                DenseKernels.BackwardInput(ws.LeakyPreActivationGradient.AsSpan(0, batch * LayerLength.Leaky), this.leaky.Weight, ws.EluOutputGradient.AsSpan(0, batch * LayerLength.Elu), multiplierRows, inFeatures: 8, outFeatures: 4);
+                global::NigGen.Kernels.DenseKernels.BackwardInput(leakyPreActivationGradient, this.leaky.Weight, eluOutputGradient, multiplierRows,
+                    inFeatures: 8, outFeatures: 4);
             }
         }
 
@@ -429,12 +549,15 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
         {
             if (revealCancelAfterDense)
             {
-                DeepLiftKernels.SplitDense(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), this.elu.WeightTransposed, ws.EluPreActivationGradient.AsSpan(0, batch * LayerLength.Elu), inFeatures: 12, outFeatures: 8);
-                DeepLiftKernels.RevealCancel(Activation.Elu, ws.EluPreActivation.AsSpan(0, batch * LayerLength.Elu), ws.EluOutput.AsSpan(0, batch * LayerLength.Elu), ws.EluOutputGradient.AsSpan(0, batch * LayerLength.Elu), ws.EluPreActivationGradient.AsSpan(0, batch * LayerLength.Elu));
+                global::NigGen.Kernels.DeepLiftKernels.SplitDense(hiddenOutput, this.elu.WeightTransposed, eluPreActivationGradient, inFeatures: 12,
+                    outFeatures: 8);
+                global::NigGen.Kernels.DeepLiftKernels.RevealCancel(global::NigGen.Activation.Elu, eluPreActivation, eluOutput, eluOutputGradient,
+                    eluPreActivationGradient);
             }
             else
             {
-                DeepLiftKernels.Rescale(Activation.Elu, ws.EluPreActivation.AsSpan(0, batch * LayerLength.Elu), ws.EluOutput.AsSpan(0, batch * LayerLength.Elu), ws.EluOutputGradient.AsSpan(0, batch * LayerLength.Elu), ws.EluPreActivationGradient.AsSpan(0, batch * LayerLength.Elu));
+                global::NigGen.Kernels.DeepLiftKernels.Rescale(global::NigGen.Activation.Elu, eluPreActivation, eluOutput, eluOutputGradient,
+                    eluPreActivationGradient);
             }
         }
 
@@ -442,30 +565,36 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
         {
             if (revealCancelAfterDense)
             {
-                DeepLiftKernels.DenseRevealCancelBackward(ws.EluPreActivationGradient.AsSpan(0, batch * LayerLength.Elu), this.elu.Weight, ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), inFeatures: 12, outFeatures: 8);
+                global::NigGen.Kernels.DeepLiftKernels.DenseRevealCancelBackward(eluPreActivationGradient, this.elu.Weight, hiddenOutput,
+                    hiddenOutputGradient, inFeatures: 12, outFeatures: 8);
             }
             else
             {
-                DenseKernels.BackwardInput(ws.EluPreActivationGradient.AsSpan(0, batch * LayerLength.Elu), this.elu.Weight, ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), multiplierRows, inFeatures: 12, outFeatures: 8);
+                global::NigGen.Kernels.DenseKernels.BackwardInput(eluPreActivationGradient, this.elu.Weight, hiddenOutputGradient, multiplierRows,
+                    inFeatures: 12, outFeatures: 8);
             }
         }
 
         // hidden: Dense (16) → (12), Softplus
         if (!importance.IsEmpty)
         {
-            DeepLiftKernels.Contributions(ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), importance.Slice(HiddenImportanceOffset, HiddenImportanceLength));
+            global::NigGen.Kernels.DeepLiftKernels.Contributions(hiddenOutputGradient, hiddenOutput, importance.Slice(HiddenImportanceOffset,
+                HiddenImportanceLength));
         }
 
         if (to < Position.HiddenOutput)
         {
             if (revealCancelAfterDense)
             {
-                DeepLiftKernels.SplitDense(ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), this.hidden.WeightTransposed, ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden), inFeatures: 16, outFeatures: 12);
-                DeepLiftKernels.RevealCancel(Activation.Softplus, ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden));
+                global::NigGen.Kernels.DeepLiftKernels.SplitDense(conv2Output, this.hidden.WeightTransposed, hiddenPreActivationGradient,
+                    inFeatures: 16, outFeatures: 12);
+                global::NigGen.Kernels.DeepLiftKernels.RevealCancel(global::NigGen.Activation.Softplus, hiddenPreActivation, hiddenOutput,
+                    hiddenOutputGradient, hiddenPreActivationGradient);
             }
             else
             {
-                DeepLiftKernels.Rescale(Activation.Softplus, ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden));
+                global::NigGen.Kernels.DeepLiftKernels.Rescale(global::NigGen.Activation.Softplus, hiddenPreActivation, hiddenOutput,
+                    hiddenOutputGradient, hiddenPreActivationGradient);
             }
         }
 
@@ -473,11 +602,13 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
         {
             if (revealCancelAfterDense)
             {
-                DeepLiftKernels.DenseRevealCancelBackward(ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden), this.hidden.Weight, ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2), inFeatures: 16, outFeatures: 12);
+                global::NigGen.Kernels.DeepLiftKernels.DenseRevealCancelBackward(hiddenPreActivationGradient, this.hidden.Weight, conv2Output,
+                    conv2OutputGradient, inFeatures: 16, outFeatures: 12);
             }
             else
             {
-                DenseKernels.BackwardInput(ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden), this.hidden.Weight, ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2), multiplierRows, inFeatures: 16, outFeatures: 12);
+                global::NigGen.Kernels.DenseKernels.BackwardInput(hiddenPreActivationGradient, this.hidden.Weight, conv2OutputGradient,
+                    multiplierRows, inFeatures: 16, outFeatures: 12);
             }
         }
 
@@ -489,12 +620,14 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
         {
             if (revealCancelAfterConv)
             {
-                DeepLiftKernels.SplitConv(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2.Weight, ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2));
-                DeepLiftKernels.RevealCancel(Activation.Tanh, ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2));
+                global::NigGen.Kernels.DeepLiftKernels.SplitConv(in Geometry.Conv2, pool1Output, this.conv2.Weight, conv2PreActivationGradient);
+                global::NigGen.Kernels.DeepLiftKernels.RevealCancel(global::NigGen.Activation.Tanh, conv2PreActivation, conv2Output,
+                    conv2OutputGradient, conv2PreActivationGradient);
             }
             else
             {
-                DeepLiftKernels.Rescale(Activation.Tanh, ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2));
+                global::NigGen.Kernels.DeepLiftKernels.Rescale(global::NigGen.Activation.Tanh, conv2PreActivation, conv2Output, conv2OutputGradient,
+                    conv2PreActivationGradient);
             }
         }
 
@@ -502,18 +635,20 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
         {
             if (revealCancelAfterConv)
             {
-                DeepLiftKernels.ConvRevealCancelBackward(in Geometry.Conv2, ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2), this.conv2.Weight, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1));
+                global::NigGen.Kernels.DeepLiftKernels.ConvRevealCancelBackward(in Geometry.Conv2, conv2PreActivationGradient, this.conv2.Weight,
+                    pool1Output, pool1OutputGradient);
             }
             else
             {
-                ConvKernels.BackwardInput(in Geometry.Conv2, ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2), this.conv2.WeightTransposed, ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), multiplierRows, ws.Scratch);
+                global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2PreActivationGradient, this.conv2.WeightTransposed,
+                    pool1OutputGradient, multiplierRows, ws.Scratch);
             }
         }
 
         // pool1: AvgPool2d 2, stride 2: (6, 12, 12) → (6, 6, 6)
         if (to < Position.Pool1PreActivation)
         {
-            PoolKernels.AvgBackward(in Geometry.Pool1, ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), multiplierRows);
+            global::NigGen.Kernels.PoolKernels.AvgBackward(in Geometry.Pool1, pool1OutputGradient, conv1OutputGradient, multiplierRows);
         }
 
         // conv1: Conv2d kernel 3, stride 1, padding 1: (3, 12, 12) → (6, 12, 12), Sigmoid
@@ -521,19 +656,23 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
         {
             if (revealCancelAfterConv)
             {
-                DeepLiftKernels.SplitConv(in Geometry.Conv1, ws.Inputs.AsSpan(0, batch * InputLength), this.conv1.Weight, ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1));
-                DeepLiftKernels.RevealCancel(Activation.Sigmoid, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1));
+                global::NigGen.Kernels.DeepLiftKernels.SplitConv(in Geometry.Conv1, inputs, this.conv1.Weight, conv1PreActivationGradient);
+                global::NigGen.Kernels.DeepLiftKernels.RevealCancel(global::NigGen.Activation.Sigmoid, conv1PreActivation, conv1Output,
+                    conv1OutputGradient, conv1PreActivationGradient);
                 if (!importance.IsEmpty)
                 {
-                    DeepLiftKernels.Contributions(ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), importance.Slice(Conv1ImportanceOffset, Conv1ImportanceLength));
+                    global::NigGen.Kernels.DeepLiftKernels.Contributions(conv1OutputGradient, conv1Output, importance.Slice(Conv1ImportanceOffset,
+                        Conv1ImportanceLength));
                 }
             }
             else
             {
-                DeepLiftKernels.Rescale(Activation.Sigmoid, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1));
+                global::NigGen.Kernels.DeepLiftKernels.Rescale(global::NigGen.Activation.Sigmoid, conv1PreActivation, conv1Output,
+                    conv1OutputGradient, conv1PreActivationGradient);
                 if (!importance.IsEmpty)
                 {
-                    DeepLiftKernels.Contributions(ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), importance.Slice(Conv1ImportanceOffset, Conv1ImportanceLength));
+                    global::NigGen.Kernels.DeepLiftKernels.Contributions(conv1PreActivationGradient, conv1PreActivation,
+                        importance.Slice(Conv1ImportanceOffset, Conv1ImportanceLength));
                 }
             }
         }
@@ -542,11 +681,13 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
         {
             if (revealCancelAfterConv)
             {
-                DeepLiftKernels.ConvRevealCancelBackward(in Geometry.Conv1, ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1), this.conv1.Weight, ws.Inputs.AsSpan(0, batch * InputLength), ws.InputGradients.AsSpan(0, batch * InputLength));
+                global::NigGen.Kernels.DeepLiftKernels.ConvRevealCancelBackward(in Geometry.Conv1, conv1PreActivationGradient, this.conv1.Weight,
+                    inputs, inputGradients);
             }
             else
             {
-                ConvKernels.BackwardInput(in Geometry.Conv1, ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1), this.conv1.WeightTransposed, ws.InputGradients.AsSpan(0, batch * InputLength), multiplierRows, ws.Scratch);
+                global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, conv1PreActivationGradient, this.conv1.WeightTransposed,
+                    inputGradients, multiplierRows, ws.Scratch);
             }
         }
     }
@@ -556,42 +697,61 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
     private void AblatedForwardLayers(Workspace ws, ReadOnlySpan<int> neurons)
     {
         const int batch = 2;
-        var input = ws.Inputs.AsSpan(0, batch * InputLength);
+        var conv1Output = ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivation = ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+        var conv2Output = ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2);
+        var conv2PreActivation = ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2);
+        var eluOutput = ws.EluOutput.AsSpan(0, batch * LayerLength.Elu);
+        var eluPreActivation = ws.EluPreActivation.AsSpan(0, batch * LayerLength.Elu);
+        var headOutput = ws.HeadOutput.AsSpan(0, batch * LayerLength.Head);
+        var hiddenOutput = ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden);
+        var hiddenPreActivation = ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden);
+        var inputs = ws.Inputs.AsSpan(0, batch * InputLength);
+        var leakyOutput = ws.LeakyOutput.AsSpan(0, batch * LayerLength.Leaky);
+        var leakyPreActivation = ws.LeakyPreActivation.AsSpan(0, batch * LayerLength.Leaky);
+        var pool1Output = ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1);
+
+        var input = inputs;
 
         // conv1: Conv2d kernel 3, stride 1, padding 1: (3, 12, 12) → (6, 12, 12), Sigmoid
-        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
-        NeuronAblation.FixToBaseline(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), neurons, Conv1ImportanceOffset);
-        ActivationKernels.Sigmoid(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1));
+        global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, conv1PreActivation, batch, ws.Scratch);
+        global::NigGen.Attribution.NeuronAblation.FixToBaseline(conv1PreActivation, neurons, Conv1ImportanceOffset);
+        global::NigGen.Kernels.ActivationKernels.Sigmoid(conv1PreActivation, conv1Output);
 
         // pool1: AvgPool2d 2, stride 2: (6, 12, 12) → (6, 6, 6)
-        PoolKernels.AvgForward(in Geometry.Pool1, ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), batch);
+        global::NigGen.Kernels.PoolKernels.AvgForward(in Geometry.Pool1, conv1Output, pool1Output, batch);
 
         // conv2: Conv2d kernel 3, stride 2, padding 0: (6, 6, 6) → (4, 2, 2), Tanh
-        ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2, ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
-        ActivationKernels.Tanh(ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2));
+        global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv2, pool1Output, this.conv2, conv2PreActivation, batch, ws.Scratch);
+        global::NigGen.Kernels.ActivationKernels.Tanh(conv2PreActivation, conv2Output);
 
         // flat: Flatten (4, 2, 2) → (16)
         // Nothing to do: the C-major flattened tensor is the same memory.
 
         // hidden: Dense (16) → (12), Softplus
-        DenseKernels.Forward(ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), this.hidden.WeightTransposed, this.hidden.Bias, ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), batch, inFeatures: 16, outFeatures: 12, ws.LayerThreads);
-        ActivationKernels.Softplus(ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden));
-        NeuronAblation.FixToBaseline(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), neurons, HiddenImportanceOffset);
+        global::NigGen.Kernels.DenseKernels.Forward(conv2Output, this.hidden.WeightTransposed, this.hidden.Bias, hiddenPreActivation, batch,
+            inFeatures: 16, outFeatures: 12, ws.LayerThreads);
+        global::NigGen.Kernels.ActivationKernels.Softplus(hiddenPreActivation, hiddenOutput);
+        global::NigGen.Attribution.NeuronAblation.FixToBaseline(hiddenOutput, neurons, HiddenImportanceOffset);
 
         // elu: Dense (12) → (8), Elu
-        DenseKernels.Forward(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), this.elu.WeightTransposed, this.elu.Bias, ws.EluPreActivation.AsSpan(0, batch * LayerLength.Elu), batch, inFeatures: 12, outFeatures: 8, ws.LayerThreads);
-        ActivationKernels.Elu(ws.EluPreActivation.AsSpan(0, batch * LayerLength.Elu), ws.EluOutput.AsSpan(0, batch * LayerLength.Elu));
+        global::NigGen.Kernels.DenseKernels.Forward(hiddenOutput, this.elu.WeightTransposed, this.elu.Bias, eluPreActivation, batch, inFeatures: 12,
+            outFeatures: 8, ws.LayerThreads);
+        global::NigGen.Kernels.ActivationKernels.Elu(eluPreActivation, eluOutput);
 
         // leaky: Dense (8) → (4), LeakyRelu
-        DenseKernels.Forward(ws.EluOutput.AsSpan(0, batch * LayerLength.Elu), this.leaky.WeightTransposed, this.leaky.Bias, ws.LeakyPreActivation.AsSpan(0, batch * LayerLength.Leaky), batch, inFeatures: 8, outFeatures: 4, ws.LayerThreads);
-        ActivationKernels.LeakyRelu(ws.LeakyPreActivation.AsSpan(0, batch * LayerLength.Leaky), ws.LeakyOutput.AsSpan(0, batch * LayerLength.Leaky));
+        global::NigGen.Kernels.DenseKernels.Forward(eluOutput, this.leaky.WeightTransposed, this.leaky.Bias, leakyPreActivation, batch, inFeatures: 8,
+            outFeatures: 4, ws.LayerThreads);
+        global::NigGen.Kernels.ActivationKernels.LeakyRelu(leakyPreActivation, leakyOutput);
 
         // head: Dense (4) → (2)
-        DenseKernels.Forward(ws.LeakyOutput.AsSpan(0, batch * LayerLength.Leaky), this.head.WeightTransposed, this.head.Bias, ws.HeadOutput.AsSpan(0, batch * LayerLength.Head), batch, inFeatures: 4, outFeatures: 2, ws.LayerThreads);
+        global::NigGen.Kernels.DenseKernels.Forward(leakyOutput, this.head.WeightTransposed, this.head.Bias, headOutput, batch, inFeatures: 4,
+            outFeatures: 2, ws.LayerThreads);
     }
 
     /// <summary>
-    /// Creates a trainer that fits this network's Dense and Conv parameters in place with Adam: each <see cref="global::NigGen.Training.Trainer.Step"/>
+    /// Creates a trainer that fits this network's Dense and Conv parameters in place with Adam: each <see
+    /// cref="global::NigGen.Training.Trainer.Step"/>
     /// takes a batch of inputs and targets, returns its mean loss and updates every parameter. The loss reads the output as
     /// logits, so the head 'head' must have no activation. While a trainer steps this network, no other thread may use it.
     /// </summary>
@@ -603,39 +763,76 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
     // layer, adding every Dense and Conv layer's weight and bias gradients to 'state' on the way.
     private void TrainingBackwardLayers(Workspace ws, int batch, TrainingState state)
     {
+        var conv1Output = ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1OutputGradient = ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivation = ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivationGradient = ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1);
+        var conv2Output = ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2);
+        var conv2OutputGradient = ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2);
+        var conv2PreActivation = ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2);
+        var conv2PreActivationGradient = ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2);
+        var eluOutput = ws.EluOutput.AsSpan(0, batch * LayerLength.Elu);
+        var eluOutputGradient = ws.EluOutputGradient.AsSpan(0, batch * LayerLength.Elu);
+        var eluPreActivation = ws.EluPreActivation.AsSpan(0, batch * LayerLength.Elu);
+        var eluPreActivationGradient = ws.EluPreActivationGradient.AsSpan(0, batch * LayerLength.Elu);
+        var headOutputGradient = ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head);
+        var hiddenOutput = ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden);
+        var hiddenOutputGradient = ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden);
+        var hiddenPreActivation = ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden);
+        var hiddenPreActivationGradient = ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden);
+        var inputs = ws.Inputs.AsSpan(0, batch * InputLength);
+        var leakyOutput = ws.LeakyOutput.AsSpan(0, batch * LayerLength.Leaky);
+        var leakyOutputGradient = ws.LeakyOutputGradient.AsSpan(0, batch * LayerLength.Leaky);
+        var leakyPreActivation = ws.LeakyPreActivation.AsSpan(0, batch * LayerLength.Leaky);
+        var leakyPreActivationGradient = ws.LeakyPreActivationGradient.AsSpan(0, batch * LayerLength.Leaky);
+        var pool1Output = ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1);
+        var pool1OutputGradient = ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1);
+
         // head: Dense (4) → (2)
-        DenseKernels.BackwardWeight(ws.LeakyOutput.AsSpan(0, batch * LayerLength.Leaky), ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head), state.HeadGradients.WeightAccumulator, state.HeadGradients.BiasAccumulator, batch, inFeatures: 4, outFeatures: 2, state.Scratch);
-        DenseKernels.BackwardInput(ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head), this.head.Weight, ws.LeakyOutputGradient.AsSpan(0, batch * LayerLength.Leaky), batch, inFeatures: 4, outFeatures: 2);
+        global::NigGen.Kernels.DenseKernels.BackwardWeight(leakyOutput, headOutputGradient, state.HeadGradients.WeightAccumulator,
+            state.HeadGradients.BiasAccumulator, batch, inFeatures: 4, outFeatures: 2, state.Scratch);
+        global::NigGen.Kernels.DenseKernels.BackwardInput(headOutputGradient, this.head.Weight, leakyOutputGradient, batch, inFeatures: 4,
+            outFeatures: 2);
 
         // leaky: Dense (8) → (4), LeakyRelu
-        ActivationKernels.LeakyReluBackward(ws.LeakyPreActivation.AsSpan(0, batch * LayerLength.Leaky), ws.LeakyOutput.AsSpan(0, batch * LayerLength.Leaky), ws.LeakyOutputGradient.AsSpan(0, batch * LayerLength.Leaky), ws.LeakyPreActivationGradient.AsSpan(0, batch * LayerLength.Leaky));
-        DenseKernels.BackwardWeight(ws.EluOutput.AsSpan(0, batch * LayerLength.Elu), ws.LeakyPreActivationGradient.AsSpan(0, batch * LayerLength.Leaky), state.LeakyGradients.WeightAccumulator, state.LeakyGradients.BiasAccumulator, batch, inFeatures: 8, outFeatures: 4, state.Scratch);
-        DenseKernels.BackwardInput(ws.LeakyPreActivationGradient.AsSpan(0, batch * LayerLength.Leaky), this.leaky.Weight, ws.EluOutputGradient.AsSpan(0, batch * LayerLength.Elu), batch, inFeatures: 8, outFeatures: 4);
+        global::NigGen.Kernels.ActivationKernels.LeakyReluBackward(leakyPreActivation, leakyOutput, leakyOutputGradient, leakyPreActivationGradient);
+        global::NigGen.Kernels.DenseKernels.BackwardWeight(eluOutput, leakyPreActivationGradient, state.LeakyGradients.WeightAccumulator,
+            state.LeakyGradients.BiasAccumulator, batch, inFeatures: 8, outFeatures: 4, state.Scratch);
+        global::NigGen.Kernels.DenseKernels.BackwardInput(leakyPreActivationGradient, this.leaky.Weight, eluOutputGradient, batch, inFeatures: 8,
+            outFeatures: 4);
 
         // elu: Dense (12) → (8), Elu
-        ActivationKernels.EluBackward(ws.EluPreActivation.AsSpan(0, batch * LayerLength.Elu), ws.EluOutput.AsSpan(0, batch * LayerLength.Elu), ws.EluOutputGradient.AsSpan(0, batch * LayerLength.Elu), ws.EluPreActivationGradient.AsSpan(0, batch * LayerLength.Elu));
-        DenseKernels.BackwardWeight(ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), ws.EluPreActivationGradient.AsSpan(0, batch * LayerLength.Elu), state.EluGradients.WeightAccumulator, state.EluGradients.BiasAccumulator, batch, inFeatures: 12, outFeatures: 8, state.Scratch);
-        DenseKernels.BackwardInput(ws.EluPreActivationGradient.AsSpan(0, batch * LayerLength.Elu), this.elu.Weight, ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), batch, inFeatures: 12, outFeatures: 8);
+        global::NigGen.Kernels.ActivationKernels.EluBackward(eluPreActivation, eluOutput, eluOutputGradient, eluPreActivationGradient);
+        global::NigGen.Kernels.DenseKernels.BackwardWeight(hiddenOutput, eluPreActivationGradient, state.EluGradients.WeightAccumulator,
+            state.EluGradients.BiasAccumulator, batch, inFeatures: 12, outFeatures: 8, state.Scratch);
+        global::NigGen.Kernels.DenseKernels.BackwardInput(eluPreActivationGradient, this.elu.Weight, hiddenOutputGradient, batch, inFeatures: 12,
+            outFeatures: 8);
 
         // hidden: Dense (16) → (12), Softplus
-        ActivationKernels.SoftplusBackward(ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenOutputGradient.AsSpan(0, batch * LayerLength.Hidden), ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden));
-        DenseKernels.BackwardWeight(ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden), state.HiddenGradients.WeightAccumulator, state.HiddenGradients.BiasAccumulator, batch, inFeatures: 16, outFeatures: 12, state.Scratch);
-        DenseKernels.BackwardInput(ws.HiddenPreActivationGradient.AsSpan(0, batch * LayerLength.Hidden), this.hidden.Weight, ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2), batch, inFeatures: 16, outFeatures: 12);
+        global::NigGen.Kernels.ActivationKernels.SoftplusBackward(hiddenPreActivation, hiddenOutput, hiddenOutputGradient,
+            hiddenPreActivationGradient);
+        global::NigGen.Kernels.DenseKernels.BackwardWeight(conv2Output, hiddenPreActivationGradient, state.HiddenGradients.WeightAccumulator,
+            state.HiddenGradients.BiasAccumulator, batch, inFeatures: 16, outFeatures: 12, state.Scratch);
+        global::NigGen.Kernels.DenseKernels.BackwardInput(hiddenPreActivationGradient, this.hidden.Weight, conv2OutputGradient, batch, inFeatures: 16,
+            outFeatures: 12);
 
         // flat: Flatten (4, 2, 2) → (16)
         // Flatten shares the buffers of the layer below; nothing to do.
 
         // conv2: Conv2d kernel 3, stride 2, padding 0: (6, 6, 6) → (4, 2, 2), Tanh
-        ActivationKernels.TanhBackward(ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2));
-        ConvKernels.BackwardWeight(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2), state.Conv2Gradients.WeightAccumulator, state.Conv2Gradients.BiasAccumulator, batch, state.Scratch);
-        ConvKernels.BackwardInput(in Geometry.Conv2, ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2), this.conv2.WeightTransposed, ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), batch, ws.Scratch);
+        global::NigGen.Kernels.ActivationKernels.TanhBackward(conv2PreActivation, conv2Output, conv2OutputGradient, conv2PreActivationGradient);
+        global::NigGen.Kernels.ConvKernels.BackwardWeight(in Geometry.Conv2, pool1Output, conv2PreActivationGradient,
+            state.Conv2Gradients.WeightAccumulator, state.Conv2Gradients.BiasAccumulator, batch, state.Scratch);
+        global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2PreActivationGradient, this.conv2.WeightTransposed,
+            pool1OutputGradient, batch, ws.Scratch);
 
         // pool1: AvgPool2d 2, stride 2: (6, 12, 12) → (6, 6, 6)
-        PoolKernels.AvgBackward(in Geometry.Pool1, ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), batch);
+        global::NigGen.Kernels.PoolKernels.AvgBackward(in Geometry.Pool1, pool1OutputGradient, conv1OutputGradient, batch);
 
         // conv1: Conv2d kernel 3, stride 1, padding 1: (3, 12, 12) → (6, 12, 12), Sigmoid
-        ActivationKernels.SigmoidBackward(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1));
-        ConvKernels.BackwardWeight(in Geometry.Conv1, ws.Inputs.AsSpan(0, batch * InputLength), ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1), state.Conv1Gradients.WeightAccumulator, state.Conv1Gradients.BiasAccumulator, batch, state.Scratch);
+        global::NigGen.Kernels.ActivationKernels.SigmoidBackward(conv1PreActivation, conv1Output, conv1OutputGradient, conv1PreActivationGradient);
+        global::NigGen.Kernels.ConvKernels.BackwardWeight(in Geometry.Conv1, inputs, conv1PreActivationGradient,
+            state.Conv1Gradients.WeightAccumulator, state.Conv1Gradients.BiasAccumulator, batch, state.Scratch);
     }
 
     // A trainer's workspace (its own, not a thread's) and every Dense and Conv layer's gradients, which TrainingBackwardLayers fills.
@@ -656,7 +853,8 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
         public readonly global::NigGen.Training.LayerGradients LeakyGradients;
         public readonly global::NigGen.Training.LayerGradients HeadGradients;
 
-        public TrainingState(ActivationsNet network) : base(ActivationsNet.Description, headName: "head", headActivation: Activation.None)
+        public TrainingState(ActivationsNet network) : base(ActivationsNet.Description, headName: "head",
+            headActivation: global::NigGen.Activation.None)
         {
             _network = network;
             _workspace = new Workspace(Capacity) { Network = network };
@@ -670,7 +868,7 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
             Layers = [Conv1Gradients, Conv2Gradients, HiddenGradients, EluGradients, LeakyGradients, HeadGradients];
         }
 
-        public override NetworkWorkspace Workspace => _workspace;
+        public override global::NigGen.Attribution.NetworkWorkspace Workspace => _workspace;
 
         public override System.Collections.Generic.IReadOnlyList<global::NigGen.Training.LayerGradients> Layers { get; }
 
@@ -694,7 +892,7 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
         return ws;
     }
 
-    private sealed class Workspace : NetworkWorkspace
+    private sealed class Workspace : global::NigGen.Attribution.NetworkWorkspace
     {
         public ActivationsNet Network = null!;
         public readonly float[] Scratch = new float[ScratchLength];
@@ -757,13 +955,14 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
 
         public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);
 
-        public override void DeepLift(DeepLiftRule rule, int to, Span<float> importance) => Network.DeepLiftLayers(this, rule, to, importance);
+        public override void DeepLift(global::NigGen.DeepLiftRule rule, int to, Span<float> importance) => Network.DeepLiftLayers(this, rule, to,
+            importance);
 
         public override void ForwardAblated(ReadOnlySpan<int> neurons) => Network.AblatedForwardLayers(this, neurons);
 
-        public override NetworkWorkspace ForCurrentThread(int capacity) => Network.RentWorkspace(capacity);
+        public override global::NigGen.Attribution.NetworkWorkspace ForCurrentThread(int capacity) => Network.RentWorkspace(capacity);
 
-        public override NetworkWorkspace ForHelper(NetworkWorkspace? spare, int capacity)
+        public override global::NigGen.Attribution.NetworkWorkspace ForHelper(global::NigGen.Attribution.NetworkWorkspace? spare, int capacity)
         {
             var ws = spare is Workspace kept && kept.Capacity >= capacity ? kept : new Workspace(Math.Max(capacity, 1));
             ws.Network = Network;
@@ -777,10 +976,12 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
         public override void CaptureAffineEndpoints()
         {
             const int batch = 2;
-            InterpolationKernels.CaptureEndpoints(Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), AffineAtBaseline, AffineDifference);
+            var conv1PreActivation = Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+
+            global::NigGen.Kernels.InterpolationKernels.CaptureEndpoints(conv1PreActivation, AffineAtBaseline, AffineDifference);
         }
 
-        public override void CopyAffineEndpoints(NetworkWorkspace source)
+        public override void CopyAffineEndpoints(global::NigGen.Attribution.NetworkWorkspace source)
         {
             var prepared = (Workspace)source;
             prepared.AffineAtBaseline.AsSpan().CopyTo(AffineAtBaseline);
@@ -789,16 +990,20 @@ partial class ActivationsNet : IAttributedNetwork, global::NigGen.ITrainableNetw
 
         public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo)
         {
+            var conv1PreActivation = Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+            var pool1Output = Pool1Output.AsSpan(0, batch * LayerLength.Pool1);
+
             // A backward pass that stops at or above pool1 reads no value below pool1's output:
             // the path points go straight into pool1's output.
             if (backwardTo >= Position.Pool1PreActivation)
             {
-                InterpolationKernels.InterpolateAvgPooled(in Geometry.Pool1, global::NigGen.Activation.Sigmoid, AffineDifference, AffineAtBaseline, alphas, Pool1Output.AsSpan(0, batch * LayerLength.Pool1), Conv1PreActivation.AsSpan(0, LayerLength.Conv1));
+                global::NigGen.Kernels.InterpolationKernels.InterpolateAvgPooled(in Geometry.Pool1, global::NigGen.Activation.Sigmoid,
+                    AffineDifference, AffineAtBaseline, alphas, pool1Output, Conv1PreActivation.AsSpan(0, LayerLength.Conv1));
                 Network.ForwardAbovePool1Output(this, batch);
                 return;
             }
 
-            InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1));
+            global::NigGen.Kernels.InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, conv1PreActivation);
             Network.ForwardAboveConv1PreActivation(this, batch);
         }
 

@@ -3,14 +3,10 @@
 #nullable enable
 
 using System;
-using NigGen;
-using NigGen.Attribution;
-using NigGen.Kernels;
-using NigGen.Weights;
 
 namespace Samples.Dense;
 
-partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
+partial class Mlp : global::NigGen.IAttributedNetwork, global::NigGen.ITrainableNetwork
 {
     /// <summary>Floats in one input sample, shape (784) (channels first).</summary>
     public const int InputLength = 784;
@@ -18,7 +14,8 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
     /// <summary>Floats in one output sample, shape (10).</summary>
     public const int OutputLength = 10;
 
-    /// <summary>Neurons scored by NeuronIntegratedGradients: every [AttributeLayer] in declaration order, each in PyTorch's (channel-major) memory order.</summary>
+    /// <summary>Neurons scored by NeuronIntegratedGradients: every [AttributeLayer] in declaration order, each in PyTorch's (channel-major) memory
+    /// order.</summary>
     public const int ImportanceLength = 256;
 
     /// <summary>Where the output neurons of 'fc2', shape (256), start in the importance vector.</summary>
@@ -51,10 +48,10 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
     private const int FloatsPerSample = 3636;
     private const int ScratchLength = 0;
 
-    NetworkDescription INetwork.Description => Description;
+    global::NigGen.Attribution.NetworkDescription global::NigGen.INetwork.Description => Description;
 
     /// <summary>The network's shapes and attribute layers, for tools that work on any generated network.</summary>
-    public static NetworkDescription Description { get; } = new(
+    public static global::NigGen.Attribution.NetworkDescription Description { get; } = new(
         name: "Mlp",
         inputShape: [784],
         outputShape: [10],
@@ -62,44 +59,57 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
         floatsPerSample: FloatsPerSample,
         attributeLayers:
         [
-            new AttributeLayerInfo("fc2", Fc2ImportanceOffset, [256], preActivation: false, gradientPosition: Position.Fc2Output),
+            new global::NigGen.Attribution.AttributeLayerInfo("fc2", Fc2ImportanceOffset, [256], preActivation: false,
+                gradientPosition: Position.Fc2Output),
         ]);
 
     // Every layer's parameters are created here, once; only a trainer (CreateTrainer) changes them afterwards, in place.
-    private Mlp(IWeightSource weights)
+    private Mlp(global::NigGen.Weights.IWeightSource weights)
     {
-        this.fc1 = Layer.Create("fc1", [256, 784], hasBias: true, weights);
-        this.fc2 = Layer.Create("fc2", [256, 256], hasBias: true, weights);
-        this.fc3 = Layer.Create("fc3", [10, 256], hasBias: true, weights);
+        this.fc1 = global::NigGen.Layer.Create("fc1", [256, 784], hasBias: true, weights);
+        this.fc2 = global::NigGen.Layer.Create("fc2", [256, 256], hasBias: true, weights);
+        this.fc3 = global::NigGen.Layer.Create("fc3", [10, 256], hasBias: true, weights);
     }
 
-    /// <summary>Loads the weights from a safetensors file (as written by <c>safetensors.torch.save_file(model.state_dict(), path)</c>); the file must hold exactly this network's tensors, all finite.</summary>
-    /// <exception cref="WeightsFormatException">The file is malformed, or a tensor is missing, unexpected, of the wrong shape or dtype, or not finite.</exception>
-    public static Mlp Load(string path) => Load(path, WeightsLoadOptions.Default);
+    /// <summary>Loads the weights from a safetensors file (as written by <c>safetensors.torch.save_file(model.state_dict(), path)</c>); the file must
+    /// hold exactly this network's tensors, all finite.</summary>
+    /// <exception cref="global::NigGen.Weights.WeightsFormatException">The file is malformed, or a tensor is missing, unexpected, of the wrong shape
+    /// or dtype, or not finite.</exception>
+    public static Mlp Load(string path) => Load(path, global::NigGen.Weights.WeightsLoadOptions.Default);
 
-    /// <summary>Loads the weights from a safetensors file; <paramref name="options"/> may allow tensors the network does not read, or non-finite weights.</summary>
-    /// <exception cref="WeightsFormatException">The file is malformed, or a tensor is missing, of the wrong shape or dtype, or not accepted by <paramref name="options"/>.</exception>
-    public static Mlp Load(string path, WeightsLoadOptions options) => WeightsLoader.Load(path, options, Description.Name, static weights => new Mlp(weights));
+    /// <summary>Loads the weights from a safetensors file; <paramref name="options"/> may allow tensors the network does not read, or non-finite
+    /// weights.</summary>
+    /// <exception cref="global::NigGen.Weights.WeightsFormatException">The file is malformed, or a tensor is missing, of the wrong shape or dtype, or
+    /// not accepted by <paramref name="options"/>.</exception>
+    public static Mlp Load(string path, global::NigGen.Weights.WeightsLoadOptions options) => global::NigGen.Weights.WeightsLoader.Load(path, options,
+        Description.Name, static weights => new Mlp(weights));
 
     /// <summary>Loads the weights from a stream holding a safetensors file; it must hold exactly this network's tensors, all finite.</summary>
-    /// <exception cref="WeightsFormatException">The stream is malformed, or a tensor is missing, unexpected, of the wrong shape or dtype, or not finite.</exception>
-    public static Mlp Load(System.IO.Stream stream) => Load(stream, WeightsLoadOptions.Default);
+    /// <exception cref="global::NigGen.Weights.WeightsFormatException">The stream is malformed, or a tensor is missing, unexpected, of the wrong
+    /// shape or dtype, or not finite.</exception>
+    public static Mlp Load(System.IO.Stream stream) => Load(stream, global::NigGen.Weights.WeightsLoadOptions.Default);
 
-    /// <summary>Loads the weights from a stream holding a safetensors file; <paramref name="options"/> may allow tensors the network does not read, or non-finite weights.</summary>
-    /// <exception cref="WeightsFormatException">The stream is malformed, or a tensor is missing, of the wrong shape or dtype, or not accepted by <paramref name="options"/>.</exception>
-    public static Mlp Load(System.IO.Stream stream, WeightsLoadOptions options) => WeightsLoader.Load(stream, options, Description.Name, static weights => new Mlp(weights));
+    /// <summary>Loads the weights from a stream holding a safetensors file; <paramref name="options"/> may allow tensors the network does not read,
+    /// or non-finite weights.</summary>
+    /// <exception cref="global::NigGen.Weights.WeightsFormatException">The stream is malformed, or a tensor is missing, of the wrong shape or dtype,
+    /// or not accepted by <paramref name="options"/>.</exception>
+    public static Mlp Load(System.IO.Stream stream,
+        global::NigGen.Weights.WeightsLoadOptions options) => global::NigGen.Weights.WeightsLoader.Load(stream, options, Description.Name,
+        static weights => new Mlp(weights));
 
     /// <summary>Creates the network with PyTorch's default initialisation (uniform in ±1/√fan_in), deterministic for a seed.</summary>
-    public static Mlp CreateRandom(int seed) => new(new RandomWeightSource(seed));
+    public static Mlp CreateRandom(int seed) => new(new global::NigGen.Weights.RandomWeightSource(seed));
 
     /// <summary>Writes the weights as a safetensors file (F32) with PyTorch's names and layouts.</summary>
-    public void Save(System.IO.Stream stream) => LayerWeights.Save(stream, [this.fc1, this.fc2, this.fc3]);
+    public void Save(System.IO.Stream stream) => global::NigGen.Weights.LayerWeights.Save(stream, [this.fc1, this.fc2, this.fc3]);
 
     /// <summary>Writes the weights to a safetensors file (F32) with PyTorch's names and layouts.</summary>
-    public void Save(string path) => LayerWeights.Save(path, [this.fc1, this.fc2, this.fc3]);
+    public void Save(string path) => global::NigGen.Weights.LayerWeights.Save(path, [this.fc1, this.fc2, this.fc3]);
 
-    /// <summary>Runs the network on a batch: <paramref name="input"/> holds batch × InputLength floats, <paramref name="output"/> batch × OutputLength.</summary>
-    /// <exception cref="ArgumentException">A length is not a whole number of samples, input and output hold different batch sizes, or an input is NaN or infinite.</exception>
+    /// <summary>Runs the network on a batch: <paramref name="input"/> holds batch × InputLength floats, <paramref name="output"/> batch ×
+    /// OutputLength.</summary>
+    /// <exception cref="ArgumentException">A length is not a whole number of samples, input and output hold different batch sizes, or an input is NaN
+    /// or infinite.</exception>
     public void Forward(ReadOnlySpan<float> input, Span<float> output)
     {
         int batch = Description.BatchSize(input, output.Length);
@@ -113,7 +123,8 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
         }
     }
 
-    /// <summary>Forward on up to <paramref name="maxDegreeOfParallelism"/> threads (−1: every core); the same numbers as the single-threaded call.</summary>
+    /// <summary>Forward on up to <paramref name="maxDegreeOfParallelism"/> threads (−1: every core); the same numbers as the single-threaded
+    /// call.</summary>
     public void Forward(ReadOnlySpan<float> input, Span<float> output, int maxDegreeOfParallelism)
     {
         if (maxDegreeOfParallelism is 0 or 1)
@@ -122,21 +133,23 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
             return;
         }
 
-        PathAttribution.Forward(RentWorkspace(Description.ForwardBlock), Description, input, output, maxDegreeOfParallelism);
+        global::NigGen.Attribution.PathAttribution.Forward(RentWorkspace(Description.ForwardBlock), Description, input, output,
+            maxDegreeOfParallelism);
     }
 
     /// <summary>The gradient of output[<paramref name="target"/>] with respect to one input sample (saliency).</summary>
     public void InputGradient(ReadOnlySpan<float> input, int target, Span<float> gradient) =>
-        PathAttribution.InputGradient(RentWorkspace(1), Description, input, target, gradient);
+        global::NigGen.Attribution.PathAttribution.InputGradient(RentWorkspace(1), Description, input, target, gradient);
 
     /// <summary>
     /// Integrated gradients of output[<paramref name="target"/>] for every input feature (Captum's IntegratedGradients
     /// conventions, with the trapezoid's correct step sizes). Returns the completeness delta Σ attribution − (F(x) − F(x')).
     /// </summary>
-    public float IntegratedGradients(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution, AttributionOptions options = default)
+    public float IntegratedGradients(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution,
+        global::NigGen.AttributionOptions options = default)
     {
-        var ws = RentWorkspace(PathAttribution.PathCapacity(Description, options));
-        return PathAttribution.IntegratedGradients(ws, Description, input, baseline, target, attribution, options);
+        var ws = RentWorkspace(global::NigGen.Attribution.PathAttribution.PathCapacity(Description, options));
+        return global::NigGen.Attribution.PathAttribution.IntegratedGradients(ws, Description, input, baseline, target, attribution, options);
     }
 
     /// <summary>
@@ -145,10 +158,11 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
     /// down to the earliest attribute layer per chunk. Equals Captum's LayerConductance. Returns the completeness delta
     /// Σ importance − (F(x) − F(x')) of the attribute layer where it is largest in magnitude.
     /// </summary>
-    public float NeuronIntegratedGradients(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, AttributionOptions options = default)
+    public float NeuronIntegratedGradients(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance,
+        global::NigGen.AttributionOptions options = default)
     {
-        var ws = RentWorkspace(PathAttribution.NeuronIntegratedGradientsCapacity(Description, options));
-        return PathAttribution.NeuronIntegratedGradients(ws, Description, input, baseline, target, importance, options);
+        var ws = RentWorkspace(global::NigGen.Attribution.PathAttribution.NeuronIntegratedGradientsCapacity(Description, options));
+        return global::NigGen.Attribution.PathAttribution.NeuronIntegratedGradients(ws, Description, input, baseline, target, importance, options);
     }
 
     /// <summary>
@@ -156,17 +170,20 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
     /// <paramref name="baselines"/> one baseline per sample or a single one for all, <paramref name="targets"/> n targets,
     /// <paramref name="importances"/> n × ImportanceLength and <paramref name="deltas"/> n floats.
     /// </summary>
-    public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, AttributionOptions options = default) =>
+    public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets,
+        Span<float> importances, Span<float> deltas, global::NigGen.AttributionOptions options = default) =>
         NeuronIntegratedGradients(inputs, baselines, targets, importances, deltas, options, System.Threading.CancellationToken.None);
 
     /// <summary>
     /// Neuron Integrated Gradients for a batch of samples, stopped by <paramref name="cancellationToken"/> between samples and
     /// between chunks of interpolation points with an <see cref="OperationCanceledException"/>; the network stays usable.
     /// </summary>
-    public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, AttributionOptions options, System.Threading.CancellationToken cancellationToken)
+    public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets,
+        Span<float> importances, Span<float> deltas, global::NigGen.AttributionOptions options, System.Threading.CancellationToken cancellationToken)
     {
-        var ws = RentWorkspace(PathAttribution.NeuronIntegratedGradientsCapacity(Description, options));
-        PathAttribution.NeuronIntegratedGradients(ws, Description, inputs, baselines, targets, importances, deltas, options, cancellationToken);
+        var ws = RentWorkspace(global::NigGen.Attribution.PathAttribution.NeuronIntegratedGradientsCapacity(Description, options));
+        global::NigGen.Attribution.PathAttribution.NeuronIntegratedGradients(ws, Description, inputs, baselines, targets, importances, deltas,
+            options, cancellationToken);
     }
 
     /// <summary>
@@ -174,10 +191,11 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
     /// (x_i − x'_i) Σ_k step_k ∂F/∂y ∂y/∂x_i at α_k (Dhamdhere et al.; Captum's NeuronConductance conventions, with the
     /// trapezoid's correct step sizes). Summed over inputs it approaches the neuron's Neuron Integrated Gradients.
     /// </summary>
-    public void NeuronConductance(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, int neuron, Span<float> attribution, AttributionOptions options = default)
+    public void NeuronConductance(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, int neuron, Span<float> attribution,
+        global::NigGen.AttributionOptions options = default)
     {
-        var ws = RentWorkspace(PathAttribution.PathCapacity(Description, options));
-        PathAttribution.NeuronConductance(ws, Description, input, baseline, target, neuron, attribution, options);
+        var ws = RentWorkspace(global::NigGen.Attribution.PathAttribution.PathCapacity(Description, options));
+        global::NigGen.Attribution.PathAttribution.NeuronConductance(ws, Description, input, baseline, target, neuron, attribution, options);
     }
 
     /// <summary>
@@ -186,16 +204,20 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
     /// RevealCancel) from one forward pass over input and baseline and one backward pass. Returns the summation delta
     /// Σ attribution − (F(x) − F(x')), zero up to float rounding.
     /// </summary>
-    public float DeepLiftInputs(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution, DeepLiftRule rule = DeepLiftRule.Rescale) =>
-        DeepLiftAttribution.Inputs(RentWorkspace(DeepLiftAttribution.Capacity), Description, input, baseline, target, attribution, rule);
+    public float DeepLiftInputs(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution,
+        global::NigGen.DeepLiftRule rule = global::NigGen.DeepLiftRule.Rescale) =>
+        global::NigGen.Attribution.DeepLiftAttribution.Inputs(RentWorkspace(global::NigGen.Attribution.DeepLiftAttribution.Capacity), Description,
+            input, baseline, target, attribution, rule);
 
     /// <summary>
     /// DeepLIFT attribution to the input features for a batch: <paramref name="inputs"/> holds n × InputLength floats,
     /// <paramref name="baselines"/> one baseline per sample or a single one for all, <paramref name="targets"/> n targets,
     /// <paramref name="attributions"/> n × InputLength and <paramref name="deltas"/> n floats.
     /// </summary>
-    public void DeepLiftInputs(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> attributions, Span<float> deltas, DeepLiftRule rule = DeepLiftRule.Rescale) =>
-        DeepLiftAttribution.Inputs(RentWorkspace(DeepLiftAttribution.Capacity), Description, inputs, baselines, targets, attributions, deltas, rule);
+    public void DeepLiftInputs(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> attributions,
+        Span<float> deltas, global::NigGen.DeepLiftRule rule = global::NigGen.DeepLiftRule.Rescale) =>
+        global::NigGen.Attribution.DeepLiftAttribution.Inputs(RentWorkspace(global::NigGen.Attribution.DeepLiftAttribution.Capacity), Description,
+            inputs, baselines, targets, attributions, deltas, rule);
 
     /// <summary>
     /// DeepLIFT importance of every neuron of every [AttributeLayer] for output[<paramref name="target"/>], in the layout of
@@ -204,16 +226,20 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
     /// baseline and one backward pass down to the earliest attribute layer. Returns the summation delta
     /// Σ importance − (F(x) − F(x')) of the attribute layer where it is largest in magnitude, zero up to float rounding.
     /// </summary>
-    public float DeepLift(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, DeepLiftRule rule = DeepLiftRule.Rescale) =>
-        DeepLiftAttribution.Neurons(RentWorkspace(DeepLiftAttribution.Capacity), Description, input, baseline, target, importance, rule);
+    public float DeepLift(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance,
+        global::NigGen.DeepLiftRule rule = global::NigGen.DeepLiftRule.Rescale) =>
+        global::NigGen.Attribution.DeepLiftAttribution.Neurons(RentWorkspace(global::NigGen.Attribution.DeepLiftAttribution.Capacity), Description,
+            input, baseline, target, importance, rule);
 
     /// <summary>
     /// DeepLIFT importance for a batch of samples: <paramref name="inputs"/> holds n × InputLength floats,
     /// <paramref name="baselines"/> one baseline per sample or a single one for all, <paramref name="targets"/> n targets,
     /// <paramref name="importances"/> n × ImportanceLength and <paramref name="deltas"/> n floats.
     /// </summary>
-    public void DeepLift(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, DeepLiftRule rule = DeepLiftRule.Rescale) =>
-        DeepLiftAttribution.Neurons(RentWorkspace(DeepLiftAttribution.Capacity), Description, inputs, baselines, targets, importances, deltas, rule);
+    public void DeepLift(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances,
+        Span<float> deltas, global::NigGen.DeepLiftRule rule = global::NigGen.DeepLiftRule.Rescale) =>
+        global::NigGen.Attribution.DeepLiftAttribution.Neurons(RentWorkspace(global::NigGen.Attribution.DeepLiftAttribution.Capacity), Description,
+            inputs, baselines, targets, importances, deltas, rule);
 
     /// <summary>
     /// Gradient × activation of every neuron of every [AttributeLayer] for output[<paramref name="target"/>]: ∂F/∂h · h, in the
@@ -221,7 +247,7 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
     /// The cheapest ranking; it has no baseline and no completeness property.
     /// </summary>
     public void GradientTimesActivation(ReadOnlySpan<float> input, int target, Span<float> importance) =>
-        GradientAttribution.GradientTimesActivation(RentWorkspace(1), Description, input, target, importance);
+        global::NigGen.Attribution.GradientAttribution.GradientTimesActivation(RentWorkspace(1), Description, input, target, importance);
 
     /// <summary>
     /// The network's output (OutputLength floats) for <paramref name="input"/> with the listed <paramref name="neurons"/>
@@ -229,111 +255,163 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
     /// the baseline's values for them before the layers above read it. The test of a neuron ranking.
     /// </summary>
     public void Ablate(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, ReadOnlySpan<int> neurons, Span<float> output) =>
-        NeuronAblation.Ablate(RentWorkspace(NeuronAblation.Capacity), Description, input, baseline, neurons, output);
+        global::NigGen.Attribution.NeuronAblation.Ablate(RentWorkspace(global::NigGen.Attribution.NeuronAblation.Capacity), Description, input,
+            baseline, neurons, output);
 
     // Forward over a batch: every layer's pre-activation and output stay in the workspace for the backward pass.
     private void ForwardLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
+        var fc1PreActivation = ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1);
+
         // fc1: Dense (784) → (256), Relu
-        DenseKernels.Forward(input, this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 784, outFeatures: 256, ws.LayerThreads);
+        global::NigGen.Kernels.DenseKernels.Forward(input, this.fc1.WeightTransposed, this.fc1.Bias, fc1PreActivation, batch, inFeatures: 784,
+            outFeatures: 256, ws.LayerThreads);
         ForwardAboveFc1PreActivation(ws, batch);
     }
 
     // Forward from fc1's pre-activation (already in the workspace) to the output.
     private void ForwardAboveFc1PreActivation(Workspace ws, int batch)
     {
-        ActivationKernels.Relu(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1));
+        var fc1Output = ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1PreActivation = ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1);
+
+        global::NigGen.Kernels.ActivationKernels.Relu(fc1PreActivation, fc1Output);
         ForwardAboveFc1Output(ws, batch);
     }
 
     // Forward from fc1's output (already in the workspace) to the output.
     private void ForwardAboveFc1Output(Workspace ws, int batch)
     {
+        var fc1Output = ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1);
+        var fc2Output = ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2);
+        var fc2PreActivation = ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2);
+        var fc3Output = ws.Fc3Output.AsSpan(0, batch * LayerLength.Fc3);
+
         // fc2: Dense (256) → (256), Relu
-        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 256, outFeatures: 256, ws.LayerThreads);
-        ActivationKernels.Relu(ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2));
+        global::NigGen.Kernels.DenseKernels.Forward(fc1Output, this.fc2.WeightTransposed, this.fc2.Bias, fc2PreActivation, batch, inFeatures: 256,
+            outFeatures: 256, ws.LayerThreads);
+        global::NigGen.Kernels.ActivationKernels.Relu(fc2PreActivation, fc2Output);
 
         // fc3: Dense (256) → (10)
-        DenseKernels.Forward(ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), this.fc3.WeightTransposed, this.fc3.Bias, ws.Fc3Output.AsSpan(0, batch * LayerLength.Fc3), batch, inFeatures: 256, outFeatures: 10, ws.LayerThreads);
+        global::NigGen.Kernels.DenseKernels.Forward(fc2Output, this.fc3.WeightTransposed, this.fc3.Bias, fc3Output, batch, inFeatures: 256,
+            outFeatures: 10, ws.LayerThreads);
     }
 
     // Forward for callers that read only the output: ForwardLayers' numbers, with activations fused into the kernel below or
     // above them, so that the pre-activations they replace and max poolings' argmax are not written.
     private void InferenceLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
+        var fc1Output = ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1);
+        var fc2Output = ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2);
+        var fc3Output = ws.Fc3Output.AsSpan(0, batch * LayerLength.Fc3);
+
         // fc1: Dense (784) → (256), Relu
-        DenseKernels.ForwardRelu(input, this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 784, outFeatures: 256, ws.LayerThreads);
+        global::NigGen.Kernels.DenseKernels.ForwardRelu(input, this.fc1.WeightTransposed, this.fc1.Bias, fc1Output, batch, inFeatures: 784,
+            outFeatures: 256, ws.LayerThreads);
 
         // fc2: Dense (256) → (256), Relu
-        DenseKernels.ForwardRelu(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 256, outFeatures: 256, ws.LayerThreads);
+        global::NigGen.Kernels.DenseKernels.ForwardRelu(fc1Output, this.fc2.WeightTransposed, this.fc2.Bias, fc2Output, batch, inFeatures: 256,
+            outFeatures: 256, ws.LayerThreads);
 
         // fc3: Dense (256) → (10)
-        DenseKernels.Forward(ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), this.fc3.WeightTransposed, this.fc3.Bias, ws.Fc3Output.AsSpan(0, batch * LayerLength.Fc3), batch, inFeatures: 256, outFeatures: 10, ws.LayerThreads);
+        global::NigGen.Kernels.DenseKernels.Forward(fc2Output, this.fc3.WeightTransposed, this.fc3.Bias, fc3Output, batch, inFeatures: 256,
+            outFeatures: 10, ws.LayerThreads);
     }
 
     // Backward from the gradient at position 'from' down to position 'to' only: layers below 'to' are never visited.
     private void BackwardLayers(Workspace ws, int batch, int from, int to)
     {
+        var fc1Output = ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1OutputGradient = ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1PreActivation = ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1PreActivationGradient = ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1);
+        var fc2Output = ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2);
+        var fc2OutputGradient = ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2);
+        var fc2PreActivation = ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2);
+        var fc2PreActivationGradient = ws.Fc2PreActivationGradient.AsSpan(0, batch * LayerLength.Fc2);
+        var fc3OutputGradient = ws.Fc3OutputGradient.AsSpan(0, batch * LayerLength.Fc3);
+        var inputGradients = ws.InputGradients.AsSpan(0, batch * InputLength);
+
         // fc3: Dense (256) → (10)
         if (from >= Position.Fc3PreActivation && to < Position.Fc3PreActivation)
         {
-            DenseKernels.BackwardInput(ws.Fc3OutputGradient.AsSpan(0, batch * LayerLength.Fc3), this.fc3.Weight, ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 256, outFeatures: 10);
+            global::NigGen.Kernels.DenseKernels.BackwardInput(fc3OutputGradient, this.fc3.Weight, fc2OutputGradient, batch, inFeatures: 256,
+                outFeatures: 10);
         }
 
         // fc2: Dense (256) → (256), Relu
         if (from >= Position.Fc2Output && to < Position.Fc2Output)
         {
-            ActivationKernels.ReluBackward(ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2PreActivationGradient.AsSpan(0, batch * LayerLength.Fc2));
+            global::NigGen.Kernels.ActivationKernels.ReluBackward(fc2PreActivation, fc2Output, fc2OutputGradient, fc2PreActivationGradient);
         }
 
         if (from >= Position.Fc2PreActivation && to < Position.Fc2PreActivation)
         {
-            DenseKernels.BackwardInput(ws.Fc2PreActivationGradient.AsSpan(0, batch * LayerLength.Fc2), this.fc2.Weight, ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 256, outFeatures: 256);
+            global::NigGen.Kernels.DenseKernels.BackwardInput(fc2PreActivationGradient, this.fc2.Weight, fc1OutputGradient, batch, inFeatures: 256,
+                outFeatures: 256);
         }
 
         // fc1: Dense (784) → (256), Relu
         if (from >= Position.Fc1Output && to < Position.Fc1Output)
         {
-            ActivationKernels.ReluBackward(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1));
+            global::NigGen.Kernels.ActivationKernels.ReluBackward(fc1PreActivation, fc1Output, fc1OutputGradient, fc1PreActivationGradient);
         }
 
         if (from >= Position.Fc1PreActivation && to < Position.Fc1PreActivation)
         {
-            DenseKernels.BackwardInput(ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1), this.fc1.Weight, ws.InputGradients.AsSpan(0, batch * InputLength), batch, inFeatures: 784, outFeatures: 256);
+            global::NigGen.Kernels.DenseKernels.BackwardInput(fc1PreActivationGradient, this.fc1.Weight, inputGradients, batch, inFeatures: 784,
+                outFeatures: 256);
         }
     }
 
     // DeepLIFT from the target's multiplier (seeded in row 0 of the output gradient) down to position 'to'. Rows 0 and 1 of
     // the value buffers hold the forward pass over the input and the baseline; multipliers live in row 0 of the gradient
     // buffers, row 1 being scratch. Attribute layers are scored into 'importance' on the way unless it is empty.
-    private void DeepLiftLayers(Workspace ws, DeepLiftRule rule, int to, Span<float> importance)
+    private void DeepLiftLayers(Workspace ws, global::NigGen.DeepLiftRule rule, int to, Span<float> importance)
     {
         const int batch = 2;
         const int multiplierRows = 1; // the gradient kernels run on the input's row only
-        bool revealCancelAfterDense = rule is DeepLiftRule.RevealCancel or DeepLiftRule.GenomicsDefault;
+        var fc1Output = ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1OutputGradient = ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1PreActivation = ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1PreActivationGradient = ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1);
+        var fc2Output = ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2);
+        var fc2OutputGradient = ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2);
+        var fc2PreActivation = ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2);
+        var fc2PreActivationGradient = ws.Fc2PreActivationGradient.AsSpan(0, batch * LayerLength.Fc2);
+        var fc3OutputGradient = ws.Fc3OutputGradient.AsSpan(0, batch * LayerLength.Fc3);
+        var inputGradients = ws.InputGradients.AsSpan(0, batch * InputLength);
+        var inputs = ws.Inputs.AsSpan(0, batch * InputLength);
+
+        bool revealCancelAfterDense = rule is global::NigGen.DeepLiftRule.RevealCancel or global::NigGen.DeepLiftRule.GenomicsDefault;
 
         // fc3: Dense (256) → (10)
         if (to < Position.Fc3PreActivation)
         {
-            DenseKernels.BackwardInput(ws.Fc3OutputGradient.AsSpan(0, batch * LayerLength.Fc3), this.fc3.Weight, ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2), multiplierRows, inFeatures: 256, outFeatures: 10);
+            global::NigGen.Kernels.DenseKernels.BackwardInput(fc3OutputGradient, this.fc3.Weight, fc2OutputGradient, multiplierRows, inFeatures: 256,
+                outFeatures: 10);
         }
 
         // fc2: Dense (256) → (256), Relu
         if (!importance.IsEmpty)
         {
-            DeepLiftKernels.Contributions(ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), importance.Slice(Fc2ImportanceOffset, Fc2ImportanceLength));
+            global::NigGen.Kernels.DeepLiftKernels.Contributions(fc2OutputGradient, fc2Output, importance.Slice(Fc2ImportanceOffset,
+                Fc2ImportanceLength));
         }
 
         if (to < Position.Fc2Output)
         {
             if (revealCancelAfterDense)
             {
-                DeepLiftKernels.SplitDense(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, ws.Fc2PreActivationGradient.AsSpan(0, batch * LayerLength.Fc2), inFeatures: 256, outFeatures: 256);
-                DeepLiftKernels.RevealCancel(Activation.Relu, ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2PreActivationGradient.AsSpan(0, batch * LayerLength.Fc2));
+                global::NigGen.Kernels.DeepLiftKernels.SplitDense(fc1Output, this.fc2.WeightTransposed, fc2PreActivationGradient, inFeatures: 256,
+                    outFeatures: 256);
+                global::NigGen.Kernels.DeepLiftKernels.RevealCancel(global::NigGen.Activation.Relu, fc2PreActivation, fc2Output, fc2OutputGradient,
+                    fc2PreActivationGradient);
             }
             else
             {
-                DeepLiftKernels.Rescale(Activation.Relu, ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2PreActivationGradient.AsSpan(0, batch * LayerLength.Fc2));
+                global::NigGen.Kernels.DeepLiftKernels.Rescale(global::NigGen.Activation.Relu, fc2PreActivation, fc2Output, fc2OutputGradient,
+                    fc2PreActivationGradient);
             }
         }
 
@@ -341,11 +419,13 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
         {
             if (revealCancelAfterDense)
             {
-                DeepLiftKernels.DenseRevealCancelBackward(ws.Fc2PreActivationGradient.AsSpan(0, batch * LayerLength.Fc2), this.fc2.Weight, ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), inFeatures: 256, outFeatures: 256);
+                global::NigGen.Kernels.DeepLiftKernels.DenseRevealCancelBackward(fc2PreActivationGradient, this.fc2.Weight, fc1Output,
+                    fc1OutputGradient, inFeatures: 256, outFeatures: 256);
             }
             else
             {
-                DenseKernels.BackwardInput(ws.Fc2PreActivationGradient.AsSpan(0, batch * LayerLength.Fc2), this.fc2.Weight, ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), multiplierRows, inFeatures: 256, outFeatures: 256);
+                global::NigGen.Kernels.DenseKernels.BackwardInput(fc2PreActivationGradient, this.fc2.Weight, fc1OutputGradient, multiplierRows,
+                    inFeatures: 256, outFeatures: 256);
             }
         }
 
@@ -354,12 +434,15 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
         {
             if (revealCancelAfterDense)
             {
-                DeepLiftKernels.SplitDense(ws.Inputs.AsSpan(0, batch * InputLength), this.fc1.WeightTransposed, ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1), inFeatures: 784, outFeatures: 256);
-                DeepLiftKernels.RevealCancel(Activation.Relu, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1));
+                global::NigGen.Kernels.DeepLiftKernels.SplitDense(inputs, this.fc1.WeightTransposed, fc1PreActivationGradient, inFeatures: 784,
+                    outFeatures: 256);
+                global::NigGen.Kernels.DeepLiftKernels.RevealCancel(global::NigGen.Activation.Relu, fc1PreActivation, fc1Output, fc1OutputGradient,
+                    fc1PreActivationGradient);
             }
             else
             {
-                DeepLiftKernels.Rescale(Activation.Relu, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1));
+                global::NigGen.Kernels.DeepLiftKernels.Rescale(global::NigGen.Activation.Relu, fc1PreActivation, fc1Output, fc1OutputGradient,
+                    fc1PreActivationGradient);
             }
         }
 
@@ -367,11 +450,13 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
         {
             if (revealCancelAfterDense)
             {
-                DeepLiftKernels.DenseRevealCancelBackward(ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1), this.fc1.Weight, ws.Inputs.AsSpan(0, batch * InputLength), ws.InputGradients.AsSpan(0, batch * InputLength), inFeatures: 784, outFeatures: 256);
+                global::NigGen.Kernels.DeepLiftKernels.DenseRevealCancelBackward(fc1PreActivationGradient, this.fc1.Weight, inputs, inputGradients,
+                    inFeatures: 784, outFeatures: 256);
             }
             else
             {
-                DenseKernels.BackwardInput(ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1), this.fc1.Weight, ws.InputGradients.AsSpan(0, batch * InputLength), multiplierRows, inFeatures: 784, outFeatures: 256);
+                global::NigGen.Kernels.DenseKernels.BackwardInput(fc1PreActivationGradient, this.fc1.Weight, inputGradients, multiplierRows,
+                    inFeatures: 784, outFeatures: 256);
             }
         }
     }
@@ -381,23 +466,34 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
     private void AblatedForwardLayers(Workspace ws, ReadOnlySpan<int> neurons)
     {
         const int batch = 2;
-        var input = ws.Inputs.AsSpan(0, batch * InputLength);
+        var fc1Output = ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1PreActivation = ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1);
+        var fc2Output = ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2);
+        var fc2PreActivation = ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2);
+        var fc3Output = ws.Fc3Output.AsSpan(0, batch * LayerLength.Fc3);
+        var inputs = ws.Inputs.AsSpan(0, batch * InputLength);
+
+        var input = inputs;
 
         // fc1: Dense (784) → (256), Relu
-        DenseKernels.Forward(input, this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 784, outFeatures: 256, ws.LayerThreads);
-        ActivationKernels.Relu(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1));
+        global::NigGen.Kernels.DenseKernels.Forward(input, this.fc1.WeightTransposed, this.fc1.Bias, fc1PreActivation, batch, inFeatures: 784,
+            outFeatures: 256, ws.LayerThreads);
+        global::NigGen.Kernels.ActivationKernels.Relu(fc1PreActivation, fc1Output);
 
         // fc2: Dense (256) → (256), Relu
-        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 256, outFeatures: 256, ws.LayerThreads);
-        ActivationKernels.Relu(ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2));
-        NeuronAblation.FixToBaseline(ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), neurons, Fc2ImportanceOffset);
+        global::NigGen.Kernels.DenseKernels.Forward(fc1Output, this.fc2.WeightTransposed, this.fc2.Bias, fc2PreActivation, batch, inFeatures: 256,
+            outFeatures: 256, ws.LayerThreads);
+        global::NigGen.Kernels.ActivationKernels.Relu(fc2PreActivation, fc2Output);
+        global::NigGen.Attribution.NeuronAblation.FixToBaseline(fc2Output, neurons, Fc2ImportanceOffset);
 
         // fc3: Dense (256) → (10)
-        DenseKernels.Forward(ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), this.fc3.WeightTransposed, this.fc3.Bias, ws.Fc3Output.AsSpan(0, batch * LayerLength.Fc3), batch, inFeatures: 256, outFeatures: 10, ws.LayerThreads);
+        global::NigGen.Kernels.DenseKernels.Forward(fc2Output, this.fc3.WeightTransposed, this.fc3.Bias, fc3Output, batch, inFeatures: 256,
+            outFeatures: 10, ws.LayerThreads);
     }
 
     /// <summary>
-    /// Creates a trainer that fits this network's Dense and Conv parameters in place with Adam: each <see cref="global::NigGen.Training.Trainer.Step"/>
+    /// Creates a trainer that fits this network's Dense and Conv parameters in place with Adam: each <see
+    /// cref="global::NigGen.Training.Trainer.Step"/>
     /// takes a batch of inputs and targets, returns its mean loss and updates every parameter. The loss reads the output as
     /// logits, so the head 'fc3' must have no activation. While a trainer steps this network, no other thread may use it.
     /// </summary>
@@ -409,18 +505,34 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
     // layer, adding every Dense and Conv layer's weight and bias gradients to 'state' on the way.
     private void TrainingBackwardLayers(Workspace ws, int batch, TrainingState state)
     {
+        var fc1Output = ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1OutputGradient = ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1PreActivation = ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1PreActivationGradient = ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1);
+        var fc2Output = ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2);
+        var fc2OutputGradient = ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2);
+        var fc2PreActivation = ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2);
+        var fc2PreActivationGradient = ws.Fc2PreActivationGradient.AsSpan(0, batch * LayerLength.Fc2);
+        var fc3OutputGradient = ws.Fc3OutputGradient.AsSpan(0, batch * LayerLength.Fc3);
+        var inputs = ws.Inputs.AsSpan(0, batch * InputLength);
+
         // fc3: Dense (256) → (10)
-        DenseKernels.BackwardWeight(ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), ws.Fc3OutputGradient.AsSpan(0, batch * LayerLength.Fc3), state.Fc3Gradients.WeightAccumulator, state.Fc3Gradients.BiasAccumulator, batch, inFeatures: 256, outFeatures: 10, state.Scratch);
-        DenseKernels.BackwardInput(ws.Fc3OutputGradient.AsSpan(0, batch * LayerLength.Fc3), this.fc3.Weight, ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 256, outFeatures: 10);
+        global::NigGen.Kernels.DenseKernels.BackwardWeight(fc2Output, fc3OutputGradient, state.Fc3Gradients.WeightAccumulator,
+            state.Fc3Gradients.BiasAccumulator, batch, inFeatures: 256, outFeatures: 10, state.Scratch);
+        global::NigGen.Kernels.DenseKernels.BackwardInput(fc3OutputGradient, this.fc3.Weight, fc2OutputGradient, batch, inFeatures: 256,
+            outFeatures: 10);
 
         // fc2: Dense (256) → (256), Relu
-        ActivationKernels.ReluBackward(ws.Fc2PreActivation.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2), ws.Fc2PreActivationGradient.AsSpan(0, batch * LayerLength.Fc2));
-        DenseKernels.BackwardWeight(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), ws.Fc2PreActivationGradient.AsSpan(0, batch * LayerLength.Fc2), state.Fc2Gradients.WeightAccumulator, state.Fc2Gradients.BiasAccumulator, batch, inFeatures: 256, outFeatures: 256, state.Scratch);
-        DenseKernels.BackwardInput(ws.Fc2PreActivationGradient.AsSpan(0, batch * LayerLength.Fc2), this.fc2.Weight, ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 256, outFeatures: 256);
+        global::NigGen.Kernels.ActivationKernels.ReluBackward(fc2PreActivation, fc2Output, fc2OutputGradient, fc2PreActivationGradient);
+        global::NigGen.Kernels.DenseKernels.BackwardWeight(fc1Output, fc2PreActivationGradient, state.Fc2Gradients.WeightAccumulator,
+            state.Fc2Gradients.BiasAccumulator, batch, inFeatures: 256, outFeatures: 256, state.Scratch);
+        global::NigGen.Kernels.DenseKernels.BackwardInput(fc2PreActivationGradient, this.fc2.Weight, fc1OutputGradient, batch, inFeatures: 256,
+            outFeatures: 256);
 
         // fc1: Dense (784) → (256), Relu
-        ActivationKernels.ReluBackward(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1));
-        DenseKernels.BackwardWeight(ws.Inputs.AsSpan(0, batch * InputLength), ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1), state.Fc1Gradients.WeightAccumulator, state.Fc1Gradients.BiasAccumulator, batch, inFeatures: 784, outFeatures: 256, state.Scratch);
+        global::NigGen.Kernels.ActivationKernels.ReluBackward(fc1PreActivation, fc1Output, fc1OutputGradient, fc1PreActivationGradient);
+        global::NigGen.Kernels.DenseKernels.BackwardWeight(inputs, fc1PreActivationGradient, state.Fc1Gradients.WeightAccumulator,
+            state.Fc1Gradients.BiasAccumulator, batch, inFeatures: 784, outFeatures: 256, state.Scratch);
     }
 
     // A trainer's workspace (its own, not a thread's) and every Dense and Conv layer's gradients, which TrainingBackwardLayers fills.
@@ -438,7 +550,7 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
         public readonly global::NigGen.Training.LayerGradients Fc2Gradients;
         public readonly global::NigGen.Training.LayerGradients Fc3Gradients;
 
-        public TrainingState(Mlp network) : base(Mlp.Description, headName: "fc3", headActivation: Activation.None)
+        public TrainingState(Mlp network) : base(Mlp.Description, headName: "fc3", headActivation: global::NigGen.Activation.None)
         {
             _network = network;
             _workspace = new Workspace(Capacity) { Network = network };
@@ -449,7 +561,7 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
             Layers = [Fc1Gradients, Fc2Gradients, Fc3Gradients];
         }
 
-        public override NetworkWorkspace Workspace => _workspace;
+        public override global::NigGen.Attribution.NetworkWorkspace Workspace => _workspace;
 
         public override System.Collections.Generic.IReadOnlyList<global::NigGen.Training.LayerGradients> Layers { get; }
 
@@ -473,7 +585,7 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
         return ws;
     }
 
-    private sealed class Workspace : NetworkWorkspace
+    private sealed class Workspace : global::NigGen.Attribution.NetworkWorkspace
     {
         public Mlp Network = null!;
         public readonly float[] Scratch = new float[ScratchLength];
@@ -510,13 +622,14 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
 
         public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);
 
-        public override void DeepLift(DeepLiftRule rule, int to, Span<float> importance) => Network.DeepLiftLayers(this, rule, to, importance);
+        public override void DeepLift(global::NigGen.DeepLiftRule rule, int to, Span<float> importance) => Network.DeepLiftLayers(this, rule, to,
+            importance);
 
         public override void ForwardAblated(ReadOnlySpan<int> neurons) => Network.AblatedForwardLayers(this, neurons);
 
-        public override NetworkWorkspace ForCurrentThread(int capacity) => Network.RentWorkspace(capacity);
+        public override global::NigGen.Attribution.NetworkWorkspace ForCurrentThread(int capacity) => Network.RentWorkspace(capacity);
 
-        public override NetworkWorkspace ForHelper(NetworkWorkspace? spare, int capacity)
+        public override global::NigGen.Attribution.NetworkWorkspace ForHelper(global::NigGen.Attribution.NetworkWorkspace? spare, int capacity)
         {
             var ws = spare is Workspace kept && kept.Capacity >= capacity ? kept : new Workspace(Math.Max(capacity, 1));
             ws.Network = Network;
@@ -530,10 +643,12 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
         public override void CaptureAffineEndpoints()
         {
             const int batch = 2;
-            InterpolationKernels.CaptureEndpoints(Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), AffineAtBaseline, AffineDifference);
+            var fc1PreActivation = Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1);
+
+            global::NigGen.Kernels.InterpolationKernels.CaptureEndpoints(fc1PreActivation, AffineAtBaseline, AffineDifference);
         }
 
-        public override void CopyAffineEndpoints(NetworkWorkspace source)
+        public override void CopyAffineEndpoints(global::NigGen.Attribution.NetworkWorkspace source)
         {
             var prepared = (Workspace)source;
             prepared.AffineAtBaseline.AsSpan().CopyTo(AffineAtBaseline);
@@ -542,16 +657,20 @@ partial class Mlp : IAttributedNetwork, global::NigGen.ITrainableNetwork
 
         public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo)
         {
+            var fc1Output = Fc1Output.AsSpan(0, batch * LayerLength.Fc1);
+            var fc1PreActivation = Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1);
+
             // A backward pass that stops at or above fc1 reads no value below fc1's output:
             // the path points go straight into fc1's output.
             if (backwardTo >= Position.Fc1Output)
             {
-                InterpolationKernels.InterpolateActivated(global::NigGen.Activation.Relu, AffineDifference, AffineAtBaseline, alphas, Fc1Output.AsSpan(0, batch * LayerLength.Fc1));
+                global::NigGen.Kernels.InterpolationKernels.InterpolateActivated(global::NigGen.Activation.Relu, AffineDifference, AffineAtBaseline,
+                    alphas, fc1Output);
                 Network.ForwardAboveFc1Output(this, batch);
                 return;
             }
 
-            InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1));
+            global::NigGen.Kernels.InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, fc1PreActivation);
             Network.ForwardAboveFc1PreActivation(this, batch);
         }
 

@@ -3,14 +3,10 @@
 #nullable enable
 
 using System;
-using NigGen;
-using NigGen.Attribution;
-using NigGen.Kernels;
-using NigGen.Weights;
 
 namespace Samples.Vision;
 
-partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
+partial class DigitNet : global::NigGen.IAttributedNetwork, global::NigGen.ITrainableNetwork
 {
     /// <summary>Floats in one input sample, shape (1, 28, 28) (channels first).</summary>
     public const int InputLength = 784;
@@ -18,7 +14,8 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
     /// <summary>Floats in one output sample, shape (10).</summary>
     public const int OutputLength = 10;
 
-    /// <summary>Neurons scored by NeuronIntegratedGradients: every [AttributeLayer] in declaration order, each in PyTorch's (channel-major) memory order.</summary>
+    /// <summary>Neurons scored by NeuronIntegratedGradients: every [AttributeLayer] in declaration order, each in PyTorch's (channel-major) memory
+    /// order.</summary>
     public const int ImportanceLength = 128;
 
     /// <summary>Where the output neurons of 'fc1', shape (128), start in the importance vector.</summary>
@@ -66,16 +63,20 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
     // Geometry of every convolution and pooling layer.
     private static class Geometry
     {
-        public static readonly ConvGeometry Conv1 = new(InChannels: 1, InHeight: 28, InWidth: 28, OutChannels: 16, KernelHeight: 5, KernelWidth: 5, StrideHeight: 1, StrideWidth: 1, PaddingHeight: 0, PaddingWidth: 0);
-        public static readonly PoolGeometry Pool1 = new(Channels: 16, InHeight: 24, InWidth: 24, SizeHeight: 2, SizeWidth: 2, StrideHeight: 2, StrideWidth: 2);
-        public static readonly ConvGeometry Conv2 = new(InChannels: 16, InHeight: 12, InWidth: 12, OutChannels: 32, KernelHeight: 5, KernelWidth: 5, StrideHeight: 1, StrideWidth: 1, PaddingHeight: 0, PaddingWidth: 0);
-        public static readonly PoolGeometry Pool2 = new(Channels: 32, InHeight: 8, InWidth: 8, SizeHeight: 2, SizeWidth: 2, StrideHeight: 2, StrideWidth: 2);
+        public static readonly global::NigGen.Kernels.ConvGeometry Conv1 = new(InChannels: 1, InHeight: 28, InWidth: 28, OutChannels: 16,
+            KernelHeight: 5, KernelWidth: 5, StrideHeight: 1, StrideWidth: 1, PaddingHeight: 0, PaddingWidth: 0);
+        public static readonly global::NigGen.Kernels.PoolGeometry Pool1 = new(Channels: 16, InHeight: 24, InWidth: 24, SizeHeight: 2, SizeWidth: 2,
+            StrideHeight: 2, StrideWidth: 2);
+        public static readonly global::NigGen.Kernels.ConvGeometry Conv2 = new(InChannels: 16, InHeight: 12, InWidth: 12, OutChannels: 32,
+            KernelHeight: 5, KernelWidth: 5, StrideHeight: 1, StrideWidth: 1, PaddingHeight: 0, PaddingWidth: 0);
+        public static readonly global::NigGen.Kernels.PoolGeometry Pool2 = new(Channels: 32, InHeight: 8, InWidth: 8, SizeHeight: 2, SizeWidth: 2,
+            StrideHeight: 2, StrideWidth: 2);
     }
 
-    NetworkDescription INetwork.Description => Description;
+    global::NigGen.Attribution.NetworkDescription global::NigGen.INetwork.Description => Description;
 
     /// <summary>The network's shapes and attribute layers, for tools that work on any generated network.</summary>
-    public static NetworkDescription Description { get; } = new(
+    public static global::NigGen.Attribution.NetworkDescription Description { get; } = new(
         name: "DigitNet",
         inputShape: [1, 28, 28],
         outputShape: [10],
@@ -83,48 +84,61 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         floatsPerSample: FloatsPerSample,
         attributeLayers:
         [
-            new AttributeLayerInfo("fc1", Fc1ImportanceOffset, [128], preActivation: false, gradientPosition: Position.Fc1Output),
+            new global::NigGen.Attribution.AttributeLayerInfo("fc1", Fc1ImportanceOffset, [128], preActivation: false,
+                gradientPosition: Position.Fc1Output),
         ]);
 
     // Every layer's parameters are created here, once; only a trainer (CreateTrainer) changes them afterwards, in place.
-    private DigitNet(IWeightSource weights)
+    private DigitNet(global::NigGen.Weights.IWeightSource weights)
     {
-        this.conv1 = Layer.Create("conv1", [16, 1, 5, 5], hasBias: true, weights);
-        this.pool1 = Layer.WithoutParameters("pool1");
-        this.conv2 = Layer.Create("conv2", [32, 16, 5, 5], hasBias: true, weights);
-        this.pool2 = Layer.WithoutParameters("pool2");
-        this.flat = Layer.WithoutParameters("flat");
-        this.fc1 = Layer.Create("fc1", [128, 512], hasBias: true, weights);
-        this.fc2 = Layer.Create("fc2", [10, 128], hasBias: true, weights);
+        this.conv1 = global::NigGen.Layer.Create("conv1", [16, 1, 5, 5], hasBias: true, weights);
+        this.pool1 = global::NigGen.Layer.WithoutParameters("pool1");
+        this.conv2 = global::NigGen.Layer.Create("conv2", [32, 16, 5, 5], hasBias: true, weights);
+        this.pool2 = global::NigGen.Layer.WithoutParameters("pool2");
+        this.flat = global::NigGen.Layer.WithoutParameters("flat");
+        this.fc1 = global::NigGen.Layer.Create("fc1", [128, 512], hasBias: true, weights);
+        this.fc2 = global::NigGen.Layer.Create("fc2", [10, 128], hasBias: true, weights);
     }
 
-    /// <summary>Loads the weights from a safetensors file (as written by <c>safetensors.torch.save_file(model.state_dict(), path)</c>); the file must hold exactly this network's tensors, all finite.</summary>
-    /// <exception cref="WeightsFormatException">The file is malformed, or a tensor is missing, unexpected, of the wrong shape or dtype, or not finite.</exception>
-    public static DigitNet Load(string path) => Load(path, WeightsLoadOptions.Default);
+    /// <summary>Loads the weights from a safetensors file (as written by <c>safetensors.torch.save_file(model.state_dict(), path)</c>); the file must
+    /// hold exactly this network's tensors, all finite.</summary>
+    /// <exception cref="global::NigGen.Weights.WeightsFormatException">The file is malformed, or a tensor is missing, unexpected, of the wrong shape
+    /// or dtype, or not finite.</exception>
+    public static DigitNet Load(string path) => Load(path, global::NigGen.Weights.WeightsLoadOptions.Default);
 
-    /// <summary>Loads the weights from a safetensors file; <paramref name="options"/> may allow tensors the network does not read, or non-finite weights.</summary>
-    /// <exception cref="WeightsFormatException">The file is malformed, or a tensor is missing, of the wrong shape or dtype, or not accepted by <paramref name="options"/>.</exception>
-    public static DigitNet Load(string path, WeightsLoadOptions options) => WeightsLoader.Load(path, options, Description.Name, static weights => new DigitNet(weights));
+    /// <summary>Loads the weights from a safetensors file; <paramref name="options"/> may allow tensors the network does not read, or non-finite
+    /// weights.</summary>
+    /// <exception cref="global::NigGen.Weights.WeightsFormatException">The file is malformed, or a tensor is missing, of the wrong shape or dtype, or
+    /// not accepted by <paramref name="options"/>.</exception>
+    public static DigitNet Load(string path, global::NigGen.Weights.WeightsLoadOptions options) => global::NigGen.Weights.WeightsLoader.Load(path,
+        options, Description.Name, static weights => new DigitNet(weights));
 
     /// <summary>Loads the weights from a stream holding a safetensors file; it must hold exactly this network's tensors, all finite.</summary>
-    /// <exception cref="WeightsFormatException">The stream is malformed, or a tensor is missing, unexpected, of the wrong shape or dtype, or not finite.</exception>
-    public static DigitNet Load(System.IO.Stream stream) => Load(stream, WeightsLoadOptions.Default);
+    /// <exception cref="global::NigGen.Weights.WeightsFormatException">The stream is malformed, or a tensor is missing, unexpected, of the wrong
+    /// shape or dtype, or not finite.</exception>
+    public static DigitNet Load(System.IO.Stream stream) => Load(stream, global::NigGen.Weights.WeightsLoadOptions.Default);
 
-    /// <summary>Loads the weights from a stream holding a safetensors file; <paramref name="options"/> may allow tensors the network does not read, or non-finite weights.</summary>
-    /// <exception cref="WeightsFormatException">The stream is malformed, or a tensor is missing, of the wrong shape or dtype, or not accepted by <paramref name="options"/>.</exception>
-    public static DigitNet Load(System.IO.Stream stream, WeightsLoadOptions options) => WeightsLoader.Load(stream, options, Description.Name, static weights => new DigitNet(weights));
+    /// <summary>Loads the weights from a stream holding a safetensors file; <paramref name="options"/> may allow tensors the network does not read,
+    /// or non-finite weights.</summary>
+    /// <exception cref="global::NigGen.Weights.WeightsFormatException">The stream is malformed, or a tensor is missing, of the wrong shape or dtype,
+    /// or not accepted by <paramref name="options"/>.</exception>
+    public static DigitNet Load(System.IO.Stream stream,
+        global::NigGen.Weights.WeightsLoadOptions options) => global::NigGen.Weights.WeightsLoader.Load(stream, options, Description.Name,
+        static weights => new DigitNet(weights));
 
     /// <summary>Creates the network with PyTorch's default initialisation (uniform in ±1/√fan_in), deterministic for a seed.</summary>
-    public static DigitNet CreateRandom(int seed) => new(new RandomWeightSource(seed));
+    public static DigitNet CreateRandom(int seed) => new(new global::NigGen.Weights.RandomWeightSource(seed));
 
     /// <summary>Writes the weights as a safetensors file (F32) with PyTorch's names and layouts.</summary>
-    public void Save(System.IO.Stream stream) => LayerWeights.Save(stream, [this.conv1, this.conv2, this.fc1, this.fc2]);
+    public void Save(System.IO.Stream stream) => global::NigGen.Weights.LayerWeights.Save(stream, [this.conv1, this.conv2, this.fc1, this.fc2]);
 
     /// <summary>Writes the weights to a safetensors file (F32) with PyTorch's names and layouts.</summary>
-    public void Save(string path) => LayerWeights.Save(path, [this.conv1, this.conv2, this.fc1, this.fc2]);
+    public void Save(string path) => global::NigGen.Weights.LayerWeights.Save(path, [this.conv1, this.conv2, this.fc1, this.fc2]);
 
-    /// <summary>Runs the network on a batch: <paramref name="input"/> holds batch × InputLength floats, <paramref name="output"/> batch × OutputLength.</summary>
-    /// <exception cref="ArgumentException">A length is not a whole number of samples, input and output hold different batch sizes, or an input is NaN or infinite.</exception>
+    /// <summary>Runs the network on a batch: <paramref name="input"/> holds batch × InputLength floats, <paramref name="output"/> batch ×
+    /// OutputLength.</summary>
+    /// <exception cref="ArgumentException">A length is not a whole number of samples, input and output hold different batch sizes, or an input is NaN
+    /// or infinite.</exception>
     public void Forward(ReadOnlySpan<float> input, Span<float> output)
     {
         int batch = Description.BatchSize(input, output.Length);
@@ -138,7 +152,8 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         }
     }
 
-    /// <summary>Forward on up to <paramref name="maxDegreeOfParallelism"/> threads (−1: every core); the same numbers as the single-threaded call.</summary>
+    /// <summary>Forward on up to <paramref name="maxDegreeOfParallelism"/> threads (−1: every core); the same numbers as the single-threaded
+    /// call.</summary>
     public void Forward(ReadOnlySpan<float> input, Span<float> output, int maxDegreeOfParallelism)
     {
         if (maxDegreeOfParallelism is 0 or 1)
@@ -147,21 +162,23 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
             return;
         }
 
-        PathAttribution.Forward(RentWorkspace(Description.ForwardBlock), Description, input, output, maxDegreeOfParallelism);
+        global::NigGen.Attribution.PathAttribution.Forward(RentWorkspace(Description.ForwardBlock), Description, input, output,
+            maxDegreeOfParallelism);
     }
 
     /// <summary>The gradient of output[<paramref name="target"/>] with respect to one input sample (saliency).</summary>
     public void InputGradient(ReadOnlySpan<float> input, int target, Span<float> gradient) =>
-        PathAttribution.InputGradient(RentWorkspace(1), Description, input, target, gradient);
+        global::NigGen.Attribution.PathAttribution.InputGradient(RentWorkspace(1), Description, input, target, gradient);
 
     /// <summary>
     /// Integrated gradients of output[<paramref name="target"/>] for every input feature (Captum's IntegratedGradients
     /// conventions, with the trapezoid's correct step sizes). Returns the completeness delta Σ attribution − (F(x) − F(x')).
     /// </summary>
-    public float IntegratedGradients(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution, AttributionOptions options = default)
+    public float IntegratedGradients(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution,
+        global::NigGen.AttributionOptions options = default)
     {
-        var ws = RentWorkspace(PathAttribution.PathCapacity(Description, options));
-        return PathAttribution.IntegratedGradients(ws, Description, input, baseline, target, attribution, options);
+        var ws = RentWorkspace(global::NigGen.Attribution.PathAttribution.PathCapacity(Description, options));
+        return global::NigGen.Attribution.PathAttribution.IntegratedGradients(ws, Description, input, baseline, target, attribution, options);
     }
 
     /// <summary>
@@ -170,10 +187,11 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
     /// down to the earliest attribute layer per chunk. Equals Captum's LayerConductance. Returns the completeness delta
     /// Σ importance − (F(x) − F(x')) of the attribute layer where it is largest in magnitude.
     /// </summary>
-    public float NeuronIntegratedGradients(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, AttributionOptions options = default)
+    public float NeuronIntegratedGradients(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance,
+        global::NigGen.AttributionOptions options = default)
     {
-        var ws = RentWorkspace(PathAttribution.NeuronIntegratedGradientsCapacity(Description, options));
-        return PathAttribution.NeuronIntegratedGradients(ws, Description, input, baseline, target, importance, options);
+        var ws = RentWorkspace(global::NigGen.Attribution.PathAttribution.NeuronIntegratedGradientsCapacity(Description, options));
+        return global::NigGen.Attribution.PathAttribution.NeuronIntegratedGradients(ws, Description, input, baseline, target, importance, options);
     }
 
     /// <summary>
@@ -181,17 +199,20 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
     /// <paramref name="baselines"/> one baseline per sample or a single one for all, <paramref name="targets"/> n targets,
     /// <paramref name="importances"/> n × ImportanceLength and <paramref name="deltas"/> n floats.
     /// </summary>
-    public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, AttributionOptions options = default) =>
+    public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets,
+        Span<float> importances, Span<float> deltas, global::NigGen.AttributionOptions options = default) =>
         NeuronIntegratedGradients(inputs, baselines, targets, importances, deltas, options, System.Threading.CancellationToken.None);
 
     /// <summary>
     /// Neuron Integrated Gradients for a batch of samples, stopped by <paramref name="cancellationToken"/> between samples and
     /// between chunks of interpolation points with an <see cref="OperationCanceledException"/>; the network stays usable.
     /// </summary>
-    public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, AttributionOptions options, System.Threading.CancellationToken cancellationToken)
+    public void NeuronIntegratedGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets,
+        Span<float> importances, Span<float> deltas, global::NigGen.AttributionOptions options, System.Threading.CancellationToken cancellationToken)
     {
-        var ws = RentWorkspace(PathAttribution.NeuronIntegratedGradientsCapacity(Description, options));
-        PathAttribution.NeuronIntegratedGradients(ws, Description, inputs, baselines, targets, importances, deltas, options, cancellationToken);
+        var ws = RentWorkspace(global::NigGen.Attribution.PathAttribution.NeuronIntegratedGradientsCapacity(Description, options));
+        global::NigGen.Attribution.PathAttribution.NeuronIntegratedGradients(ws, Description, inputs, baselines, targets, importances, deltas,
+            options, cancellationToken);
     }
 
     /// <summary>
@@ -199,10 +220,11 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
     /// (x_i − x'_i) Σ_k step_k ∂F/∂y ∂y/∂x_i at α_k (Dhamdhere et al.; Captum's NeuronConductance conventions, with the
     /// trapezoid's correct step sizes). Summed over inputs it approaches the neuron's Neuron Integrated Gradients.
     /// </summary>
-    public void NeuronConductance(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, int neuron, Span<float> attribution, AttributionOptions options = default)
+    public void NeuronConductance(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, int neuron, Span<float> attribution,
+        global::NigGen.AttributionOptions options = default)
     {
-        var ws = RentWorkspace(PathAttribution.PathCapacity(Description, options));
-        PathAttribution.NeuronConductance(ws, Description, input, baseline, target, neuron, attribution, options);
+        var ws = RentWorkspace(global::NigGen.Attribution.PathAttribution.PathCapacity(Description, options));
+        global::NigGen.Attribution.PathAttribution.NeuronConductance(ws, Description, input, baseline, target, neuron, attribution, options);
     }
 
     /// <summary>
@@ -211,16 +233,20 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
     /// RevealCancel) from one forward pass over input and baseline and one backward pass. Returns the summation delta
     /// Σ attribution − (F(x) − F(x')), zero up to float rounding.
     /// </summary>
-    public float DeepLiftInputs(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution, DeepLiftRule rule = DeepLiftRule.Rescale) =>
-        DeepLiftAttribution.Inputs(RentWorkspace(DeepLiftAttribution.Capacity), Description, input, baseline, target, attribution, rule);
+    public float DeepLiftInputs(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> attribution,
+        global::NigGen.DeepLiftRule rule = global::NigGen.DeepLiftRule.Rescale) =>
+        global::NigGen.Attribution.DeepLiftAttribution.Inputs(RentWorkspace(global::NigGen.Attribution.DeepLiftAttribution.Capacity), Description,
+            input, baseline, target, attribution, rule);
 
     /// <summary>
     /// DeepLIFT attribution to the input features for a batch: <paramref name="inputs"/> holds n × InputLength floats,
     /// <paramref name="baselines"/> one baseline per sample or a single one for all, <paramref name="targets"/> n targets,
     /// <paramref name="attributions"/> n × InputLength and <paramref name="deltas"/> n floats.
     /// </summary>
-    public void DeepLiftInputs(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> attributions, Span<float> deltas, DeepLiftRule rule = DeepLiftRule.Rescale) =>
-        DeepLiftAttribution.Inputs(RentWorkspace(DeepLiftAttribution.Capacity), Description, inputs, baselines, targets, attributions, deltas, rule);
+    public void DeepLiftInputs(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> attributions,
+        Span<float> deltas, global::NigGen.DeepLiftRule rule = global::NigGen.DeepLiftRule.Rescale) =>
+        global::NigGen.Attribution.DeepLiftAttribution.Inputs(RentWorkspace(global::NigGen.Attribution.DeepLiftAttribution.Capacity), Description,
+            inputs, baselines, targets, attributions, deltas, rule);
 
     /// <summary>
     /// DeepLIFT importance of every neuron of every [AttributeLayer] for output[<paramref name="target"/>], in the layout of
@@ -229,16 +255,20 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
     /// baseline and one backward pass down to the earliest attribute layer. Returns the summation delta
     /// Σ importance − (F(x) − F(x')) of the attribute layer where it is largest in magnitude, zero up to float rounding.
     /// </summary>
-    public float DeepLift(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance, DeepLiftRule rule = DeepLiftRule.Rescale) =>
-        DeepLiftAttribution.Neurons(RentWorkspace(DeepLiftAttribution.Capacity), Description, input, baseline, target, importance, rule);
+    public float DeepLift(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, Span<float> importance,
+        global::NigGen.DeepLiftRule rule = global::NigGen.DeepLiftRule.Rescale) =>
+        global::NigGen.Attribution.DeepLiftAttribution.Neurons(RentWorkspace(global::NigGen.Attribution.DeepLiftAttribution.Capacity), Description,
+            input, baseline, target, importance, rule);
 
     /// <summary>
     /// DeepLIFT importance for a batch of samples: <paramref name="inputs"/> holds n × InputLength floats,
     /// <paramref name="baselines"/> one baseline per sample or a single one for all, <paramref name="targets"/> n targets,
     /// <paramref name="importances"/> n × ImportanceLength and <paramref name="deltas"/> n floats.
     /// </summary>
-    public void DeepLift(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances, Span<float> deltas, DeepLiftRule rule = DeepLiftRule.Rescale) =>
-        DeepLiftAttribution.Neurons(RentWorkspace(DeepLiftAttribution.Capacity), Description, inputs, baselines, targets, importances, deltas, rule);
+    public void DeepLift(ReadOnlySpan<float> inputs, ReadOnlySpan<float> baselines, ReadOnlySpan<int> targets, Span<float> importances,
+        Span<float> deltas, global::NigGen.DeepLiftRule rule = global::NigGen.DeepLiftRule.Rescale) =>
+        global::NigGen.Attribution.DeepLiftAttribution.Neurons(RentWorkspace(global::NigGen.Attribution.DeepLiftAttribution.Capacity), Description,
+            inputs, baselines, targets, importances, deltas, rule);
 
     /// <summary>
     /// Gradient × activation of every neuron of every [AttributeLayer] for output[<paramref name="target"/>]: ∂F/∂h · h, in the
@@ -246,7 +276,7 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
     /// The cheapest ranking; it has no baseline and no completeness property.
     /// </summary>
     public void GradientTimesActivation(ReadOnlySpan<float> input, int target, Span<float> importance) =>
-        GradientAttribution.GradientTimesActivation(RentWorkspace(1), Description, input, target, importance);
+        global::NigGen.Attribution.GradientAttribution.GradientTimesActivation(RentWorkspace(1), Description, input, target, importance);
 
     /// <summary>
     /// The network's output (OutputLength floats) for <paramref name="input"/> with the listed <paramref name="neurons"/>
@@ -254,90 +284,145 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
     /// the baseline's values for them before the layers above read it. The test of a neuron ranking.
     /// </summary>
     public void Ablate(ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, ReadOnlySpan<int> neurons, Span<float> output) =>
-        NeuronAblation.Ablate(RentWorkspace(NeuronAblation.Capacity), Description, input, baseline, neurons, output);
+        global::NigGen.Attribution.NeuronAblation.Ablate(RentWorkspace(global::NigGen.Attribution.NeuronAblation.Capacity), Description, input,
+            baseline, neurons, output);
 
     // Forward over a batch: every layer's pre-activation and output stay in the workspace for the backward pass.
     private void ForwardLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
+        var conv1PreActivation = ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+
         // conv1: Conv2d kernel 5, stride 1, padding 0: (1, 28, 28) → (16, 24, 24), Relu
-        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
+        global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, conv1PreActivation, batch, ws.Scratch);
         ForwardAboveConv1PreActivation(ws, batch);
     }
 
     // Forward from conv1's pre-activation (already in the workspace) to the output.
     private void ForwardAboveConv1PreActivation(Workspace ws, int batch)
     {
-        ActivationKernels.Relu(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1));
+        var conv1Output = ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivation = ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+        var pool1Argmax = ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1);
+        var pool1Output = ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1);
+
+        global::NigGen.Kernels.ActivationKernels.Relu(conv1PreActivation, conv1Output);
         // pool1: MaxPool2d 2, stride 2: (16, 24, 24) → (16, 12, 12)
-        PoolKernels.MaxForward(in Geometry.Pool1, ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), batch);
+        global::NigGen.Kernels.PoolKernels.MaxForward(in Geometry.Pool1, conv1Output, pool1Output, pool1Argmax, batch);
         ForwardAbovePool1Output(ws, batch);
     }
 
     // Forward from pool1's output (already in the workspace) to the output.
     private void ForwardAbovePool1Output(Workspace ws, int batch)
     {
+        var conv2Output = ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2);
+        var conv2PreActivation = ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2);
+        var fc1Output = ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1PreActivation = ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1);
+        var fc2Output = ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2);
+        var pool1Output = ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1);
+        var pool2Argmax = ws.Pool2Argmax.AsSpan(0, batch * LayerLength.Pool2);
+        var pool2Output = ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2);
+
         // conv2: Conv2d kernel 5, stride 1, padding 0: (16, 12, 12) → (32, 8, 8), Relu
-        ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2, ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
-        ActivationKernels.Relu(ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2));
+        global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv2, pool1Output, this.conv2, conv2PreActivation, batch, ws.Scratch);
+        global::NigGen.Kernels.ActivationKernels.Relu(conv2PreActivation, conv2Output);
 
         // pool2: MaxPool2d 2, stride 2: (32, 8, 8) → (32, 4, 4)
-        PoolKernels.MaxForward(in Geometry.Pool2, ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), ws.Pool2Argmax.AsSpan(0, batch * LayerLength.Pool2), batch);
+        global::NigGen.Kernels.PoolKernels.MaxForward(in Geometry.Pool2, conv2Output, pool2Output, pool2Argmax, batch);
 
         // flat: Flatten (32, 4, 4) → (512)
         // Nothing to do: the C-major flattened tensor is the same memory.
 
         // fc1: Dense (512) → (128), Relu
-        DenseKernels.Forward(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 512, outFeatures: 128, ws.LayerThreads);
-        ActivationKernels.Relu(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1));
+        global::NigGen.Kernels.DenseKernels.Forward(pool2Output, this.fc1.WeightTransposed, this.fc1.Bias, fc1PreActivation, batch, inFeatures: 512,
+            outFeatures: 128, ws.LayerThreads);
+        global::NigGen.Kernels.ActivationKernels.Relu(fc1PreActivation, fc1Output);
 
         // fc2: Dense (128) → (10)
-        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 128, outFeatures: 10, ws.LayerThreads);
+        global::NigGen.Kernels.DenseKernels.Forward(fc1Output, this.fc2.WeightTransposed, this.fc2.Bias, fc2Output, batch, inFeatures: 128,
+            outFeatures: 10, ws.LayerThreads);
     }
 
     // Forward for callers that read only the output: ForwardLayers' numbers, with activations fused into the kernel below or
     // above them, so that the pre-activations they replace and max poolings' argmax are not written.
     private void InferenceLayers(Workspace ws, ReadOnlySpan<float> input, int batch)
     {
+        var conv1Output = ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivation = ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+        var conv2Output = ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2);
+        var conv2PreActivation = ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2);
+        var fc1Output = ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1);
+        var fc2Output = ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2);
+        var pool1Argmax = ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1);
+        var pool1Output = ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1);
+        var pool2Argmax = ws.Pool2Argmax.AsSpan(0, batch * LayerLength.Pool2);
+        var pool2Output = ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2);
+
         // conv1: Conv2d kernel 5, stride 1, padding 0: (1, 28, 28) → (16, 24, 24), Relu
-        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
+        global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, conv1PreActivation, batch, ws.Scratch);
 
         // pool1: MaxPool2d 2, stride 2: (16, 24, 24) → (16, 12, 12), after conv1's Relu
-        PoolKernels.MaxForwardActivated(in Geometry.Pool1, global::NigGen.Activation.Relu, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), batch);
+        global::NigGen.Kernels.PoolKernels.MaxForwardActivated(in Geometry.Pool1, global::NigGen.Activation.Relu, conv1PreActivation, conv1Output,
+            pool1Output, pool1Argmax, batch);
 
         // conv2: Conv2d kernel 5, stride 1, padding 0: (16, 12, 12) → (32, 8, 8), Relu
-        ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2, ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
+        global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv2, pool1Output, this.conv2, conv2PreActivation, batch, ws.Scratch);
 
         // pool2: MaxPool2d 2, stride 2: (32, 8, 8) → (32, 4, 4), after conv2's Relu
-        PoolKernels.MaxForwardActivated(in Geometry.Pool2, global::NigGen.Activation.Relu, ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), ws.Pool2Argmax.AsSpan(0, batch * LayerLength.Pool2), batch);
+        global::NigGen.Kernels.PoolKernels.MaxForwardActivated(in Geometry.Pool2, global::NigGen.Activation.Relu, conv2PreActivation, conv2Output,
+            pool2Output, pool2Argmax, batch);
 
         // flat: Flatten (32, 4, 4) → (512)
         // Nothing to do: the C-major flattened tensor is the same memory.
 
         // fc1: Dense (512) → (128), Relu
-        DenseKernels.ForwardRelu(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 512, outFeatures: 128, ws.LayerThreads);
+        global::NigGen.Kernels.DenseKernels.ForwardRelu(pool2Output, this.fc1.WeightTransposed, this.fc1.Bias, fc1Output, batch, inFeatures: 512,
+            outFeatures: 128, ws.LayerThreads);
 
         // fc2: Dense (128) → (10)
-        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 128, outFeatures: 10, ws.LayerThreads);
+        global::NigGen.Kernels.DenseKernels.Forward(fc1Output, this.fc2.WeightTransposed, this.fc2.Bias, fc2Output, batch, inFeatures: 128,
+            outFeatures: 10, ws.LayerThreads);
     }
 
     // Backward from the gradient at position 'from' down to position 'to' only: layers below 'to' are never visited.
     private void BackwardLayers(Workspace ws, int batch, int from, int to)
     {
+        var conv1Output = ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1OutputGradient = ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivation = ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivationGradient = ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1);
+        var conv2Output = ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2);
+        var conv2OutputGradient = ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2);
+        var conv2PreActivation = ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2);
+        var conv2PreActivationGradient = ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2);
+        var fc1Output = ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1OutputGradient = ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1PreActivation = ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1PreActivationGradient = ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1);
+        var fc2OutputGradient = ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2);
+        var inputGradients = ws.InputGradients.AsSpan(0, batch * InputLength);
+        var pool1Argmax = ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1);
+        var pool1OutputGradient = ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1);
+        var pool2Argmax = ws.Pool2Argmax.AsSpan(0, batch * LayerLength.Pool2);
+        var pool2OutputGradient = ws.Pool2OutputGradient.AsSpan(0, batch * LayerLength.Pool2);
+
         // fc2: Dense (128) → (10)
         if (from >= Position.Fc2PreActivation && to < Position.Fc2PreActivation)
         {
-            DenseKernels.BackwardInput(ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2), this.fc2.Weight, ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 128, outFeatures: 10);
+            global::NigGen.Kernels.DenseKernels.BackwardInput(fc2OutputGradient, this.fc2.Weight, fc1OutputGradient, batch, inFeatures: 128,
+                outFeatures: 10);
         }
 
         // fc1: Dense (512) → (128), Relu
         if (from >= Position.Fc1Output && to < Position.Fc1Output)
         {
-            ActivationKernels.ReluBackward(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1));
+            global::NigGen.Kernels.ActivationKernels.ReluBackward(fc1PreActivation, fc1Output, fc1OutputGradient, fc1PreActivationGradient);
         }
 
         if (from >= Position.Fc1PreActivation && to < Position.Fc1PreActivation)
         {
-            DenseKernels.BackwardInput(ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1), this.fc1.Weight, ws.Pool2OutputGradient.AsSpan(0, batch * LayerLength.Pool2), batch, inFeatures: 512, outFeatures: 128);
+            global::NigGen.Kernels.DenseKernels.BackwardInput(fc1PreActivationGradient, this.fc1.Weight, pool2OutputGradient, batch, inFeatures: 512,
+                outFeatures: 128);
         }
 
         // flat: Flatten shares the buffers of the layer below; nothing to do.
@@ -345,70 +430,99 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         // pool2: MaxPool2d 2, stride 2: (32, 8, 8) → (32, 4, 4)
         if (from >= Position.Pool2PreActivation && to < Position.Pool2PreActivation)
         {
-            PoolKernels.MaxBackward(in Geometry.Pool2, ws.Pool2OutputGradient.AsSpan(0, batch * LayerLength.Pool2), ws.Pool2Argmax.AsSpan(0, batch * LayerLength.Pool2), ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2), batch);
+            global::NigGen.Kernels.PoolKernels.MaxBackward(in Geometry.Pool2, pool2OutputGradient, pool2Argmax, conv2OutputGradient, batch);
         }
 
         // conv2: Conv2d kernel 5, stride 1, padding 0: (16, 12, 12) → (32, 8, 8), Relu
         if (from >= Position.Conv2Output && to < Position.Conv2Output)
         {
-            ActivationKernels.ReluBackward(ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2));
+            global::NigGen.Kernels.ActivationKernels.ReluBackward(conv2PreActivation, conv2Output, conv2OutputGradient, conv2PreActivationGradient);
         }
 
         if (from >= Position.Conv2PreActivation && to < Position.Conv2PreActivation)
         {
-            ConvKernels.BackwardInput(in Geometry.Conv2, ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2), this.conv2.WeightTransposed, ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), batch, ws.Scratch);
+            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2PreActivationGradient, this.conv2.WeightTransposed,
+                pool1OutputGradient, batch, ws.Scratch);
         }
 
         // pool1: MaxPool2d 2, stride 2: (16, 24, 24) → (16, 12, 12)
         if (from >= Position.Pool1PreActivation && to < Position.Pool1PreActivation)
         {
-            PoolKernels.MaxBackward(in Geometry.Pool1, ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), batch);
+            global::NigGen.Kernels.PoolKernels.MaxBackward(in Geometry.Pool1, pool1OutputGradient, pool1Argmax, conv1OutputGradient, batch);
         }
 
         // conv1: Conv2d kernel 5, stride 1, padding 0: (1, 28, 28) → (16, 24, 24), Relu
         if (from >= Position.Conv1Output && to < Position.Conv1Output)
         {
-            ActivationKernels.ReluBackward(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1));
+            global::NigGen.Kernels.ActivationKernels.ReluBackward(conv1PreActivation, conv1Output, conv1OutputGradient, conv1PreActivationGradient);
         }
 
         if (from >= Position.Conv1PreActivation && to < Position.Conv1PreActivation)
         {
-            ConvKernels.BackwardInput(in Geometry.Conv1, ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1), this.conv1.WeightTransposed, ws.InputGradients.AsSpan(0, batch * InputLength), batch, ws.Scratch);
+            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, conv1PreActivationGradient, this.conv1.WeightTransposed,
+                inputGradients, batch, ws.Scratch);
         }
     }
 
     // DeepLIFT from the target's multiplier (seeded in row 0 of the output gradient) down to position 'to'. Rows 0 and 1 of
     // the value buffers hold the forward pass over the input and the baseline; multipliers live in row 0 of the gradient
     // buffers, row 1 being scratch. Attribute layers are scored into 'importance' on the way unless it is empty.
-    private void DeepLiftLayers(Workspace ws, DeepLiftRule rule, int to, Span<float> importance)
+    private void DeepLiftLayers(Workspace ws, global::NigGen.DeepLiftRule rule, int to, Span<float> importance)
     {
         const int batch = 2;
         const int multiplierRows = 1; // the gradient kernels run on the input's row only
-        bool revealCancelAfterDense = rule is DeepLiftRule.RevealCancel or DeepLiftRule.GenomicsDefault;
-        bool revealCancelAfterConv = rule is DeepLiftRule.RevealCancel;
+        var conv1Output = ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1OutputGradient = ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivation = ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivationGradient = ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1);
+        var conv2Output = ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2);
+        var conv2OutputGradient = ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2);
+        var conv2PreActivation = ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2);
+        var conv2PreActivationGradient = ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2);
+        var fc1Output = ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1OutputGradient = ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1PreActivation = ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1PreActivationGradient = ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1);
+        var fc2OutputGradient = ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2);
+        var inputGradients = ws.InputGradients.AsSpan(0, batch * InputLength);
+        var inputs = ws.Inputs.AsSpan(0, batch * InputLength);
+        var pool1Argmax = ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1);
+        var pool1Output = ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1);
+        var pool1OutputGradient = ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1);
+        var pool2Argmax = ws.Pool2Argmax.AsSpan(0, batch * LayerLength.Pool2);
+        var pool2Output = ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2);
+        var pool2OutputGradient = ws.Pool2OutputGradient.AsSpan(0, batch * LayerLength.Pool2);
+
+        bool revealCancelAfterDense = rule is global::NigGen.DeepLiftRule.RevealCancel or global::NigGen.DeepLiftRule.GenomicsDefault;
+        bool revealCancelAfterConv = rule is global::NigGen.DeepLiftRule.RevealCancel;
 
         // fc2: Dense (128) → (10)
         if (to < Position.Fc2PreActivation)
         {
-            DenseKernels.BackwardInput(ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2), this.fc2.Weight, ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), multiplierRows, inFeatures: 128, outFeatures: 10);
+            global::NigGen.Kernels.DenseKernels.BackwardInput(fc2OutputGradient, this.fc2.Weight, fc1OutputGradient, multiplierRows, inFeatures: 128,
+                outFeatures: 10);
         }
 
         // fc1: Dense (512) → (128), Relu
         if (!importance.IsEmpty)
         {
-            DeepLiftKernels.Contributions(ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), importance.Slice(Fc1ImportanceOffset, Fc1ImportanceLength));
+            global::NigGen.Kernels.DeepLiftKernels.Contributions(fc1OutputGradient, fc1Output, importance.Slice(Fc1ImportanceOffset,
+                Fc1ImportanceLength));
         }
 
         if (to < Position.Fc1Output)
         {
             if (revealCancelAfterDense)
             {
-                DeepLiftKernels.SplitDense(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.fc1.WeightTransposed, ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1), inFeatures: 512, outFeatures: 128);
-                DeepLiftKernels.RevealCancel(Activation.Relu, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1));
+                global::NigGen.Kernels.DeepLiftKernels.SplitDense(pool2Output, this.fc1.WeightTransposed, fc1PreActivationGradient, inFeatures: 512,
+                    outFeatures: 128);
+                global::NigGen.Kernels.DeepLiftKernels.RevealCancel(global::NigGen.Activation.Relu, fc1PreActivation, fc1Output, fc1OutputGradient,
+                    fc1PreActivationGradient);
             }
             else
             {
-                DeepLiftKernels.Rescale(Activation.Relu, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1));
+                global::NigGen.Kernels.DeepLiftKernels.Rescale(global::NigGen.Activation.Relu, fc1PreActivation, fc1Output, fc1OutputGradient,
+                    fc1PreActivationGradient);
             }
         }
 
@@ -416,11 +530,13 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         {
             if (revealCancelAfterDense)
             {
-                DeepLiftKernels.DenseRevealCancelBackward(ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1), this.fc1.Weight, ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), ws.Pool2OutputGradient.AsSpan(0, batch * LayerLength.Pool2), inFeatures: 512, outFeatures: 128);
+                global::NigGen.Kernels.DeepLiftKernels.DenseRevealCancelBackward(fc1PreActivationGradient, this.fc1.Weight, pool2Output,
+                    pool2OutputGradient, inFeatures: 512, outFeatures: 128);
             }
             else
             {
-                DenseKernels.BackwardInput(ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1), this.fc1.Weight, ws.Pool2OutputGradient.AsSpan(0, batch * LayerLength.Pool2), multiplierRows, inFeatures: 512, outFeatures: 128);
+                global::NigGen.Kernels.DenseKernels.BackwardInput(fc1PreActivationGradient, this.fc1.Weight, pool2OutputGradient, multiplierRows,
+                    inFeatures: 512, outFeatures: 128);
             }
         }
 
@@ -430,7 +546,8 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         // pool2: MaxPool2d 2, stride 2: (32, 8, 8) → (32, 4, 4)
         if (to < Position.Pool2PreActivation)
         {
-            DeepLiftKernels.MaxPool(in Geometry.Pool2, ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), ws.Pool2Argmax.AsSpan(0, batch * LayerLength.Pool2), ws.Pool2OutputGradient.AsSpan(0, batch * LayerLength.Pool2), ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2));
+            global::NigGen.Kernels.DeepLiftKernels.MaxPool(in Geometry.Pool2, conv2Output, pool2Output, pool2Argmax, pool2OutputGradient,
+                conv2OutputGradient);
         }
 
         // conv2: Conv2d kernel 5, stride 1, padding 0: (16, 12, 12) → (32, 8, 8), Relu
@@ -438,12 +555,14 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         {
             if (revealCancelAfterConv)
             {
-                DeepLiftKernels.SplitConv(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2.Weight, ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2));
-                DeepLiftKernels.RevealCancel(Activation.Relu, ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2));
+                global::NigGen.Kernels.DeepLiftKernels.SplitConv(in Geometry.Conv2, pool1Output, this.conv2.Weight, conv2PreActivationGradient);
+                global::NigGen.Kernels.DeepLiftKernels.RevealCancel(global::NigGen.Activation.Relu, conv2PreActivation, conv2Output,
+                    conv2OutputGradient, conv2PreActivationGradient);
             }
             else
             {
-                DeepLiftKernels.Rescale(Activation.Relu, ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2));
+                global::NigGen.Kernels.DeepLiftKernels.Rescale(global::NigGen.Activation.Relu, conv2PreActivation, conv2Output, conv2OutputGradient,
+                    conv2PreActivationGradient);
             }
         }
 
@@ -451,18 +570,21 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         {
             if (revealCancelAfterConv)
             {
-                DeepLiftKernels.ConvRevealCancelBackward(in Geometry.Conv2, ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2), this.conv2.Weight, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1));
+                global::NigGen.Kernels.DeepLiftKernels.ConvRevealCancelBackward(in Geometry.Conv2, conv2PreActivationGradient, this.conv2.Weight,
+                    pool1Output, pool1OutputGradient);
             }
             else
             {
-                ConvKernels.BackwardInput(in Geometry.Conv2, ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2), this.conv2.WeightTransposed, ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), multiplierRows, ws.Scratch);
+                global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2PreActivationGradient, this.conv2.WeightTransposed,
+                    pool1OutputGradient, multiplierRows, ws.Scratch);
             }
         }
 
         // pool1: MaxPool2d 2, stride 2: (16, 24, 24) → (16, 12, 12)
         if (to < Position.Pool1PreActivation)
         {
-            DeepLiftKernels.MaxPool(in Geometry.Pool1, ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1));
+            global::NigGen.Kernels.DeepLiftKernels.MaxPool(in Geometry.Pool1, conv1Output, pool1Output, pool1Argmax, pool1OutputGradient,
+                conv1OutputGradient);
         }
 
         // conv1: Conv2d kernel 5, stride 1, padding 0: (1, 28, 28) → (16, 24, 24), Relu
@@ -470,12 +592,14 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         {
             if (revealCancelAfterConv)
             {
-                DeepLiftKernels.SplitConv(in Geometry.Conv1, ws.Inputs.AsSpan(0, batch * InputLength), this.conv1.Weight, ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1));
-                DeepLiftKernels.RevealCancel(Activation.Relu, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1));
+                global::NigGen.Kernels.DeepLiftKernels.SplitConv(in Geometry.Conv1, inputs, this.conv1.Weight, conv1PreActivationGradient);
+                global::NigGen.Kernels.DeepLiftKernels.RevealCancel(global::NigGen.Activation.Relu, conv1PreActivation, conv1Output,
+                    conv1OutputGradient, conv1PreActivationGradient);
             }
             else
             {
-                DeepLiftKernels.Rescale(Activation.Relu, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1));
+                global::NigGen.Kernels.DeepLiftKernels.Rescale(global::NigGen.Activation.Relu, conv1PreActivation, conv1Output, conv1OutputGradient,
+                    conv1PreActivationGradient);
             }
         }
 
@@ -483,11 +607,13 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         {
             if (revealCancelAfterConv)
             {
-                DeepLiftKernels.ConvRevealCancelBackward(in Geometry.Conv1, ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1), this.conv1.Weight, ws.Inputs.AsSpan(0, batch * InputLength), ws.InputGradients.AsSpan(0, batch * InputLength));
+                global::NigGen.Kernels.DeepLiftKernels.ConvRevealCancelBackward(in Geometry.Conv1, conv1PreActivationGradient, this.conv1.Weight,
+                    inputs, inputGradients);
             }
             else
             {
-                ConvKernels.BackwardInput(in Geometry.Conv1, ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1), this.conv1.WeightTransposed, ws.InputGradients.AsSpan(0, batch * InputLength), multiplierRows, ws.Scratch);
+                global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, conv1PreActivationGradient, this.conv1.WeightTransposed,
+                    inputGradients, multiplierRows, ws.Scratch);
             }
         }
     }
@@ -497,36 +623,52 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
     private void AblatedForwardLayers(Workspace ws, ReadOnlySpan<int> neurons)
     {
         const int batch = 2;
-        var input = ws.Inputs.AsSpan(0, batch * InputLength);
+        var conv1Output = ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivation = ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+        var conv2Output = ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2);
+        var conv2PreActivation = ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2);
+        var fc1Output = ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1PreActivation = ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1);
+        var fc2Output = ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2);
+        var inputs = ws.Inputs.AsSpan(0, batch * InputLength);
+        var pool1Argmax = ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1);
+        var pool1Output = ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1);
+        var pool2Argmax = ws.Pool2Argmax.AsSpan(0, batch * LayerLength.Pool2);
+        var pool2Output = ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2);
+
+        var input = inputs;
 
         // conv1: Conv2d kernel 5, stride 1, padding 0: (1, 28, 28) → (16, 24, 24), Relu
-        ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), batch, ws.Scratch);
-        ActivationKernels.Relu(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1));
+        global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, conv1PreActivation, batch, ws.Scratch);
+        global::NigGen.Kernels.ActivationKernels.Relu(conv1PreActivation, conv1Output);
 
         // pool1: MaxPool2d 2, stride 2: (16, 24, 24) → (16, 12, 12)
-        PoolKernels.MaxForward(in Geometry.Pool1, ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), batch);
+        global::NigGen.Kernels.PoolKernels.MaxForward(in Geometry.Pool1, conv1Output, pool1Output, pool1Argmax, batch);
 
         // conv2: Conv2d kernel 5, stride 1, padding 0: (16, 12, 12) → (32, 8, 8), Relu
-        ConvKernels.Forward(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), this.conv2, ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), batch, ws.Scratch);
-        ActivationKernels.Relu(ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2));
+        global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv2, pool1Output, this.conv2, conv2PreActivation, batch, ws.Scratch);
+        global::NigGen.Kernels.ActivationKernels.Relu(conv2PreActivation, conv2Output);
 
         // pool2: MaxPool2d 2, stride 2: (32, 8, 8) → (32, 4, 4)
-        PoolKernels.MaxForward(in Geometry.Pool2, ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), ws.Pool2Argmax.AsSpan(0, batch * LayerLength.Pool2), batch);
+        global::NigGen.Kernels.PoolKernels.MaxForward(in Geometry.Pool2, conv2Output, pool2Output, pool2Argmax, batch);
 
         // flat: Flatten (32, 4, 4) → (512)
         // Nothing to do: the C-major flattened tensor is the same memory.
 
         // fc1: Dense (512) → (128), Relu
-        DenseKernels.Forward(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), this.fc1.WeightTransposed, this.fc1.Bias, ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 512, outFeatures: 128, ws.LayerThreads);
-        ActivationKernels.Relu(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1));
-        NeuronAblation.FixToBaseline(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), neurons, Fc1ImportanceOffset);
+        global::NigGen.Kernels.DenseKernels.Forward(pool2Output, this.fc1.WeightTransposed, this.fc1.Bias, fc1PreActivation, batch, inFeatures: 512,
+            outFeatures: 128, ws.LayerThreads);
+        global::NigGen.Kernels.ActivationKernels.Relu(fc1PreActivation, fc1Output);
+        global::NigGen.Attribution.NeuronAblation.FixToBaseline(fc1Output, neurons, Fc1ImportanceOffset);
 
         // fc2: Dense (128) → (10)
-        DenseKernels.Forward(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), this.fc2.WeightTransposed, this.fc2.Bias, ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2), batch, inFeatures: 128, outFeatures: 10, ws.LayerThreads);
+        global::NigGen.Kernels.DenseKernels.Forward(fc1Output, this.fc2.WeightTransposed, this.fc2.Bias, fc2Output, batch, inFeatures: 128,
+            outFeatures: 10, ws.LayerThreads);
     }
 
     /// <summary>
-    /// Creates a trainer that fits this network's Dense and Conv parameters in place with Adam: each <see cref="global::NigGen.Training.Trainer.Step"/>
+    /// Creates a trainer that fits this network's Dense and Conv parameters in place with Adam: each <see
+    /// cref="global::NigGen.Training.Trainer.Step"/>
     /// takes a batch of inputs and targets, returns its mean loss and updates every parameter. The loss reads the output as
     /// logits, so the head 'fc2' must have no activation. While a trainer steps this network, no other thread may use it.
     /// </summary>
@@ -538,32 +680,60 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
     // layer, adding every Dense and Conv layer's weight and bias gradients to 'state' on the way.
     private void TrainingBackwardLayers(Workspace ws, int batch, TrainingState state)
     {
+        var conv1Output = ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1OutputGradient = ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivation = ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1PreActivationGradient = ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1);
+        var conv2Output = ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2);
+        var conv2OutputGradient = ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2);
+        var conv2PreActivation = ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2);
+        var conv2PreActivationGradient = ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2);
+        var fc1Output = ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1OutputGradient = ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1PreActivation = ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1);
+        var fc1PreActivationGradient = ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1);
+        var fc2OutputGradient = ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2);
+        var inputs = ws.Inputs.AsSpan(0, batch * InputLength);
+        var pool1Argmax = ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1);
+        var pool1Output = ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1);
+        var pool1OutputGradient = ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1);
+        var pool2Argmax = ws.Pool2Argmax.AsSpan(0, batch * LayerLength.Pool2);
+        var pool2Output = ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2);
+        var pool2OutputGradient = ws.Pool2OutputGradient.AsSpan(0, batch * LayerLength.Pool2);
+
         // fc2: Dense (128) → (10)
-        DenseKernels.BackwardWeight(ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2), state.Fc2Gradients.WeightAccumulator, state.Fc2Gradients.BiasAccumulator, batch, inFeatures: 128, outFeatures: 10, state.Scratch);
-        DenseKernels.BackwardInput(ws.Fc2OutputGradient.AsSpan(0, batch * LayerLength.Fc2), this.fc2.Weight, ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), batch, inFeatures: 128, outFeatures: 10);
+        global::NigGen.Kernels.DenseKernels.BackwardWeight(fc1Output, fc2OutputGradient, state.Fc2Gradients.WeightAccumulator,
+            state.Fc2Gradients.BiasAccumulator, batch, inFeatures: 128, outFeatures: 10, state.Scratch);
+        global::NigGen.Kernels.DenseKernels.BackwardInput(fc2OutputGradient, this.fc2.Weight, fc1OutputGradient, batch, inFeatures: 128,
+            outFeatures: 10);
 
         // fc1: Dense (512) → (128), Relu
-        ActivationKernels.ReluBackward(ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1OutputGradient.AsSpan(0, batch * LayerLength.Fc1), ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1));
-        DenseKernels.BackwardWeight(ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2), ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1), state.Fc1Gradients.WeightAccumulator, state.Fc1Gradients.BiasAccumulator, batch, inFeatures: 512, outFeatures: 128, state.Scratch);
-        DenseKernels.BackwardInput(ws.Fc1PreActivationGradient.AsSpan(0, batch * LayerLength.Fc1), this.fc1.Weight, ws.Pool2OutputGradient.AsSpan(0, batch * LayerLength.Pool2), batch, inFeatures: 512, outFeatures: 128);
+        global::NigGen.Kernels.ActivationKernels.ReluBackward(fc1PreActivation, fc1Output, fc1OutputGradient, fc1PreActivationGradient);
+        global::NigGen.Kernels.DenseKernels.BackwardWeight(pool2Output, fc1PreActivationGradient, state.Fc1Gradients.WeightAccumulator,
+            state.Fc1Gradients.BiasAccumulator, batch, inFeatures: 512, outFeatures: 128, state.Scratch);
+        global::NigGen.Kernels.DenseKernels.BackwardInput(fc1PreActivationGradient, this.fc1.Weight, pool2OutputGradient, batch, inFeatures: 512,
+            outFeatures: 128);
 
         // flat: Flatten (32, 4, 4) → (512)
         // Flatten shares the buffers of the layer below; nothing to do.
 
         // pool2: MaxPool2d 2, stride 2: (32, 8, 8) → (32, 4, 4)
-        PoolKernels.MaxBackward(in Geometry.Pool2, ws.Pool2OutputGradient.AsSpan(0, batch * LayerLength.Pool2), ws.Pool2Argmax.AsSpan(0, batch * LayerLength.Pool2), ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2), batch);
+        global::NigGen.Kernels.PoolKernels.MaxBackward(in Geometry.Pool2, pool2OutputGradient, pool2Argmax, conv2OutputGradient, batch);
 
         // conv2: Conv2d kernel 5, stride 1, padding 0: (16, 12, 12) → (32, 8, 8), Relu
-        ActivationKernels.ReluBackward(ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2), ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2));
-        ConvKernels.BackwardWeight(in Geometry.Conv2, ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1), ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2), state.Conv2Gradients.WeightAccumulator, state.Conv2Gradients.BiasAccumulator, batch, state.Scratch);
-        ConvKernels.BackwardInput(in Geometry.Conv2, ws.Conv2PreActivationGradient.AsSpan(0, batch * LayerLength.Conv2), this.conv2.WeightTransposed, ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), batch, ws.Scratch);
+        global::NigGen.Kernels.ActivationKernels.ReluBackward(conv2PreActivation, conv2Output, conv2OutputGradient, conv2PreActivationGradient);
+        global::NigGen.Kernels.ConvKernels.BackwardWeight(in Geometry.Conv2, pool1Output, conv2PreActivationGradient,
+            state.Conv2Gradients.WeightAccumulator, state.Conv2Gradients.BiasAccumulator, batch, state.Scratch);
+        global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2PreActivationGradient, this.conv2.WeightTransposed,
+            pool1OutputGradient, batch, ws.Scratch);
 
         // pool1: MaxPool2d 2, stride 2: (16, 24, 24) → (16, 12, 12)
-        PoolKernels.MaxBackward(in Geometry.Pool1, ws.Pool1OutputGradient.AsSpan(0, batch * LayerLength.Pool1), ws.Pool1Argmax.AsSpan(0, batch * LayerLength.Pool1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), batch);
+        global::NigGen.Kernels.PoolKernels.MaxBackward(in Geometry.Pool1, pool1OutputGradient, pool1Argmax, conv1OutputGradient, batch);
 
         // conv1: Conv2d kernel 5, stride 1, padding 0: (1, 28, 28) → (16, 24, 24), Relu
-        ActivationKernels.ReluBackward(ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1), ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1));
-        ConvKernels.BackwardWeight(in Geometry.Conv1, ws.Inputs.AsSpan(0, batch * InputLength), ws.Conv1PreActivationGradient.AsSpan(0, batch * LayerLength.Conv1), state.Conv1Gradients.WeightAccumulator, state.Conv1Gradients.BiasAccumulator, batch, state.Scratch);
+        global::NigGen.Kernels.ActivationKernels.ReluBackward(conv1PreActivation, conv1Output, conv1OutputGradient, conv1PreActivationGradient);
+        global::NigGen.Kernels.ConvKernels.BackwardWeight(in Geometry.Conv1, inputs, conv1PreActivationGradient,
+            state.Conv1Gradients.WeightAccumulator, state.Conv1Gradients.BiasAccumulator, batch, state.Scratch);
     }
 
     // A trainer's workspace (its own, not a thread's) and every Dense and Conv layer's gradients, which TrainingBackwardLayers fills.
@@ -582,7 +752,7 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         public readonly global::NigGen.Training.LayerGradients Fc1Gradients;
         public readonly global::NigGen.Training.LayerGradients Fc2Gradients;
 
-        public TrainingState(DigitNet network) : base(DigitNet.Description, headName: "fc2", headActivation: Activation.None)
+        public TrainingState(DigitNet network) : base(DigitNet.Description, headName: "fc2", headActivation: global::NigGen.Activation.None)
         {
             _network = network;
             _workspace = new Workspace(Capacity) { Network = network };
@@ -594,7 +764,7 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
             Layers = [Conv1Gradients, Conv2Gradients, Fc1Gradients, Fc2Gradients];
         }
 
-        public override NetworkWorkspace Workspace => _workspace;
+        public override global::NigGen.Attribution.NetworkWorkspace Workspace => _workspace;
 
         public override System.Collections.Generic.IReadOnlyList<global::NigGen.Training.LayerGradients> Layers { get; }
 
@@ -618,7 +788,7 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         return ws;
     }
 
-    private sealed class Workspace : NetworkWorkspace
+    private sealed class Workspace : global::NigGen.Attribution.NetworkWorkspace
     {
         public DigitNet Network = null!;
         public readonly float[] Scratch = new float[ScratchLength];
@@ -675,13 +845,14 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
 
         public override void Backward(int batch, int from, int to) => Network.BackwardLayers(this, batch, from, to);
 
-        public override void DeepLift(DeepLiftRule rule, int to, Span<float> importance) => Network.DeepLiftLayers(this, rule, to, importance);
+        public override void DeepLift(global::NigGen.DeepLiftRule rule, int to, Span<float> importance) => Network.DeepLiftLayers(this, rule, to,
+            importance);
 
         public override void ForwardAblated(ReadOnlySpan<int> neurons) => Network.AblatedForwardLayers(this, neurons);
 
-        public override NetworkWorkspace ForCurrentThread(int capacity) => Network.RentWorkspace(capacity);
+        public override global::NigGen.Attribution.NetworkWorkspace ForCurrentThread(int capacity) => Network.RentWorkspace(capacity);
 
-        public override NetworkWorkspace ForHelper(NetworkWorkspace? spare, int capacity)
+        public override global::NigGen.Attribution.NetworkWorkspace ForHelper(global::NigGen.Attribution.NetworkWorkspace? spare, int capacity)
         {
             var ws = spare is Workspace kept && kept.Capacity >= capacity ? kept : new Workspace(Math.Max(capacity, 1));
             ws.Network = Network;
@@ -695,10 +866,12 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         public override void CaptureAffineEndpoints()
         {
             const int batch = 2;
-            InterpolationKernels.CaptureEndpoints(Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1), AffineAtBaseline, AffineDifference);
+            var conv1PreActivation = Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+
+            global::NigGen.Kernels.InterpolationKernels.CaptureEndpoints(conv1PreActivation, AffineAtBaseline, AffineDifference);
         }
 
-        public override void CopyAffineEndpoints(NetworkWorkspace source)
+        public override void CopyAffineEndpoints(global::NigGen.Attribution.NetworkWorkspace source)
         {
             var prepared = (Workspace)source;
             prepared.AffineAtBaseline.AsSpan().CopyTo(AffineAtBaseline);
@@ -707,16 +880,20 @@ partial class DigitNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
 
         public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo)
         {
+            var conv1PreActivation = Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
+            var pool1Output = Pool1Output.AsSpan(0, batch * LayerLength.Pool1);
+
             // A backward pass that stops at or above pool1 reads no value below pool1's output nor its argmax:
             // the path points go straight into pool1's output.
             if (backwardTo >= Position.Pool1PreActivation)
             {
-                InterpolationKernels.InterpolateMaxPooled(in Geometry.Pool1, global::NigGen.Activation.Relu, AffineDifference, AffineAtBaseline, alphas, Pool1Output.AsSpan(0, batch * LayerLength.Pool1), Conv1PreActivation.AsSpan(0, LayerLength.Conv1), Pool1Argmax.AsSpan(0, LayerLength.Pool1));
+                global::NigGen.Kernels.InterpolationKernels.InterpolateMaxPooled(in Geometry.Pool1, global::NigGen.Activation.Relu, AffineDifference,
+                    AffineAtBaseline, alphas, pool1Output, Conv1PreActivation.AsSpan(0, LayerLength.Conv1), Pool1Argmax.AsSpan(0, LayerLength.Pool1));
                 Network.ForwardAbovePool1Output(this, batch);
                 return;
             }
 
-            InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1));
+            global::NigGen.Kernels.InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, conv1PreActivation);
             Network.ForwardAboveConv1PreActivation(this, batch);
         }
 
