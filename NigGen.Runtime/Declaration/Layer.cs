@@ -146,20 +146,9 @@ public sealed class Layer
         }
 
         int outputs = affine.Outputs, fanIn = affine.FanIn;
-        var scale = batchNorm.Scale;
-        var shift = batchNorm.Shift;
-        var weight = new float[affine._weight.Length];
-        var bias = new float[outputs];
-        for (int o = 0; o < outputs; o++)
-        {
-            for (int i = 0; i < fanIn; i++)
-            {
-                weight[o * fanIn + i] = affine._weight[o * fanIn + i] * scale[o];
-            }
-
-            bias[o] = affine._bias.Length == 0 ? shift[o] : MathF.FusedMultiplyAdd(affine._bias[o], scale[o], shift[o]);
-        }
-
+        var weight = (float[])affine._weight.Clone();
+        var bias = affine._bias.Length == 0 ? new float[outputs] : (float[])affine._bias.Clone();
+        Kernels.BatchNormKernels.Fold(batchNorm.Scale, batchNorm.Shift, weight, bias);
         return new Layer(affine.Name, weight, Transpose(weight, outputs, fanIn), bias, (int[])affine._weightShape.Clone());
     }
 
@@ -167,14 +156,7 @@ public sealed class Layer
     internal void UpdateBatchNormTerms()
     {
         var state = _batchNorm!;
-        for (int c = 0; c < state.Scale.Length; c++)
-        {
-            // As PyTorch's batch_norm_cpu_collect_linear_and_constant_terms, in float.
-            float inverseStd = 1f / MathF.Sqrt(state.RunningVariance[c] + state.Epsilon);
-            float scale = _weight.Length == 0 ? inverseStd : inverseStd * _weight[c];
-            state.Scale[c] = scale;
-            state.Shift[c] = (_bias.Length == 0 ? 0f : _bias[c]) - state.RunningMean[c] * scale;
-        }
+        Kernels.BatchNormKernels.ScaleShift(_weight, _bias, state.RunningMean, state.RunningVariance, state.Epsilon, state.Scale, state.Shift);
     }
 
     internal Span<float> MutableRunningMean => _batchNorm!.RunningMean;
