@@ -15,10 +15,16 @@ namespace NigGen.Generator.Emit;
 /// </summary>
 internal sealed class EmitPlan
 {
-    public EmitPlan(NetworkModel model)
+    /// <param name="model">The network.</param>
+    /// <param name="training">
+    /// The plan of training's passes: BatchNorm normalises with batch statistics, so none is folded, and Dropout applies
+    /// a mask, so it owns buffers.
+    /// </param>
+    public EmitPlan(NetworkModel model, bool training = false)
     {
         Model = model;
-        Layers = model.Layers.Select((layer, index) => new LayerPlan(layer, index, Pascal(layer.Name))).ToList();
+        Training = training;
+        Layers = model.Layers.Select((layer, index) => new LayerPlan(layer, index, Pascal(layer.Name), training)).ToList();
         foreach (var layer in Layers)
         {
             layer.Inputs = layer.Model.Inputs.Select(i => i < 0 ? null : Layers[i]).ToList();
@@ -30,7 +36,7 @@ internal sealed class EmitPlan
 
         foreach (var layer in Layers)
         {
-            if (layer.Model.Kind == LayerKind.BatchNorm && layer.Inputs[0] is { } affine && affine.Model.Kind is LayerKind.Dense or LayerKind.Conv
+            if (!training && layer.Model.Kind == LayerKind.BatchNorm && layer.Inputs[0] is { } affine && affine.Model.Kind is LayerKind.Dense or LayerKind.Conv
                 && !affine.Model.HasActivation && affine.Consumers.Count == 1 && affine.Model.Spec.Attribution == AttributionPoint.NotScored)
             {
                 layer.Folds = affine;
@@ -51,6 +57,9 @@ internal sealed class EmitPlan
     }
 
     public NetworkModel Model { get; }
+
+    /// <summary>Whether this is the plan of training's passes (see the constructor).</summary>
+    public bool Training { get; }
 
     public IReadOnlyList<LayerPlan> Layers { get; }
 
@@ -74,8 +83,14 @@ internal sealed class EmitPlan
     /// <summary>Whether every layer reads the one declared before it (the first, the input): a plain stack.</summary>
     public bool IsSequential => Layers.All(l => l.Model.Inputs.Count == 1 && l.Model.Inputs[0] == l.Index - 1);
 
-    /// <summary>The first layer that training cannot handle yet (BatchNorm's batch statistics, Dropout), or null.</summary>
-    public LayerPlan? UntrainableLayer => Layers.FirstOrDefault(l => l.Model.Kind is LayerKind.BatchNorm or LayerKind.Dropout);
+    /// <summary>The layers with parameters a trainer updates: Dense, Conv and BatchNorm with Affine.</summary>
+    public IEnumerable<LayerPlan> TrainedLayers => Layers.Where(l => l.Model.Kind is LayerKind.Dense or LayerKind.Conv || l.Model.Kind == LayerKind.BatchNorm && l.Model.Spec.Affine);
+
+    /// <summary>A layer training cannot handle, or null: a Dropout as the output (the loss would read a random mask).</summary>
+    public LayerPlan? UntrainableLayer => Last.Model.Kind == LayerKind.Dropout ? Last : null;
+
+    /// <summary>Whether the network has a BatchNorm layer, whose training needs the whole batch at once.</summary>
+    public bool HasBatchNorm => Layers.Any(l => l.Model.Kind == LayerKind.BatchNorm);
 
     /// <summary>
     /// Floats of weight-gradient scratch per sample of a training block: the block's transposed output gradient of the
@@ -282,12 +297,16 @@ internal sealed class EmitPlan
 /// <summary>Names for one layer.</summary>
 internal sealed class LayerPlan
 {
-    public LayerPlan(LayerModel model, int index, string pascal)
+    public LayerPlan(LayerModel model, int index, string pascal, bool training = false)
     {
         Model = model;
         Index = index;
         Pascal = pascal;
+        Training = training;
     }
+
+    /// <summary>Whether this layer belongs to the plan of training's passes.</summary>
+    public bool Training { get; }
 
     /// <summary>The layers this one reads, in order; null stands for the network's input.</summary>
     public IReadOnlyList<LayerPlan?> Inputs { get; set; } = new List<LayerPlan?>();
@@ -350,7 +369,7 @@ internal sealed class LayerPlan
     /// <summary>The same field read through another instance of the network (<paramref name="instance"/>.name).</summary>
     public string FieldOf(string instance) => instance + Field.Substring("this".Length);
 
-    public bool OwnsBuffers => Model.Kind is not (LayerKind.Flatten or LayerKind.Dropout) && FoldedInto is null;
+    public bool OwnsBuffers => Model.Kind != LayerKind.Flatten && (Training || Model.Kind != LayerKind.Dropout) && FoldedInto is null;
 
     /// <summary>Constant holding the layer's output length per sample.</summary>
     public string LengthName => "LayerLength." + Pascal;

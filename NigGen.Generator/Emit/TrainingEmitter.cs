@@ -22,19 +22,109 @@ internal static class TrainingEmitter
 
         if (plan.UntrainableLayer is { } untrainable)
         {
-            // Training with batch statistics (BatchNorm) and random masks (Dropout) is not built yet: say so by name
-            // rather than train a different network.
-            w.Line("/// <summary>Not supported for this network yet: training a BatchNorm or Dropout layer.</summary>");
-            w.Line($"/// <exception cref=\"NotSupportedException\">Always: layer '{untrainable.Name}' is a {untrainable.Model.Kind} layer.</exception>");
+            w.Line("/// <summary>Not supported for this network: its output is a Dropout layer.</summary>");
+            w.Line($"/// <exception cref=\"NotSupportedException\">Always: layer '{untrainable.Name}' is the output and a Dropout layer.</exception>");
             w.Line("public global::NigGen.Training.Trainer CreateTrainer(global::NigGen.Training.TrainingOptions options) => throw new NotSupportedException(");
-            w.Line($"    \"{plan.Model.ClassName} cannot be trained in process yet: layer '{untrainable.Name}' is a {untrainable.Model.Kind} layer, and NigGen does not train BatchNorm or Dropout layers yet. Train it in PyTorch and load its state_dict.\");");
+            w.Line($"    \"{plan.Model.ClassName} cannot be trained: its output '{untrainable.Name}' is a Dropout layer, so the loss would read a random mask of the logits. Declare the logits layer last.\");");
             w.Line();
             return;
         }
 
+        // Training's passes use their own plan: BatchNorm with batch statistics (nothing folded) and Dropout's masks.
+        var training = new EmitPlan(plan.Model, training: true);
         EmitCreateTrainer(w, plan);
-        EmitBackward(w, plan);
-        EmitState(w, plan);
+        bool folds = plan.Layers.Any(l => l.Folds is not null);
+        EmitForward(w, training, folds);
+        EmitBackward(w, training);
+        EmitRefold(w, plan);
+        EmitState(w, training, folds);
+    }
+
+    /// <summary>The buffers training's passes need that inference's do not: folded layers' own outputs, and Dropout's.</summary>
+    public static System.Collections.Generic.IEnumerable<LayerPlan> TrainingOnlyBuffers(EmitPlan plan)
+    {
+        if (!plan.ParameterLayers.Any() || plan.UntrainableLayer is not null)
+        {
+            return [];
+        }
+
+        var training = new EmitPlan(plan.Model, training: true);
+        return training.Layers.Where(l => l.OwnsBuffers && !plan.Layers[l.Index].OwnsBuffers);
+    }
+
+    private static void EmitForward(SourceWriter w, EmitPlan plan, bool folds)
+    {
+        if (!plan.HasBatchNorm && !plan.Layers.Any(l => l.Model.Kind == LayerKind.Dropout))
+        {
+            return;
+        }
+
+        w.Line("// Training's forward pass: ForwardLayers' kernels, except that BatchNorm normalises with the batch's statistics (and");
+        w.Line("// updates its running ones, as PyTorch's train mode does) and Dropout zeroes elements with a mask drawn from the seed.");
+        w.Open("private void TrainingForwardLayers(Workspace ws, int batch, TrainingState state, long step, int firstSample)");
+        foreach (var layer in plan.Layers)
+        {
+            var m = layer.Model;
+            if (layer.Index > 0)
+            {
+                w.Line();
+            }
+
+            w.Line("// " + PassEmitter.Describe(m));
+            string source = plan.InputValues(layer, "ws.Inputs.AsSpan(0, batch * InputLength)");
+            string pre = plan.PreActivationValues(layer.Index, EmitPlan.WorkspaceInputs);
+            int channels = m.OutputShape[0], spatial = m.OutputLength / channels;
+            switch (m.Kind)
+            {
+                case LayerKind.BatchNorm:
+                    w.Line($"global::NigGen.Kernels.BatchNormKernels.TrainingForward({source}, {layer.Field}.Weight, {layer.Field}.Bias, {layer.Field}.Epsilon, {pre}, state.{layer.Pascal}Mean, state.{layer.Pascal}Variance, batch, channels: {channels}, spatial: {spatial});");
+                    string momentum = ((float)m.Spec.Momentum).ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "f";
+                    w.Line($"{layer.Field}.TrackBatch(state.{layer.Pascal}Mean, state.{layer.Pascal}Variance, count: (long)batch * {spatial}, momentum: {momentum});");
+                    break;
+                case LayerKind.Dropout:
+                    // One mask stream per step and layer; an element's index in the whole batch picks its draw.
+                    string probability = ((float)m.Spec.Probability).ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "f";
+                    w.Line($"global::NigGen.Kernels.DropoutKernels.TrainingForward({source}, {probability}, state.Seed, stream: (ulong)step * {plan.Layers.Count} + {layer.Index}, firstIndex: (long)firstSample * {layer.LengthName}, {pre}, ws.{layer.Pascal}Mask.AsSpan(0, batch * {layer.LengthName}));");
+                    break;
+                default:
+                    PassEmitter.EmitLayerKernel(w, plan, layer, "ws.Inputs.AsSpan(0, batch * InputLength)");
+                    break;
+            }
+
+            if (m.HasActivation)
+            {
+                w.Line($"global::NigGen.Kernels.ActivationKernels.{m.Activation}({pre}, {plan.Values(layer.Index, EmitPlan.WorkspaceInputs)});");
+            }
+        }
+
+        if (folds)
+        {
+            w.Line();
+            w.Line("// The running statistics moved: the inference passes' folded weights follow them.");
+            w.Line("RefoldBatchNorms();");
+        }
+
+        w.Close();
+        w.Line();
+    }
+
+    private static void EmitRefold(SourceWriter w, EmitPlan plan)
+    {
+        var folded = plan.Layers.Where(l => l.Folds is not null).ToList();
+        if (folded.Count == 0)
+        {
+            return;
+        }
+
+        w.Line("// After training changed a folded pair's parameters or statistics, the inference passes' folded weights follow them.");
+        w.Open("private void RefoldBatchNorms()");
+        foreach (var layer in folded)
+        {
+            w.Line($"this.{layer.FoldedFieldName}.Refold({layer.Folds!.Field}, {layer.Field});");
+        }
+
+        w.Close();
+        w.Line();
     }
 
     private static void EmitCreateTrainer(SourceWriter w, EmitPlan plan)
@@ -47,15 +137,16 @@ internal static class TrainingEmitter
         w.Line("/// </summary>");
         w.Line("/// <exception cref=\"ArgumentException\">An option is out of its range.</exception>");
         w.Line($"/// <exception cref=\"InvalidOperationException\">The head '{head.Name}' applies an activation, so the output is not logits.</exception>");
-        w.Line("public global::NigGen.Training.Trainer CreateTrainer(global::NigGen.Training.TrainingOptions options) => new(new TrainingState(this), options);");
+        w.Line("public global::NigGen.Training.Trainer CreateTrainer(global::NigGen.Training.TrainingOptions options) =>");
+        w.Line("    new(new TrainingState(this, options?.Seed ?? 0), options!);");
         w.Line();
     }
 
     private static void EmitBackward(SourceWriter w, EmitPlan plan)
     {
-        int lowest = plan.ParameterLayers.First().Index;
+        int lowest = plan.TrainedLayers.First().Index;
         w.Line($"// Training's backward pass, from the loss gradient in the output gradient down to {plan.Layers[lowest].Name}, the input-most parameter");
-        w.Line("// layer, adding every Dense and Conv layer's weight and bias gradients to 'state' on the way.");
+        w.Line("// layer, adding every Dense, Conv and BatchNorm layer's parameter gradients to 'state' on the way.");
         w.Open("private void TrainingBackwardLayers(Workspace ws, int batch, TrainingState state)");
         var writes = new GradientWrites(plan);
         writes.EmitDeclarations(w);
@@ -81,6 +172,25 @@ internal static class TrainingEmitter
             string gradients = $"state.{layer.Pascal}Gradients";
             switch (m.Kind)
             {
+                case LayerKind.BatchNorm:
+                    // Its input gradient runs through the batch statistics, so one kernel gives it with γ's and β's gradients.
+                    string weight = m.Spec.Affine ? gradients + ".WeightAccumulator" : "Span<float>.Empty";
+                    string bias = m.Spec.Affine ? gradients + ".BiasAccumulator" : "Span<float>.Empty";
+                    string below = i > lowest ? plan.InputGradient(layer) : "ws.Scratch.AsSpan(0, 0)";
+                    string accumulate = i > lowest ? writes.Accumulate(layer, 0) : string.Empty;
+                    w.Line($"global::NigGen.Kernels.BatchNormKernels.TrainingBackward({input}, {gradient}, {layer.Field}.Weight, state.{layer.Pascal}Mean, state.{layer.Pascal}Variance, {layer.Field}.Epsilon, {below}, {weight}, {bias}, batch, channels: {m.OutputShape[0]}, spatial: {m.OutputLength / m.OutputShape[0]}{accumulate});");
+                    if (i > lowest)
+                    {
+                        writes.EmitWritten(w, layer, 0);
+                    }
+
+                    w.Line();
+                    continue;
+                case LayerKind.Dropout:
+                    w.Line($"global::NigGen.Kernels.DropoutKernels.Backward({gradient}, ws.{layer.Pascal}Mask.AsSpan(0, batch * {layer.LengthName}), {plan.InputGradient(layer)}{writes.Accumulate(layer, 0)});");
+                    writes.EmitWritten(w, layer, 0);
+                    w.Line();
+                    continue;
                 case LayerKind.Dense:
                     w.Line($"global::NigGen.Kernels.DenseKernels.BackwardWeight({input}, {gradient}, {gradients}.WeightAccumulator, {gradients}.BiasAccumulator, batch, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength}, state.Scratch);");
                     break;
@@ -101,12 +211,13 @@ internal static class TrainingEmitter
         w.Line();
     }
 
-    private static void EmitState(SourceWriter w, EmitPlan plan)
+    private static void EmitState(SourceWriter w, EmitPlan plan, bool folds)
     {
         string name = plan.Model.ClassName;
-        var layers = plan.ParameterLayers.ToList();
-        var head = layers[layers.Count - 1];
-        w.Line("// A trainer's workspace (its own, not a thread's) and every Dense and Conv layer's gradients, which TrainingBackwardLayers fills.");
+        var layers = plan.TrainedLayers.ToList();
+        var head = plan.ParameterLayers.Last();
+        bool ownForward = plan.HasBatchNorm || plan.Layers.Any(l => l.Model.Kind == LayerKind.Dropout);
+        w.Line("// A trainer's workspace (its own, not a thread's) and every trained layer's gradients, which TrainingBackwardLayers fills.");
         w.Open("private sealed class TrainingState : global::NigGen.Training.TrainingPass");
         w.Line("// Weight-gradient scratch: a block's transposed output gradient of the widest Dense layer (per sample), or one");
         w.Line("// sample's im2col columns and transposed output gradient of the largest convolution.");
@@ -117,18 +228,34 @@ internal static class TrainingEmitter
             : $"private static readonly int ConvScratch = {NetworkEmitter.MaxOf(convolutions.Select(l => l.GeometryName + ".WeightGradientScratchLength"))};");
         w.Line();
         w.Line($"private readonly {name} _network;");
-        w.Line("private readonly Workspace _workspace;");
-        w.Line("public readonly float[] Scratch;");
+        w.Line("private Workspace _workspace;");
+        w.Line("public float[] Scratch;");
         foreach (var layer in layers)
         {
             w.Line($"public readonly global::NigGen.Training.LayerGradients {layer.Pascal}Gradients;");
         }
 
+        foreach (var layer in plan.Layers.Where(l => l.Model.Kind == LayerKind.BatchNorm))
+        {
+            w.Line($"public readonly float[] {layer.Pascal}Mean = new float[{layer.Model.OutputShape[0]}];");
+            w.Line($"public readonly float[] {layer.Pascal}Variance = new float[{layer.Model.OutputShape[0]}];");
+        }
+
+        if (plan.Layers.Any(l => l.Model.Kind == LayerKind.Dropout))
+        {
+            w.Line("public readonly ulong Seed;");
+        }
+
         w.Line();
-        w.Open($"public TrainingState({name} network) : base({name}.Description, headName: \"{head.Name}\", headActivation: global::NigGen.Activation.{head.Model.Activation})");
+        w.Open($"public TrainingState({name} network, int seed) : base({name}.Description, headName: \"{head.Name}\", headActivation: global::NigGen.Activation.{head.Model.Activation})");
         w.Line("_network = network;");
-        w.Line("_workspace = new Workspace(Capacity) { Network = network };");
+        w.Line("_workspace = new Workspace(Capacity, training: true) { Network = network };");
         w.Line("Scratch = new float[Math.Max(Capacity * DenseScratchPerSample, ConvScratch)];");
+        if (plan.Layers.Any(l => l.Model.Kind == LayerKind.Dropout))
+        {
+            w.Line("Seed = (ulong)seed;");
+        }
+
         foreach (var layer in layers)
         {
             // The convolution kernel produces its weight gradient in the transposed layout [in·k…, out].
@@ -144,6 +271,35 @@ internal static class TrainingEmitter
         w.Line("public override System.Collections.Generic.IReadOnlyList<global::NigGen.Training.LayerGradients> Layers { get; }");
         w.Line();
         w.Line("public override void Backward(int batch) => _network.TrainingBackwardLayers(_workspace, batch, this);");
+        if (plan.HasBatchNorm)
+        {
+            w.Line();
+            w.Line("// BatchNorm's batch statistics cover the whole batch: the workspace grows to hold it.");
+            w.Line("public override bool WholeBatch => true;");
+            w.Line();
+            w.Line("public override int Capacity => _workspace?.Capacity ?? base.Capacity;");
+            w.Line();
+            w.Open("public override void Reserve(int batch)");
+            w.Open("if (batch > _workspace.Capacity)");
+            w.Line("_workspace = new Workspace(batch, training: true) { Network = _network };");
+            w.Line("Scratch = new float[Math.Max(batch * DenseScratchPerSample, ConvScratch)];");
+            w.Close();
+            w.Close();
+        }
+
+        if (ownForward)
+        {
+            w.Line();
+            w.Line("public override void TrainingForward(int batch, long step, int firstSample) =>");
+            w.Line("    _network.TrainingForwardLayers(_workspace, batch, this, step, firstSample);");
+        }
+
+        if (folds)
+        {
+            w.Line();
+            w.Line("public override void AfterUpdate() => _network.RefoldBatchNorms();");
+        }
+
         w.Close();
         w.Line();
     }

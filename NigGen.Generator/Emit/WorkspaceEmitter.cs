@@ -47,6 +47,17 @@ internal static class WorkspaceEmitter
             }
         }
 
+        var trainingOnly = TrainingEmitter.TrainingOnlyBuffers(plan).ToList();
+        foreach (var layer in trainingOnly)
+        {
+            w.Line($"public readonly float[] {layer.Pascal}Output;");
+            w.Line($"public readonly float[] {layer.Pascal}OutputGradient;");
+            if (layer.Model.Kind == LayerKind.Dropout)
+            {
+                w.Line($"public readonly float[] {layer.Pascal}Mask;");
+            }
+        }
+
         if (plan.SharedGradients.Count > 0)
         {
             // Where a DeepLIFT kernel adds its multipliers to a buffer another layer has written: two rows of the largest one.
@@ -62,7 +73,23 @@ internal static class WorkspaceEmitter
         }
 
         w.Line();
-        w.Open("public Workspace(int capacity) : base(capacity, InputLength, Math.Max(InputLength, ImportanceLength))");
+        if (trainingOnly.Count > 0)
+        {
+            w.Line("// A trainer's workspace also holds what only training's passes write: the outputs of layers folded into a BatchNorm, and Dropout's.");
+        }
+
+        w.Open("public Workspace(int capacity, bool training = false) : base(capacity, InputLength, Math.Max(InputLength, ImportanceLength))");
+        foreach (var layer in trainingOnly)
+        {
+            string length = $"training ? new float[capacity * {layer.LengthName}] : []";
+            w.Line($"{layer.Pascal}Output = {length};");
+            w.Line($"{layer.Pascal}OutputGradient = {length};");
+            if (layer.Model.Kind == LayerKind.Dropout)
+            {
+                w.Line($"{layer.Pascal}Mask = {length};");
+            }
+        }
+
         foreach (var layer in plan.Layers.Where(l => l.OwnsBuffers))
         {
             string length = $"capacity * {layer.LengthName}";

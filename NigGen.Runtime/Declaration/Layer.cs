@@ -159,11 +159,50 @@ public sealed class Layer
         Kernels.BatchNormKernels.ScaleShift(_weight, _bias, state.RunningMean, state.RunningVariance, state.Epsilon, state.Scale, state.Shift);
     }
 
-    internal Span<float> MutableRunningMean => _batchNorm!.RunningMean;
+    /// <summary>
+    /// Training (generated code): updates a BatchNorm's running statistics with a batch's mean and biased variance as
+    /// PyTorch's train mode does (<see cref="Kernels.BatchNormKernels.UpdateRunningStatistics"/>), counts the batch in
+    /// <see cref="BatchesTracked"/> and recomputes the inference terms.
+    /// </summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public void TrackBatch(ReadOnlySpan<float> mean, ReadOnlySpan<float> variance, long count, float momentum)
+    {
+        var state = _batchNorm ?? throw new InvalidOperationException($"Layer '{Name}' is not a BatchNorm layer.");
+        Kernels.BatchNormKernels.UpdateRunningStatistics(mean, variance, count, momentum, state.RunningMean, state.RunningVariance);
+        state.BatchesTracked++;
+        UpdateBatchNormTerms();
+    }
 
-    internal Span<float> MutableRunningVariance => _batchNorm!.RunningVariance;
+    /// <summary>BatchNorm's ε, as declared (float, as PyTorch's kernels use it).</summary>
+    public float Epsilon => _batchNorm?.Epsilon ?? 0f;
 
-    internal void CountBatch() => _batchNorm!.BatchesTracked++;
+    /// <summary>
+    /// Training (generated code): recomputes this folded layer (<see cref="FoldBatchNorm"/>) from the current parameters
+    /// and statistics of the two layers it folds, after a step changed them.
+    /// </summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public void Refold(Layer affine, Layer batchNorm)
+    {
+        ArgumentNullException.ThrowIfNull(affine);
+        ArgumentNullException.ThrowIfNull(batchNorm);
+        if (affine._weight.Length != _weight.Length || batchNorm.Scale.Length != _bias.Length)
+        {
+            throw new ArgumentException($"Layer '{Name}' is not the fold of '{affine.Name}' and '{batchNorm.Name}'.", nameof(affine));
+        }
+
+        affine._weight.CopyTo(_weight, 0);
+        if (affine._bias.Length == 0)
+        {
+            Array.Clear(_bias);
+        }
+        else
+        {
+            affine._bias.CopyTo(_bias, 0);
+        }
+
+        Kernels.BatchNormKernels.Fold(batchNorm.Scale, batchNorm.Shift, _weight, _bias);
+        SynchroniseWeight(fromTransposed: false);
+    }
 
     private sealed class BatchNormState(float[] runningMean, float[] runningVariance, float epsilon, long batchesTracked)
     {
@@ -258,6 +297,13 @@ public sealed class Layer
     /// <summary>After an update of one layout of the weight, rewrites the other, so that every kernel reads the same parameters.</summary>
     internal void SynchroniseWeight(bool fromTransposed)
     {
+        if (IsBatchNorm)
+        {
+            // A BatchNorm's γ and β have one layout; its inference terms follow them.
+            UpdateBatchNormTerms();
+            return;
+        }
+
         if (fromTransposed)
         {
             Kernels.Transposition.Transpose(_weightTransposed, _weight, FanIn, Outputs);

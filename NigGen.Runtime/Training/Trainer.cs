@@ -107,6 +107,7 @@ public sealed class Trainer
             layer.SynchroniseWeight(fromTransposed: gradients.IsTransposed);
         }
 
+        _pass.AfterUpdate();
         return loss;
     }
 
@@ -139,14 +140,29 @@ public sealed class Trainer
             }
         }
 
-        var ws = _pass.Workspace;
+        // BatchNorm's batch statistics cover the whole batch: a training pass then runs it in one block.
         int block = _pass.Capacity;
+        if (backward && _pass.WholeBatch)
+        {
+            _pass.Reserve(batch);
+            block = batch;
+        }
+
+        var ws = _pass.Workspace;
         double total = 0;
         for (int start = 0; start < batch; start += block)
         {
             int samples = Math.Min(block, batch - start);
             inputs.Slice(start * description.InputLength, samples * description.InputLength).CopyTo(ws.Inputs);
-            ws.Forward(samples);
+            if (backward)
+            {
+                _pass.TrainingForward(samples, StepCount, start);
+            }
+            else
+            {
+                ws.Forward(samples);
+            }
+
             var logits = ws.Outputs(samples);
             var blockTargets = targets.Slice(start * outputs, samples * outputs);
             var gradient = backward ? ws.OutputGradients(samples) : Span<float>.Empty;

@@ -30,6 +30,12 @@ public sealed class TrainingOptions
     /// </summary>
     public float WeightDecay { get; init; }
 
+    /// <summary>
+    /// Seed of Dropout layers' masks: training is reproducible from it (the same seed, batches and steps give the same
+    /// masks, bit for bit). Default 0.
+    /// </summary>
+    public int Seed { get; init; }
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first setting out of its range.</summary>
     internal void Validate()
     {

@@ -34,7 +34,31 @@ public abstract class TrainingPass
     public Activation HeadActivation { get; }
 
     /// <summary>Samples one pass holds: a batch runs in blocks of this many, as <c>Forward</c> does.</summary>
-    public int Capacity => Description.ForwardBlock;
+    public virtual int Capacity => Description.ForwardBlock;
+
+    /// <summary>
+    /// Whether a training step must see its whole batch in one pass: BatchNorm normalises with the batch's statistics,
+    /// so the batch cannot be split into blocks. The trainer then calls <see cref="Reserve"/> with the batch size.
+    /// </summary>
+    public virtual bool WholeBatch => false;
+
+    /// <summary>Grows the workspace to hold <paramref name="batch"/> samples (networks with <see cref="WholeBatch"/>).</summary>
+    public virtual void Reserve(int batch)
+    {
+    }
+
+    /// <summary>
+    /// The forward pass of training over the workspace's first <paramref name="batch"/> inputs: BatchNorm with batch
+    /// statistics (updating its running ones, as PyTorch's train mode does) and Dropout's masks; other networks run the
+    /// ordinary forward pass. <paramref name="step"/> and <paramref name="firstSample"/> (the block's offset in its
+    /// batch) select Dropout's masks.
+    /// </summary>
+    public virtual void TrainingForward(int batch, long step, int firstSample) => Workspace.Forward(batch);
+
+    /// <summary>After a step has updated the parameters: refreshes what is derived from them (folded BatchNorms).</summary>
+    public virtual void AfterUpdate()
+    {
+    }
 
     /// <summary>The trainer's own workspace (not a thread's): its <see cref="NetworkWorkspace.Forward"/> runs the network.</summary>
     public abstract NetworkWorkspace Workspace { get; }

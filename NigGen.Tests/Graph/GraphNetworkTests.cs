@@ -249,14 +249,6 @@ public sealed class GraphNetworkTests
     }
 
     [Fact]
-    public void Training_a_BatchNorm_network_is_refused_by_name()
-    {
-        var net = ResidualCnn.CreateRandom(1);
-        var error = Assert.Throws<NotSupportedException>(() => net.CreateTrainer(new NigGen.Training.TrainingOptions()));
-        Assert.Contains("layer 'stemBn' is a BatchNorm layer", error.Message);
-    }
-
-    [Fact]
     public void RevealCancel_is_refused_where_it_is_undefined_and_runs_elsewhere()
     {
         // ResidualMlp's block applies SiLU to a sum, not to a weighted sum: RevealCancel has no terms to split there.

@@ -215,11 +215,11 @@ public sealed partial class DilatedGrouped2dNet
 [Input(2, 6, 6)]
 public sealed partial class BatchNormTrainingNet
 {
-    [Conv(4, Kernel = 3, Padding = 1)] Layer conv1;
+    [Conv(4, Kernel = 3, Padding = 1, Bias = false)] Layer conv1;
     [BatchNorm(Momentum = 0.2f, Activation = Activation.Relu)] Layer bn1;
     [MaxPool(2)] Layer pool1;
     [Flatten] Layer flatten;
-    [Dense(6)] Layer fc1;
+    [Dense(6, Bias = false)] Layer fc1;
     [BatchNorm(Epsilon = 1e-3f, Activation = Activation.Relu)] Layer bn2;
     [Dense(3)] Layer fc2;
 }

@@ -30,12 +30,12 @@ def build():
     """conv -> BatchNorm2d (momentum 0.2) + ReLU -> max pool -> flatten -> dense -> BatchNorm1d (eps 1e-3) + ReLU ->
     dense logits: BatchNorm on (C, H, W) and on (C), with non-default options."""
     return Named(
-        ("conv1", nn.Conv2d(2, 4, 3, padding=1)),
+        ("conv1", nn.Conv2d(2, 4, 3, padding=1, bias=False)),
         ("bn1", nn.BatchNorm2d(4, momentum=0.2)),
         ("relu1", nn.ReLU()),
         ("pool1", nn.MaxPool2d(2)),
         ("flatten", nn.Flatten()),
-        ("fc1", nn.Linear(36, 6)),
+        ("fc1", nn.Linear(36, 6, bias=False)),
         ("bn2", nn.BatchNorm1d(6, eps=1e-3)),
         ("relu2", nn.ReLU()),
         ("fc2", nn.Linear(6, 3)))

@@ -409,10 +409,11 @@ partial class GlobalNamespaceNet : global::NigGen.IAttributedNetwork, global::Ni
     /// </summary>
     /// <exception cref="ArgumentException">An option is out of its range.</exception>
     /// <exception cref="InvalidOperationException">The head 'head' applies an activation, so the output is not logits.</exception>
-    public global::NigGen.Training.Trainer CreateTrainer(global::NigGen.Training.TrainingOptions options) => new(new TrainingState(this), options);
+    public global::NigGen.Training.Trainer CreateTrainer(global::NigGen.Training.TrainingOptions options) =>
+        new(new TrainingState(this, options?.Seed ?? 0), options!);
 
     // Training's backward pass, from the loss gradient in the output gradient down to hidden, the input-most parameter
-    // layer, adding every Dense and Conv layer's weight and bias gradients to 'state' on the way.
+    // layer, adding every Dense, Conv and BatchNorm layer's parameter gradients to 'state' on the way.
     private void TrainingBackwardLayers(Workspace ws, int batch, TrainingState state)
     {
         var headOutputGradient = ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head);
@@ -434,7 +435,7 @@ partial class GlobalNamespaceNet : global::NigGen.IAttributedNetwork, global::Ni
             state.HiddenGradients.BiasAccumulator, batch, inFeatures: 4, outFeatures: 3, state.Scratch);
     }
 
-    // A trainer's workspace (its own, not a thread's) and every Dense and Conv layer's gradients, which TrainingBackwardLayers fills.
+    // A trainer's workspace (its own, not a thread's) and every trained layer's gradients, which TrainingBackwardLayers fills.
     private sealed class TrainingState : global::NigGen.Training.TrainingPass
     {
         // Weight-gradient scratch: a block's transposed output gradient of the widest Dense layer (per sample), or one
@@ -443,16 +444,16 @@ partial class GlobalNamespaceNet : global::NigGen.IAttributedNetwork, global::Ni
         private const int ConvScratch = 0;
 
         private readonly GlobalNamespaceNet _network;
-        private readonly Workspace _workspace;
-        public readonly float[] Scratch;
+        private Workspace _workspace;
+        public float[] Scratch;
         public readonly global::NigGen.Training.LayerGradients HiddenGradients;
         public readonly global::NigGen.Training.LayerGradients HeadGradients;
 
-        public TrainingState(GlobalNamespaceNet network) : base(GlobalNamespaceNet.Description, headName: "head",
+        public TrainingState(GlobalNamespaceNet network, int seed) : base(GlobalNamespaceNet.Description, headName: "head",
             headActivation: global::NigGen.Activation.None)
         {
             _network = network;
-            _workspace = new Workspace(Capacity) { Network = network };
+            _workspace = new Workspace(Capacity, training: true) { Network = network };
             Scratch = new float[Math.Max(Capacity * DenseScratchPerSample, ConvScratch)];
             HiddenGradients = new(network.hidden, transposed: false);
             HeadGradients = new(network.head, transposed: false);
@@ -496,7 +497,7 @@ partial class GlobalNamespaceNet : global::NigGen.IAttributedNetwork, global::Ni
         public readonly float[] AffineAtBaseline = new float[LayerLength.Hidden];
         public readonly float[] AffineDifference = new float[LayerLength.Hidden];
 
-        public Workspace(int capacity) : base(capacity, InputLength, Math.Max(InputLength, ImportanceLength))
+        public Workspace(int capacity, bool training = false) : base(capacity, InputLength, Math.Max(InputLength, ImportanceLength))
         {
             HiddenPreActivation = new float[capacity * LayerLength.Hidden];
             HiddenPreActivationGradient = new float[capacity * LayerLength.Hidden];

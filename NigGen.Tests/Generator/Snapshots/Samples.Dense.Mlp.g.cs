@@ -499,10 +499,11 @@ partial class Mlp : global::NigGen.IAttributedNetwork, global::NigGen.ITrainable
     /// </summary>
     /// <exception cref="ArgumentException">An option is out of its range.</exception>
     /// <exception cref="InvalidOperationException">The head 'fc3' applies an activation, so the output is not logits.</exception>
-    public global::NigGen.Training.Trainer CreateTrainer(global::NigGen.Training.TrainingOptions options) => new(new TrainingState(this), options);
+    public global::NigGen.Training.Trainer CreateTrainer(global::NigGen.Training.TrainingOptions options) =>
+        new(new TrainingState(this, options?.Seed ?? 0), options!);
 
     // Training's backward pass, from the loss gradient in the output gradient down to fc1, the input-most parameter
-    // layer, adding every Dense and Conv layer's weight and bias gradients to 'state' on the way.
+    // layer, adding every Dense, Conv and BatchNorm layer's parameter gradients to 'state' on the way.
     private void TrainingBackwardLayers(Workspace ws, int batch, TrainingState state)
     {
         var fc1Output = ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1);
@@ -535,7 +536,7 @@ partial class Mlp : global::NigGen.IAttributedNetwork, global::NigGen.ITrainable
             state.Fc1Gradients.BiasAccumulator, batch, inFeatures: 784, outFeatures: 256, state.Scratch);
     }
 
-    // A trainer's workspace (its own, not a thread's) and every Dense and Conv layer's gradients, which TrainingBackwardLayers fills.
+    // A trainer's workspace (its own, not a thread's) and every trained layer's gradients, which TrainingBackwardLayers fills.
     private sealed class TrainingState : global::NigGen.Training.TrainingPass
     {
         // Weight-gradient scratch: a block's transposed output gradient of the widest Dense layer (per sample), or one
@@ -544,16 +545,16 @@ partial class Mlp : global::NigGen.IAttributedNetwork, global::NigGen.ITrainable
         private const int ConvScratch = 0;
 
         private readonly Mlp _network;
-        private readonly Workspace _workspace;
-        public readonly float[] Scratch;
+        private Workspace _workspace;
+        public float[] Scratch;
         public readonly global::NigGen.Training.LayerGradients Fc1Gradients;
         public readonly global::NigGen.Training.LayerGradients Fc2Gradients;
         public readonly global::NigGen.Training.LayerGradients Fc3Gradients;
 
-        public TrainingState(Mlp network) : base(Mlp.Description, headName: "fc3", headActivation: global::NigGen.Activation.None)
+        public TrainingState(Mlp network, int seed) : base(Mlp.Description, headName: "fc3", headActivation: global::NigGen.Activation.None)
         {
             _network = network;
-            _workspace = new Workspace(Capacity) { Network = network };
+            _workspace = new Workspace(Capacity, training: true) { Network = network };
             Scratch = new float[Math.Max(Capacity * DenseScratchPerSample, ConvScratch)];
             Fc1Gradients = new(network.fc1, transposed: false);
             Fc2Gradients = new(network.fc2, transposed: false);
@@ -602,7 +603,7 @@ partial class Mlp : global::NigGen.IAttributedNetwork, global::NigGen.ITrainable
         public readonly float[] AffineAtBaseline = new float[LayerLength.Fc1];
         public readonly float[] AffineDifference = new float[LayerLength.Fc1];
 
-        public Workspace(int capacity) : base(capacity, InputLength, Math.Max(InputLength, ImportanceLength))
+        public Workspace(int capacity, bool training = false) : base(capacity, InputLength, Math.Max(InputLength, ImportanceLength))
         {
             Fc1PreActivation = new float[capacity * LayerLength.Fc1];
             Fc1PreActivationGradient = new float[capacity * LayerLength.Fc1];

@@ -609,10 +609,225 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
             outFeatures: 3, ws.LayerThreads);
     }
 
-    /// <summary>Not supported for this network yet: training a BatchNorm or Dropout layer.</summary>
-    /// <exception cref="NotSupportedException">Always: layer 'bn1' is a BatchNorm layer.</exception>
-    public global::NigGen.Training.Trainer CreateTrainer(global::NigGen.Training.TrainingOptions options) => throw new NotSupportedException(
-        "ResidualNet cannot be trained in process yet: layer 'bn1' is a BatchNorm layer, and NigGen does not train BatchNorm or Dropout layers yet. Train it in PyTorch and load its state_dict.");
+    /// <summary>
+    /// Creates a trainer that fits this network's Dense and Conv parameters in place with Adam: each <see
+    /// cref="global::NigGen.Training.Trainer.Step"/>
+    /// takes a batch of inputs and targets, returns its mean loss and updates every parameter. The loss reads the output as
+    /// logits, so the head 'fc' must have no activation. While a trainer steps this network, no other thread may use it.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option is out of its range.</exception>
+    /// <exception cref="InvalidOperationException">The head 'fc' applies an activation, so the output is not logits.</exception>
+    public global::NigGen.Training.Trainer CreateTrainer(global::NigGen.Training.TrainingOptions options) =>
+        new(new TrainingState(this, options?.Seed ?? 0), options!);
+
+    // Training's forward pass: ForwardLayers' kernels, except that BatchNorm normalises with the batch's statistics (and
+    // updates its running ones, as PyTorch's train mode does) and Dropout zeroes elements with a mask drawn from the seed.
+    private void TrainingForwardLayers(Workspace ws, int batch, TrainingState state, long step, int firstSample)
+    {
+        var blockOutput = ws.BlockOutput.AsSpan(0, batch * LayerLength.Block);
+        var blockPreActivation = ws.BlockPreActivation.AsSpan(0, batch * LayerLength.Block);
+        var bn1Output = ws.Bn1Output.AsSpan(0, batch * LayerLength.Bn1);
+        var bn1PreActivation = ws.Bn1PreActivation.AsSpan(0, batch * LayerLength.Bn1);
+        var bn2Output = ws.Bn2Output.AsSpan(0, batch * LayerLength.Bn2);
+        var conv1Output = ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1);
+        var conv2Output = ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2);
+        var fcOutput = ws.FcOutput.AsSpan(0, batch * LayerLength.Fc);
+        var inputs = ws.Inputs.AsSpan(0, batch * InputLength);
+        var poolOutput = ws.PoolOutput.AsSpan(0, batch * LayerLength.Pool);
+        var shortcutBnOutput = ws.ShortcutBnOutput.AsSpan(0, batch * LayerLength.ShortcutBn);
+        var shortcutOutput = ws.ShortcutOutput.AsSpan(0, batch * LayerLength.Shortcut);
+
+        // conv1: Conv2d kernel 3, stride 2, padding 1: (4, 8, 8) → (8, 4, 4)
+        global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv1, inputs, this.conv1, conv1Output, batch, ws.Scratch);
+
+        // bn1: BatchNorm (8, 4, 4) → (8, 4, 4), Relu
+        global::NigGen.Kernels.BatchNormKernels.TrainingForward(conv1Output, this.bn1.Weight, this.bn1.Bias, this.bn1.Epsilon, bn1PreActivation,
+            state.Bn1Mean, state.Bn1Variance, batch, channels: 8, spatial: 16);
+        this.bn1.TrackBatch(state.Bn1Mean, state.Bn1Variance, count: (long)batch * 16, momentum: 0.1f);
+        global::NigGen.Kernels.ActivationKernels.Relu(bn1PreActivation, bn1Output);
+
+        // conv2: Conv2d kernel 3, stride 1, padding 1: (8, 4, 4) → (8, 4, 4)
+        global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv2, bn1Output, this.conv2, conv2Output, batch, ws.Scratch);
+
+        // bn2: BatchNorm (8, 4, 4) → (8, 4, 4)
+        global::NigGen.Kernels.BatchNormKernels.TrainingForward(conv2Output, this.bn2.Weight, this.bn2.Bias, this.bn2.Epsilon, bn2Output,
+            state.Bn2Mean, state.Bn2Variance, batch, channels: 8, spatial: 16);
+        this.bn2.TrackBatch(state.Bn2Mean, state.Bn2Variance, count: (long)batch * 16, momentum: 0.1f);
+
+        // shortcut: Conv2d kernel 1, stride 2, padding 0: (4, 8, 8) → (8, 4, 4)
+        global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Shortcut, inputs, this.shortcut, shortcutOutput, batch, ws.Scratch);
+
+        // shortcutBn: BatchNorm (8, 4, 4) → (8, 4, 4)
+        global::NigGen.Kernels.BatchNormKernels.TrainingForward(shortcutOutput, this.shortcutBn.Weight, this.shortcutBn.Bias, this.shortcutBn.Epsilon,
+            shortcutBnOutput, state.ShortcutBnMean, state.ShortcutBnVariance, batch, channels: 8, spatial: 16);
+        this.shortcutBn.TrackBatch(state.ShortcutBnMean, state.ShortcutBnVariance, count: (long)batch * 16, momentum: 0.1f);
+
+        // block: Add (8, 4, 4) → (8, 4, 4), Relu
+        global::NigGen.Kernels.GraphKernels.Add(bn2Output, shortcutBnOutput, blockPreActivation);
+        global::NigGen.Kernels.ActivationKernels.Relu(blockPreActivation, blockOutput);
+
+        // pool: GlobalAvgPool (8, 4, 4) → (8)
+        global::NigGen.Kernels.PoolKernels.AvgForward(in Geometry.Pool, blockOutput, poolOutput, batch);
+
+        // fc: Dense (8) → (3)
+        global::NigGen.Kernels.DenseKernels.Forward(poolOutput, this.fc.WeightTransposed, this.fc.Bias, fcOutput, batch, inFeatures: 8,
+            outFeatures: 3, ws.LayerThreads);
+
+        // The running statistics moved: the inference passes' folded weights follow them.
+        RefoldBatchNorms();
+    }
+
+    // Training's backward pass, from the loss gradient in the output gradient down to conv1, the input-most parameter
+    // layer, adding every Dense, Conv and BatchNorm layer's parameter gradients to 'state' on the way.
+    private void TrainingBackwardLayers(Workspace ws, int batch, TrainingState state)
+    {
+        var blockOutput = ws.BlockOutput.AsSpan(0, batch * LayerLength.Block);
+        var blockOutputGradient = ws.BlockOutputGradient.AsSpan(0, batch * LayerLength.Block);
+        var blockPreActivation = ws.BlockPreActivation.AsSpan(0, batch * LayerLength.Block);
+        var blockPreActivationGradient = ws.BlockPreActivationGradient.AsSpan(0, batch * LayerLength.Block);
+        var bn1Output = ws.Bn1Output.AsSpan(0, batch * LayerLength.Bn1);
+        var bn1OutputGradient = ws.Bn1OutputGradient.AsSpan(0, batch * LayerLength.Bn1);
+        var bn1PreActivation = ws.Bn1PreActivation.AsSpan(0, batch * LayerLength.Bn1);
+        var bn1PreActivationGradient = ws.Bn1PreActivationGradient.AsSpan(0, batch * LayerLength.Bn1);
+        var bn2OutputGradient = ws.Bn2OutputGradient.AsSpan(0, batch * LayerLength.Bn2);
+        var conv1Output = ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1);
+        var conv1OutputGradient = ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1);
+        var conv2Output = ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2);
+        var conv2OutputGradient = ws.Conv2OutputGradient.AsSpan(0, batch * LayerLength.Conv2);
+        var fcOutputGradient = ws.FcOutputGradient.AsSpan(0, batch * LayerLength.Fc);
+        var inputGradients = ws.InputGradients.AsSpan(0, batch * InputLength);
+        var inputs = ws.Inputs.AsSpan(0, batch * InputLength);
+        var poolOutput = ws.PoolOutput.AsSpan(0, batch * LayerLength.Pool);
+        var poolOutputGradient = ws.PoolOutputGradient.AsSpan(0, batch * LayerLength.Pool);
+        var shortcutBnOutputGradient = ws.ShortcutBnOutputGradient.AsSpan(0, batch * LayerLength.ShortcutBn);
+        var shortcutOutput = ws.ShortcutOutput.AsSpan(0, batch * LayerLength.Shortcut);
+        var shortcutOutputGradient = ws.ShortcutOutputGradient.AsSpan(0, batch * LayerLength.Shortcut);
+
+        // Gradient buffers that several layers write: the first write in this pass overwrites, later ones add.
+        bool networkInputWritten = false;
+
+        // fc: Dense (8) → (3)
+        global::NigGen.Kernels.DenseKernels.BackwardWeight(poolOutput, fcOutputGradient, state.FcGradients.WeightAccumulator,
+            state.FcGradients.BiasAccumulator, batch, inFeatures: 8, outFeatures: 3, state.Scratch);
+        global::NigGen.Kernels.DenseKernels.BackwardInput(fcOutputGradient, this.fc.Weight, poolOutputGradient, batch, inFeatures: 8, outFeatures: 3);
+
+        // pool: GlobalAvgPool (8, 4, 4) → (8)
+        global::NigGen.Kernels.PoolKernels.AvgBackward(in Geometry.Pool, poolOutputGradient, blockOutputGradient, batch);
+
+        // block: Add (8, 4, 4) → (8, 4, 4), Relu
+        global::NigGen.Kernels.ActivationKernels.ReluBackward(blockPreActivation, blockOutput, blockOutputGradient, blockPreActivationGradient);
+        global::NigGen.Kernels.GraphKernels.AddBackward(blockPreActivationGradient, bn2OutputGradient);
+        global::NigGen.Kernels.GraphKernels.AddBackward(blockPreActivationGradient, shortcutBnOutputGradient);
+
+        // shortcutBn: BatchNorm (8, 4, 4) → (8, 4, 4)
+        global::NigGen.Kernels.BatchNormKernels.TrainingBackward(shortcutOutput, shortcutBnOutputGradient, this.shortcutBn.Weight,
+            state.ShortcutBnMean, state.ShortcutBnVariance, this.shortcutBn.Epsilon, shortcutOutputGradient,
+            state.ShortcutBnGradients.WeightAccumulator, state.ShortcutBnGradients.BiasAccumulator, batch, channels: 8, spatial: 16);
+
+        // shortcut: Conv2d kernel 1, stride 2, padding 0: (4, 8, 8) → (8, 4, 4)
+        global::NigGen.Kernels.ConvKernels.BackwardWeight(in Geometry.Shortcut, inputs, shortcutOutputGradient,
+            state.ShortcutGradients.WeightAccumulator, state.ShortcutGradients.BiasAccumulator, batch, state.Scratch);
+        global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Shortcut, shortcutOutputGradient, this.shortcut.WeightTransposed, inputGradients,
+            batch, ws.Scratch, accumulate: networkInputWritten);
+        networkInputWritten = true;
+
+        // bn2: BatchNorm (8, 4, 4) → (8, 4, 4)
+        global::NigGen.Kernels.BatchNormKernels.TrainingBackward(conv2Output, bn2OutputGradient, this.bn2.Weight, state.Bn2Mean, state.Bn2Variance,
+            this.bn2.Epsilon, conv2OutputGradient, state.Bn2Gradients.WeightAccumulator, state.Bn2Gradients.BiasAccumulator, batch, channels: 8,
+            spatial: 16);
+
+        // conv2: Conv2d kernel 3, stride 1, padding 1: (8, 4, 4) → (8, 4, 4)
+        global::NigGen.Kernels.ConvKernels.BackwardWeight(in Geometry.Conv2, bn1Output, conv2OutputGradient, state.Conv2Gradients.WeightAccumulator,
+            state.Conv2Gradients.BiasAccumulator, batch, state.Scratch);
+        global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2OutputGradient, this.conv2.WeightTransposed, bn1OutputGradient,
+            batch, ws.Scratch);
+
+        // bn1: BatchNorm (8, 4, 4) → (8, 4, 4), Relu
+        global::NigGen.Kernels.ActivationKernels.ReluBackward(bn1PreActivation, bn1Output, bn1OutputGradient, bn1PreActivationGradient);
+        global::NigGen.Kernels.BatchNormKernels.TrainingBackward(conv1Output, bn1PreActivationGradient, this.bn1.Weight, state.Bn1Mean,
+            state.Bn1Variance, this.bn1.Epsilon, conv1OutputGradient, state.Bn1Gradients.WeightAccumulator, state.Bn1Gradients.BiasAccumulator, batch,
+            channels: 8, spatial: 16);
+
+        // conv1: Conv2d kernel 3, stride 2, padding 1: (4, 8, 8) → (8, 4, 4)
+        global::NigGen.Kernels.ConvKernels.BackwardWeight(in Geometry.Conv1, inputs, conv1OutputGradient, state.Conv1Gradients.WeightAccumulator,
+            state.Conv1Gradients.BiasAccumulator, batch, state.Scratch);
+    }
+
+    // After training changed a folded pair's parameters or statistics, the inference passes' folded weights follow them.
+    private void RefoldBatchNorms()
+    {
+        this._foldedBn1.Refold(this.conv1, this.bn1);
+        this._foldedBn2.Refold(this.conv2, this.bn2);
+        this._foldedShortcutBn.Refold(this.shortcut, this.shortcutBn);
+    }
+
+    // A trainer's workspace (its own, not a thread's) and every trained layer's gradients, which TrainingBackwardLayers fills.
+    private sealed class TrainingState : global::NigGen.Training.TrainingPass
+    {
+        // Weight-gradient scratch: a block's transposed output gradient of the widest Dense layer (per sample), or one
+        // sample's im2col columns and transposed output gradient of the largest convolution.
+        private const int DenseScratchPerSample = 3;
+        private static readonly int ConvScratch = Math.Max(Geometry.Conv1.WeightGradientScratchLength,
+            Math.Max(Geometry.Conv2.WeightGradientScratchLength, Geometry.Shortcut.WeightGradientScratchLength));
+
+        private readonly ResidualNet _network;
+        private Workspace _workspace;
+        public float[] Scratch;
+        public readonly global::NigGen.Training.LayerGradients Conv1Gradients;
+        public readonly global::NigGen.Training.LayerGradients Bn1Gradients;
+        public readonly global::NigGen.Training.LayerGradients Conv2Gradients;
+        public readonly global::NigGen.Training.LayerGradients Bn2Gradients;
+        public readonly global::NigGen.Training.LayerGradients ShortcutGradients;
+        public readonly global::NigGen.Training.LayerGradients ShortcutBnGradients;
+        public readonly global::NigGen.Training.LayerGradients FcGradients;
+        public readonly float[] Bn1Mean = new float[8];
+        public readonly float[] Bn1Variance = new float[8];
+        public readonly float[] Bn2Mean = new float[8];
+        public readonly float[] Bn2Variance = new float[8];
+        public readonly float[] ShortcutBnMean = new float[8];
+        public readonly float[] ShortcutBnVariance = new float[8];
+
+        public TrainingState(ResidualNet network, int seed) : base(ResidualNet.Description, headName: "fc",
+            headActivation: global::NigGen.Activation.None)
+        {
+            _network = network;
+            _workspace = new Workspace(Capacity, training: true) { Network = network };
+            Scratch = new float[Math.Max(Capacity * DenseScratchPerSample, ConvScratch)];
+            Conv1Gradients = new(network.conv1, transposed: true);
+            Bn1Gradients = new(network.bn1, transposed: false);
+            Conv2Gradients = new(network.conv2, transposed: true);
+            Bn2Gradients = new(network.bn2, transposed: false);
+            ShortcutGradients = new(network.shortcut, transposed: true);
+            ShortcutBnGradients = new(network.shortcutBn, transposed: false);
+            FcGradients = new(network.fc, transposed: false);
+            Layers = [Conv1Gradients, Bn1Gradients, Conv2Gradients, Bn2Gradients, ShortcutGradients, ShortcutBnGradients, FcGradients];
+        }
+
+        public override global::NigGen.Attribution.NetworkWorkspace Workspace => _workspace;
+
+        public override System.Collections.Generic.IReadOnlyList<global::NigGen.Training.LayerGradients> Layers { get; }
+
+        public override void Backward(int batch) => _network.TrainingBackwardLayers(_workspace, batch, this);
+
+        // BatchNorm's batch statistics cover the whole batch: the workspace grows to hold it.
+        public override bool WholeBatch => true;
+
+        public override int Capacity => _workspace?.Capacity ?? base.Capacity;
+
+        public override void Reserve(int batch)
+        {
+            if (batch > _workspace.Capacity)
+            {
+                _workspace = new Workspace(batch, training: true) { Network = _network };
+                Scratch = new float[Math.Max(batch * DenseScratchPerSample, ConvScratch)];
+            }
+        }
+
+        public override void TrainingForward(int batch, long step, int firstSample) =>
+            _network.TrainingForwardLayers(_workspace, batch, this, step, firstSample);
+
+        public override void AfterUpdate() => _network.RefoldBatchNorms();
+    }
 
     [ThreadStatic]
     private static Workspace? t_workspace;
@@ -651,10 +866,23 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
         public readonly float[] PoolOutputGradient;
         public readonly float[] FcOutput;
         public readonly float[] FcOutputGradient;
+        public readonly float[] Conv1Output;
+        public readonly float[] Conv1OutputGradient;
+        public readonly float[] Conv2Output;
+        public readonly float[] Conv2OutputGradient;
+        public readonly float[] ShortcutOutput;
+        public readonly float[] ShortcutOutputGradient;
         public readonly float[] JoinScratch = new float[512];
 
-        public Workspace(int capacity) : base(capacity, InputLength, Math.Max(InputLength, ImportanceLength))
+        // A trainer's workspace also holds what only training's passes write: the outputs of layers folded into a BatchNorm, and Dropout's.
+        public Workspace(int capacity, bool training = false) : base(capacity, InputLength, Math.Max(InputLength, ImportanceLength))
         {
+            Conv1Output = training ? new float[capacity * LayerLength.Conv1] : [];
+            Conv1OutputGradient = training ? new float[capacity * LayerLength.Conv1] : [];
+            Conv2Output = training ? new float[capacity * LayerLength.Conv2] : [];
+            Conv2OutputGradient = training ? new float[capacity * LayerLength.Conv2] : [];
+            ShortcutOutput = training ? new float[capacity * LayerLength.Shortcut] : [];
+            ShortcutOutputGradient = training ? new float[capacity * LayerLength.Shortcut] : [];
             Bn1PreActivation = new float[capacity * LayerLength.Bn1];
             Bn1PreActivationGradient = new float[capacity * LayerLength.Bn1];
             Bn1Output = new float[capacity * LayerLength.Bn1];

@@ -302,10 +302,11 @@ partial class NoAttributeLayerNet : global::NigGen.INetwork, global::NigGen.ITra
     /// </summary>
     /// <exception cref="ArgumentException">An option is out of its range.</exception>
     /// <exception cref="InvalidOperationException">The head 'head' applies an activation, so the output is not logits.</exception>
-    public global::NigGen.Training.Trainer CreateTrainer(global::NigGen.Training.TrainingOptions options) => new(new TrainingState(this), options);
+    public global::NigGen.Training.Trainer CreateTrainer(global::NigGen.Training.TrainingOptions options) =>
+        new(new TrainingState(this, options?.Seed ?? 0), options!);
 
     // Training's backward pass, from the loss gradient in the output gradient down to hidden, the input-most parameter
-    // layer, adding every Dense and Conv layer's weight and bias gradients to 'state' on the way.
+    // layer, adding every Dense, Conv and BatchNorm layer's parameter gradients to 'state' on the way.
     private void TrainingBackwardLayers(Workspace ws, int batch, TrainingState state)
     {
         var headOutputGradient = ws.HeadOutputGradient.AsSpan(0, batch * LayerLength.Head);
@@ -327,7 +328,7 @@ partial class NoAttributeLayerNet : global::NigGen.INetwork, global::NigGen.ITra
             state.HiddenGradients.BiasAccumulator, batch, inFeatures: 4, outFeatures: 8, state.Scratch);
     }
 
-    // A trainer's workspace (its own, not a thread's) and every Dense and Conv layer's gradients, which TrainingBackwardLayers fills.
+    // A trainer's workspace (its own, not a thread's) and every trained layer's gradients, which TrainingBackwardLayers fills.
     private sealed class TrainingState : global::NigGen.Training.TrainingPass
     {
         // Weight-gradient scratch: a block's transposed output gradient of the widest Dense layer (per sample), or one
@@ -336,16 +337,16 @@ partial class NoAttributeLayerNet : global::NigGen.INetwork, global::NigGen.ITra
         private const int ConvScratch = 0;
 
         private readonly NoAttributeLayerNet _network;
-        private readonly Workspace _workspace;
-        public readonly float[] Scratch;
+        private Workspace _workspace;
+        public float[] Scratch;
         public readonly global::NigGen.Training.LayerGradients HiddenGradients;
         public readonly global::NigGen.Training.LayerGradients HeadGradients;
 
-        public TrainingState(NoAttributeLayerNet network) : base(NoAttributeLayerNet.Description, headName: "head",
+        public TrainingState(NoAttributeLayerNet network, int seed) : base(NoAttributeLayerNet.Description, headName: "head",
             headActivation: global::NigGen.Activation.None)
         {
             _network = network;
-            _workspace = new Workspace(Capacity) { Network = network };
+            _workspace = new Workspace(Capacity, training: true) { Network = network };
             Scratch = new float[Math.Max(Capacity * DenseScratchPerSample, ConvScratch)];
             HiddenGradients = new(network.hidden, transposed: false);
             HeadGradients = new(network.head, transposed: false);
@@ -389,7 +390,7 @@ partial class NoAttributeLayerNet : global::NigGen.INetwork, global::NigGen.ITra
         public readonly float[] AffineAtBaseline = new float[LayerLength.Hidden];
         public readonly float[] AffineDifference = new float[LayerLength.Hidden];
 
-        public Workspace(int capacity) : base(capacity, InputLength, Math.Max(InputLength, ImportanceLength))
+        public Workspace(int capacity, bool training = false) : base(capacity, InputLength, Math.Max(InputLength, ImportanceLength))
         {
             HiddenPreActivation = new float[capacity * LayerLength.Hidden];
             HiddenPreActivationGradient = new float[capacity * LayerLength.Hidden];

@@ -552,10 +552,11 @@ partial class Conv1dNet : global::NigGen.IAttributedNetwork, global::NigGen.ITra
     /// </summary>
     /// <exception cref="ArgumentException">An option is out of its range.</exception>
     /// <exception cref="InvalidOperationException">The head 'head' applies an activation, so the output is not logits.</exception>
-    public global::NigGen.Training.Trainer CreateTrainer(global::NigGen.Training.TrainingOptions options) => new(new TrainingState(this), options);
+    public global::NigGen.Training.Trainer CreateTrainer(global::NigGen.Training.TrainingOptions options) =>
+        new(new TrainingState(this, options?.Seed ?? 0), options!);
 
     // Training's backward pass, from the loss gradient in the output gradient down to conv1, the input-most parameter
-    // layer, adding every Dense and Conv layer's weight and bias gradients to 'state' on the way.
+    // layer, adding every Dense, Conv and BatchNorm layer's parameter gradients to 'state' on the way.
     private void TrainingBackwardLayers(Workspace ws, int batch, TrainingState state)
     {
         var conv1Output = ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1);
@@ -598,7 +599,7 @@ partial class Conv1dNet : global::NigGen.IAttributedNetwork, global::NigGen.ITra
             state.Conv1Gradients.WeightAccumulator, state.Conv1Gradients.BiasAccumulator, batch, state.Scratch);
     }
 
-    // A trainer's workspace (its own, not a thread's) and every Dense and Conv layer's gradients, which TrainingBackwardLayers fills.
+    // A trainer's workspace (its own, not a thread's) and every trained layer's gradients, which TrainingBackwardLayers fills.
     private sealed class TrainingState : global::NigGen.Training.TrainingPass
     {
         // Weight-gradient scratch: a block's transposed output gradient of the widest Dense layer (per sample), or one
@@ -607,16 +608,17 @@ partial class Conv1dNet : global::NigGen.IAttributedNetwork, global::NigGen.ITra
         private static readonly int ConvScratch = Math.Max(Geometry.Conv1.WeightGradientScratchLength, Geometry.Conv2.WeightGradientScratchLength);
 
         private readonly Conv1dNet _network;
-        private readonly Workspace _workspace;
-        public readonly float[] Scratch;
+        private Workspace _workspace;
+        public float[] Scratch;
         public readonly global::NigGen.Training.LayerGradients Conv1Gradients;
         public readonly global::NigGen.Training.LayerGradients Conv2Gradients;
         public readonly global::NigGen.Training.LayerGradients HeadGradients;
 
-        public TrainingState(Conv1dNet network) : base(Conv1dNet.Description, headName: "head", headActivation: global::NigGen.Activation.None)
+        public TrainingState(Conv1dNet network, int seed) : base(Conv1dNet.Description, headName: "head",
+            headActivation: global::NigGen.Activation.None)
         {
             _network = network;
-            _workspace = new Workspace(Capacity) { Network = network };
+            _workspace = new Workspace(Capacity, training: true) { Network = network };
             Scratch = new float[Math.Max(Capacity * DenseScratchPerSample, ConvScratch)];
             Conv1Gradients = new(network.conv1, transposed: true);
             Conv2Gradients = new(network.conv2, transposed: true);
@@ -668,7 +670,7 @@ partial class Conv1dNet : global::NigGen.IAttributedNetwork, global::NigGen.ITra
         public readonly float[] AffineAtBaseline = new float[LayerLength.Conv1];
         public readonly float[] AffineDifference = new float[LayerLength.Conv1];
 
-        public Workspace(int capacity) : base(capacity, InputLength, Math.Max(InputLength, ImportanceLength))
+        public Workspace(int capacity, bool training = false) : base(capacity, InputLength, Math.Max(InputLength, ImportanceLength))
         {
             Conv1PreActivation = new float[capacity * LayerLength.Conv1];
             Conv1PreActivationGradient = new float[capacity * LayerLength.Conv1];
