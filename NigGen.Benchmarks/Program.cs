@@ -20,9 +20,15 @@ using Perfolizer.Horology;
 //   add --only forward,attribution,width,gemm,memory,training,quadrature to run some suites (writes nothing), --no-write to leave the docs alone,
 //   --in-process to skip BenchmarkDotNet's per-benchmark processes (faster; allocation figures then include other threads')
 //   dotnet run -c Release --project NigGen.Benchmarks -- compare   the neuron-ranking comparison; updates docs/COMPARISON.md
+//   dotnet run -c Release --project NigGen.Benchmarks -- graph     layer graphs (Basset, ResNet, BPNet) against Captum; updates docs/BENCHMARKS.md
 if (args.Length > 0 && args[0] == "compare")
 {
     return NigGen.Benchmarks.Comparison.CompareCommand.Run(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "graph")
+{
+    return NigGen.Benchmarks.Graph.GraphCommand.Run(args[1..]);
 }
 
 string[] suites = ["forward", "attribution", "width", "gemm", "memory", "training", "quadrature"];
