@@ -297,6 +297,45 @@ public static class BatchNormKernels
     }
 
     /// <summary>
+    /// RevealCancel through the evaluation map (deeplift's BatchNormalization, a linear layer): the positive and negative
+    /// parts Δx⁺, Δx⁻ of one sample's input difference (as <see cref="DeepLiftKernels.SplitConv"/> or
+    /// <see cref="DeepLiftKernels.SplitDense"/> wrote them) become those of its output, in place: scale·Δx⁺ and scale·Δx⁻
+    /// where scale ≥ 0, swapped (scale·Δx⁻ is then the positive part) where scale &lt; 0. The shift has no difference.
+    /// </summary>
+    /// <param name="scale">Scales [channels], from <see cref="ScaleShift"/>.</param>
+    /// <param name="parts">Δx⁺ (first row) and Δx⁻ (second row), channels·spatial each; rewritten as the output's parts.</param>
+    /// <param name="channels">Channels.</param>
+    /// <param name="spatial">Elements per channel.</param>
+    public static void ScaleParts(ReadOnlySpan<float> scale, Span<float> parts, int channels, int spatial)
+    {
+        int length = CheckParts(scale, parts, channels, spatial, nameof(parts));
+        for (int i = 0; i < length; i++)
+        {
+            float s = scale[i / spatial], positive = parts[i], negative = parts[length + i];
+            (parts[i], parts[length + i]) = s >= 0f ? (s * positive, s * negative) : (s * negative, s * positive);
+        }
+    }
+
+    /// <summary>
+    /// The backward step of <see cref="ScaleParts"/>: from the multipliers m⁺, m⁻ of the output's positive and negative
+    /// parts, those of the input's, in place: scale·m⁺ and scale·m⁻ where scale ≥ 0, scale·m⁻ and scale·m⁺ where
+    /// scale &lt; 0 (an input part that the map turns negative takes the negative part's multiplier).
+    /// </summary>
+    /// <param name="scale">Scales [channels], from <see cref="ScaleShift"/>.</param>
+    /// <param name="multipliers">m⁺ (first row) and m⁻ (second row), channels·spatial each; rewritten as the input parts' multipliers.</param>
+    /// <param name="channels">Channels.</param>
+    /// <param name="spatial">Elements per channel.</param>
+    public static void ScalePartMultipliers(ReadOnlySpan<float> scale, Span<float> multipliers, int channels, int spatial)
+    {
+        int length = CheckParts(scale, multipliers, channels, spatial, nameof(multipliers));
+        for (int i = 0; i < length; i++)
+        {
+            float s = scale[i / spatial], positive = multipliers[i], negative = multipliers[length + i];
+            (multipliers[i], multipliers[length + i]) = s >= 0f ? (s * positive, s * negative) : (s * negative, s * positive);
+        }
+    }
+
+    /// <summary>
     /// Folds an evaluation-mode BatchNorm into the Dense or Conv layer before it, in place: each output channel's
     /// weight row times scale[o], and bias[o]·scale[o] + shift[o] (so that layer·x then BatchNorm equals the folded
     /// layer·x up to rounding). The weight is in PyTorch's layout, output channel first ([out, in], [out, in/groups, k…]);
@@ -347,6 +386,16 @@ public static class BatchNormKernels
         {
             y[i] = x[i] * a + b;
         }
+    }
+
+    private static int CheckParts(ReadOnlySpan<float> scale, Span<float> pair, int channels, int spatial, string name)
+    {
+        KernelArguments.NotNegative(channels, nameof(channels));
+        KernelArguments.NotNegative(spatial, nameof(spatial));
+        KernelArguments.AtLeast(scale.Length, channels, nameof(scale), "channels");
+        long length = KernelArguments.Product(channels, spatial);
+        KernelArguments.AtLeast(pair.Length, 2 * length, name, "2·channels·spatial");
+        return (int)length;
     }
 
     private static void CheckLayout(int batch, int channels, int spatial)

@@ -140,7 +140,9 @@ public readonly record struct ConvGeometry(
             throw new ArgumentException($"{name} has a kernel larger than the padded input: {Describe()}.", name);
         }
 
-        if (OutExtent(InHeight, PaddingHeight, DilationHeight, KernelHeight, StrideHeight) > int.MaxValue
+        // The padded extents bound every tap offset (kernel·dilation) and output position times stride the kernels compute in int.
+        if (InHeight + 2L * PaddingHeight > int.MaxValue || InWidth + 2L * PaddingWidth > int.MaxValue
+            || OutExtent(InHeight, PaddingHeight, DilationHeight, KernelHeight, StrideHeight) > int.MaxValue
             || OutExtent(InWidth, PaddingWidth, DilationWidth, KernelWidth, StrideWidth) > int.MaxValue
             || (long)InChannels * InHeight * InWidth > int.MaxValue || (long)PatchLength * OutHeight * OutWidth > int.MaxValue
             || (long)OutChannels * OutHeight * OutWidth > int.MaxValue || ImplicitScratchLength > int.MaxValue || GroupedScratchLength > int.MaxValue

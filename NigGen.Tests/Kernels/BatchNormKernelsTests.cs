@@ -335,4 +335,39 @@ public sealed class BatchNormKernelsTests
         var single = Assert.Throws<ArgumentException>(() => BatchNormKernels.TrainingForward(four, four, four, Epsilon, four, four, four, 1, 4, 1));
         Assert.StartsWith("Training a BatchNorm needs more than one value per channel, but batch·spatial is 1 (batch 1, spatial 1).", single.Message);
     }
+
+    [Fact]
+    public void RevealCancel_parts_and_multipliers_go_through_the_scale_with_its_sign()
+    {
+        // Two channels of two elements: scale 2 keeps the parts' roles, scale −3 swaps them.
+        float[] scale = { 2f, -3f };
+        float[] parts = { 1f, 4f, 5f, 6f, /* negative row */ -1f, -2f, -0.5f, -7f };
+        BatchNormKernels.ScaleParts(scale, parts, 2, 2);
+        Assert.Equal(new[] { 2f, 8f, 1.5f, 21f, -2f, -4f, -15f, -18f }, parts);
+
+        float[] multipliers = { 0.5f, 1f, 2f, 3f, /* m⁻ */ 0.25f, 0.75f, 4f, 5f };
+        BatchNormKernels.ScalePartMultipliers(scale, multipliers, 2, 2);
+        Assert.Equal(new[] { 1f, 2f, -12f, -15f, 0.5f, 1.5f, -6f, -9f }, multipliers);
+
+        // Contributions are conserved: Σ m_in⁺·Δx⁺ + m_in⁻·Δx⁻ = Σ m_out⁺·Δy⁺ + m_out⁻·Δy⁻.
+        var random = new Random(6);
+        float[] s2 = RandomArray(random, 3, 2f), inputParts = new float[2 * 3 * 4], outputMultipliers = RandomArray(random, 2 * 3 * 4);
+        for (int i = 0; i < 12; i++)
+        {
+            inputParts[i] = (float)random.NextDouble();
+            inputParts[12 + i] = -(float)random.NextDouble();
+        }
+
+        float[] outputParts = (float[])inputParts.Clone(), inputMultipliers = (float[])outputMultipliers.Clone();
+        BatchNormKernels.ScaleParts(s2, outputParts, 3, 4);
+        BatchNormKernels.ScalePartMultipliers(s2, inputMultipliers, 3, 4);
+        Close(Dot(outputMultipliers, outputParts), (float)Dot(inputMultipliers, inputParts), 1e-5, "conserved");
+        for (int i = 0; i < 12; i++)
+        {
+            Assert.True(outputParts[i] >= 0 && outputParts[12 + i] <= 0, $"signs at {i}");
+        }
+
+        ThrowsLength(() => BatchNormKernels.ScaleParts(s2, new float[23], 3, 4), "parts", 24, 23);
+        ThrowsLength(() => BatchNormKernels.ScalePartMultipliers(new float[2], new float[24], 3, 4), "scale", 3, 2);
+    }
 }

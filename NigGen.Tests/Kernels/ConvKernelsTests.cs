@@ -303,6 +303,8 @@ public class ConvKernelsTests
         Assert.Throws<ArgumentException>("geometry", () => ConvKernels.Forward(zeroDilation, new float[25], new float[9], [], new float[25], 1, new float[100]));
         var hugeDilation = new ConvGeometry(1, 5, 5, 1, 3, 3, 1, 1, 0, 0) { DilationWidth = int.MaxValue };
         Assert.Throws<ArgumentException>("geometry", () => ConvKernels.Forward(hugeDilation, new float[25], new float[9], [], new float[25], 1, new float[100]));
+        var hugePadding = new ConvGeometry(1, 5, 5, 1, 3, 3, 1 << 30, 1 << 30, 1 << 30, 1 << 30) { DilationHeight = 1 << 30 };
+        Assert.Contains("larger than a span can hold", Assert.Throws<ArgumentException>("geometry", () => ConvKernels.Forward(hugePadding, new float[25], new float[9], [], new float[25], 1, new float[100])).Message);
     }
 
     [Fact]
