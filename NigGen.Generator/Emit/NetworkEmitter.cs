@@ -132,7 +132,7 @@ internal static class NetworkEmitter
         var attributeLayers = plan.AttributeLayers.ToList();
         if (attributeLayers.Count == 0)
         {
-            w.Line("    attributeLayers: []);");
+            w.Line("    attributeLayers: [],");
         }
         else
         {
@@ -143,10 +143,12 @@ internal static class NetworkEmitter
                 w.Line($"        new AttributeLayerInfo(\"{layer.Name}\", {layer.Pascal}ImportanceOffset, [{string.Join(", ", layer.Model.OutputShape)}], preActivation: {(layer.ScoresPreActivation ? "true" : "false")}, gradientPosition: {layer.ScoredPositionName}),");
             }
 
-            w.Line("    ]);");
+            w.Line("    ],");
         }
 
+        w.Line("    layers: DescribeLayers());");
         w.Line();
+        DescriptionEmitter.EmitLayers(w, plan.Model);
     }
 
     private static void EmitGeometries(SourceWriter w, EmitPlan plan)

@@ -26,7 +26,7 @@ internal static class NetworkParser
         "CreateRandom", "Description", "InputLength", "OutputLength", "ImportanceLength", "LayerLength", "Position",
         "Geometry", "Workspace", "RentWorkspace", "ForwardLayers", "BackwardLayers", "FloatsPerSample", "ScratchLength",
         "t_workspace", "DeepLift", "DeepLiftInputs", "DeepLiftLayers", "GradientTimesActivation", "Ablate", "AblatedForwardLayers", "InferenceLayers",
-        "CreateTrainer", "TrainingBackwardLayers", "TrainingState", "ToGpu", "GpuLayers",
+        "CreateTrainer", "TrainingBackwardLayers", "TrainingState", "ToGpu", "GpuLayers", "DescribeLayers",
     };
 
     public static ParsedNetwork Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)

@@ -81,7 +81,19 @@ partial class Conv1dNet : IAttributedNetwork, global::NigGen.ITrainableNetwork
         attributeLayers:
         [
             new AttributeLayerInfo("conv1", Conv1ImportanceOffset, [8, 16], preActivation: false, gradientPosition: Position.Conv1Output),
-        ]);
+        ],
+        layers: DescribeLayers());
+
+    // Every layer as declared, for Description.Layers and the model summary (Description.ToString()).
+    private static LayerDescription[] DescribeLayers() =>
+    [
+        new("conv1", "Conv", "Conv(8, Kernel = 5, Stride = 2, Padding = 2, Activation = Relu)", Activation.Relu, inputs: [global::NigGen.Attribution.LayerDescription.NetworkInput], outputShape: [8, 16], weights: [new("conv1.weight", [8, 2, 5]), new("conv1.bias", [8])]),
+        new("pool1", "MaxPool", "MaxPool(2)", Activation.None, inputs: ["conv1"], outputShape: [8, 8], weights: []),
+        new("conv2", "Conv", "Conv(4, Kernel = 3, Padding = 1)", Activation.None, inputs: ["pool1"], outputShape: [4, 8], weights: [new("conv2.weight", [4, 8, 3]), new("conv2.bias", [4])]),
+        new("pool2", "AvgPool", "AvgPool(2, Stride = 1)", Activation.None, inputs: ["conv2"], outputShape: [4, 7], weights: []),
+        new("flat", "Flatten", "Flatten", Activation.None, inputs: ["pool2"], outputShape: [28], weights: []),
+        new("head", "Dense", "Dense(3)", Activation.None, inputs: ["flat"], outputShape: [3], weights: [new("head.weight", [3, 28]), new("head.bias", [3])]),
+    ];
 
     // Every layer's parameters are created here, once; only a trainer (CreateTrainer) changes them afterwards, in place.
     private Conv1dNet(IWeightSource weights)

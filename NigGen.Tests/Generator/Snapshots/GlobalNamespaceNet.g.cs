@@ -58,7 +58,15 @@ partial class GlobalNamespaceNet : IAttributedNetwork, global::NigGen.ITrainable
         attributeLayers:
         [
             new AttributeLayerInfo("hidden", HiddenImportanceOffset, [3], preActivation: false, gradientPosition: Position.HiddenOutput),
-        ]);
+        ],
+        layers: DescribeLayers());
+
+    // Every layer as declared, for Description.Layers and the model summary (Description.ToString()).
+    private static LayerDescription[] DescribeLayers() =>
+    [
+        new("hidden", "Dense", "Dense(3, Activation = Tanh)", Activation.Tanh, inputs: [global::NigGen.Attribution.LayerDescription.NetworkInput], outputShape: [3], weights: [new("hidden.weight", [3, 4]), new("hidden.bias", [3])]),
+        new("head", "Dense", "Dense(2)", Activation.None, inputs: ["hidden"], outputShape: [2], weights: [new("head.weight", [2, 3]), new("head.bias", [2])]),
+    ];
 
     // Every layer's parameters are created here, once; only a trainer (CreateTrainer) changes them afterwards, in place.
     private GlobalNamespaceNet(IWeightSource weights)
