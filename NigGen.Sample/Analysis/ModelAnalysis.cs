@@ -16,8 +16,7 @@ public static class ModelAnalysis
         "(≥ 0.5 counts as learned).";
 
     private const string RankingNote =
-        "Rows are ranked by each filter's largest importance over the tasks (in bold): a filter that matters for one task ranks high even if it does nothing for the others. " +
-        "The sanity check ranks filters for each task separately.";
+        "Rows are ranked by each filter's largest importance over the tasks (in bold): a filter that matters for one task ranks high even if it does nothing for the others.";
 
     /// <summary>
     /// The test-set report and sanity check. <paramref name="scored"/> holds Neuron Integrated Gradients of every task for
@@ -117,7 +116,7 @@ public static class ModelAnalysis
             Filters = FilterRows(motifs, filterImportance),
             FiltersCaption =
                 "conv1's filters and their Neuron Integrated Gradients for each task, summed over the filter's 200 positions and averaged over the task's positive test sequences. " +
-                RankingNote + " " + FilterMotifNote,
+                RankingNote + " (The sanity check ranks the filters of each task separately.) " + FilterMotifNote,
             DenseImportance = denseImportance,
             DenseCaption = "Neuron Integrated Gradients of fc1's 32 neurons, averaged over each task's positive test sequences.",
         };
