@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Text.RegularExpressions;
@@ -120,6 +121,16 @@ public sealed class ReportTests
         Assert.Equal(step, axis.Step, 12);
         Assert.Equal(low, axis.Low, 12);
         Assert.Equal(high, axis.High, 12);
+    }
+
+    [Theory]
+    [InlineData(double.NaN, 1, "min")]
+    [InlineData(0, double.PositiveInfinity, "max")]
+    public void AnAxisOfNonFiniteValuesIsRefused(double min, double max, string name)
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => Svg.RoundAxis(min, max));
+        Assert.Equal(name, error.ParamName);
+        Assert.StartsWith("An axis needs finite values; the plotted values run from", error.Message);
     }
 
     [Fact]

@@ -200,8 +200,14 @@ public static class Svg
     /// times a power of ten giving about five intervals, and the multiples of it that enclose both the values and 0.
     /// All zero gives 0 to 1.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A limit is NaN or infinite.</exception>
     public static (double Low, double High, double Step) RoundAxis(double min, double max)
     {
+        if (!double.IsFinite(min) || !double.IsFinite(max))
+        {
+            throw new ArgumentOutOfRangeException(double.IsFinite(min) ? nameof(max) : nameof(min), $"An axis needs finite values; the plotted values run from {min} to {max}.");
+        }
+
         min = Math.Min(min, 0);
         max = Math.Max(max, 0);
         if (!(max > min))
