@@ -179,7 +179,7 @@ if (( can_run_native )); then "$work/app-native/PackageCheckApp"; else echo "(no
 
 step "NigGen.Sample Native AOT publish ($rid, trim/AOT warnings as errors)"
 cd "$repo"
-dotnet publish NigGen.Sample -c Release -r "$rid" -p:PublishAot=true -p:TreatWarningsAsErrors=true -o "$work/sample-native" --nologo -v q
+dotnet publish NigGen.Sample -c Release -r "$rid" -p:TreatWarningsAsErrors=true -o "$work/sample-native" --nologo -v q
 [[ ! -e "$work/sample-native/NigGen.Sample.dll" ]] || { echo "package-check: publish gave IL, not a native binary" >&2; exit 1; }
 if (( can_run_native )); then
   sample="$work/sample-native/NigGen.Sample"
