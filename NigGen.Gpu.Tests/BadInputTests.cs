@@ -64,7 +64,7 @@ public sealed class BadInputTests
     public void LayersThatDoNotChainAreNamed()
     {
         var layer = Layer.Create("fc", [3, 4], hasBias: true, new NigGen.Weights.RandomWeightSource(1));
-        var description = new NetworkDescription("Broken", [5], [3], outputPosition: 1, floatsPerSample: 1, attributeLayers: []);
+        var description = new NetworkDescription("Broken", [5], [3], outputPosition: 1, floatsPerSample: 1, attributeLayers: [], layers: []);
         var error = Assert.Throws<ArgumentException>(() => GpuNetwork.Create(GpuFixture.Device.Accelerator, description, [GpuLayer.Dense(layer, 4, 3, Activation.None)]));
         Assert.Contains("layer 'fc' reads 4 floats per sample, but the layer below it writes 5", error.Message);
     }

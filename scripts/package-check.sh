@@ -143,6 +143,35 @@ step "build (warnings as errors) and run"
 dotnet build -c Release -p:TreatWarningsAsErrors=true --nologo -v q
 dotnet run -c Release --no-build
 
+step "a declaration with one mistake gives one diagnostic (the package's suppressor quiets the Layer fields)"
+broken="$work/broken"
+mkdir -p "$broken"
+cp "$app/PackageCheckApp.csproj" "$app/NuGet.Config" "$broken/"
+cat > "$broken/Program.cs" <<'CS'
+using NigGen;
+
+System.Console.WriteLine("never built");
+
+[Network]
+[Input(4, 32)]
+public sealed partial class MotifNet
+{
+    [Conv(8, Kernel = 5, Activation = Activation.Relu), AttributeLayer] Layer conv1;
+    [MaxPool(2)]                                                        Layer pool1;
+    [Dense(16, Activation = Activation.Relu), AttributeLayer]           Layer fc1;
+    [Dense(2)]                                                          Layer fc2;
+}
+CS
+if (cd "$broken" && dotnet build -c Release --nologo -v q > "$work/broken.txt" 2>&1); then
+  echo "package-check: a network with a Dense layer after a (8, 14) output built" >&2; exit 1
+fi
+# The mistake is NIG0011 and nothing else is reported: no CS0169/CS8618 for the four Layer fields. (The build prints
+# each diagnostic again in its summary: distinct diagnostics are counted, by location and message.)
+diagnostics=$(grep -E ': (error|warning) [A-Z]+[0-9]+' "$work/broken.txt" | sort -u | grep -oE '(error|warning) [A-Z]+[0-9]+' | uniq -c | sed 's/^ *//')
+if [[ "$diagnostics" != "1 error NIG0011" ]]; then
+  echo "package-check: expected one diagnostic, NIG0011; got:" >&2; cat "$work/broken.txt" >&2; exit 1
+fi
+
 step "Native AOT publish ($rid, trim/AOT warnings as errors)"
 dotnet publish -c Release -r "$rid" -p:PublishAot=true "${isa[@]}" -p:TreatWarningsAsErrors=true -o "$work/app-native" --nologo -v q
 [[ ! -e "$work/app-native/PackageCheckApp.dll" ]] || { echo "package-check: publish gave IL, not a native binary" >&2; exit 1; }

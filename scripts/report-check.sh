@@ -2,9 +2,9 @@
 # Report check: NigGen.Sample's HTML reports render in headless Chromium.
 #   bash scripts/report-check.sh [report.html ...]    (default: sample-output/report.html and sample-output/explain.html)
 # For each report: --dump-dom must hold every section the page promises (summary, input-attributions, filters,
-# dense-layer, and sanity-check for the test-set report) with their drawings, and --screenshot must give a PNG that is
-# not blank (enough non-white pixels, several colours). Installs Debian's chromium with apt-get when /usr/bin/chromium
-# is missing (CI runs as root with the Debian package registry).
+# dense-layer, and sanity-check for the test-set report) with their drawings and every plot's axis titles, and
+# --screenshot must give a PNG that is not blank (enough non-white pixels, several colours). Installs Debian's
+# chromium with apt-get when /usr/bin/chromium is missing (CI runs as root with the Debian package registry).
 set -euo pipefail
 reports=()
 for report in "$@"; do reports+=("$(realpath -m "$report")"); done
@@ -46,6 +46,13 @@ for report in "${reports[@]}"; do
   logos=$(grep -o '<svg class="logo"' "$work/$name.dom.html" | wc -l)
   bars=$(grep -o '<svg class="bars"' "$work/$name.dom.html" | wc -l)
   (( tracks >= 1 && logos >= 18 && bars >= 1 )) || fail "$report: expected attribution tracks, 18 logos and bar charts; the DOM has $tracks, $logos, $bars"
+  # Every plot has both axis titles.
+  for title in '>position (base)</text>' '>attribution</text>'; do
+    [[ $(grep -oF "$title" "$work/$name.dom.html" | wc -l) == "$tracks" ]] || fail "$report: not every track has the axis title $title"
+  done
+  for title in '>fc1 neuron</text>' '>importance</text>'; do
+    [[ $(grep -oF "$title" "$work/$name.dom.html" | wc -l) == "$bars" ]] || fail "$report: not every bar chart has the axis title $title"
+  done
 
   png="${PNG_DIR:-$work}/$name.png"
   timeout 120 chromium "${chromium_flags[@]}" --window-size=1280,2400 --screenshot="$png" "$url" >"$work/$name.png.log" 2>&1 \

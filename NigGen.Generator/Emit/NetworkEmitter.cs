@@ -133,7 +133,7 @@ internal static class NetworkEmitter
         var attributeLayers = plan.AttributeLayers.ToList();
         if (attributeLayers.Count == 0)
         {
-            w.Line("    attributeLayers: []);");
+            w.Line("    attributeLayers: [],");
         }
         else
         {
@@ -144,10 +144,12 @@ internal static class NetworkEmitter
                 w.Line($"        new global::NigGen.Attribution.AttributeLayerInfo(\"{layer.Name}\", {layer.Pascal}ImportanceOffset, [{string.Join(", ", layer.Model.OutputShape)}], preActivation: {(layer.ScoresPreActivation ? "true" : "false")}, gradientPosition: {layer.ScoredPositionName}),");
             }
 
-            w.Line("    ]);");
+            w.Line("    ],");
         }
 
+        w.Line("    layers: DescribeLayers());");
         w.Line();
+        DescriptionEmitter.EmitLayers(w, plan.Model);
     }
 
     // Math.Max over several terms, nested: Math.Max(a, Math.Max(b, c)).

@@ -17,7 +17,7 @@ internal static class NetworkParser
     private const string InputAttributeName = "NigGen.InputAttribute";
     private const string LayerAttributeBaseName = "NigGen.LayerAttribute";
     private const string AttributeLayerAttributeName = "NigGen.AttributeLayerAttribute";
-    private const string LayerTypeName = "NigGen.Layer";
+    public const string LayerTypeName = "NigGen.Layer";
 
     // Members the generated partial class declares; a layer field may not take these names.
     private static readonly HashSet<string> ReservedNames = new(StringComparer.Ordinal)
@@ -26,7 +26,7 @@ internal static class NetworkParser
         "CreateRandom", "Description", "InputLength", "OutputLength", "ImportanceLength", "LayerLength", "Position",
         "Geometry", "Workspace", "RentWorkspace", "ForwardLayers", "BackwardLayers", "FloatsPerSample", "ScratchLength",
         "t_workspace", "DeepLift", "DeepLiftInputs", "DeepLiftLayers", "GradientTimesActivation", "Ablate", "AblatedForwardLayers", "InferenceLayers",
-        "CreateTrainer", "TrainingBackwardLayers", "TrainingState", "ToGpu", "GpuLayers",
+        "CreateTrainer", "TrainingBackwardLayers", "TrainingState", "ToGpu", "GpuLayers", "DescribeLayers",
     };
 
     public static ParsedNetwork Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)

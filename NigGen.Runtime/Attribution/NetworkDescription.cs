@@ -52,9 +52,28 @@ public sealed class NetworkDescription
     // has just created takes one instead of allocating its own. More concurrent helpers than slots allocate and drop.
     private readonly NetworkWorkspace?[] _spareWorkspaces = new NetworkWorkspace?[Math.Max(4, 2 * Environment.ProcessorCount)];
 
+    private readonly LayerDescription[] _layers;
+
     /// <summary>Describes a network (called by generated code).</summary>
-    public NetworkDescription(string name, int[] inputShape, int[] outputShape, int outputPosition, int floatsPerSample, AttributeLayerInfo[] attributeLayers)
+    /// <exception cref="ArgumentException">An attribute layer is not one of <paramref name="layers"/>, or two layers have the same name.</exception>
+    public NetworkDescription(string name, int[] inputShape, int[] outputShape, int outputPosition, int floatsPerSample, AttributeLayerInfo[] attributeLayers, LayerDescription[] layers)
     {
+        ArgumentNullException.ThrowIfNull(layers);
+        _layers = (LayerDescription[])layers.Clone();
+        if (_layers.GroupBy(l => l.Name).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            throw new ArgumentException($"{name} describes layer '{twice.Key}' {twice.Count()} times; layer names must be unique.", nameof(layers));
+        }
+
+        foreach (var attributeLayer in attributeLayers)
+        {
+            var layer = _layers.FirstOrDefault(l => l.Name == attributeLayer.Name)
+                ?? throw new ArgumentException($"{name}'s attribute layer '{attributeLayer.Name}' is not one of its layers ({string.Join(", ", _layers.Select(l => l.Name))}).", nameof(attributeLayers));
+            layer.Attribution = attributeLayer;
+        }
+
+        ParameterCount = _layers.Sum(l => (long)l.ParameterCount);
+
         Name = name;
         InputShape = inputShape;
         OutputShape = outputShape;
@@ -113,6 +132,12 @@ public sealed class NetworkDescription
     /// <summary>Neurons over all attribute layers.</summary>
     public int ImportanceLength { get; }
 
+    /// <summary>Every layer in declaration order, scored or not: kind, inputs, output shape, parameters.</summary>
+    public IReadOnlyList<LayerDescription> Layers => _layers;
+
+    /// <summary>Number of parameters over all layers.</summary>
+    public long ParameterCount { get; }
+
     /// <summary>The attribute layers in declaration order.</summary>
     public IReadOnlyList<AttributeLayerInfo> AttributeLayers => _attributeLayers;
 
@@ -138,6 +163,13 @@ public sealed class NetworkDescription
     /// <summary>Lowest backward position any attribute layer needs: where Neuron Integrated Gradients stops.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     public int EarliestAttributePosition { get; }
+
+    /// <summary>
+    /// The model summary, as PyTorch's <c>print(model)</c> or Keras' <c>summary()</c>: a row per layer (name, kind as
+    /// declared, the layers it reads, output shape, parameter count, whether it is scored, weight names and shapes), the
+    /// total parameter count, and the scored layers with their ranges in the importance vector.
+    /// </summary>
+    public override string ToString() => ModelSummary.Format(this);
 
     /// <summary>The attribute layer holding <paramref name="neuron"/> (an index into the importance vector) and the neuron's index within it.</summary>
     public (AttributeLayerInfo Layer, int Index) FindNeuron(int neuron)

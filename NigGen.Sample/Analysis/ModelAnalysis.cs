@@ -15,6 +15,9 @@ public static class ModelAnalysis
         "(letter height: frequency × information content, in bits); its match is the best mean column correlation with a planted motif over offsets and both strands " +
         "(≥ 0.5 counts as learned).";
 
+    private const string RankingNote =
+        "Rows are ranked by each filter's largest importance over the tasks (in bold): a filter that matters for one task ranks high even if it does nothing for the others.";
+
     /// <summary>
     /// The test-set report and sanity check. <paramref name="scored"/> holds Neuron Integrated Gradients of every task for
     /// every sequence of <paramref name="test"/> (<see cref="TaskSelection.All"/>); <paramref name="inputs"/> their one-hot encodings.
@@ -112,7 +115,8 @@ public static class ModelAnalysis
                 "below the line when it argues against the task) for one test sequence of each kind, explaining the task its motifs decide. Shaded: the planted motifs.",
             Filters = FilterRows(motifs, filterImportance),
             FiltersCaption =
-                "conv1's filters, ranked by Neuron Integrated Gradients summed over the filter's 200 positions and averaged over each task's positive test sequences. " + FilterMotifNote,
+                "conv1's filters and their Neuron Integrated Gradients for each task, summed over the filter's 200 positions and averaged over the task's positive test sequences. " +
+                RankingNote + " (The sanity check ranks the filters of each task separately.) " + FilterMotifNote,
             DenseImportance = denseImportance,
             DenseCaption = "Neuron Integrated Gradients of fc1's 32 neurons, averaged over each task's positive test sequences.",
         };
@@ -153,7 +157,7 @@ public static class ModelAnalysis
             Tracks = tracks,
             TracksCaption = "Per-position input attribution for each task (DeepLIFT, deeplift's genomics rule, from the background baseline; below the line: evidence against the task).",
             Filters = FilterRows(motifs, filterImportance),
-            FiltersCaption = "conv1's filters, ranked by their Neuron Integrated Gradients for this sequence (summed over the filter's 200 positions). " + FilterMotifNote,
+            FiltersCaption = "conv1's filters and their Neuron Integrated Gradients for each task on this sequence, summed over the filter's 200 positions. " + RankingNote + " " + FilterMotifNote,
             DenseImportance = denseImportance,
             DenseCaption = "Neuron Integrated Gradients of fc1's 32 neurons for this sequence, per task.",
         };

@@ -70,9 +70,14 @@ public sealed class SanityCheck
         yield return Passed ? "Sanity check passed." : "Sanity check FAILED: the model does not rely on the planted motifs as expected.";
     }
 
-    /// <summary>"filter 7 (GATA+ 0.84)": a filter and the motif it matches best.</summary>
+    /// <summary>"filter 7 (GATA+ 0.84)": a filter and the motif it matches best; "filter 29 (inactive: never activated)" for a filter that never fires.</summary>
     public static string Describe(FilterMotif motif)
     {
+        if (motif.Sites == 0)
+        {
+            return $"filter {motif.Filter} (inactive: never activated)";
+        }
+
         var best = motif.BestMatch;
         string learned = best.IsMatch ? Invariant($"{best.Motif.Name}{(best.ReverseStrand ? '−' : '+')} {best.Similarity:F2}") : Invariant($"no motif, best {best.Motif.Name} {best.Similarity:F2}");
         return $"filter {motif.Filter} ({learned})";

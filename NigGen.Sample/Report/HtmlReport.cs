@@ -59,7 +59,7 @@ public static class HtmlReport
             }
 
             html.Append("<figure class=\"dense\">\n<figcaption>task ").Append(Encode(Tasks.Names[t])).Append("</figcaption>\n");
-            html.Append(Svg.BarChart(model.DenseImportance[t], "task " + Tasks.Names[t])).Append("\n</figure>\n");
+            html.Append(Svg.BarChart(model.DenseImportance[t], "task " + Tasks.Names[t], xTitle: "fc1 neuron", yTitle: "importance")).Append("\n</figure>\n");
         }
 
         html.Append("</section>\n");
@@ -97,7 +97,7 @@ public static class HtmlReport
 
     private static void AppendFilters(StringBuilder html, ReportModel model)
     {
-        html.Append("<section id=\"filters\">\n<h2>Convolution filters ranked by importance</h2>\n<p class=\"caption\">").Append(Encode(model.FiltersCaption)).Append("</p>\n");
+        html.Append("<section id=\"filters\">\n<h2>Convolution filters, ranked by their largest importance over the tasks</h2>\n<p class=\"caption\">").Append(Encode(model.FiltersCaption)).Append("</p>\n");
         html.Append("<div class=\"planted\">");
         foreach (var motif in Motif.All)
         {
@@ -118,13 +118,26 @@ public static class HtmlReport
         {
             var row = model.Filters[r];
             var best = row.Motif.BestMatch;
-            html.Append("<tr><td>").Append(r + 1).Append("</td><td>").Append(row.Motif.Filter).Append("</td><td>");
-            html.Append(Svg.Logo(row.Motif.Frequencies, RegulatoryNet.FilterWidth)).Append("</td><td class=\"");
-            html.Append(best.IsMatch ? "match\">" : "nomatch\">");
-            html.Append(Encode($"{best.Motif.Name}{(best.ReverseStrand ? " (reverse)" : "")} {Format.Fixed(best.Similarity, 2)}")).Append("</td><td>").Append(row.Motif.Sites).Append("</td>");
+            html.Append("<tr><td>").Append(r + 1).Append("</td><td>").Append(row.Motif.Filter).Append("</td>");
+            if (row.Motif.Sites == 0)
+            {
+                // A filter that never fires has no motif to draw or match: say so rather than show a blank logo.
+                html.Append("<td class=\"inactive\">inactive: never activated</td><td class=\"nomatch\">none</td>");
+            }
+            else
+            {
+                html.Append("<td>").Append(Svg.Logo(row.Motif.Frequencies, RegulatoryNet.FilterWidth)).Append("</td><td class=\"");
+                html.Append(best.IsMatch ? "match\">" : "nomatch\">");
+                html.Append(Encode($"{best.Motif.Name}{(best.ReverseStrand ? " (reverse)" : "")} {Format.Fixed(best.Similarity, 2)}")).Append("</td>");
+            }
+
+            html.Append("<td>").Append(row.Motif.Sites).Append("</td>");
+            int rankedBy = present.OrderByDescending(t => row.Importance[t]).ThenBy(t => t).First();
             foreach (int t in present)
             {
-                html.Append("<td class=\"importance\">").Append(Svg.InlineBar(row.Importance[t], max)).Append(' ').Append(Format.Fixed(row.Importance[t], 3)).Append("</td>");
+                // The value the row is ranked by (its largest over the tasks) in bold.
+                html.Append(t == rankedBy ? "<td class=\"importance key\">" : "<td class=\"importance\">");
+                html.Append(Svg.InlineBar(row.Importance[t], max)).Append(' ').Append(Format.Fixed(row.Importance[t], 3)).Append("</td>");
             }
 
             html.Append("</tr>\n");
@@ -147,6 +160,8 @@ public static class HtmlReport
         td.importance { white-space: nowrap; font-variant-numeric: tabular-nums; }
         td.match { color: #1b6e3a; font-weight: 600; }
         td.nomatch { color: #888; }
+        td.key { font-weight: 700; }
+        td.inactive { color: #888; font-style: italic; }
         .pass { color: #1b6e3a; } .fail { color: #b00020; }
         figure { margin: 10px 0 18px; }
         figcaption { font-size: 0.9em; color: #333; margin-bottom: 2px; }

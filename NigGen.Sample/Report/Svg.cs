@@ -40,17 +40,19 @@ public static class Svg
 
     /// <summary>
     /// A sequence track: each base drawn at a height proportional to its attribution (above the line for evidence
-    /// for the task, below for evidence against), with the planted motifs shaded and labelled.
+    /// for the task, below for evidence against), with the planted motifs shaded and labelled. The y axis is symmetric,
+    /// ±the largest |attribution|, with ticks at both ends and at 0; the x axis is the position in the sequence.
     /// </summary>
     public static string Track(string bases, IReadOnlyList<float> scores, IReadOnlyList<MotifInstance>? instances)
     {
-        const double baseWidth = 5, half = 55, top = 18, left = 40;
+        const double baseWidth = 5, half = 55, top = 18, left = 64;
         int length = bases.Length;
         double width = left + length * baseWidth + 10;
-        double height = top + 2 * half + 22;
+        double bottom = top + 2 * half;
+        double height = bottom + 34;
         double middle = top + half;
         double max = scores.Select(s => Math.Abs((double)s)).DefaultIfEmpty(0).Max();
-        double scale = max > 0 ? (half - 2) / max : 0;
+        double scale = max > 0 ? half / max : 0;
 
         var svg = new StringBuilder();
         svg.Append(Invariant($"<svg class=\"track\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\">"));
@@ -77,16 +79,19 @@ public static class Svg
             svg.Append(Glyph(channel, left + p * baseWidth, y, baseWidth, h));
         }
 
+        // x axis: the position, a tick every 20 bases, under the drawing.
+        svg.Append(Invariant($"<line x1=\"{left}\" y1=\"{bottom}\" x2=\"{left + length * baseWidth}\" y2=\"{bottom}\" stroke=\"#555\" stroke-width=\"0.7\"/>"));
         for (int p = 0; p <= length; p += 20)
         {
             double x = left + p * baseWidth;
-            svg.Append(Invariant($"<line x1=\"{x}\" y1=\"{top + 2 * half}\" x2=\"{x}\" y2=\"{top + 2 * half + 4}\" stroke=\"#555\"/>"));
-            svg.Append(Invariant($"<text x=\"{x}\" y=\"{top + 2 * half + 15}\" font-size=\"10\" text-anchor=\"middle\">{p}</text>"));
+            svg.Append(Invariant($"<line x1=\"{x}\" y1=\"{bottom}\" x2=\"{x}\" y2=\"{bottom + 4}\" stroke=\"#555\"/>"));
+            svg.Append(Invariant($"<text x=\"{x}\" y=\"{bottom + 14}\" font-size=\"10\" text-anchor=\"middle\">{p}</text>"));
         }
 
-        svg.Append(Invariant($"<text x=\"{left - 4}\" y=\"{top + 8}\" font-size=\"9\" text-anchor=\"end\">{Number(max)}</text>"));
-        svg.Append(Invariant($"<text x=\"{left - 4}\" y=\"{middle + 3}\" font-size=\"9\" text-anchor=\"end\">0</text>"));
-        svg.Append(Invariant($"<text x=\"{left - 4}\" y=\"{top + 2 * half}\" font-size=\"9\" text-anchor=\"end\">−{Number(max)}</text>"));
+        svg.Append(Invariant($"<text x=\"{left + length * baseWidth / 2}\" y=\"{height - 3}\" font-size=\"10\" text-anchor=\"middle\">position (base)</text>"));
+
+        // y axis: attribution, from −max (evidence against the task) to +max.
+        svg.Append(YAxis(left, max > 0 ? [(top, max), (middle, 0), (bottom, -max)] : [(middle, 0)], top, bottom, "attribution"));
         return svg.Append("</svg>").ToString();
     }
 
@@ -136,36 +141,104 @@ public static class Svg
         return Invariant($"<svg class=\"bar\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\"><rect x=\"0\" y=\"0\" width=\"{width}\" height=\"{height}\" fill=\"#f3f3f3\"/><rect x=\"{x}\" y=\"1\" width=\"{length}\" height=\"{height - 2}\" fill=\"{colour}\"/><line x1=\"{half}\" y1=\"0\" x2=\"{half}\" y2=\"{height}\" stroke=\"#999\" stroke-width=\"0.5\"/></svg>");
     }
 
-    /// <summary>A vertical bar chart of signed values (one bar per neuron), labelled every fourth bar.</summary>
-    public static string BarChart(IReadOnlyList<double> values, string label)
+    /// <summary>
+    /// A vertical bar chart of signed values, one bar per neuron. The y axis runs between round numbers that enclose
+    /// every value and 0 (a negative part only when a value is negative, just deep enough for it), ticked at each round
+    /// step, 0 included; the x axis, under the plot, ticks every bar and labels every fourth.
+    /// </summary>
+    public static string BarChart(IReadOnlyList<double> values, string label, string xTitle, string yTitle)
     {
-        const double barWidth = 16, plotHeight = 120, left = 48, top = 10, bottom = 30;
-        double width = left + values.Count * barWidth + 10;
-        double height = top + plotHeight + bottom;
-        double max = values.Select(Math.Abs).DefaultIfEmpty(0).Max();
-        bool hasNegative = values.Any(v => v < 0);
-        double zero = hasNegative ? top + plotHeight / 2 : top + plotHeight;
-        double scale = max > 0 ? (hasNegative ? plotHeight / 2 : plotHeight) / max : 0;
+        const double barWidth = 16, plotHeight = 120, left = 64, top = 10;
+        double right = left + values.Count * barWidth;
+        double width = right + 10;
+        var (low, high, step) = RoundAxis(values.DefaultIfEmpty(0).Min(), values.DefaultIfEmpty(0).Max());
+        double scale = plotHeight / (high - low);
+        double Y(double value) => top + (high - value) * scale;
+        double zero = Y(0), bottom = top + plotHeight;
+        double height = bottom + 34;
 
         var svg = new StringBuilder();
         svg.Append(Invariant($"<svg class=\"bars\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"{WebUtility.HtmlEncode(label)}\">"));
-        for (int i = 0; i < values.Count; i++)
+        var ticks = new List<(double Y, double Value)>();
+        for (long k = (long)Math.Round(low / step); k <= (long)Math.Round(high / step); k++)
         {
-            double h = Math.Abs(values[i]) * scale;
-            double y = values[i] >= 0 ? zero - h : zero;
-            string colour = values[i] >= 0 ? "#2a9d8f" : "#e76f51";
-            svg.Append(Invariant($"<rect x=\"{left + i * barWidth + 2}\" y=\"{y}\" width=\"{barWidth - 4}\" height=\"{h}\" fill=\"{colour}\"><title>{label} neuron {i}: {Number(values[i])}</title></rect>"));
-            if (i % 4 == 0)
+            double value = k * step;
+            ticks.Add((Y(value), value));
+            if (k != 0)
             {
-                svg.Append(Invariant($"<text x=\"{left + i * barWidth + barWidth / 2}\" y=\"{top + plotHeight + 14}\" font-size=\"10\" text-anchor=\"middle\">{i}</text>"));
+                svg.Append(Invariant($"<line x1=\"{left}\" y1=\"{Y(value)}\" x2=\"{right}\" y2=\"{Y(value)}\" stroke=\"#eee\" stroke-width=\"0.7\"/>"));
             }
         }
 
-        svg.Append(Invariant($"<line x1=\"{left}\" y1=\"{zero}\" x2=\"{left + values.Count * barWidth}\" y2=\"{zero}\" stroke=\"#555\" stroke-width=\"0.7\"/>"));
-        svg.Append(Invariant($"<text x=\"{left - 4}\" y=\"{top + 8}\" font-size=\"9\" text-anchor=\"end\">{Number(max)}</text>"));
-        svg.Append(Invariant($"<text x=\"{left - 4}\" y=\"{zero + 3}\" font-size=\"9\" text-anchor=\"end\">0</text>"));
-        svg.Append(Invariant($"<text x=\"{left + values.Count * barWidth / 2}\" y=\"{height - 3}\" font-size=\"10\" text-anchor=\"middle\">fc1 neuron</text>"));
+        for (int i = 0; i < values.Count; i++)
+        {
+            double y = Y(Math.Max(values[i], 0));
+            double h = Math.Abs(values[i]) * scale;
+            string colour = values[i] >= 0 ? "#2a9d8f" : "#e76f51";
+            svg.Append(Invariant($"<rect x=\"{left + i * barWidth + 2}\" y=\"{y}\" width=\"{barWidth - 4}\" height=\"{h}\" fill=\"{colour}\"><title>{label} neuron {i}: {Number(values[i])}</title></rect>"));
+            double x = left + i * barWidth + barWidth / 2;
+            svg.Append(Invariant($"<line x1=\"{x}\" y1=\"{bottom}\" x2=\"{x}\" y2=\"{bottom + (i % 4 == 0 ? 4 : 2)}\" stroke=\"#555\"/>"));
+            if (i % 4 == 0)
+            {
+                svg.Append(Invariant($"<text x=\"{x}\" y=\"{bottom + 14}\" font-size=\"10\" text-anchor=\"middle\">{i}</text>"));
+            }
+        }
+
+        svg.Append(Invariant($"<line x1=\"{left}\" y1=\"{zero}\" x2=\"{right}\" y2=\"{zero}\" stroke=\"#555\" stroke-width=\"0.7\"/>"));
+        if (bottom - zero > 0.5)
+        {
+            svg.Append(Invariant($"<line x1=\"{left}\" y1=\"{bottom}\" x2=\"{right}\" y2=\"{bottom}\" stroke=\"#555\" stroke-width=\"0.7\"/>"));
+        }
+
+        svg.Append(Invariant($"<text x=\"{(left + right) / 2}\" y=\"{height - 3}\" font-size=\"10\" text-anchor=\"middle\">{WebUtility.HtmlEncode(xTitle)}</text>"));
+        svg.Append(YAxis(left, ticks, top, bottom, yTitle));
         return svg.Append("</svg>").ToString();
+    }
+
+    /// <summary>
+    /// Round axis limits for values from <paramref name="min"/> to <paramref name="max"/>: a step of 1, 2, 2.5 or 5
+    /// times a power of ten giving about five intervals, and the multiples of it that enclose both the values and 0.
+    /// All zero gives 0 to 1.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A limit is NaN or infinite.</exception>
+    public static (double Low, double High, double Step) RoundAxis(double min, double max)
+    {
+        if (!double.IsFinite(min) || !double.IsFinite(max))
+        {
+            throw new ArgumentOutOfRangeException(double.IsFinite(min) ? nameof(max) : nameof(min), $"An axis needs finite values; the plotted values run from {min} to {max}.");
+        }
+
+        min = Math.Min(min, 0);
+        max = Math.Max(max, 0);
+        if (!(max > min))
+        {
+            return (0, 1, 0.25);
+        }
+
+        double raw = (max - min) / 5;
+        double magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
+        double residual = raw / magnitude;
+        double step = (residual <= 1 ? 1 : residual <= 2 ? 2 : residual <= 2.5 ? 2.5 : residual <= 5 ? 5 : 10) * magnitude;
+        // Rounded first, so that a limit a rounding error past a multiple of the step does not add a whole interval.
+        double low = Math.Floor(Math.Round(min / step, 9)) * step;
+        double high = Math.Ceiling(Math.Round(max / step, 9)) * step;
+        return (low, high, step);
+    }
+
+    // A vertical axis line at x = left from top to bottom, with ticks and labels at the given heights and a rotated title.
+    private static string YAxis(double left, IEnumerable<(double Y, double Value)> ticks, double top, double bottom, string title)
+    {
+        var svg = new StringBuilder();
+        svg.Append(Invariant($"<line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{bottom}\" stroke=\"#555\" stroke-width=\"0.7\"/>"));
+        foreach (var (y, value) in ticks)
+        {
+            svg.Append(Invariant($"<line x1=\"{left - 4}\" y1=\"{y}\" x2=\"{left}\" y2=\"{y}\" stroke=\"#555\"/>"));
+            svg.Append(Invariant($"<text x=\"{left - 6}\" y=\"{y + 3}\" font-size=\"9\" text-anchor=\"end\">{Number(value).Replace('-', '−')}</text>"));
+        }
+
+        double middle = (top + bottom) / 2;
+        svg.Append(Invariant($"<text x=\"12\" y=\"{middle}\" font-size=\"10\" text-anchor=\"middle\" transform=\"rotate(-90 12 {middle})\">{WebUtility.HtmlEncode(title)}</text>"));
+        return svg.ToString();
     }
 
     private static string Glyph(int channel, double x, double y, double width, double height) =>

@@ -221,6 +221,7 @@ public sealed class DiagnosticsTests
     [InlineData("[Dense(2), AttributeLayer] Layer CreateTrainer;", "CreateTrainer", "generated code declares")]
     [InlineData("[Dense(2), AttributeLayer] Layer ToGpu;", "ToGpu", "generated code declares")] // the GPU entry points are reserved even without the GPU reference,
     [InlineData("[Dense(2), AttributeLayer] Layer GpuLayers;", "GpuLayers", "generated code declares")] // so adding it later cannot break a build
+    [InlineData("[Dense(2), AttributeLayer] Layer DescribeLayers;", "DescribeLayers", "generated code declares")]
     [InlineData("[Dense(2), AttributeLayer] Layer fc; [Dense(2)] Layer Fc;", "Fc", "only in the case of its first letter")]
     public void LayerNamesThatClashWithGeneratedCode(string fields, string at, string message)
     {

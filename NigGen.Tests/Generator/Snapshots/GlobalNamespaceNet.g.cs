@@ -56,7 +56,18 @@ partial class GlobalNamespaceNet : global::NigGen.IAttributedNetwork, global::Ni
         [
             new global::NigGen.Attribution.AttributeLayerInfo("hidden", HiddenImportanceOffset, [3], preActivation: false,
                 gradientPosition: Position.HiddenOutput),
-        ]);
+        ],
+        layers: DescribeLayers());
+
+    // Every layer as declared, for Description.Layers and the model summary (Description.ToString()).
+    private static global::NigGen.Attribution.LayerDescription[] DescribeLayers() =>
+    [
+        new("hidden", "Dense", "Dense(3, Activation = Tanh)", global::NigGen.Activation.Tanh,
+            inputs: [global::NigGen.Attribution.LayerDescription.NetworkInput], outputShape: [3], weights: [new("hidden.weight", [3, 4]),
+            new("hidden.bias", [3])]),
+        new("head", "Dense", "Dense(2)", global::NigGen.Activation.None, inputs: ["hidden"], outputShape: [2], weights: [new("head.weight", [2, 3]),
+            new("head.bias", [2])]),
+    ];
 
     // Every layer's parameters are created here, once; only a trainer (CreateTrainer) changes them afterwards, in place.
     private GlobalNamespaceNet(global::NigGen.Weights.IWeightSource weights)

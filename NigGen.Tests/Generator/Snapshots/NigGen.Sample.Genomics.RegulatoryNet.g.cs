@@ -84,7 +84,22 @@ partial class RegulatoryNet : global::NigGen.IAttributedNetwork, global::NigGen.
                 gradientPosition: Position.Conv1Output),
             new global::NigGen.Attribution.AttributeLayerInfo("fc1", Fc1ImportanceOffset, [32], preActivation: false,
                 gradientPosition: Position.Fc1Output),
-        ]);
+        ],
+        layers: DescribeLayers());
+
+    // Every layer as declared, for Description.Layers and the model summary (Description.ToString()).
+    private static global::NigGen.Attribution.LayerDescription[] DescribeLayers() =>
+    [
+        new("conv1", "Conv", "Conv(32, Kernel = 15, Padding = 7, Activation = Relu)", global::NigGen.Activation.Relu,
+            inputs: [global::NigGen.Attribution.LayerDescription.NetworkInput], outputShape: [32, 200], weights: [new("conv1.weight", [32, 4, 15]),
+            new("conv1.bias", [32])]),
+        new("pool1", "MaxPool", "MaxPool(20)", global::NigGen.Activation.None, inputs: ["conv1"], outputShape: [32, 10], weights: []),
+        new("flat", "Flatten", "Flatten", global::NigGen.Activation.None, inputs: ["pool1"], outputShape: [320], weights: []),
+        new("fc1", "Dense", "Dense(32, Activation = Relu)", global::NigGen.Activation.Relu, inputs: ["flat"], outputShape: [32],
+            weights: [new("fc1.weight", [32, 320]), new("fc1.bias", [32])]),
+        new("head", "Dense", "Dense(3)", global::NigGen.Activation.None, inputs: ["fc1"], outputShape: [3], weights: [new("head.weight", [3, 32]),
+            new("head.bias", [3])]),
+    ];
 
     // Every layer's parameters are created here, once; only a trainer (CreateTrainer) changes them afterwards, in place.
     private RegulatoryNet(global::NigGen.Weights.IWeightSource weights)

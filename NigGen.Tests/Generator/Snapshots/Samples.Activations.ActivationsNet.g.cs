@@ -95,7 +95,28 @@ partial class ActivationsNet : global::NigGen.IAttributedNetwork, global::NigGen
                 gradientPosition: Position.Conv1PreActivation),
             new global::NigGen.Attribution.AttributeLayerInfo("hidden", HiddenImportanceOffset, [12], preActivation: false,
                 gradientPosition: Position.HiddenOutput),
-        ]);
+        ],
+        layers: DescribeLayers());
+
+    // Every layer as declared, for Description.Layers and the model summary (Description.ToString()).
+    private static global::NigGen.Attribution.LayerDescription[] DescribeLayers() =>
+    [
+        new("conv1", "Conv", "Conv(6, Kernel = 3, Padding = 1, Activation = Sigmoid)", global::NigGen.Activation.Sigmoid,
+            inputs: [global::NigGen.Attribution.LayerDescription.NetworkInput], outputShape: [6, 12, 12], weights: [new("conv1.weight", [6, 3, 3, 3]),
+            new("conv1.bias", [6])]),
+        new("pool1", "AvgPool", "AvgPool(2)", global::NigGen.Activation.None, inputs: ["conv1"], outputShape: [6, 6, 6], weights: []),
+        new("conv2", "Conv", "Conv(4, Kernel = 3, Stride = 2, Activation = Tanh)", global::NigGen.Activation.Tanh, inputs: ["pool1"], outputShape: [4,
+            2, 2], weights: [new("conv2.weight", [4, 6, 3, 3]), new("conv2.bias", [4])]),
+        new("flat", "Flatten", "Flatten", global::NigGen.Activation.None, inputs: ["conv2"], outputShape: [16], weights: []),
+        new("hidden", "Dense", "Dense(12, Activation = Softplus)", global::NigGen.Activation.Softplus, inputs: ["flat"], outputShape: [12],
+            weights: [new("hidden.weight", [12, 16]), new("hidden.bias", [12])]),
+        new("elu", "Dense", "Dense(8, Activation = Elu)", global::NigGen.Activation.Elu, inputs: ["hidden"], outputShape: [8],
+            weights: [new("elu.weight", [8, 12]), new("elu.bias", [8])]),
+        new("leaky", "Dense", "Dense(4, Activation = LeakyRelu, Bias = false)", global::NigGen.Activation.LeakyRelu, inputs: ["elu"],
+            outputShape: [4], weights: [new("leaky.weight", [4, 8])]),
+        new("head", "Dense", "Dense(2)", global::NigGen.Activation.None, inputs: ["leaky"], outputShape: [2], weights: [new("head.weight", [2, 4]),
+            new("head.bias", [2])]),
+    ];
 
     // Every layer's parameters are created here, once; only a trainer (CreateTrainer) changes them afterwards, in place.
     private ActivationsNet(global::NigGen.Weights.IWeightSource weights)

@@ -61,7 +61,20 @@ partial class Mlp : global::NigGen.IAttributedNetwork, global::NigGen.ITrainable
         [
             new global::NigGen.Attribution.AttributeLayerInfo("fc2", Fc2ImportanceOffset, [256], preActivation: false,
                 gradientPosition: Position.Fc2Output),
-        ]);
+        ],
+        layers: DescribeLayers());
+
+    // Every layer as declared, for Description.Layers and the model summary (Description.ToString()).
+    private static global::NigGen.Attribution.LayerDescription[] DescribeLayers() =>
+    [
+        new("fc1", "Dense", "Dense(256, Activation = Relu)", global::NigGen.Activation.Relu,
+            inputs: [global::NigGen.Attribution.LayerDescription.NetworkInput], outputShape: [256], weights: [new("fc1.weight", [256, 784]),
+            new("fc1.bias", [256])]),
+        new("fc2", "Dense", "Dense(256, Activation = Relu)", global::NigGen.Activation.Relu, inputs: ["fc1"], outputShape: [256],
+            weights: [new("fc2.weight", [256, 256]), new("fc2.bias", [256])]),
+        new("fc3", "Dense", "Dense(10)", global::NigGen.Activation.None, inputs: ["fc2"], outputShape: [10], weights: [new("fc3.weight", [10, 256]),
+            new("fc3.bias", [10])]),
+    ];
 
     // Every layer's parameters are created here, once; only a trainer (CreateTrainer) changes them afterwards, in place.
     private Mlp(global::NigGen.Weights.IWeightSource weights)

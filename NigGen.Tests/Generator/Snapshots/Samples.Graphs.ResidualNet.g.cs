@@ -93,7 +93,37 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
         [
             new global::NigGen.Attribution.AttributeLayerInfo("block", BlockImportanceOffset, [8, 4, 4], preActivation: false,
                 gradientPosition: Position.BlockOutput),
-        ]);
+        ],
+        layers: DescribeLayers());
+
+    // Every layer as declared, for Description.Layers and the model summary (Description.ToString()).
+    private static global::NigGen.Attribution.LayerDescription[] DescribeLayers() =>
+    [
+        new("conv1", "Conv", "Conv(8, Kernel = 3, Stride = 2, Padding = 1, Bias = false, Weights = \"layer1.0.conv1\")",
+            global::NigGen.Activation.None, inputs: [global::NigGen.Attribution.LayerDescription.NetworkInput], outputShape: [8, 4, 4],
+            weights: [new("layer1.0.conv1.weight", [8, 4, 3, 3])]),
+        new("bn1", "BatchNorm", "BatchNorm(Activation = Relu, Weights = \"layer1.0.bn1\")", global::NigGen.Activation.Relu, inputs: ["conv1"],
+            outputShape: [8, 4, 4], weights: [new("layer1.0.bn1.weight", [8]), new("layer1.0.bn1.bias", [8]), new("layer1.0.bn1.running_mean", [8],
+            isParameter: false), new("layer1.0.bn1.running_var", [8], isParameter: false), new("layer1.0.bn1.num_batches_tracked", [],
+            isParameter: false)]),
+        new("conv2", "Conv", "Conv(8, Kernel = 3, Padding = 1, Bias = false, Weights = \"layer1.0.conv2\")", global::NigGen.Activation.None,
+            inputs: ["bn1"], outputShape: [8, 4, 4], weights: [new("layer1.0.conv2.weight", [8, 8, 3, 3])]),
+        new("bn2", "BatchNorm", "BatchNorm(Weights = \"layer1.0.bn2\")", global::NigGen.Activation.None, inputs: ["conv2"], outputShape: [8, 4, 4],
+            weights: [new("layer1.0.bn2.weight", [8]), new("layer1.0.bn2.bias", [8]), new("layer1.0.bn2.running_mean", [8], isParameter: false),
+            new("layer1.0.bn2.running_var", [8], isParameter: false), new("layer1.0.bn2.num_batches_tracked", [], isParameter: false)]),
+        new("shortcut", "Conv", "Conv(8, Kernel = 1, Stride = 2, From = Layer.Input, Bias = false, Weights = \"layer1.0.downsample.0\")",
+            global::NigGen.Activation.None, inputs: [global::NigGen.Attribution.LayerDescription.NetworkInput], outputShape: [8, 4, 4],
+            weights: [new("layer1.0.downsample.0.weight", [8, 4, 1, 1])]),
+        new("shortcutBn", "BatchNorm", "BatchNorm(Weights = \"layer1.0.downsample.1\")", global::NigGen.Activation.None, inputs: ["shortcut"],
+            outputShape: [8, 4, 4], weights: [new("layer1.0.downsample.1.weight", [8]), new("layer1.0.downsample.1.bias", [8]),
+            new("layer1.0.downsample.1.running_mean", [8], isParameter: false), new("layer1.0.downsample.1.running_var", [8], isParameter: false),
+            new("layer1.0.downsample.1.num_batches_tracked", [], isParameter: false)]),
+        new("block", "Add", "Add(nameof(bn2), nameof(shortcutBn), Activation = Relu)", global::NigGen.Activation.Relu, inputs: ["bn2", "shortcutBn"],
+            outputShape: [8, 4, 4], weights: []),
+        new("pool", "GlobalAvgPool", "GlobalAvgPool", global::NigGen.Activation.None, inputs: ["block"], outputShape: [8], weights: []),
+        new("fc", "Dense", "Dense(3)", global::NigGen.Activation.None, inputs: ["pool"], outputShape: [3], weights: [new("fc.weight", [3, 8]),
+            new("fc.bias", [3])]),
+    ];
 
     // conv1 with bn1 folded in (eval mode): what the inference and attribution passes run.
     private readonly global::NigGen.Layer _foldedBn1;

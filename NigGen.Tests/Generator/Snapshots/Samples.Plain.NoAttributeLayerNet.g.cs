@@ -47,7 +47,18 @@ partial class NoAttributeLayerNet : global::NigGen.INetwork, global::NigGen.ITra
         outputShape: [2],
         outputPosition: Position.HeadOutput,
         floatsPerSample: FloatsPerSample,
-        attributeLayers: []);
+        attributeLayers: [],
+        layers: DescribeLayers());
+
+    // Every layer as declared, for Description.Layers and the model summary (Description.ToString()).
+    private static global::NigGen.Attribution.LayerDescription[] DescribeLayers() =>
+    [
+        new("hidden", "Dense", "Dense(8, Activation = Relu)", global::NigGen.Activation.Relu,
+            inputs: [global::NigGen.Attribution.LayerDescription.NetworkInput], outputShape: [8], weights: [new("hidden.weight", [8, 4]),
+            new("hidden.bias", [8])]),
+        new("head", "Dense", "Dense(2)", global::NigGen.Activation.None, inputs: ["hidden"], outputShape: [2], weights: [new("head.weight", [2, 8]),
+            new("head.bias", [2])]),
+    ];
 
     // Every layer's parameters are created here, once; only a trainer (CreateTrainer) changes them afterwards, in place.
     private NoAttributeLayerNet(global::NigGen.Weights.IWeightSource weights)

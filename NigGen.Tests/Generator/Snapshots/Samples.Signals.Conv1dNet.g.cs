@@ -83,7 +83,23 @@ partial class Conv1dNet : global::NigGen.IAttributedNetwork, global::NigGen.ITra
         [
             new global::NigGen.Attribution.AttributeLayerInfo("conv1", Conv1ImportanceOffset, [8, 16], preActivation: false,
                 gradientPosition: Position.Conv1Output),
-        ]);
+        ],
+        layers: DescribeLayers());
+
+    // Every layer as declared, for Description.Layers and the model summary (Description.ToString()).
+    private static global::NigGen.Attribution.LayerDescription[] DescribeLayers() =>
+    [
+        new("conv1", "Conv", "Conv(8, Kernel = 5, Stride = 2, Padding = 2, Activation = Relu)", global::NigGen.Activation.Relu,
+            inputs: [global::NigGen.Attribution.LayerDescription.NetworkInput], outputShape: [8, 16], weights: [new("conv1.weight", [8, 2, 5]),
+            new("conv1.bias", [8])]),
+        new("pool1", "MaxPool", "MaxPool(2)", global::NigGen.Activation.None, inputs: ["conv1"], outputShape: [8, 8], weights: []),
+        new("conv2", "Conv", "Conv(4, Kernel = 3, Padding = 1)", global::NigGen.Activation.None, inputs: ["pool1"], outputShape: [4, 8],
+            weights: [new("conv2.weight", [4, 8, 3]), new("conv2.bias", [4])]),
+        new("pool2", "AvgPool", "AvgPool(2, Stride = 1)", global::NigGen.Activation.None, inputs: ["conv2"], outputShape: [4, 7], weights: []),
+        new("flat", "Flatten", "Flatten", global::NigGen.Activation.None, inputs: ["pool2"], outputShape: [28], weights: []),
+        new("head", "Dense", "Dense(3)", global::NigGen.Activation.None, inputs: ["flat"], outputShape: [3], weights: [new("head.weight", [3, 28]),
+            new("head.bias", [3])]),
+    ];
 
     // Every layer's parameters are created here, once; only a trainer (CreateTrainer) changes them afterwards, in place.
     private Conv1dNet(global::NigGen.Weights.IWeightSource weights)

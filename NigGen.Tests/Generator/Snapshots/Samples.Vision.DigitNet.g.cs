@@ -86,7 +86,25 @@ partial class DigitNet : global::NigGen.IAttributedNetwork, global::NigGen.ITrai
         [
             new global::NigGen.Attribution.AttributeLayerInfo("fc1", Fc1ImportanceOffset, [128], preActivation: false,
                 gradientPosition: Position.Fc1Output),
-        ]);
+        ],
+        layers: DescribeLayers());
+
+    // Every layer as declared, for Description.Layers and the model summary (Description.ToString()).
+    private static global::NigGen.Attribution.LayerDescription[] DescribeLayers() =>
+    [
+        new("conv1", "Conv", "Conv(16, Kernel = 5, Activation = Relu)", global::NigGen.Activation.Relu,
+            inputs: [global::NigGen.Attribution.LayerDescription.NetworkInput], outputShape: [16, 24, 24], weights: [new("conv1.weight", [16, 1, 5,
+            5]), new("conv1.bias", [16])]),
+        new("pool1", "MaxPool", "MaxPool(2)", global::NigGen.Activation.None, inputs: ["conv1"], outputShape: [16, 12, 12], weights: []),
+        new("conv2", "Conv", "Conv(32, Kernel = 5, Activation = Relu)", global::NigGen.Activation.Relu, inputs: ["pool1"], outputShape: [32, 8, 8],
+            weights: [new("conv2.weight", [32, 16, 5, 5]), new("conv2.bias", [32])]),
+        new("pool2", "MaxPool", "MaxPool(2)", global::NigGen.Activation.None, inputs: ["conv2"], outputShape: [32, 4, 4], weights: []),
+        new("flat", "Flatten", "Flatten", global::NigGen.Activation.None, inputs: ["pool2"], outputShape: [512], weights: []),
+        new("fc1", "Dense", "Dense(128, Activation = Relu)", global::NigGen.Activation.Relu, inputs: ["flat"], outputShape: [128],
+            weights: [new("fc1.weight", [128, 512]), new("fc1.bias", [128])]),
+        new("fc2", "Dense", "Dense(10)", global::NigGen.Activation.None, inputs: ["fc1"], outputShape: [10], weights: [new("fc2.weight", [10, 128]),
+            new("fc2.bias", [10])]),
+    ];
 
     // Every layer's parameters are created here, once; only a trainer (CreateTrainer) changes them afterwards, in place.
     private DigitNet(global::NigGen.Weights.IWeightSource weights)
