@@ -25,6 +25,16 @@ public static partial class PathAttribution
     /// <summary>Workspace floats an automatic chunk aims for (8 MiB): a whole reduction block of the reference CNN in one pass, within the last-level cache.</summary>
     public const int AutomaticChunkFloats = 1 << 21;
 
+    /// <summary>
+    /// Fewest points an automatic chunk takes when its workspace stays within <see cref="LargestAutomaticChunkFloats"/>:
+    /// a network too large for the cache at any chunk size (Basset's first conv block alone is 4.6 MiB a point) still
+    /// needs enough rows per layer for the GEMM to run near its peak; at 2 points a chunk Basset took twice as long as at 16.
+    /// </summary>
+    public const int MinimumAutomaticChunk = 16;
+
+    /// <summary>Workspace floats an automatic chunk never exceeds to reach <see cref="MinimumAutomaticChunk"/> (256 MiB).</summary>
+    public const int LargestAutomaticChunkFloats = 1 << 26;
+
     /// <summary>Fewest samples worth handing to another thread in a Forward call: below this the hand-off costs more than it saves.</summary>
     public const int MinSamplesPerThread = 8;
 
@@ -446,7 +456,9 @@ public static partial class PathAttribution
 
     private static int ChunkSize(NetworkDescription network, in AttributionOptions options, int points)
     {
-        int chunk = options.ChunkSize > 0 ? options.ChunkSize : Math.Max(2, AutomaticChunkFloats / Math.Max(1, network.FloatsPerSample));
+        int perPoint = Math.Max(1, network.FloatsPerSample);
+        int chunk = options.ChunkSize > 0 ? options.ChunkSize
+            : Math.Max(AutomaticChunkFloats / perPoint, Math.Min(MinimumAutomaticChunk, LargestAutomaticChunkFloats / perPoint));
 
         // Never below 2: the endpoint forward pass runs input and baseline together.
         chunk = Math.Max(2, Math.Min(chunk, points));
