@@ -74,7 +74,7 @@ public static class GraphCommand
             string name = (string)report.BenchmarkCase.Parameters["Network"];
             double ms = report.ResultStatistics is { } stats ? stats.Median / 1e6 : double.NaN;
             var layers = new GraphCase(name).Net.Description.AttributeLayers.Select(l => l.Name);
-            string peer = "not measured (PyTorch/Captum not installed)", ratio = "";
+            string peer = quick ? "not measured (--quick)" : "not measured (PyTorch/Captum not installed)", ratio = "";
             if (captum.TryGetValue(GraphCase.CaptumName(name), out var timing))
             {
                 peer = $"{timing.WallSeconds * 1e3:F1} / {timing.CpuSeconds * 1e3:F1} ms";
