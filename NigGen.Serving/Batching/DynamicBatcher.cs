@@ -56,6 +56,11 @@ internal sealed class DynamicBatcher : IDisposable
         }
     }
 
+    /// <summary>Batches stopped because every request in them had gone (their clients disconnected).</summary>
+    internal int CancelledBatches => Volatile.Read(ref _cancelledBatches);
+
+    private int _cancelledBatches;
+
     /// <summary>Tests: called on the batcher's thread before each batch runs, with its samples and requests (may block).</summary>
     internal Action<int, int>? BatchStarting { get; set; }
 
@@ -129,6 +134,11 @@ internal sealed class DynamicBatcher : IDisposable
                 if (e is not OperationCanceledException)
                 {
                     Log.BatchFailed(_logger, e, batch.Key.Model.Name, batch.Key.MethodName, batch.Samples);
+                }
+
+                if (e is OperationCanceledException)
+                {
+                    Interlocked.Increment(ref _cancelledBatches);
                 }
 
                 foreach (var item in batch.Items)

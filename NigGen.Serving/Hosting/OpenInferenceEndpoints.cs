@@ -36,10 +36,9 @@ internal sealed class OpenInferenceEndpoints(ModelRepository repository, Dynamic
 
     public void Map(IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/v2/health/live", context => WriteJson(context, 200, new LiveDto(true), ProtocolJsonContext.Default.LiveDto));
-        endpoints.MapGet("/v2/health/ready", context => WriteJson(context, repository.Ready ? 200 : 400, new ReadyDto(repository.Ready), ProtocolJsonContext.Default.ReadyDto));
-        endpoints.MapGet("/v2", ServerMetadata);
-        endpoints.MapGet("/v2/", ServerMetadata);
+        endpoints.MapGet("/v2/health/live", context => WriteJson(context, 200, new LiveDto(true), ProtocolJsonContext.Writing.LiveDto));
+        endpoints.MapGet("/v2/health/ready", context => WriteJson(context, repository.Ready ? 200 : 400, new ReadyDto(repository.Ready), ProtocolJsonContext.Writing.ReadyDto));
+        endpoints.MapGet("/v2", ServerMetadata);   // routing matches "/v2/" too
         endpoints.MapGet("/v2/models/{model}", ModelMetadata);
         endpoints.MapGet("/v2/models/{model}/versions/{version}", ModelMetadata);
         endpoints.MapGet("/v2/models/{model}/ready", ModelReady);
@@ -66,7 +65,17 @@ internal sealed class OpenInferenceEndpoints(ModelRepository repository, Dynamic
             return;
         }
 
-        await next(context);
+        try
+        {
+            await next(context);
+        }
+        catch (Exception e) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        {
+            Log.UnexpectedError(logger, e, context.Request.Method, context.Request.Path.Value ?? "");
+            await WriteError(context, 500, $"internal error: {e.Message}");
+            return;
+        }
+
         if (!context.Response.HasStarted && context.Response.StatusCode is 404 or 405)
         {
             string what = $"{context.Request.Method} {InferenceRequestParser.Cut(context.Request.Path.Value ?? "")}";
@@ -94,7 +103,7 @@ internal sealed class OpenInferenceEndpoints(ModelRepository repository, Dynamic
     }
 
     private Task ServerMetadata(HttpContext context) =>
-        WriteJson(context, 200, new ServerMetadataDto("niggen", ServerVersion, ["binary_tensor_data"]), ProtocolJsonContext.Default.ServerMetadataDto);
+        WriteJson(context, 200, new ServerMetadataDto("niggen", ServerVersion, ["binary_tensor_data"]), ProtocolJsonContext.Writing.ServerMetadataDto);
 
     private Task ModelMetadata(HttpContext context)
     {
@@ -150,7 +159,7 @@ internal sealed class OpenInferenceEndpoints(ModelRepository repository, Dynamic
             ],
             [.. outputs],
             parameters);
-        return WriteJson(context, 200, metadata, ProtocolJsonContext.Default.ModelMetadataDto);
+        return WriteJson(context, 200, metadata, ProtocolJsonContext.Writing.ModelMetadataDto);
     }
 
     private Task ModelReady(HttpContext context)
@@ -160,7 +169,7 @@ internal sealed class OpenInferenceEndpoints(ModelRepository repository, Dynamic
             return WriteError(context, 404, error);
         }
 
-        return WriteJson(context, repository.Ready ? 200 : 400, new ModelReadyDto(model.Name, repository.Ready), ProtocolJsonContext.Default.ModelReadyDto);
+        return WriteJson(context, repository.Ready ? 200 : 400, new ModelReadyDto(model.Name, repository.Ready), ProtocolJsonContext.Writing.ModelReadyDto);
     }
 
     private async Task Infer(HttpContext context)
@@ -168,17 +177,15 @@ internal sealed class OpenInferenceEndpoints(ModelRepository repository, Dynamic
         long started = Stopwatch.GetTimestamp();
         string modelName = context.Request.RouteValues["model"] as string ?? "";
         ServedModel? model = null;
-        InferenceRequest? request = null;
         try
         {
             if (!TryGetModel(context, out model, out var unknown))
             {
-                modelName = "";
                 throw new InferenceException(404, unknown);
             }
 
             var (json, binary) = await ReadBody(context);
-            request = InferenceRequestParser.Parse(json.Span, binary.Span, model, options);
+            var request = InferenceRequestParser.Parse(json.Span, binary.Span, model, options);
             var result = await batcher.EnqueueAsync(request, context.RequestAborted).WaitAsync(context.RequestAborted);
             await WriteResponse(context, request, result);
             var duration = Stopwatch.GetElapsedTime(started);
@@ -189,8 +196,8 @@ internal sealed class OpenInferenceEndpoints(ModelRepository repository, Dynamic
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             // The client went away: its share of the work is dropped, and nobody is there to answer.
-            metrics.Request(modelName, "cancelled", Stopwatch.GetElapsedTime(started));
-            Log.InferenceRejected(logger, options.RequestLogLevel, modelName, 499, "the client closed the connection before the response.");
+            metrics.Request(model?.Name ?? "", "cancelled", Stopwatch.GetElapsedTime(started));
+            Log.InferenceRejected(logger, options.RequestLogLevel, InferenceRequestParser.Cut(modelName), 499, "the client closed the connection before the response.");
         }
         catch (Exception e) when (e is InferenceException or BadHttpRequestException)
         {
@@ -203,13 +210,14 @@ internal sealed class OpenInferenceEndpoints(ModelRepository repository, Dynamic
                 context.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
             }
 
-            metrics.Request(modelName, Outcome(status), Stopwatch.GetElapsedTime(started));
-            Log.InferenceRejected(logger, status >= 500 ? LogLevel.Warning : options.RequestLogLevel, modelName, status, message);
+            // Metrics label only served models' names, so that clients cannot create label values.
+            metrics.Request(model?.Name ?? "", Outcome(status), Stopwatch.GetElapsedTime(started));
+            Log.InferenceRejected(logger, status >= 500 ? LogLevel.Warning : options.RequestLogLevel, InferenceRequestParser.Cut(modelName), status, message);
             await WriteError(context, status, message);
         }
         catch (Exception e)
         {
-            metrics.Request(modelName, "error", Stopwatch.GetElapsedTime(started));
+            metrics.Request(model?.Name ?? "", "error", Stopwatch.GetElapsedTime(started));
             Log.UnexpectedError(logger, e, context.Request.Method, context.Request.Path.Value ?? "");
             await WriteError(context, 500, $"internal error: {e.Message}");
         }
@@ -325,7 +333,7 @@ internal sealed class OpenInferenceEndpoints(ModelRepository repository, Dynamic
     }
 
     internal static Task WriteError(HttpContext context, int status, string message) =>
-        WriteJson(context, status, new ErrorDto(message), ProtocolJsonContext.Default.ErrorDto);
+        WriteJson(context, status, new ErrorDto(message), ProtocolJsonContext.Writing.ErrorDto);
 
     private static Task WriteJson<T>(HttpContext context, int status, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo)
     {
@@ -334,9 +342,9 @@ internal sealed class OpenInferenceEndpoints(ModelRepository repository, Dynamic
         return JsonSerializer.SerializeAsync(context.Response.Body, value, typeInfo, context.RequestAborted);
     }
 
-    private static JsonElement Element(string value) => JsonSerializer.SerializeToElement(value, ProtocolJsonContext.Default.String);
+    private static JsonElement Element(string value) => JsonSerializer.SerializeToElement(value, ProtocolJsonContext.Writing.String);
 
-    private static JsonElement Element(int value) => JsonSerializer.SerializeToElement(value, ProtocolJsonContext.Default.Int32);
+    private static JsonElement Element(int value) => JsonSerializer.SerializeToElement(value, ProtocolJsonContext.Writing.Int32);
 
-    private static JsonElement Element(bool value) => JsonSerializer.SerializeToElement(value, ProtocolJsonContext.Default.Boolean);
+    private static JsonElement Element(bool value) => JsonSerializer.SerializeToElement(value, ProtocolJsonContext.Writing.Boolean);
 }

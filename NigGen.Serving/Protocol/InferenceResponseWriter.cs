@@ -20,7 +20,7 @@ internal static class InferenceResponseWriter
         var model = request.Model;
         var description = model.Description;
         long binaryBytes = 0;
-        using var writer = new Utf8JsonWriter(json, new JsonWriterOptions { SkipValidation = true });
+        using var writer = new Utf8JsonWriter(json, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         writer.WriteStartObject();
         writer.WriteString("model_name"u8, model.Name);
         writer.WriteString("model_version"u8, model.Version);

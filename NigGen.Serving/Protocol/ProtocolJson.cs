@@ -80,4 +80,11 @@ internal sealed record ModelReadyDto(
 [JsonSerializable(typeof(int))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(bool))]
-internal sealed partial class ProtocolJsonContext : JsonSerializerContext;
+internal sealed partial class ProtocolJsonContext : JsonSerializerContext
+{
+    /// <summary>
+    /// For responses: the same contracts, with quotes and non-ASCII letters in messages written as they are rather than
+    /// as \u escapes (the bodies are application/json, never embedded in HTML).
+    /// </summary>
+    public static ProtocolJsonContext Writing { get; } = new(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+}
