@@ -131,6 +131,42 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public async Task ANaNInBinaryDataIs400()
+    {
+        await using var server = await TestServer.StartAsync();
+        string json = """{"inputs":[{"name":"input","shape":[1,2,16],"datatype":"FP32","parameters":{"binary_data_size":128}}]}""";
+        var values = Requests.Samples(1, 4);
+        values[9] = float.NaN;
+        var bytes = Encoding.UTF8.GetBytes(json).Concat(values.SelectMany(System.BitConverter.GetBytes)).ToArray();
+        var content = new ByteArrayContent(bytes);
+        content.Headers.Add("Inference-Header-Content-Length", Encoding.UTF8.GetByteCount(json).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var response = await server.Client.PostAsync(Requests.TinyInfer, content);
+        Assert.Equal(400, (int)response.StatusCode);
+        Assert.Equal("""{"error":"input.data[9] is NaN; every value must be finite."}""", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task AFailingBatchIs500ForItsRequestsAndTheServerKeepsServing()
+    {
+        await using var server = await TestServer.StartAsync();
+        int batches = 0;
+        server.Batcher.BatchStarting = (_, _) =>
+        {
+            if (System.Threading.Interlocked.Increment(ref batches) == 1)
+            {
+                throw new System.InvalidOperationException("simulated kernel failure");
+            }
+        };
+
+        var (status, body) = await server.PostAsync(Requests.TinyInfer, Requests.Json(Requests.Samples(1, 1)));
+        Assert.Equal(500, status);
+        Assert.Equal("the model failed on this batch: simulated kernel failure", (string)body!["error"]!);
+        Assert.Contains(server.Logs.Entries, e => e.EventId == 3 && e.Level == Microsoft.Extensions.Logging.LogLevel.Error);
+        (status, _) = await server.PostAsync(Requests.TinyInfer, Requests.Json(Requests.Samples(1, 1)));
+        Assert.Equal(200, status);
+    }
+
+    [Fact]
     public async Task TooManySamplesInOneRequestIs400()
     {
         await using var server = await TestServer.StartAsync(new ServingOptions { MaxSamplesPerRequest = 2 });
