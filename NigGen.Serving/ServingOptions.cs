@@ -14,9 +14,10 @@ public sealed record ServingOptions
 
     /// <summary>
     /// Longest a request waits for others to join its batch once the batcher is free (never longer; a request also waits
-    /// for the batch before it to finish). Zero: a batch starts as soon as the batcher is free, with what is queued.
+    /// for the batch before it to finish). Zero, the default (as Triton's): a batch starts as soon as the batcher is free,
+    /// with what is queued; batches still form from the requests that arrive while a batch runs.
     /// </summary>
-    public TimeSpan MaxQueueDelay { get; init; } = TimeSpan.FromMilliseconds(2);
+    public TimeSpan MaxQueueDelay { get; init; } = TimeSpan.Zero;
 
     /// <summary>Most requests waiting in the queue; one more is answered 503 with Retry-After.</summary>
     public int MaxQueuedRequests { get; init; } = 1024;

@@ -32,7 +32,7 @@ public sealed partial class LoadNet
 /// <summary>
 /// Load generator for NigGen.Serving: an in-process server on a loopback port and 1, 8 and 64 concurrent clients, each
 /// sending one sequence at a time (binary tensor data) and asking for its importance (binary) and delta, for a bounded time and number of
-/// requests; dynamic batching on (64 samples, 2 ms) and off (batches of 1). Next to it, the library's own batched
+/// requests; dynamic batching on (64 samples, no queue delay: the default), on with a 2 ms queue delay, and off (batches of 1). Next to it, the library's own batched
 /// Neuron Integrated Gradients (64 samples a call) and its single call, on the same cores.
 ///   dotnet run -c Release --project NigGen.Benchmarks -- serve-load [--seconds 4] [--max-requests 20000] [--write]
 /// --write replaces the serving results in docs/BENCHMARKS.md.
@@ -43,8 +43,8 @@ public static class ServeLoad
     private const string End = "<!-- End of serving results. -->";
     private static readonly int[] ClientCounts = [1, 8, 64];
 
-    // Dynamic batching as served by default (64 samples, 2 ms), greedy (no waiting for others), and off.
-    private static readonly (string Mode, int MaxBatchSize, double DelayMs)[] Modes = [("on, 2 ms", 64, 2), ("on, 0 ms", 64, 0), ("off", 1, 0)];
+    // Dynamic batching as served by default (64 samples, no queue delay), with a 2 ms queue delay, and off.
+    private static readonly (string Mode, int MaxBatchSize, double DelayMs)[] Modes = [("on (default)", 64, 0), ("on, 2 ms delay", 64, 2), ("off", 1, 0)];
 
     public static int Run(string[] args)
     {
@@ -55,7 +55,7 @@ public static class ServeLoad
         {
             switch (args[i])
             {
-                case "--seconds" when i + 1 < args.Length && double.TryParse(args[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out seconds) && seconds is > 0 and <= 60:
+                case "--seconds" when i + 1 < args.Length && double.TryParse(args[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out seconds) && seconds is >= 0.1 and <= 60:
                     i++;
                     break;
                 case "--max-requests" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out maxRequests) && maxRequests > 0:
@@ -65,7 +65,7 @@ public static class ServeLoad
                     write = true;
                     break;
                 default:
-                    Console.Error.WriteLine($"Unknown or invalid argument '{args[i]}'. Use --seconds S (0 < S ≤ 60), --max-requests N and --write.");
+                    Console.Error.WriteLine($"Unknown or invalid argument '{args[i]}'. Use --seconds S (0.1 ≤ S ≤ 60), --max-requests N and --write.");
                     return 2;
             }
         }
@@ -75,20 +75,22 @@ public static class ServeLoad
         Array.Fill(baseline, 0.25f);
         var options = new AttributionOptions { Steps = 50, MaxDegreeOfParallelism = -1 };
         var duration = TimeSpan.FromSeconds(seconds);
+        string loadBefore = LoadAverage();
 
         // The machine may be shared: the library is measured right before each server run, and each run is reported as a
         // ratio to that measurement.
         // A throwaway run first, so that no measured run pays for the JIT's first tiers.
-        MeasureServer(network, baseline, 64, 2, 8, TimeSpan.FromSeconds(2), maxRequests).GetAwaiter().GetResult();
+        MeasureServer(network, baseline, 64, 2, 8, TimeSpan.FromSeconds(Math.Min(2, seconds)), maxRequests).GetAwaiter().GetResult();
         var runs = new List<(string Mode, int Clients, LoadResult Result, double Library, double Single)>();
         foreach (var (mode, batchSize, delayMs) in Modes)
         {
             foreach (int clients in ClientCounts)
             {
                 var (libraryRate, singleP50) = MeasureLibrary(network, baseline, options, duration / 2);
+                int gen2 = GC.CollectionCount(2);
                 var result = MeasureServer(network, baseline, batchSize, delayMs, clients, duration, maxRequests).GetAwaiter().GetResult();
                 runs.Add((mode, clients, result, libraryRate, singleP50));
-                Console.WriteLine($"{mode}, {clients} clients: {result.Rate:F0} explanations/s (library just before: {libraryRate:F0}), p50 {result.P50:F2} ms, p99 {result.P99:F2} ms");
+                Console.WriteLine($"{mode}, {clients} clients: {result.Rate:F0} explanations/s (library just before: {libraryRate:F0}), p50 {result.P50:F2} ms, p99 {result.P99:F2} ms, {GC.CollectionCount(2) - gen2} gen-2 collections");
             }
         }
 
@@ -99,10 +101,12 @@ public static class ServeLoad
         var rows = runs.Select(r =>
             $"| {r.Mode} | {r.Clients} | {r.Result.Requests:N0} | {r.Result.Rate:F0} | {r.Result.Rate / library:P0} | {r.Library:F0} | {r.Result.P50:F2} | {r.Result.P99:F2} | {r.Result.P50 - single:+0.00;-0.00} | {r.Result.MeanBatch:F1} |");
 
+        string loadAfter = LoadAverage();
         string markdown = string.Join("\n", new[]
         {
             $"Measured {DateTime.UtcNow:yyyy-MM-dd} with `dotnet run -c Release --project NigGen.Benchmarks -- serve-load{(seconds != 4 ? $" --seconds {seconds.ToString(CultureInfo.InvariantCulture)}" : "")} --write`",
             $"on {Environment.ProcessorCount} cores ({System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}, AVX-512 {(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "yes" : "no")}), " +
+            $"load average {loadBefore} before and {loadAfter} after (the machine is shared with other engineers' builds: compare ratios within one run), " +
             "server and clients in one process on loopback, each run bounded to " +
             $"{seconds.ToString(CultureInfo.InvariantCulture)} s after 0.5 s of warm-up and {maxRequests:N0} requests. The genomics model (4 × 200 → conv 32×15 → pool 20 → fc 32 → 3, random weights), " +
             "one sequence per request, Neuron Integrated Gradients with 50 trapezoid steps, the sequence sent and its importance (6,432 floats) and delta returned as binary tensor data (as Triton's perf_analyzer sends).",
@@ -227,6 +231,9 @@ public static class ServeLoad
         var all = latencies.SelectMany(l => l).Order().ToArray();
         return new LoadResult(done, done / elapsed, all[all.Length / 2], all[Math.Min(all.Length - 1, (int)(all.Length * 0.99))], batchSum / batchCount);
     }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
     private static double MetricValue(string exposition, string name) =>
         exposition.Split('\n').Where(l => l.StartsWith(name + "{", StringComparison.Ordinal)).Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
