@@ -43,6 +43,7 @@ public sealed class CommandLineTests
     [InlineData("Argument 'holdout' not recognized", "simulate", "--split", "holdout")]
     [InlineData("--max-queue-delay-ms must be from 0 to 60000, not -1.", "serve", "--max-queue-delay-ms", "-1")]
     [InlineData("--max-batch-size must be at least 1, not 0.", "serve", "--max-batch-size", "0")]
+    [InlineData("--max-body-bytes must be at least 1024, not 100.", "serve", "--max-body-bytes", "100")]
     [InlineData("Argument 'loud' not recognized. Must be one of", "serve", "--log-level", "loud")]
     public void BadArgumentsAreAnErrorWithUsage(string message, params string[] args)
     {

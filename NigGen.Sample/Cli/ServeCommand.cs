@@ -31,7 +31,15 @@ internal static class ServeCommand
             }
         });
         var maxQueue = SampleCommandLine.Positive(new Option<int>("--max-queue") { Description = "Most requests waiting; more are answered 503 with Retry-After", DefaultValueFactory = _ => defaults.MaxQueuedRequests });
-        var maxBody = SampleCommandLine.Positive(new Option<int>("--max-body-bytes") { Description = "Largest request body; larger ones are answered 413", DefaultValueFactory = _ => (int)defaults.MaxRequestBodyBytes });
+        var maxBody = new Option<int>("--max-body-bytes") { Description = "Largest request body; larger ones are answered 413", DefaultValueFactory = _ => (int)defaults.MaxRequestBodyBytes };
+        maxBody.Validators.Add(result =>
+        {
+            if (SampleCommandLine.Parses(result, text => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+                && result.GetValueOrDefault<int>() is var value && value < 1024)
+            {
+                result.AddError($"--max-body-bytes must be at least 1024, not {value}.");
+            }
+        });
         var steps = SampleCommandLine.Positive(new Option<int>("--steps") { Description = "Integration steps when a request names none", DefaultValueFactory = _ => SequenceScorer.DefaultOptions.Steps });
         var logLevel = new Option<string>("--log-level") { Description = "Least severe log level written (JSON lines on stdout; one line per request at information)", DefaultValueFactory = _ => "information" }
             .AcceptOnlyFromAmong("trace", "debug", "information", "warning", "error", "critical", "none");
@@ -48,7 +56,7 @@ internal static class ServeCommand
                 MaxBatchSize = r.GetValue(maxBatch),
                 MaxQueueDelay = TimeSpan.FromMilliseconds(r.GetValue(maxDelay)),
                 MaxQueuedRequests = r.GetValue(maxQueue),
-                MaxRequestBodyBytes = Math.Max(1024, r.GetValue(maxBody)),
+                MaxRequestBodyBytes = r.GetValue(maxBody),
                 ApiKey = Environment.GetEnvironmentVariable(ServingOptions.ApiKeyEnvironmentVariable),
             };
             // Attribution starts from the background (the expected base at every position), as the score command's does.

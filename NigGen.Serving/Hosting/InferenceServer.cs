@@ -29,7 +29,7 @@ public static class InferenceServer
     public const string DefaultUrl = "http://127.0.0.1:8080";
 
     /// <summary>
-    /// A ready-to-run application on ASP.NET Core's slim builder (Kestrel, HTTP/1.1 and HTTP/2 without TLS, no reflection):
+    /// A ready-to-run application on ASP.NET Core's slim builder (Kestrel over plain HTTP, no reflection):
     /// the models, the endpoints, JSON console logs at <paramref name="minimumLogLevel"/> (or <paramref name="configureLogging"/>'s
     /// providers), listening on <paramref name="urls"/> (default <see cref="DefaultUrl"/>).
     /// </summary>
