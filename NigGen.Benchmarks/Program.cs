@@ -21,6 +21,7 @@ using Perfolizer.Horology;
 //   --in-process to skip BenchmarkDotNet's per-benchmark processes (faster; allocation figures then include other threads')
 //   dotnet run -c Release --project NigGen.Benchmarks -- compare   the neuron-ranking comparison; updates docs/COMPARISON.md
 //   dotnet run -c Release --project NigGen.Benchmarks -- graph     layer graphs (Basset, ResNet, BPNet) against Captum; updates docs/BENCHMARKS.md
+//   dotnet run -c Release --project NigGen.Benchmarks -- serve-load   the HTTP server under 1, 8 and 64 clients (about 40 s)
 if (args.Length > 0 && args[0] == "compare")
 {
     return NigGen.Benchmarks.Comparison.CompareCommand.Run(args[1..]);
@@ -29,6 +30,11 @@ if (args.Length > 0 && args[0] == "compare")
 if (args.Length > 0 && args[0] == "graph")
 {
     return NigGen.Benchmarks.Graph.GraphCommand.Run(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "serve-load")
+{
+    return NigGen.Benchmarks.Serving.ServeLoad.Run(args[1..]);
 }
 
 string[] suites = ["forward", "attribution", "width", "gemm", "memory", "training", "quadrature"];

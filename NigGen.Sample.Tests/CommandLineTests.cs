@@ -26,7 +26,7 @@ public sealed class CommandLineTests
     {
         var result = Run("--help");
         Assert.Equal(0, result.ExitCode);
-        foreach (string command in new[] { "train", "simulate", "score", "explain", "report" })
+        foreach (string command in new[] { "train", "simulate", "score", "explain", "report", "serve" })
         {
             Assert.Contains($"  {command} ", result.Output);
         }
@@ -41,12 +41,25 @@ public sealed class CommandLineTests
     [InlineData("Argument 'sideways' not recognized. Must be one of", "score", "--length-mode", "sideways")]
     [InlineData("Cannot parse argument 'many' for option '--count'", "simulate", "--count", "many")]
     [InlineData("Argument 'holdout' not recognized", "simulate", "--split", "holdout")]
+    [InlineData("--max-queue-delay-ms must be from 0 to 60000, not -1.", "serve", "--max-queue-delay-ms", "-1")]
+    [InlineData("--max-batch-size must be at least 1, not 0.", "serve", "--max-batch-size", "0")]
+    [InlineData("--max-body-bytes must be at least 1024, not 100.", "serve", "--max-body-bytes", "100")]
+    [InlineData("Argument 'loud' not recognized. Must be one of", "serve", "--log-level", "loud")]
     public void BadArgumentsAreAnErrorWithUsage(string message, params string[] args)
     {
         var result = Run(args);
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains(message, result.Error);
         Assert.Contains("Usage:", result.Output + result.Error);
+    }
+
+    [Fact]
+    public void ServeWithMissingWeightsIsAnErrorNamingTheFile()
+    {
+        var result = Run("serve", "--weights", "no-such-weights.safetensors");
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("error: ", result.Error);
+        Assert.Contains("no-such-weights.safetensors", result.Error);
     }
 
     [Fact]

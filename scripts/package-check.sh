@@ -7,7 +7,8 @@
 #   3. the same project published with Native AOT, trim/AOT warnings as errors, and the native binary run;
 #   4. NigGen.Sample published with Native AOT (warnings as errors), and its native binary run on the scoring path:
 #      train a small model, simulate a FASTA file, score it (from a file and from stdin) and check the JSON lines, and
-#      check that a bad record is an error naming it.
+#      check that a bad record is an error naming it; then its serve command on a loopback port answers an infer request
+#      (and a bad one with the protocol's error object) and stops cleanly on SIGTERM.
 #   5. the NigGen.Gpu package: a fresh project referencing it alone gets the generator and ToGpu, builds with warnings
 #      as errors, and runs a network on ILGPU's CPU accelerator against the CPU path.
 # About 2 minutes on 2 cores once the NuGet cache is warm.
@@ -208,6 +209,46 @@ PY
     echo "package-check: an invalid record was scored" >&2; exit 1
   fi
   grep -q "record 'broken', line 2" "$work/bad.txt" || { echo "package-check: unexpected error for an invalid record:" >&2; cat "$work/bad.txt" >&2; exit 1; }
+
+  # serve: the native server on a free loopback port answers the Open Inference Protocol (health, metadata, an infer
+  # request with importance and delta, a bad request), then stops gracefully on SIGTERM with exit code 0.
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+  "$sample" serve --weights "$work/sample.safetensors" --urls "http://127.0.0.1:$port" --log-level warning > "$work/serve.log" 2>&1 &
+  serve_pid=$!
+  python3 - "$port" "$work/sample.fa" <<'PY' || { kill -TERM "$serve_pid" 2>/dev/null; echo "package-check: serve log:" >&2; cat "$work/serve.log" >&2; exit 1; }
+import json, math, sys, time, urllib.error, urllib.request
+base = f'http://127.0.0.1:{sys.argv[1]}'
+def call(path, body=None):
+    request = urllib.request.Request(base + path, data=None if body is None else json.dumps(body).encode(), method='GET' if body is None else 'POST')
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+for attempt in range(300):
+    try:
+        if call('/v2/health/ready') == (200, {'ready': True}): break
+    except (urllib.error.URLError, ConnectionError): pass
+    time.sleep(0.1)
+else:
+    sys.exit('package-check: serve did not become ready in 30 s')
+status, metadata = call('/v2/models/RegulatoryNet')
+assert status == 200 and metadata['inputs'][0] == {'name': 'input', 'datatype': 'FP32', 'shape': [-1, 4, 200]}, metadata
+sequence = open(sys.argv[2]).read().split('>')[1].split('\n', 1)[1].replace('\n', '')
+one_hot = [[1.0 if base == b else 0.0 for base in sequence] for b in 'ACGT']
+status, answer = call('/v2/models/RegulatoryNet/infer', {'id': 'ci', 'inputs': [{'name': 'input', 'shape': [1, 4, 200], 'datatype': 'FP32', 'data': one_hot}],
+                                                         'outputs': [{'name': 'output'}, {'name': 'importance'}, {'name': 'delta'}]})
+assert status == 200 and answer['id'] == 'ci', answer
+outputs = {o['name']: o for o in answer['outputs']}
+assert outputs['output']['shape'] == [1, 3] and outputs['importance']['shape'] == [1, 6432] and len(outputs['importance']['data']) == 6432, answer['outputs'][0]
+assert all(math.isfinite(v) for v in outputs['importance']['data']) and math.isfinite(outputs['delta']['data'][0])
+probability = 1 / (1 + math.exp(-max(outputs['output']['data'])))
+status, error = call('/v2/models/RegulatoryNet/infer', {'inputs': [{'name': 'input', 'shape': [1, 4, 100], 'datatype': 'FP32', 'data': [0] * 400}]})
+assert status == 400 and error == {'error': "input: shape [1, 4, 100] does not match [n, 4, 200] (RegulatoryNet's input is [4, 200] per sample)."}, error
+print(f'package-check: native serve answered on port {sys.argv[1]}: top probability {probability:.3f}, delta {outputs["delta"]["data"][0]:.2e}')
+PY
+  kill -TERM "$serve_pid"
+  wait "$serve_pid" || { echo "package-check: serve did not exit cleanly on SIGTERM" >&2; cat "$work/serve.log" >&2; exit 1; }
 else
   echo "(no AVX2 here: native binary not run)"
 fi

@@ -214,11 +214,12 @@ public static class SampleCommandLine
             return sanity.Passed ? 0 : 3;
         }));
         root.Subcommands.Add(report);
+        root.Subcommands.Add(ServeCommand.Create(Weights(), error));
         return root;
     }
 
     // Errors in what the user gave (files, FASTA, weights) end the command with a message, not a stack trace.
-    private static int Guard(TextWriter error, Func<int> action)
+    internal static int Guard(TextWriter error, Func<int> action)
     {
         try
         {
@@ -269,9 +270,9 @@ public static class SampleCommandLine
     }
 
     // A value that does not parse is reported by System.CommandLine itself; validators only see values that do.
-    private static bool Parses(OptionResult result, Func<string, bool> tryParse) => result.Tokens.Count == 0 || tryParse(result.Tokens[^1].Value);
+    internal static bool Parses(OptionResult result, Func<string, bool> tryParse) => result.Tokens.Count == 0 || tryParse(result.Tokens[^1].Value);
 
-    private static Option<int> Positive(Option<int> option, bool allowZero = false)
+    internal static Option<int> Positive(Option<int> option, bool allowZero = false)
     {
         option.Validators.Add(result =>
         {
