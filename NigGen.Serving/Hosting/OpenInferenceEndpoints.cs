@@ -236,9 +236,14 @@ internal sealed class OpenInferenceEndpoints(ModelRepository repository, Dynamic
     private async Task<(ReadOnlyMemory<byte> Json, ReadOnlyMemory<byte> Binary)> ReadBody(HttpContext context)
     {
         long limit = options.MaxRequestBodyBytes;
+
+        // A body found too large while reading (no Content-Length) is read on, and thrown away, up to this much: a server
+        // that stops reading and answers at once closes a connection the client is still writing to, and the client then
+        // sees a reset instead of the 413. Beyond it the connection is closed anyway; memory stays at the limit.
+        long drainLimit = limit * 2 + 64 * 1024;
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
         {
-            sizeFeature.MaxRequestBodySize = limit;
+            sizeFeature.MaxRequestBodySize = context.Request.ContentLength is null ? drainLimit : limit;
         }
 
         long? declared = context.Request.ContentLength;
@@ -260,14 +265,27 @@ internal sealed class OpenInferenceEndpoints(ModelRepository repository, Dynamic
             try
             {
                 int read;
+                long total = 0;
                 while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
                 {
-                    if (buffer.Length + read > limit)
+                    total += read;
+                    if (total > limit)
                     {
-                        throw new InferenceException(413, $"the request body is larger than the server's limit of {limit} bytes.");
+                        if (total + chunk.Length <= drainLimit)
+                        {
+                            continue; // thrown away (see drainLimit)
+                        }
+
+                        break;
                     }
 
                     buffer.Write(chunk, 0, read);
+                }
+
+                if (total > limit)
+                {
+                    context.Response.Headers.Connection = "close";
+                    throw new InferenceException(413, $"the request body is larger than the server's limit of {limit} bytes.");
                 }
             }
             finally
