@@ -81,7 +81,7 @@ internal static class DeepLiftEmitter
 
         w.Line($"// RevealCancel splits a weighted sum's positive and negative terms; {layer.Name}'s {layer.Model.Activation} reads no weighted sum.");
         w.Line("private static global::NigGen.DeepLiftRule CheckDeepLiftRule(global::NigGen.DeepLiftRule rule) => rule != global::NigGen.DeepLiftRule.RevealCancel ? rule : throw new ArgumentException(");
-        w.Line($"    \"global::NigGen.DeepLiftRule.RevealCancel is not defined at layer '{layer.Name}' ({layer.Model.Kind} with {layer.Model.Activation}): its activation does not follow a Dense or Conv layer's weighted sum. Use Rescale, or GenomicsDefault (RevealCancel after Dense layers only).\", nameof(rule));");
+        w.Line($"    \"DeepLiftRule.RevealCancel is not defined at layer '{layer.Name}' ({layer.Model.Kind} with {layer.Model.Activation}): its activation does not follow a Dense or Conv layer's weighted sum. Use Rescale, or GenomicsDefault (RevealCancel after Dense layers only).\", nameof(rule));");
         w.Line();
     }
 
@@ -95,7 +95,7 @@ internal static class DeepLiftEmitter
         w.Line("// buffers, row 1 being scratch. Attribute layers are scored into 'importance' on the way unless it is empty.");
         w.Open("private void DeepLiftLayers(Workspace ws, global::NigGen.DeepLiftRule rule, int to, Span<float> importance)");
         w.Line("const int batch = 2;");
-        if (plan.Layers.Any(l => l.HasSteps && l.ComputeKind is LayerKind.Dense or LayerKind.Conv or LayerKind.AvgPool or LayerKind.GlobalAvgPool or LayerKind.BatchNorm or LayerKind.Add or LayerKind.Concat))
+        if (plan.Layers.Any(l => l.HasSteps && l.ComputeKind is not (LayerKind.MaxPool or LayerKind.GlobalMaxPool)))
         {
             w.Line("const int multiplierRows = 1; // the gradient kernels run on the input's row only");
         }

@@ -156,7 +156,7 @@ internal static class DescriptionEmitter
 
         if (spec.WeightsPrefix is not null)
         {
-            arguments.Add($"Weights = \"{spec.WeightsPrefix}\"");
+            arguments.Add("Weights = " + Literal(spec.WeightsPrefix));
         }
 
         return arguments.Count == 0 ? spec.Kind.ToString() : $"{spec.Kind}({string.Join(", ", arguments)})";

@@ -369,7 +369,13 @@ internal sealed class LayerPlan
     /// <summary>The same field read through another instance of the network (<paramref name="instance"/>.name).</summary>
     public string FieldOf(string instance) => instance + Field.Substring("this".Length);
 
-    public bool OwnsBuffers => Model.Kind != LayerKind.Flatten && (Training || Model.Kind != LayerKind.Dropout) && FoldedInto is null;
+    public bool OwnsBuffers => FoldedInto is null && (!IsAlias || Model.Spec.Attribution != AttributionPoint.NotScored);
+
+    /// <summary>
+    /// Whether the layer can share the buffers of the layer it reads: Flatten, and Dropout outside training. A scored one
+    /// does not: another reader of the same tensor would see its ablated values, and its gradient would include theirs.
+    /// </summary>
+    public bool IsAlias => Model.Kind == LayerKind.Flatten || (Model.Kind == LayerKind.Dropout && !Training);
 
     /// <summary>Constant holding the layer's output length per sample.</summary>
     public string LengthName => "LayerLength." + Pascal;

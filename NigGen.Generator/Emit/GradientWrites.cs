@@ -14,10 +14,14 @@ internal sealed class GradientWrites
     private readonly EmitPlan _plan;
     private readonly ISet<int> _shared;
 
-    public GradientWrites(EmitPlan plan)
+    /// <param name="plan">The pass's plan.</param>
+    /// <param name="emitted">Which layers' input gradients the pass writes (all, when null): a buffer is shared only if
+    /// two of the writes the pass makes target it, so that every flag declared is also read.</param>
+    public GradientWrites(EmitPlan plan, System.Func<LayerPlan, bool>? emitted = null)
     {
         _plan = plan;
-        _shared = plan.SharedGradients;
+        _shared = new HashSet<int>(plan.GradientWrites().Where(w => emitted?.Invoke(w.Layer) ?? true)
+            .GroupBy(w => w.Owner).Where(g => g.Count() > 1).Select(g => g.Key));
     }
 
     /// <summary>Declares the flags at the top of the pass.</summary>
@@ -59,5 +63,6 @@ internal sealed class GradientWrites
         }
     }
 
-    private string Flag(int owner) => owner < 0 ? "networkInputWritten" : char.ToLowerInvariant(_plan.Layers[owner].Pascal[0]) + _plan.Layers[owner].Pascal.Substring(1) + "Written";
+    // "inputGradientsWritten" cannot be a layer's flag, whose names end in "GradientWritten".
+    private string Flag(int owner) => owner < 0 ? "inputGradientsWritten" : char.ToLowerInvariant(_plan.Layers[owner].Pascal[0]) + _plan.Layers[owner].Pascal.Substring(1) + "GradientWritten";
 }

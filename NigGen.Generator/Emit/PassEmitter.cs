@@ -166,6 +166,10 @@ internal static class PassEmitter
                 }
 
                 break;
+            case LayerKind.Flatten or LayerKind.Dropout when layer.OwnsBuffers:
+                // A scored Flatten or Dropout keeps its own copy (see LayerPlan.IsAlias).
+                w.Line($"{source}.CopyTo({pre});");
+                break;
             case LayerKind.Flatten:
                 w.Line("// Nothing to do: the C-major flattened tensor is the same memory.");
                 break;
@@ -262,6 +266,11 @@ internal static class PassEmitter
                 break;
             case LayerKind.BatchNorm:
                 w.Line($"global::NigGen.Kernels.BatchNormKernels.BackwardInput({gradient}, {layer.Field}.Scale, {below}, {rows}, channels: {m.OutputShape[0]}, spatial: {m.OutputLength / m.OutputShape[0]}{accumulate});");
+                break;
+            case LayerKind.Flatten or LayerKind.Dropout:
+                // A scored copy (LayerPlan.IsAlias): the identity's gradient.
+                string copied = rows == "batch" ? gradient : $"{gradient}.Slice(0, {rows} * {layer.LengthName})";
+                w.Line($"global::NigGen.Kernels.GraphKernels.AddBackward({copied}, {below}{accumulate});");
                 break;
             case LayerKind.Add:
                 for (int k = 0; k < m.Inputs.Count; k++)

@@ -52,6 +52,10 @@ internal static class TrainingEmitter
         return training.Layers.Where(l => l.OwnsBuffers && !plan.Layers[l.Index].OwnsBuffers);
     }
 
+    /// <summary>The Dropout layers whose masks a trainer's workspace holds.</summary>
+    public static System.Collections.Generic.IEnumerable<LayerPlan> DropoutMasks(EmitPlan plan) =>
+        !plan.ParameterLayers.Any() || plan.UntrainableLayer is not null ? [] : plan.Layers.Where(l => l.Model.Kind == LayerKind.Dropout);
+
     private static void EmitForward(SourceWriter w, EmitPlan plan, bool folds)
     {
         if (!plan.HasBatchNorm && !plan.Layers.Any(l => l.Model.Kind == LayerKind.Dropout))
@@ -148,7 +152,10 @@ internal static class TrainingEmitter
         w.Line($"// Training's backward pass, from the loss gradient in the output gradient down to {plan.Layers[lowest].Name}, the input-most parameter");
         w.Line("// layer, adding every Dense, Conv and BatchNorm layer's parameter gradients to 'state' on the way.");
         w.Open("private void TrainingBackwardLayers(Workspace ws, int batch, TrainingState state)");
-        var writes = new GradientWrites(plan);
+        // Below the input-most trained layer nothing needs a gradient; a BatchNorm there still writes its input's (its
+        // kernel computes it with γ's and β's).
+        bool Writes(LayerPlan l) => l.Index > lowest || l.Model.Kind == LayerKind.BatchNorm;
+        var writes = new GradientWrites(plan, l => l.Index >= lowest && Writes(l) && l.HasSteps && plan.ReachesOutput(l));
         writes.EmitDeclarations(w);
         for (int i = plan.Layers.Count - 1; i >= lowest; i--)
         {
@@ -176,13 +183,10 @@ internal static class TrainingEmitter
                     // Its input gradient runs through the batch statistics, so one kernel gives it with γ's and β's gradients.
                     string weight = m.Spec.Affine ? gradients + ".WeightAccumulator" : "Span<float>.Empty";
                     string bias = m.Spec.Affine ? gradients + ".BiasAccumulator" : "Span<float>.Empty";
-                    string below = i > lowest ? plan.InputGradient(layer) : "ws.Scratch.AsSpan(0, 0)";
-                    string accumulate = i > lowest ? writes.Accumulate(layer, 0) : string.Empty;
+                    string below = plan.InputGradient(layer);
+                    string accumulate = writes.Accumulate(layer, 0);
                     w.Line($"global::NigGen.Kernels.BatchNormKernels.TrainingBackward({input}, {gradient}, {layer.Field}.Weight, state.{layer.Pascal}Mean, state.{layer.Pascal}Variance, {layer.Field}.Epsilon, {below}, {weight}, {bias}, batch, channels: {m.OutputShape[0]}, spatial: {m.OutputLength / m.OutputShape[0]}{accumulate});");
-                    if (i > lowest)
-                    {
-                        writes.EmitWritten(w, layer, 0);
-                    }
+                    writes.EmitWritten(w, layer, 0);
 
                     w.Line();
                     continue;

@@ -48,14 +48,16 @@ internal static class WorkspaceEmitter
         }
 
         var trainingOnly = TrainingEmitter.TrainingOnlyBuffers(plan).ToList();
+        var masks = TrainingEmitter.DropoutMasks(plan).ToList();
         foreach (var layer in trainingOnly)
         {
             w.Line($"public readonly float[] {layer.Pascal}Output;");
             w.Line($"public readonly float[] {layer.Pascal}OutputGradient;");
-            if (layer.Model.Kind == LayerKind.Dropout)
-            {
-                w.Line($"public readonly float[] {layer.Pascal}Mask;");
-            }
+        }
+
+        foreach (var layer in masks)
+        {
+            w.Line($"public readonly float[] {layer.Pascal}Mask;");
         }
 
         if (plan.SharedGradients.Count > 0)
@@ -73,7 +75,7 @@ internal static class WorkspaceEmitter
         }
 
         w.Line();
-        if (trainingOnly.Count > 0)
+        if (trainingOnly.Count + masks.Count > 0)
         {
             w.Line("// A trainer's workspace also holds what only training's passes write: the outputs of layers folded into a BatchNorm, and Dropout's.");
         }
@@ -84,10 +86,11 @@ internal static class WorkspaceEmitter
             string length = $"training ? new float[capacity * {layer.LengthName}] : []";
             w.Line($"{layer.Pascal}Output = {length};");
             w.Line($"{layer.Pascal}OutputGradient = {length};");
-            if (layer.Model.Kind == LayerKind.Dropout)
-            {
-                w.Line($"{layer.Pascal}Mask = {length};");
-            }
+        }
+
+        foreach (var layer in masks)
+        {
+            w.Line($"{layer.Pascal}Mask = training ? new float[capacity * {layer.LengthName}] : [];");
         }
 
         foreach (var layer in plan.Layers.Where(l => l.OwnsBuffers))

@@ -131,7 +131,8 @@ internal static class NetworkParser
 
             // Generated names derive from the field name with its first letter capitalised.
             string pascal = char.ToUpperInvariant(field.Name[0]) + field.Name.Substring(1);
-            string? clash = ReservedNames.Contains(field.Name) ? "uses a name the generated code declares"
+            // LayerLength.X and Geometry.X are members of generated classes of those names: X may not be the class's own.
+            string? clash = ReservedNames.Contains(field.Name) || pascal is "LayerLength" or "Geometry" ? "uses a name the generated code declares"
                 : layers.FirstOrDefault(l => char.ToUpperInvariant(l.Name[0]) + l.Name.Substring(1) == pascal) is { } other ? $"differs from layer '{other.Name}' only in the case of its first letter"
                 : null;
             if (clash is not null)

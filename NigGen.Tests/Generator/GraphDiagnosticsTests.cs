@@ -164,6 +164,32 @@ public sealed class GraphDiagnosticsTests
         GeneratorHarness.AssertNoCompilationErrors(run);
     }
 
+    [Theory]
+    [InlineData("[Dense(4, From = Layer.Input)] Layer networkInput; [Add(nameof(networkInput), nameof(networkInput), Layer.Input), AttributeLayer] Layer s; [Dense(2)] Layer head;")]
+    [InlineData("[Dense(4, From = Layer.Input)] Layer inputGradients; [Add(nameof(inputGradients), Layer.Input), AttributeLayer] Layer s; [Dense(2)] Layer head;")]
+    [InlineData("[Dropout(0.5)] Layer drop; [Dense(4, From = Layer.Input), AttributeLayer] Layer fc; [Add(nameof(drop), nameof(fc))] Layer sum; [Dense(2)] Layer head;")]
+    [InlineData("[MaxPool(3, Stride = 1, Padding = 1)] Layer pool; [Dense(4, From = Layer.Input), AttributeLayer] Layer fc; [Add(nameof(pool), nameof(fc))] Layer sum; [Dense(2)] Layer head;")]
+    public void GraphsWhoseGeneratedCodeOnceDidNotCompileCleanly(string fields)
+    {
+        // Found by review: a gradient flag named like a layer's (CS0128), and flags the training pass declared but never read (CS0219).
+        var run = GeneratorHarness.Run(Network(fields.Contains("MaxPool") ? "[Input(1, 4)]" : "[Input(4)]", fields.Replace("[Dense(4, From", fields.Contains("MaxPool") ? "[Conv(1, Kernel = 1, From" : "[Dense(4, From").Replace("[Dense(2)] Layer head", fields.Contains("MaxPool") ? "[Flatten] Layer flat; [Dense(2)] Layer head" : "[Dense(2)] Layer head")));
+        Assert.Empty(run.GeneratorDiagnostics);
+        GeneratorHarness.AssertNoCompilationErrors(run);
+        var warnings = run.OutputDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Warning && d.Location.SourceTree?.FilePath.EndsWith(".g.cs", System.StringComparison.Ordinal) == true);
+        Assert.Empty(warnings);
+    }
+
+    [Theory]
+    [InlineData("[Dense(2), AttributeLayer] Layer layerLength;", "layerLength")]
+    [InlineData("[Dense(2), AttributeLayer] Layer geometry;", "geometry")]
+    public void FieldsNamedLikeGeneratedClassesAreRefused(string fields, string name)
+    {
+        var run = GeneratorHarness.Run(Network("[Input(4)]", fields));
+        var diagnostic = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal("NIG0018", diagnostic.Id);
+        Assert.Contains($"'{name}' uses a name the generated code declares", diagnostic.GetMessage(CultureInfo.InvariantCulture));
+    }
+
     private static string Network(string input, string fields) =>
         "using NigGen;\n\nnamespace Tests;\n\n[Network]\n" + input + "\npublic partial class Net\n{\n" + fields + "\n}\n";
 

@@ -92,3 +92,39 @@ public sealed partial class DilatedResidual1d
     [Concat(nameof(gmp), nameof(gap)), AttributeLayer] Layer pooled;
     [Dense(2)] Layer head;
 }
+
+/// <summary>A scored Dropout of a tensor another layer also reads (found by review: it shared that tensor's buffers).</summary>
+[Network]
+[Input(4)]
+public sealed partial class ScoredAliasNet
+{
+    [Dense(4, Activation = Activation.Tanh)] Layer c;
+    [Dropout(0.2), AttributeLayer] Layer f;
+    [Dense(4, From = nameof(f))] Layer d1;
+    [Dense(4, From = nameof(c))] Layer d2;
+    [Add(nameof(d1), nameof(d2))] Layer s;
+    [Dense(2)] Layer head;
+}
+
+/// <summary><see cref="ScoredAliasNet"/> with f an identity Dense layer: the oracle for its numbers.</summary>
+[Network]
+[Input(4)]
+public sealed partial class ScoredAliasTwin
+{
+    [Dense(4, Activation = Activation.Tanh)] Layer c;
+    [Dense(4), AttributeLayer] Layer f;
+    [Dense(4, From = nameof(f))] Layer d1;
+    [Dense(4, From = nameof(c))] Layer d2;
+    [Add(nameof(d1), nameof(d2))] Layer s;
+    [Dense(2)] Layer head;
+}
+
+/// <summary>A BatchNorm on the network's input is the input-most trained layer (found by review: training threw).</summary>
+[Network]
+[Input(3)]
+public sealed partial class BatchNormFirstNet
+{
+    [BatchNorm] Layer bn;
+    [Dense(4, Activation = Activation.Tanh), AttributeLayer] Layer fc;
+    [Dense(2)] Layer head;
+}

@@ -398,7 +398,7 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
         var shortcutBnOutputGradient = ws.ShortcutBnOutputGradient.AsSpan(0, batch * LayerLength.ShortcutBn);
 
         // Gradient buffers that several layers write: the first write in this pass overwrites, later ones add.
-        bool networkInputWritten = false;
+        bool inputGradientsWritten = false;
 
         // fc: Dense (8) → (3)
         if (from >= Position.FcPreActivation && to < Position.FcPreActivation)
@@ -429,8 +429,8 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
         if (from >= Position.ShortcutBnPreActivation && to < Position.ShortcutBnPreActivation)
         {
             global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Shortcut, shortcutBnOutputGradient, this._foldedShortcutBn.WeightTransposed,
-                inputGradients, batch, ws.Scratch, accumulate: networkInputWritten);
-            networkInputWritten = true;
+                inputGradients, batch, ws.Scratch, accumulate: inputGradientsWritten);
+            inputGradientsWritten = true;
         }
 
         // shortcut: folded into shortcutBn, which computes both; nothing to do.
@@ -453,8 +453,8 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
         if (from >= Position.Bn1PreActivation && to < Position.Bn1PreActivation && (from is (>= 2 and <= 7) or (>= 12 and <= 17)))
         {
             global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, bn1PreActivationGradient, this._foldedBn1.WeightTransposed,
-                inputGradients, batch, ws.Scratch, accumulate: networkInputWritten);
-            networkInputWritten = true;
+                inputGradients, batch, ws.Scratch, accumulate: inputGradientsWritten);
+            inputGradientsWritten = true;
         }
 
         // conv1: folded into bn1, which computes both; nothing to do.
@@ -463,7 +463,7 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
 
     // RevealCancel splits a weighted sum's positive and negative terms; block's Relu reads no weighted sum.
     private static global::NigGen.DeepLiftRule CheckDeepLiftRule(global::NigGen.DeepLiftRule rule) => rule != global::NigGen.DeepLiftRule.RevealCancel ? rule : throw new ArgumentException(
-        "global::NigGen.DeepLiftRule.RevealCancel is not defined at layer 'block' (Add with Relu): its activation does not follow a Dense or Conv layer's weighted sum. Use Rescale, or GenomicsDefault (RevealCancel after Dense layers only).", nameof(rule));
+        "DeepLiftRule.RevealCancel is not defined at layer 'block' (Add with Relu): its activation does not follow a Dense or Conv layer's weighted sum. Use Rescale, or GenomicsDefault (RevealCancel after Dense layers only).", nameof(rule));
 
     // DeepLIFT from the target's multiplier (seeded in row 0 of the output gradient) down to position 'to'. Rows 0 and 1 of
     // the value buffers hold the forward pass over the input and the baseline; multipliers live in row 0 of the gradient
@@ -490,7 +490,7 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
 
         bool revealCancelAfterConv = rule is global::NigGen.DeepLiftRule.RevealCancel;
         // Gradient buffers that several layers write: the first write in this pass overwrites, later ones add.
-        bool networkInputWritten = false;
+        bool inputGradientsWritten = false;
 
 
         // fc: Dense (8) → (3)
@@ -531,8 +531,8 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
         if (to < Position.ShortcutBnPreActivation)
         {
             global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Shortcut, shortcutBnOutputGradient, this._foldedShortcutBn.WeightTransposed,
-                inputGradients, multiplierRows, ws.Scratch, accumulate: networkInputWritten);
-            networkInputWritten = true;
+                inputGradients, multiplierRows, ws.Scratch, accumulate: inputGradientsWritten);
+            inputGradientsWritten = true;
         }
 
         // shortcut: Conv2d kernel 1, stride 2, padding 0: (4, 8, 8) → (8, 4, 4)
@@ -568,7 +568,7 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
         {
             if (revealCancelAfterConv)
             {
-                if (networkInputWritten)
+                if (inputGradientsWritten)
                 {
                     global::NigGen.Kernels.DeepLiftKernels.ConvRevealCancelBackward(in Geometry.Conv1, bn1PreActivationGradient,
                         this._foldedBn1.Weight, inputs, joinScratch);
@@ -579,13 +579,13 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
                     global::NigGen.Kernels.DeepLiftKernels.ConvRevealCancelBackward(in Geometry.Conv1, bn1PreActivationGradient,
                         this._foldedBn1.Weight, inputs, inputGradients);
                 }
-                networkInputWritten = true;
+                inputGradientsWritten = true;
             }
             else
             {
                 global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, bn1PreActivationGradient, this._foldedBn1.WeightTransposed,
-                    inputGradients, multiplierRows, ws.Scratch, accumulate: networkInputWritten);
-                networkInputWritten = true;
+                    inputGradients, multiplierRows, ws.Scratch, accumulate: inputGradientsWritten);
+                inputGradientsWritten = true;
             }
         }
 
@@ -733,9 +733,6 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
         var shortcutOutput = ws.ShortcutOutput.AsSpan(0, batch * LayerLength.Shortcut);
         var shortcutOutputGradient = ws.ShortcutOutputGradient.AsSpan(0, batch * LayerLength.Shortcut);
 
-        // Gradient buffers that several layers write: the first write in this pass overwrites, later ones add.
-        bool networkInputWritten = false;
-
         // fc: Dense (8) → (3)
         global::NigGen.Kernels.DenseKernels.BackwardWeight(poolOutput, fcOutputGradient, state.FcGradients.WeightAccumulator,
             state.FcGradients.BiasAccumulator, batch, inFeatures: 8, outFeatures: 3, state.Scratch);
@@ -758,8 +755,7 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
         global::NigGen.Kernels.ConvKernels.BackwardWeight(in Geometry.Shortcut, inputs, shortcutOutputGradient,
             state.ShortcutGradients.WeightAccumulator, state.ShortcutGradients.BiasAccumulator, batch, state.Scratch);
         global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Shortcut, shortcutOutputGradient, this.shortcut.WeightTransposed, inputGradients,
-            batch, ws.Scratch, accumulate: networkInputWritten);
-        networkInputWritten = true;
+            batch, ws.Scratch);
 
         // bn2: BatchNorm (8, 4, 4) → (8, 4, 4)
         global::NigGen.Kernels.BatchNormKernels.TrainingBackward(conv2Output, bn2OutputGradient, this.bn2.Weight, state.Bn2Mean, state.Bn2Variance,
