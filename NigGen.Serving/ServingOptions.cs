@@ -31,6 +31,13 @@ public sealed record ServingOptions
     /// <summary>Largest request body in bytes; a larger one is answered 413.</summary>
     public long MaxRequestBodyBytes { get; init; } = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// Request-body bytes all connections together may hold while they are read (default 256 MiB): memory grows with the
+    /// bytes that actually arrive, never with what a Content-Length claims, and many slow uploads at once are answered
+    /// 503 (with Retry-After) once they reach this, instead of exhausting memory. At least MaxRequestBodyBytes.
+    /// </summary>
+    public long MaxBufferedRequestBytes { get; init; } = 256L * 1024 * 1024;
+
     /// <summary>Seconds a 503 for a full queue tells the client to wait (the Retry-After header).</summary>
     public int RetryAfterSeconds { get; init; } = 1;
 
@@ -54,6 +61,7 @@ public sealed record ServingOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxSteps, 1, nameof(MaxSteps));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxRequestBodyBytes, 1024, nameof(MaxRequestBodyBytes));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxRequestBodyBytes, (long)Array.MaxLength, nameof(MaxRequestBodyBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxBufferedRequestBytes, MaxRequestBodyBytes, nameof(MaxBufferedRequestBytes));
         ArgumentOutOfRangeException.ThrowIfLessThan(RetryAfterSeconds, 1, nameof(RetryAfterSeconds));
         ArgumentOutOfRangeException.ThrowIfLessThan(ShutdownTimeout, TimeSpan.Zero, nameof(ShutdownTimeout));
     }

@@ -177,6 +177,7 @@ internal sealed class OpenInferenceEndpoints(ModelRepository repository, Dynamic
         long started = Stopwatch.GetTimestamp();
         string modelName = context.Request.RouteValues["model"] as string ?? "";
         ServedModel? model = null;
+        var held = new BodyReservation(_budget);
         try
         {
             if (!TryGetModel(context, out model, out var unknown))
@@ -184,14 +185,16 @@ internal sealed class OpenInferenceEndpoints(ModelRepository repository, Dynamic
                 throw new InferenceException(404, unknown);
             }
 
-            var (json, binary) = await ReadBody(context);
+            var (json, binary) = await ReadBody(context, held);
             var request = InferenceRequestParser.Parse(json.Span, binary.Span, model, options);
+            held.Release(); // parsed: the body's bytes are no longer needed (the queue's own bound covers the request)
             var result = await batcher.EnqueueAsync(request, context.RequestAborted).WaitAsync(context.RequestAborted);
+            RequireFiniteResults(request, result);
             await WriteResponse(context, request, result);
             var duration = Stopwatch.GetElapsedTime(started);
             metrics.Request(model.Name, "ok", duration);
             Log.InferenceRequest(logger, options.RequestLogLevel, model.Name, request.Key.MethodName, 200, duration.TotalMilliseconds, request.Samples,
-                result.QueueTime.TotalMilliseconds, result.BatchSamples, result.BatchRequests, request.Id);
+                result.QueueTime.TotalMilliseconds, result.BatchSamples, result.BatchRequests, request.Id is null ? null : InferenceRequestParser.Cut(request.Id));
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -221,6 +224,45 @@ internal sealed class OpenInferenceEndpoints(ModelRepository repository, Dynamic
             Log.UnexpectedError(logger, e, context.Request.Method, context.Request.Path.Value ?? "");
             await WriteError(context, 500, $"internal error: {e.Message}");
         }
+        finally
+        {
+            held.Release();
+        }
+    }
+
+    // Request-body bytes every connection holds together (see ServingOptions.MaxBufferedRequestBytes).
+    private readonly BodyBudget _budget = new(options.MaxBufferedRequestBytes);
+
+    private sealed class BodyBudget(long limit)
+    {
+        private long _held;
+
+        public bool TryTake(int bytes) => System.Threading.Interlocked.Add(ref _held, bytes) <= limit;
+
+        public void Give(long bytes) => System.Threading.Interlocked.Add(ref _held, -bytes);
+
+        public long Limit => limit;
+    }
+
+    /// <summary>One request's share of the buffered body bytes; given back when the request is done.</summary>
+    private sealed class BodyReservation(BodyBudget budget)
+    {
+        private long _bytes;
+
+        public void Add(int bytes)
+        {
+            _bytes += bytes;
+            if (!budget.TryTake(bytes))
+            {
+                throw new InferenceException(503, $"the server is reading more request bodies at once than its limit of {budget.Limit} bytes; retry shortly.");
+            }
+        }
+
+        public void Release()
+        {
+            budget.Give(_bytes);
+            _bytes = 0;
+        }
     }
 
     private static string Outcome(int status) => status switch
@@ -232,70 +274,69 @@ internal sealed class OpenInferenceEndpoints(ModelRepository repository, Dynamic
         _ => "error",
     };
 
-    /// <summary>Reads the whole body, at most <see cref="ServingOptions.MaxRequestBodyBytes"/>, and splits off the binary data.</summary>
-    private async Task<(ReadOnlyMemory<byte> Json, ReadOnlyMemory<byte> Binary)> ReadBody(HttpContext context)
+    /// <summary>
+    /// Reads the whole body, at most <see cref="ServingOptions.MaxRequestBodyBytes"/>, and splits off the binary data.
+    /// Memory grows with the bytes that arrive (a Content-Length is a claim, not an allocation), and the bytes every
+    /// connection holds together stay within <see cref="ServingOptions.MaxBufferedRequestBytes"/>: <paramref name="held"/>
+    /// counts this request's share, which the caller gives back when the request is done.
+    /// </summary>
+    private async Task<(ReadOnlyMemory<byte> Json, ReadOnlyMemory<byte> Binary)> ReadBody(HttpContext context, BodyReservation held)
     {
         long limit = options.MaxRequestBodyBytes;
 
-        // A body found too large while reading (no Content-Length) is read on, and thrown away, up to this much: a server
-        // that stops reading and answers at once closes a connection the client is still writing to, and the client then
-        // sees a reset instead of the 413. Beyond it the connection is closed anyway; memory stays at the limit.
+        // A body found too large is read on, and thrown away, up to this much: a server that stops reading and answers at
+        // once closes a connection the client is still writing to, and the client then sees a reset instead of the 413
+        // (clients that send Expect: 100-continue never send it). Beyond it the connection is closed anyway.
         long drainLimit = limit * 2 + 64 * 1024;
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
         {
-            sizeFeature.MaxRequestBodySize = context.Request.ContentLength is null ? drainLimit : limit;
+            sizeFeature.MaxRequestBodySize = drainLimit;
         }
 
         long? declared = context.Request.ContentLength;
-        if (declared > limit)
+        string tooLarge = declared > limit ? $"the request body is {declared} bytes; the server's limit is {limit} bytes."
+            : $"the request body is larger than the server's limit of {limit} bytes.";
+        if (declared > drainLimit)
         {
-            throw new InferenceException(413, $"the request body is {declared} bytes; the server's limit is {limit} bytes.");
+            context.Response.Headers.Connection = "close";
+            throw new InferenceException(413, tooLarge);
         }
 
-        byte[] body;
-        if (declared is long length)
+        using var buffer = new MemoryStream((int)Math.Min(declared ?? 0, 64 * 1024));
+        var chunk = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
         {
-            body = new byte[length];
-            await context.Request.Body.ReadExactlyAsync(body, context.RequestAborted);
-        }
-        else
-        {
-            using var buffer = new MemoryStream();
-            var chunk = ArrayPool<byte>.Shared.Rent(64 * 1024);
-            try
+            int read;
+            long total = 0;
+            while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
             {
-                int read;
-                long total = 0;
-                while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
-                {
-                    total += read;
-                    if (total > limit)
-                    {
-                        if (total + chunk.Length <= drainLimit)
-                        {
-                            continue; // thrown away (see drainLimit)
-                        }
-
-                        break;
-                    }
-
-                    buffer.Write(chunk, 0, read);
-                }
-
+                total += read;
                 if (total > limit)
                 {
-                    context.Response.Headers.Connection = "close";
-                    throw new InferenceException(413, $"the request body is larger than the server's limit of {limit} bytes.");
+                    if (total + chunk.Length <= drainLimit)
+                    {
+                        continue; // thrown away (see drainLimit)
+                    }
+
+                    break;
                 }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(chunk);
+
+                held.Add(read);
+                buffer.Write(chunk, 0, read);
             }
 
-            body = buffer.ToArray();
+            if (total > limit)
+            {
+                context.Response.Headers.Connection = "close";
+                throw new InferenceException(413, tooLarge);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
         }
 
+        byte[] body = buffer.Length == buffer.Capacity ? buffer.GetBuffer() : buffer.ToArray();
         if (!context.Request.Headers.TryGetValue(InferenceHeaderContentLength, out var header))
         {
             return (body, ReadOnlyMemory<byte>.Empty);
@@ -307,6 +348,46 @@ internal sealed class OpenInferenceEndpoints(ModelRepository repository, Dynamic
         }
 
         return (body.AsMemory(0, jsonLength), body.AsMemory(jsonLength));
+    }
+
+    /// <summary>
+    /// Finite inputs can still overflow float inside the network (values near ±3.4e38): such a result is the client's
+    /// input's doing, so it is a 400 naming the sample, before any byte of the response is written (JSON cannot hold
+    /// an infinity, and binary output would pass it on silently).
+    /// </summary>
+    private static void RequireFiniteResults(InferenceRequest request, BatchResult result)
+    {
+        var description = request.Model.Description;
+        void Check(float[]? batch, int perSample, string what)
+        {
+            if (batch is null || perSample == 0)
+            {
+                return;
+            }
+
+            int bad = IndexOfNonFinite(result.Slice(batch, perSample));
+            if (bad >= 0)
+            {
+                throw InferenceException.BadRequest($"{what} of sample {bad / perSample} is not finite: the network overflowed float on that input (its values are too large).");
+            }
+        }
+
+        Check(result.Logits, description.OutputLength, "the output");
+        Check(result.Importances, description.ImportanceLength, "the importance");
+        Check(result.Deltas, 1, "the delta");
+    }
+
+    private static int IndexOfNonFinite(ReadOnlySpan<float> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     private static async Task WriteResponse(HttpContext context, InferenceRequest request, BatchResult result)

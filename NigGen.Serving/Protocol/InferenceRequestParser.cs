@@ -377,6 +377,7 @@ internal static class InferenceRequestParser
         }
 
         var data = RequireData(tensor);
+        RequireNestingMatchesShape(tensor, data);
         int count = 0;
         FlattenFloats(data, values, ref count, name);
         RequireCount(tensor, count, expected);
@@ -452,6 +453,45 @@ internal static class InferenceRequestParser
         }
 
         return $"not {what}.";
+    }
+
+    /// <summary>
+    /// Nested data (the protocol's row-major nested form) must nest exactly as the shape says: a ragged nesting whose
+    /// total happens to match would otherwise be read as other values than the client meant. Flat data is not checked.
+    /// </summary>
+    private static void RequireNestingMatchesShape(RequestInputDto tensor, JsonElement data)
+    {
+        if (data.ValueKind != JsonValueKind.Array || data.GetArrayLength() == 0 || data[0].ValueKind != JsonValueKind.Array || tensor.Shape is not { } shape)
+        {
+            return;
+        }
+
+        void Check(JsonElement element, int depth, string path)
+        {
+            if (depth >= shape.Length || element.ValueKind != JsonValueKind.Array || element.GetArrayLength() != shape[depth])
+            {
+                string found = element.ValueKind == JsonValueKind.Array ? $"an array of {element.GetArrayLength()}" : "a single value";
+                string needed = depth >= shape.Length ? "a value" : $"an array of {shape[depth]}";
+                throw InferenceException.BadRequest($"{tensor.Name}.{path} is {found}, but nested data must follow shape {ShapeOf(tensor)}: {needed} there.");
+            }
+
+            int i = 0;
+            foreach (var item in element.EnumerateArray())
+            {
+                if (depth + 1 < shape.Length)
+                {
+                    Check(item, depth + 1, $"{path}[{i}]");
+                }
+                else if (item.ValueKind == JsonValueKind.Array)
+                {
+                    throw InferenceException.BadRequest($"{tensor.Name}.{path}[{i}] is an array, but nested data must follow shape {ShapeOf(tensor)}: a value there.");
+                }
+
+                i++;
+            }
+        }
+
+        Check(data, 0, "data");
     }
 
     private static void RequireCount(RequestInputDto tensor, int count, int expected)
