@@ -139,8 +139,24 @@ public sealed class GraphReference
         return stream;
     }
 
+    /// <summary>The index of the layer named <paramref name="name"/>.</summary>
+    public int IndexOf(string name) => _layers.ToList().FindIndex(l => l.Name == name);
+
     /// <summary>The last layer's output for one sample.</summary>
-    public double[] Forward(double[] input)
+    public double[] Forward(double[] input) => Evaluate(input, -1, false, null, -1);
+
+    /// <summary>Layer <paramref name="node"/>'s value for one sample: its output, or its value before its activation.</summary>
+    public double[] Hidden(double[] input, int node, bool preActivation) => Evaluate(input, node, preActivation, null, node);
+
+    /// <summary>
+    /// The last layer's output when layer <paramref name="node"/>'s value (its output, or its value before its
+    /// activation) is replaced by <paramref name="replacement"/> and every other layer is computed from the input as
+    /// usual: F as a function of that one layer, whose partial derivatives Neuron Integrated Gradients integrates.
+    /// </summary>
+    public double[] Forward(double[] input, int node, bool preActivation, double[] replacement) =>
+        Evaluate(input, node, preActivation, replacement, -1);
+
+    private double[] Evaluate(double[] input, int node, bool preActivation, double[]? replacement, int stopAt)
     {
         var values = new double[_layers.Count][];
         for (int i = 0; i < _layers.Count; i++)
@@ -163,7 +179,26 @@ public sealed class GraphReference
                 // Flatten keeps the C-major order; Dropout is the identity in eval mode.
                 _ => inputs[0],
             };
+            if (i == node && preActivation)
+            {
+                if (i == stopAt)
+                {
+                    return linear;
+                }
+
+                linear = replacement ?? linear;
+            }
+
             values[i] = linear.Select(v => Activate(layer.Activation, v)).ToArray();
+            if (i == node && !preActivation)
+            {
+                if (i == stopAt)
+                {
+                    return values[i];
+                }
+
+                values[i] = replacement ?? values[i];
+            }
         }
 
         return values[^1];
