@@ -138,6 +138,7 @@ public sealed class GraphFuzzTests(ITestOutputHelper output)
                 var load = type.GetMethod("Load", [typeof(Stream)])!;
                 var network = (INetwork)load.Invoke(null, [reference.ToSafetensors()])!;
                 CompareForward(declaration, reference, network);
+                CompareInputGradient(declaration, reference, network);
                 CheckDeepLiftSummation(declaration, reference, network);
                 if (network is IAttributedNetwork attributed && attributed.Description.ImportanceLength > 0)
                 {
@@ -171,6 +172,24 @@ public sealed class GraphFuzzTests(ITestOutputHelper output)
                     $"graph {declaration.Index}, sample {s}, output {o}: {got} vs reference {expected[o]}\n{declaration.Source}");
             }
         }
+    }
+
+    // The backward pass to the input against the reference's one-sided directional derivatives along a random direction
+    // (at a kink, a ReLU at 0 or tied maxima, the generated subgradient may be either side's).
+    private static void CompareInputGradient(GraphDeclaration declaration, GraphReference reference, INetwork network)
+    {
+        const double H = 1e-6;
+        var input = RandomInput(reference.InputLength, declaration.Index + 7);
+        var direction = RandomInput(reference.InputLength, declaration.Index + 8);
+        int target = (declaration.Index + 2) % reference.OutputLength;
+        var gradient = new float[reference.InputLength];
+        network.InputGradient(input, target, gradient);
+        double F(double t) => reference.Forward(input.Select((x, i) => x + t * direction[i]).ToArray())[target];
+        double here = F(0), right = (F(H) - here) / H, left = (here - F(-H)) / H;
+        double actual = gradient.Select((g, i) => (double)g * direction[i]).Sum();
+        double tolerance = 2e-4 * (gradient.Select((g, i) => Math.Abs((double)g * direction[i])).Sum() + Math.Abs(left) + Math.Abs(right)) + 1e-5;
+        Assert.True(actual >= Math.Min(left, right) - tolerance && actual <= Math.Max(left, right) + tolerance,
+            $"graph {declaration.Index}, target {target}: ∇F·v = {actual} but the reference's differences give {left} (left) and {right} (right)\n{declaration.Source}");
     }
 
     // DeepLIFT's Rescale rule makes the attributions sum to F(x) − F(x'): on a graph, the multipliers of a layer read by
