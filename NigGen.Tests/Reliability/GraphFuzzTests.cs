@@ -133,6 +133,19 @@ public sealed class GraphFuzzTests(ITestOutputHelper output)
         {
             foreach (var declaration in batch)
             {
+                try
+                {
+                    CompareWithReference(declaration, assembly);
+                }
+                catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+                {
+                    throw new InvalidOperationException($"graph {declaration.Index} threw:\n{declaration.Source}", e);
+                }
+            }
+        });
+
+    private void CompareWithReference(GraphDeclaration declaration, System.Reflection.Assembly assembly)
+    {
                 var type = assembly.GetType(declaration.TypeName, throwOnError: true)!;
                 var reference = new GraphReference(declaration.InputShape, declaration.Resolved, seed: declaration.Index);
                 var load = type.GetMethod("Load", [typeof(Stream)])!;
@@ -145,8 +158,7 @@ public sealed class GraphFuzzTests(ITestOutputHelper output)
                     CompareShortcut(declaration, reference, attributed);
                     CompareNeuronIntegratedGradients(declaration, reference, attributed);
                 }
-            }
-        });
+    }
 
     private static float[] RandomInput(int length, int seed)
     {
