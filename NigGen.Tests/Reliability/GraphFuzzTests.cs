@@ -21,9 +21,10 @@ namespace NigGen.Tests.Reliability;
 /// says which error each mistake must get. Asserted: the generator never throws; every invalid declaration gets its
 /// predicted NIG error and no code; every valid one gets code and exactly the expected warnings (NIG0026 for a layer
 /// nothing reads, NIG0008 without an attribute layer, NIG0014 for PreActivation without activation). A sample of the
-/// valid ones is compiled and loaded from a random state_dict: Forward against the double-precision
-/// <see cref="GraphReference"/>, Neuron Integrated Gradients optimised against unoptimised and fused against unfused, and
-/// DeepLIFT Rescale's summation to delta. NIGGEN_LONG_TESTS=1 runs 15,000 declarations and compiles 300.
+/// valid ones, chosen to cover every drawn feature, is compiled and loaded from a random state_dict: Forward (one thread
+/// and two) against the double-precision <see cref="GraphReference"/>, the input gradient and each attribute layer's
+/// Neuron Integrated Gradients against the reference's differences, Neuron Integrated Gradients optimised against
+/// unoptimised and fused against unfused, and DeepLIFT Rescale's summation to delta. NIGGEN_LONG_TESTS=1 runs 20,000 declarations and compiles 600.
 /// </summary>
 public sealed class GraphFuzzTests(ITestOutputHelper output)
 {
@@ -37,8 +38,8 @@ public sealed class GraphFuzzTests(ITestOutputHelper output)
     [Fact]
     public void Random_graphs_get_their_diagnostics_or_compile_and_match_the_reference()
     {
-        int count = LongTests.Choose(2_000, 15_000);
-        int compiled = LongTests.Choose(30, 300);
+        int count = LongTests.Choose(2_000, 20_000);
+        int compiled = LongTests.Choose(30, 600);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var random = new Random(Seed);
         var declarations = Enumerable.Range(0, count).Select(i => GraphDeclaration.Random(i, random)).ToList();
@@ -174,6 +175,11 @@ public sealed class GraphFuzzTests(ITestOutputHelper output)
         var input = RandomInput(Samples * reference.InputLength, declaration.Index);
         var actual = new float[Samples * reference.OutputLength];
         network.Forward(input, actual);
+
+        // The runtime's threaded path (which copies the input into the workspace) gives the same numbers.
+        var threaded = new float[actual.Length];
+        network.Forward(input, threaded, maxDegreeOfParallelism: 2);
+        Assert.True(actual.SequenceEqual(threaded), $"graph {declaration.Index}: Forward on 2 threads differs\n{declaration.Source}");
         for (int s = 0; s < Samples; s++)
         {
             var expected = reference.Forward(InDouble(input.AsSpan(s * reference.InputLength, reference.InputLength)));
