@@ -401,6 +401,8 @@ public sealed class GraphFuzzTests(ITestOutputHelper output)
                         Tag(layer.Groups > 1, layer.Groups == input[0] ? "depthwise" : "grouped");
                         Tag(layer.Stride > 1, "strided");
                         Tag(layer.Padding > 0, "padded");
+                        Tag(input.Skip(1).Any(d => (layer.Padding + layer.Stride - 1) / layer.Stride >= (d + 2 * layer.Padding - layer.Dilation * (layer.Kernel - 1) - 1) / layer.Stride + 1), "a tap seeing only padding");
+                        Tag(layer.Stride > 2, "stride 3");
                         break;
                     case GraphKind.MaxPool or GraphKind.AvgPool:
                         Tag(layer.Padding > 0, "padded");
@@ -586,6 +588,14 @@ public sealed class GraphFuzzTests(ITestOutputHelper output)
                         kernel = _random.Next(2) == 0 ? 1 : 3;
                         dilation = _random.Next(3) == 0 ? _random.Next(2, 4) : 1;
                         padding = dilation * (kernel - 1) / 2;
+                    }
+                    else if (_random.Next(8) == 0)
+                    {
+                        // Wide padding and a kernel that spans nearly all of the padded input, so that along the
+                        // smallest dimension the first taps see only padding (the im2col bug).
+                        padding = _random.Next(3, 6);
+                        stride = _random.Next(1, 4);
+                        kernel = _random.Next(padding + smallest + stride - 1, smallest + 2 * padding + 1);
                     }
                     else
                     {
