@@ -158,6 +158,7 @@ public sealed class GraphFuzzTests(ITestOutputHelper output)
                 {
                     CompareShortcut(declaration, reference, attributed);
                     CompareNeuronIntegratedGradients(declaration, reference, attributed);
+                    CompareAblation(declaration, reference, attributed);
                 }
     }
 
@@ -273,6 +274,40 @@ public sealed class GraphFuzzTests(ITestOutputHelper output)
             double tolerance = 2e-4 * scale + 1e-5;
             Assert.True(actual >= low - tolerance && actual <= high + tolerance,
                 $"graph {declaration.Index}, layer {layer.Name}{(layer.PreActivation ? " (pre-activation)" : "")}, target {target}: Σ r·NIG = {actual} but the reference gives {(low == high ? low.ToString() : $"[{low}, {high}]")}\n{declaration.Source}");
+        }
+    }
+
+    // Ablate against the reference with the same neurons of one attribute layer replaced by their values at the baseline
+    // (the rest of the graph, other paths from the input included, computed from the input).
+    private static void CompareAblation(GraphDeclaration declaration, GraphReference reference, IAttributedNetwork network)
+    {
+        var layers = network.Description.AttributeLayers.Where(l => !declaration.SharesItsGradient(l.Name)).ToList();
+        if (layers.Count == 0)
+        {
+            return;
+        }
+
+        var random = new Random(declaration.Index + 9);
+        var layer = layers[random.Next(layers.Count)];
+        var neurons = Enumerable.Range(0, layer.Length).Where(_ => random.Next(3) == 0).ToArray();
+        var input = RandomInput(reference.InputLength, declaration.Index + 10);
+        var baseline = RandomInput(reference.InputLength, declaration.Index + 11).Select(v => 0.5f * v).ToArray();
+        var actual = new float[reference.OutputLength];
+        network.Ablate(input, baseline, neurons.Select(n => layer.Offset + n).ToArray(), actual);
+
+        int node = reference.IndexOf(layer.Name);
+        var values = reference.Hidden(InDouble(input), node, layer.PreActivation);
+        var atBaseline = reference.Hidden(InDouble(baseline), node, layer.PreActivation);
+        foreach (int n in neurons)
+        {
+            values[n] = atBaseline[n];
+        }
+
+        var expected = reference.Forward(InDouble(input), node, layer.PreActivation, values);
+        for (int o = 0; o < expected.Length; o++)
+        {
+            Assert.True(Math.Abs(actual[o] - expected[o]) <= 1e-4 + 1e-4 * Math.Abs(expected[o]),
+                $"graph {declaration.Index}, {layer.Name} neurons {string.Join(",", neurons)} ablated, output {o}: {actual[o]} vs reference {expected[o]}\n{declaration.Source}");
         }
     }
 
