@@ -288,7 +288,10 @@ internal static class NetworkEmitter
         w.Line("/// <exception cref=\"ArgumentException\">A length is not a whole number of samples, input and output hold different batch sizes, or an input is NaN or infinite.</exception>");
         w.Open("public void Forward(ReadOnlySpan<float> input, Span<float> output)");
         w.Line("int batch = Description.BatchSize(input, output.Length);");
-        if (plan.Layers.Any(l => l.OwnsBuffers))
+        // The workspace's output rows alias its own input rows when the output layer is Flatten or Dropout of the network
+        // input (only Flatten layers, or such a layer after branches it does not read), and this loop never fills those.
+        bool outputIsInput = plan.GradientOwner(plan.Last.Index) < 0;
+        if (!outputIsInput)
         {
             w.Line("int block = Math.Min(batch, Description.ForwardBlock);");
             w.Line("var ws = RentWorkspace(block);");
@@ -300,7 +303,7 @@ internal static class NetworkEmitter
         }
         else
         {
-            // Only Flatten layers: the output is the input's own memory, which ForwardLayers never copies to the workspace.
+            // Nothing the output depends on is computed: it is the input, in the same C-major order.
             w.Line("input.CopyTo(output);");
         }
 

@@ -493,10 +493,12 @@ public static class ConvKernels
         return last < 0 ? 0 : Math.Min(outExtent, (stride == 1 ? last : last / stride) + 1);
     }
 
-    /// <summary>Output rows [y0, y1) whose input row y·stride − padding + offset lies in [0, extent).</summary>
+    /// <summary>Output rows [y0, y1) whose input row y·stride − padding + offset lies in [0, extent), within [0, outExtent].</summary>
     private static (int Start, int End) ValidRange(int extent, int padding, int offset, int stride, int outExtent)
     {
-        int start = FirstValid(padding, offset, stride);
+        // A dilated tap can see only padding (padding 3, dilation 3, input height 1): its first valid row would lie past
+        // the output, and the callers clear and walk the rows before it.
+        int start = Math.Min(outExtent, FirstValid(padding, offset, stride));
         return (start, Math.Max(start, EndValid(extent, padding, offset, stride, outExtent)));
     }
 
