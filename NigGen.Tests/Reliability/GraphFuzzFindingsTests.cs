@@ -72,11 +72,7 @@ public sealed class GraphFuzzFindingsTests
         });
     }
 
-    /// <summary>The reason the fuzzer leaves out the attribute layers <see cref="An_attribute_layer_that_aliases_a_shared_tensor_scores_only_its_own_paths"/> covers.</summary>
-    internal const string SharedAliasBug =
-        "Open bug: a scored Flatten or Dropout shares its gradient buffer with the tensor it reads, so when that tensor has other readers its Neuron Integrated Gradients include their paths (and the optimised and unoptimised paths disagree)";
-
-    [Fact(Skip = SharedAliasBug)]
+    [Fact]
     public void An_attribute_layer_that_aliases_a_shared_tensor_scores_only_its_own_paths()
     {
         // Found by the random graphs. F = head · (tanh(fc · x) + drop) with drop = x: the conductance through drop alone,
