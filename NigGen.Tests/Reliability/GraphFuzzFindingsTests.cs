@@ -74,7 +74,7 @@ public sealed class GraphFuzzFindingsTests
 
     /// <summary>The reason the fuzzer leaves out the attribute layers <see cref="An_attribute_layer_that_aliases_a_shared_tensor_scores_only_its_own_paths"/> covers.</summary>
     internal const string SharedAliasBug =
-        "Open bug: a scored Flatten or Dropout shares its gradient buffer with the tensor it reads, so when that tensor has other readers its Neuron Integrated Gradients include their paths (and the optimised and unoptimised paths disagree)";
+        "Open bug: a scored Flatten or Dropout shares its buffers with the tensor it reads, so when that tensor has other readers its Neuron Integrated Gradients include their paths (and the optimised and unoptimised paths disagree), and Ablate changes what they read";
 
     [Fact(Skip = SharedAliasBug)]
     public void An_attribute_layer_that_aliases_a_shared_tensor_scores_only_its_own_paths()
@@ -83,7 +83,7 @@ public sealed class GraphFuzzFindingsTests
         // ∂F/∂drop_i · (x_i − x'_i) = head_i · (x_i − x'_i) (as Captum's LayerConductance, which hooks the layer's own
         // output), since F is linear in drop. NigGen adds the path through fc, as drop's gradient is the input's.
         const string Source = "using NigGen;\nnamespace Findings.SharedAlias;\n[Network]\n[Input(3)]\npublic sealed partial class Net\n{\n"
-            + "    [Dense(3, Activation = Activation.Tanh)] Layer fc;\n    [Dropout(0.5, From = Layer.Input), AttributeLayer] Layer drop;\n"
+            + "    [Dropout(0.5), AttributeLayer] Layer drop;\n    [Dense(3, Activation = Activation.Tanh, From = Layer.Input)] Layer fc;\n"
             + "    [Add(nameof(fc), nameof(drop))] Layer sum;\n    [Dense(1)] Layer head;\n}\n";
         var writer = new NigGen.Weights.SafetensorsWriter();
         writer.Add("fc.weight", [3, 3], [0.5f, -0.25f, 0.75f, 0.1f, 0.2f, -0.3f, -0.6f, 0.4f, 0.9f]);
@@ -110,6 +110,15 @@ public sealed class GraphFuzzFindingsTests
                 Assert.True(Math.Abs(importance[i] - expected) < 1e-5, $"neuron {i}: {importance[i]}, expected {expected}");
                 Assert.True(Math.Abs(unoptimised[i] - expected) < 1e-5, $"neuron {i}, unoptimised: {unoptimised[i]}, expected {expected}");
             }
+
+            // Ablating drop's neuron 0 fixes drop alone: fc, declared after it, still reads the input (ablation writes the
+            // input's buffer, so fc read the ablated value).
+            var output = new float[1];
+            network.Ablate(input, baseline, [0], output);
+            var full = new float[1];
+            network.Forward(input, full);
+            float ablated = full[0] - head[0] * (input[0] - baseline[0]);
+            Assert.True(Math.Abs(output[0] - ablated) < 1e-5, $"ablated: {output[0]}, expected {ablated}");
         });
     }
 
