@@ -79,7 +79,7 @@ public sealed class GraphFuzzFindingsTests
         // ∂F/∂drop_i · (x_i − x'_i) = head_i · (x_i − x'_i) (as Captum's LayerConductance, which hooks the layer's own
         // output), since F is linear in drop. NigGen adds the path through fc, as drop's gradient is the input's.
         const string Source = "using NigGen;\nnamespace Findings.SharedAlias;\n[Network]\n[Input(3)]\npublic sealed partial class Net\n{\n"
-            + "    [Dense(3, Activation = Activation.Tanh)] Layer fc;\n    [Dropout(0.5, From = Layer.Input), AttributeLayer] Layer drop;\n"
+            + "    [Dropout(0.5), AttributeLayer] Layer drop;\n    [Dense(3, Activation = Activation.Tanh, From = Layer.Input)] Layer fc;\n"
             + "    [Add(nameof(fc), nameof(drop))] Layer sum;\n    [Dense(1)] Layer head;\n}\n";
         var writer = new NigGen.Weights.SafetensorsWriter();
         writer.Add("fc.weight", [3, 3], [0.5f, -0.25f, 0.75f, 0.1f, 0.2f, -0.3f, -0.6f, 0.4f, 0.9f]);
@@ -106,6 +106,15 @@ public sealed class GraphFuzzFindingsTests
                 Assert.True(Math.Abs(importance[i] - expected) < 1e-5, $"neuron {i}: {importance[i]}, expected {expected}");
                 Assert.True(Math.Abs(unoptimised[i] - expected) < 1e-5, $"neuron {i}, unoptimised: {unoptimised[i]}, expected {expected}");
             }
+
+            // Ablating drop's neuron 0 fixes drop alone: fc, declared after it, still reads the input (ablation writes the
+            // input's buffer, so fc read the ablated value).
+            var output = new float[1];
+            network.Ablate(input, baseline, [0], output);
+            var full = new float[1];
+            network.Forward(input, full);
+            float ablated = full[0] - head[0] * (input[0] - baseline[0]);
+            Assert.True(Math.Abs(output[0] - ablated) < 1e-5, $"ablated: {output[0]}, expected {ablated}");
         });
     }
 

@@ -218,14 +218,20 @@ public sealed class GraphFuzzTests(ITestOutputHelper output)
         var baseline = RandomInput(reference.InputLength, declaration.Index + 3).Select(v => 0.3f * v).ToArray();
         int target = declaration.Index % reference.OutputLength;
         var attribution = new float[reference.InputLength];
-        float delta = network.DeepLiftInputs(input, baseline, target, attribution);
         double difference = reference.Forward(InDouble(input))[target] - reference.Forward(InDouble(baseline))[target];
-        double scale = attribution.Sum(v => Math.Abs((double)v)) + Math.Abs(difference);
-        double sum = attribution.Sum(v => (double)v);
-        Assert.True(Math.Abs(sum - difference) <= 1e-4 * scale + 1e-5,
-            $"graph {declaration.Index}, target {target}: Σ DeepLIFT attributions {sum} but F(x) − F(x') = {difference} (scale {scale})\n{declaration.Source}");
-        Assert.True(Math.Abs(delta) <= 1e-4 * scale + 1e-5,
-            $"graph {declaration.Index}, target {target}: DeepLIFT delta {delta} (scale {scale})\n{declaration.Source}");
+
+        // GenomicsDefault: RevealCancel (positive and negative parts of a Dense layer's sum, each with its own multiplier)
+        // after Dense layers, where it is defined, and Rescale elsewhere; its multipliers sum to Δy too.
+        foreach (var rule in new[] { DeepLiftRule.Rescale, DeepLiftRule.GenomicsDefault })
+        {
+            float delta = network.DeepLiftInputs(input, baseline, target, attribution, rule);
+            double scale = attribution.Sum(v => Math.Abs((double)v)) + Math.Abs(difference);
+            double sum = attribution.Sum(v => (double)v);
+            Assert.True(Math.Abs(sum - difference) <= 1e-4 * scale + 1e-5,
+                $"graph {declaration.Index}, target {target}, {rule}: Σ DeepLIFT attributions {sum} but F(x) − F(x') = {difference} (scale {scale})\n{declaration.Source}");
+            Assert.True(Math.Abs(delta) <= 1e-4 * scale + 1e-5,
+                $"graph {declaration.Index}, target {target}, {rule}: DeepLIFT delta {delta} (scale {scale})\n{declaration.Source}");
+        }
     }
 
     /// <summary>
