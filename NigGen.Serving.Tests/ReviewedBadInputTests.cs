@@ -35,7 +35,15 @@ public sealed class ReviewedBadInputTests
         string json = $$"""{"inputs":[{"name":"input","shape":[1,2,16],"datatype":"FP32","data":[{{ragged}}]}]}""";
         var (status, body) = await server.PostAsync(Requests.TinyInfer, json);
         Assert.Equal(400, status);
-        Assert.Equal("input.data[0] is an array of 3, but nested data must follow shape [1, 2, 16]: an array of 2 there.", (string)body!["error"]!);
+        Assert.Equal("input.data[0][1] is an array of 0, but nested data must be rectangular: an array of 31 there, as the first element at that depth.", (string)body!["error"]!);
+
+        // Rectangular nesting of the last dimensions only (2 arrays of 16 for shape [1, 2, 16]) is read in row-major order.
+        string rows = "[" + string.Join(",", Enumerable.Range(0, 2).Select(r => "[" + string.Join(",", values.Skip(16 * r).Take(16).Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))) + "]")) + "]";
+        (status, body) = await server.PostAsync(Requests.TinyInfer, $$"""{"inputs":[{"name":"input","shape":[1,2,16],"datatype":"FP32","data":{{rows}}}]}""");
+        Assert.Equal(200, status);
+        var (flatStatus, flat) = await server.PostAsync(Requests.TinyInfer, Requests.Json(values));
+        Assert.Equal(200, flatStatus);
+        Assert.Equal(flat!["outputs"]!.ToJsonString(), body!["outputs"]!.ToJsonString());
     }
 
     [Fact]

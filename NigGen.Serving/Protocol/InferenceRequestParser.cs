@@ -456,38 +456,48 @@ internal static class InferenceRequestParser
     }
 
     /// <summary>
-    /// Nested data (the protocol's row-major nested form) must nest exactly as the shape says: a ragged nesting whose
+    /// Nested data (the protocol's row-major nested form) must be rectangular: every array at one depth as long as the
+    /// first one there, values only at the deepest level. It is then read in row-major order whether it nests the whole
+    /// shape ([1, 4, 200]) or its last dimensions (4 arrays of 200), as clients commonly send it; a ragged nesting whose
     /// total happens to match would otherwise be read as other values than the client meant. Flat data is not checked.
     /// </summary>
     private static void RequireNestingMatchesShape(RequestInputDto tensor, JsonElement data)
     {
-        if (data.ValueKind != JsonValueKind.Array || data.GetArrayLength() == 0 || data[0].ValueKind != JsonValueKind.Array || tensor.Shape is not { } shape)
+        if (data.ValueKind != JsonValueKind.Array || data.GetArrayLength() == 0 || data[0].ValueKind != JsonValueKind.Array)
         {
             return;
         }
 
+        // The grid the first path down the nesting describes; the request's depth limit bounds it.
+        var lengths = new List<int>();
+        for (var element = data; element.ValueKind == JsonValueKind.Array; element = element.GetArrayLength() > 0 ? element[0] : default)
+        {
+            lengths.Add(element.GetArrayLength());
+            if (element.GetArrayLength() == 0)
+            {
+                break;
+            }
+        }
+
         void Check(JsonElement element, int depth, string path)
         {
-            if (depth >= shape.Length || element.ValueKind != JsonValueKind.Array || element.GetArrayLength() != shape[depth])
+            bool isArray = element.ValueKind == JsonValueKind.Array;
+            if (depth < lengths.Count ? !isArray || element.GetArrayLength() != lengths[depth] : isArray)
             {
-                string found = element.ValueKind == JsonValueKind.Array ? $"an array of {element.GetArrayLength()}" : "a single value";
-                string needed = depth >= shape.Length ? "a value" : $"an array of {shape[depth]}";
-                throw InferenceException.BadRequest($"{tensor.Name}.{path} is {found}, but nested data must follow shape {ShapeOf(tensor)}: {needed} there.");
+                string found = isArray ? $"an array of {element.GetArrayLength()}" : "a single value";
+                string expected = depth < lengths.Count ? $"an array of {lengths[depth]}" : "a value";
+                throw InferenceException.BadRequest($"{tensor.Name}.{path} is {found}, but nested data must be rectangular: {expected} there, as the first element at that depth.");
+            }
+
+            if (!isArray)
+            {
+                return;
             }
 
             int i = 0;
             foreach (var item in element.EnumerateArray())
             {
-                if (depth + 1 < shape.Length)
-                {
-                    Check(item, depth + 1, $"{path}[{i}]");
-                }
-                else if (item.ValueKind == JsonValueKind.Array)
-                {
-                    throw InferenceException.BadRequest($"{tensor.Name}.{path}[{i}] is an array, but nested data must follow shape {ShapeOf(tensor)}: a value there.");
-                }
-
-                i++;
+                Check(item, depth + 1, $"{path}[{i++}]");
             }
         }
 
