@@ -67,7 +67,25 @@ internal static class DeepLiftEmitter
     /// weighted sum (an Add, a Concat, an unfolded BatchNorm), so there are no positive and negative terms to split.
     /// </summary>
     public static LayerPlan? RevealCancelUndefinedAt(EmitPlan plan) =>
-        plan.Layers.FirstOrDefault(l => l.Model.HasActivation && l.HasSteps && l.ComputeKind is not (LayerKind.Dense or LayerKind.Conv));
+        plan.Layers.FirstOrDefault(l => l.Model.HasActivation && l.HasSteps && l.ComputeKind is not (LayerKind.Dense or LayerKind.Conv) && RevealCancelSource(l) is null);
+
+    /// <summary>
+    /// For an unfolded BatchNorm with an activation that reads a Dense or Conv layer nothing else reads (kept apart because
+    /// that layer is scored): the layer whose weighted sum's positive and negative terms RevealCancel splits, carried
+    /// through the BatchNorm's scale (deeplift's BatchNormalization is linear: <c>BatchNormKernels.ScaleParts</c>).
+    /// Null elsewhere.
+    /// </summary>
+    public static LayerPlan? RevealCancelSource(LayerPlan layer) =>
+        layer.Model.Kind == LayerKind.BatchNorm && layer.Folds is null && layer.Model.HasActivation && layer.HasSteps
+        && layer.Inputs[0] is { } source && source.Model.Kind is LayerKind.Dense or LayerKind.Conv && !source.Model.HasActivation
+        && source.HasSteps && source.Consumers.Count == 1
+            ? source : null;
+
+    /// <summary>The BatchNorm that carries <paramref name="layer"/>'s terms to a RevealCancel activation, or null.</summary>
+    private static LayerPlan? RevealCancelTarget(LayerPlan layer) =>
+        layer.Consumers.Count == 1 && RevealCancelSource(layer.Consumers[0]) == layer ? layer.Consumers[0] : null;
+
+    private static string Flag(LayerKind kind) => kind == LayerKind.Dense ? "revealCancelAfterDense" : "revealCancelAfterConv";
 
     /// <summary>The rule argument as the public methods pass it on: checked first where RevealCancel is undefined.</summary>
     private static string Rule(EmitPlan plan) => RevealCancelUndefinedAt(plan) is null ? "rule" : "CheckDeepLiftRule(rule)";
@@ -87,8 +105,8 @@ internal static class DeepLiftEmitter
 
     public static void EmitPass(SourceWriter w, EmitPlan plan)
     {
-        bool denseActivations = plan.Layers.Any(l => l.ComputeKind == LayerKind.Dense && l.Model.HasActivation && l.HasSteps);
-        bool convActivations = plan.Layers.Any(l => l.ComputeKind == LayerKind.Conv && l.Model.HasActivation && l.HasSteps);
+        bool denseActivations = plan.Layers.Any(l => (l.ComputeKind == LayerKind.Dense && l.Model.HasActivation && l.HasSteps) || RevealCancelSource(l)?.Model.Kind == LayerKind.Dense);
+        bool convActivations = plan.Layers.Any(l => (l.ComputeKind == LayerKind.Conv && l.Model.HasActivation && l.HasSteps) || RevealCancelSource(l)?.Model.Kind == LayerKind.Conv);
         EmitRuleCheck(w, plan);
         w.Line("// DeepLIFT from the target's multiplier (seeded in row 0 of the output gradient) down to position 'to'. Rows 0 and 1 of");
         w.Line("// the value buffers hold the forward pass over the input and the baseline; multipliers live in row 0 of the gradient");
@@ -154,7 +172,20 @@ internal static class DeepLiftEmitter
             return;
         }
 
-        if (scored && !layer.ScoresPreActivation)
+        var batchNorm = RevealCancelTarget(layer);
+        if (scored && !layer.ScoresPreActivation && batchNorm is not null)
+        {
+            // Under RevealCancel this output's positive and negative parts carry their own multipliers; what they
+            // contribute, m⁺Δx⁺ + m⁻Δx⁻, is what reaches the BatchNorm's activation: its multiplier × Δy.
+            w.Open($"if ({Flag(m.Kind)})");
+            EmitScore(w, layer, plan.OutputGradient(batchNorm.Index), plan.Values(batchNorm.Index, Inputs));
+            w.Close();
+            w.Open("else");
+            EmitScore(w, layer, outputMultipliers, values);
+            w.Close();
+            w.Line();
+        }
+        else if (scored && !layer.ScoresPreActivation)
         {
             EmitScore(w, layer, outputMultipliers, values);
             w.Line();
@@ -198,6 +229,47 @@ internal static class DeepLiftEmitter
             w.Close();
             w.Line();
         }
+        else if (m.HasActivation && RevealCancelSource(layer) is { } source)
+        {
+            // RevealCancel splits the source layer's terms and carries them through this BatchNorm's scale.
+            int channels = m.OutputShape[0], spatial = m.OutputLength / channels;
+            string sourceInputs = plan.InputValues(source, Inputs);
+            var sm = source.Model;
+            w.Open($"if (to < {layer.OutputPositionName})");
+            w.Open($"if ({Flag(sm.Kind)})");
+            w.Line(sm.Kind == LayerKind.Dense
+                ? $"global::NigGen.Kernels.DeepLiftKernels.SplitDense({sourceInputs}, {source.Field}.WeightTransposed, {preMultipliers}, inFeatures: {sm.InputLength}, outFeatures: {sm.OutputLength});"
+                : $"global::NigGen.Kernels.DeepLiftKernels.SplitConv(in {source.GeometryName}, {sourceInputs}, {source.Field}.Weight, {preMultipliers});");
+            w.Line($"global::NigGen.Kernels.BatchNormKernels.ScaleParts({layer.Field}.Scale, {preMultipliers}, channels: {channels}, spatial: {spatial});");
+            w.Line($"global::NigGen.Kernels.DeepLiftKernels.RevealCancel(global::NigGen.Activation.{m.Activation}, {pre}, {values}, {outputMultipliers}, {preMultipliers});");
+            if (layer.ScoresPreActivation)
+            {
+                EmitScore(w, layer, outputMultipliers, values);
+            }
+
+            w.Close();
+            w.Open("else");
+            w.Line($"global::NigGen.Kernels.DeepLiftKernels.Rescale(global::NigGen.Activation.{m.Activation}, {pre}, {values}, {outputMultipliers}, {preMultipliers});");
+            if (layer.ScoresPreActivation)
+            {
+                EmitScore(w, layer, preMultipliers, pre);
+            }
+
+            w.Close();
+            w.Close();
+            w.Line();
+            w.Open($"if (to < {layer.PreActivationPositionName})");
+            w.Open($"if ({Flag(sm.Kind)})");
+            w.Line("// The parts' multipliers back through the scale, into the source layer's two rows (m⁺, m⁻).");
+            w.Line($"global::NigGen.Kernels.BatchNormKernels.ScalePartMultipliers({layer.Field}.Scale, {preMultipliers}, channels: {channels}, spatial: {spatial});");
+            w.Line($"{preMultipliers}.CopyTo({plan.InputGradient(layer)});");
+            w.Close();
+            w.Open("else");
+            PassEmitter.EmitInputGradient(w, plan, layer, writes, rows: "multiplierRows");
+            w.Close();
+            w.Close();
+            return;
+        }
         else if (m.HasActivation)
         {
             w.Open($"if (to < {layer.OutputPositionName})");
@@ -215,6 +287,14 @@ internal static class DeepLiftEmitter
         string belowMultipliers = plan.InputGradient(layer);
         switch (layer.ComputeKind)
         {
+            case LayerKind.Dense when batchNorm is not null:
+                EmitRevealCancelOrLinear(w, plan, layer, writes, Flag(LayerKind.Dense), target =>
+                    $"global::NigGen.Kernels.DeepLiftKernels.DenseRevealCancelBackward({preMultipliers}, {layer.KernelField}.Weight, {below}, {target}, inFeatures: {c.Model.InputLength}, outFeatures: {c.Model.OutputLength});");
+                break;
+            case LayerKind.Conv when batchNorm is not null:
+                EmitRevealCancelOrLinear(w, plan, layer, writes, Flag(LayerKind.Conv), target =>
+                    $"global::NigGen.Kernels.DeepLiftKernels.ConvRevealCancelBackward(in {c.GeometryName}, {preMultipliers}, {layer.KernelField}.Weight, {below}, {target});");
+                break;
             case LayerKind.Dense when m.HasActivation:
                 EmitRevealCancelOrLinear(w, plan, layer, writes, flag, target =>
                     $"global::NigGen.Kernels.DeepLiftKernels.DenseRevealCancelBackward({preMultipliers}, {layer.KernelField}.Weight, {below}, {target}, inFeatures: {c.Model.InputLength}, outFeatures: {c.Model.OutputLength});");

@@ -76,6 +76,46 @@ public sealed class GraphReviewTests
         Assert.True(last < first, $"loss {first} → {last}");
     }
 
+    [Theory]
+    [InlineData(NigGen.DeepLiftRule.RevealCancel)]
+    [InlineData(NigGen.DeepLiftRule.GenomicsDefault)]
+    [InlineData(NigGen.DeepLiftRule.Rescale)]
+    public void RevealCancel_through_an_unfolded_BatchNorm_is_the_folded_networks(NigGen.DeepLiftRule rule)
+    {
+        // Folding a BatchNorm into the layer before it is exact arithmetic on the same terms, so the folded network's
+        // RevealCancel (a split of the folded weights' terms) is the oracle for carrying the split through the scale.
+        var folded = GraphWeights.Randomised(RevealCancelBatchNormFolded.CreateRandom(6).Save, 6, RevealCancelBatchNormFolded.Load);
+        var saved = new MemoryStream();
+        folded.Save(saved);
+        saved.Position = 0;
+        var unfolded = RevealCancelBatchNormUnfolded.Load(saved);
+        var x = GraphNetworkTests.Random(24, seed: 40);
+        var baseline = GraphNetworkTests.Random(24, seed: 41).Select(v => v * 0.3f).ToArray();
+        foreach (int target in new[] { 0, 1 })
+        {
+            var a = new float[24];
+            var b = new float[24];
+            float deltaA = folded.DeepLiftInputs(x, baseline, target, a, rule);
+            float deltaB = unfolded.DeepLiftInputs(x, baseline, target, b, rule);
+            AssertClose(a, b, $"{rule} input attributions");
+            Assert.True(Math.Abs(deltaB) < 1e-4, $"summation delta {deltaB}");
+
+            var importanceA = new float[RevealCancelBatchNormFolded.ImportanceLength];
+            var importanceB = new float[RevealCancelBatchNormUnfolded.ImportanceLength];
+            folded.DeepLift(x, baseline, target, importanceA, rule);
+            unfolded.DeepLift(x, baseline, target, importanceB, rule);
+            AssertClose(importanceA, importanceB.AsSpan(RevealCancelBatchNormUnfolded.Bn2ImportanceOffset, 6).ToArray(), $"{rule} bn2");
+
+            // The scored conv and fc (each a cut here) sum to F(x) − F(x') under every rule.
+            double expected = GraphNetworkTests.Output(unfolded, x)[target] - (double)GraphNetworkTests.Output(unfolded, baseline)[target];
+            foreach (var layer in RevealCancelBatchNormUnfolded.Description.AttributeLayers)
+            {
+                double sum = importanceB.AsSpan(layer.Offset, layer.Length).ToArray().Sum(v => (double)v);
+                Assert.True(Math.Abs(sum - expected) <= 1e-4 * Math.Max(1, Math.Abs(expected)), $"{rule} {layer.Name}: Σ {sum}, ΔF {expected}");
+            }
+        }
+    }
+
     private static void AssertClose(float[] expected, float[] actual, string what)
     {
         for (int i = 0; i < expected.Length; i++)

@@ -128,3 +128,29 @@ public sealed partial class BatchNormFirstNet
     [Dense(4, Activation = Activation.Tanh), AttributeLayer] Layer fc;
     [Dense(2)] Layer head;
 }
+
+/// <summary>Conv and Dense layers each followed by a BatchNorm with an activation: both BatchNorms fold.</summary>
+[Network]
+[Input(2, 12)]
+public sealed partial class RevealCancelBatchNormFolded
+{
+    [Conv(4, Kernel = 3)] Layer conv;
+    [BatchNorm(Activation = Activation.Relu)] Layer bn1;
+    [Flatten] Layer flat;
+    [Dense(6, Bias = false)] Layer fc;
+    [BatchNorm(Activation = Activation.Tanh), AttributeLayer] Layer bn2;
+    [Dense(2)] Layer head;
+}
+
+/// <summary>The same network with conv and fc scored, so neither BatchNorm folds: RevealCancel runs through them.</summary>
+[Network]
+[Input(2, 12)]
+public sealed partial class RevealCancelBatchNormUnfolded
+{
+    [Conv(4, Kernel = 3), AttributeLayer] Layer conv;
+    [BatchNorm(Activation = Activation.Relu)] Layer bn1;
+    [Flatten] Layer flat;
+    [Dense(6, Bias = false), AttributeLayer] Layer fc;
+    [BatchNorm(Activation = Activation.Tanh), AttributeLayer] Layer bn2;
+    [Dense(2)] Layer head;
+}
