@@ -6,7 +6,7 @@ namespace NigGen.Generator.Emit;
 /// <summary>
 /// Keeps generated lines within <see cref="Width"/> characters, as a person would format them: a long statement breaks
 /// after an argument's comma (never inside a string literal) and continues four spaces deeper; a long doc comment
-/// breaks between words.
+/// breaks between words. Runs of blank lines are collapsed.
 /// </summary>
 internal static class LineWrapping
 {
@@ -18,6 +18,13 @@ internal static class LineWrapping
         var lines = source.Split('\n');
         for (int i = 0; i < lines.Length; i++)
         {
+            // One blank line at most between two lines, and none before a closing brace (the emitters separate every
+            // layer's block by a blank line, whatever precedes or follows it).
+            if (lines[i].Length == 0 && i > 0 && i + 1 < lines.Length && (lines[i - 1].Length == 0 || lines[i + 1].TrimStart() == "}" || lines[i + 1].TrimStart() == "};"))
+            {
+                continue;
+            }
+
             foreach (string line in Wrap(lines[i]))
             {
                 output.Append(line);

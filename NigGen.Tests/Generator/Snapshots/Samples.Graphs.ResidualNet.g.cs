@@ -458,7 +458,6 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
         }
 
         // conv1: folded into bn1, which computes both; nothing to do.
-
     }
 
     // RevealCancel splits a weighted sum's positive and negative terms; block's Relu reads no weighted sum.
@@ -491,7 +490,6 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
         bool revealCancelAfterConv = rule is global::NigGen.DeepLiftRule.RevealCancel;
         // Gradient buffers that several layers write: the first write in this pass overwrites, later ones add.
         bool inputGradientsWritten = false;
-
 
         // fc: Dense (8) → (3)
         if (to < Position.FcPreActivation)
