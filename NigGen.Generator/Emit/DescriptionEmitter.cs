@@ -38,9 +38,7 @@ internal static class DescriptionEmitter
         switch (spec.Kind)
         {
             case LayerKind.Dense or LayerKind.Conv:
-                int[] kernel = spec.Kind == LayerKind.Dense ? [] : layer.SpatialRank == 2 ? [spec.Kernel, spec.Kernel] : [spec.Kernel];
-                int[] weight = spec.Kind == LayerKind.Dense ? [spec.Size, layer.InputLength] : [spec.Size, layer.InputShape[0] / spec.Groups, .. kernel];
-                yield return (prefix + ".weight", weight, true);
+                yield return (prefix + ".weight", layer.WeightShape, true);
                 if (spec.HasBias)
                 {
                     yield return (prefix + ".bias", [spec.Size], true);

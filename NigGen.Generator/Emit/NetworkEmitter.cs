@@ -230,12 +230,8 @@ internal static class NetworkEmitter
             string prefix = Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(m.WeightsPrefix, quote: true);
             switch (m.Kind)
             {
-                case LayerKind.Dense:
-                    w.Line($"{layer.Field} = global::NigGen.Layer.Create({prefix}, [{m.Spec.Size}, {m.InputLength}], hasBias: {bias}, weights);");
-                    break;
-                case LayerKind.Conv:
-                    string kernel = m.SpatialRank == 2 ? $"{m.Spec.Kernel}, {m.Spec.Kernel}" : $"{m.Spec.Kernel}";
-                    w.Line($"{layer.Field} = global::NigGen.Layer.Create({prefix}, [{m.Spec.Size}, {m.InputShape[0] / m.Spec.Groups}, {kernel}], hasBias: {bias}, weights);");
+                case LayerKind.Dense or LayerKind.Conv:
+                    w.Line($"{layer.Field} = global::NigGen.Layer.Create({prefix}, [{string.Join(", ", m.WeightShape)}], hasBias: {bias}, weights);");
                     break;
                 case LayerKind.BatchNorm:
                     string epsilon = m.Spec.Epsilon.ToString("R", System.Globalization.CultureInfo.InvariantCulture);

@@ -17,6 +17,18 @@ internal sealed record LayerModel(LayerSpec Spec, EquatableArray<int> InputShape
 
     public int InputLength => Shapes.Length(InputShape);
 
+    /// <summary>
+    /// The weight's shape in PyTorch's layout: Linear [out, in], Conv [out, in / Groups, k(, k)]; empty for other kinds.
+    /// The construction reads it and the model summary lists it.
+    /// </summary>
+    public int[] WeightShape => Kind switch
+    {
+        LayerKind.Dense => [Spec.Size, InputLength],
+        LayerKind.Conv when SpatialRank == 2 => [Spec.Size, InputShape[0] / Spec.Groups, Spec.Kernel, Spec.Kernel],
+        LayerKind.Conv => [Spec.Size, InputShape[0] / Spec.Groups, Spec.Kernel],
+        _ => [],
+    };
+
     /// <summary>The prefix of the layer's tensors in the weights file: the field's name unless Weights says otherwise.</summary>
     public string WeightsPrefix => Spec.WeightsPrefix ?? Spec.Name;
 

@@ -145,11 +145,9 @@ public sealed class Layer
             throw new ArgumentException($"Layer '{batchNorm.Name}' is not a BatchNorm over the {affine.Outputs} outputs of '{affine.Name}'.", nameof(batchNorm));
         }
 
-        int outputs = affine.Outputs, fanIn = affine.FanIn;
-        var weight = (float[])affine._weight.Clone();
-        var bias = affine._bias.Length == 0 ? new float[outputs] : (float[])affine._bias.Clone();
-        Kernels.BatchNormKernels.Fold(batchNorm.Scale, batchNorm.Shift, weight, bias);
-        return new Layer(affine.Name, weight, Transpose(weight, outputs, fanIn), bias, (int[])affine._weightShape.Clone());
+        var folded = new Layer(affine.Name, new float[affine._weight.Length], new float[affine._weight.Length], new float[affine.Outputs], (int[])affine._weightShape.Clone());
+        folded.Refold(affine, batchNorm);
+        return folded;
     }
 
     /// <summary>Recomputes BatchNorm's scale and shift from its parameters and running statistics (after loading or training).</summary>

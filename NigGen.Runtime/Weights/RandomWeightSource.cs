@@ -31,19 +31,7 @@ public sealed class RandomWeightSource : IWeightSource
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(shape);
-        long count = 1;
-        foreach (int dim in shape)
-        {
-            ArgumentOutOfRangeException.ThrowIfNegative(dim, nameof(shape));
-            count = Math.Min(count * dim, (long)Array.MaxLength + 1);
-        }
-
-        if (count > Array.MaxLength)
-        {
-            throw new ArgumentException($"Tensor '{name}' has more elements than an array can hold.", nameof(shape));
-        }
-
-        var values = new float[count];
+        var values = new float[ElementCount(name, shape)];
         Array.Fill(values, initialValue);
         return values;
     }
@@ -67,7 +55,25 @@ public sealed class RandomWeightSource : IWeightSource
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentOutOfRangeException.ThrowIfLessThan(fanIn, 1);
+        int count = ElementCount(name, shape);
 
+        // Computed in float so that bound · t stays below bound for every t < 1 (the interval stays half-open).
+        float bound = (float)(1.0 / Math.Sqrt(fanIn));
+        var generator = new Xoshiro256StarStar(StreamSeed(Seed, name));
+        var result = new float[count];
+        for (int i = 0; i < result.Length; i++)
+        {
+            // 24 random bits give t = 2u − 1 in [−1, 1 − 2⁻²³], exactly representable.
+            float t = (uint)(generator.Next() >> 40) * (1f / (1 << 23)) - 1f;
+            result[i] = bound * t;
+        }
+
+        return result;
+    }
+
+    // The product of the shape's dimensions, checked: none negative, and no more than an array holds.
+    private static int ElementCount(string name, int[] shape)
+    {
         long count = 1;
         foreach (int dim in shape)
         {
@@ -84,18 +90,7 @@ public sealed class RandomWeightSource : IWeightSource
             throw new ArgumentException($"Tensor '{name}' has more elements than an array can hold.", nameof(shape));
         }
 
-        // Computed in float so that bound · t stays below bound for every t < 1 (the interval stays half-open).
-        float bound = (float)(1.0 / Math.Sqrt(fanIn));
-        var generator = new Xoshiro256StarStar(StreamSeed(Seed, name));
-        var result = new float[count];
-        for (int i = 0; i < result.Length; i++)
-        {
-            // 24 random bits give t = 2u − 1 in [−1, 1 − 2⁻²³], exactly representable.
-            float t = (uint)(generator.Next() >> 40) * (1f / (1 << 23)) - 1f;
-            result[i] = bound * t;
-        }
-
-        return result;
+        return (int)count;
     }
 
     private static ulong StreamSeed(int seed, string name)
