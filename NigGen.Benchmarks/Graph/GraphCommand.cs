@@ -19,7 +19,7 @@ namespace NigGen.Benchmarks.Graph;
 /// <summary>
 /// `dotnet run -c Release --project NigGen.Benchmarks -- graph [--quick]`: Neuron Integrated Gradients (50 steps, one
 /// sample, one thread, every attribute layer in one call) on the layer-graph networks of issue 13 (Basset, a CIFAR-style
-/// ResNet, a BPNet-style dilated residual net), next to Captum 0.8's LayerConductance on PyTorch (one call per attribute
+/// ResNet, a BPNet-style dilated residual net) and on the README's CNN (DigitNet, issue 17's CNN target), next to Captum 0.8's LayerConductance on PyTorch (one call per attribute
 /// layer, one thread), timed in the same run by scripts/reference/captum_timing.py where PyTorch and Captum are
 /// installed. Writes the table into docs/BENCHMARKS.md (not with --quick).
 /// </summary>
@@ -110,7 +110,7 @@ public static class GraphCommand
 /// <summary>One benchmark network with random weights (BatchNorm statistics away from the identity) and one sample.</summary>
 public sealed class GraphCase
 {
-    public static readonly string[] Names = ["Basset", "CifarResNet", "BpNet"];
+    public static readonly string[] Names = ["Basset", "CifarResNet", "BpNet", "DigitNet"];
 
     public GraphCase(string name)
     {
@@ -119,6 +119,7 @@ public sealed class GraphCase
             "Basset" => BassetBenchmarkNet.CreateRandom(1),
             "CifarResNet" => CifarResNetBenchmarkNet.CreateRandom(1),
             "BpNet" => BpNetBenchmarkNet.CreateRandom(1),
+            "DigitNet" => Cnn.CreateRandom(1), // the README's LeNet-style CNN, the CNN target of issue 17
             _ => throw new ArgumentException(name),
         };
         var random = new Random(3);
@@ -135,7 +136,7 @@ public sealed class GraphCase
 
     public float[] Importance { get; }
 
-    public static string CaptumName(string name) => name switch { "Basset" => "basset", "CifarResNet" => "resnet_cifar", _ => "bpnet" };
+    public static string CaptumName(string name) => name switch { "Basset" => "basset", "CifarResNet" => "resnet_cifar", "DigitNet" => "digitnet", _ => "bpnet" };
 
     public float Run() => Net.NeuronIntegratedGradients(Input, Baseline, 0, Importance, new AttributionOptions { Steps = 50 });
 
@@ -157,7 +158,7 @@ public class GraphBenchmarks
 {
     private GraphCase _case = null!;
 
-    [Params("Basset", "CifarResNet", "BpNet")]
+    [Params("Basset", "CifarResNet", "BpNet", "DigitNet")]
     public string Network { get; set; } = "";
 
     [GlobalSetup]

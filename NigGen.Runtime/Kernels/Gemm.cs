@@ -31,6 +31,14 @@ public static class Gemm
     // Rows in the tallest micro-kernel tile.
     private const int MaxRows = 8;
 
+    // Packed panels: k blocks of at most this many rows (a Vector256 panel of them is 16 KiB, half of a Zen 3 L1), in
+    // groups of this many columns (B's rows are read 1 KiB at a time while packing; the buffer is 256 KiB), for
+    // products of at least this many rows (two Vector512 row blocks or three Vector256 ones) and columns.
+    private const int PackedKBlock = 256;
+    private const int PackedColumns = 256;
+    private const int PackMinRows = 13;
+    private const int PackMinColumns = 32;
+
     /// <summary>C[m,n] = A[m,k]·B[k,n], or C += A·B when <paramref name="accumulate"/> is set.</summary>
     /// <param name="a">A, row-major [m, k].</param>
     /// <param name="b">B, row-major [k, n].</param>
@@ -109,8 +117,11 @@ public static class Gemm
         float* tile = stackalloc float[MaxRows * 2 * MaxLanes];
         new Span<float>(tile, MaxRows * 2 * MaxLanes).Clear(); // padding lanes stay finite
 
-        // Equal k blocks (400 = 200 + 200, not 256 + 144) keep every block's panel the same size.
-        int kb = (k + KBlock - 1) / KBlock;
+        // Equal k blocks (400 = 200 + 200, not 256 + 144) keep every block's panel the same size; packed panels take
+        // shorter blocks, so that one panel stays in L1 while the row blocks stream it.
+        bool pack = PacksPanels(m, n, ld);
+        int kBlock = pack ? PackedKBlock : KBlock;
+        int kb = (k + kBlock - 1) / kBlock;
         int kcMax = (k + kb - 1) / kb;
         for (int k0 = 0; k0 < k; k0 += kcMax)
         {
@@ -126,15 +137,15 @@ public static class Gemm
             // One width per machine; lanes compute the same FMA chains at any width, so the choice never changes results.
             if (Vector512.IsHardwareAccelerated)
             {
-                Block<Ops512, Vector512<float>>(ak, k, bk, c, ld, n, m, kc, load, blockBias, blockRelu, tile);
+                Block<Ops512, Vector512<float>>(ak, k, bk, c, ld, n, m, kc, load, blockBias, blockRelu, tile, pack);
             }
             else if (Vector256.IsHardwareAccelerated)
             {
-                Block<Ops256, Vector256<float>>(ak, k, bk, c, ld, n, m, kc, load, blockBias, blockRelu, tile);
+                Block<Ops256, Vector256<float>>(ak, k, bk, c, ld, n, m, kc, load, blockBias, blockRelu, tile, pack);
             }
             else if (Vector128.IsHardwareAccelerated)
             {
-                Block<Ops128, Vector128<float>>(ak, k, bk, c, ld, n, m, kc, load, blockBias, blockRelu, tile);
+                Block<Ops128, Vector128<float>>(ak, k, bk, c, ld, n, m, kc, load, blockBias, blockRelu, tile, pack);
             }
             else
             {
@@ -168,7 +179,7 @@ public static class Gemm
         ActivationKernels.ReluCore(new ReadOnlySpan<float>(c, length), new Span<float>(c, length));
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Block<TOps, TVec>(float* a, int lda, float* b, float* c, int ld, int n, int m, int kc, bool load, float* bias, bool relu, float* tile)
+    private static unsafe void Block<TOps, TVec>(float* a, int lda, float* b, float* c, int ld, int n, int m, int kc, bool load, float* bias, bool relu, float* tile, bool pack)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
@@ -205,31 +216,105 @@ public static class Gemm
         }
 
         int w = TOps.Count;
-        for (int j = 0; j < n; j += 2 * w)
+        int panelWidth = 2 * w;
+        float* packed = pack ? PackBuffer() : null;
+        int groupColumns = pack ? PackedColumns : n;
+        for (int g = 0; g < n; g += groupColumns)
         {
-            int cols = Math.Min(2 * w, n - j);
-            float* panelBias = bias == null ? null : bias + j;
-
-            // A last panel at most one Vector512 wide (a 10-class head, the tail of an odd width) runs as two Vector256
-            // per row: the same FMA chains, but twice the FMAs per broadcast of A; one Vector512 per row ran at 70 % of
-            // the FMA peak (64×256×16: 6.4 µs against 4.7).
-            if (w == 16 && cols <= 16)
+            int groupCols = Math.Min(groupColumns, n - g);
+            if (pack)
             {
-                Panel<Ops256, Vector256<float>>(a, lda, b + j, c + j, ld, cols, m, kc, load, panelBias, relu, tile);
+                PackPanels<TOps, TVec>(b + g, ld, kc, groupCols, packed);
             }
-            else
+
+            for (int j = g; j < g + groupCols; j += panelWidth)
             {
-                Panel<TOps, TVec>(a, lda, b + j, c + j, ld, cols, m, kc, load, panelBias, relu, tile);
+                int cols = Math.Min(panelWidth, n - j);
+                float* panelBias = bias == null ? null : bias + j;
+                float* panel = pack ? packed + (nint)(j - g) * kc : b + j;
+                int ldb = pack ? panelWidth : ld;
+
+                // A last panel at most one Vector512 wide (a 10-class head, the tail of an odd width) runs as two
+                // Vector256 per row: the same FMA chains, but twice the FMAs per broadcast of A; one Vector512 per row
+                // ran at 70 % of the FMA peak (64×256×16: 6.4 µs against 4.7).
+                if (w == 16 && cols <= 16)
+                {
+                    Panel<Ops256, Vector256<float>>(a, lda, panel, ldb, pack, c + j, ld, cols, m, kc, load, panelBias, relu, tile);
+                }
+                else
+                {
+                    Panel<TOps, TVec>(a, lda, panel, ldb, pack, c + j, ld, cols, m, kc, load, panelBias, relu, tile);
+                }
             }
         }
     }
+
+    /// <summary>
+    /// Whether B's panels are packed: when B's rows are a multiple of 2 KiB apart and enough row blocks read each panel
+    /// to repay the copy. Read in place, a panel's rows then fall in one or two of L1's 64 sets, so every row block
+    /// reads the panel from L2 again: on a Zen 5 core (L1 48 KiB, 12-way), with Vector256, 64×784×n ran at 88 % of
+    /// the FMA peak in place and 92 % packed for n = 512, 67 % and 91 % for 1024, 81 % and 91 % for 1536, and 64×512×2048
+    /// at 65 % and 84 %. Other strides spread over more sets and stay in place: there packing measured 5–15 % slower
+    /// (the copy of B, about a tenth of a 64-row product's time, buys nothing when the panel already streams at the
+    /// peak). Packing reads each row of B once, contiguously for a group of panels: a panel at a time, rows 4 KiB
+    /// apart cost a page walk per cache line.
+    /// </summary>
+    internal static bool PacksPanels(int m, int n, int ld) => m >= PackMinRows && n >= PackMinColumns && ld % 512 == 0;
+
+    /// <summary>
+    /// Copies kc rows of a group of panels (<paramref name="cols"/> ≤ <see cref="PackedColumns"/> columns of B from
+    /// <paramref name="b"/>, rows <paramref name="ld"/> floats apart) into <paramref name="packed"/>: panel q (columns
+    /// 2w·q …) at q·kc·2w floats, its rows 2w floats apart, lanes past the group's columns zero.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void PackPanels<TOps, TVec>(float* b, int ld, int kc, int cols, float* packed)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
+    {
+        int w = TOps.Count;
+        int panelWidth = 2 * w;
+        int whole = cols / panelWidth;
+        int rest = cols - whole * panelWidth;
+        nint panelStride = (nint)kc * panelWidth;
+        for (int p = 0; p < kc; p++)
+        {
+            float* row = b + (nint)p * ld;
+            float* to = packed + (nint)p * panelWidth;
+            for (int q = 0; q < whole; q++, row += panelWidth, to += panelStride)
+            {
+                TOps.Store(to, TOps.Load(row));
+                TOps.Store(to + w, TOps.Load(row + w));
+            }
+
+            if (rest > 0)
+            {
+                new ReadOnlySpan<float>(row, rest).CopyTo(new Span<float>(to, rest));
+                new Span<float>(to + rest, panelWidth - rest).Clear();
+            }
+        }
+    }
+
+    /// <summary>
+    /// This thread's buffer for a packed group of panels (<see cref="PackedKBlock"/> rows of <see cref="PackedColumns"/>
+    /// columns), 64-byte aligned so that a packed row never straddles cache lines; on the pinned object heap, so it
+    /// needs no pinning and goes with its thread.
+    /// </summary>
+    private static unsafe float* PackBuffer()
+    {
+        var buffer = s_packBuffer ??= GC.AllocateUninitializedArray<float>(PackedKBlock * PackedColumns + MaxLanes, pinned: true);
+        nint start = (nint)Unsafe.AsPointer(ref buffer[0]);
+        return (float*)((start + 63) & ~(nint)63);
+    }
+
+    [ThreadStatic]
+    private static float[]? s_packBuffer;
 
     /// <summary>
     /// C[:, 0..cols) of one panel of at most two vectors' columns over all m rows, in row blocks of at most 8 (Vector512)
     /// or 6. B and C are <paramref name="ld"/> floats a row.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Panel<TOps, TVec>(float* a, int lda, float* panel, float* c, int ld, int cols, int m, int kc, bool load, float* bias, bool relu, float* tile)
+    private static unsafe void Panel<TOps, TVec>(float* a, int lda, float* panel, int ldb, bool packed, float* c, int ld, int cols, int m, int kc, bool load, float* bias, bool relu, float* tile)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
@@ -242,10 +327,10 @@ public static class Gemm
         int vectors = cols > w ? 2 : 1;
         int width = vectors * w;
 
-        // Panels are read in place: packing them measured slower here (the copy costs more than the strided reads,
-        // which the prefetcher follows). A partial panel's vectors read past its columns into the next row, lanes
-        // that are dropped; its last rows, where that would read past B, are finished element by element.
-        int inPlace = InPlaceRows(kc, ld, cols, width);
+        // A partial panel's vectors read past its columns, lanes that are dropped: packed, into its zero padding; in
+        // place, into the next row of B, except in its last rows, where that would read past B: those are finished
+        // element by element.
+        int inPlace = packed ? kc : InPlaceRows(kc, ldb, cols, width);
 
         // Rows split evenly into blocks, so a remainder never runs with too few accumulators to hide FMA latency.
         for (int i = 0, block = 0; i < m; block++)
@@ -255,7 +340,7 @@ public static class Gemm
             float* ci = c + (nint)i * ld;
             if (cols == width)
             {
-                Tile<TOps, TVec>(rows, vectors, ai, lda, panel, ld, ci, ld, kc, load, bias, relu);
+                Tile<TOps, TVec>(rows, vectors, ai, lda, panel, ldb, ci, ld, kc, load, bias, relu);
             }
             else
             {
@@ -271,10 +356,10 @@ public static class Gemm
                     }
                 }
 
-                Tile<TOps, TVec>(rows, vectors, ai, lda, panel, ld, tile, width, inPlace, load || bias != null, null, relu: false);
+                Tile<TOps, TVec>(rows, vectors, ai, lda, panel, ldb, tile, width, inPlace, load || bias != null, null, relu: false);
                 for (int r = 0; r < rows; r++)
                 {
-                    FinishRows(ai + (nint)r * lda, panel, ld, tile + r * width, cols, inPlace, kc);
+                    FinishRows(ai + (nint)r * lda, panel, ldb, tile + r * width, cols, inPlace, kc);
                     if (relu)
                     {
                         Relu(tile + r * width, cols);
@@ -383,7 +468,18 @@ public static class Gemm
     {
         int w = TOps.Count;
 
-        // Four independent accumulator chains per row hide the FMA latency.
+        // Eight independent chains a row: a chain takes one FMA per row of B, so the chains in flight set how many of
+        // B's cache lines are read at once, and B (read once) streams from L2 or memory (1×784×256: 9.6 → 7.6 µs with
+        // Vector256, 8.2 → 7.0 µs with Vector512, against four chains). Eight still leave AVX2 registers to spare.
+        for (; j + 8 * w <= n; j += 8 * w)
+        {
+            for (int i = 0; i < m; i++)
+            {
+                Kernel1x8<TOps, TVec>(a + (nint)i * lda, b + j, ld, c + (nint)i * ld + j, kc, load);
+            }
+        }
+
+        // Four chains for the columns left.
         for (; j + 4 * w <= n; j += 4 * w)
         {
             for (int i = 0; i < m; i++)
@@ -549,6 +645,44 @@ public static class Gemm
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
         => load ? TOps.Load(c) : TOps.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Kernel1x8<TOps, TVec>(float* a, float* b, int ldb, float* c, int kc, bool load)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
+    {
+        int w = TOps.Count;
+        TVec s0 = Start<TOps, TVec>(c, load);
+        TVec s1 = Start<TOps, TVec>(c + w, load);
+        TVec s2 = Start<TOps, TVec>(c + 2 * w, load);
+        TVec s3 = Start<TOps, TVec>(c + 3 * w, load);
+        TVec s4 = Start<TOps, TVec>(c + 4 * w, load);
+        TVec s5 = Start<TOps, TVec>(c + 5 * w, load);
+        TVec s6 = Start<TOps, TVec>(c + 6 * w, load);
+        TVec s7 = Start<TOps, TVec>(c + 7 * w, load);
+        for (int p = 0; p < kc; p++)
+        {
+            TVec x = TOps.Broadcast(a[p]);
+            s0 = TOps.MultiplyAdd(x, TOps.Load(b), s0);
+            s1 = TOps.MultiplyAdd(x, TOps.Load(b + w), s1);
+            s2 = TOps.MultiplyAdd(x, TOps.Load(b + 2 * w), s2);
+            s3 = TOps.MultiplyAdd(x, TOps.Load(b + 3 * w), s3);
+            s4 = TOps.MultiplyAdd(x, TOps.Load(b + 4 * w), s4);
+            s5 = TOps.MultiplyAdd(x, TOps.Load(b + 5 * w), s5);
+            s6 = TOps.MultiplyAdd(x, TOps.Load(b + 6 * w), s6);
+            s7 = TOps.MultiplyAdd(x, TOps.Load(b + 7 * w), s7);
+            b += ldb;
+        }
+
+        TOps.Store(c, s0);
+        TOps.Store(c + w, s1);
+        TOps.Store(c + 2 * w, s2);
+        TOps.Store(c + 3 * w, s3);
+        TOps.Store(c + 4 * w, s4);
+        TOps.Store(c + 5 * w, s5);
+        TOps.Store(c + 6 * w, s6);
+        TOps.Store(c + 7 * w, s7);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Kernel1x4<TOps, TVec>(float* a, float* b, int ldb, float* c, int kc, bool load)

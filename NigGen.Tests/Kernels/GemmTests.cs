@@ -7,9 +7,10 @@ namespace NigGen.Tests.Kernels;
 
 public class GemmTests
 {
-    // Shapes reach every path: row blocks of 1–8 rows (m split evenly), 1×4 panels for one row, full and partial 1- and
-    // 2-vector panels (read in place, their last rows finished element by element, over one or many rows when n is
-    // narrower than a vector), 256/128-bit and scalar column tails, and k beyond one block (1024).
+    // Shapes reach every path: row blocks of 1–8 rows (m split evenly), 1×8 and 1×4 panels for one row, full and
+    // partial 1- and 2-vector panels (read in place, their last rows finished element by element, over one or many
+    // rows when n is narrower than a vector), 256/128-bit and scalar column tails, k beyond one block (1024), and
+    // packed panels (rows a multiple of 512 floats apart, at least 13 rows: k blocks of 256, groups of 256 columns).
     public static TheoryData<int, int, int> Shapes => new()
     {
         { 1, 1, 1 },
@@ -36,6 +37,10 @@ public class GemmTests
         { 64, 256, 10 },
         { 2, 784, 256 },
         { 3, 256, 10 },
+        { 1, 50, 300 },
+        { 13, 300, 512 },
+        { 20, 600, 1024 },
+        { 64, 40, 512 },
     };
 
     [Theory]
@@ -107,6 +112,7 @@ public class GemmTests
     [InlineData(37, 10)]
     [InlineData(300, 129)]
     [InlineData(64, 31)]
+    [InlineData(300, 512)]
     public void RowResultDoesNotDependOnBatch(int k, int n)
     {
         var random = new Random(k + n);
@@ -137,6 +143,8 @@ public class GemmTests
     [InlineData(5, 1100, 100)]
     [InlineData(13, 37, 47)]
     [InlineData(64, 0, 33)]
+    [InlineData(14, 300, 512)]
+    [InlineData(1, 90, 512)]
     public unsafe void ColumnRangesComputeTheirColumnsAndNothingElse(int m, int k, int n)
     {
         // Any range, aligned or not, with and without the bias and ReLU: its columns bitwise those of the whole product,
@@ -153,7 +161,7 @@ public class GemmTests
                 Gemm.MultiplyCore(pa, pb, pc, m, k, n, accumulate: false, epilogue ? pbias : null, relu: epilogue);
             }
 
-            foreach (var (from, to) in new[] { (0, n), (0, 1), (n - 1, n), (1, n - 2), (17, 33), (n / 2, n) })
+            foreach (var (from, to) in new[] { (0, n), (0, 1), (n - 1, n), (1, n - 2), (17, 33), (n / 2, n), (5, 300) })
             {
                 if (from < 0 || to > n || from >= to)
                 {

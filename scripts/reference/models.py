@@ -378,6 +378,12 @@ BENCHMARK_MODELS = [
               (3, 32, 32), [("layer1_0", "layer1.0.add"), ("layer3_0", "layer3.0.add")]),
     ModelSpec("bpnet", "BpNetBenchmarkNet", lambda: BPNet(filters=32, layers=4, kernel=21, tasks=1), (4, 500),
               [("iconv", "irelu"), ("radd3", "radds.3")], genomic=True),
+    # The README's LeNet-style CNN (NigGen.Benchmarks/Networks.cs, Cnn): the performance issues' CNN target.
+    ModelSpec("digitnet", "Cnn", lambda: Named(
+        ("conv1", nn.Conv2d(1, 16, 5)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
+        ("conv2", nn.Conv2d(16, 32, 5)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
+        ("flat", nn.Flatten()), ("fc1", nn.Linear(512, 128)), ("relu3", nn.ReLU()), ("fc2", nn.Linear(128, 10))),
+              (1, 28, 28), [("fc1", "relu3")]),
 ]
 
 
