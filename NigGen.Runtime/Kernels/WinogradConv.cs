@@ -57,10 +57,38 @@ internal static unsafe class WinogradConv
     /// over the input channels; 1e5 covers both transforms. Inputs near float's range (or not finite) take the direct
     /// kernels, which the same values do not overflow.
     /// </summary>
+    /// <remarks>
+    /// Checked value by value against the largest magnitude allowed, float.MaxValue / (1e5 · InChannels · largest
+    /// weight) rounded down (NaN fails every comparison): one compare a vector, where TensorPrimitives.MaxMagnitude's
+    /// NaN and signed-zero bookkeeping took 11 % of the CNN's Neuron Integrated Gradients on the Vector256 path.
+    /// </remarks>
     internal static bool CannotOverflow(in ConvGeometry g, ReadOnlySpan<float> input, float largestWeight)
     {
-        double bound = 1e5 * g.InChannels * (double)largestWeight * Math.Abs((double)System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(input));
-        return bound < float.MaxValue;
+        double limit = float.MaxValue / (1e5 * g.InChannels * (double)largestWeight);
+        float below = limit > float.MaxValue ? float.PositiveInfinity : (float)limit;
+        if (below > limit)
+        {
+            below = MathF.BitDecrement(below);
+        }
+
+        fixed (float* values = input)
+        {
+            var bound = Vector256.Create(below);
+            var inRange = Vector256<float>.AllBitsSet;
+            int i = 0;
+            for (; i <= input.Length - 8; i += 8)
+            {
+                inRange &= Vector256.LessThan(Vector256.Abs(Vector256.Load(values + i)), bound);
+            }
+
+            bool all = inRange.ExtractMostSignificantBits() == 0xFF;
+            for (; i < input.Length; i++)
+            {
+                all &= Math.Abs(values[i]) < below;
+            }
+
+            return all;
+        }
     }
 
     /// <summary>Whether this machine and geometry take the Winograd path.</summary>

@@ -152,6 +152,37 @@ public class WinogradConvTests
     }
 
     [Fact]
+    public void The_overflow_check_compares_every_value_with_the_largest_magnitude_allowed()
+    {
+        // 16 input channels and a largest weight of 2: |x| must stay below float.MaxValue / (1e5 · 16 · 2), wherever
+        // the value sits (vector body or scalar tail), NaN and infinities failing.
+        var g = new ConvGeometry(16, 8, 8, 16, 3, 3, 1, 1, 1, 1);
+        float limit = (float)(float.MaxValue / (1e5 * 16 * 2.0));
+        foreach (int length in new[] { 1, 8, 13, 1024 })
+        {
+            foreach (int at in new[] { 0, length / 2, length - 1 })
+            {
+                float[] values = RandomArray(new Random(length + at), length);
+                Assert.True(WinogradConv.CannotOverflow(g, values, 2f), $"ordinary values, length {length}");
+                foreach (float bad in new[] { MathF.BitIncrement(limit), -MathF.BitIncrement(limit), float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+                {
+                    values[at] = bad;
+                    Assert.False(WinogradConv.CannotOverflow(g, values, 2f), $"{bad} at {at} of {length}");
+                }
+
+                values[at] = MathF.BitDecrement(MathF.BitDecrement(limit));
+                Assert.True(WinogradConv.CannotOverflow(g, values, 2f), $"just below the limit at {at} of {length}");
+                values[at] = -values[at];
+                Assert.True(WinogradConv.CannotOverflow(g, values, 2f), $"just above minus the limit at {at} of {length}");
+            }
+        }
+
+        // Zero weights: every finite value is safe, NaN still is not.
+        Assert.True(WinogradConv.CannotOverflow(g, [float.MaxValue, -float.MaxValue], 0f));
+        Assert.False(WinogradConv.CannotOverflow(g, [1f, float.NaN], 0f));
+    }
+
+    [Fact]
     public void A_training_update_rewrites_the_transformed_weight()
     {
         var g = new ConvGeometry(8, 6, 6, 16, 5, 5, 1, 1, 2, 2);
