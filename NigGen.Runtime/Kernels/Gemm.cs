@@ -216,7 +216,14 @@ public static class Gemm
         }
 
         int w = TOps.Count;
-        int panelWidth = 2 * w;
+
+        // Two or three rows (the endpoint pass of Neuron Integrated Gradients) take wider panels: with two vectors they
+        // run 4 or 6 FMA chains, too few to hide the FMA latency (2×784×256 took longer than 4×784×256: 9.5 µs against
+        // 7.0 with Vector512, 14.3 against 13.2 with Vector256). Four vectors (8 or 12 chains: 2×784×256 in 7.6 µs
+        // and 9.4), except three rows of Vector256, whose 12 accumulators and 4 loads of B would not fit AVX2's 16
+        // registers: three vectors there (3×784×256: 13.3 → 11.0 µs).
+        int panelVectors = pack ? 2 : m == 2 || (m == 3 && w == 16) ? 4 : m == 3 ? 3 : 2;
+        int panelWidth = panelVectors * w;
         float* packed = pack ? PackBuffer() : null;
         int groupColumns = pack ? PackedColumns : n;
         for (int g = 0; g < n; g += groupColumns)
@@ -239,11 +246,11 @@ public static class Gemm
                 // ran at 70 % of the FMA peak (64×256×16: 6.4 µs against 4.7).
                 if (w == 16 && cols <= 16)
                 {
-                    Panel<Ops256, Vector256<float>>(a, lda, panel, ldb, pack, c + j, ld, cols, m, kc, load, panelBias, relu, tile);
+                    Panel<Ops256, Vector256<float>>(a, lda, panel, ldb, pack, c + j, ld, cols, m, kc, load, panelBias, relu, tile, 2);
                 }
                 else
                 {
-                    Panel<TOps, TVec>(a, lda, panel, ldb, pack, c + j, ld, cols, m, kc, load, panelBias, relu, tile);
+                    Panel<TOps, TVec>(a, lda, panel, ldb, pack, c + j, ld, cols, m, kc, load, panelBias, relu, tile, panelVectors);
                 }
             }
         }
@@ -314,7 +321,7 @@ public static class Gemm
     /// or 6. B and C are <paramref name="ld"/> floats a row.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Panel<TOps, TVec>(float* a, int lda, float* panel, int ldb, bool packed, float* c, int ld, int cols, int m, int kc, bool load, float* bias, bool relu, float* tile)
+    private static unsafe void Panel<TOps, TVec>(float* a, int lda, float* panel, int ldb, bool packed, float* c, int ld, int cols, int m, int kc, bool load, float* bias, bool relu, float* tile, int maxVectors)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
@@ -324,7 +331,7 @@ public static class Gemm
         // AVX2's 16 and, for Vector256 on AVX-512, measured faster than 8 × 2 too (64×256×16: 4.7 µs against 8.0).
         int maxRows = w == 16 ? 8 : 6;
         int blocks = (m + maxRows - 1) / maxRows;
-        int vectors = cols > w ? 2 : 1;
+        int vectors = Math.Min(maxVectors, (cols + w - 1) / w);
         int width = vectors * w;
 
         // A partial panel's vectors read past its columns, lanes that are dropped: packed, into its zero padding; in
@@ -395,15 +402,28 @@ public static class Gemm
     }
 
     /// <summary>
-    /// Runs the micro-kernel specialised for <paramref name="rows"/> (1–8) rows and <paramref name="vectors"/> (1–2)
-    /// column vectors. Chains start from C when <paramref name="load"/> is set, else from <paramref name="bias"/> (the
+    /// Runs the micro-kernel specialised for <paramref name="rows"/> (1–8) rows and <paramref name="vectors"/> (1–2; 3–4
+    /// for at most 3 rows) column vectors. Chains start from C when <paramref name="load"/> is set, else from <paramref name="bias"/> (the
     /// tile's columns) or zero; <paramref name="relu"/> rectifies them before the store.
     /// </summary>
     internal static unsafe void Tile<TOps, TVec>(int rows, int vectors, float* a, int lda, float* b, int ldb, float* c, int ldc, int kc, bool load, float* bias, bool relu)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
-        if (vectors == 2)
+        if (vectors > 2)
+        {
+            switch (rows, vectors)
+            {
+                case (3, 4): Kernel<TOps, TVec, R3, V4>(a, lda, b, ldb, c, ldc, kc, load, bias, relu); break;
+                case (2, 4): Kernel<TOps, TVec, R2, V4>(a, lda, b, ldb, c, ldc, kc, load, bias, relu); break;
+                case (1, 4): Kernel<TOps, TVec, R1, V4>(a, lda, b, ldb, c, ldc, kc, load, bias, relu); break;
+                case (3, 3): Kernel<TOps, TVec, R3, V3>(a, lda, b, ldb, c, ldc, kc, load, bias, relu); break;
+                case (2, 3): Kernel<TOps, TVec, R2, V3>(a, lda, b, ldb, c, ldc, kc, load, bias, relu); break;
+                case (1, 3): Kernel<TOps, TVec, R1, V3>(a, lda, b, ldb, c, ldc, kc, load, bias, relu); break;
+                default: throw new ArgumentOutOfRangeException(nameof(rows), "Tiles three or four vectors wide take at most 3 rows.");
+            }
+        }
+        else if (vectors == 2)
         {
             switch (rows)
             {
@@ -521,7 +541,9 @@ public static class Gemm
     {
         int w = TOps.Count;
         int r = TRows.Value;
-        bool two = TVectors.Value == 2;
+        bool two = TVectors.Value >= 2;
+        bool three = TVectors.Value >= 3; // three- and four-vector tiles have at most 3 rows
+        bool four = TVectors.Value == 4;
         float* a0 = a;
         float* a1 = a0 + lda;
         float* a2 = a1 + lda;
@@ -547,19 +569,28 @@ public static class Gemm
         TVec s50 = r > 5 ? Start<TOps, TVec>(c5, bias, 0, load) : z, s51 = r > 5 && two ? Start<TOps, TVec>(c5, bias, w, load) : z;
         TVec s60 = r > 6 ? Start<TOps, TVec>(c6, bias, 0, load) : z, s61 = r > 6 && two ? Start<TOps, TVec>(c6, bias, w, load) : z;
         TVec s70 = r > 7 ? Start<TOps, TVec>(c7, bias, 0, load) : z, s71 = r > 7 && two ? Start<TOps, TVec>(c7, bias, w, load) : z;
+        TVec s02 = three ? Start<TOps, TVec>(c0, bias, 2 * w, load) : z, s03 = four ? Start<TOps, TVec>(c0, bias, 3 * w, load) : z;
+        TVec s12 = three && r > 1 ? Start<TOps, TVec>(c1, bias, 2 * w, load) : z, s13 = four && r > 1 ? Start<TOps, TVec>(c1, bias, 3 * w, load) : z;
+        TVec s22 = three && r > 2 ? Start<TOps, TVec>(c2, bias, 2 * w, load) : z, s23 = four && r > 2 ? Start<TOps, TVec>(c2, bias, 3 * w, load) : z;
         for (int p = 0; p < kc; p++)
         {
             TVec b0 = TOps.Load(b);
             TVec b1 = two ? TOps.Load(b + w) : z;
+            TVec b2 = three ? TOps.Load(b + 2 * w) : z;
+            TVec b3 = four ? TOps.Load(b + 3 * w) : z;
             b += ldb;
             TVec x = TOps.Broadcast(a0[p]);
             s00 = TOps.MultiplyAdd(x, b0, s00);
             if (two) s01 = TOps.MultiplyAdd(x, b1, s01);
+            if (three) s02 = TOps.MultiplyAdd(x, b2, s02);
+            if (four) s03 = TOps.MultiplyAdd(x, b3, s03);
             if (r > 1)
             {
                 x = TOps.Broadcast(a1[p]);
                 s10 = TOps.MultiplyAdd(x, b0, s10);
                 if (two) s11 = TOps.MultiplyAdd(x, b1, s11);
+                if (three) s12 = TOps.MultiplyAdd(x, b2, s12);
+                if (four) s13 = TOps.MultiplyAdd(x, b3, s13);
             }
 
             if (r > 2)
@@ -567,6 +598,8 @@ public static class Gemm
                 x = TOps.Broadcast(a2[p]);
                 s20 = TOps.MultiplyAdd(x, b0, s20);
                 if (two) s21 = TOps.MultiplyAdd(x, b1, s21);
+                if (three) s22 = TOps.MultiplyAdd(x, b2, s22);
+                if (four) s23 = TOps.MultiplyAdd(x, b3, s23);
             }
 
             if (r > 3)
@@ -608,6 +641,12 @@ public static class Gemm
         Finish<TOps, TVec>(c0, s00, s01, two, relu);
         if (r > 1) Finish<TOps, TVec>(c1, s10, s11, two, relu);
         if (r > 2) Finish<TOps, TVec>(c2, s20, s21, two, relu);
+        if (three)
+        {
+            Finish<TOps, TVec>(c0 + 2 * w, s02, s03, four, relu);
+            if (r > 1) Finish<TOps, TVec>(c1 + 2 * w, s12, s13, four, relu);
+            if (r > 2) Finish<TOps, TVec>(c2 + 2 * w, s22, s23, four, relu);
+        }
         if (r > 3) Finish<TOps, TVec>(c3, s30, s31, two, relu);
         if (r > 4) Finish<TOps, TVec>(c4, s40, s41, two, relu);
         if (r > 5) Finish<TOps, TVec>(c5, s50, s51, two, relu);

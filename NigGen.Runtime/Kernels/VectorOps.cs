@@ -141,4 +141,6 @@ internal readonly struct V1 : IConstant { public static int Value => 1; }
 
 internal readonly struct V2 : IConstant { public static int Value => 2; }
 
+internal readonly struct V4 : IConstant { public static int Value => 4; }
+
 internal readonly struct V3 : IConstant { public static int Value => 3; }

@@ -7,8 +7,8 @@ namespace NigGen.Tests.Kernels;
 
 public class GemmTests
 {
-    // Shapes reach every path: row blocks of 1–8 rows (m split evenly), 1×8 and 1×4 panels for one row, full and
-    // partial 1- and 2-vector panels (read in place, their last rows finished element by element, over one or many
+    // Shapes reach every path: row blocks of 1–8 rows (m split evenly), 1×8 and 1×4 panels for one row, 3- and
+    // 4-vector panels for two or three rows, full and partial 1- and 2-vector panels (read in place, their last rows finished element by element, over one or many
     // rows when n is narrower than a vector), 256/128-bit and scalar column tails, k beyond one block (1024), and
     // packed panels (rows a multiple of 512 floats apart, at least 13 rows: k blocks of 256, groups of 256 columns).
     public static TheoryData<int, int, int> Shapes => new()
@@ -38,6 +38,10 @@ public class GemmTests
         { 2, 784, 256 },
         { 3, 256, 10 },
         { 1, 50, 300 },
+        { 2, 300, 200 },
+        { 3, 100, 90 },
+        { 3, 50, 57 },
+        { 2, 20, 47 },
         { 13, 300, 512 },
         { 20, 600, 1024 },
         { 64, 40, 512 },
@@ -145,6 +149,8 @@ public class GemmTests
     [InlineData(64, 0, 33)]
     [InlineData(14, 300, 512)]
     [InlineData(1, 90, 512)]
+    [InlineData(2, 70, 200)]
+    [InlineData(3, 70, 100)]
     public unsafe void ColumnRangesComputeTheirColumnsAndNothingElse(int m, int k, int n)
     {
         // Any range, aligned or not, with and without the bias and ReLU: its columns bitwise those of the whole product,
