@@ -279,14 +279,17 @@ internal static unsafe class WinogradConv
 
     /// <summary>
     /// One cell's products for a block of tiles: [tiles, inChannels] × [inChannels, outVectors·w], tiles split evenly into
-    /// micro-kernel rows of at most 8, so a remainder never runs with too few accumulators to hide FMA latency.
+    /// micro-kernel rows of at most 8 (Vector512) or 6 (Vector256), so a remainder never runs with too few accumulators
+    /// to hide FMA latency, and the accumulators fit the registers: 8 × 2 Vector256 accumulators, B's two vectors and
+    /// A's broadcast are 19, more than AVX2's 16 registers.
     /// </summary>
     private static void MultiplyCell<TOps, TVec>(float* a, int lda, float* b, int ldb, float* c, int tiles, int k, int outVectors)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
         int w = TOps.Count;
-        int blocks = (tiles + 7) / 8;
+        int maxRows = w == 16 ? 8 : 6;
+        int blocks = (tiles + maxRows - 1) / maxRows;
         for (int r0 = 0, blockIndex = 0; r0 < tiles; blockIndex++)
         {
             int rows = (tiles - r0 + blocks - blockIndex - 1) / (blocks - blockIndex);
