@@ -19,8 +19,10 @@ internal static unsafe class ImplicitConv
     // first layer, 25 taps: im2col twice as fast; its second, 400 taps: implicit a few percent faster).
     private const int MinTaps = 64;
 
-    // Output pixels per tile (rows of the micro-kernel): 8 rows × 2 vectors fill the AVX-512 accumulators.
+    // Output pixels per tile (rows of the micro-kernel): 8 rows × 2 vectors fill AVX-512's accumulators; Vector256
+    // tiles take 6, whose 12 accumulators, B's two vectors and A's broadcast fit AVX2's 16 registers.
     private const int TileRows = 8;
+    private const int TileRows256 = 6;
 
     // Floats in the widest vector.
     private const int MaxLanes = 16;
@@ -92,7 +94,8 @@ internal static unsafe class ImplicitConv
 
         float** bases = stackalloc float*[TileRows];
         float* tile = stackalloc float[TileRows * 2 * MaxLanes];
-        int blocks = (pixels + TileRows - 1) / TileRows;
+        int tileRows = w == 16 ? TileRows : TileRows256;
+        int blocks = (pixels + tileRows - 1) / tileRows;
         for (int s = 0; s < batch; s++)
         {
             float* sample = input + (nint)s * inLength;
