@@ -124,6 +124,7 @@ if (only.Contains("gemm"))
 {
     // The peak is measured in the same run as the kernel it is compared with.
     types.Add(typeof(GemmBenchmarks));
+    types.Add(typeof(ConvBenchmarks));
     types.Add(typeof(FmaPeakBenchmarks));
 }
 
@@ -215,6 +216,7 @@ static bool QuickSubset(BenchmarkDotNet.Running.BenchmarkCase c)
             || ((NetworkKind)Parameter(nameof(AttributionBenchmarks.Network))! == NetworkKind.Mlp
                 && method is nameof(AttributionBenchmarks.PerNeuronConductance) or nameof(AttributionBenchmarks.NigGenAllCores)),
         nameof(GemmBenchmarks) => (string)Parameter(nameof(GemmBenchmarks.Shape))! == "256x256x256",
+        nameof(ConvBenchmarks) => false,
         nameof(FmaPeakBenchmarks) => true,
         nameof(TrainingBenchmarks) => (NetworkKind)Parameter(nameof(TrainingBenchmarks.Network))! == NetworkKind.Mlp,
         nameof(QuadratureBenchmarks) => (int)Parameter(nameof(QuadratureBenchmarks.Points))! == 100_000, // about 10 ms a call

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using BenchmarkDotNet.Attributes;
@@ -6,9 +7,16 @@ using NigGen.Kernels;
 
 namespace NigGen.Benchmarks.Suites;
 
-/// <summary>NigGen's GEMM kernel on a square shape and the MLP's batch-64 shapes (m×k×n).</summary>
+/// <summary>
+/// NigGen's GEMM kernel (m×k×n) on a square shape, the MLP's batch-64 shapes, the matrix-vector shapes of a batch of
+/// one (1 row) and of Neuron Integrated Gradients' endpoint pass (2 rows), and a product whose B rows are 4 KiB apart
+/// (packed panels).
+/// </summary>
 public class GemmBenchmarks
 {
+    /// <summary>The shapes the GEMM rows report, in order.</summary>
+    public static readonly string[] Shapes = ["256x256x256", "64x784x256", "64x256x256", "1x784x256", "2x784x256", "64x784x1024"];
+
     private float[] _a = null!;
     private float[] _b = null!;
     private float[] _c = null!;
@@ -16,7 +24,7 @@ public class GemmBenchmarks
     private int _k;
     private int _n;
 
-    [Params("256x256x256", "64x784x256", "64x256x256")]
+    [ParamsSource(nameof(AllShapes))]
     public string Shape { get; set; } = "";
 
     public static (int M, int K, int N) Parse(string shape)
@@ -24,6 +32,8 @@ public class GemmBenchmarks
         var parts = shape.Split('x');
         return (int.Parse(parts[0]), int.Parse(parts[1]), int.Parse(parts[2]));
     }
+
+    public static IEnumerable<string> AllShapes() => Shapes;
 
     [GlobalSetup]
     public void Setup()
@@ -122,4 +132,61 @@ public class FmaPeakBenchmarks
         var sum = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + ((a8 + a9) + (a10 + a11));
         return Vector256.Sum(sum);
     }
+}
+
+/// <summary>
+/// The convolution paths that lean on GEMM-like micro-kernels, at batch 8: a 3×3 stride-2 convolution (implicit GEMM)
+/// and a 3×3 stride-1 one (Winograd's per-cell products), in GFLOP/s of the direct sum (2 × outputs × taps).
+/// </summary>
+public class ConvBenchmarks
+{
+    private ConvGeometry _geometry;
+    private NigGen.Layer _layer = null!;
+    private float[] _input = null!;
+    private float[] _output = null!;
+    private float[] _scratch = null!;
+
+    public const int Batch = 8;
+
+    /// <summary>in channels, height, width, out channels, kernel, stride, padding.</summary>
+    [Params("32,32,32,64,3,2,1", "64,16,16,64,3,1,1")]
+    public string Conv { get; set; } = "";
+
+    public static ConvGeometry Geometry(string conv)
+    {
+        var p = Array.ConvertAll(conv.Split(','), int.Parse);
+        return new ConvGeometry(p[0], p[1], p[2], p[3], p[4], p[4], p[5], p[5], p[6], p[6]);
+    }
+
+    public static string Describe(string conv)
+    {
+        var g = Geometry(conv);
+        string path = g.StrideHeight == 1 ? "Winograd" : "implicit GEMM";
+        return $"{g.KernelHeight}×{g.KernelWidth} stride {g.StrideHeight}, {g.InChannels}→{g.OutChannels} channels, {g.InHeight}×{g.InWidth}, batch {Batch} ({path})";
+    }
+
+    public static double Flops(string conv)
+    {
+        var g = Geometry(conv);
+        return 2.0 * Batch * g.OutputLength * g.PatchLength;
+    }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _geometry = Geometry(Conv);
+        _layer = NigGen.Layer.Create("conv", [_geometry.OutChannels, _geometry.InChannels, _geometry.KernelHeight, _geometry.KernelWidth], true, new NigGen.Weights.RandomWeightSource(1));
+        var random = new Random(2);
+        _input = new float[Batch * _geometry.InputLength];
+        for (int i = 0; i < _input.Length; i++)
+        {
+            _input[i] = random.NextSingle() - 0.5f;
+        }
+
+        _output = new float[Batch * _geometry.OutputLength];
+        _scratch = new float[_geometry.ScratchLength];
+    }
+
+    [Benchmark]
+    public void Forward() => ConvKernels.Forward(_geometry, _input, _layer, _output, Batch, _scratch);
 }
