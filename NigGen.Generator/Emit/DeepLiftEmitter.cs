@@ -227,12 +227,11 @@ internal static class DeepLiftEmitter
         else if (m.HasActivation && RevealCancelSource(layer) is { } source)
         {
             // RevealCancel splits the source layer's terms and carries them through this BatchNorm's scale.
-            int channels = m.OutputShape[0], spatial = m.OutputLength / channels;
             string sourceInputs = plan.InputValues(source, Inputs);
             w.Open($"if (to < {layer.OutputPositionName})");
             w.Open($"if ({Flag(source.Rules)})");
             w.Line(source.Rules.RevealCancelSplit(source, sourceInputs, source.Field, preMultipliers));
-            w.Line($"global::NigGen.Kernels.BatchNormKernels.ScaleParts({layer.Field}.Scale, {preMultipliers}, channels: {channels}, spatial: {spatial});");
+            w.Line(layer.Rules.CarrySplitParts(layer, preMultipliers));
             w.Line($"global::NigGen.Kernels.DeepLiftKernels.RevealCancel(global::NigGen.Activation.{m.Activation}, {pre}, {values}, {outputMultipliers}, {preMultipliers});");
             if (layer.ScoresPreActivation)
             {
@@ -253,7 +252,7 @@ internal static class DeepLiftEmitter
             w.Open($"if (to < {layer.PreActivationPositionName})");
             w.Open($"if ({Flag(source.Rules)})");
             w.Line("// The parts' multipliers back through the scale, into the source layer's two rows (m⁺, m⁻).");
-            w.Line($"global::NigGen.Kernels.BatchNormKernels.ScalePartMultipliers({layer.Field}.Scale, {preMultipliers}, channels: {channels}, spatial: {spatial});");
+            w.Line(layer.Rules.CarrySplitMultipliersBack(layer, preMultipliers));
             w.Line($"{preMultipliers}.CopyTo({plan.InputGradient(layer)});");
             w.Close();
             w.Open("else");

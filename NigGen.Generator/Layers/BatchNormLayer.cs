@@ -65,18 +65,26 @@ internal sealed class BatchNormLayer : LayerRules
     public override void EmitForward(SourceWriter w, EmitPlan plan, LayerPlan layer, string input)
     {
         var m = layer.Model;
-        w.Line($"global::NigGen.Kernels.BatchNormKernels.Forward({plan.InputValues(layer, input)}, {layer.Field}.Scale, {layer.Field}.Shift, {plan.PreActivationValues(layer.Index, input)}, batch, channels: {m.OutputShape[0]}, spatial: {m.OutputLength / m.OutputShape[0]});");
+        w.Line($"global::NigGen.Kernels.BatchNormKernels.Forward({plan.InputValues(layer, input)}, {layer.Field}.Scale, {layer.Field}.Shift, {plan.PreActivationValues(layer.Index, input)}, batch, {ChannelsAndSpatial(m)});");
     }
 
     public override void EmitInputGradient(SourceWriter w, EmitPlan plan, LayerPlan layer, GradientWrites writes, string rows)
     {
         var m = layer.Model;
-        w.Line($"global::NigGen.Kernels.BatchNormKernels.BackwardInput({plan.PreActivationGradient(layer.Index)}, {layer.Field}.Scale, {plan.InputGradient(layer)}, {rows}, channels: {m.OutputShape[0]}, spatial: {m.OutputLength / m.OutputShape[0]}{writes.Accumulate(layer, 0)});");
+        w.Line($"global::NigGen.Kernels.BatchNormKernels.BackwardInput({plan.PreActivationGradient(layer.Index)}, {layer.Field}.Scale, {plan.InputGradient(layer)}, {rows}, {ChannelsAndSpatial(m)}{writes.Accumulate(layer, 0)});");
         writes.EmitWritten(w, layer, 0);
     }
 
     // deeplift's BatchNormalization is linear: a split's parts go through the scale (BatchNormKernels.ScaleParts).
     public override bool CarriesRevealCancelSplit => true;
+
+    public override string CarrySplitParts(LayerPlan layer, string parts) =>
+        $"global::NigGen.Kernels.BatchNormKernels.ScaleParts({layer.Field}.Scale, {parts}, {ChannelsAndSpatial(layer.Model)});";
+
+    public override string CarrySplitMultipliersBack(LayerPlan layer, string multipliers) =>
+        $"global::NigGen.Kernels.BatchNormKernels.ScalePartMultipliers({layer.Field}.Scale, {multipliers}, {ChannelsAndSpatial(layer.Model)});";
+
+    private static string ChannelsAndSpatial(LayerModel m) => $"channels: {m.OutputShape[0]}, spatial: {m.OutputLength / m.OutputShape[0]}";
 
     public override bool IsTrained(LayerSpec spec) => spec.Affine;
 
@@ -97,7 +105,7 @@ internal sealed class BatchNormLayer : LayerRules
         string gradients = $"state.{layer.Pascal}Gradients";
         string weight = m.Spec.Affine ? gradients + ".WeightAccumulator" : "Span<float>.Empty";
         string bias = m.Spec.Affine ? gradients + ".BiasAccumulator" : "Span<float>.Empty";
-        w.Line($"global::NigGen.Kernels.BatchNormKernels.TrainingBackward({plan.InputValues(layer, EmitPlan.WorkspaceInputs)}, {plan.PreActivationGradient(layer.Index)}, {layer.Field}.Weight, state.{layer.Pascal}Mean, state.{layer.Pascal}Variance, {layer.Field}.Epsilon, {plan.InputGradient(layer)}, {weight}, {bias}, batch, channels: {m.OutputShape[0]}, spatial: {m.OutputLength / m.OutputShape[0]}{writes.Accumulate(layer, 0)});");
+        w.Line($"global::NigGen.Kernels.BatchNormKernels.TrainingBackward({plan.InputValues(layer, EmitPlan.WorkspaceInputs)}, {plan.PreActivationGradient(layer.Index)}, {layer.Field}.Weight, state.{layer.Pascal}Mean, state.{layer.Pascal}Variance, {layer.Field}.Epsilon, {plan.InputGradient(layer)}, {weight}, {bias}, batch, {ChannelsAndSpatial(m)}{writes.Accumulate(layer, 0)});");
         writes.EmitWritten(w, layer, 0);
         w.Line();
     }

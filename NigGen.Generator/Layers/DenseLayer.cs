@@ -53,8 +53,6 @@ internal sealed class DenseLayer : LayerRules
 
     public override string Construction(LayerPlan layer, string prefix) => WeightedSum.Construction(layer, prefix);
 
-    public override bool PassesAffinePrefix(LayerSpec spec) => false;
-
     public override bool FusesRelu => true;
 
     public override string Describe(LayerModel m) => $"{m.Name}: Dense {Shapes(m)}{Activation(m)}";

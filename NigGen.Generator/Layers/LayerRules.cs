@@ -147,6 +147,12 @@ internal abstract class LayerRules
     /// <summary>Whether RevealCancel's split of a weighted sum read by this layer goes through it to its activation (an unfolded BatchNorm).</summary>
     public virtual bool CarriesRevealCancelSplit => false;
 
+    /// <summary>Where <see cref="CarriesRevealCancelSplit"/>: the kernel call taking the split's two rows (x⁺, x⁻) through the layer.</summary>
+    public virtual string CarrySplitParts(LayerPlan layer, string parts) => string.Empty;
+
+    /// <summary>Where <see cref="CarriesRevealCancelSplit"/>: the kernel call taking the parts' multipliers (m⁺, m⁻) back through the layer.</summary>
+    public virtual string CarrySplitMultipliersBack(LayerPlan layer, string multipliers) => string.Empty;
+
     // ---- Training ----
 
     /// <summary>Whether a trainer fits parameters of the layer.</summary>
