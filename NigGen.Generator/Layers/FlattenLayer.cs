@@ -53,7 +53,7 @@ internal static class IdentityKernels
     public static void EmitInputGradient(SourceWriter w, EmitPlan plan, LayerPlan layer, GradientWrites writes, string rows)
     {
         string gradient = plan.PreActivationGradient(layer.Index);
-        w.Line($"global::NigGen.Kernels.GraphKernels.AddBackward({(rows == "batch" ? gradient : $"{gradient}.Slice(0, {rows} * {layer.LengthName})")}, {plan.InputGradient(layer)}{writes.Accumulate(layer, 0)});");
+        w.Line($"global::NigGen.Kernels.GraphKernels.AddBackward({LayerRules.Rows(gradient, layer, rows)}, {plan.InputGradient(layer)}{writes.Accumulate(layer, 0)});");
         writes.EmitWritten(w, layer, 0);
     }
 }

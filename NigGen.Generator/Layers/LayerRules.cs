@@ -231,7 +231,7 @@ internal abstract class LayerRules
     protected static string Float(double value) => ((float)value).ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "f";
 
     /// <summary>The gradient's first <paramref name="rows"/> rows (DeepLIFT runs on one).</summary>
-    protected static string Rows(string gradient, LayerPlan layer, string rows) => rows == "batch" ? gradient : $"{gradient}.Slice(0, {rows} * {layer.LengthName})";
+    internal static string Rows(string gradient, LayerPlan layer, string rows) => rows == "batch" ? gradient : $"{gradient}.Slice(0, {rows} * {layer.LengthName})";
 }
 
 /// <summary>One tensor of a layer in the weights file: its state_dict name, shape, and whether a trainer fits it.</summary>

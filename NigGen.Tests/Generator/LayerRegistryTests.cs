@@ -34,6 +34,16 @@ public sealed class LayerRegistryTests
     }
 
     [Fact]
+    public void Every_weighted_sum_says_how_RevealCancel_splits_it()
+    {
+        // The DeepLIFT emitter splits every weighted sum under an activation; a weighted sum without a flag could not be split.
+        var weightedSums = LayerRegistry.All.Where(r => r.IsWeightedSum).ToList();
+        Assert.Equal([LayerKind.Dense, LayerKind.Conv], weightedSums.Select(r => r.Kind));
+        Assert.All(weightedSums, r => Assert.NotNull(r.RevealCancelFlag));
+        Assert.All(LayerRegistry.All.Where(r => !r.IsWeightedSum), r => Assert.Null(r.RevealCancelFlag));
+    }
+
+    [Fact]
     public void Every_layer_attribute_of_the_runtime_has_rules_and_no_rules_lack_one()
     {
         var attributes = typeof(LayerAttribute).Assembly.GetTypes()
