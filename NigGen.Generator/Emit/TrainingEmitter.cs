@@ -76,7 +76,7 @@ internal static class TrainingEmitter
             }
 
             w.Line("// " + PassEmitter.Describe(m));
-            string source = plan.InputValues(layer, "ws.Inputs.AsSpan(0, batch * InputLength)");
+            string source = plan.InputValues(layer, EmitPlan.WorkspaceInputs);
             string pre = plan.PreActivationValues(layer.Index, EmitPlan.WorkspaceInputs);
             // Nothing is folded in training's plan: every layer computes with its own kind's kernels.
             layer.Rules.EmitTrainingForward(w, plan, layer, source, pre);

@@ -135,7 +135,10 @@ internal abstract class LayerRules
     public virtual void EmitDeepLift(SourceWriter w, EmitPlan plan, LayerPlan layer, GradientWrites writes) =>
         EmitInputGradient(w, plan, layer, writes, rows: "multiplierRows");
 
-    /// <summary>For a weighted sum: the local flag that says RevealCancel splits its terms, and its value from the rule.</summary>
+    /// <summary>
+    /// For a weighted sum (required there, with <see cref="RevealCancelSplit"/> and <see cref="RevealCancelBackward"/>):
+    /// the local flag that says RevealCancel splits its terms, and its value from the rule. Null for other kinds.
+    /// </summary>
     public virtual (string Flag, string Condition)? RevealCancelFlag => null;
 
     /// <summary>For a weighted sum: the kernel call splitting its positive and negative terms (<paramref name="shapes"/> gives the sizes).</summary>
@@ -163,7 +166,7 @@ internal abstract class LayerRules
 
     /// <summary>Training's forward kernel calls: the inference ones unless <see cref="HasTrainingForward"/>.</summary>
     public virtual void EmitTrainingForward(SourceWriter w, EmitPlan plan, LayerPlan layer, string source, string pre) =>
-        EmitForward(w, plan, layer, "ws.Inputs.AsSpan(0, batch * InputLength)");
+        EmitForward(w, plan, layer, EmitPlan.WorkspaceInputs);
 
     /// <summary>
     /// Training's backward step below the activation: the parameter gradients into <c>state</c>, and the input gradient
@@ -213,10 +216,13 @@ internal abstract class LayerRules
 
     // ---- GPU backend ----
 
-    /// <summary>Why the GPU backend cannot run this layer as declared, or null when it can; by default it has no such layer.</summary>
+    /// <summary>
+    /// Why the GPU backend cannot run this layer as declared, or null when it can. By default the backend has no such
+    /// layer; a kind that returns null must also write its <see cref="GpuLayer"/>.
+    /// </summary>
     public virtual string? GpuUnsupportedReason(LayerModel layer) => layer.Kind.ToString();
 
-    /// <summary>The layer's entry in the generated <c>GpuLayers()</c>, for the kinds the GPU backend runs.</summary>
+    /// <summary>The layer's entry in the generated <c>GpuLayers()</c>; asked only where <see cref="GpuUnsupportedReason"/> is null for every layer.</summary>
     public virtual string GpuLayer(LayerPlan layer) => string.Empty;
 
     // ---- Helpers for the kinds ----
