@@ -46,7 +46,7 @@ internal static class ShapeInference
         long inputLength = spec.InputShape.Aggregate(1L, (a, b) => a * b);
         if (inputValid && inputLength > MaxTensorLength)
         {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TensorTooLarge, parsed.InputLocation, $"Network '{spec.ClassName}'", $"its {Format(spec.InputShape.ToArray())} input", inputLength, MaxTensorLength));
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TensorTooLarge, parsed.InputLocation, $"Network '{spec.ClassName}'", $"its {Shapes.Format(spec.InputShape)} input", inputLength, MaxTensorLength));
             inputValid = false;
         }
 
@@ -207,6 +207,4 @@ internal static class ShapeInference
 
         return rules.InferShape(context);
     }
-
-    private static string Format(int[] shape) => "(" + string.Join(", ", shape) + ")";
 }
