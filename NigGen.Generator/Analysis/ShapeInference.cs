@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using NigGen.Generator.Diagnostics;
+using NigGen.Generator.Layers;
 using NigGen.Generator.Model;
 using NigGen.Generator.Parsing;
 
@@ -45,7 +46,7 @@ internal static class ShapeInference
         long inputLength = spec.InputShape.Aggregate(1L, (a, b) => a * b);
         if (inputValid && inputLength > MaxTensorLength)
         {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TensorTooLarge, parsed.InputLocation, $"Network '{spec.ClassName}'", $"its {Format(spec.InputShape.ToArray())} input", inputLength, MaxTensorLength));
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TensorTooLarge, parsed.InputLocation, $"Network '{spec.ClassName}'", $"its {Shapes.Format(spec.InputShape)} input", inputLength, MaxTensorLength));
             inputValid = false;
         }
 
@@ -68,7 +69,7 @@ internal static class ShapeInference
 
                 if (layer.Attribution == AttributionPoint.PreActivation && layer.Activation == ActivationKind.None)
                 {
-                    string what = layer.Kind is LayerKind.Dense or LayerKind.Conv or LayerKind.BatchNorm or LayerKind.Add or LayerKind.Concat
+                    string what = LayerRegistry.For(layer.Kind).HasActivationArgument
                         ? $"a {layer.Kind} layer declared without Activation" : $"a {layer.Kind} layer";
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.PreActivationWithoutActivation, location, layer.Name, what));
                     layer = layer with { Attribution = AttributionPoint.Output };
@@ -111,7 +112,7 @@ internal static class ShapeInference
     {
         var layer = spec.Layers[index];
         string[] names;
-        if (layer.Kind is LayerKind.Add or LayerKind.Concat)
+        if (LayerRegistry.TryGet(layer.Kind, out var rules) && rules.NamesItsInputs)
         {
             if (layer.From is not null)
             {
@@ -172,7 +173,7 @@ internal static class ShapeInference
         var prefixes = new Dictionary<string, string>(StringComparer.Ordinal);
         for (int i = 0; i < layers.Count; i++)
         {
-            if (layers[i].Kind is LayerKind.Dense or LayerKind.Conv or LayerKind.BatchNorm)
+            if (LayerRegistry.For(layers[i].Kind).HasWeights)
             {
                 string prefix = layers[i].WeightsPrefix;
                 if (prefixes.TryGetValue(prefix, out string? other))
@@ -191,255 +192,19 @@ internal static class ShapeInference
 
     private static int[]? InferLayer(LayerSpec layer, int[][] inputs, string[] inputNames, LocationInfo location, List<DiagnosticInfo> diagnostics)
     {
-        var input = inputs[0];
-        string inputText = Format(input);
+        var context = new ShapeContext(layer, inputs, inputNames, location, diagnostics);
         if (layer.Activation is < ActivationKind.None or > ActivationKind.Silu)
         {
-            Report(DiagnosticDescriptors.NonPositiveSize, layer.Name, "Activation", (int)layer.Activation, "a defined NigGen.Activation value");
+            context.Report(DiagnosticDescriptors.NonPositiveSize, layer.Name, "Activation", (int)layer.Activation, "a defined NigGen.Activation value");
         }
 
-        switch (layer.Kind)
+        // A kind without rules must never emit a network without that layer.
+        if (!LayerRegistry.TryGet(layer.Kind, out var rules))
         {
-            case LayerKind.Flatten:
-                return [input.Aggregate(1, (a, b) => a * b)];
-
-            case LayerKind.Dense:
-                if (layer.Size <= 0)
-                {
-                    Report(DiagnosticDescriptors.NonPositiveSize, layer.Name, "units", layer.Size, "at least 1");
-                    return null;
-                }
-
-                if (input.Length != 1)
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DenseNeedsFlatInput, location, layer.Name, inputText));
-                    return null;
-                }
-
-                if (layer.Size > MaxTensorLength || (long)layer.Size * input[0] > int.MaxValue)
-                {
-                    Report(DiagnosticDescriptors.TensorTooLarge, $"Layer '{layer.Name}'", $"its weight [{layer.Size}, {input[0]}]", (long)layer.Size * input[0], int.MaxValue);
-                    return null;
-                }
-
-                return [layer.Size];
-
-            case LayerKind.Conv:
-            case LayerKind.MaxPool:
-            case LayerKind.AvgPool:
-                return InferSpatial(layer, input, location, diagnostics);
-
-            case LayerKind.GlobalAvgPool:
-            case LayerKind.GlobalMaxPool:
-                if (input.Length is not (2 or 3))
-                {
-                    Report(DiagnosticDescriptors.SpatialLayerNeedsChannels, layer.Kind, layer.Name, inputText);
-                    return null;
-                }
-
-                return [input[0]];
-
-            case LayerKind.BatchNorm:
-                // PyTorch's BatchNorm1d takes (C) and (C, L) samples and BatchNorm2d (C, H, W): every shape NigGen has.
-                if (!(layer.Epsilon > 0 && layer.Epsilon < double.PositiveInfinity))
-                {
-                    Report(DiagnosticDescriptors.NonPositiveSize, layer.Name, "Epsilon", layer.Epsilon, "positive and finite");
-                    return null;
-                }
-
-                if (!(layer.Momentum >= 0 && layer.Momentum <= 1))
-                {
-                    Report(DiagnosticDescriptors.NonPositiveSize, layer.Name, "Momentum", layer.Momentum, "in [0, 1]");
-                    return null;
-                }
-
-                return input;
-
-            case LayerKind.Dropout:
-                if (!(layer.Probability >= 0 && layer.Probability < 1))
-                {
-                    Report(DiagnosticDescriptors.NonPositiveSize, layer.Name, "the dropout probability", layer.Probability, "in [0, 1)");
-                    return null;
-                }
-
-                return input;
-
-            case LayerKind.Add:
-                for (int k = 1; k < inputs.Length; k++)
-                {
-                    if (!inputs[k].SequenceEqual(input))
-                    {
-                        Report(DiagnosticDescriptors.AddShapeMismatch, layer.Name, inputNames[0], inputText, inputNames[k], Format(inputs[k]));
-                        return null;
-                    }
-                }
-
-                return input;
-
-            case LayerKind.Concat:
-                long channels = input[0];
-                for (int k = 1; k < inputs.Length; k++)
-                {
-                    if (inputs[k].Length != input.Length || !inputs[k].Skip(1).SequenceEqual(input.Skip(1)))
-                    {
-                        Report(DiagnosticDescriptors.ConcatShapeMismatch, layer.Name, inputNames[0], inputText, inputNames[k], Format(inputs[k]));
-                        return null;
-                    }
-
-                    channels += inputs[k][0];
-                }
-
-                var concatenated = (int[])input.Clone();
-                long total = channels * (Shapes.Length(input.ToEquatableArray()) / input[0]);
-                if (total > MaxTensorLength)
-                {
-                    Report(DiagnosticDescriptors.TensorTooLarge, $"Layer '{layer.Name}'", "its output", total, MaxTensorLength);
-                    return null;
-                }
-
-                concatenated[0] = (int)channels;
-                return concatenated;
-
-            default:
-                // A kind added to the parser but not here must never emit a network without that layer.
-                Report(DiagnosticDescriptors.NonPositiveSize, layer.Name, "its kind", layer.Kind, "a kind NigGen can infer a shape for");
-                return null;
+            context.Report(DiagnosticDescriptors.LayerKindWithoutRules, layer.Name, $"[{layer.Kind}]", LayerRegistry.KnownAttributes);
+            return null;
         }
 
-        void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, params object[] arguments) =>
-            diagnostics.Add(DiagnosticInfo.Create(descriptor, location, arguments));
+        return rules.InferShape(context);
     }
-
-    private static int[]? InferSpatial(LayerSpec layer, int[] input, LocationInfo location, List<DiagnosticInfo> diagnostics)
-    {
-        bool isConv = layer.Kind == LayerKind.Conv;
-        string kindName = isConv ? "Conv" : layer.Kind.ToString();
-        int errors = diagnostics.Count;
-        void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, params object[] arguments) =>
-            diagnostics.Add(DiagnosticInfo.Create(descriptor, location, arguments));
-
-        if (input.Length is not (2 or 3))
-        {
-            Report(DiagnosticDescriptors.SpatialLayerNeedsChannels, kindName, layer.Name, Format(input));
-            return null;
-        }
-
-        int window;
-        int stride;
-        int padding = 0;
-        if (isConv)
-        {
-            if (layer.Size <= 0)
-            {
-                Report(DiagnosticDescriptors.NonPositiveSize, layer.Name, "output channels", layer.Size, "at least 1");
-            }
-
-            if (layer.Kernel == 0)
-            {
-                Report(DiagnosticDescriptors.MissingKernel, layer.Name, layer.Size);
-            }
-            else if (layer.Kernel < 0)
-            {
-                Report(DiagnosticDescriptors.NonPositiveSize, layer.Name, "Kernel", layer.Kernel, "at least 1");
-            }
-
-            if (layer.Stride <= 0)
-            {
-                Report(DiagnosticDescriptors.NonPositiveSize, layer.Name, "Stride", layer.Stride, "at least 1");
-            }
-
-            if (layer.Padding < 0)
-            {
-                Report(DiagnosticDescriptors.NonPositiveSize, layer.Name, "Padding", layer.Padding, "0 or more");
-            }
-
-            if (layer.Dilation < 1)
-            {
-                Report(DiagnosticDescriptors.NonPositiveSize, layer.Name, "Dilation", layer.Dilation, "at least 1");
-            }
-
-            if (layer.Groups < 1)
-            {
-                Report(DiagnosticDescriptors.NonPositiveSize, layer.Name, "Groups", layer.Groups, "at least 1");
-            }
-            else if (layer.Size > 0 && (input[0] % layer.Groups != 0 || layer.Size % layer.Groups != 0))
-            {
-                Report(DiagnosticDescriptors.GroupsMismatch, layer.Name, layer.Groups, input[0], layer.Size);
-            }
-
-            // A dilated kernel spans d·(k − 1) + 1 input positions.
-            window = layer.Kernel > 0 && layer.Dilation > 0 ? layer.Dilation * (layer.Kernel - 1) + 1 : layer.Kernel;
-            stride = layer.Stride;
-            padding = layer.Padding;
-        }
-        else
-        {
-            if (layer.Size <= 0)
-            {
-                Report(DiagnosticDescriptors.NonPositiveSize, layer.Name, "window size", layer.Size, "at least 1");
-            }
-
-            if (layer.Stride < 0)
-            {
-                Report(DiagnosticDescriptors.NonPositiveSize, layer.Name, "Stride", layer.Stride, "at least 1 (or 0 for the window size)");
-            }
-
-            if (layer.Padding < 0)
-            {
-                Report(DiagnosticDescriptors.NonPositiveSize, layer.Name, "Padding", layer.Padding, "0 or more");
-            }
-            else if (layer.Size > 0 && layer.Padding > layer.Size / 2)
-            {
-                Report(DiagnosticDescriptors.PoolPaddingTooLarge, layer.Name, layer.Padding, layer.Size);
-            }
-
-            window = layer.Size;
-            stride = layer.Stride == 0 ? layer.Size : layer.Stride;
-            padding = layer.Padding;
-        }
-
-        if (diagnostics.Count > errors)
-        {
-            return null;
-        }
-
-        var output = new int[input.Length];
-        output[0] = isConv ? layer.Size : input[0];
-        for (int d = 1; d < input.Length; d++)
-        {
-            int padded = input[d] + 2 * padding;
-            if (window > padded)
-            {
-                string what = isConv ? "kernel" : "pooling";
-                string paddingText = padding > 0 ? $" (padded by {padding} to {padded} along that axis)" : string.Empty;
-                string windowText = input.Length == 3 ? $"{window}×{window}" : window.ToString();
-                if (isConv && layer.Dilation > 1)
-                {
-                    windowText += $" (kernel {layer.Kernel} dilated by {layer.Dilation})";
-                }
-                Report(DiagnosticDescriptors.KernelLargerThanInput, layer.Name, what, windowText, Format(input), paddingText);
-                return null;
-            }
-
-            output[d] = (padded - window) / stride + 1;
-        }
-
-        long length = output.Aggregate(1L, (a, b) => a * b);
-        if (length > MaxTensorLength)
-        {
-            Report(DiagnosticDescriptors.TensorTooLarge, $"Layer '{layer.Name}'", $"its {Format(output)} output", length, MaxTensorLength);
-            return null;
-        }
-
-        long patch = isConv ? (long)input[0] / layer.Groups * layer.Kernel * (input.Length == 3 ? layer.Kernel : 1) : 0;
-        if (isConv && patch * Math.Max(layer.Size, length / output[0]) > int.MaxValue)
-        {
-            Report(DiagnosticDescriptors.TensorTooLarge, $"Layer '{layer.Name}'", "its weight or im2col buffer", patch * Math.Max(layer.Size, length / output[0]), int.MaxValue);
-            return null;
-        }
-
-        return output;
-    }
-
-    private static string Format(int[] shape) => "(" + string.Join(", ", shape) + ")";
 }

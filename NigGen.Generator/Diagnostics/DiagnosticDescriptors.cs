@@ -127,6 +127,10 @@ internal static class DiagnosticDescriptors
         "NIG0030", "Network has no GPU path",
         "Network '{0}' gets no ToGpu: the GPU backend does not run layer '{1}' ({2}); its CPU methods are unaffected");
 
+    public static readonly DiagnosticDescriptor LayerKindWithoutRules = Error(
+        "NIG0031", "Layer kind NigGen has no rules for",
+        "Layer '{0}' is declared with {1}, a layer kind NigGen has no rules for; the layer attributes are {2}");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 

@@ -1,4 +1,5 @@
 using System.Linq;
+using NigGen.Generator.Layers;
 using NigGen.Generator.Model;
 
 namespace NigGen.Generator.Emit;
@@ -67,7 +68,7 @@ internal static class DeepLiftEmitter
     /// weighted sum (an Add, a Concat, an unfolded BatchNorm), so there are no positive and negative terms to split.
     /// </summary>
     public static LayerPlan? RevealCancelUndefinedAt(EmitPlan plan) =>
-        plan.Layers.FirstOrDefault(l => l.Model.HasActivation && l.HasSteps && l.ComputeKind is not (LayerKind.Dense or LayerKind.Conv) && RevealCancelSource(l) is null);
+        plan.Layers.FirstOrDefault(l => l.Model.HasActivation && l.HasSteps && !l.ComputeRules.IsWeightedSum && RevealCancelSource(l) is null);
 
     /// <summary>
     /// For an unfolded BatchNorm with an activation that reads a Dense or Conv layer nothing else reads (kept apart because
@@ -76,8 +77,8 @@ internal static class DeepLiftEmitter
     /// Null elsewhere.
     /// </summary>
     public static LayerPlan? RevealCancelSource(LayerPlan layer) =>
-        layer.Model.Kind == LayerKind.BatchNorm && layer.Folds is null && layer.Model.HasActivation && layer.HasSteps
-        && layer.Inputs[0] is { } source && source.Model.Kind is LayerKind.Dense or LayerKind.Conv && !source.Model.HasActivation
+        layer.Rules.CarriesRevealCancelSplit && layer.Folds is null && layer.Model.HasActivation && layer.HasSteps
+        && layer.Inputs[0] is { } source && source.Rules.IsWeightedSum && !source.Model.HasActivation
         && source.HasSteps && source.Consumers.Count == 1
             ? source : null;
 
@@ -85,7 +86,8 @@ internal static class DeepLiftEmitter
     private static LayerPlan? RevealCancelTarget(LayerPlan layer) =>
         layer.Consumers.Count == 1 && RevealCancelSource(layer.Consumers[0]) == layer ? layer.Consumers[0] : null;
 
-    private static string Flag(LayerKind kind) => kind == LayerKind.Dense ? "revealCancelAfterDense" : "revealCancelAfterConv";
+    /// <summary>The local flag that says RevealCancel splits the terms of a weighted sum of this kind.</summary>
+    private static string Flag(LayerRules weightedSum) => weightedSum.RevealCancelFlag!.Value.Flag;
 
     /// <summary>The rule argument as the public methods pass it on: checked first where RevealCancel is undefined.</summary>
     private static string Rule(EmitPlan plan) => RevealCancelUndefinedAt(plan) is null ? "rule" : "CheckDeepLiftRule(rule)";
@@ -105,30 +107,26 @@ internal static class DeepLiftEmitter
 
     public static void EmitPass(SourceWriter w, EmitPlan plan)
     {
-        bool denseActivations = plan.Layers.Any(l => (l.ComputeKind == LayerKind.Dense && l.Model.HasActivation && l.HasSteps) || RevealCancelSource(l)?.Model.Kind == LayerKind.Dense);
-        bool convActivations = plan.Layers.Any(l => (l.ComputeKind == LayerKind.Conv && l.Model.HasActivation && l.HasSteps) || RevealCancelSource(l)?.Model.Kind == LayerKind.Conv);
+        // The weighted-sum kinds RevealCancel splits here: under an activation, or through an unfolded BatchNorm's scale.
+        var splitKinds = LayerRegistry.All.Where(kind => kind.RevealCancelFlag is not null && plan.Layers.Any(l =>
+            (l.ComputeRules == kind && l.Model.HasActivation && l.HasSteps) || RevealCancelSource(l)?.Rules == kind)).ToList();
         EmitRuleCheck(w, plan);
         w.Line("// DeepLIFT from the target's multiplier (seeded in row 0 of the output gradient) down to position 'to'. Rows 0 and 1 of");
         w.Line("// the value buffers hold the forward pass over the input and the baseline; multipliers live in row 0 of the gradient");
         w.Line("// buffers, row 1 being scratch. Attribute layers are scored into 'importance' on the way unless it is empty.");
         w.Open("private void DeepLiftLayers(Workspace ws, global::NigGen.DeepLiftRule rule, int to, Span<float> importance)");
         w.Line("const int batch = 2;");
-        if (plan.Layers.Any(l => l.HasSteps && l.ComputeKind is not (LayerKind.MaxPool or LayerKind.GlobalMaxPool)))
+        if (plan.Layers.Any(l => l.HasSteps && l.ComputeRules.DeepLiftUsesGradientKernel))
         {
             w.Line("const int multiplierRows = 1; // the gradient kernels run on the input's row only");
         }
 
-        if (denseActivations)
+        foreach (var kind in splitKinds)
         {
-            w.Line("bool revealCancelAfterDense = rule is global::NigGen.DeepLiftRule.RevealCancel or global::NigGen.DeepLiftRule.GenomicsDefault;");
+            w.Line($"bool {kind.RevealCancelFlag!.Value.Flag} = {kind.RevealCancelFlag.Value.Condition};");
         }
 
-        if (convActivations)
-        {
-            w.Line("bool revealCancelAfterConv = rule is global::NigGen.DeepLiftRule.RevealCancel;");
-        }
-
-        if (!denseActivations && !convActivations)
+        if (splitKinds.Count == 0)
         {
             w.Line(plan.Layers.Any(l => l.Model.HasActivation)
                 ? "// No activation follows a weighted sum: every rule is Rescale here."
@@ -177,7 +175,7 @@ internal static class DeepLiftEmitter
         {
             // Under RevealCancel this output's positive and negative parts carry their own multipliers; what they
             // contribute, m⁺Δx⁺ + m⁻Δx⁻, is what reaches the BatchNorm's activation: its multiplier × Δy.
-            w.Open($"if ({Flag(m.Kind)})");
+            w.Open($"if ({Flag(layer.Rules)})");
             EmitScore(w, layer, plan.OutputGradient(batchNorm.Index), plan.Values(batchNorm.Index, Inputs));
             w.Close();
             w.Open("else");
@@ -197,19 +195,16 @@ internal static class DeepLiftEmitter
             return;
         }
 
-        var c = layer.ComputeLayer;
-        bool weighted = layer.ComputeKind is LayerKind.Dense or LayerKind.Conv;
+        var rules = layer.ComputeRules;
+        bool weighted = rules.IsWeightedSum;
         string pre = plan.PreActivationValues(i, Inputs);
         string preMultipliers = plan.PreActivationGradient(i);
         string below = plan.InputValues(layer, Inputs);
-        string flag = layer.ComputeKind == LayerKind.Dense ? "revealCancelAfterDense" : "revealCancelAfterConv";
         if (m.HasActivation && weighted)
         {
             w.Open($"if (to < {layer.OutputPositionName})");
-            w.Open($"if ({flag})");
-            w.Line(layer.ComputeKind == LayerKind.Dense
-                ? $"global::NigGen.Kernels.DeepLiftKernels.SplitDense({below}, {layer.KernelField}.WeightTransposed, {preMultipliers}, inFeatures: {c.Model.InputLength}, outFeatures: {c.Model.OutputLength});"
-                : $"global::NigGen.Kernels.DeepLiftKernels.SplitConv(in {c.GeometryName}, {below}, {layer.KernelField}.Weight, {preMultipliers});");
+            w.Open($"if ({Flag(rules)})");
+            w.Line(rules.RevealCancelSplit(layer.ComputeLayer, below, layer.KernelField, preMultipliers));
             w.Line($"global::NigGen.Kernels.DeepLiftKernels.RevealCancel(global::NigGen.Activation.{m.Activation}, {pre}, {values}, {outputMultipliers}, {preMultipliers});");
             if (layer.ScoresPreActivation)
             {
@@ -232,15 +227,11 @@ internal static class DeepLiftEmitter
         else if (m.HasActivation && RevealCancelSource(layer) is { } source)
         {
             // RevealCancel splits the source layer's terms and carries them through this BatchNorm's scale.
-            int channels = m.OutputShape[0], spatial = m.OutputLength / channels;
             string sourceInputs = plan.InputValues(source, Inputs);
-            var sm = source.Model;
             w.Open($"if (to < {layer.OutputPositionName})");
-            w.Open($"if ({Flag(sm.Kind)})");
-            w.Line(sm.Kind == LayerKind.Dense
-                ? $"global::NigGen.Kernels.DeepLiftKernels.SplitDense({sourceInputs}, {source.Field}.WeightTransposed, {preMultipliers}, inFeatures: {sm.InputLength}, outFeatures: {sm.OutputLength});"
-                : $"global::NigGen.Kernels.DeepLiftKernels.SplitConv(in {source.GeometryName}, {sourceInputs}, {source.Field}.Weight, {preMultipliers});");
-            w.Line($"global::NigGen.Kernels.BatchNormKernels.ScaleParts({layer.Field}.Scale, {preMultipliers}, channels: {channels}, spatial: {spatial});");
+            w.Open($"if ({Flag(source.Rules)})");
+            w.Line(source.Rules.RevealCancelSplit(source, sourceInputs, source.Field, preMultipliers));
+            w.Line(layer.Rules.CarrySplitParts(layer, preMultipliers));
             w.Line($"global::NigGen.Kernels.DeepLiftKernels.RevealCancel(global::NigGen.Activation.{m.Activation}, {pre}, {values}, {outputMultipliers}, {preMultipliers});");
             if (layer.ScoresPreActivation)
             {
@@ -259,9 +250,9 @@ internal static class DeepLiftEmitter
             w.Close();
             w.Line();
             w.Open($"if (to < {layer.PreActivationPositionName})");
-            w.Open($"if ({Flag(sm.Kind)})");
+            w.Open($"if ({Flag(source.Rules)})");
             w.Line("// The parts' multipliers back through the scale, into the source layer's two rows (m⁺, m⁻).");
-            w.Line($"global::NigGen.Kernels.BatchNormKernels.ScalePartMultipliers({layer.Field}.Scale, {preMultipliers}, channels: {channels}, spatial: {spatial});");
+            w.Line(layer.Rules.CarrySplitMultipliersBack(layer, preMultipliers));
             w.Line($"{preMultipliers}.CopyTo({plan.InputGradient(layer)});");
             w.Close();
             w.Open("else");
@@ -284,33 +275,14 @@ internal static class DeepLiftEmitter
         }
 
         w.Open($"if (to < {layer.PreActivationPositionName})");
-        string belowMultipliers = plan.InputGradient(layer);
-        switch (layer.ComputeKind)
+        if (weighted && (batchNorm is not null || m.HasActivation))
         {
-            case LayerKind.Dense when batchNorm is not null:
-                EmitRevealCancelOrLinear(w, plan, layer, writes, Flag(LayerKind.Dense), target =>
-                    $"global::NigGen.Kernels.DeepLiftKernels.DenseRevealCancelBackward({preMultipliers}, {layer.KernelField}.Weight, {below}, {target}, inFeatures: {c.Model.InputLength}, outFeatures: {c.Model.OutputLength});");
-                break;
-            case LayerKind.Conv when batchNorm is not null:
-                EmitRevealCancelOrLinear(w, plan, layer, writes, Flag(LayerKind.Conv), target =>
-                    $"global::NigGen.Kernels.DeepLiftKernels.ConvRevealCancelBackward(in {c.GeometryName}, {preMultipliers}, {layer.KernelField}.Weight, {below}, {target});");
-                break;
-            case LayerKind.Dense when m.HasActivation:
-                EmitRevealCancelOrLinear(w, plan, layer, writes, flag, target =>
-                    $"global::NigGen.Kernels.DeepLiftKernels.DenseRevealCancelBackward({preMultipliers}, {layer.KernelField}.Weight, {below}, {target}, inFeatures: {c.Model.InputLength}, outFeatures: {c.Model.OutputLength});");
-                break;
-            case LayerKind.Conv when m.HasActivation:
-                EmitRevealCancelOrLinear(w, plan, layer, writes, flag, target =>
-                    $"global::NigGen.Kernels.DeepLiftKernels.ConvRevealCancelBackward(in {c.GeometryName}, {preMultipliers}, {layer.KernelField}.Weight, {below}, {target});");
-                break;
-            case LayerKind.MaxPool or LayerKind.GlobalMaxPool:
-                EmitIntoGradient(w, plan, layer, writes, target =>
-                    $"global::NigGen.Kernels.DeepLiftKernels.MaxPool(in {layer.GeometryName}, {below}, {values}, ws.{layer.Pascal}Argmax.AsSpan(0, batch * {layer.LengthName}), {outputMultipliers}, {target});");
-                break;
-            default:
-                // Linear layers pass multipliers on as gradients, on the input's row.
-                PassEmitter.EmitInputGradient(w, plan, layer, writes, rows: "multiplierRows");
-                break;
+            // Below a RevealCancel activation (its own, or the BatchNorm's it feeds) the terms take their own multipliers.
+            EmitRevealCancelOrLinear(w, plan, layer, writes, Flag(rules), target => rules.RevealCancelBackward(layer, preMultipliers, below, target));
+        }
+        else
+        {
+            rules.EmitDeepLift(w, plan, layer, writes);
         }
 
         w.Close();
@@ -330,7 +302,7 @@ internal static class DeepLiftEmitter
 
     // A DeepLIFT kernel writes its input's multipliers; where another layer has already written that buffer in this
     // pass, it writes into the join scratch instead and its row is added.
-    private static void EmitIntoGradient(SourceWriter w, EmitPlan plan, LayerPlan layer, GradientWrites writes, System.Func<string, string> call)
+    internal static void EmitIntoGradient(SourceWriter w, EmitPlan plan, LayerPlan layer, GradientWrites writes, System.Func<string, string> call)
     {
         string target = plan.InputGradient(layer);
         if (!writes.IsShared(layer, 0))

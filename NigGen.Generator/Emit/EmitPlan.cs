@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using NigGen.Generator.Layers;
 using NigGen.Generator.Model;
 
 namespace NigGen.Generator.Emit;
@@ -36,7 +37,7 @@ internal sealed class EmitPlan
 
         foreach (var layer in Layers)
         {
-            if (!training && layer.Model.Kind == LayerKind.BatchNorm && layer.Inputs[0] is { } affine && affine.Model.Kind is LayerKind.Dense or LayerKind.Conv
+            if (!training && layer.Rules.FoldsIntoWeightedSum && layer.Inputs[0] is { } affine && affine.Rules.IsWeightedSum
                 && !affine.Model.HasActivation && affine.Consumers.Count == 1 && affine.Model.Spec.Attribution == AttributionPoint.NotScored)
             {
                 layer.Folds = affine;
@@ -74,8 +75,8 @@ internal sealed class EmitPlan
     /// <summary>The input rows of a pass in the workspace, where the backward passes read the network's input.</summary>
     public const string WorkspaceInputs = "ws.Inputs.AsSpan(0, batch * InputLength)";
 
-    /// <summary>The Dense and Conv layers: those with parameters to train.</summary>
-    public IEnumerable<LayerPlan> ParameterLayers => Layers.Where(l => l.Model.Kind is LayerKind.Dense or LayerKind.Conv);
+    /// <summary>The weighted sums (Dense and Conv): those with parameters to train.</summary>
+    public IEnumerable<LayerPlan> ParameterLayers => Layers.Where(l => l.Rules.IsWeightedSum);
 
     /// <summary>The layers whose tensors the weights file holds: Dense, Conv and BatchNorm.</summary>
     public IEnumerable<LayerPlan> WeightLayers => Layers.Where(l => l.HasWeights);
@@ -84,19 +85,19 @@ internal sealed class EmitPlan
     public bool IsSequential => Layers.All(l => l.Model.Inputs.Count == 1 && l.Model.Inputs[0] == l.Index - 1);
 
     /// <summary>The layers with parameters a trainer updates: Dense, Conv and BatchNorm with Affine.</summary>
-    public IEnumerable<LayerPlan> TrainedLayers => Layers.Where(l => l.Model.Kind is LayerKind.Dense or LayerKind.Conv || l.Model.Kind == LayerKind.BatchNorm && l.Model.Spec.Affine);
+    public IEnumerable<LayerPlan> TrainedLayers => Layers.Where(l => l.Rules.IsTrained(l.Model.Spec));
 
     /// <summary>A layer training cannot handle, or null: a Dropout as the output (the loss would read a random mask).</summary>
-    public LayerPlan? UntrainableLayer => Last.Model.Kind == LayerKind.Dropout ? Last : null;
+    public LayerPlan? UntrainableLayer => Last.Rules.UntrainableAsOutput is not null ? Last : null;
 
-    /// <summary>Whether the network has a BatchNorm layer, whose training needs the whole batch at once.</summary>
-    public bool HasBatchNorm => Layers.Any(l => l.Model.Kind == LayerKind.BatchNorm);
+    /// <summary>Whether the network has a layer (BatchNorm) whose training needs the whole batch at once.</summary>
+    public bool TrainsOnWholeBatch => Layers.Any(l => l.Rules.TrainsOnWholeBatch);
 
     /// <summary>
     /// Floats of weight-gradient scratch per sample of a training block: the block's transposed output gradient of the
     /// widest Dense layer.
     /// </summary>
-    public int DenseGradientScratchPerSample => Layers.Where(l => l.Model.Kind == LayerKind.Dense).Select(l => l.Model.OutputLength).DefaultIfEmpty(0).Max();
+    public int DenseGradientScratchPerSample => Layers.Select(l => l.Rules.WeightGradientScratchPerSample(l.Model)).DefaultIfEmpty(0).Max();
 
     /// <summary>
     /// The first Dense or Conv layer when only linear layers (Flatten, AvgPool) precede it: its pre-activation is an
@@ -118,17 +119,15 @@ internal sealed class EmitPlan
                     return null;
                 }
 
-                switch (layer.Model.Kind)
+                if (layer.Rules.IsWeightedSum)
                 {
-                    case LayerKind.Dense or LayerKind.Conv when layer.FoldedInto is null:
-                        return layer;
-                    case LayerKind.Dense or LayerKind.Conv:
-                        // Folded into the BatchNorm right above it, whose pre-activation is then the affine one.
-                        return layer.FoldedInto.Index == layer.Index + 1 ? layer.FoldedInto : null;
-                    case LayerKind.Flatten or LayerKind.AvgPool or LayerKind.Dropout when layer.Model.Spec.Attribution == AttributionPoint.NotScored && layer.Model.Spec.Padding == 0:
-                        continue;
-                    default:
-                        return null;
+                    // Folded into the BatchNorm right above it, its BatchNorm's pre-activation is the affine one.
+                    return layer.FoldedInto is null ? layer : layer.FoldedInto.Index == layer.Index + 1 ? layer.FoldedInto : null;
+                }
+
+                if (layer.Model.Spec.Attribution != AttributionPoint.NotScored || !layer.Rules.PassesAffinePrefix(layer.Model.Spec))
+                {
+                    return null;
                 }
             }
 
@@ -152,8 +151,8 @@ internal sealed class EmitPlan
                 return null;
             }
 
-            if (affine.Index + 1 < Layers.Count && Layers[affine.Index + 1] is { } pool && pool.Model.Kind is LayerKind.MaxPool or LayerKind.AvgPool
-                && pool.Model.Spec.Padding == 0 && pool.Inputs[0] == affine && affine.Consumers.Count == 1)
+            if (affine.Index + 1 < Layers.Count && Layers[affine.Index + 1] is { } pool && pool.Rules.FusesIntoPath(pool.Model.Spec)
+                && pool.Inputs[0] == affine && affine.Consumers.Count == 1)
             {
                 return pool;
             }
@@ -174,15 +173,15 @@ internal sealed class EmitPlan
     /// <c>InferenceLayers</c>, the forward pass of callers that read only the output.
     /// </summary>
     public bool FusesActivationIntoPool(LayerPlan layer) =>
-        layer.Model.HasActivation && layer.Index + 1 < Layers.Count && Layers[layer.Index + 1] is { } pool && pool.Model.Kind == LayerKind.MaxPool
-        && pool.Model.Spec.Padding == 0 && pool.Inputs[0] == layer && layer.Consumers.Count == 1;
+        layer.Model.HasActivation && layer.Index + 1 < Layers.Count && Layers[layer.Index + 1] is { } pool && pool.Rules.FusesActivationBelow(pool.Model.Spec)
+        && pool.Inputs[0] == layer && layer.Consumers.Count == 1;
 
     /// <summary>
     /// Whether <paramref name="layer"/> is a Dense layer whose ReLU is applied inside its matrix multiply in
     /// <c>InferenceLayers</c> (DenseKernels.ForwardRelu), so its pre-activation is never written.
     /// </summary>
     public bool FusesReluIntoDense(LayerPlan layer) =>
-        layer.ComputeKind == LayerKind.Dense && layer.Model.Activation == ActivationKind.Relu && !FusesActivationIntoPool(layer);
+        layer.ComputeRules.FusesRelu && layer.Model.Activation == ActivationKind.Relu && !FusesActivationIntoPool(layer);
 
     /// <summary>Whether the network has an inference pass of its own: some activation fuses into a max pooling or a Dense layer.</summary>
     public bool HasInferencePass => Layers.Any(l => FusesActivationIntoPool(l) || FusesReluIntoDense(l));
@@ -328,6 +327,12 @@ internal sealed class LayerPlan
     /// <summary>The kind of kernel that computes this layer's pre-activation: a folded BatchNorm computes as its Dense or Conv layer.</summary>
     public LayerKind ComputeKind => Folds?.Model.Kind ?? Model.Kind;
 
+    /// <summary>The rules of the layer's kind.</summary>
+    public LayerRules Rules => LayerRegistry.For(Model.Kind);
+
+    /// <summary>The rules of the kind whose kernels compute the layer (<see cref="ComputeKind"/>).</summary>
+    public LayerRules ComputeRules => LayerRegistry.For(ComputeKind);
+
     /// <summary>The layer whose shapes and geometry that kernel uses (the folded layer for a folded BatchNorm).</summary>
     public LayerPlan ComputeLayer => Folds ?? this;
 
@@ -347,10 +352,10 @@ internal sealed class LayerPlan
     public bool HasSteps => OwnsBuffers;
 
     /// <summary>Whether the layer keeps its max pooling's argmax for the backward pass.</summary>
-    public bool HasArgmax => Model.Kind is LayerKind.MaxPool or LayerKind.GlobalMaxPool;
+    public bool HasArgmax => Rules.HasArgmax;
 
     /// <summary>Whether the weights file holds tensors of this layer.</summary>
-    public bool HasWeights => Model.Kind is LayerKind.Dense or LayerKind.Conv or LayerKind.BatchNorm;
+    public bool HasWeights => Rules.HasWeights;
 
     public LayerModel Model { get; }
 
@@ -375,7 +380,7 @@ internal sealed class LayerPlan
     /// Whether the layer can share the buffers of the layer it reads: Flatten, and Dropout outside training. A scored one
     /// does not: another reader of the same tensor would see its ablated values, and its gradient would include theirs.
     /// </summary>
-    public bool IsAlias => Model.Kind == LayerKind.Flatten || (Model.Kind == LayerKind.Dropout && !Training);
+    public bool IsAlias => Rules.IsAlias(Training);
 
     /// <summary>Constant holding the layer's output length per sample.</summary>
     public string LengthName => "LayerLength." + Pascal;

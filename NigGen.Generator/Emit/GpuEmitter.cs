@@ -1,5 +1,6 @@
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using NigGen.Generator.Layers;
 using NigGen.Generator.Model;
 
 namespace NigGen.Generator.Emit;
@@ -30,11 +31,10 @@ internal static class GpuEmitter
         for (int i = 0; i < model.Layers.Count; i++)
         {
             var m = model.Layers[i];
+            var rules = LayerRegistry.For(m.Kind);
             string? reason =
-                m.Inputs.Count != 1 || m.Inputs[0] != i - 1 ? (m.Kind is LayerKind.Add or LayerKind.Concat ? $"{m.Kind}" : "it reads a layer other than the one declared before it") + ": the GPU backend runs plain stacks of layers"
-                : m.Kind is not (LayerKind.Dense or LayerKind.Conv or LayerKind.MaxPool or LayerKind.AvgPool or LayerKind.Flatten) ? $"{m.Kind}"
-                : m.Spec.Dilation != 1 || m.Spec.Groups != 1 ? "a dilated or grouped Conv"
-                : m.Kind is LayerKind.MaxPool or LayerKind.AvgPool && m.Spec.Padding != 0 ? $"a padded {m.Kind}"
+                m.Inputs.Count != 1 || m.Inputs[0] != i - 1 ? (rules.NamesItsInputs ? $"{m.Kind}" : "it reads a layer other than the one declared before it") + ": the GPU backend runs plain stacks of layers"
+                : rules.GpuUnsupportedReason(m) is { } kindReason ? kindReason
                 : m.Activation is ActivationKind.Gelu or ActivationKind.Silu ? $"activation {m.Activation}"
                 : null;
             if (reason is not null)
@@ -70,19 +70,8 @@ internal static class GpuEmitter
         w.Line();
     }
 
-    private static string Describe(LayerPlan layer)
-    {
-        var m = layer.Model;
-        string activation = "global::NigGen.Activation." + m.Activation;
-        return m.Kind switch
-        {
-            LayerKind.Dense => $"global::NigGen.Gpu.GpuLayer.Dense({layer.Field}, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength}, {activation})",
-            LayerKind.Conv => $"global::NigGen.Gpu.GpuLayer.Conv({layer.Field}, in {layer.GeometryName}, {activation})",
-            LayerKind.MaxPool => $"global::NigGen.Gpu.GpuLayer.MaxPool({layer.Field}, in {layer.GeometryName})",
-            LayerKind.AvgPool => $"global::NigGen.Gpu.GpuLayer.AvgPool({layer.Field}, in {layer.GeometryName})",
-            _ => $"global::NigGen.Gpu.GpuLayer.Flatten({layer.Field}, length: {m.OutputLength})",
-        };
-    }
+    // UnsupportedLayer returned null: every layer is of a kind the GPU backend runs.
+    private static string Describe(LayerPlan layer) => layer.Rules.GpuLayer(layer);
 }
 
 /// <summary>A layer the GPU backend cannot run: its index, its model and why.</summary>

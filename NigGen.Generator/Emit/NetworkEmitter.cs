@@ -104,19 +104,24 @@ internal static class NetworkEmitter
 
         w.Close();
         w.Line();
-        var convolutions = plan.Layers.Where(l => l.Model.Kind == LayerKind.Conv).ToList();
+        var scratches = plan.Layers.Select(l => l.Rules.ScratchLength(l)).OfType<string>().ToList();
         w.Line("// Workspace floats per sample in flight, and the scratch of the convolution that needs the most (the runtime's rule).");
         w.Line($"private const int FloatsPerSample = {plan.FloatsPerSample};");
-        w.Line(convolutions.Count == 0
+        w.Line(scratches.Count == 0
             ? "private const int ScratchLength = 0;"
-            : $"private static readonly int ScratchLength = {MaxOf(convolutions.Select(l => l.GeometryName + ".ScratchLength"))};");
+            : $"private static readonly int ScratchLength = {MaxOf(scratches)};");
 
-        if (plan.Layers.Any(l => l.Model.Kind is LayerKind.Conv or LayerKind.MaxPool or LayerKind.AvgPool or LayerKind.GlobalMaxPool or LayerKind.GlobalAvgPool))
+        var geometries = plan.Layers.Select(l => l.Rules.Geometry(l)).OfType<string>().ToList();
+        if (geometries.Count > 0)
         {
             w.Line();
             w.Line("// Geometry of every convolution and pooling layer.");
             w.Open("private static class Geometry");
-            EmitGeometries(w, plan);
+            foreach (string geometry in geometries)
+            {
+                w.Line(geometry);
+            }
+
             w.Close();
         }
 
@@ -159,56 +164,6 @@ internal static class NetworkEmitter
         return list.Count == 1 ? list[0] : $"Math.Max({list[0]}, {MaxOf(list.Skip(1))})";
     }
 
-    private static void EmitGeometries(SourceWriter w, EmitPlan plan)
-    {
-        foreach (var layer in plan.Layers)
-        {
-            var m = layer.Model;
-            bool twoD = m.SpatialRank == 2;
-            if (m.Kind == LayerKind.Conv)
-            {
-                int k = m.Spec.Kernel;
-                int s = m.Spec.Stride;
-                int p = m.Spec.Padding;
-                string geometry = twoD
-                    ? $"new(InChannels: {m.InputShape[0]}, InHeight: {m.InputShape[1]}, InWidth: {m.InputShape[2]}, OutChannels: {m.Spec.Size}, KernelHeight: {k}, KernelWidth: {k}, StrideHeight: {s}, StrideWidth: {s}, PaddingHeight: {p}, PaddingWidth: {p})"
-                    : $"new(InChannels: {m.InputShape[0]}, InHeight: 1, InWidth: {m.InputShape[1]}, OutChannels: {m.Spec.Size}, KernelHeight: 1, KernelWidth: {k}, StrideHeight: 1, StrideWidth: {s}, PaddingHeight: 0, PaddingWidth: {p})";
-                var extras = new List<string>();
-                if (m.Spec.Dilation != 1)
-                {
-                    extras.Add(twoD ? $"DilationHeight = {m.Spec.Dilation}, DilationWidth = {m.Spec.Dilation}" : $"DilationWidth = {m.Spec.Dilation}");
-                }
-
-                if (m.Spec.Groups != 1)
-                {
-                    extras.Add($"Groups = {m.Spec.Groups}");
-                }
-
-                string init = extras.Count == 0 ? string.Empty : " { " + string.Join(", ", extras) + " }";
-                w.Line($"public static readonly global::NigGen.Kernels.ConvGeometry {layer.Pascal} = {geometry}{init};");
-            }
-            else if (m.Kind is LayerKind.MaxPool or LayerKind.AvgPool)
-            {
-                int size = m.Spec.Size;
-                int s = m.PoolStride;
-                string geometry = twoD
-                    ? $"new(Channels: {m.InputShape[0]}, InHeight: {m.InputShape[1]}, InWidth: {m.InputShape[2]}, SizeHeight: {size}, SizeWidth: {size}, StrideHeight: {s}, StrideWidth: {s})"
-                    : $"new(Channels: {m.InputShape[0]}, InHeight: 1, InWidth: {m.InputShape[1]}, SizeHeight: 1, SizeWidth: {size}, StrideHeight: 1, StrideWidth: {s})";
-                int p = m.Spec.Padding;
-                string init = p == 0 ? string.Empty : twoD ? $" {{ PaddingHeight = {p}, PaddingWidth = {p} }}" : $" {{ PaddingWidth = {p} }}";
-                w.Line($"public static readonly global::NigGen.Kernels.PoolGeometry {layer.Pascal} = {geometry}{init};");
-            }
-            else if (m.Kind is LayerKind.GlobalMaxPool or LayerKind.GlobalAvgPool)
-            {
-                // One window over the whole spatial extent.
-                string geometry = twoD
-                    ? $"new(Channels: {m.InputShape[0]}, InHeight: {m.InputShape[1]}, InWidth: {m.InputShape[2]}, SizeHeight: {m.InputShape[1]}, SizeWidth: {m.InputShape[2]}, StrideHeight: 1, StrideWidth: 1)"
-                    : $"new(Channels: {m.InputShape[0]}, InHeight: 1, InWidth: {m.InputShape[1]}, SizeHeight: 1, SizeWidth: {m.InputShape[1]}, StrideHeight: 1, StrideWidth: 1)";
-                w.Line($"public static readonly global::NigGen.Kernels.PoolGeometry {layer.Pascal} = {geometry};");
-            }
-        }
-    }
-
     private static void EmitConstruction(SourceWriter w, EmitPlan plan)
     {
         string name = plan.Model.ClassName;
@@ -225,22 +180,8 @@ internal static class NetworkEmitter
         w.Open($"private {name}(global::NigGen.Weights.IWeightSource weights)");
         foreach (var layer in plan.Layers)
         {
-            var m = layer.Model;
-            string bias = m.Spec.HasBias ? "true" : "false";
-            string prefix = Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(m.WeightsPrefix, quote: true);
-            switch (m.Kind)
-            {
-                case LayerKind.Dense or LayerKind.Conv:
-                    w.Line($"{layer.Field} = global::NigGen.Layer.Create({prefix}, [{string.Join(", ", m.WeightShape)}], hasBias: {bias}, weights);");
-                    break;
-                case LayerKind.BatchNorm:
-                    string epsilon = m.Spec.Epsilon.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-                    w.Line($"{layer.Field} = global::NigGen.Layer.CreateBatchNorm({prefix}, channels: {m.OutputShape[0]}, affine: {(m.Spec.Affine ? "true" : "false")}, epsilon: {epsilon}, weights);");
-                    break;
-                default:
-                    w.Line($"{layer.Field} = global::NigGen.Layer.WithoutParameters(\"{layer.Name}\");");
-                    break;
-            }
+            string prefix = Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(layer.Model.WeightsPrefix, quote: true);
+            w.Line(layer.Rules.Construction(layer, prefix));
         }
 
         foreach (var layer in plan.Layers.Where(l => l.Folds is not null))

@@ -22,10 +22,11 @@ internal static class TrainingEmitter
 
         if (plan.UntrainableLayer is { } untrainable)
         {
-            w.Line("/// <summary>Not supported for this network: its output is a Dropout layer.</summary>");
-            w.Line($"/// <exception cref=\"NotSupportedException\">Always: layer '{untrainable.Name}' is the output and a Dropout layer.</exception>");
+            var (what, consequence) = untrainable.Rules.UntrainableAsOutput!.Value;
+            w.Line($"/// <summary>Not supported for this network: its output is {what}.</summary>");
+            w.Line($"/// <exception cref=\"NotSupportedException\">Always: layer '{untrainable.Name}' is the output and {what}.</exception>");
             w.Line("public global::NigGen.Training.Trainer CreateTrainer(global::NigGen.Training.TrainingOptions options) => throw new NotSupportedException(");
-            w.Line($"    \"{plan.Model.ClassName} cannot be trained: its output '{untrainable.Name}' is a Dropout layer, so the loss would read a random mask of the logits. Declare the logits layer last.\");");
+            w.Line($"    \"{plan.Model.ClassName} cannot be trained: its output '{untrainable.Name}' is {what}, {consequence}. Declare the logits layer last.\");");
             w.Line();
             return;
         }
@@ -52,13 +53,13 @@ internal static class TrainingEmitter
         return training.Layers.Where(l => l.OwnsBuffers && !plan.Layers[l.Index].OwnsBuffers);
     }
 
-    /// <summary>The Dropout layers whose masks a trainer's workspace holds.</summary>
+    /// <summary>The layers (Dropout) whose masks a trainer's workspace holds.</summary>
     public static System.Collections.Generic.IEnumerable<LayerPlan> DropoutMasks(EmitPlan plan) =>
-        !plan.ParameterLayers.Any() || plan.UntrainableLayer is not null ? [] : plan.Layers.Where(l => l.Model.Kind == LayerKind.Dropout);
+        !plan.ParameterLayers.Any() || plan.UntrainableLayer is not null ? [] : plan.Layers.Where(l => l.Rules.HasTrainingMask);
 
     private static void EmitForward(SourceWriter w, EmitPlan plan, bool folds)
     {
-        if (!plan.HasBatchNorm && !plan.Layers.Any(l => l.Model.Kind == LayerKind.Dropout))
+        if (!plan.Layers.Any(l => l.Rules.HasTrainingForward))
         {
             return;
         }
@@ -75,25 +76,10 @@ internal static class TrainingEmitter
             }
 
             w.Line("// " + PassEmitter.Describe(m));
-            string source = plan.InputValues(layer, "ws.Inputs.AsSpan(0, batch * InputLength)");
+            string source = plan.InputValues(layer, EmitPlan.WorkspaceInputs);
             string pre = plan.PreActivationValues(layer.Index, EmitPlan.WorkspaceInputs);
-            int channels = m.OutputShape[0], spatial = m.OutputLength / channels;
-            switch (m.Kind)
-            {
-                case LayerKind.BatchNorm:
-                    w.Line($"global::NigGen.Kernels.BatchNormKernels.TrainingForward({source}, {layer.Field}.Weight, {layer.Field}.Bias, {layer.Field}.Epsilon, {pre}, state.{layer.Pascal}Mean, state.{layer.Pascal}Variance, batch, channels: {channels}, spatial: {spatial});");
-                    string momentum = ((float)m.Spec.Momentum).ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "f";
-                    w.Line($"{layer.Field}.TrackBatch(state.{layer.Pascal}Mean, state.{layer.Pascal}Variance, count: (long)batch * {spatial}, momentum: {momentum});");
-                    break;
-                case LayerKind.Dropout:
-                    // One mask stream per step and layer; an element's index in the whole batch picks its draw.
-                    string probability = ((float)m.Spec.Probability).ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "f";
-                    w.Line($"global::NigGen.Kernels.DropoutKernels.TrainingForward({source}, {probability}, state.Seed, stream: (ulong)step * {plan.Layers.Count} + {layer.Index}, firstIndex: (long)firstSample * {layer.LengthName}, {pre}, ws.{layer.Pascal}Mask.AsSpan(0, batch * {layer.LengthName}));");
-                    break;
-                default:
-                    PassEmitter.EmitLayerKernel(w, plan, layer, "ws.Inputs.AsSpan(0, batch * InputLength)");
-                    break;
-            }
+            // Nothing is folded in training's plan: every layer computes with its own kind's kernels.
+            layer.Rules.EmitTrainingForward(w, plan, layer, source, pre);
 
             if (m.HasActivation)
             {
@@ -154,7 +140,7 @@ internal static class TrainingEmitter
         w.Open("private void TrainingBackwardLayers(Workspace ws, int batch, TrainingState state)");
         // Below the input-most trained layer nothing needs a gradient; a BatchNorm there still writes its input's (its
         // kernel computes it with γ's and β's).
-        bool Writes(LayerPlan l) => l.Index > lowest || l.Model.Kind == LayerKind.BatchNorm;
+        bool Writes(LayerPlan l) => l.Index > lowest || l.Rules.AlwaysWritesTrainingInputGradient;
         var writes = new GradientWrites(plan, l => l.Index >= lowest && Writes(l) && l.HasSteps && plan.ReachesOutput(l));
         writes.EmitDeclarations(w);
         for (int i = plan.Layers.Count - 1; i >= lowest; i--)
@@ -174,41 +160,8 @@ internal static class TrainingEmitter
                 PassEmitter.EmitActivationGradient(w, plan, layer);
             }
 
-            string input = plan.InputValues(layer, EmitPlan.WorkspaceInputs);
-            string gradient = plan.PreActivationGradient(i);
-            string gradients = $"state.{layer.Pascal}Gradients";
-            switch (m.Kind)
-            {
-                case LayerKind.BatchNorm:
-                    // Its input gradient runs through the batch statistics, so one kernel gives it with γ's and β's gradients.
-                    string weight = m.Spec.Affine ? gradients + ".WeightAccumulator" : "Span<float>.Empty";
-                    string bias = m.Spec.Affine ? gradients + ".BiasAccumulator" : "Span<float>.Empty";
-                    string below = plan.InputGradient(layer);
-                    string accumulate = writes.Accumulate(layer, 0);
-                    w.Line($"global::NigGen.Kernels.BatchNormKernels.TrainingBackward({input}, {gradient}, {layer.Field}.Weight, state.{layer.Pascal}Mean, state.{layer.Pascal}Variance, {layer.Field}.Epsilon, {below}, {weight}, {bias}, batch, channels: {m.OutputShape[0]}, spatial: {m.OutputLength / m.OutputShape[0]}{accumulate});");
-                    writes.EmitWritten(w, layer, 0);
-
-                    w.Line();
-                    continue;
-                case LayerKind.Dropout:
-                    w.Line($"global::NigGen.Kernels.DropoutKernels.Backward({gradient}, ws.{layer.Pascal}Mask.AsSpan(0, batch * {layer.LengthName}), {plan.InputGradient(layer)}{writes.Accumulate(layer, 0)});");
-                    writes.EmitWritten(w, layer, 0);
-                    w.Line();
-                    continue;
-                case LayerKind.Dense:
-                    w.Line($"global::NigGen.Kernels.DenseKernels.BackwardWeight({input}, {gradient}, {gradients}.WeightAccumulator, {gradients}.BiasAccumulator, batch, inFeatures: {m.InputLength}, outFeatures: {m.OutputLength}, state.Scratch);");
-                    break;
-                case LayerKind.Conv:
-                    w.Line($"global::NigGen.Kernels.ConvKernels.BackwardWeight(in {layer.GeometryName}, {input}, {gradient}, {gradients}.WeightAccumulator, {gradients}.BiasAccumulator, batch, state.Scratch);");
-                    break;
-            }
-
             // Below the input-most parameter layer nothing needs a gradient.
-            if (i > lowest)
-            {
-                PassEmitter.EmitInputGradient(w, plan, layer, writes);
-                w.Line();
-            }
+            layer.Rules.EmitTrainingBackward(w, plan, layer, writes, inputGradient: i > lowest);
         }
 
         w.Close();
@@ -220,16 +173,17 @@ internal static class TrainingEmitter
         string name = plan.Model.ClassName;
         var layers = plan.TrainedLayers.ToList();
         var head = plan.ParameterLayers.Last();
-        bool ownForward = plan.HasBatchNorm || plan.Layers.Any(l => l.Model.Kind == LayerKind.Dropout);
+        bool ownForward = plan.Layers.Any(l => l.Rules.HasTrainingForward);
+        bool masks = plan.Layers.Any(l => l.Rules.HasTrainingMask);
         w.Line("// A trainer's workspace (its own, not a thread's) and every trained layer's gradients, which TrainingBackwardLayers fills.");
         w.Open("private sealed class TrainingState : global::NigGen.Training.TrainingPass");
         w.Line("// Weight-gradient scratch: a block's transposed output gradient of the widest Dense layer (per sample), or one");
         w.Line("// sample's im2col columns and transposed output gradient of the largest convolution.");
         w.Line($"private const int DenseScratchPerSample = {plan.DenseGradientScratchPerSample};");
-        var convolutions = plan.Layers.Where(l => l.Model.Kind == LayerKind.Conv).ToList();
-        w.Line(convolutions.Count == 0
+        var scratches = plan.Layers.Select(l => l.Rules.WeightGradientScratchLength(l)).OfType<string>().ToList();
+        w.Line(scratches.Count == 0
             ? "private const int ConvScratch = 0;"
-            : $"private static readonly int ConvScratch = {NetworkEmitter.MaxOf(convolutions.Select(l => l.GeometryName + ".WeightGradientScratchLength"))};");
+            : $"private static readonly int ConvScratch = {NetworkEmitter.MaxOf(scratches)};");
         w.Line();
         w.Line($"private readonly {name} _network;");
         w.Line("private Workspace _workspace;");
@@ -239,13 +193,12 @@ internal static class TrainingEmitter
             w.Line($"public readonly global::NigGen.Training.LayerGradients {layer.Pascal}Gradients;");
         }
 
-        foreach (var layer in plan.Layers.Where(l => l.Model.Kind == LayerKind.BatchNorm))
+        foreach (var layer in plan.Layers)
         {
-            w.Line($"public readonly float[] {layer.Pascal}Mean = new float[{layer.Model.OutputShape[0]}];");
-            w.Line($"public readonly float[] {layer.Pascal}Variance = new float[{layer.Model.OutputShape[0]}];");
+            layer.Rules.EmitTrainingState(w, layer);
         }
 
-        if (plan.Layers.Any(l => l.Model.Kind == LayerKind.Dropout))
+        if (masks)
         {
             w.Line("public readonly ulong Seed;");
         }
@@ -255,7 +208,7 @@ internal static class TrainingEmitter
         w.Line("_network = network;");
         w.Line("_workspace = new Workspace(Capacity, training: true) { Network = network };");
         w.Line("Scratch = new float[Math.Max(Capacity * DenseScratchPerSample, ConvScratch)];");
-        if (plan.Layers.Any(l => l.Model.Kind == LayerKind.Dropout))
+        if (masks)
         {
             w.Line("Seed = (ulong)seed;");
         }
@@ -263,7 +216,7 @@ internal static class TrainingEmitter
         foreach (var layer in layers)
         {
             // The convolution kernel produces its weight gradient in the transposed layout [in·k…, out].
-            string transposed = layer.Model.Kind == LayerKind.Conv ? "true" : "false";
+            string transposed = layer.Rules.WeightGradientTransposed ? "true" : "false";
             w.Line($"{layer.Pascal}Gradients = new({layer.FieldOf("network")}, transposed: {transposed});");
         }
 
@@ -275,7 +228,7 @@ internal static class TrainingEmitter
         w.Line("public override System.Collections.Generic.IReadOnlyList<global::NigGen.Training.LayerGradients> Layers { get; }");
         w.Line();
         w.Line("public override void Backward(int batch) => _network.TrainingBackwardLayers(_workspace, batch, this);");
-        if (plan.HasBatchNorm)
+        if (plan.TrainsOnWholeBatch)
         {
             w.Line();
             w.Line("// BatchNorm's batch statistics cover the whole batch: the workspace grows to hold it.");

@@ -181,21 +181,10 @@ internal static class WorkspaceEmitter
 
         // One sample of the affine layer's buffer serves the fused kernel as scratch: the backward pass never reads it.
         string scratch = $"{affine.Pascal}{(affine.Model.HasActivation ? "PreActivation" : "Output")}.AsSpan(0, {affine.LengthName})";
-        w.Line($"// A backward pass that stops at or above {fused.Name} reads no value below {fused.Name}'s output{(fused.Model.Kind == LayerKind.MaxPool ? " nor its argmax" : string.Empty)}:");
+        w.Line($"// A backward pass that stops at or above {fused.Name} reads no value below {fused.Name}'s output{(fused.HasArgmax ? " nor its argmax" : string.Empty)}:");
         w.Line($"// the path points go straight into {fused.Name}'s output.");
         w.Open($"if (backwardTo >= {plan.FusedPathStop(fused)})");
-        switch (fused.Model.Kind)
-        {
-            case LayerKind.MaxPool:
-                w.Line($"global::NigGen.Kernels.InterpolationKernels.InterpolateMaxPooled(in {fused.GeometryName}, {activation}, AffineDifference, AffineAtBaseline, alphas, {output}, {scratch}, {fused.Pascal}Argmax.AsSpan(0, {fused.LengthName}));");
-                break;
-            case LayerKind.AvgPool:
-                w.Line($"global::NigGen.Kernels.InterpolationKernels.InterpolateAvgPooled(in {fused.GeometryName}, {activation}, AffineDifference, AffineAtBaseline, alphas, {output}, {scratch});");
-                break;
-            default:
-                w.Line($"global::NigGen.Kernels.InterpolationKernels.InterpolateActivated({activation}, AffineDifference, AffineAtBaseline, alphas, {output});");
-                break;
-        }
+        w.Line(fused.Rules.FusedPathKernel(fused, activation, output, scratch));
 
         if (fused != plan.Last)
         {

@@ -21,13 +21,7 @@ internal sealed record LayerModel(LayerSpec Spec, EquatableArray<int> InputShape
     /// The weight's shape in PyTorch's layout: Linear [out, in], Conv [out, in / Groups, k(, k)]; empty for other kinds.
     /// The construction reads it and the model summary lists it.
     /// </summary>
-    public int[] WeightShape => Kind switch
-    {
-        LayerKind.Dense => [Spec.Size, InputLength],
-        LayerKind.Conv when SpatialRank == 2 => [Spec.Size, InputShape[0] / Spec.Groups, Spec.Kernel, Spec.Kernel],
-        LayerKind.Conv => [Spec.Size, InputShape[0] / Spec.Groups, Spec.Kernel],
-        _ => [],
-    };
+    public int[] WeightShape => Layers.LayerRegistry.For(Kind).WeightShape(this);
 
     /// <summary>The prefix of the layer's tensors in the weights file: the field's name unless Weights says otherwise.</summary>
     public string WeightsPrefix => Spec.WeightsPrefix ?? Spec.Name;
@@ -63,4 +57,7 @@ internal static class Shapes
 
     /// <summary>Formats a shape as PyTorch prints sizes per sample: (16, 24, 24).</summary>
     public static string Format(EquatableArray<int> shape) => "(" + string.Join(", ", shape) + ")";
+
+    /// <inheritdoc cref="Format(EquatableArray{int})"/>
+    public static string Format(int[] shape) => "(" + string.Join(", ", shape) + ")";
 }

@@ -6,6 +6,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using NigGen.Generator.Diagnostics;
+using NigGen.Generator.Layers;
 using NigGen.Generator.Model;
 
 namespace NigGen.Generator.Parsing;
@@ -141,7 +142,14 @@ internal static class NetworkParser
                 continue;
             }
 
-            var layer = ReadLayer(field.Name, layerAttribute, attributeLayer);
+            // A layer attribute (a LayerAttribute) of a kind without rules must never be dropped from the network silently.
+            if (!LayerRegistry.TryGetByAttribute(layerAttribute.AttributeClass?.Name ?? string.Empty, out var rules))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayerKindWithoutRules, attributeLocation, field.Name, $"[{ShortName(layerAttribute)}]", LayerRegistry.KnownAttributes));
+                continue;
+            }
+
+            var layer = ReadLayer(field.Name, rules, layerAttribute, attributeLayer);
             if (layer is not null)
             {
                 layers.Add(layer);
@@ -197,89 +205,36 @@ internal static class NetworkParser
         return name.EndsWith("Attribute") ? name.Substring(0, name.Length - "Attribute".Length) : name;
     }
 
-    private static LayerSpec? ReadLayer(string name, AttributeData attribute, AttributeData? attributeLayer)
+    private static LayerSpec? ReadLayer(string name, LayerRules rules, AttributeData attribute, AttributeData? attributeLayer)
     {
-        LayerKind? kind = attribute.AttributeClass?.Name switch
-        {
-            "DenseAttribute" => LayerKind.Dense,
-            "ConvAttribute" => LayerKind.Conv,
-            "MaxPoolAttribute" => LayerKind.MaxPool,
-            "AvgPoolAttribute" => LayerKind.AvgPool,
-            "FlattenAttribute" => LayerKind.Flatten,
-            "AddAttribute" => LayerKind.Add,
-            "ConcatAttribute" => LayerKind.Concat,
-            "BatchNormAttribute" => LayerKind.BatchNorm,
-            "DropoutAttribute" => LayerKind.Dropout,
-            "GlobalAvgPoolAttribute" => LayerKind.GlobalAvgPool,
-            "GlobalMaxPoolAttribute" => LayerKind.GlobalMaxPool,
-            _ => null,
-        };
-        if (kind is null)
-        {
-            return null;
-        }
-
-        // An attribute whose arguments do not compile has no constructor arguments; the compiler reports that one.
-        int size = 0;
-        double probability = 0;
-        var inputs = EquatableArray<string>.Empty;
-        switch (kind)
-        {
-            case LayerKind.Dense or LayerKind.Conv or LayerKind.MaxPool or LayerKind.AvgPool:
-                if (attribute.ConstructorArguments.Length != 1 || attribute.ConstructorArguments[0].Value is not int value)
-                {
-                    return null;
-                }
-
-                size = value;
-                break;
-            case LayerKind.Dropout:
-                if (attribute.ConstructorArguments.Length != 1 || attribute.ConstructorArguments[0].Value is not double p)
-                {
-                    return null;
-                }
-
-                probability = p;
-                break;
-            case LayerKind.Add or LayerKind.Concat:
-                // params string[]: one array argument (a null element or a null array is reported by shape inference).
-                if (attribute.ConstructorArguments.Length != 1 || attribute.ConstructorArguments[0].Kind != TypedConstantKind.Array)
-                {
-                    return null;
-                }
-
-                var array = attribute.ConstructorArguments[0];
-                inputs = (array.IsNull ? Enumerable.Empty<string>() : array.Values.Select(v => v.Value as string ?? string.Empty)).ToEquatableArray();
-                break;
-        }
-
         var attribution = AttributionPoint.NotScored;
         if (attributeLayer is not null)
         {
             attribution = Named(attributeLayer, "PreActivation", false) ? AttributionPoint.PreActivation : AttributionPoint.Output;
         }
 
-        return new LayerSpec(
+        var spec = new LayerSpec(
             name,
-            kind.Value,
-            size,
+            rules.Kind,
+            Size: 0,
             Kernel: Named(attribute, "Kernel", 0),
-            Stride: Named(attribute, "Stride", kind is LayerKind.Conv ? 1 : 0),
+            Stride: Named(attribute, "Stride", rules.DefaultStride),
             Padding: Named(attribute, "Padding", 0),
-            HasBias: kind is LayerKind.Dense or LayerKind.Conv && Named(attribute, "Bias", true),
+            HasBias: rules.HasBiasArgument && Named(attribute, "Bias", true),
             Activation: (ActivationKind)Named(attribute, "Activation", 0),
             Attribution: attribution)
         {
             From = Named<string?>(attribute, "From", null),
-            Inputs = inputs,
             Dilation = Named(attribute, "Dilation", 1),
             Groups = Named(attribute, "Groups", 1),
             Epsilon = Named(attribute, "Epsilon", 1e-5),
             Momentum = Named(attribute, "Momentum", 0.1),
             Affine = Named(attribute, "Affine", true),
-            Probability = probability,
             WeightsPrefix = Named<string?>(attribute, "Weights", null),
         };
+
+        // An attribute whose arguments do not compile has no constructor arguments; the compiler reports that one.
+        return rules.ReadConstructorArguments(attribute, spec);
     }
 
     private static T Named<T>(AttributeData attribute, string name, T defaultValue)
