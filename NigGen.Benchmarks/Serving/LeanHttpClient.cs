@@ -72,14 +72,14 @@ internal sealed class LeanHttpClient(Stream connection) : IDisposable
         }
 
         int headerEnd;
-        while ((headerEnd = _buffer.AsSpan(0, _filled).IndexOf("\r\n\r\n"u8)) < 0)
+        while ((headerEnd = _buffer.AsSpan(0, _filled).IndexOf("\r\n\r\n"u8)) < 0 && _filled < MaxHeaderBytes)
         {
-            if (_filled >= MaxHeaderBytes)
-            {
-                throw new InvalidDataException($"the response's status line and headers are longer than {MaxHeaderBytes} bytes.");
-            }
+            Fill(_buffer.Length, "the status line and headers"); // as much as arrives: usually the whole answer in one read
+        }
 
-            Fill(Math.Min(_buffer.Length, MaxHeaderBytes + 4), "the status line and headers");
+        if (headerEnd < 0 || headerEnd > MaxHeaderBytes)
+        {
+            throw new InvalidDataException($"the response's status line and headers are longer than {MaxHeaderBytes} bytes.");
         }
 
         var (status, contentLength, jsonLength) = ParseHead(_buffer.AsSpan(0, headerEnd));
