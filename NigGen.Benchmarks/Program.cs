@@ -21,7 +21,7 @@ using Perfolizer.Horology;
 //   --in-process to skip BenchmarkDotNet's per-benchmark processes (faster; allocation figures then include other threads')
 //   dotnet run -c Release --project NigGen.Benchmarks -- compare   the neuron-ranking comparison; updates docs/COMPARISON.md
 //   dotnet run -c Release --project NigGen.Benchmarks -- graph     layer graphs (Basset, ResNet, BPNet) against Captum; updates docs/BENCHMARKS.md
-//   dotnet run -c Release --project NigGen.Benchmarks -- serve-load   the HTTP server under 1, 8 and 64 clients (about 40 s)
+//   dotnet run -c Release --project NigGen.Benchmarks -- serve-load   the HTTP server under 1, 8 and 64 clients, every answer checked (about 90 s; --client httpclient, --clients 64)
 if (args.Length > 0 && args[0] == "compare")
 {
     return NigGen.Benchmarks.Comparison.CompareCommand.Run(args[1..]);

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
+using NigGen.Serving.Batching;
 using Xunit;
 
 namespace NigGen.Serving.Tests;
@@ -59,6 +60,42 @@ public sealed class BatchingTests
             TestServer.Tiny.Forward(inputs, logits);
             Requests.AssertBitwise(logits, Requests.Output(body, "output"), $"client {c} output");
         }
+    }
+
+    [Fact]
+    public async Task BatchesOnReusedPooledArraysGiveTheLibrarysNumbers()
+    {
+        // Each batch's arrays come from a pool and are longer than the batch; a later, smaller batch gets arrays that
+        // still hold an earlier batch's numbers. Every answer must still be exactly the library's.
+        await using var server = await TestServer.StartAsync();
+        foreach (var (samples, seed) in new[] { (8, 1), (1, 2), (5, 3), (2, 4), (8, 5), (1, 6) })
+        {
+            var inputs = Requests.Samples(samples, seed);
+            var (status, body) = await server.PostAsync(Requests.TinyInfer, Requests.Json(inputs, ["importance", "delta", "output"]));
+            Assert.Equal(200, status);
+            var (importance, deltas) = InferenceTests.Library(inputs, TinyBaseline, null, new AttributionOptions { Steps = 16 });
+            Requests.AssertBitwise(importance, Requests.Output(body!, "importance"), $"{samples} samples (seed {seed}) importance");
+            Requests.AssertBitwise(deltas, Requests.Output(body!, "delta"), $"{samples} samples (seed {seed}) delta");
+            var logits = new float[samples * TinyNet.OutputLength];
+            TestServer.Tiny.Forward(inputs, logits);
+            Requests.AssertBitwise(logits, Requests.Output(body!, "output"), $"{samples} samples (seed {seed}) output");
+        }
+    }
+
+    [Fact]
+    public void ABatchsArraysGoBackToThePoolOnlyAfterItsLastRequestReleasesThem()
+    {
+        var buffers = new BatchBuffers(holders: 2);
+        var array = buffers.Rent(100_000);
+        Assert.True(array.Length >= 100_000);
+        buffers.Release();
+        // Still held by the second request: the pool must not hand it out (on this thread it would hand back the last array returned).
+        var other = System.Buffers.ArrayPool<float>.Shared.Rent(100_000);
+        Assert.NotSame(array, other);
+        System.Buffers.ArrayPool<float>.Shared.Return(other);
+        buffers.Release();
+        var error = Assert.Throws<InvalidOperationException>(buffers.Release);
+        Assert.Equal("a batch's arrays were released more times than it has requests.", error.Message);
     }
 
     [Fact]

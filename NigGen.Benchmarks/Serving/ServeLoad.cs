@@ -6,14 +6,6 @@ using System.IO;
 using System.Linq;
 using System.Net.Http;
 using System.Text;
-using System.Threading;
-using System.Threading.Tasks;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using NigGen.Serving;
 
 namespace NigGen.Benchmarks.Serving;
 
@@ -30,27 +22,47 @@ public sealed partial class LoadNet
 }
 
 /// <summary>
-/// Load generator for NigGen.Serving: an in-process server on a loopback port and 1, 8 and 64 concurrent clients, each
-/// sending one sequence at a time (binary tensor data) and asking for its importance (binary) and delta, for a bounded time and number of
-/// requests; dynamic batching on (64 samples, no queue delay: the default), on with a 2 ms queue delay, and off (batches of 1). Next to it, the library's own batched
-/// Neuron Integrated Gradients (64 samples a call) and its single call, on the same cores.
-///   dotnet run -c Release --project NigGen.Benchmarks -- serve-load [--seconds 4] [--max-requests 20000] [--write]
+/// Load generator for NigGen.Serving: the server in a process of its own on a loopback port, and 1, 8 and 64 concurrent
+/// clients in this one, each sending one sequence at a time (binary tensor data) and asking for its importance (binary)
+/// and delta, for a bounded time and number of requests; every answer is checked bit for bit against the library's.
+/// Dynamic batching on (64 samples, no queue delay: the default), on with a 2 ms queue delay, and off (batches of 1).
+/// Next to it, the library's own batched Neuron Integrated Gradients (64 samples a call) and its single call, on the
+/// same cores, and each side's core time per request.
+///   dotnet run -c Release --project NigGen.Benchmarks -- serve-load [--seconds 4] [--max-requests 20000] [--clients 1,8,64] [--client lean|httpclient] [--write]
 /// --write replaces the serving results in docs/BENCHMARKS.md.
 /// </summary>
 public static class ServeLoad
 {
+    /// <summary>The served model's name.</summary>
+    public const string ModelName = "RegulatoryNet";
+
+    /// <summary>Integration steps of every request (the server's default, and the library's measurement).</summary>
+    public const int Steps = 50;
+
     private const string Start = "<!-- Serving results: written by `serve-load --write`; everything up to the end marker is replaced. -->";
     private const string End = "<!-- End of serving results. -->";
-    private static readonly int[] ClientCounts = [1, 8, 64];
+    private static readonly int[] DefaultClientCounts = [1, 8, 64];
 
     // Dynamic batching as served by default (64 samples, no queue delay), with a 2 ms queue delay, and off.
     private static readonly (string Mode, int MaxBatchSize, double DelayMs)[] Modes = [("on (default)", 64, 0), ("on, 2 ms delay", 64, 2), ("off", 1, 0)];
 
+    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(0.5);
+
     public static int Run(string[] args)
     {
+        var network = LoadNet.CreateRandom(seed: 3);
+        var baseline = new float[LoadNet.InputLength];
+        Array.Fill(baseline, 0.25f);
+        if (args is ["--serve", string batchText, string delayText])
+        {
+            return ServerProcess.ServeAsync(network, baseline, int.Parse(batchText, CultureInfo.InvariantCulture), double.Parse(delayText, CultureInfo.InvariantCulture)).GetAwaiter().GetResult();
+        }
+
         double seconds = 4;
         int maxRequests = 20_000;
         bool write = false;
+        var clientKind = ClientKind.Lean;
+        int[] clientCounts = DefaultClientCounts;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -61,63 +73,78 @@ public static class ServeLoad
                 case "--max-requests" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out maxRequests) && maxRequests > 0:
                     i++;
                     break;
+                case "--client" when i + 1 < args.Length && args[i + 1] is "lean" or "httpclient":
+                    clientKind = args[++i] == "lean" ? ClientKind.Lean : ClientKind.HttpClient;
+                    break;
+                case "--clients" when i + 1 < args.Length && ParseClientCounts(args[i + 1]) is { } counts:
+                    clientCounts = counts;
+                    i++;
+                    break;
                 case "--write":
                     write = true;
                     break;
                 default:
-                    Console.Error.WriteLine($"Unknown or invalid argument '{args[i]}'. Use --seconds S (0.1 ≤ S ≤ 60), --max-requests N and --write.");
+                    Console.Error.WriteLine($"Unknown or invalid argument '{args[i]}'. Use --seconds S (0.1 ≤ S ≤ 60), --max-requests N, --clients 1,8,64 (each 1 to 256), --client lean|httpclient and --write.");
                     return 2;
             }
         }
 
-        var network = LoadNet.CreateRandom(seed: 3);
-        var baseline = new float[LoadNet.InputLength];
-        Array.Fill(baseline, 0.25f);
-        var options = new AttributionOptions { Steps = 50, MaxDegreeOfParallelism = -1 };
+        var options = new AttributionOptions { Steps = Steps, MaxDegreeOfParallelism = -1 };
         var duration = TimeSpan.FromSeconds(seconds);
+        int maxClients = clientCounts.Max();
+        var requests = Enumerable.Range(0, maxClients).Select(c => Request(Sequences(1, seed: 100 + c))).ToArray();
+        var check = Expected(network, baseline, options, requests);
         string loadBefore = LoadAverage();
 
         // The machine may be shared: the library is measured right before each server run, and each run is reported as a
         // ratio to that measurement.
-        // A throwaway run first, so that no measured run pays for the JIT's first tiers.
-        MeasureServer(network, baseline, 64, 2, 8, TimeSpan.FromSeconds(Math.Min(2, seconds)), maxRequests).GetAwaiter().GetResult();
-        var runs = new List<(string Mode, int Clients, LoadResult Result, double Library, double Single)>();
+        var runs = new List<(string Mode, int Clients, LoadResult Result, LibraryResult Library)>();
         foreach (var (mode, batchSize, delayMs) in Modes)
         {
-            foreach (int clients in ClientCounts)
+            using var server = ServerProcess.Start(batchSize, delayMs);
+            using var metrics = new HttpClient { BaseAddress = server.Address };
+
+            // A throwaway run first, so that no measured run pays for the server's JIT.
+            LoadClients.Run(server, clientKind, requests, check, maxClients, WarmUp, TimeSpan.FromSeconds(Math.Min(2, seconds)), maxRequests, metrics);
+            foreach (int clients in clientCounts)
             {
-                var (libraryRate, singleP50) = MeasureLibrary(network, baseline, options, duration / 2);
+                var measured = MeasureLibrary(network, baseline, options, duration / 2);
                 int gen2 = GC.CollectionCount(2);
-                var result = MeasureServer(network, baseline, batchSize, delayMs, clients, duration, maxRequests).GetAwaiter().GetResult();
-                runs.Add((mode, clients, result, libraryRate, singleP50));
-                Console.WriteLine($"{mode}, {clients} clients: {result.Rate:F0} explanations/s (library just before: {libraryRate:F0}), p50 {result.P50:F2} ms, p99 {result.P99:F2} ms, {GC.CollectionCount(2) - gen2} gen-2 collections");
+                var result = LoadClients.Run(server, clientKind, requests, check, clients, WarmUp, duration, maxRequests, metrics);
+                runs.Add((mode, clients, result, measured));
+                Console.WriteLine($"{mode}, {clients} clients: {result.Rate:F0} explanations/s (library just before: {measured.Rate:F0}, {measured.CoreMicroseconds:F0} core-µs each), " +
+                    $"p50 {result.P50:F2} ms, p99 {result.P99:F2} ms, mean batch {result.MeanBatch:F1}, core-µs per request: server {result.ServerCoreMicroseconds:F0}, clients {result.ClientCoreMicroseconds:F0}");
             }
         }
 
         // On a shared machine one library measurement can be far off; the median of all of them is the yardstick.
-        var libraryRates = runs.Select(r => r.Library).Order().ToArray();
-        var singles = runs.Select(r => r.Single).Order().ToArray();
-        double library = libraryRates[libraryRates.Length / 2], single = singles[singles.Length / 2];
+        double Median(Func<LibraryResult, double> value) => runs.Select(r => value(r.Library)).Order().ElementAt(runs.Count / 2);
+        double library = Median(l => l.Rate), single = Median(l => l.SingleP50), libraryCore = Median(l => l.CoreMicroseconds);
         var rows = runs.Select(r =>
-            $"| {r.Mode} | {r.Clients} | {r.Result.Requests:N0} | {r.Result.Rate:F0} | {r.Result.Rate / library:P0} | {r.Library:F0} | {r.Result.P50:F2} | {r.Result.P99:F2} | {r.Result.P50 - single:+0.00;-0.00} | {r.Result.MeanBatch:F1} |");
+            $"| {r.Mode} | {r.Clients} | {r.Result.Requests:N0} | {r.Result.Rate:F0} | {r.Result.Rate / library:P0} | {r.Library.Rate:F0} | {r.Result.P50:F2} | {r.Result.P99:F2} | {r.Result.P50 - single:+0.00;-0.00} | {r.Result.MeanBatch:F1} | {r.Result.ServerCoreMicroseconds:F0} | {r.Result.ClientCoreMicroseconds:F0} |");
 
         string loadAfter = LoadAverage();
+        string clientText = clientKind == ClientKind.Lean
+            ? "the lean HTTP/1.1 client (`--client lean`, the default: a socket and a thread per client, the request's bytes built once, as wrk and perf_analyzer)"
+            : "System.Net.Http.HttpClient (`--client httpclient`)";
         string markdown = string.Join("\n", new[]
         {
-            $"Measured {DateTime.UtcNow:yyyy-MM-dd} with `dotnet run -c Release --project NigGen.Benchmarks -- serve-load{(seconds != 4 ? $" --seconds {seconds.ToString(CultureInfo.InvariantCulture)}" : "")} --write`",
+            $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC with `dotnet run -c Release --project NigGen.Benchmarks -- serve-load{(seconds != 4 ? $" --seconds {seconds.ToString(CultureInfo.InvariantCulture)}" : "")}{(clientKind == ClientKind.HttpClient ? " --client httpclient" : "")} --write`",
             $"on {Environment.ProcessorCount} cores ({System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}, AVX-512 {(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "yes" : "no")}), " +
-            $"load average {loadBefore} before and {loadAfter} after (the machine is shared with other engineers' builds: compare ratios within one run), " +
-            "server and clients in one process on loopback, each run bounded to " +
-            $"{seconds.ToString(CultureInfo.InvariantCulture)} s after 0.5 s of warm-up and {maxRequests:N0} requests. The genomics model (4 × 200 → conv 32×15 → pool 20 → fc 32 → 3, random weights), " +
-            "one sequence per request, Neuron Integrated Gradients with 50 trapezoid steps, the sequence sent and its importance (6,432 floats) and delta returned as binary tensor data (as Triton's perf_analyzer sends).",
+            $"load average {loadBefore} before and {loadAfter} after (the machine is shared with other engineers' builds: compare ratios within one run). " +
+            $"The server runs in a process of its own and the clients in the load generator's, on the same cores, over loopback; the clients use {clientText}. " +
+            $"Each run is bounded to {seconds.ToString(CultureInfo.InvariantCulture)} s after {WarmUp.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s of warm-up and {maxRequests:N0} requests, and every answer is checked bit for bit against the library's. " +
+            "The genomics model (4 × 200 → conv 32×15 → pool 20 → fc 32 → 3, random weights), one sequence per request, Neuron Integrated Gradients with 50 trapezoid steps, " +
+            "the sequence sent and its importance (6,432 floats) and delta returned as binary tensor data (as Triton's perf_analyzer sends).",
             "",
             $"The library on the same cores, measured for {(seconds / 2).ToString(CultureInfo.InvariantCulture)} s right before each run: batched (64 sequences a call, every core) " +
-            $"median **{library:F0} explanations/s** (from {libraryRates[0]:F0} to {libraryRates[^1]:F0}); a single call (one sequence, every core) median p50 **{single:F2} ms** " +
-            $"(from {singles[0]:F2} to {singles[^1]:F2}). Ratios are to the median; the measurement just before each run is shown beside it. " +
-            "Mean batch: samples per batched call the server made (from its batch-size histogram).",
+            $"median **{library:F0} explanations/s** (from {runs.Min(r => r.Library.Rate):F0} to {runs.Max(r => r.Library.Rate):F0}), **{libraryCore:F0} core-µs per explanation**; " +
+            $"a single call (one sequence, every core) median p50 **{single:F2} ms** (from {runs.Min(r => r.Library.SingleP50):F2} to {runs.Max(r => r.Library.SingleP50):F2}). " +
+            "Ratios are to the median; the measurement just before each run is shown beside it. Mean batch: samples per batched call the server made (from its batch-size histogram). " +
+            "Core-µs per request: the server process's and the clients' process's core time (user and system) during the run, divided by the answers.",
             "",
-            "| batching | clients | requests | explanations/s | of the library's batched | library just before | p50 ms | p99 ms | p50 − library single call (ms) | mean batch |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| batching | clients | requests | explanations/s | of the library's batched | library just before | p50 ms | p99 ms | p50 − library single call (ms) | mean batch | server core-µs/request | client core-µs/request |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         }.Concat(rows));
         Console.WriteLine();
         Console.WriteLine(markdown);
@@ -139,7 +166,48 @@ public static class ServeLoad
         return 0;
     }
 
-    private static (double Rate, double SingleP50) MeasureLibrary(LoadNet network, float[] baseline, AttributionOptions options, TimeSpan duration)
+    /// <summary>The library's answers for each client's sequence (the model's baseline, each sample's argmax as target), as the server must give them.</summary>
+    private static AnswerCheck Expected(LoadNet network, float[] baseline, AttributionOptions options, (byte[] Body, int JsonLength)[] requests)
+    {
+        int clients = requests.Length;
+        var inputs = new float[clients * LoadNet.InputLength];
+        for (int c = 0; c < clients; c++)
+        {
+            System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(requests[c].Body.AsSpan(requests[c].JsonLength)).CopyTo(inputs.AsSpan(c * LoadNet.InputLength));
+        }
+
+        var logits = new float[clients * LoadNet.OutputLength];
+        network.Forward(inputs, logits);
+        var targets = new int[clients];
+        for (int c = 0; c < clients; c++)
+        {
+            targets[c] = ArgMax(logits.AsSpan(c * LoadNet.OutputLength, LoadNet.OutputLength)); // the server's default target
+        }
+
+        var importances = new float[clients * LoadNet.ImportanceLength];
+        var deltas = new float[clients];
+        network.NeuronIntegratedGradients(inputs, baseline, targets, importances, deltas, options);
+        return new AnswerCheck(importances, deltas);
+    }
+
+    // The index of the largest value, the first on ties.
+    private static int ArgMax(ReadOnlySpan<float> values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++)
+        {
+            if (values[i] > values[best])
+            {
+                best = i;
+            }
+        }
+
+        return best;
+    }
+
+    private sealed record LibraryResult(double Rate, double SingleP50, double CoreMicroseconds);
+
+    private static LibraryResult MeasureLibrary(LoadNet network, float[] baseline, AttributionOptions options, TimeSpan duration)
     {
         const int batch = 64;
         var inputs = Sequences(batch, seed: 1);
@@ -153,6 +221,8 @@ public static class ServeLoad
         }
 
         int calls = 0;
+        using var self = Process.GetCurrentProcess();
+        var cpu = self.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < duration)
         {
@@ -161,6 +231,8 @@ public static class ServeLoad
         }
 
         double rate = calls * batch / clock.Elapsed.TotalSeconds;
+        self.Refresh();
+        double coreMicroseconds = (self.TotalProcessorTime - cpu).TotalMicroseconds / (calls * batch);
         var single = new List<double>();
         clock.Restart();
         while (clock.Elapsed < duration / 2)
@@ -171,83 +243,37 @@ public static class ServeLoad
         }
 
         single.Sort();
-        return (rate, single[single.Count / 2]);
+        return new LibraryResult(rate, single[single.Count / 2], coreMicroseconds);
     }
 
-    private sealed record LoadResult(int Requests, double Rate, double P50, double P99, double MeanBatch);
-
-    private static async Task<LoadResult> MeasureServer(LoadNet network, float[] baseline, int maxBatchSize, double delayMs, int clients, TimeSpan duration, int maxRequests)
+    // "1,8,64": client counts from 1 to 256; null if anything else.
+    private static int[]? ParseClientCounts(string text)
     {
-        var serving = new ServingOptions { MaxBatchSize = maxBatchSize, MaxQueueDelay = TimeSpan.FromMilliseconds(delayMs), RequestLogLevel = LogLevel.Debug };
-        var model = new ServedModel(network, baseline, name: "RegulatoryNet", defaultOptions: new AttributionOptions { Steps = 50 });
-        await using var app = InferenceServer.Create([model], serving, ["http://127.0.0.1:0"], LogLevel.Warning, _ => { });
-        await app.StartAsync();
-        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
-        using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients }) { BaseAddress = address };
-        var sequences = Enumerable.Range(0, clients).Select(c => Sequences(1, seed: 100 + c)).ToArray();
-
-        var latencies = new List<double>[clients];
-        int completed = 0;
-        long measuring = 0;
-        using var stop = new CancellationTokenSource();
-        var clock = Stopwatch.StartNew();
-        var tasks = Enumerable.Range(0, clients).Select(async c =>
+        var counts = new List<int>();
+        foreach (string part in text.Split(','))
         {
-            latencies[c] = [];
-            while (!stop.IsCancellationRequested)
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int count) || count is < 1 or > 256)
             {
-                long start = Stopwatch.GetTimestamp();
-                using var content = Request(sequences[c]);
-                using var response = await client.PostAsync("/v2/models/RegulatoryNet/infer", content);
-                var bytes = await response.Content.ReadAsByteArrayAsync();
-                if ((int)response.StatusCode != 200)
-                {
-                    throw new InvalidOperationException($"the server answered {(int)response.StatusCode}: {Encoding.UTF8.GetString(bytes)}");
-                }
-
-                if (Interlocked.Read(ref measuring) == 1)
-                {
-                    latencies[c].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-                    if (Interlocked.Increment(ref completed) >= maxRequests)
-                    {
-                        stop.Cancel();
-                    }
-                }
+                return null;
             }
-        }).ToArray();
 
-        await Task.Delay(TimeSpan.FromSeconds(0.5));
-        Interlocked.Exchange(ref measuring, 1);
-        clock.Restart();
-        await Task.WhenAny(Task.Delay(duration, stop.Token).ContinueWith(_ => { }), Task.WhenAll(tasks));
-        double elapsed = clock.Elapsed.TotalSeconds;
-        int done = Volatile.Read(ref completed);
-        stop.Cancel();
-        await Task.WhenAll(tasks);
-        string metrics = await client.GetStringAsync("/metrics");
-        await app.StopAsync();
-        double batchSum = MetricValue(metrics, "niggen_batch_samples_sum"), batchCount = MetricValue(metrics, "niggen_batch_samples_count");
+            counts.Add(count);
+        }
 
-        var all = latencies.SelectMany(l => l).Order().ToArray();
-        return new LoadResult(done, done / elapsed, all[all.Length / 2], all[Math.Min(all.Length - 1, (int)(all.Length * 0.99))], batchSum / batchCount);
+        return [.. counts];
     }
 
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
-    private static double MetricValue(string exposition, string name) =>
-        exposition.Split('\n').Where(l => l.StartsWith(name + "{", StringComparison.Ordinal)).Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
-
     // Binary tensor data both ways, as Triton's perf_analyzer sends by default: the sequence's 800 floats after the JSON.
-    private static ByteArrayContent Request(float[] sequence)
+    private static (byte[] Body, int JsonLength) Request(float[] sequence)
     {
         var json = Encoding.UTF8.GetBytes("""{"parameters":{"binary_data_output":true},"inputs":[{"name":"input","shape":[1,4,200],"datatype":"FP32","parameters":{"binary_data_size":3200}}],"outputs":[{"name":"importance"},{"name":"delta"}]}""");
         var body = new byte[json.Length + sequence.Length * sizeof(float)];
         json.CopyTo(body, 0);
         System.Runtime.InteropServices.MemoryMarshal.AsBytes(sequence.AsSpan()).CopyTo(body.AsSpan(json.Length));
-        var content = new ByteArrayContent(body);
-        content.Headers.Add("Inference-Header-Content-Length", json.Length.ToString(CultureInfo.InvariantCulture));
-        return content;
+        return (body, json.Length);
     }
 
     // One-hot random DNA, as the sample's sequences are.

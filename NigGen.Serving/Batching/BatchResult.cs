@@ -1,4 +1,7 @@
 using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.Threading;
 
 namespace NigGen.Serving.Batching;
 
@@ -27,5 +30,45 @@ internal sealed class BatchResult
     /// <summary>How long the request waited in the queue.</summary>
     public required TimeSpan QueueTime { get; init; }
 
+    /// <summary>The pooled arrays behind <see cref="Logits"/>, <see cref="Importances"/> and <see cref="Deltas"/>.</summary>
+    public required BatchBuffers Buffers { get; init; }
+
     public ReadOnlySpan<float> Slice(float[] batch, int perSample) => batch.AsSpan(Offset * perSample, Samples * perSample);
+
+    /// <summary>Called once the request's answer is written: its share of the batch's arrays is no longer read.</summary>
+    public void Release() => Buffers.Release();
+}
+
+/// <summary>
+/// A batch's arrays, rented from <see cref="ArrayPool{T}.Shared"/> (so longer than asked: callers slice) and returned
+/// when each of the batch's requests has released its share. A share never released (a request that failed or went
+/// away after its result) only means the arrays are left to the garbage collector instead of going back to the pool.
+/// </summary>
+internal sealed class BatchBuffers(int holders)
+{
+    private readonly List<float[]> _arrays = [];
+    private int _holders = holders;
+
+    public float[] Rent(int length)
+    {
+        var array = ArrayPool<float>.Shared.Rent(length);
+        _arrays.Add(array);
+        return array;
+    }
+
+    public void Release()
+    {
+        int left = Interlocked.Decrement(ref _holders);
+        if (left == 0)
+        {
+            foreach (var array in _arrays)
+            {
+                ArrayPool<float>.Shared.Return(array);
+            }
+        }
+        else if (left < 0)
+        {
+            throw new InvalidOperationException("a batch's arrays were released more times than it has requests.");
+        }
+    }
 }

@@ -264,7 +264,11 @@ internal sealed class DynamicBatcher : IDisposable
         var token = batch.Cancellation.Token;
         token.ThrowIfCancellationRequested();
 
-        var inputs = new float[n * inputLength];
+        // The batch's arrays come from a pool and go back when the last of its requests has written its answer
+        // (BatchResult.Release): a batch's importances are hundreds of kilobytes, and allocating them afresh for every
+        // batch put them on the large-object heap and cost a full (gen-2) collection every few batches.
+        var buffers = new BatchBuffers(batch.Items.Count);
+        var inputs = buffers.Rent(n * inputLength);
         int offset = 0;
         foreach (var item in batch.Items)
         {
@@ -272,8 +276,8 @@ internal sealed class DynamicBatcher : IDisposable
             offset += item.Request.Samples;
         }
 
-        var logits = new float[n * outputLength];
-        model.Network.Forward(inputs, logits, -1);
+        var logits = buffers.Rent(n * outputLength);
+        model.Network.Forward(inputs.AsSpan(0, n * inputLength), logits.AsSpan(0, n * outputLength), -1);
 
         float[]? importances = null, deltas = null;
         if (key.Method != AttributionMethod.None)
@@ -292,11 +296,11 @@ internal sealed class DynamicBatcher : IDisposable
             }
 
             var baselines = Baselines(batch, inputLength);
-            importances = new float[n * description.ImportanceLength];
-            deltas = new float[n];
+            importances = buffers.Rent(n * description.ImportanceLength);
+            deltas = buffers.Rent(n);
             if (key.Method == AttributionMethod.NeuronIntegratedGradients)
             {
-                network.NeuronIntegratedGradients(inputs, baselines, targets, importances, deltas, key.AttributionOptions, token);
+                network.NeuronIntegratedGradients(inputs.AsSpan(0, n * inputLength), baselines, targets, importances.AsSpan(0, n * description.ImportanceLength), deltas.AsSpan(0, n), key.AttributionOptions, token);
             }
             else
             {
@@ -309,7 +313,7 @@ internal sealed class DynamicBatcher : IDisposable
         foreach (var item in batch.Items)
         {
             _metrics.QueueTime(model.Name, item.QueueTime);
-            item.Completion.TrySetResult(new BatchResult
+            bool delivered = item.Completion.TrySetResult(new BatchResult
             {
                 Offset = offset,
                 Samples = item.Request.Samples,
@@ -319,7 +323,13 @@ internal sealed class DynamicBatcher : IDisposable
                 BatchSamples = n,
                 BatchRequests = batch.Items.Count,
                 QueueTime = item.QueueTime,
+                Buffers = buffers,
             });
+            if (!delivered)
+            {
+                buffers.Release(); // its client went away: nobody will read its share
+            }
+
             offset += item.Request.Samples;
         }
     }

@@ -189,8 +189,16 @@ internal sealed class OpenInferenceEndpoints(ModelRepository repository, Dynamic
             var request = InferenceRequestParser.Parse(json.Span, binary.Span, model, options);
             held.Release(); // parsed: the body's bytes are no longer needed (the queue's own bound covers the request)
             var result = await batcher.EnqueueAsync(request, context.RequestAborted).WaitAsync(context.RequestAborted);
-            RequireFiniteResults(request, result);
-            await WriteResponse(context, request, result);
+            try
+            {
+                RequireFiniteResults(request, result);
+                await WriteResponse(context, request, result);
+            }
+            finally
+            {
+                result.Release(); // the answer is in Kestrel's buffers (or failed): the batch's arrays may be reused
+            }
+
             var duration = Stopwatch.GetElapsedTime(started);
             metrics.Request(model.Name, "ok", duration);
             Log.InferenceRequest(logger, options.RequestLogLevel, model.Name, request.Key.MethodName, 200, duration.TotalMilliseconds, request.Samples,
@@ -379,6 +387,11 @@ internal sealed class OpenInferenceEndpoints(ModelRepository repository, Dynamic
 
     private static int IndexOfNonFinite(ReadOnlySpan<float> values)
     {
+        if (System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(values))
+        {
+            return -1; // the common case, vectorised
+        }
+
         for (int i = 0; i < values.Length; i++)
         {
             if (!float.IsFinite(values[i]))
@@ -394,19 +407,20 @@ internal sealed class OpenInferenceEndpoints(ModelRepository repository, Dynamic
     {
         var response = context.Response;
         response.StatusCode = 200;
+        // The JSON is written first, so that every answer has a Content-Length (no chunked framing for clients to undo).
+        var json = new ArrayBufferWriter<byte>(1024);
+        long binaryBytes = InferenceResponseWriter.WriteJson(json, request, result);
+        response.ContentLength = json.WrittenCount + binaryBytes;
         if (!request.AnyBinaryOutput)
         {
             response.ContentType = "application/json";
-            InferenceResponseWriter.WriteJson(response.BodyWriter, request, result);
+            response.BodyWriter.Write(json.WrittenSpan);
             await response.BodyWriter.FlushAsync(context.RequestAborted);
             return;
         }
 
-        var json = new ArrayBufferWriter<byte>(1024);
-        long binaryBytes = InferenceResponseWriter.WriteJson(json, request, result);
         response.ContentType = "application/octet-stream";
         response.Headers[InferenceHeaderContentLength] = json.WrittenCount.ToString(CultureInfo.InvariantCulture);
-        response.ContentLength = json.WrittenCount + binaryBytes;
         response.BodyWriter.Write(json.WrittenSpan);
         InferenceResponseWriter.WriteBinary(response.BodyWriter, request, result);
         await response.BodyWriter.FlushAsync(context.RequestAborted);
@@ -434,11 +448,14 @@ internal sealed class OpenInferenceEndpoints(ModelRepository repository, Dynamic
     internal static Task WriteError(HttpContext context, int status, string message) =>
         WriteJson(context, status, new ErrorDto(message), ProtocolJsonContext.Writing.ErrorDto);
 
+    // Small objects (health, metadata, errors): serialised whole, so that the response has a Content-Length.
     private static Task WriteJson<T>(HttpContext context, int status, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo)
     {
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(value, typeInfo);
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
-        return JsonSerializer.SerializeAsync(context.Response.Body, value, typeInfo, context.RequestAborted);
+        context.Response.ContentLength = json.Length;
+        return context.Response.Body.WriteAsync(json, context.RequestAborted).AsTask();
     }
 
     private static JsonElement Element(string value) => JsonSerializer.SerializeToElement(value, ProtocolJsonContext.Writing.String);
