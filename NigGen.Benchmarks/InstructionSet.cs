@@ -21,6 +21,9 @@ public static class InstructionSet
     /// <summary>The machine kind whose results table a run belongs to: "AVX-512" or "AVX2 only" (also an AVX-512 CPU whose .NET was narrowed to 256 bits).</summary>
     public static string MachineKind => VectorBits == 512 ? "AVX-512" : VectorBits == 256 ? "AVX2 only" : "128-bit only";
 
+    /// <summary>Whether .NET uses narrower vectors than the CPU has (an AVX2 run on an AVX-512 CPU); ONNX Runtime then still uses AVX-512.</summary>
+    public static bool Narrowed => VectorBits < 512 && CpuFlags().Contains("avx512f");
+
     /// <summary>What the CPU offers (from /proc/cpuinfo's flags) against what .NET uses, in words.</summary>
     public static string Describe()
     {
