@@ -2,6 +2,7 @@ using System;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NigGen.Kernels;
 
@@ -452,7 +453,11 @@ public static class ConvKernels
         }
     }
 
-    /// <summary>destination[i] += source[i]; vector and scalar adds round alike, so the split never changes results.</summary>
+    /// <summary>
+    /// destination[i] += source[i]; vector and scalar adds round alike, so the split never changes results. The last
+    /// partial vector is a masked load and store (col2im's edge taps cover one column less than a row, so without it
+    /// most of a short row would go element by element); masked-off lanes are neither read nor written.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void AddTo(float* destination, float* source, int count)
     {
@@ -473,11 +478,60 @@ public static class ConvKernels
             }
         }
 
+        if (Avx.IsSupported && i < count)
+        {
+            Vector256<float> mask = FirstLanes(count - i);
+            Avx.MaskStore(destination + i, mask, Avx.Add(Avx.MaskLoad(destination + i, mask), Avx.MaskLoad(source + i, mask)));
+            return;
+        }
+
         for (; i < count; i++)
         {
             destination[i] += source[i];
         }
     }
+
+    /// <summary>
+    /// destination[2i] += source[i] for i &lt; count (col2im at stride 2), 8 sources at a time: they are interleaved with
+    /// −0, which added to any float leaves it bitwise unchanged (but a signalling NaN, which comes out quiet), so one vector add updates the even elements and
+    /// rewrites the odd ones in between as they were. The stores stop at destination[2·(count − 1)], inside the row.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void AddToEven(float* destination, float* source, int count)
+    {
+        Vector256<float> negativeZero = Vector256.Create(-0f);
+        for (int i = 0; i < count; i += 8)
+        {
+            int n = Math.Min(8, count - i);
+            Vector256<float> values = n == 8 ? Avx.LoadVector256(source + i) : Avx.MaskLoad(source + i, FirstLanes(n));
+
+            // Unpack works within 128-bit halves: low = s0 −0 s1 −0 | s4 −0 s5 −0, high = s2 −0 s3 −0 | s6 −0 s7 −0.
+            Vector256<float> low = Avx.UnpackLow(values, negativeZero), high = Avx.UnpackHigh(values, negativeZero);
+            float* target = destination + 2 * i;
+
+            // Elements to store: all 16 while later sources follow (their even elements lie past these), else up to the last even one.
+            int span = i + 8 < count ? 16 : 2 * n - 1;
+            if (span >= 16)
+            {
+                Avx.Store(target, Avx.Add(Avx.LoadVector256(target), Avx.Permute2x128(low, high, 0x20)));
+                Avx.Store(target + 8, Avx.Add(Avx.LoadVector256(target + 8), Avx.Permute2x128(low, high, 0x31)));
+                continue;
+            }
+
+            Vector256<float> first = FirstLanes(Math.Min(8, span));
+            Avx.MaskStore(target, first, Avx.Add(Avx.MaskLoad(target, first), Avx.Permute2x128(low, high, 0x20)));
+            if (span > 8)
+            {
+                Vector256<float> second = FirstLanes(span - 8);
+                Avx.MaskStore(target + 8, second, Avx.Add(Avx.MaskLoad(target + 8, second), Avx.Permute2x128(low, high, 0x31)));
+            }
+        }
+    }
+
+    /// <summary>A mask of the first <paramref name="count"/> lanes (1 to 8) for AVX's masked loads and stores.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> FirstLanes(int count) =>
+        Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle();
 
     /// <summary>First output column x whose input column x·stride − padding + offset is ≥ 0.</summary>
     private static int FirstValid(int padding, int offset, int stride)
@@ -501,6 +555,23 @@ public static class ConvKernels
         int start = Math.Min(outExtent, FirstValid(padding, offset, stride));
         return (start, Math.Max(start, EndValid(extent, padding, offset, stride, outExtent)));
     }
+
+    // Taps whose valid output ranges Col2Im tabulates per call; later taps (kernels this long are rare) compute theirs.
+    private const int RangeTableTaps = 32;
+
+    /// <summary>ranges[2t], ranges[2t + 1] = <see cref="ValidRange"/> of tap t, for the first taps up to <see cref="RangeTableTaps"/>.</summary>
+    private static unsafe void FillRanges(int* ranges, int taps, int extent, int padding, int dilation, int stride, int outExtent)
+    {
+        for (int t = 0; t < Math.Min(taps, RangeTableTaps); t++)
+        {
+            (ranges[2 * t], ranges[2 * t + 1]) = ValidRange(extent, padding, t * dilation, stride, outExtent);
+        }
+    }
+
+    /// <summary>Tap <paramref name="tap"/>'s valid output range: from the table <see cref="FillRanges"/> wrote, or computed past its end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe (int Start, int End) TapRange(int* ranges, int tap, int extent, int padding, int dilation, int stride, int outExtent) =>
+        tap < RangeTableTaps ? (ranges[2 * tap], ranges[2 * tap + 1]) : ValidRange(extent, padding, tap * dilation, stride, outExtent);
 
     /// <summary>One sample's im2col columns [PatchLength, OutHeight·OutWidth]: written to <paramref name="scratch"/>, or the sample itself for a pointwise convolution (im2col would copy it unchanged).</summary>
     private static unsafe float* Columns(in ConvGeometry g, float* sample, float* scratch)
@@ -622,30 +693,51 @@ public static class ConvKernels
     /// ungrouped convolution), taps in a fixed order.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Col2Im(in ConvGeometry g, float* columns, float* input)
+    internal static unsafe void Col2Im(in ConvGeometry g, float* columns, float* input)
     {
         int outH = g.OutHeight, outW = g.OutWidth, inH = g.InHeight, inW = g.InWidth;
         int sh = g.StrideHeight, sw = g.StrideWidth, ph = g.PaddingHeight, pw = g.PaddingWidth;
         int dh = g.DilationHeight, dw = g.DilationWidth;
         nint pixels = (nint)outH * outW;
         float* row = columns;
+
+        // The valid ranges depend on the tap, not the channel: the first taps' are computed once per call (with a
+        // stride they cost two divisions each, as much as a small map's adds).
+        int* rowRanges = stackalloc int[2 * RangeTableTaps];
+        int* columnRanges = stackalloc int[2 * RangeTableTaps];
+        FillRanges(rowRanges, g.KernelHeight, inH, ph, dh, sh, outH);
+        FillRanges(columnRanges, g.KernelWidth, inW, pw, dw, sw, outW);
+
+        // Stride 1 along both sides with rows as long as the input's: a tap that covers whole rows adds one contiguous block.
+        bool wholeRows = sw == 1 && sh == 1 && outW == inW;
         for (int c = 0; c < g.InChannelsPerGroup; c++)
         {
             float* plane = input + (nint)c * inH * inW;
             for (int kh = 0; kh < g.KernelHeight; kh++)
             {
-                (int y0, int y1) = ValidRange(inH, ph, kh * dh, sh, outH);
+                (int y0, int y1) = TapRange(rowRanges, kh, inH, ph, dh, sh, outH);
                 for (int kw = 0; kw < g.KernelWidth; kw++)
                 {
-                    (int x0, int x1) = ValidRange(inW, pw, kw * dw, sw, outW);
+                    (int x0, int x1) = TapRange(columnRanges, kw, inW, pw, dw, sw, outW);
                     float* dst = plane + (nint)(y0 * sh - ph + kh * dh) * inW - pw + kw * dw;
                     float* src = row + (nint)y0 * outW;
                     nint dstStep = (nint)sh * inW;
+                    if (wholeRows && x0 == 0 && x1 == outW)
+                    {
+                        AddTo(dst, src, (y1 - y0) * outW);
+                        row += pixels;
+                        continue;
+                    }
+
                     for (int y = y0; y < y1; y++, src += outW, dst += dstStep)
                     {
                         if (sw == 1)
                         {
                             AddTo(dst + x0, src + x0, x1 - x0);
+                        }
+                        else if (sw == 2 && Avx.IsSupported)
+                        {
+                            AddToEven(dst + (nint)x0 * 2, src + x0, x1 - x0);
                         }
                         else
                         {

@@ -348,4 +348,71 @@ public class ConvKernelsTests
         var zeroStride = g with { StrideWidth = 0 };
         Assert.Throws<ArgumentException>("geometry", () => ConvKernels.BackwardInput(zeroStride, y, w, x, 1, scratch));
     }
+
+    // Col2Im's vector paths (masked tails, stride 2 through −0 interleaving, whole-row blocks, the tap-range table)
+    // against the plain scatter-add they replace, taps in the same order: bitwise equal, signed zeros, infinities and
+    // NaNs included. The CIFAR ResNet's shapes (32×32 and 16×16 maps, stride 2 and 1) and rows of every remainder.
+    public static TheoryData<ConvGeometry> Col2ImGeometries() => new()
+    {
+        new(16, 32, 32, 32, 3, 3, 2, 2, 1, 1),  // the ResNet's layer2.0.conv1: 16-wide rows at stride 2
+        new(32, 16, 16, 64, 3, 3, 2, 2, 1, 1),  // layer3.0.conv1: 8-wide rows at stride 2
+        new(32, 16, 16, 32, 3, 3, 1, 1, 1, 1),  // layer2.0.conv2: whole-row blocks for the middle column of taps
+        new(3, 5, 37, 4, 2, 3, 1, 2, 1, 1),     // stride 2 along the width only, 19 columns (two groups of 8 and a tail of 3)
+        new(2, 3, 23, 2, 1, 5, 1, 1, 0, 2),     // stride 1, rows of 23: a 16-, an 8- and a masked 7-wide piece
+        new(2, 1, 40, 3, 1, 3, 1, 1, 0, 3) { DilationWidth = 3 },
+        new(2, 1, 90, 2, 1, 40, 1, 2, 0, 20),   // a kernel longer than the tap-range table
+    };
+
+    [Theory]
+    [MemberData(nameof(Col2ImGeometries))]
+    public unsafe void Col2ImEqualsThePlainScatterAddBitwise(ConvGeometry g)
+    {
+        var random = new Random(g.GetHashCode());
+        float[] columns = RandomArray(random, g.PatchLength * g.OutHeight * g.OutWidth);
+        float[] input = RandomArray(random, g.InputLength);
+        float[] special = [-0f, 0f, float.PositiveInfinity, float.NegativeInfinity, float.NaN, float.Epsilon, -float.Epsilon];
+        for (int i = 0; i < input.Length; i += 3)
+        {
+            input[i] = special[i % special.Length];
+        }
+
+        for (int i = 1; i < columns.Length; i += 5)
+        {
+            columns[i] = special[(i / 5) % special.Length];
+        }
+
+        float[] expected = (float[])input.Clone();
+        int row = 0;
+        for (int c = 0; c < g.InChannels; c++)
+        {
+            for (int kh = 0; kh < g.KernelHeight; kh++)
+            {
+                for (int kw = 0; kw < g.KernelWidth; kw++, row++)
+                {
+                    for (int y = 0; y < g.OutHeight; y++)
+                    {
+                        for (int x = 0; x < g.OutWidth; x++)
+                        {
+                            int iy = y * g.StrideHeight - g.PaddingHeight + kh * g.DilationHeight;
+                            int ix = x * g.StrideWidth - g.PaddingWidth + kw * g.DilationWidth;
+                            if (iy >= 0 && iy < g.InHeight && ix >= 0 && ix < g.InWidth)
+                            {
+                                expected[(c * g.InHeight + iy) * g.InWidth + ix] += columns[(row * g.OutHeight + y) * g.OutWidth + x];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        fixed (float* pc = columns, pi = input)
+        {
+            ConvKernels.Col2Im(g, pc, pi);
+        }
+
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(input[i]), $"{g} dx[{i}]: {expected[i]} expected, {input[i]} computed");
+        }
+    }
 }
