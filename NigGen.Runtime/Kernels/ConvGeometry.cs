@@ -85,9 +85,11 @@ public readonly record struct ConvGeometry(
     /// algorithm applies, its channels-last copy of a sample and transformed blocks of tiles. A dilated or grouped
     /// geometry (<see cref="IsDilatedOrGrouped"/>) needs one group's im2col buffer, plus, with more than one group, one
     /// group's block of the transposed weight (PatchLength·OutChannelsPerGroup): PatchLength·OutHeight·OutWidth
-    /// + (Groups &gt; 1 ? PatchLength·OutChannelsPerGroup : 0). NigGen.Generator mirrors these formulas.
+    /// + (Groups &gt; 1 ? PatchLength·OutChannelsPerGroup : 0); a dilated one with one group also what the implicit
+    /// GEMM needs, which takes dilation. The generated code asks the geometry for it.
     /// </summary>
-    public int ScratchLength => (int)(IsDilatedOrGrouped ? GroupedScratchLength
+    public int ScratchLength => (int)(Groups != 1 ? GroupedScratchLength
+        : IsDilatedOrGrouped ? Math.Max(GroupedScratchLength, ImplicitScratchLength)
         : Math.Max(Math.Max((long)PatchLength * OutHeight * OutWidth, ImplicitScratchLength), WinogradConv.ScratchLength(this)));
 
     /// <summary>The dilated or grouped path's scratch (see <see cref="ScratchLength"/>).</summary>

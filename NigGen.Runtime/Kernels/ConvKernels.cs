@@ -152,15 +152,16 @@ public static class ConvKernels
     // other): implicit GEMM, direct, or im2col + GEMM. pwt may be null (then the implicit GEMM is not used).
     private static unsafe void ForwardExact(in ConvGeometry g, float* pin, float* pw, float* pwt, float* bias, float* pout, int batch, float* pcols, ForwardPath path)
     {
-        if (g.IsDilatedOrGrouped)
-        {
-            GroupedForward(g, pin, pw, bias, pout, batch, pcols);
-            return;
-        }
-
+        // The implicit GEMM takes dilated (ungrouped) convolutions too: dilation only spaces its tap offsets.
         if (path == ForwardPath.Fastest && pwt != null && ImplicitConv.Supports(g))
         {
             ImplicitConv.Forward(g, pin, pwt, bias, pout, batch, pcols);
+            return;
+        }
+
+        if (g.IsDilatedOrGrouped)
+        {
+            GroupedForward(g, pin, pw, bias, pout, batch, pcols);
             return;
         }
 

@@ -29,7 +29,7 @@ internal static unsafe class ImplicitConv
 
     /// <summary>Whether this machine and geometry take the implicit path (its scratch is part of <see cref="ConvGeometry.ScratchLength"/>).</summary>
     internal static bool Supports(in ConvGeometry g) =>
-        Vector256.IsHardwareAccelerated && !g.IsDilatedOrGrouped && !g.IsPointwise && g.PatchLength >= MinTaps && g.PatchLength <= MaxTaps;
+        Vector256.IsHardwareAccelerated && g.Groups == 1 && !g.IsPointwise && g.PatchLength >= MinTaps && g.PatchLength <= MaxTaps;
 
     /// <summary>output = weight ⋆ input + bias; arguments validated by the caller, <see cref="Supports"/> true.</summary>
     internal static void Forward(in ConvGeometry g, float* input, float* weightTransposed, float* bias, float* output, int batch, float* scratch)
@@ -154,7 +154,7 @@ internal static unsafe class ImplicitConv
             {
                 for (int kw = 0; kw < g.KernelWidth; kw++)
                 {
-                    offsets[t++] = (c * paddedH + kh) * paddedW + kw;
+                    offsets[t++] = (c * paddedH + kh * g.DilationHeight) * paddedW + kw * g.DilationWidth;
                 }
             }
         }

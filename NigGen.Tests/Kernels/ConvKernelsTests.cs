@@ -238,13 +238,19 @@ public class ConvKernelsTests
         { [3, 9, 11, 6, 3, 3, 2, 2, 1, 1], "im2col" },      // stride 2 along the width
         { [2, 10, 10, 4, 3, 3, 1, 1, 0, 0], "direct" },     // 8 columns, 18 taps
         { [2, 6, 6, 4, 3, 3, 1, 1, 0, 0], "im2col" },       // 4 columns: fewer than a vector
+        { [32, 1, 100, 32, 1, 3, 1, 1, 0, 4, 4], "implicit" },  // BPNet's dilated residual convolution: 1D, dilation 4, 96 taps
+        { [8, 12, 12, 20, 3, 3, 1, 1, 2, 2, 2], "implicit" },   // 2D, dilation 2, padded, 20 channels (a partial panel)
+        { [16, 11, 11, 8, 3, 3, 2, 2, 2, 2, 2], "implicit" },   // dilation 2 with stride 2
+        { [4, 1, 60, 8, 1, 5, 1, 1, 0, 4, 2], "im2col" },       // dilated, 20 taps: too few for the implicit GEMM
     };
 
     [Theory]
     [MemberData(nameof(FastPathCases))]
     public void FastPathsEqualIm2ColBitwise(int[] shape, string path)
     {
-        var g = new ConvGeometry(shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], shape[6], shape[7], shape[8], shape[9]);
+        // An eleventh number is the dilation (both axes); a dilated geometry's reference is the grouped path's im2col.
+        int dilation = shape.Length > 10 ? shape[10] : 1;
+        var g = new ConvGeometry(shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], shape[6], shape[7], shape[8], shape[9]) { DilationHeight = dilation, DilationWidth = dilation };
         string taken = ImplicitConv.Supports(g) ? "implicit" : DirectConv.Supports(g) ? "direct" : "im2col";
         Assert.Equal(System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? path : "im2col", taken);
 
