@@ -132,7 +132,7 @@ public static class ServeLoad
             $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC with `dotnet run -c Release --project NigGen.Benchmarks -- serve-load{(seconds != 4 ? $" --seconds {seconds.ToString(CultureInfo.InvariantCulture)}" : "")}{(clientKind == ClientKind.HttpClient ? " --client httpclient" : "")} --write`",
             $"on {Environment.ProcessorCount} cores ({System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}, AVX-512 {(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "yes" : "no")}), " +
             $"load average {loadBefore} before and {loadAfter} after (the machine is shared with other engineers' builds: compare ratios within one run). " +
-            $"The server runs in a process of its own and the clients in the load generator's, on the same cores, over loopback; the clients use {clientText}. " +
+            $"The server runs in a process of its own (with {ServerProcess.SpinLimitVariable}={Environment.GetEnvironmentVariable(ServerProcess.SpinLimitVariable) ?? "0"}, as deploy/ runs it) and the clients in the load generator's, on the same cores, over loopback; the clients use {clientText}. " +
             $"Each run is bounded to {seconds.ToString(CultureInfo.InvariantCulture)} s after {WarmUp.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s of warm-up and {maxRequests:N0} requests, and every answer is checked bit for bit against the library's. " +
             "The genomics model (4 × 200 → conv 32×15 → pool 20 → fc 32 → 3, random weights), one sequence per request, Neuron Integrated Gradients with 50 trapezoid steps, " +
             "the sequence sent and its importance (6,432 floats) and delta returned as binary tensor data (as Triton's perf_analyzer sends).",
