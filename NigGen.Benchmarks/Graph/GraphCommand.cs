@@ -66,7 +66,7 @@ public static class GraphCommand
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; command: `dotnet run -c Release --project NigGen.Benchmarks -- graph{(quick ? " --quick" : "")}`");
-        text.AppendLine(CultureInfo.InvariantCulture, $"CPU: {Environment.ProcessorCount} logical cores; NigGen one thread; Captum one thread (torch.set_num_threads(1)), median of 7 runs after a warm-up").AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"CPU: {InstructionSet.Describe()}; {Environment.ProcessorCount} logical cores; NigGen one thread; Captum one thread (torch.set_num_threads(1)), median of 7 runs after three warm-up runs").AppendLine();
         text.AppendLine("| network | attribute layers | NigGen NIG, 50 steps, 1 sample | Captum 0.8 LayerConductance (wall / CPU) | Captum ÷ NigGen (wall / CPU) | target |");
         text.AppendLine("|---|---|---:|---:|---:|---:|");
         foreach (var report in summary.Reports.OrderBy(r => r.BenchmarkCase.Parameters["Network"]))
