@@ -14,15 +14,16 @@ namespace NigGen;
 /// </summary>
 public sealed class Layer
 {
-    private readonly float[] _weight;
-    private readonly float[] _weightTransposed;
+    // 64-byte aligned: the kernels' vector loads of the weights never straddle cache lines (AlignedFloats).
+    private readonly AlignedFloats _weight;
+    private readonly AlignedFloats _weightTransposed;
     private readonly object _winogradLock = new();
     private WinogradState? _winograd;
-    private readonly float[] _bias;
+    private readonly AlignedFloats _bias;
     private readonly int[] _weightShape;
     private readonly BatchNormState? _batchNorm;
 
-    private Layer(string name, float[] weight, float[] weightTransposed, float[] bias, int[] weightShape, BatchNormState? batchNorm = null)
+    private Layer(string name, AlignedFloats weight, AlignedFloats weightTransposed, AlignedFloats bias, int[] weightShape, BatchNormState? batchNorm = null)
     {
         Name = name;
         _weight = weight;
@@ -42,7 +43,7 @@ public sealed class Layer
     public string Name { get; }
 
     /// <summary>The weight in PyTorch's layout (Linear [out, in], Conv1d [out, in, k], Conv2d [out, in, kh, kw]); empty for layers without parameters.</summary>
-    public ReadOnlySpan<float> Weight => _weight;
+    public ReadOnlySpan<float> Weight => _weight.Span;
 
     /// <summary>
     /// The weight viewed as a matrix [out, in·k…] and transposed to [in·k…, out]: the layout the kernels broadcast from.
@@ -50,10 +51,10 @@ public sealed class Layer
     /// group g's block is columns g·out/groups … (g + 1)·out/groups − 1 of every row, which the kernels pack as they
     /// need it, so that training and weights I/O treat every layer alike.
     /// </summary>
-    public ReadOnlySpan<float> WeightTransposed => _weightTransposed;
+    public ReadOnlySpan<float> WeightTransposed => _weightTransposed.Span;
 
     /// <summary>The bias [out]; empty when the layer has none.</summary>
-    public ReadOnlySpan<float> Bias => _bias;
+    public ReadOnlySpan<float> Bias => _bias.Span;
 
     /// <summary>The weight's shape in PyTorch's layout; empty for layers without parameters.</summary>
     public IReadOnlyList<int> WeightShape => _weightShape;
@@ -83,7 +84,7 @@ public sealed class Layer
     public ReadOnlySpan<float> Shift => _batchNorm is null ? default : _batchNorm.Shift;
 
     /// <summary>Creates a layer without parameters (pooling, flatten).</summary>
-    public static Layer WithoutParameters(string name) => new(name, [], [], [], []);
+    public static Layer WithoutParameters(string name) => new(name, AlignedFloats.Empty, AlignedFloats.Empty, AlignedFloats.Empty, []);
 
     /// <summary>
     /// Creates a layer with a weight of <paramref name="weightShape"/> (PyTorch layout, output dimension first) and,
@@ -103,7 +104,7 @@ public sealed class Layer
 
         float[] weight = source.GetTensor(name + ".weight", weightShape, fanIn);
         float[] bias = hasBias ? source.GetTensor(name + ".bias", [outputs], fanIn) : [];
-        return new Layer(name, weight, Transpose(weight, outputs, fanIn), bias, (int[])weightShape.Clone());
+        return new Layer(name, AlignedFloats.CopyOf(weight), Transpose(weight, outputs, fanIn), AlignedFloats.CopyOf(bias), (int[])weightShape.Clone());
     }
 
     /// <summary>
@@ -125,7 +126,7 @@ public sealed class Layer
             source.GetTensor(name + ".running_var", shape, initialValue: 1f),
             (float)epsilon,
             source.GetInt64Scalar(name + ".num_batches_tracked"));
-        var layer = new Layer(name, weight, [], bias, affine ? shape : [], state);
+        var layer = new Layer(name, AlignedFloats.CopyOf(weight), AlignedFloats.Empty, AlignedFloats.CopyOf(bias), affine ? shape : [], state);
         layer.UpdateBatchNormTerms();
         return layer;
     }
@@ -145,7 +146,7 @@ public sealed class Layer
             throw new ArgumentException($"Layer '{batchNorm.Name}' is not a BatchNorm over the {affine.Outputs} outputs of '{affine.Name}'.", nameof(batchNorm));
         }
 
-        var folded = new Layer(affine.Name, new float[affine._weight.Length], new float[affine._weight.Length], new float[affine.Outputs], (int[])affine._weightShape.Clone());
+        var folded = new Layer(affine.Name, AlignedFloats.Allocate(affine._weight.Length), AlignedFloats.Allocate(affine._weight.Length), AlignedFloats.Allocate(affine.Outputs), (int[])affine._weightShape.Clone());
         folded.Refold(affine, batchNorm);
         return folded;
     }
@@ -188,14 +189,14 @@ public sealed class Layer
             throw new ArgumentException($"Layer '{Name}' is not the fold of '{affine.Name}' and '{batchNorm.Name}'.", nameof(affine));
         }
 
-        affine._weight.CopyTo(_weight, 0);
+        affine._weight.Span.CopyTo(_weight.Span);
         if (affine._bias.Length == 0)
         {
-            Array.Clear(_bias);
+            _bias.Span.Clear();
         }
         else
         {
-            affine._bias.CopyTo(_bias, 0);
+            affine._bias.Span.CopyTo(_bias.Span);
         }
 
         Kernels.BatchNormKernels.Fold(batchNorm.Scale, batchNorm.Shift, _weight, _bias);
@@ -250,8 +251,8 @@ public sealed class Layer
                 var transform = Kernels.WinogradTransform.ForKernel(taps)
                     ?? throw new InvalidOperationException($"Layer '{Name}' has no Winograd form: its kernel is {taps}×{_weightShape[3]}.");
                 state = new WinogradState(
-                    new float[Kernels.WinogradConv.WeightLength(outputs, inputs, taps)],
-                    new float[transform.Size * taps * outputs]) { Stale = true };
+                    AlignedFloats.Allocate(checked((int)Kernels.WinogradConv.WeightLength(outputs, inputs, taps))),
+                    AlignedFloats.Allocate(transform.Size * taps * outputs)) { Stale = true };
             }
 
             if (state.Stale)
@@ -267,11 +268,11 @@ public sealed class Layer
         }
     }
 
-    private sealed class WinogradState(float[] weight, float[] half)
+    private sealed class WinogradState(AlignedFloats weight, AlignedFloats half)
     {
-        public float[] Weight { get; } = weight;
+        public AlignedFloats Weight { get; } = weight;
 
-        public float[] Half { get; } = half;
+        public AlignedFloats Half { get; } = half;
 
         public float Largest { get; set; }
 
@@ -280,11 +281,11 @@ public sealed class Layer
 
     // Training (NigGen.Training.Trainer, in this assembly) updates the parameters in place through these; nothing
     // outside the runtime can change a layer.
-    internal Span<float> MutableWeight => _weight;
+    internal Span<float> MutableWeight => _weight.Span;
 
-    internal Span<float> MutableWeightTransposed => _weightTransposed;
+    internal Span<float> MutableWeightTransposed => _weightTransposed.Span;
 
-    internal Span<float> MutableBias => _bias;
+    internal Span<float> MutableBias => _bias.Span;
 
     /// <summary>Rows of the weight viewed as a matrix: the output features or channels.</summary>
     internal int Outputs => _weightShape.Length == 0 ? 0 : _weightShape[0];
@@ -318,14 +319,15 @@ public sealed class Layer
         }
     }
 
-    private static float[] Transpose(float[] matrix, int rows, int columns)
+    private static AlignedFloats Transpose(float[] matrix, int rows, int columns)
     {
-        var transposed = new float[matrix.Length];
+        var transposed = AlignedFloats.Allocate(matrix.Length);
+        Span<float> to = transposed.Span;
         for (int r = 0; r < rows; r++)
         {
             for (int c = 0; c < columns; c++)
             {
-                transposed[c * rows + r] = matrix[r * columns + c];
+                to[c * rows + r] = matrix[r * columns + c];
             }
         }
 
