@@ -100,8 +100,11 @@ internal static class DeepLiftEmitter
         }
 
         w.Line($"// RevealCancel splits a weighted sum's positive and negative terms; {layer.Name}'s {layer.Model.Activation} reads no weighted sum.");
-        w.Line("private static global::NigGen.DeepLiftRule CheckDeepLiftRule(global::NigGen.DeepLiftRule rule) => rule != global::NigGen.DeepLiftRule.RevealCancel ? rule : throw new ArgumentException(");
-        w.Line($"    \"DeepLiftRule.RevealCancel is not defined at layer '{layer.Name}' ({layer.Model.Kind} with {layer.Model.Activation}): its activation does not follow a Dense or Conv layer's weighted sum. Use Rescale, or GenomicsDefault (RevealCancel after Dense layers only).\", nameof(rule));");
+        w.Line("private static global::NigGen.DeepLiftRule CheckDeepLiftRule(global::NigGen.DeepLiftRule rule) =>");
+        w.Line("    rule != global::NigGen.DeepLiftRule.RevealCancel ? rule : throw new ArgumentException(");
+        w.Line($"        \"DeepLiftRule.RevealCancel is not defined at layer '{layer.Name}' ({layer.Model.Kind} with {layer.Model.Activation}): \" +");
+        w.Line("        \"its activation does not follow a Dense or Conv layer's weighted sum. \" +");
+        w.Line("        \"Use Rescale, or GenomicsDefault (RevealCancel after Dense layers only).\", nameof(rule));");
         w.Line();
     }
 

@@ -461,8 +461,11 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
     }
 
     // RevealCancel splits a weighted sum's positive and negative terms; block's Relu reads no weighted sum.
-    private static global::NigGen.DeepLiftRule CheckDeepLiftRule(global::NigGen.DeepLiftRule rule) => rule != global::NigGen.DeepLiftRule.RevealCancel ? rule : throw new ArgumentException(
-        "DeepLiftRule.RevealCancel is not defined at layer 'block' (Add with Relu): its activation does not follow a Dense or Conv layer's weighted sum. Use Rescale, or GenomicsDefault (RevealCancel after Dense layers only).", nameof(rule));
+    private static global::NigGen.DeepLiftRule CheckDeepLiftRule(global::NigGen.DeepLiftRule rule) =>
+        rule != global::NigGen.DeepLiftRule.RevealCancel ? rule : throw new ArgumentException(
+            "DeepLiftRule.RevealCancel is not defined at layer 'block' (Add with Relu): " +
+            "its activation does not follow a Dense or Conv layer's weighted sum. " +
+            "Use Rescale, or GenomicsDefault (RevealCancel after Dense layers only).", nameof(rule));
 
     // DeepLIFT from the target's multiplier (seeded in row 0 of the output gradient) down to position 'to'. Rows 0 and 1 of
     // the value buffers hold the forward pass over the input and the baseline; multipliers live in row 0 of the gradient
