@@ -327,7 +327,7 @@ public sealed class Report
             rows.Add(new Row("GEMM", $"{m}×{k}×{n} (m×k×n)", "NigGen Gemm.Multiply", gemm.Nanoseconds, gemm.Bytes, null, $"{gflops:F1} GFLOP/s{percent}"));
         }
 
-        foreach (string conv in new[] { "32,32,32,64,3,2,1", "64,16,16,64,3,1,1" })
+        foreach (string conv in ConvBenchmarks.Convolutions)
         {
             var forward = _results.Get(nameof(ConvBenchmarks), nameof(ConvBenchmarks.Forward), conv);
             if (forward.Nanoseconds is not null)

@@ -190,13 +190,6 @@ public sealed record CaptumTiming(double WallSeconds, double CpuSeconds)
             RedirectStandardError = true,
         };
         start.Environment["PYTHONPATH"] = Environment.GetEnvironmentVariable("CAPTUM_SRC") ?? "/tmp/captum-0.8";
-
-        // torch.set_num_threads(1) bounds PyTorch's own pool, not OpenBLAS's: without these, its GEMMs ran on both
-        // cores (Captum's CPU time twice its wall time on the CNN).
-        foreach (string variable in new[] { "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS" })
-        {
-            start.Environment[variable] = "1";
-        }
         using var process = Process.Start(start)!;
         string output = process.StandardOutput.ReadToEnd();
         string errors = process.StandardError.ReadToEnd();

@@ -151,9 +151,13 @@ public class ConvBenchmarks
 
     public const int Batch = 8;
 
-    /// <summary>in channels, height, width, out channels, kernel, stride, padding.</summary>
-    [Params("32,32,32,64,3,2,1", "64,16,16,64,3,1,1")]
+    /// <summary>The convolutions the rows report: in channels, height, width, out channels, kernel, stride, padding.</summary>
+    public static readonly string[] Convolutions = ["32,32,32,64,3,2,1", "64,16,16,64,3,1,1"];
+
+    [ParamsSource(nameof(AllConvolutions))]
     public string Conv { get; set; } = "";
+
+    public static IEnumerable<string> AllConvolutions() => Convolutions;
 
     public static ConvGeometry Geometry(string conv)
     {
@@ -164,7 +168,7 @@ public class ConvBenchmarks
     public static string Describe(string conv)
     {
         var g = Geometry(conv);
-        string path = g.StrideHeight == 1 ? "Winograd" : "implicit GEMM";
+        string path = WinogradConv.Supports(g) ? "Winograd" : ImplicitConv.Supports(g) ? "implicit GEMM" : "direct or im2col";
         return $"{g.KernelHeight}×{g.KernelWidth} stride {g.StrideHeight}, {g.InChannels}→{g.OutChannels} channels, {g.InHeight}×{g.InWidth}, batch {Batch} ({path})";
     }
 

@@ -1,6 +1,7 @@
 using System;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace NigGen.Kernels;
@@ -303,18 +304,21 @@ public static class Gemm
 
     /// <summary>
     /// This thread's buffer for a packed group of panels (<see cref="PackedKBlock"/> rows of <see cref="PackedColumns"/>
-    /// columns), 64-byte aligned so that a packed row never straddles cache lines; on the pinned object heap, so it
-    /// needs no pinning and goes with its thread.
+    /// columns), 64-byte aligned (<see cref="AlignedFloats"/>) so that a packed row never straddles cache lines; pinned,
+    /// so it needs no fixing, and it goes with its thread.
     /// </summary>
     private static unsafe float* PackBuffer()
     {
-        var buffer = s_packBuffer ??= GC.AllocateUninitializedArray<float>(PackedKBlock * PackedColumns + MaxLanes, pinned: true);
-        nint start = (nint)Unsafe.AsPointer(ref buffer[0]);
-        return (float*)((start + 63) & ~(nint)63);
+        if (s_packBuffer.Length == 0)
+        {
+            s_packBuffer = AlignedFloats.Allocate(PackedKBlock * PackedColumns);
+        }
+
+        return (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(s_packBuffer.Span));
     }
 
     [ThreadStatic]
-    private static float[]? s_packBuffer;
+    private static AlignedFloats s_packBuffer;
 
     /// <summary>
     /// C[:, 0..cols) of one panel of at most two vectors' columns over all m rows, in row blocks of at most 8 (Vector512)
