@@ -76,19 +76,15 @@ public static class InterpolationKernels
         int outLength = g.OutputLength;
         bool afterMaximum = activation is Activation.None or Activation.Relu;
         bool inRegisters = afterMaximum && PoolKernels.InRegisters2x2(g);
+        if (inRegisters)
+        {
+            PooledAlongPath<PoolKernels.MaxWindow>(g, difference, start, alphas, output, activation == Activation.Relu);
+            return;
+        }
+
         for (int p = 0; p < alphas.Length; p++)
         {
             var row = output.Slice(p * outLength, outLength);
-            if (inRegisters)
-            {
-                fixed (float* pd = difference, ps = start, po = row)
-                {
-                    PoolKernels.Pooled2x2<PoolKernels.MaxWindow, PathValues>(g, new PathValues(pd, ps, (float)alphas[p]), activation == Activation.Relu, po);
-                }
-
-                continue;
-            }
-
             var sample = sampleScratch.Slice(0, g.InputLength);
             TensorPrimitives.MultiplyAdd(difference, (float)alphas[p], start, sample);
             if (!afterMaximum)
@@ -117,27 +113,22 @@ public static class InterpolationKernels
         CheckPooled(g, difference, start, alphas, output, sampleScratch);
         int outLength = g.OutputLength;
         bool inRegisters = activation is Activation.None or Activation.Relu && PoolKernels.InRegisters2x2(g);
+        if (inRegisters)
+        {
+            PooledAlongPath<PoolKernels.AverageWindow>(g, difference, start, alphas, output, activation == Activation.Relu);
+            return;
+        }
+
         for (int p = 0; p < alphas.Length; p++)
         {
-            var row = output.Slice(p * outLength, outLength);
-            if (inRegisters)
+            var sample = sampleScratch.Slice(0, g.InputLength);
+            TensorPrimitives.MultiplyAdd(difference, (float)alphas[p], start, sample);
+            if (activation != Activation.None)
             {
-                fixed (float* pd = difference, ps = start, po = row)
-                {
-                    PoolKernels.Pooled2x2<PoolKernels.AverageWindow, PathValues>(g, new PathValues(pd, ps, (float)alphas[p]), activation == Activation.Relu, po);
-                }
+                ActivationKernels.Forward(activation, sample, sample);
             }
-            else
-            {
-                var sample = sampleScratch.Slice(0, g.InputLength);
-                TensorPrimitives.MultiplyAdd(difference, (float)alphas[p], start, sample);
-                if (activation != Activation.None)
-                {
-                    ActivationKernels.Forward(activation, sample, sample);
-                }
 
-                PoolKernels.AvgForward(g, sample, row, 1);
-            }
+            PoolKernels.AvgForward(g, sample, output.Slice(p * outLength, outLength), 1);
         }
     }
 
@@ -199,28 +190,148 @@ public static class InterpolationKernels
         }
     }
 
-    // The path values d·α + s (product and sum rounded separately) as PoolKernels' 2×2 traversal reads them.
-    private readonly unsafe struct PathValues(float* difference, float* start, float alpha) : PoolKernels.IPairSource
-    {
-        // Eight consecutive values from each of first and second, split into even and odd elements.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public (Vector256<float> Even, Vector256<float> Odd) Pairs(int first, int second)
-        {
-            if (Vector512.IsHardwareAccelerated)
-            {
-                Vector512<float> values = PoolKernels.Concatenate(Vector256.Load(difference + first), Vector256.Load(difference + second)) * Vector512.Create(alpha)
-                    + PoolKernels.Concatenate(Vector256.Load(start + first), Vector256.Load(start + second));
-                return PoolKernels.SplitPairs(values);
-            }
+    // Outputs per tile of PooledAlongPath: the tile's eight planes (8 KiB) stay in L1 across every point of the path.
+    private const int PathTile = 256;
 
-            Vector256<float> a = Vector256.Create(alpha);
-            return PoolKernels.SplitPairs(Vector256.Load(difference + first) * a + Vector256.Load(start + first), Vector256.Load(difference + second) * a + Vector256.Load(start + second));
+    /// <summary>
+    /// A 2×2, stride-2 pooling (at least four outputs a row, no padding) of the path values d·α + s, product and sum
+    /// rounded separately as <see cref="InterpolateRows"/> rounds them, for every α. The endpoints do not depend on α,
+    /// so each tile of outputs first gathers its windows' four elements of d and of s into planes in output order (the
+    /// even/odd split done once, not once a point); every point then reads whole vectors of each plane.
+    /// </summary>
+    [SkipLocalsInit]
+    private static unsafe void PooledAlongPath<TWindow>(in PoolGeometry g, ReadOnlySpan<float> difference, ReadOnlySpan<float> start, ReadOnlySpan<double> alphas, Span<float> output, bool relu)
+        where TWindow : struct, PoolKernels.IWindow2x2
+    {
+        int outLength = g.OutputLength;
+        bool runsOfFour = g.OutWidth % 4 == 0;
+        var runs = new PoolKernels.RunsOfFour(g);
+        float* planes = stackalloc float[8 * PathTile]; // d at the window's top-left, top-right, bottom-left, bottom-right; then s
+        fixed (float* pd = difference, ps = start, po = output)
+        {
+            for (int t0 = 0; t0 < outLength; t0 += PathTile)
+            {
+                int n = Math.Min(PathTile, outLength - t0);
+                if (runsOfFour)
+                {
+                    GatherRunsOfFour(ref runs, g.InWidth, pd, ps, n, planes); // outLength, PathTile: multiples of 4
+                }
+                else
+                {
+                    if (n < 4)
+                    {
+                        (t0, n) = (outLength - 4, 4); // recompute the last four outputs identically: a vector's worth
+                    }
+
+                    GatherWindows(g, pd, ps, t0, n, planes);
+                }
+
+                for (int p = 0; p < alphas.Length; p++)
+                {
+                    CombinePlanes<TWindow>(planes, (float)alphas[p], n, relu, po + (nint)p * outLength + t0);
+                }
+            }
+        }
+    }
+
+    // The next n / 4 runs of four outputs (rows a multiple of four wide), split into even and odd elements by vectors.
+    private static unsafe void GatherRunsOfFour(ref PoolKernels.RunsOfFour runs, int inW, float* difference, float* start, int n, float* planes)
+    {
+        for (int j = 0; j < n; j += 4)
+        {
+            int first = runs.Next();
+            SplitWindows(difference + first, inW, planes + j);
+            SplitWindows(start + first, inW, planes + 4 * PathTile + j);
+        }
+    }
+
+    // Four windows from their top-left element: each of their four elements into its plane.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void SplitWindows(float* topLeft, int inW, float* planes)
+    {
+        (Vector128<float> e0, Vector128<float> e1) = PoolKernels.SplitPairs(Vector256.Load(topLeft));
+        (Vector128<float> e2, Vector128<float> e3) = PoolKernels.SplitPairs(Vector256.Load(topLeft + inW));
+        e0.Store(planes);
+        e1.Store(planes + PathTile);
+        e2.Store(planes + 2 * PathTile);
+        e3.Store(planes + 3 * PathTile);
+    }
+
+    // Outputs t0 … t0 + n − 1 of any 2×2, stride-2 pooling, one window at a time.
+    private static unsafe void GatherWindows(in PoolGeometry g, float* difference, float* start, int t0, int n, float* planes)
+    {
+        int outW = g.OutWidth, outPlane = g.OutHeight * outW, inW = g.InWidth, inPlane = g.InHeight * inW;
+        for (int j = 0; j < n; j++)
+        {
+            int o = t0 + j, c = o / outPlane, y = o % outPlane / outW, x = o % outW;
+            int at = c * inPlane + 2 * y * inW + 2 * x;
+            for (int e = 0; e < 4; e++)
+            {
+                int element = at + (e >> 1) * inW + (e & 1);
+                planes[e * PathTile + j] = difference[element];
+                planes[(4 + e) * PathTile + j] = start[element];
+            }
+        }
+    }
+
+    // n ≥ 4 outputs of one point from the gathered planes, in the widest vectors that fit (a last vector that does not
+    // fit overlaps the one before and recomputes its outputs identically).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void CombinePlanes<TWindow>(float* planes, float alpha, int n, bool relu, float* output)
+        where TWindow : struct, PoolKernels.IWindow2x2
+    {
+        float* d = planes, s = planes + 4 * PathTile;
+        const int t = PathTile;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var a = Vector512.Create(alpha);
+            for (int i = 0; ; i += 16)
+            {
+                i = Math.Min(i, n - 16);
+                TWindow.Combine(
+                    Vector512.Load(d + i) * a + Vector512.Load(s + i),
+                    Vector512.Load(d + t + i) * a + Vector512.Load(s + t + i),
+                    Vector512.Load(d + 2 * t + i) * a + Vector512.Load(s + 2 * t + i),
+                    Vector512.Load(d + 3 * t + i) * a + Vector512.Load(s + 3 * t + i), relu).Store(output + i);
+                if (i + 16 == n)
+                {
+                    return;
+                }
+            }
         }
 
-        // Eight consecutive values, split into even and odd elements.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public (Vector128<float> Even, Vector128<float> Odd) Pairs(int at) =>
-            PoolKernels.SplitPairs(Vector256.Load(difference + at) * Vector256.Create(alpha) + Vector256.Load(start + at));
+        if (n >= 8)
+        {
+            var a = Vector256.Create(alpha);
+            for (int i = 0; ; i += 8)
+            {
+                i = Math.Min(i, n - 8);
+                TWindow.Combine(
+                    Vector256.Load(d + i) * a + Vector256.Load(s + i),
+                    Vector256.Load(d + t + i) * a + Vector256.Load(s + t + i),
+                    Vector256.Load(d + 2 * t + i) * a + Vector256.Load(s + 2 * t + i),
+                    Vector256.Load(d + 3 * t + i) * a + Vector256.Load(s + 3 * t + i), relu).Store(output + i);
+                if (i + 8 == n)
+                {
+                    return;
+                }
+            }
+        }
+
+        var a4 = Vector128.Create(alpha);
+        for (int i = 0; ; i += 4)
+        {
+            i = Math.Min(i, n - 4);
+            TWindow.Combine(
+                Vector128.Load(d + i) * a4 + Vector128.Load(s + i),
+                Vector128.Load(d + t + i) * a4 + Vector128.Load(s + t + i),
+                Vector128.Load(d + 2 * t + i) * a4 + Vector128.Load(s + 2 * t + i),
+                Vector128.Load(d + 3 * t + i) * a4 + Vector128.Load(s + 3 * t + i), relu).Store(output + i);
+            if (i + 4 == n)
+            {
+                return;
+            }
+        }
     }
 
     /// <summary>

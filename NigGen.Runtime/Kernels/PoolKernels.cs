@@ -666,6 +666,8 @@ public static class PoolKernels
     /// <summary>What a 2×2 window's four elements (row-major, one window per lane) become, ReLU included if asked.</summary>
     internal interface IWindow2x2
     {
+        static abstract Vector512<float> Combine(Vector512<float> e0, Vector512<float> e1, Vector512<float> e2, Vector512<float> e3, bool relu);
+
         static abstract Vector256<float> Combine(Vector256<float> e0, Vector256<float> e1, Vector256<float> e2, Vector256<float> e3, bool relu);
 
         static abstract Vector128<float> Combine(Vector128<float> e0, Vector128<float> e1, Vector128<float> e2, Vector128<float> e3, bool relu);
@@ -674,6 +676,13 @@ public static class PoolKernels
     // The max rule (greater, or NaN), then ReLU: the same bits as ReLU before the maximum (see MaxForwardActivated).
     internal readonly struct MaxWindow : IWindow2x2
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Combine(Vector512<float> e0, Vector512<float> e1, Vector512<float> e2, Vector512<float> e3, bool relu)
+        {
+            Vector512<float> max = TakeValue(e3, TakeValue(e2, TakeValue(e1, e0)));
+            return relu ? Vector512.AndNot(max, Vector512.LessThanOrEqual(max, Vector512<float>.Zero)) : max;
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> Combine(Vector256<float> e0, Vector256<float> e1, Vector256<float> e2, Vector256<float> e3, bool relu)
         {
@@ -692,6 +701,20 @@ public static class PoolKernels
     // ReLU on each element, then the average: the sum from 0 in row-major order, divided by 4, as AvgForward.
     internal readonly struct AverageWindow : IWindow2x2
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Combine(Vector512<float> e0, Vector512<float> e1, Vector512<float> e2, Vector512<float> e3, bool relu)
+        {
+            if (relu)
+            {
+                e0 = Vector512.AndNot(e0, Vector512.LessThanOrEqual(e0, Vector512<float>.Zero));
+                e1 = Vector512.AndNot(e1, Vector512.LessThanOrEqual(e1, Vector512<float>.Zero));
+                e2 = Vector512.AndNot(e2, Vector512.LessThanOrEqual(e2, Vector512<float>.Zero));
+                e3 = Vector512.AndNot(e3, Vector512.LessThanOrEqual(e3, Vector512<float>.Zero));
+            }
+
+            return (((Vector512<float>.Zero + e0) + e1) + e2 + e3) / Vector512.Create(4f);
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> Combine(Vector256<float> e0, Vector256<float> e1, Vector256<float> e2, Vector256<float> e3, bool relu)
         {
@@ -774,6 +797,10 @@ public static class PoolKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> TakeValue(Vector256<float> v, Vector256<float> max) =>
         Vector256.ConditionalSelect(Vector256.GreaterThan(v, max) | ~Vector256.Equals(v, v), v, max);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> TakeValue(Vector512<float> v, Vector512<float> max) =>
+        Vector512.ConditionalSelect(Vector512.GreaterThan(v, max) | ~Vector512.Equals(v, v), v, max);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector128<float> TakeValue(Vector128<float> v, Vector128<float> max) =>

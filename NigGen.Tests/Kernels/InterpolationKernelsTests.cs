@@ -27,9 +27,9 @@ public class InterpolationKernelsTests
     public static IEnumerable<object[]> Activations() =>
         Enum.GetValues<Activation>().Select(a => new object[] { a });
 
-    // Every 2×2, stride-2 width from 1 to 20 outputs (4- and 8-lane blocks, overlapping last blocks, scalar-only rows;
-    // widths a multiple of four in runs of four across rows and channels, an odd number of runs leaving a last 4-lane
-    // one), with and without a row and a column that floor mode drops; then the general windows.
+    // Every 2×2, stride-2 width from 1 to 20 outputs (16-, 8- and 4-lane blocks, overlapping last blocks, scalar-only
+    // rows; widths a multiple of four in runs of four across rows and channels), with and without a row and a column
+    // that floor mode drops; then the general windows.
     private static IEnumerable<PoolGeometry> Geometries()
     {
         for (int outW = 1; outW <= 20; outW++)
@@ -38,6 +38,12 @@ public class InterpolationKernelsTests
             yield return new PoolGeometry(1, 2, 2 * outW, 2, 2, 2, 2);
             yield return new PoolGeometry(3, 7, 2 * outW + 1, 2, 2, 2, 2);
         }
+
+        // Larger than one tile of the path kernel (256 outputs): DigitNet's pool1 (runs of four across tiles), a width of
+        // 13 (windows gathered one at a time, a last partial tile) and 259 outputs (a last tile of three, recomputed as four).
+        yield return new PoolGeometry(16, 24, 24, 2, 2, 2, 2);
+        yield return new PoolGeometry(5, 30, 27, 2, 2, 2, 2);
+        yield return new PoolGeometry(1, 74, 14, 2, 2, 2, 2);
 
         yield return new PoolGeometry(2, 6, 5, 3, 3, 1, 1);    // overlapping, stride 1
         yield return new PoolGeometry(2, 10, 10, 2, 2, 3, 4);  // stride larger than the window
