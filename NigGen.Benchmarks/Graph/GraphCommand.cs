@@ -25,8 +25,9 @@ namespace NigGen.Benchmarks.Graph;
 /// </summary>
 public static class GraphCommand
 {
-    private const string Start = "<!-- graph-results:start -->";
-    private const string End = "<!-- graph-results:end -->";
+    // One results block per machine kind, as the main results (InstructionSet.MachineKind): a run writes only its own.
+    private static string Start => InstructionSet.VectorBits == 512 ? "<!-- graph-results:start -->" : "<!-- graph-results-avx2:start -->";
+    private static string End => InstructionSet.VectorBits == 512 ? "<!-- graph-results:end -->" : "<!-- graph-results-avx2:end -->";
 
     public static int Run(string[] args)
     {
@@ -53,8 +54,12 @@ public static class GraphCommand
             string path = Path.Combine(root, "docs", "BENCHMARKS.md");
             string existing = File.ReadAllText(path);
             int start = existing.IndexOf(Start, StringComparison.Ordinal), end = existing.IndexOf(End, StringComparison.Ordinal);
-            string before = start >= 0 ? existing[..start] : existing.TrimEnd() + "\n\n## Layer graphs against Captum\n\n";
-            string after = end >= 0 ? existing[(end + End.Length)..] : "\n";
+            // A missing AVX2 block goes right after the AVX-512 one.
+            int anchor = existing.IndexOf("<!-- graph-results:end -->", StringComparison.Ordinal);
+            string before = start >= 0 ? existing[..start]
+                : anchor >= 0 ? existing[..(anchor + "<!-- graph-results:end -->".Length)] + "\n\n**On the AVX2 path:**\n\n"
+                : existing.TrimEnd() + "\n\n## Layer graphs against Captum\n\n";
+            string after = end >= 0 ? existing[(end + End.Length)..] : anchor >= 0 ? existing[(anchor + "<!-- graph-results:end -->".Length)..] : "\n";
             File.WriteAllText(path, before + Start + "\n\n" + markdown.TrimEnd() + "\n\n" + End + after);
             Console.WriteLine($"Results written to {path}");
         }
@@ -66,7 +71,7 @@ public static class GraphCommand
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; command: `dotnet run -c Release --project NigGen.Benchmarks -- graph{(quick ? " --quick" : "")}`");
-        text.AppendLine(CultureInfo.InvariantCulture, $"CPU: {InstructionSet.Describe()}; {Environment.ProcessorCount} logical cores; NigGen one thread; Captum one thread (torch.set_num_threads(1)), median of 7 runs after three warm-up runs").AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"CPU: {InstructionSet.Describe()}; {Environment.ProcessorCount} logical cores; NigGen one thread; Captum one thread (torch.set_num_threads(1)), median of 7 runs after three warm-up runs{(InstructionSet.VectorBits < 512 ? $"; Captum's kernels limited to AVX2 as well ({string.Join(" ", CaptumTiming.Avx2Limits.Select(v => v.Key + "=" + v.Value))})" : "")}").AppendLine();
         text.AppendLine("| network | attribute layers | NigGen NIG, 50 steps, 1 sample | Captum 0.8 LayerConductance (wall / CPU) | Captum ÷ NigGen (wall / CPU) | target |");
         text.AppendLine("|---|---|---:|---:|---:|---:|");
         foreach (var report in summary.Reports.OrderBy(r => r.BenchmarkCase.Parameters["Network"]))
@@ -171,6 +176,16 @@ public class GraphBenchmarks
 /// <summary>Captum's timing of one network, from scripts/reference/captum_timing.py's JSON line.</summary>
 public sealed record CaptumTiming(double WallSeconds, double CpuSeconds)
 {
+    /// <summary>
+    /// When NigGen runs its 256-bit kernels, PyTorch's are held to AVX2 too: oneDNN's convolutions, ATen's vectorised
+    /// element-wise kernels and OpenBLAS's GEMM (Debian's build picks its kernels at run time). On an AVX2-only machine
+    /// these change nothing; on an AVX-512 one narrowed for the AVX2 path, both sides then run what such a machine runs.
+    /// </summary>
+    public static readonly KeyValuePair<string, string>[] Avx2Limits =
+    [
+        new("ONEDNN_MAX_CPU_ISA", "AVX2"), new("ATEN_CPU_CAPABILITY", "avx2"), new("OPENBLAS_CORETYPE", "Haswell"),
+    ];
+
     /// <summary>Runs the Captum timing script (Debian's /usr/bin/python3 with PyTorch; Captum 0.8's source in CAPTUM_SRC, default /tmp/captum-0.8).</summary>
     public static Dictionary<string, CaptumTiming> Measure()
     {
@@ -190,6 +205,14 @@ public sealed record CaptumTiming(double WallSeconds, double CpuSeconds)
             RedirectStandardError = true,
         };
         start.Environment["PYTHONPATH"] = Environment.GetEnvironmentVariable("CAPTUM_SRC") ?? "/tmp/captum-0.8";
+        if (InstructionSet.VectorBits < 512)
+        {
+            foreach (var (name, value) in Avx2Limits)
+            {
+                start.Environment[name] = value;
+            }
+        }
+
         using var process = Process.Start(start)!;
         string output = process.StandardOutput.ReadToEnd();
         string errors = process.StandardError.ReadToEnd();

@@ -13,10 +13,16 @@ internal static class PassEmitter
         w.Line("// Forward over a batch: every layer's pre-activation and output stay in the workspace for the backward pass.");
         w.Open("private void ForwardLayers(Workspace ws, ReadOnlySpan<float> input, int batch)");
         bool methodStart = true;
+        LayerPlan? fusedBelow = null;
         foreach (var layer in plan.Layers)
         {
             var m = layer.Model;
             string pre = plan.PreActivationValues(layer.Index, "input");
+            if (fusedBelow is not null && layer.Inputs.Count == 1 && layer.Inputs[0] == fusedBelow)
+            {
+                continue; // the pooling emitted with the activation below it
+            }
+
             if (!methodStart)
             {
                 w.Line();
@@ -36,15 +42,21 @@ internal static class PassEmitter
             {
                 // Everything so far is affine in the input, so along the straight input path this pre-activation is
                 // affine in α: the path methods interpolate it instead of recomputing these layers at every point.
-                w.Line($"ForwardAbove{layer.Pascal}PreActivation(ws, batch);");
+                w.Line($"ForwardAbove{layer.Pascal}PreActivation(ws, batch, backwardTo: Position.Input);");
                 w.Close();
                 w.Line();
-                w.Line($"// Forward from {layer.Name}'s pre-activation (already in the workspace) to the output.");
-                w.Open($"private void ForwardAbove{layer.Pascal}PreActivation(Workspace ws, int batch)");
+                w.Line($"// Forward from {layer.Name}'s pre-activation (already in the workspace) to the output, keeping what a backward pass");
+                w.Line("// down to position 'backwardTo' reads (Position.Input: everything).");
+                w.Open($"private void ForwardAbove{layer.Pascal}PreActivation(Workspace ws, int batch, int backwardTo)");
                 methodStart = true;
             }
 
-            if (m.HasActivation)
+            if (affine is not null && layer.Index > affine.Index && plan.FusesActivationIntoPool(layer))
+            {
+                fusedBelow = layer;
+                EmitPoolAfterActivation(w, plan, layer, plan.Layers[layer.Index + 1]);
+            }
+            else if (m.HasActivation)
             {
                 w.Line($"global::NigGen.Kernels.ActivationKernels.{m.Activation}({pre}, {plan.Values(layer.Index, "input")});");
             }
@@ -52,17 +64,35 @@ internal static class PassEmitter
             if (layer == fused && layer != plan.Last)
             {
                 // The path methods' fused kernel writes this output straight from the interpolated pre-activation.
-                w.Line($"ForwardAbove{layer.Pascal}Output(ws, batch);");
+                w.Line($"ForwardAbove{layer.Pascal}Output(ws, batch, backwardTo);");
                 w.Close();
                 w.Line();
-                w.Line($"// Forward from {layer.Name}'s output (already in the workspace) to the output.");
-                w.Open($"private void ForwardAbove{layer.Pascal}Output(Workspace ws, int batch)");
+                w.Line($"// Forward from {layer.Name}'s output (already in the workspace) to the output, keeping what a backward pass down to");
+                w.Line("// position 'backwardTo' reads.");
+                w.Open($"private void ForwardAbove{layer.Pascal}Output(Workspace ws, int batch, int backwardTo)");
                 methodStart = true;
             }
         }
 
         w.Close();
         w.Line();
+    }
+
+    // Above the affine prefix, an activation right below a max pooling: when the backward pass that follows stops at or
+    // above the pooling (a path method scoring higher layers), nothing reads the activations or the argmax, and the
+    // pooling takes the pre-activation through the activation itself, as in InferenceLayers.
+    private static void EmitPoolAfterActivation(SourceWriter w, EmitPlan plan, LayerPlan layer, LayerPlan pool)
+    {
+        w.Line();
+        w.Line($"// {Describe(pool.Model)}, after {layer.Name}'s {layer.Model.Activation}: fused into the pooling when no backward pass reads");
+        w.Line($"// {layer.Name}'s activations or {pool.Name}'s argmax.");
+        w.Open($"if (backwardTo >= {pool.PreActivationPositionName})");
+        pool.Rules.EmitFusedInference(w, plan, pool, layer);
+        w.Close();
+        w.Open("else");
+        w.Line($"global::NigGen.Kernels.ActivationKernels.{layer.Model.Activation}({plan.PreActivationValues(layer.Index, "input")}, {plan.Values(layer.Index, "input")});");
+        EmitLayerKernel(w, plan, pool, "input");
+        w.Close();
     }
 
     /// <summary>

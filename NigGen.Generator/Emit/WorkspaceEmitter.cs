@@ -157,7 +157,7 @@ internal static class WorkspaceEmitter
             }
 
             w.Line($"global::NigGen.Kernels.InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, {pre});");
-            w.Line($"Network.ForwardAbove{affine.Pascal}PreActivation(this, batch);");
+            w.Line($"Network.ForwardAbove{affine.Pascal}PreActivation(this, batch, backwardTo);");
             w.Close();
         }
         w.Line();
@@ -188,7 +188,7 @@ internal static class WorkspaceEmitter
 
         if (fused != plan.Last)
         {
-            w.Line($"Network.ForwardAbove{fused.Pascal}Output(this, batch);");
+            w.Line($"Network.ForwardAbove{fused.Pascal}Output(this, batch, backwardTo);");
         }
 
         w.Line("return;");

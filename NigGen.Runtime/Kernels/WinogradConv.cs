@@ -78,15 +78,28 @@ internal static unsafe class WinogradConv
 
         fixed (float* values = input)
         {
+            int i = 0;
+            bool all = true;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                var bound512 = Vector512.Create(below);
+                var inRange512 = Vector512<float>.AllBitsSet;
+                for (; i <= input.Length - 16; i += 16)
+                {
+                    inRange512 &= Vector512.LessThan(Vector512.Abs(Vector512.Load(values + i)), bound512);
+                }
+
+                all = inRange512.ExtractMostSignificantBits() == 0xFFFF;
+            }
+
             var bound = Vector256.Create(below);
             var inRange = Vector256<float>.AllBitsSet;
-            int i = 0;
             for (; i <= input.Length - 8; i += 8)
             {
                 inRange &= Vector256.LessThan(Vector256.Abs(Vector256.Load(values + i)), bound);
             }
 
-            bool all = inRange.ExtractMostSignificantBits() == 0xFF;
+            all &= inRange.ExtractMostSignificantBits() == 0xFF;
             for (; i < input.Length; i++)
             {
                 all &= Math.Abs(values[i]) < below;

@@ -64,3 +64,34 @@ public sealed partial class ScoredBelowPoolNet
     [Dense(3, Activation = Activation.Relu), AttributeLayer]   Layer fc1;
     [Dense(2)]                                                  Layer fc2;
 }
+
+/// <summary>
+/// A second convolution block above the fused one: with the backward pass stopping at or above pool2 (pool2 and fc1
+/// scored), conv2's tanh runs inside pool2's max pooling, and neither conv2's activations nor pool2's argmax are written.
+/// </summary>
+[Network]
+[Input(1, 20, 20)]
+public sealed partial class SecondBlockNet
+{
+    [Conv(3, Kernel = 3, Activation = Activation.Relu)]        Layer conv1;
+    [MaxPool(2)]                                                Layer pool1;
+    [Conv(4, Kernel = 2, Activation = Activation.Tanh)]        Layer conv2;
+    [MaxPool(2), AttributeLayer]                                Layer pool2;
+    [Flatten]                                                   Layer flat;
+    [Dense(5, Activation = Activation.Relu), AttributeLayer]   Layer fc1;
+    [Dense(3)]                                                  Layer fc2;
+}
+
+/// <summary>The same blocks with conv2 scored below pool2: the backward pass reads its activations and the argmax, so no fusion.</summary>
+[Network]
+[Input(1, 20, 20)]
+public sealed partial class ScoredSecondBlockNet
+{
+    [Conv(3, Kernel = 3, Activation = Activation.Relu)]        Layer conv1;
+    [MaxPool(2)]                                                Layer pool1;
+    [Conv(4, Kernel = 2, Activation = Activation.Relu), AttributeLayer] Layer conv2;
+    [MaxPool(2)]                                                Layer pool2;
+    [Flatten]                                                   Layer flat;
+    [Dense(5, Activation = Activation.Relu), AttributeLayer]   Layer fc1;
+    [Dense(3)]                                                  Layer fc2;
+}

@@ -10,7 +10,7 @@ namespace NigGen.Tests.Numerics;
 
 /// <summary>
 /// The fused first layers of the path (interpolation, activation and pooling in one kernel, when the backward pass stops
-/// above them) change no bit of Neuron Integrated Gradients: single samples, chunks, both rules, batches and threads,
+/// above them), and activations fused into the max pooling above them higher up, change no bit of Neuron Integrated Gradients: single samples, chunks, both rules, batches and threads,
 /// against the same shortcut unfused. The kernels themselves: InterpolationKernelsTests.
 /// </summary>
 public sealed class FusedPathTests
@@ -18,7 +18,7 @@ public sealed class FusedPathTests
     public static TheoryData<string> Networks => new()
     {
         nameof(PooledReluNet), nameof(PooledLinearNet), nameof(AvgPooledReluNet), nameof(PooledLeakyNet), nameof(ScoredBelowPoolNet),
-        nameof(Conv2dNet), nameof(Conv1dNet), nameof(SmallMlp), nameof(DenseActivationsNet),
+        nameof(SecondBlockNet), nameof(ScoredSecondBlockNet), nameof(Conv2dNet), nameof(Conv1dNet), nameof(SmallMlp), nameof(DenseActivationsNet),
     };
 
     private static IAttributedNetwork Create(string name) => name switch
@@ -28,6 +28,8 @@ public sealed class FusedPathTests
         nameof(AvgPooledReluNet) => AvgPooledReluNet.CreateRandom(3),
         nameof(PooledLeakyNet) => PooledLeakyNet.CreateRandom(4),
         nameof(ScoredBelowPoolNet) => ScoredBelowPoolNet.CreateRandom(5),
+        nameof(SecondBlockNet) => SecondBlockNet.CreateRandom(6),
+        nameof(ScoredSecondBlockNet) => ScoredSecondBlockNet.CreateRandom(7),
         _ => Subjects.ByName(name).Network,
     };
 

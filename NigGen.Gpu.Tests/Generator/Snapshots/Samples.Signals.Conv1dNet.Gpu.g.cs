@@ -327,11 +327,12 @@ partial class Conv1dNet : global::NigGen.IAttributedNetwork, global::NigGen.ITra
 
         // conv1: Conv1d kernel 5, stride 2, padding 2: (2, 32) → (8, 16), Relu
         global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, conv1PreActivation, batch, ws.Scratch);
-        ForwardAboveConv1PreActivation(ws, batch);
+        ForwardAboveConv1PreActivation(ws, batch, backwardTo: Position.Input);
     }
 
-    // Forward from conv1's pre-activation (already in the workspace) to the output.
-    private void ForwardAboveConv1PreActivation(Workspace ws, int batch)
+    // Forward from conv1's pre-activation (already in the workspace) to the output, keeping what a backward pass
+    // down to position 'backwardTo' reads (Position.Input: everything).
+    private void ForwardAboveConv1PreActivation(Workspace ws, int batch, int backwardTo)
     {
         var conv1Output = ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1);
         var conv1PreActivation = ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
@@ -341,11 +342,12 @@ partial class Conv1dNet : global::NigGen.IAttributedNetwork, global::NigGen.ITra
         global::NigGen.Kernels.ActivationKernels.Relu(conv1PreActivation, conv1Output);
         // pool1: MaxPool1d 2, stride 2: (8, 16) → (8, 8)
         global::NigGen.Kernels.PoolKernels.MaxForward(in Geometry.Pool1, conv1Output, pool1Output, pool1Argmax, batch);
-        ForwardAbovePool1Output(ws, batch);
+        ForwardAbovePool1Output(ws, batch, backwardTo);
     }
 
-    // Forward from pool1's output (already in the workspace) to the output.
-    private void ForwardAbovePool1Output(Workspace ws, int batch)
+    // Forward from pool1's output (already in the workspace) to the output, keeping what a backward pass down to
+    // position 'backwardTo' reads.
+    private void ForwardAbovePool1Output(Workspace ws, int batch, int backwardTo)
     {
         var conv2Output = ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2);
         var headOutput = ws.HeadOutput.AsSpan(0, batch * LayerLength.Head);
@@ -774,12 +776,12 @@ partial class Conv1dNet : global::NigGen.IAttributedNetwork, global::NigGen.ITra
             {
                 global::NigGen.Kernels.InterpolationKernels.InterpolateMaxPooled(in Geometry.Pool1, global::NigGen.Activation.Relu, AffineDifference,
                     AffineAtBaseline, alphas, pool1Output, Conv1PreActivation.AsSpan(0, LayerLength.Conv1), Pool1Argmax.AsSpan(0, LayerLength.Pool1));
-                Network.ForwardAbovePool1Output(this, batch);
+                Network.ForwardAbovePool1Output(this, batch, backwardTo);
                 return;
             }
 
             global::NigGen.Kernels.InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, conv1PreActivation);
-            Network.ForwardAboveConv1PreActivation(this, batch);
+            Network.ForwardAboveConv1PreActivation(this, batch, backwardTo);
         }
 
         public override Span<float> Outputs(int batch) => HeadOutput.AsSpan(0, batch * LayerLength.Head);

@@ -272,21 +272,23 @@ partial class GlobalNamespaceNet : global::NigGen.IAttributedNetwork, global::Ni
         // hidden: Dense (4) → (3), Tanh
         global::NigGen.Kernels.DenseKernels.Forward(input, this.hidden.WeightTransposed, this.hidden.Bias, hiddenPreActivation, batch, inFeatures: 4,
             outFeatures: 3, ws.LayerThreads);
-        ForwardAboveHiddenPreActivation(ws, batch);
+        ForwardAboveHiddenPreActivation(ws, batch, backwardTo: Position.Input);
     }
 
-    // Forward from hidden's pre-activation (already in the workspace) to the output.
-    private void ForwardAboveHiddenPreActivation(Workspace ws, int batch)
+    // Forward from hidden's pre-activation (already in the workspace) to the output, keeping what a backward pass
+    // down to position 'backwardTo' reads (Position.Input: everything).
+    private void ForwardAboveHiddenPreActivation(Workspace ws, int batch, int backwardTo)
     {
         var hiddenOutput = ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden);
         var hiddenPreActivation = ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden);
 
         global::NigGen.Kernels.ActivationKernels.Tanh(hiddenPreActivation, hiddenOutput);
-        ForwardAboveHiddenOutput(ws, batch);
+        ForwardAboveHiddenOutput(ws, batch, backwardTo);
     }
 
-    // Forward from hidden's output (already in the workspace) to the output.
-    private void ForwardAboveHiddenOutput(Workspace ws, int batch)
+    // Forward from hidden's output (already in the workspace) to the output, keeping what a backward pass down to
+    // position 'backwardTo' reads.
+    private void ForwardAboveHiddenOutput(Workspace ws, int batch, int backwardTo)
     {
         var headOutput = ws.HeadOutput.AsSpan(0, batch * LayerLength.Head);
         var hiddenOutput = ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden);
@@ -566,12 +568,12 @@ partial class GlobalNamespaceNet : global::NigGen.IAttributedNetwork, global::Ni
             {
                 global::NigGen.Kernels.InterpolationKernels.InterpolateActivated(global::NigGen.Activation.Tanh, AffineDifference, AffineAtBaseline,
                     alphas, hiddenOutput);
-                Network.ForwardAboveHiddenOutput(this, batch);
+                Network.ForwardAboveHiddenOutput(this, batch, backwardTo);
                 return;
             }
 
             global::NigGen.Kernels.InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, hiddenPreActivation);
-            Network.ForwardAboveHiddenPreActivation(this, batch);
+            Network.ForwardAboveHiddenPreActivation(this, batch, backwardTo);
         }
 
         public override Span<float> Outputs(int batch) => HeadOutput.AsSpan(0, batch * LayerLength.Head);

@@ -306,11 +306,12 @@ partial class RegulatoryNet : global::NigGen.IAttributedNetwork, global::NigGen.
 
         // conv1: Conv1d kernel 15, stride 1, padding 7: (4, 200) → (32, 200), Relu
         global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, conv1PreActivation, batch, ws.Scratch);
-        ForwardAboveConv1PreActivation(ws, batch);
+        ForwardAboveConv1PreActivation(ws, batch, backwardTo: Position.Input);
     }
 
-    // Forward from conv1's pre-activation (already in the workspace) to the output.
-    private void ForwardAboveConv1PreActivation(Workspace ws, int batch)
+    // Forward from conv1's pre-activation (already in the workspace) to the output, keeping what a backward pass
+    // down to position 'backwardTo' reads (Position.Input: everything).
+    private void ForwardAboveConv1PreActivation(Workspace ws, int batch, int backwardTo)
     {
         var conv1Output = ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1);
         var conv1PreActivation = ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
@@ -320,11 +321,12 @@ partial class RegulatoryNet : global::NigGen.IAttributedNetwork, global::NigGen.
         global::NigGen.Kernels.ActivationKernels.Relu(conv1PreActivation, conv1Output);
         // pool1: MaxPool1d 20, stride 20: (32, 200) → (32, 10)
         global::NigGen.Kernels.PoolKernels.MaxForward(in Geometry.Pool1, conv1Output, pool1Output, pool1Argmax, batch);
-        ForwardAbovePool1Output(ws, batch);
+        ForwardAbovePool1Output(ws, batch, backwardTo);
     }
 
-    // Forward from pool1's output (already in the workspace) to the output.
-    private void ForwardAbovePool1Output(Workspace ws, int batch)
+    // Forward from pool1's output (already in the workspace) to the output, keeping what a backward pass down to
+    // position 'backwardTo' reads.
+    private void ForwardAbovePool1Output(Workspace ws, int batch, int backwardTo)
     {
         var fc1Output = ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1);
         var fc1PreActivation = ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1);
@@ -776,12 +778,12 @@ partial class RegulatoryNet : global::NigGen.IAttributedNetwork, global::NigGen.
             {
                 global::NigGen.Kernels.InterpolationKernels.InterpolateMaxPooled(in Geometry.Pool1, global::NigGen.Activation.Relu, AffineDifference,
                     AffineAtBaseline, alphas, pool1Output, Conv1PreActivation.AsSpan(0, LayerLength.Conv1), Pool1Argmax.AsSpan(0, LayerLength.Pool1));
-                Network.ForwardAbovePool1Output(this, batch);
+                Network.ForwardAbovePool1Output(this, batch, backwardTo);
                 return;
             }
 
             global::NigGen.Kernels.InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, conv1PreActivation);
-            Network.ForwardAboveConv1PreActivation(this, batch);
+            Network.ForwardAboveConv1PreActivation(this, batch, backwardTo);
         }
 
         public override Span<float> Outputs(int batch) => HeadOutput.AsSpan(0, batch * LayerLength.Head);

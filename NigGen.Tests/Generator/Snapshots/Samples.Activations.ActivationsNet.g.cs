@@ -328,11 +328,12 @@ partial class ActivationsNet : global::NigGen.IAttributedNetwork, global::NigGen
 
         // conv1: Conv2d kernel 3, stride 1, padding 1: (3, 12, 12) → (6, 12, 12), Sigmoid
         global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, conv1PreActivation, batch, ws.Scratch);
-        ForwardAboveConv1PreActivation(ws, batch);
+        ForwardAboveConv1PreActivation(ws, batch, backwardTo: Position.Input);
     }
 
-    // Forward from conv1's pre-activation (already in the workspace) to the output.
-    private void ForwardAboveConv1PreActivation(Workspace ws, int batch)
+    // Forward from conv1's pre-activation (already in the workspace) to the output, keeping what a backward pass
+    // down to position 'backwardTo' reads (Position.Input: everything).
+    private void ForwardAboveConv1PreActivation(Workspace ws, int batch, int backwardTo)
     {
         var conv1Output = ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1);
         var conv1PreActivation = ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
@@ -341,11 +342,12 @@ partial class ActivationsNet : global::NigGen.IAttributedNetwork, global::NigGen
         global::NigGen.Kernels.ActivationKernels.Sigmoid(conv1PreActivation, conv1Output);
         // pool1: AvgPool2d 2, stride 2: (6, 12, 12) → (6, 6, 6)
         global::NigGen.Kernels.PoolKernels.AvgForward(in Geometry.Pool1, conv1Output, pool1Output, batch);
-        ForwardAbovePool1Output(ws, batch);
+        ForwardAbovePool1Output(ws, batch, backwardTo);
     }
 
-    // Forward from pool1's output (already in the workspace) to the output.
-    private void ForwardAbovePool1Output(Workspace ws, int batch)
+    // Forward from pool1's output (already in the workspace) to the output, keeping what a backward pass down to
+    // position 'backwardTo' reads.
+    private void ForwardAbovePool1Output(Workspace ws, int batch, int backwardTo)
     {
         var conv2Output = ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2);
         var conv2PreActivation = ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2);
@@ -1021,12 +1023,12 @@ partial class ActivationsNet : global::NigGen.IAttributedNetwork, global::NigGen
             {
                 global::NigGen.Kernels.InterpolationKernels.InterpolateAvgPooled(in Geometry.Pool1, global::NigGen.Activation.Sigmoid,
                     AffineDifference, AffineAtBaseline, alphas, pool1Output, Conv1PreActivation.AsSpan(0, LayerLength.Conv1));
-                Network.ForwardAbovePool1Output(this, batch);
+                Network.ForwardAbovePool1Output(this, batch, backwardTo);
                 return;
             }
 
             global::NigGen.Kernels.InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, conv1PreActivation);
-            Network.ForwardAboveConv1PreActivation(this, batch);
+            Network.ForwardAboveConv1PreActivation(this, batch, backwardTo);
         }
 
         public override Span<float> Outputs(int batch) => HeadOutput.AsSpan(0, batch * LayerLength.Head);

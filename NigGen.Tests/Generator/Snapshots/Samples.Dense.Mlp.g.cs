@@ -279,21 +279,23 @@ partial class Mlp : global::NigGen.IAttributedNetwork, global::NigGen.ITrainable
         // fc1: Dense (784) → (256), Relu
         global::NigGen.Kernels.DenseKernels.Forward(input, this.fc1.WeightTransposed, this.fc1.Bias, fc1PreActivation, batch, inFeatures: 784,
             outFeatures: 256, ws.LayerThreads);
-        ForwardAboveFc1PreActivation(ws, batch);
+        ForwardAboveFc1PreActivation(ws, batch, backwardTo: Position.Input);
     }
 
-    // Forward from fc1's pre-activation (already in the workspace) to the output.
-    private void ForwardAboveFc1PreActivation(Workspace ws, int batch)
+    // Forward from fc1's pre-activation (already in the workspace) to the output, keeping what a backward pass
+    // down to position 'backwardTo' reads (Position.Input: everything).
+    private void ForwardAboveFc1PreActivation(Workspace ws, int batch, int backwardTo)
     {
         var fc1Output = ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1);
         var fc1PreActivation = ws.Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1);
 
         global::NigGen.Kernels.ActivationKernels.Relu(fc1PreActivation, fc1Output);
-        ForwardAboveFc1Output(ws, batch);
+        ForwardAboveFc1Output(ws, batch, backwardTo);
     }
 
-    // Forward from fc1's output (already in the workspace) to the output.
-    private void ForwardAboveFc1Output(Workspace ws, int batch)
+    // Forward from fc1's output (already in the workspace) to the output, keeping what a backward pass down to
+    // position 'backwardTo' reads.
+    private void ForwardAboveFc1Output(Workspace ws, int batch, int backwardTo)
     {
         var fc1Output = ws.Fc1Output.AsSpan(0, batch * LayerLength.Fc1);
         var fc2Output = ws.Fc2Output.AsSpan(0, batch * LayerLength.Fc2);
@@ -680,12 +682,12 @@ partial class Mlp : global::NigGen.IAttributedNetwork, global::NigGen.ITrainable
             {
                 global::NigGen.Kernels.InterpolationKernels.InterpolateActivated(global::NigGen.Activation.Relu, AffineDifference, AffineAtBaseline,
                     alphas, fc1Output);
-                Network.ForwardAboveFc1Output(this, batch);
+                Network.ForwardAboveFc1Output(this, batch, backwardTo);
                 return;
             }
 
             global::NigGen.Kernels.InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, fc1PreActivation);
-            Network.ForwardAboveFc1PreActivation(this, batch);
+            Network.ForwardAboveFc1PreActivation(this, batch, backwardTo);
         }
 
         public override Span<float> Outputs(int batch) => Fc3Output.AsSpan(0, batch * LayerLength.Fc3);

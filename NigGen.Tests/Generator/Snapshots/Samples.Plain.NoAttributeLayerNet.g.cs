@@ -178,21 +178,23 @@ partial class NoAttributeLayerNet : global::NigGen.INetwork, global::NigGen.ITra
         // hidden: Dense (4) → (8), Relu
         global::NigGen.Kernels.DenseKernels.Forward(input, this.hidden.WeightTransposed, this.hidden.Bias, hiddenPreActivation, batch, inFeatures: 4,
             outFeatures: 8, ws.LayerThreads);
-        ForwardAboveHiddenPreActivation(ws, batch);
+        ForwardAboveHiddenPreActivation(ws, batch, backwardTo: Position.Input);
     }
 
-    // Forward from hidden's pre-activation (already in the workspace) to the output.
-    private void ForwardAboveHiddenPreActivation(Workspace ws, int batch)
+    // Forward from hidden's pre-activation (already in the workspace) to the output, keeping what a backward pass
+    // down to position 'backwardTo' reads (Position.Input: everything).
+    private void ForwardAboveHiddenPreActivation(Workspace ws, int batch, int backwardTo)
     {
         var hiddenOutput = ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden);
         var hiddenPreActivation = ws.HiddenPreActivation.AsSpan(0, batch * LayerLength.Hidden);
 
         global::NigGen.Kernels.ActivationKernels.Relu(hiddenPreActivation, hiddenOutput);
-        ForwardAboveHiddenOutput(ws, batch);
+        ForwardAboveHiddenOutput(ws, batch, backwardTo);
     }
 
-    // Forward from hidden's output (already in the workspace) to the output.
-    private void ForwardAboveHiddenOutput(Workspace ws, int batch)
+    // Forward from hidden's output (already in the workspace) to the output, keeping what a backward pass down to
+    // position 'backwardTo' reads.
+    private void ForwardAboveHiddenOutput(Workspace ws, int batch, int backwardTo)
     {
         var headOutput = ws.HeadOutput.AsSpan(0, batch * LayerLength.Head);
         var hiddenOutput = ws.HiddenOutput.AsSpan(0, batch * LayerLength.Hidden);
@@ -459,12 +461,12 @@ partial class NoAttributeLayerNet : global::NigGen.INetwork, global::NigGen.ITra
             {
                 global::NigGen.Kernels.InterpolationKernels.InterpolateActivated(global::NigGen.Activation.Relu, AffineDifference, AffineAtBaseline,
                     alphas, hiddenOutput);
-                Network.ForwardAboveHiddenOutput(this, batch);
+                Network.ForwardAboveHiddenOutput(this, batch, backwardTo);
                 return;
             }
 
             global::NigGen.Kernels.InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, hiddenPreActivation);
-            Network.ForwardAboveHiddenPreActivation(this, batch);
+            Network.ForwardAboveHiddenPreActivation(this, batch, backwardTo);
         }
 
         public override Span<float> Outputs(int batch) => HeadOutput.AsSpan(0, batch * LayerLength.Head);

@@ -312,11 +312,12 @@ partial class DigitNet : global::NigGen.IAttributedNetwork, global::NigGen.ITrai
 
         // conv1: Conv2d kernel 5, stride 1, padding 0: (1, 28, 28) → (16, 24, 24), Relu
         global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, conv1PreActivation, batch, ws.Scratch);
-        ForwardAboveConv1PreActivation(ws, batch);
+        ForwardAboveConv1PreActivation(ws, batch, backwardTo: Position.Input);
     }
 
-    // Forward from conv1's pre-activation (already in the workspace) to the output.
-    private void ForwardAboveConv1PreActivation(Workspace ws, int batch)
+    // Forward from conv1's pre-activation (already in the workspace) to the output, keeping what a backward pass
+    // down to position 'backwardTo' reads (Position.Input: everything).
+    private void ForwardAboveConv1PreActivation(Workspace ws, int batch, int backwardTo)
     {
         var conv1Output = ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1);
         var conv1PreActivation = ws.Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
@@ -326,11 +327,12 @@ partial class DigitNet : global::NigGen.IAttributedNetwork, global::NigGen.ITrai
         global::NigGen.Kernels.ActivationKernels.Relu(conv1PreActivation, conv1Output);
         // pool1: MaxPool2d 2, stride 2: (16, 24, 24) → (16, 12, 12)
         global::NigGen.Kernels.PoolKernels.MaxForward(in Geometry.Pool1, conv1Output, pool1Output, pool1Argmax, batch);
-        ForwardAbovePool1Output(ws, batch);
+        ForwardAbovePool1Output(ws, batch, backwardTo);
     }
 
-    // Forward from pool1's output (already in the workspace) to the output.
-    private void ForwardAbovePool1Output(Workspace ws, int batch)
+    // Forward from pool1's output (already in the workspace) to the output, keeping what a backward pass down to
+    // position 'backwardTo' reads.
+    private void ForwardAbovePool1Output(Workspace ws, int batch, int backwardTo)
     {
         var conv2Output = ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2);
         var conv2PreActivation = ws.Conv2PreActivation.AsSpan(0, batch * LayerLength.Conv2);
@@ -343,10 +345,19 @@ partial class DigitNet : global::NigGen.IAttributedNetwork, global::NigGen.ITrai
 
         // conv2: Conv2d kernel 5, stride 1, padding 0: (16, 12, 12) → (32, 8, 8), Relu
         global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv2, pool1Output, this.conv2, conv2PreActivation, batch, ws.Scratch);
-        global::NigGen.Kernels.ActivationKernels.Relu(conv2PreActivation, conv2Output);
 
-        // pool2: MaxPool2d 2, stride 2: (32, 8, 8) → (32, 4, 4)
-        global::NigGen.Kernels.PoolKernels.MaxForward(in Geometry.Pool2, conv2Output, pool2Output, pool2Argmax, batch);
+        // pool2: MaxPool2d 2, stride 2: (32, 8, 8) → (32, 4, 4), after conv2's Relu: fused into the pooling when no backward pass reads
+        // conv2's activations or pool2's argmax.
+        if (backwardTo >= Position.Pool2PreActivation)
+        {
+            global::NigGen.Kernels.PoolKernels.MaxForwardActivated(in Geometry.Pool2, global::NigGen.Activation.Relu, conv2PreActivation, conv2Output,
+                pool2Output, pool2Argmax, batch);
+        }
+        else
+        {
+            global::NigGen.Kernels.ActivationKernels.Relu(conv2PreActivation, conv2Output);
+            global::NigGen.Kernels.PoolKernels.MaxForward(in Geometry.Pool2, conv2Output, pool2Output, pool2Argmax, batch);
+        }
 
         // flat: Flatten (32, 4, 4) → (512)
         // Nothing to do: the C-major flattened tensor is the same memory.
@@ -908,12 +919,12 @@ partial class DigitNet : global::NigGen.IAttributedNetwork, global::NigGen.ITrai
             {
                 global::NigGen.Kernels.InterpolationKernels.InterpolateMaxPooled(in Geometry.Pool1, global::NigGen.Activation.Relu, AffineDifference,
                     AffineAtBaseline, alphas, pool1Output, Conv1PreActivation.AsSpan(0, LayerLength.Conv1), Pool1Argmax.AsSpan(0, LayerLength.Pool1));
-                Network.ForwardAbovePool1Output(this, batch);
+                Network.ForwardAbovePool1Output(this, batch, backwardTo);
                 return;
             }
 
             global::NigGen.Kernels.InterpolationKernels.InterpolateRows(AffineDifference, AffineAtBaseline, alphas, conv1PreActivation);
-            Network.ForwardAboveConv1PreActivation(this, batch);
+            Network.ForwardAboveConv1PreActivation(this, batch, backwardTo);
         }
 
         public override Span<float> Outputs(int batch) => Fc2Output.AsSpan(0, batch * LayerLength.Fc2);
