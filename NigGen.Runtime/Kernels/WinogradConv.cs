@@ -258,6 +258,14 @@ internal static unsafe class WinogradConv
     private static void CopyChannelsLast(in ConvGeometry g, float* sample, float* copy, int copyW, int inPad)
     {
         nint plane = (nint)g.InHeight * g.InWidth;
+        if (g.PaddingWidth == 0 && copyW == g.InWidth)
+        {
+            // The copy's rows follow one another with no padding between them: the whole sample, [C, H·W], becomes
+            // [H·W, C] in one transposition, in 8×8 blocks that do not overlap at each row's end.
+            Transposition.TransposeStrided(sample, plane, copy + (nint)g.PaddingHeight * copyW * inPad, inPad, g.InChannels, (int)plane);
+            return;
+        }
+
         for (int y = 0; y < g.InHeight; y++)
         {
             // Row y of every channel, [C, W] with rows a plane apart, becomes [W, C] with rows inPad apart.
