@@ -145,7 +145,7 @@ internal sealed class ConvLayer : LayerRules
 
     public override void EmitInputGradient(SourceWriter w, EmitPlan plan, LayerPlan layer, GradientWrites writes, string rows)
     {
-        w.Line($"global::NigGen.Kernels.ConvKernels.BackwardInput(in {layer.ComputeLayer.GeometryName}, {plan.PreActivationGradient(layer.Index)}, {layer.KernelField}.WeightTransposed, {plan.InputGradient(layer)}, {rows}, ws.Scratch{writes.Accumulate(layer, 0)});");
+        w.Line($"global::NigGen.Kernels.ConvKernels.BackwardInput(in {layer.ComputeLayer.GeometryName}, {plan.PreActivationGradient(layer.Index)}, {layer.KernelField}, {plan.InputGradient(layer)}, {rows}, ws.Scratch{writes.Accumulate(layer, 0)});");
         writes.EmitWritten(w, layer, 0);
     }
 

@@ -19,6 +19,7 @@ public sealed class Layer
     private readonly AlignedFloats _weightTransposed;
     private readonly object _winogradLock = new();
     private WinogradState? _winograd;
+    private WinogradState? _winogradBackward;
     private readonly AlignedFloats _bias;
     private readonly int[] _weightShape;
     private readonly BatchNormState? _batchNorm;
@@ -230,7 +231,24 @@ public sealed class Layer
         var state = Volatile.Read(ref _winograd);
         if (state is null || state.Stale)
         {
-            state = PrepareWinograd();
+            state = PrepareWinograd(backward: false);
+        }
+
+        largest = state.Largest;
+        return state.Weight;
+    }
+
+    /// <summary>
+    /// The same for the input gradient of a stride-1 convolution, a forward convolution of the output gradient with the
+    /// weight flipped in space and its channel axes swapped (<see cref="Kernels.ConvGeometry.BackwardInputAsForward"/>):
+    /// built on the first backward call that runs Winograd's algorithm, rebuilt after a training update.
+    /// </summary>
+    internal ReadOnlySpan<float> WinogradBackwardWeight(out float largest)
+    {
+        var state = Volatile.Read(ref _winogradBackward);
+        if (state is null || state.Stale)
+        {
+            state = PrepareWinograd(backward: true);
         }
 
         largest = state.Largest;
@@ -240,14 +258,18 @@ public sealed class Layer
     /// <summary>Whether a Winograd weight has been built (tests: layers that never run Winograd's algorithm hold none).</summary>
     internal bool HasWinogradWeight => Volatile.Read(ref _winograd) is not null;
 
-    private WinogradState PrepareWinograd()
+    /// <summary>Whether the input gradient's Winograd weight has been built.</summary>
+    internal bool HasWinogradBackwardWeight => Volatile.Read(ref _winogradBackward) is not null;
+
+    private WinogradState PrepareWinograd(bool backward)
     {
         lock (_winogradLock)
         {
-            var state = _winograd;
+            // The input gradient's convolution maps the output channels to the input channels.
+            int outputs = backward ? _weightShape[1] : _weightShape[0], inputs = backward ? _weightShape[0] : _weightShape[1], taps = _weightShape[2];
+            var state = backward ? _winogradBackward : _winograd;
             if (state is null)
             {
-                int outputs = _weightShape[0], inputs = _weightShape[1], taps = _weightShape[2];
                 var transform = Kernels.WinogradTransform.ForKernel(taps)
                     ?? throw new InvalidOperationException($"Layer '{Name}' has no Winograd form: its kernel is {taps}×{_weightShape[3]}.");
                 state = new WinogradState(
@@ -257,15 +279,47 @@ public sealed class Layer
 
             if (state.Stale)
             {
-                int outputs = _weightShape[0];
-                state.Largest = Kernels.WinogradTransform.ForKernel(_weightShape[2])!.TransformWeight(
-                    _weightTransposed, outputs, _weightShape[1], Kernels.WinogradConv.PaddedOutChannels(outputs), state.Weight, state.Half);
+                ReadOnlySpan<float> matrix = backward ? FlippedWeightTransposed() : _weightTransposed.Span;
+                state.Largest = Kernels.WinogradTransform.ForKernel(taps)!.TransformWeight(
+                    matrix, outputs, inputs, Kernels.WinogradConv.PaddedOutChannels(outputs), state.Weight, state.Half);
                 state.Stale = false;
             }
 
-            Volatile.Write(ref _winograd, state);
+            if (backward)
+            {
+                Volatile.Write(ref _winogradBackward, state);
+            }
+            else
+            {
+                Volatile.Write(ref _winograd, state);
+            }
+
             return state;
         }
+    }
+
+    // The input gradient's weight as TransformWeight reads a weight, [inputs·k·k, outputs] of its convolution:
+    // element [(o·k + a)·k + b, i] is this weight's [o, i, k − 1 − a, k − 1 − b].
+    private float[] FlippedWeightTransposed()
+    {
+        int outputs = _weightShape[0], inputs = _weightShape[1], k = _weightShape[2];
+        ReadOnlySpan<float> weight = _weight.Span;
+        var flipped = new float[weight.Length];
+        for (int o = 0; o < outputs; o++)
+        {
+            for (int i = 0; i < inputs; i++)
+            {
+                for (int a = 0; a < k; a++)
+                {
+                    for (int b = 0; b < k; b++)
+                    {
+                        flipped[((o * k + a) * k + b) * inputs + i] = weight[((o * inputs + i) * k + (k - 1 - a)) * k + (k - 1 - b)];
+                    }
+                }
+            }
+        }
+
+        return flipped;
     }
 
     private sealed class WinogradState(AlignedFloats weight, AlignedFloats half)
@@ -316,6 +370,11 @@ public sealed class Layer
         if (Volatile.Read(ref _winograd) is { } winograd)
         {
             winograd.Stale = true;
+        }
+
+        if (Volatile.Read(ref _winogradBackward) is { } winogradBackward)
+        {
+            winogradBackward.Stale = true;
         }
     }
 

@@ -90,7 +90,25 @@ public readonly record struct ConvGeometry(
     /// </summary>
     public int ScratchLength => (int)(Groups != 1 ? GroupedScratchLength
         : IsDilatedOrGrouped ? Math.Max(GroupedScratchLength, ImplicitScratchLength)
-        : Math.Max(Math.Max((long)PatchLength * OutHeight * OutWidth, ImplicitScratchLength), WinogradConv.ScratchLength(this)));
+        : Math.Max(Math.Max((long)PatchLength * OutHeight * OutWidth, ImplicitScratchLength), WinogradScratchLength));
+
+    // Winograd's scratch for the forward pass and, where the input gradient runs as a forward convolution, for that.
+    private long WinogradScratchLength => Math.Max(WinogradConv.ScratchLength(this), BackwardInputIsForward ? WinogradConv.ScratchLength(BackwardInputAsForward) : 0);
+
+    /// <summary>
+    /// Whether the input gradient is a forward convolution of the output gradient (<see cref="BackwardInputAsForward"/>):
+    /// stride 1, no dilation or groups, padding below the kernel's size.
+    /// </summary>
+    internal bool BackwardInputIsForward =>
+        !IsDilatedOrGrouped && StrideHeight == 1 && StrideWidth == 1 && PaddingHeight < KernelHeight && PaddingWidth < KernelWidth;
+
+    /// <summary>
+    /// At stride 1 the input gradient is the output gradient correlated with the weight flipped in space and with its
+    /// two channel axes swapped, over the output gradient padded by k − 1 − p: the forward convolution
+    /// (OutChannels, OutHeight, OutWidth) → (InChannels, InHeight, InWidth) of this geometry.
+    /// </summary>
+    internal ConvGeometry BackwardInputAsForward =>
+        new(OutChannels, OutHeight, OutWidth, InChannels, KernelHeight, KernelWidth, 1, 1, KernelHeight - 1 - PaddingHeight, KernelWidth - 1 - PaddingWidth);
 
     /// <summary>The dilated or grouped path's scratch (see <see cref="ScratchLength"/>).</summary>
     internal long GroupedScratchLength =>
@@ -148,7 +166,7 @@ public readonly record struct ConvGeometry(
             || OutExtent(InWidth, PaddingWidth, DilationWidth, KernelWidth, StrideWidth) > int.MaxValue
             || (long)InChannels * InHeight * InWidth > int.MaxValue || (long)PatchLength * OutHeight * OutWidth > int.MaxValue
             || (long)OutChannels * OutHeight * OutWidth > int.MaxValue || ImplicitScratchLength > int.MaxValue || GroupedScratchLength > int.MaxValue
-            || WinogradConv.ScratchLength(this) > int.MaxValue)
+            || WinogradScratchLength > int.MaxValue)
         {
             throw new ArgumentException($"{name} describes buffers larger than a span can hold: {Describe()}.", name);
         }

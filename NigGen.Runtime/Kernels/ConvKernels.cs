@@ -68,6 +68,16 @@ public static class ConvKernels
         ArgumentNullException.ThrowIfNull(layer);
         ConvGeometry g = geometry;
         g.Validate(nameof(geometry));
+        RequireShape(g, layer);
+
+        // The Winograd weight is built on the layer's first call that can use it.
+        float largest = 0;
+        var winogradWeight = WinogradConv.Supports(g) ? layer.WinogradWeight(out largest) : ReadOnlySpan<float>.Empty;
+        Forward(g, input, layer.Weight, layer.WeightTransposed, winogradWeight, largest, layer.Bias, output, batch, scratch, ForwardPath.Fastest);
+    }
+
+    private static void RequireShape(in ConvGeometry g, Layer layer)
+    {
         var shape = layer.WeightShape;
         bool matches = g.KernelHeight == 1 && shape.Count == 3
             ? shape[0] == g.OutChannels && shape[1] == g.InChannelsPerGroup && shape[2] == g.KernelWidth
@@ -76,11 +86,6 @@ public static class ConvKernels
         {
             throw new ArgumentException($"Layer '{layer.Name}' has a weight of shape [{string.Join(", ", shape)}], which does not fit the convolution ({g}).", nameof(layer));
         }
-
-        // The Winograd weight is built on the layer's first call that can use it.
-        float largest = 0;
-        var winogradWeight = WinogradConv.Supports(g) ? layer.WinogradWeight(out largest) : ReadOnlySpan<float>.Empty;
-        Forward(g, input, layer.Weight, layer.WeightTransposed, winogradWeight, largest, layer.Bias, output, batch, scratch, ForwardPath.Fastest);
     }
 
     /// <summary>Which forward kernel runs; tests force im2col to compare the others with it bitwise.</summary>
@@ -249,6 +254,65 @@ public static class ConvKernels
                 }
 
                 Col2Im(g, pcols, result);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The input gradient with every kernel the layer's prepared weights allow: at stride 1, where Winograd's algorithm
+    /// applies to the input gradient as a forward convolution (<see cref="ConvGeometry.BackwardInputAsForward"/>: a 3×3
+    /// or 5×5 kernel, at least 8 output and 16 input channels), through it with the flipped weight transformed once
+    /// (<see cref="Layer"/> keeps it, rebuilt after a training update), samples whose output gradient could overflow its
+    /// transforms going through GEMM and col2im; else as <see cref="BackwardInput(in ConvGeometry, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, Span{float}, bool)"/>.
+    /// Winograd's results differ from GEMM and col2im's by a few 1e-6 of the sums' magnitude, as in the forward pass;
+    /// a sample's gradient is the same in every batch.
+    /// </summary>
+    /// <param name="geometry">The convolution's geometry.</param>
+    /// <param name="outputGradient">Gradient with respect to the output [batch, OutChannels, OutHeight, OutWidth].</param>
+    /// <param name="layer">The convolution layer: its weight must have the geometry's shape.</param>
+    /// <param name="inputGradient">Gradient with respect to the input [batch, InChannels, InHeight, InWidth]; overwritten, or added to.</param>
+    /// <param name="batch">Number of samples.</param>
+    /// <param name="scratch">At least <see cref="ConvGeometry.ScratchLength"/> floats.</param>
+    /// <param name="accumulate">Add to <paramref name="inputGradient"/> instead of overwriting it.</param>
+    public static unsafe void BackwardInput(in ConvGeometry geometry, ReadOnlySpan<float> outputGradient, Layer layer, Span<float> inputGradient, int batch, Span<float> scratch, bool accumulate = false)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        ConvGeometry g = geometry;
+        g.Validate(nameof(geometry));
+        RequireShape(g, layer);
+        ConvGeometry backward = g.BackwardInputIsForward ? g.BackwardInputAsForward : default;
+        if (!g.BackwardInputIsForward || !WinogradConv.Supports(backward))
+        {
+            BackwardInput(g, outputGradient, layer.WeightTransposed, inputGradient, batch, scratch, accumulate);
+            return;
+        }
+
+        KernelArguments.NotNegative(batch, nameof(batch));
+        int inLength = g.InputLength, outLength = g.OutputLength;
+        KernelArguments.AtLeast(outputGradient.Length, KernelArguments.Product(batch, outLength), nameof(outputGradient), "batch·OutputLength");
+        KernelArguments.AtLeast(inputGradient.Length, KernelArguments.Product(batch, inLength), nameof(inputGradient), "batch·InputLength");
+        KernelArguments.AtLeast(scratch.Length, g.ScratchLength, nameof(scratch), "ScratchLength");
+        var transformed = layer.WinogradBackwardWeight(out float largest);
+        fixed (float* pg = outputGradient, pwino = transformed, pin = inputGradient, pcols = scratch)
+        {
+            // As in the forward pass: runs of samples the transforms cannot overflow, the others through GEMM and col2im.
+            for (int s = 0; s < batch;)
+            {
+                int start = s;
+                bool safe = WinogradConv.CannotOverflow(backward, outputGradient.Slice(s * outLength, outLength), largest);
+                while (++s < batch && WinogradConv.CannotOverflow(backward, outputGradient.Slice(s * outLength, outLength), largest) == safe)
+                {
+                }
+
+                if (safe)
+                {
+                    WinogradConv.Forward(backward, pg + (nint)start * outLength, pwino, null, pin + (nint)start * inLength, s - start, pcols, accumulate);
+                }
+                else
+                {
+                    BackwardInput(g, outputGradient.Slice(start * outLength, (s - start) * outLength), layer.WeightTransposed,
+                        inputGradient.Slice(start * inLength, (s - start) * inLength), s - start, scratch, accumulate);
+                }
             }
         }
     }

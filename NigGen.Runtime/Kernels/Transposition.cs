@@ -46,21 +46,32 @@ internal static class Transposition
     /// <summary>
     /// destination[c·destinationStride + r] = source[r·sourceStride + c] for r &lt; rows, c &lt; columns: a strided
     /// transposition in 8×8 blocks of AVX registers where both sides are at least 8 long (the last block of each side
-    /// overlaps the one before and rewrites the same values), element by element otherwise.
+    /// overlaps the one before and rewrites the same values), element by element otherwise. With
+    /// <paramref name="add"/>, destination[c·destinationStride + r] += source[r·sourceStride + c] instead: whole blocks,
+    /// then the rows and columns they leave element by element (an overlapping block would add twice).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void TransposeStrided(float* source, nint sourceStride, float* destination, nint destinationStride, int rows, int columns)
+    public static unsafe void TransposeStrided(float* source, nint sourceStride, float* destination, nint destinationStride, int rows, int columns, bool add = false)
     {
         if (!Avx.IsSupported || rows < 8 || columns < 8)
         {
-            for (int r = 0; r < rows; r++)
+            TransposeElements(source, sourceStride, destination, destinationStride, 0, rows, 0, columns, add);
+            return;
+        }
+
+        if (add)
+        {
+            int wholeRows = rows / 8 * 8, wholeColumns = columns / 8 * 8;
+            for (int r0 = 0; r0 < wholeRows; r0 += 8)
             {
-                for (int c = 0; c < columns; c++)
+                for (int c0 = 0; c0 < wholeColumns; c0 += 8)
                 {
-                    destination[c * destinationStride + r] = source[r * sourceStride + c];
+                    Block8x8(source + r0 * sourceStride + c0, sourceStride, destination + c0 * destinationStride + r0, destinationStride, add: true);
                 }
             }
 
+            TransposeElements(source, sourceStride, destination, destinationStride, 0, wholeRows, wholeColumns, columns, add: true);
+            TransposeElements(source, sourceStride, destination, destinationStride, wholeRows, rows, 0, columns, add: true);
             return;
         }
 
@@ -70,14 +81,27 @@ internal static class Transposition
             for (int c0 = 0; c0 < columns; c0 += 8)
             {
                 c0 = Math.Min(c0, columns - 8);
-                Block8x8(source + r0 * sourceStride + c0, sourceStride, destination + c0 * destinationStride + r0, destinationStride);
+                Block8x8(source + r0 * sourceStride + c0, sourceStride, destination + c0 * destinationStride + r0, destinationStride, add: false);
+            }
+        }
+    }
+
+    // Rows [r0, r1) and columns [c0, c1), element by element.
+    private static unsafe void TransposeElements(float* source, nint sourceStride, float* destination, nint destinationStride, int r0, int r1, int c0, int c1, bool add)
+    {
+        for (int r = r0; r < r1; r++)
+        {
+            for (int c = c0; c < c1; c++)
+            {
+                float value = source[r * sourceStride + c];
+                destination[c * destinationStride + r] = add ? destination[c * destinationStride + r] + value : value;
             }
         }
     }
 
     // The classic AVX 8×8 transpose: interleave pairs of rows, then pairs of pairs, then swap 128-bit halves.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Block8x8(float* source, nint sourceStride, float* destination, nint destinationStride)
+    private static unsafe void Block8x8(float* source, nint sourceStride, float* destination, nint destinationStride, bool add)
     {
         Vector256<float> r0 = Avx.LoadVector256(source), r1 = Avx.LoadVector256(source + sourceStride);
         Vector256<float> r2 = Avx.LoadVector256(source + 2 * sourceStride), r3 = Avx.LoadVector256(source + 3 * sourceStride);
@@ -91,13 +115,17 @@ internal static class Transposition
         Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
         Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE);
         Vector256<float> u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Store(destination, Avx.Permute2x128(u0, u4, 0x20));
-        Avx.Store(destination + destinationStride, Avx.Permute2x128(u1, u5, 0x20));
-        Avx.Store(destination + 2 * destinationStride, Avx.Permute2x128(u2, u6, 0x20));
-        Avx.Store(destination + 3 * destinationStride, Avx.Permute2x128(u3, u7, 0x20));
-        Avx.Store(destination + 4 * destinationStride, Avx.Permute2x128(u0, u4, 0x31));
-        Avx.Store(destination + 5 * destinationStride, Avx.Permute2x128(u1, u5, 0x31));
-        Avx.Store(destination + 6 * destinationStride, Avx.Permute2x128(u2, u6, 0x31));
-        Avx.Store(destination + 7 * destinationStride, Avx.Permute2x128(u3, u7, 0x31));
+        Store(destination, Avx.Permute2x128(u0, u4, 0x20), add);
+        Store(destination + destinationStride, Avx.Permute2x128(u1, u5, 0x20), add);
+        Store(destination + 2 * destinationStride, Avx.Permute2x128(u2, u6, 0x20), add);
+        Store(destination + 3 * destinationStride, Avx.Permute2x128(u3, u7, 0x20), add);
+        Store(destination + 4 * destinationStride, Avx.Permute2x128(u0, u4, 0x31), add);
+        Store(destination + 5 * destinationStride, Avx.Permute2x128(u1, u5, 0x31), add);
+        Store(destination + 6 * destinationStride, Avx.Permute2x128(u2, u6, 0x31), add);
+        Store(destination + 7 * destinationStride, Avx.Permute2x128(u3, u7, 0x31), add);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store(float* destination, Vector256<float> value, bool add) =>
+        Avx.Store(destination, add ? Avx.Add(Avx.LoadVector256(destination), value) : value);
 }

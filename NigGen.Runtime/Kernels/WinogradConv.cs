@@ -146,27 +146,28 @@ internal static unsafe class WinogradConv
     private static int SamplesPerBlock(long tiles) => (int)Math.Max(1, MaxTileBlock / tiles);
 
     /// <summary>
-    /// output = weight ⋆ input + bias; arguments validated by the caller, <see cref="Supports"/> true, the transformed
-    /// weight laid out as <see cref="WinogradTransform.TransformWeight"/> writes it, scratch of <see cref="ScratchLength"/>.
+    /// output = weight ⋆ input + bias, or output += weight ⋆ input + bias with <paramref name="accumulate"/>; arguments
+    /// validated by the caller, <see cref="Supports"/> true, the transformed weight laid out as
+    /// <see cref="WinogradTransform.TransformWeight"/> writes it, scratch of <see cref="ScratchLength"/>.
     /// </summary>
-    internal static void Forward(in ConvGeometry g, float* input, float* transformed, float* bias, float* output, int batch, float* scratch)
+    internal static void Forward(in ConvGeometry g, float* input, float* transformed, float* bias, float* output, int batch, float* scratch, bool accumulate = false)
     {
         bool wide = Vector512.IsHardwareAccelerated;
         if (g.KernelHeight == 3)
         {
-            if (wide) Forward<Ops512, Vector512<float>, Tiles6>(g, input, transformed, bias, output, batch, scratch);
-            else Forward<Ops256, Vector256<float>, Tiles6>(g, input, transformed, bias, output, batch, scratch);
+            if (wide) Forward<Ops512, Vector512<float>, Tiles6>(g, input, transformed, bias, output, batch, scratch, accumulate);
+            else Forward<Ops256, Vector256<float>, Tiles6>(g, input, transformed, bias, output, batch, scratch, accumulate);
         }
         else
         {
-            if (wide) Forward<Ops512, Vector512<float>, Tiles8>(g, input, transformed, bias, output, batch, scratch);
-            else Forward<Ops256, Vector256<float>, Tiles8>(g, input, transformed, bias, output, batch, scratch);
+            if (wide) Forward<Ops512, Vector512<float>, Tiles8>(g, input, transformed, bias, output, batch, scratch, accumulate);
+            else Forward<Ops256, Vector256<float>, Tiles8>(g, input, transformed, bias, output, batch, scratch, accumulate);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
-    private static void Forward<TOps, TVec, TTiles>(in ConvGeometry g, float* input, float* transformed, float* bias, float* output, int batch, float* scratch)
+    private static void Forward<TOps, TVec, TTiles>(in ConvGeometry g, float* input, float* transformed, float* bias, float* output, int batch, float* scratch, bool accumulate)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
         where TTiles : struct, ITiles
@@ -248,7 +249,7 @@ internal static unsafe class WinogradConv
                 float* result = output + (nint)(s0 + i) * g.OutputLength, sampleStage = stage + (nint)i * stageLength;
                 for (int y = 0; y < outH; y++)
                 {
-                    Transposition.TransposeStrided(sampleStage + (nint)y * stageW * outPad, outPad, result + (nint)y * outW, pixels, outW, outChannels);
+                    Transposition.TransposeStrided(sampleStage + (nint)y * stageW * outPad, outPad, result + (nint)y * outW, pixels, outW, outChannels, accumulate);
                 }
             }
         }

@@ -85,7 +85,7 @@ public class ConvKernelsTests
         return result;
     }
 
-    private static double[] ReferenceBackward(in ConvGeometry g, float[] gradient, float[] weight, int batch, out double[] magnitude)
+    internal static double[] ReferenceBackward(in ConvGeometry g, float[] gradient, float[] weight, int batch, out double[] magnitude)
     {
         int outH = g.OutHeight, outW = g.OutWidth;
         var result = new double[batch * g.InputLength];

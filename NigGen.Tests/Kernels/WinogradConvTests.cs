@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using NigGen.Kernels;
 using NigGen.Weights;
 using Xunit;
@@ -51,6 +52,96 @@ public class WinogradConvTests
             float[] alone = new float[g.OutputLength];
             ConvKernels.Forward(g, input.AsSpan(sample * g.InputLength, g.InputLength), layer, alone, 1, RandomArray(random, g.ScratchLength));
             BitwiseEqual(output.AsSpan(sample * g.OutputLength, g.OutputLength), alone, $"{g}: sample {sample} alone and in a batch of {batch}");
+        }
+    }
+
+    // Input gradients that run as forward convolutions on Winograd's kernels: (in, H, W, out, k, padding), whose
+    // gradient convolution maps out channels (at least 8) to in channels (at least 16) with padding k − 1 − padding.
+    public static IEnumerable<object[]> BackwardGeometries() => new[]
+    {
+        new object[] { new[] { 16, 8, 8, 32, 3, 1 } },   // a ResNet block's convolution: 4 tiles, 8 samples a block
+        new object[] { new[] { 16, 12, 12, 32, 5, 0 } }, // the small CNN's second layer: its gradient padded by 4
+        new object[] { new[] { 17, 7, 9, 9, 3, 2 } },    // padding 2 of a 3×3 kernel (none in the gradient); odd sizes, partial tiles
+        new object[] { new[] { 16, 30, 30, 8, 3, 1 } },  // 64 tiles a sample: blocks within a sample
+    };
+
+    [Theory]
+    [MemberData(nameof(BackwardGeometries))]
+    public void Input_gradient_as_a_forward_convolution_matches_the_double_reference_and_does_not_depend_on_the_batch(int[] shape)
+    {
+        var g = new ConvGeometry(shape[0], shape[1], shape[2], shape[3], shape[4], shape[4], 1, 1, shape[5], shape[5]);
+        Assert.True(g.BackwardInputIsForward && WinogradConv.Applies(g.BackwardInputAsForward));
+        var layer = Layer.Create("conv", [g.OutChannels, g.InChannels, g.KernelHeight, g.KernelWidth], hasBias: true, new RandomWeightSource(shape[0]));
+        Assert.False(layer.HasWinogradBackwardWeight);
+
+        var random = new Random(g.GetHashCode());
+        const int batch = 35;
+        float[] gradient = RandomArray(random, batch * g.OutputLength);
+        float[] result = RandomArray(random, batch * g.InputLength); // overwritten, whatever it held
+        ConvKernels.BackwardInput(g, gradient, layer, result, batch, RandomArray(random, g.ScratchLength));
+        Assert.Equal(System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated, layer.HasWinogradBackwardWeight);
+        Assert.False(layer.HasWinogradWeight);
+
+        double[] expected = ConvKernelsTests.ReferenceBackward(g, gradient, layer.Weight.ToArray(), batch, out double[] magnitude);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Close(expected[i], result[i], 1e-5 * magnitude[i] + 1e-6, $"{g} input gradient {i}");
+        }
+
+        foreach (int sample in new[] { 1, batch - 1 })
+        {
+            float[] alone = new float[g.InputLength];
+            ConvKernels.BackwardInput(g, gradient.AsSpan(sample * g.OutputLength, g.OutputLength), layer, alone, 1, RandomArray(random, g.ScratchLength));
+            BitwiseEqual(result.AsSpan(sample * g.InputLength, g.InputLength), alone, $"{g}: sample {sample} alone and in a batch of {batch}");
+        }
+
+        // Accumulating adds the same gradient to what the buffer held, one rounding per element.
+        float[] held = RandomArray(random, batch * g.InputLength), added = (float[])held.Clone();
+        ConvKernels.BackwardInput(g, gradient, layer, added, batch, new float[g.ScratchLength], accumulate: true);
+        BitwiseEqual(held.Select((v, i) => v + result[i]).ToArray(), added, $"{g}: accumulated");
+    }
+
+    [Theory]
+    [InlineData(3e37f)]
+    [InlineData(float.PositiveInfinity)]
+    [InlineData(float.NaN)]
+    public void Output_gradients_the_transforms_could_overflow_take_GEMM_and_col2im_sample_by_sample(float extreme)
+    {
+        var g = new ConvGeometry(16, 8, 8, 16, 3, 3, 1, 1, 1, 1);
+        var layer = Layer.Create("conv", [16, 16, 3, 3], hasBias: true, new RandomWeightSource(7));
+        var random = new Random(8);
+        const int batch = 3;
+        float[] gradient = RandomArray(random, batch * g.OutputLength);
+        gradient[g.OutputLength + 17] = extreme; // sample 1 only
+        float[] result = new float[batch * g.InputLength];
+        ConvKernels.BackwardInput(g, gradient, layer, result, batch, new float[g.ScratchLength]);
+
+        float[] exact = new float[g.InputLength];
+        ConvKernels.BackwardInput(g, gradient.AsSpan(g.OutputLength, g.OutputLength), layer.WeightTransposed, exact, 1, new float[g.ScratchLength]);
+        BitwiseEqual(exact, result.AsSpan(g.InputLength, g.InputLength), $"sample 1 holding {extreme}");
+        foreach (int s in new[] { 0, 2 })
+        {
+            float[] alone = new float[g.InputLength];
+            ConvKernels.BackwardInput(g, gradient.AsSpan(s * g.OutputLength, g.OutputLength), layer, alone, 1, new float[g.ScratchLength]);
+            BitwiseEqual(alone, result.AsSpan(s * g.InputLength, g.InputLength), $"sample {s} beside an extreme one");
+        }
+    }
+
+    [Fact]
+    public void A_training_update_rewrites_the_input_gradients_transformed_weight()
+    {
+        var g = new ConvGeometry(16, 6, 6, 8, 3, 3, 1, 1, 1, 1);
+        var layer = Layer.Create("conv", [8, 16, 3, 3], hasBias: true, new RandomWeightSource(9));
+        float[] gradient = RandomArray(new Random(10), g.OutputLength);
+        float[] result = new float[g.InputLength];
+        ConvKernels.BackwardInput(g, gradient, layer, result, 1, new float[g.ScratchLength]);
+        layer.MutableWeight[7] += 0.5f;
+        layer.SynchroniseWeight(fromTransposed: false);
+        ConvKernels.BackwardInput(g, gradient, layer, result, 1, new float[g.ScratchLength]);
+        double[] expected = ConvKernelsTests.ReferenceBackward(g, gradient, layer.Weight.ToArray(), 1, out double[] magnitude);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Close(expected[i], result[i], 1e-5 * magnitude[i] + 1e-6, $"input gradient {i} after the update");
         }
     }
 

@@ -433,8 +433,8 @@ partial class Conv1dNet : global::NigGen.IAttributedNetwork, global::NigGen.ITra
         // conv2: Conv1d kernel 3, stride 1, padding 1: (8, 8) → (4, 8)
         if (from >= Position.Conv2PreActivation && to < Position.Conv2PreActivation)
         {
-            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2OutputGradient, this.conv2.WeightTransposed, pool1OutputGradient,
-                batch, ws.Scratch);
+            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2OutputGradient, this.conv2, pool1OutputGradient, batch,
+                ws.Scratch);
         }
 
         // pool1: MaxPool1d 2, stride 2: (8, 16) → (8, 8)
@@ -451,8 +451,8 @@ partial class Conv1dNet : global::NigGen.IAttributedNetwork, global::NigGen.ITra
 
         if (from >= Position.Conv1PreActivation && to < Position.Conv1PreActivation)
         {
-            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, conv1PreActivationGradient, this.conv1.WeightTransposed,
-                inputGradients, batch, ws.Scratch);
+            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, conv1PreActivationGradient, this.conv1, inputGradients, batch,
+                ws.Scratch);
         }
     }
 
@@ -497,8 +497,8 @@ partial class Conv1dNet : global::NigGen.IAttributedNetwork, global::NigGen.ITra
         // conv2: Conv1d kernel 3, stride 1, padding 1: (8, 8) → (4, 8)
         if (to < Position.Conv2PreActivation)
         {
-            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2OutputGradient, this.conv2.WeightTransposed, pool1OutputGradient,
-                multiplierRows, ws.Scratch);
+            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2OutputGradient, this.conv2, pool1OutputGradient, multiplierRows,
+                ws.Scratch);
         }
 
         // pool1: MaxPool1d 2, stride 2: (8, 16) → (8, 8)
@@ -539,8 +539,8 @@ partial class Conv1dNet : global::NigGen.IAttributedNetwork, global::NigGen.ITra
             }
             else
             {
-                global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, conv1PreActivationGradient, this.conv1.WeightTransposed,
-                    inputGradients, multiplierRows, ws.Scratch);
+                global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, conv1PreActivationGradient, this.conv1, inputGradients,
+                    multiplierRows, ws.Scratch);
             }
         }
     }
@@ -626,8 +626,7 @@ partial class Conv1dNet : global::NigGen.IAttributedNetwork, global::NigGen.ITra
         // conv2: Conv1d kernel 3, stride 1, padding 1: (8, 8) → (4, 8)
         global::NigGen.Kernels.ConvKernels.BackwardWeight(in Geometry.Conv2, pool1Output, conv2OutputGradient, state.Conv2Gradients.WeightAccumulator,
             state.Conv2Gradients.BiasAccumulator, batch, state.Scratch);
-        global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2OutputGradient, this.conv2.WeightTransposed, pool1OutputGradient,
-            batch, ws.Scratch);
+        global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2OutputGradient, this.conv2, pool1OutputGradient, batch, ws.Scratch);
 
         // pool1: MaxPool1d 2, stride 2: (8, 16) → (8, 8)
         global::NigGen.Kernels.PoolKernels.MaxBackward(in Geometry.Pool1, pool1OutputGradient, pool1Argmax, conv1OutputGradient, batch);

@@ -427,8 +427,8 @@ partial class RegulatoryNet : global::NigGen.IAttributedNetwork, global::NigGen.
 
         if (from >= Position.Conv1PreActivation && to < Position.Conv1PreActivation)
         {
-            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, conv1PreActivationGradient, this.conv1.WeightTransposed,
-                inputGradients, batch, ws.Scratch);
+            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, conv1PreActivationGradient, this.conv1, inputGradients, batch,
+                ws.Scratch);
         }
     }
 
@@ -542,8 +542,8 @@ partial class RegulatoryNet : global::NigGen.IAttributedNetwork, global::NigGen.
             }
             else
             {
-                global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, conv1PreActivationGradient, this.conv1.WeightTransposed,
-                    inputGradients, multiplierRows, ws.Scratch);
+                global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, conv1PreActivationGradient, this.conv1, inputGradients,
+                    multiplierRows, ws.Scratch);
             }
         }
     }

@@ -469,8 +469,8 @@ partial class ActivationsNet : global::NigGen.IAttributedNetwork, global::NigGen
 
         if (from >= Position.Conv2PreActivation && to < Position.Conv2PreActivation)
         {
-            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2PreActivationGradient, this.conv2.WeightTransposed,
-                pool1OutputGradient, batch, ws.Scratch);
+            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2PreActivationGradient, this.conv2, pool1OutputGradient, batch,
+                ws.Scratch);
         }
 
         // pool1: AvgPool2d 2, stride 2: (6, 12, 12) → (6, 6, 6)
@@ -488,8 +488,8 @@ partial class ActivationsNet : global::NigGen.IAttributedNetwork, global::NigGen
 
         if (from >= Position.Conv1PreActivation && to < Position.Conv1PreActivation)
         {
-            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, conv1PreActivationGradient, this.conv1.WeightTransposed,
-                inputGradients, batch, ws.Scratch);
+            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, conv1PreActivationGradient, this.conv1, inputGradients, batch,
+                ws.Scratch);
         }
     }
 
@@ -663,8 +663,8 @@ partial class ActivationsNet : global::NigGen.IAttributedNetwork, global::NigGen
             }
             else
             {
-                global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2PreActivationGradient, this.conv2.WeightTransposed,
-                    pool1OutputGradient, multiplierRows, ws.Scratch);
+                global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2PreActivationGradient, this.conv2, pool1OutputGradient,
+                    multiplierRows, ws.Scratch);
             }
         }
 
@@ -709,8 +709,8 @@ partial class ActivationsNet : global::NigGen.IAttributedNetwork, global::NigGen
             }
             else
             {
-                global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, conv1PreActivationGradient, this.conv1.WeightTransposed,
-                    inputGradients, multiplierRows, ws.Scratch);
+                global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, conv1PreActivationGradient, this.conv1, inputGradients,
+                    multiplierRows, ws.Scratch);
             }
         }
     }
@@ -847,8 +847,8 @@ partial class ActivationsNet : global::NigGen.IAttributedNetwork, global::NigGen
         global::NigGen.Kernels.ActivationKernels.TanhBackward(conv2PreActivation, conv2Output, conv2OutputGradient, conv2PreActivationGradient);
         global::NigGen.Kernels.ConvKernels.BackwardWeight(in Geometry.Conv2, pool1Output, conv2PreActivationGradient,
             state.Conv2Gradients.WeightAccumulator, state.Conv2Gradients.BiasAccumulator, batch, state.Scratch);
-        global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2PreActivationGradient, this.conv2.WeightTransposed,
-            pool1OutputGradient, batch, ws.Scratch);
+        global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2PreActivationGradient, this.conv2, pool1OutputGradient, batch,
+            ws.Scratch);
 
         // pool1: AvgPool2d 2, stride 2: (6, 12, 12) → (6, 6, 6)
         global::NigGen.Kernels.PoolKernels.AvgBackward(in Geometry.Pool1, pool1OutputGradient, conv1OutputGradient, batch);

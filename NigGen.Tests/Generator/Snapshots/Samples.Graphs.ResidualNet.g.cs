@@ -428,8 +428,8 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
         // shortcutBn: BatchNorm (8, 4, 4) → (8, 4, 4)
         if (from >= Position.ShortcutBnPreActivation && to < Position.ShortcutBnPreActivation)
         {
-            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Shortcut, shortcutBnOutputGradient, this._foldedShortcutBn.WeightTransposed,
-                inputGradients, batch, ws.Scratch, accumulate: inputGradientsWritten);
+            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Shortcut, shortcutBnOutputGradient, this._foldedShortcutBn, inputGradients,
+                batch, ws.Scratch, accumulate: inputGradientsWritten);
             inputGradientsWritten = true;
         }
 
@@ -438,8 +438,8 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
         // bn2: BatchNorm (8, 4, 4) → (8, 4, 4)
         if (from >= Position.Bn2PreActivation && to < Position.Bn2PreActivation && (from is (>= 6 and <= 7) or (>= 12 and <= 17)))
         {
-            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, bn2OutputGradient, this._foldedBn2.WeightTransposed,
-                bn1OutputGradient, batch, ws.Scratch);
+            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, bn2OutputGradient, this._foldedBn2, bn1OutputGradient, batch,
+                ws.Scratch);
         }
 
         // conv2: folded into bn2, which computes both; nothing to do.
@@ -452,8 +452,8 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
 
         if (from >= Position.Bn1PreActivation && to < Position.Bn1PreActivation && (from is (>= 2 and <= 7) or (>= 12 and <= 17)))
         {
-            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, bn1PreActivationGradient, this._foldedBn1.WeightTransposed,
-                inputGradients, batch, ws.Scratch, accumulate: inputGradientsWritten);
+            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, bn1PreActivationGradient, this._foldedBn1, inputGradients, batch,
+                ws.Scratch, accumulate: inputGradientsWritten);
             inputGradientsWritten = true;
         }
 
@@ -531,8 +531,8 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
         // shortcutBn: BatchNorm (8, 4, 4) → (8, 4, 4)
         if (to < Position.ShortcutBnPreActivation)
         {
-            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Shortcut, shortcutBnOutputGradient, this._foldedShortcutBn.WeightTransposed,
-                inputGradients, multiplierRows, ws.Scratch, accumulate: inputGradientsWritten);
+            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Shortcut, shortcutBnOutputGradient, this._foldedShortcutBn, inputGradients,
+                multiplierRows, ws.Scratch, accumulate: inputGradientsWritten);
             inputGradientsWritten = true;
         }
 
@@ -542,8 +542,8 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
         // bn2: BatchNorm (8, 4, 4) → (8, 4, 4)
         if (to < Position.Bn2PreActivation)
         {
-            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, bn2OutputGradient, this._foldedBn2.WeightTransposed,
-                bn1OutputGradient, multiplierRows, ws.Scratch);
+            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, bn2OutputGradient, this._foldedBn2, bn1OutputGradient, multiplierRows,
+                ws.Scratch);
         }
 
         // conv2: Conv2d kernel 3, stride 1, padding 1: (8, 4, 4) → (8, 4, 4)
@@ -584,8 +584,8 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
             }
             else
             {
-                global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, bn1PreActivationGradient, this._foldedBn1.WeightTransposed,
-                    inputGradients, multiplierRows, ws.Scratch, accumulate: inputGradientsWritten);
+                global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, bn1PreActivationGradient, this._foldedBn1, inputGradients,
+                    multiplierRows, ws.Scratch, accumulate: inputGradientsWritten);
                 inputGradientsWritten = true;
             }
         }
@@ -755,8 +755,8 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
         // shortcut: Conv2d kernel 1, stride 2, padding 0: (4, 8, 8) → (8, 4, 4)
         global::NigGen.Kernels.ConvKernels.BackwardWeight(in Geometry.Shortcut, inputs, shortcutOutputGradient,
             state.ShortcutGradients.WeightAccumulator, state.ShortcutGradients.BiasAccumulator, batch, state.Scratch);
-        global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Shortcut, shortcutOutputGradient, this.shortcut.WeightTransposed, inputGradients,
-            batch, ws.Scratch);
+        global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Shortcut, shortcutOutputGradient, this.shortcut, inputGradients, batch,
+            ws.Scratch);
 
         // bn2: BatchNorm (8, 4, 4) → (8, 4, 4)
         global::NigGen.Kernels.BatchNormKernels.TrainingBackward(conv2Output, bn2OutputGradient, this.bn2.Weight, state.Bn2Mean, state.Bn2Variance,
@@ -766,8 +766,7 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
         // conv2: Conv2d kernel 3, stride 1, padding 1: (8, 4, 4) → (8, 4, 4)
         global::NigGen.Kernels.ConvKernels.BackwardWeight(in Geometry.Conv2, bn1Output, conv2OutputGradient, state.Conv2Gradients.WeightAccumulator,
             state.Conv2Gradients.BiasAccumulator, batch, state.Scratch);
-        global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2OutputGradient, this.conv2.WeightTransposed, bn1OutputGradient,
-            batch, ws.Scratch);
+        global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2OutputGradient, this.conv2, bn1OutputGradient, batch, ws.Scratch);
 
         // bn1: BatchNorm (8, 4, 4) → (8, 4, 4), Relu
         global::NigGen.Kernels.ActivationKernels.ReluBackward(bn1PreActivation, bn1Output, bn1OutputGradient, bn1PreActivationGradient);

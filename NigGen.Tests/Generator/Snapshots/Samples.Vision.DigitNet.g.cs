@@ -470,8 +470,8 @@ partial class DigitNet : global::NigGen.IAttributedNetwork, global::NigGen.ITrai
 
         if (from >= Position.Conv2PreActivation && to < Position.Conv2PreActivation)
         {
-            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2PreActivationGradient, this.conv2.WeightTransposed,
-                pool1OutputGradient, batch, ws.Scratch);
+            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2PreActivationGradient, this.conv2, pool1OutputGradient, batch,
+                ws.Scratch);
         }
 
         // pool1: MaxPool2d 2, stride 2: (16, 24, 24) → (16, 12, 12)
@@ -488,8 +488,8 @@ partial class DigitNet : global::NigGen.IAttributedNetwork, global::NigGen.ITrai
 
         if (from >= Position.Conv1PreActivation && to < Position.Conv1PreActivation)
         {
-            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, conv1PreActivationGradient, this.conv1.WeightTransposed,
-                inputGradients, batch, ws.Scratch);
+            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, conv1PreActivationGradient, this.conv1, inputGradients, batch,
+                ws.Scratch);
         }
     }
 
@@ -604,8 +604,8 @@ partial class DigitNet : global::NigGen.IAttributedNetwork, global::NigGen.ITrai
             }
             else
             {
-                global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2PreActivationGradient, this.conv2.WeightTransposed,
-                    pool1OutputGradient, multiplierRows, ws.Scratch);
+                global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2PreActivationGradient, this.conv2, pool1OutputGradient,
+                    multiplierRows, ws.Scratch);
             }
         }
 
@@ -641,8 +641,8 @@ partial class DigitNet : global::NigGen.IAttributedNetwork, global::NigGen.ITrai
             }
             else
             {
-                global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, conv1PreActivationGradient, this.conv1.WeightTransposed,
-                    inputGradients, multiplierRows, ws.Scratch);
+                global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv1, conv1PreActivationGradient, this.conv1, inputGradients,
+                    multiplierRows, ws.Scratch);
             }
         }
     }
@@ -754,8 +754,8 @@ partial class DigitNet : global::NigGen.IAttributedNetwork, global::NigGen.ITrai
         global::NigGen.Kernels.ActivationKernels.ReluBackward(conv2PreActivation, conv2Output, conv2OutputGradient, conv2PreActivationGradient);
         global::NigGen.Kernels.ConvKernels.BackwardWeight(in Geometry.Conv2, pool1Output, conv2PreActivationGradient,
             state.Conv2Gradients.WeightAccumulator, state.Conv2Gradients.BiasAccumulator, batch, state.Scratch);
-        global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2PreActivationGradient, this.conv2.WeightTransposed,
-            pool1OutputGradient, batch, ws.Scratch);
+        global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, conv2PreActivationGradient, this.conv2, pool1OutputGradient, batch,
+            ws.Scratch);
 
         // pool1: MaxPool2d 2, stride 2: (16, 24, 24) → (16, 12, 12)
         global::NigGen.Kernels.PoolKernels.MaxBackward(in Geometry.Pool1, pool1OutputGradient, pool1Argmax, conv1OutputGradient, batch);
