@@ -200,8 +200,9 @@ internal static unsafe class WinogradConv
 
         float* rows = stackalloc float[64 * 16]; // the transforms' intermediate: n·n vectors at most
 
-        // Padding rows, columns and channels stay zero; every sample overwrites the same interior.
-        new Span<float>(copy, samplesPerBlock * copyLength).Clear();
+        // Padding rows, columns and channels stay zero; every sample overwrites the same interior (only the copies this
+        // batch uses are cleared: a batch of one clears one).
+        new Span<float>(copy, Math.Min(samplesPerBlock, batch) * copyLength).Clear();
         for (int s0 = 0; s0 < batch; s0 += samplesPerBlock)
         {
             int samples = Math.Min(samplesPerBlock, batch - s0);
