@@ -9,7 +9,7 @@ namespace NigGen.Tests.Kernels;
 
 /// <summary>
 /// The fused path kernels against the unfused sequence they replace (InterpolateRows, the activation's kernel over the
-/// whole batch, then the pooling kernel), bit for bit, NaN payloads included.
+/// whole batch, then the pooling kernel), bit for bit (a NaN where the other has a NaN: KernelTestSupport.BitwiseEqual).
 /// </summary>
 public class InterpolationKernelsTests
 {
