@@ -52,19 +52,37 @@ public static class GraphCommand
         if (!quick && FindRepository() is { } root)
         {
             string path = Path.Combine(root, "docs", "BENCHMARKS.md");
-            string existing = File.ReadAllText(path);
-            int start = existing.IndexOf(Start, StringComparison.Ordinal), end = existing.IndexOf(End, StringComparison.Ordinal);
-            // A missing AVX2 block goes right after the AVX-512 one.
-            int anchor = existing.IndexOf("<!-- graph-results:end -->", StringComparison.Ordinal);
-            string before = start >= 0 ? existing[..start]
-                : anchor >= 0 ? existing[..(anchor + "<!-- graph-results:end -->".Length)] + "\n\n**On the AVX2 path:**\n\n"
-                : existing.TrimEnd() + "\n\n## Layer graphs against Captum\n\n";
-            string after = end >= 0 ? existing[(end + End.Length)..] : anchor >= 0 ? existing[(anchor + "<!-- graph-results:end -->".Length)..] : "\n";
-            File.WriteAllText(path, before + Start + "\n\n" + markdown.TrimEnd() + "\n\n" + End + after);
+            File.WriteAllText(path, WithBlock(File.ReadAllText(path), markdown));
             Console.WriteLine($"Results written to {path}");
         }
 
         return summary.Reports.All(r => r.Success) ? 0 : 1;
+    }
+
+    // The document with this machine kind's block replaced, or added: the AVX-512 block first, then the AVX2 one
+    // under its own line, both under one heading whichever kind ran first.
+    private static string WithBlock(string existing, string markdown)
+    {
+        const string Heading = "\n\n## Layer graphs against Captum\n\n", Avx2Line = "**On the AVX2 path:**\n\n";
+        string block = Start + "\n\n" + markdown.TrimEnd() + "\n\n" + End;
+        int start = existing.IndexOf(Start, StringComparison.Ordinal), end = existing.IndexOf(End, StringComparison.Ordinal);
+        if (start >= 0 && end > start)
+        {
+            return existing[..start] + block + existing[(end + End.Length)..];
+        }
+
+        bool avx2 = InstructionSet.VectorBits < 512;
+        string other = avx2 ? "<!-- graph-results:end -->" : Avx2Line;
+        int at = existing.IndexOf(other, StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return existing.TrimEnd() + Heading + (avx2 ? Avx2Line : "") + block + "\n";
+        }
+
+        // After the AVX-512 block, or before the AVX2 block's line.
+        return avx2
+            ? existing[..(at + other.Length)] + "\n\n" + Avx2Line + block + existing[(at + other.Length)..]
+            : existing[..at] + block + "\n\n" + existing[at..];
     }
 
     private static string Table(Summary summary, Dictionary<string, CaptumTiming> captum, List<string> checks, bool quick)

@@ -274,12 +274,19 @@ public sealed class Layer
                     ?? throw new InvalidOperationException($"Layer '{Name}' has no Winograd form: its kernel is {taps}×{_weightShape[3]}.");
                 state = new WinogradState(
                     AlignedFloats.Allocate(checked((int)Kernels.WinogradConv.WeightLength(outputs, inputs, taps))),
-                    AlignedFloats.Allocate(transform.Size * taps * outputs)) { Stale = true };
+                    AlignedFloats.Allocate(transform.Size * taps * outputs),
+                    backward ? AlignedFloats.Allocate(_weight.Length) : null) { Stale = true };
             }
 
             if (state.Stale)
             {
-                ReadOnlySpan<float> matrix = backward ? FlippedWeightTransposed() : _weightTransposed.Span;
+                ReadOnlySpan<float> matrix = _weightTransposed.Span;
+                if (state.Flipped is { } flipped)
+                {
+                    FlipWeight(flipped.Span);
+                    matrix = flipped.Span;
+                }
+
                 state.Largest = Kernels.WinogradTransform.ForKernel(taps)!.TransformWeight(
                     matrix, outputs, inputs, Kernels.WinogradConv.PaddedOutChannels(outputs), state.Weight, state.Half);
                 state.Stale = false;
@@ -299,12 +306,12 @@ public sealed class Layer
     }
 
     // The input gradient's weight as TransformWeight reads a weight, [inputs·k·k, outputs] of its convolution:
-    // element [(o·k + a)·k + b, i] is this weight's [o, i, k − 1 − a, k − 1 − b].
-    private float[] FlippedWeightTransposed()
+    // element [(o·k + a)·k + b, i] is this weight's [o, i, k − 1 − a, k − 1 − b]. Into a buffer kept with the state, so
+    // that a training step's rebuild allocates nothing.
+    private void FlipWeight(Span<float> flipped)
     {
         int outputs = _weightShape[0], inputs = _weightShape[1], k = _weightShape[2];
         ReadOnlySpan<float> weight = _weight.Span;
-        var flipped = new float[weight.Length];
         for (int o = 0; o < outputs; o++)
         {
             for (int i = 0; i < inputs; i++)
@@ -318,15 +325,16 @@ public sealed class Layer
                 }
             }
         }
-
-        return flipped;
     }
 
-    private sealed class WinogradState(AlignedFloats weight, AlignedFloats half)
+    private sealed class WinogradState(AlignedFloats weight, AlignedFloats half, AlignedFloats? flipped)
     {
         public AlignedFloats Weight { get; } = weight;
 
         public AlignedFloats Half { get; } = half;
+
+        // The input gradient's state only: the flipped weight its transform reads.
+        public AlignedFloats? Flipped { get; } = flipped;
 
         public float Largest { get; set; }
 

@@ -264,8 +264,9 @@ public static class ConvKernels
     /// or 5×5 kernel, at least 8 output and 16 input channels), through it with the flipped weight transformed once
     /// (<see cref="Layer"/> keeps it, rebuilt after a training update), samples whose output gradient could overflow its
     /// transforms going through GEMM and col2im; else as <see cref="BackwardInput(in ConvGeometry, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, Span{float}, bool)"/>.
-    /// Winograd's results differ from GEMM and col2im's by a few 1e-6 of the sums' magnitude, as in the forward pass;
-    /// a sample's gradient is the same in every batch.
+    /// Winograd's results differ from GEMM and col2im's by a few 1e-6 of the largest sum of magnitudes in the sample
+    /// (near the borders, where an element sums few terms, more of its own), as in the forward pass; a sample's
+    /// gradient is the same in every batch.
     /// </summary>
     /// <param name="geometry">The convolution's geometry.</param>
     /// <param name="outputGradient">Gradient with respect to the output [batch, OutChannels, OutHeight, OutWidth].</param>

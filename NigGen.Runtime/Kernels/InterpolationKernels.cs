@@ -199,6 +199,7 @@ public static class InterpolationKernels
     /// so each tile of outputs first gathers its windows' four elements of d and of s into planes in output order (the
     /// even/odd split done once, not once a point); every point then reads whole vectors of each plane.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     private static unsafe void PooledAlongPath<TWindow>(in PoolGeometry g, ReadOnlySpan<float> difference, ReadOnlySpan<float> start, ReadOnlySpan<double> alphas, Span<float> output, bool relu)
         where TWindow : struct, PoolKernels.IWindow2x2

@@ -150,7 +150,7 @@ public class InterpolationKernelsTests
     }
 
     [Fact]
-    public void Max_pooling_keeps_the_first_of_tied_signed_zeros_in_every_vector_width()
+    public void Max_pooling_keeps_the_first_of_tied_signed_zeros_and_ReLU_makes_them_positive_in_every_vector_width()
     {
         // Where no element is NaN the 2×2 kernels use x86's max instruction, which returns its second operand on ties:
         // the operands' order must keep the rule's first maximum (−0 then +0 gives −0, +0 then −0 gives +0). Outputs of
@@ -158,21 +158,25 @@ public class InterpolationKernelsTests
         // vectors only); −0·α + s is s with its sign, so the path values are the start's.
         foreach (var g in new[] { new PoolGeometry(2, 4, 64, 2, 2, 2, 2), new PoolGeometry(1, 2, 40, 2, 2, 2, 2), new PoolGeometry(1, 2, 12, 2, 2, 2, 2) })
         {
-            var random = new Random(g.OutputLength);
-            float[] difference = Enumerable.Repeat(-0f, g.InputLength).ToArray();
-            float[] start = Enumerable.Range(0, g.InputLength).Select(_ => random.Next(3) switch { 0 => -0f, 1 => 0f, _ => -1f }).ToArray();
-            var expected = new float[Alphas.Length * g.OutputLength];
-            PoolKernels.MaxForward(g, Unfused(Activation.None, difference, start), expected, new int[expected.Length], Alphas.Length);
-            Assert.Contains(expected, v => BitConverter.SingleToInt32Bits(v) == BitConverter.SingleToInt32Bits(-0f));
-            Assert.Contains(expected, v => BitConverter.SingleToInt32Bits(v) == 0);
+            // Without activation both zeros survive; ReLU (max(m, +0) on the fast path) must turn −0 into +0.
+            foreach (var activation in new[] { Activation.None, Activation.Relu })
+            {
+                var random = new Random(g.OutputLength);
+                float[] difference = Enumerable.Repeat(-0f, g.InputLength).ToArray();
+                float[] start = Enumerable.Range(0, g.InputLength).Select(_ => random.Next(3) switch { 0 => -0f, 1 => 0f, _ => -1f }).ToArray();
+                var expected = new float[Alphas.Length * g.OutputLength];
+                PoolKernels.MaxForward(g, Unfused(activation, difference, start), expected, new int[expected.Length], Alphas.Length);
+                Assert.Equal(activation == Activation.None, expected.Any(v => BitConverter.SingleToInt32Bits(v) == BitConverter.SingleToInt32Bits(-0f)));
+                Assert.Contains(expected, v => BitConverter.SingleToInt32Bits(v) == 0);
 
-            var actual = new float[expected.Length];
-            InterpolationKernels.InterpolateMaxPooled(g, Activation.None, difference, start, Alphas, actual, new float[g.InputLength], new int[g.OutputLength]);
-            BitwiseEqual(expected, actual, $"path max pooling of signed zeros, {g}");
+                var actual = new float[expected.Length];
+                InterpolationKernels.InterpolateMaxPooled(g, activation, difference, start, Alphas, actual, new float[g.InputLength], new int[g.OutputLength]);
+                BitwiseEqual(expected, actual, $"path max pooling of signed zeros, {activation}, {g}", nanPayloads: true);
 
-            var stored = new float[g.OutputLength];
-            PoolKernels.MaxForwardActivated(g, Activation.None, start, new float[g.InputLength], stored, new int[g.OutputLength], 1);
-            BitwiseEqual(expected.AsSpan(0, g.OutputLength), stored, $"stored max pooling of signed zeros, {g}");
+                var stored = new float[g.OutputLength];
+                PoolKernels.MaxForwardActivated(g, activation, start, new float[g.InputLength], stored, new int[g.OutputLength], 1);
+                BitwiseEqual(expected.AsSpan(0, g.OutputLength), stored, $"stored max pooling of signed zeros, {activation}, {g}", nanPayloads: true);
+            }
         }
     }
 
