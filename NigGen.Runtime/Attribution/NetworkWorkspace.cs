@@ -19,6 +19,8 @@ public abstract class NetworkWorkspace
         Difference = new float[inputLength];
         Accumulator = new double[accumulatorLength];
         BlockAccumulator = new double[accumulatorLength];
+        KeptGradients = new float[accumulatorLength];
+        KeptValues = new float[accumulatorLength];
         PointGradients = new float[capacity];
         ChunkAlphas = new double[capacity];
         ChunkStepSizes = new double[capacity];
@@ -43,6 +45,10 @@ public abstract class NetworkWorkspace
     internal readonly float[] Difference;
     internal readonly double[] Accumulator;
     internal readonly double[] BlockAccumulator;
+
+    // Neuron Integrated Gradients: the attribute layers' gradients and values at the last point of the previous chunk.
+    internal readonly float[] KeptGradients;
+    internal readonly float[] KeptValues;
 
     // The call whose endpoints this workspace holds (parallel workers prepare their own workspace once per call).
     internal long PreparedCall;

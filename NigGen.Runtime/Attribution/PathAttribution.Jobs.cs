@@ -213,7 +213,8 @@ public static partial class PathAttribution
             var partial = _partials.AsSpan(index * length, length);
             partial.Clear();
             int block = _first + index;
-            PathBlock(worker, network, baseline, _target, _quadrature, _chunk, _shortcut, _stop, _forwardFor, BlockStart(block, _blocks, _intervals), BlockStart(block + 1, _blocks, _intervals), partial, _cancellationToken);
+            bool kept = false; // blocks on other threads: each computes its first point
+            PathBlock(worker, network, baseline, _target, _quadrature, _chunk, _shortcut, _stop, _forwardFor, BlockStart(block, _blocks, _intervals), BlockStart(block + 1, _blocks, _intervals), partial, ref kept, _cancellationToken);
         }
     }
 }

@@ -315,10 +315,11 @@ public static partial class PathAttribution
         if (threads <= 1)
         {
             var partial = ws.BlockAccumulator.AsSpan(0, network.ImportanceLength);
+            bool kept = false; // on one thread a block starts from the point the previous one kept
             for (int b = 0; b < blocks; b++)
             {
                 partial.Clear();
-                PathBlock(ws, network, baseline, target, quadrature, chunk, shortcut, stop, forwardFor, BlockStart(b, blocks, intervals), BlockStart(b + 1, blocks, intervals), partial, cancellationToken);
+                PathBlock(ws, network, baseline, target, quadrature, chunk, shortcut, stop, forwardFor, BlockStart(b, blocks, intervals), BlockStart(b + 1, blocks, intervals), partial, ref kept, cancellationToken);
                 TensorPrimitives.Add(sums, partial, sums);
             }
         }
@@ -354,11 +355,15 @@ public static partial class PathAttribution
 
     private static int BlockStart(int block, int blocks, int intervals) => (int)((long)block * intervals / blocks);
 
-    // Σ over intervals [first, end) of g(α_k)·(h(α_k+1) − h(α_k)) into partial, in interval order, chunk by chunk;
-    // consecutive chunks share their boundary point.
-    private static void PathBlock(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> baseline, int target, QuadratureRule quadrature, int chunk, bool shortcut, int stop, int forwardFor, int first, int end, Span<double> partial, CancellationToken cancellationToken)
+    // Σ over intervals [first, end) of g(α_k)·(h(α_k+1) − h(α_k)) into partial, in interval order, chunk by chunk. Each
+    // chunk's last point is kept (its attribute layers' values and gradients), so the next chunk starts at the point
+    // after it: no point is computed twice. The interval between two chunks then joins the sum first, from the kept
+    // point, which holds the same numbers a recomputation would give (a sample's results never depend on its batch):
+    // the same products, added in the same order.
+    // With kept set, the point `first` is already kept (the previous block's last, on the same thread).
+    private static void PathBlock(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> baseline, int target, QuadratureRule quadrature, int chunk, bool shortcut, int stop, int forwardFor, int first, int end, Span<double> partial, ref bool kept, CancellationToken cancellationToken)
     {
-        for (int start = first; start < end; start += chunk - 1)
+        for (int start = kept ? first + 1 : first; start <= end;)
         {
             cancellationToken.ThrowIfCancellationRequested();
             int count = Math.Min(chunk, end - start + 1);
@@ -367,13 +372,23 @@ public static partial class PathAttribution
             ws.Backward(count, network.OutputPosition, stop);
             foreach (var layer in network.AttributeLayerSpan)
             {
-                AccumulatePathProducts(
-                    ws.Gradients(layer.GradientPosition, count),
-                    ws.Values(layer.GradientPosition, count),
-                    count,
-                    layer.Length,
-                    partial.Slice(layer.Offset, layer.Length));
+                var gradients = ws.Gradients(layer.GradientPosition, count);
+                var values = ws.Values(layer.GradientPosition, count);
+                var sums = partial.Slice(layer.Offset, layer.Length);
+                var keptGradient = ws.KeptGradients.AsSpan(layer.Offset, layer.Length);
+                var keptValue = ws.KeptValues.AsSpan(layer.Offset, layer.Length);
+                if (kept)
+                {
+                    AccumulateInterval(keptGradient, keptValue, values.Slice(0, layer.Length), sums);
+                }
+
+                AccumulatePathProducts(gradients, values, count, layer.Length, sums);
+                gradients.Slice((count - 1) * layer.Length, layer.Length).CopyTo(keptGradient);
+                values.Slice((count - 1) * layer.Length, layer.Length).CopyTo(keptValue);
             }
+
+            kept = true;
+            start += count;
         }
     }
 
@@ -590,6 +605,32 @@ public static partial class PathAttribution
             }
 
             Unsafe.Add(ref s, j) = sum;
+        }
+    }
+
+    // sums += g·(to − from) for one interval whose end points are not adjacent rows: AccumulatePathProducts' product
+    // (float difference, float product, added in double), element by element the same.
+    private static void AccumulateInterval(ReadOnlySpan<float> gradient, ReadOnlySpan<float> from, ReadOnlySpan<float> to, Span<double> sums)
+    {
+        ref float g = ref MemoryMarshal.GetReference(gradient);
+        ref float h0 = ref MemoryMarshal.GetReference(from);
+        ref float h1 = ref MemoryMarshal.GetReference(to);
+        ref double s = ref MemoryMarshal.GetReference(sums);
+        nuint length = (nuint)sums.Length, j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; j + 8 <= length; j += 8)
+            {
+                Vector256<float> product = Vector256.LoadUnsafe(ref g, j) * (Vector256.LoadUnsafe(ref h1, j) - Vector256.LoadUnsafe(ref h0, j));
+                (Vector256<double> low, Vector256<double> high) = Vector256.Widen(product);
+                (Vector256.LoadUnsafe(ref s, j) + low).StoreUnsafe(ref s, j);
+                (Vector256.LoadUnsafe(ref s, j + 4) + high).StoreUnsafe(ref s, j + 4);
+            }
+        }
+
+        for (; j < length; j++)
+        {
+            Unsafe.Add(ref s, j) += Unsafe.Add(ref g, j) * (Unsafe.Add(ref h1, j) - Unsafe.Add(ref h0, j));
         }
     }
 
