@@ -20,6 +20,7 @@ public sealed class Layer
     private readonly object _winogradLock = new();
     private WinogradState? _winograd;
     private WinogradState? _winogradBackward;
+    private FlippedState? _flipped;
     private readonly AlignedFloats _bias;
     private readonly int[] _weightShape;
     private readonly BatchNormState? _batchNorm;
@@ -308,23 +309,62 @@ public sealed class Layer
     // The input gradient's weight as TransformWeight reads a weight, [inputs·k·k, outputs] of its convolution:
     // element [(o·k + a)·k + b, i] is this weight's [o, i, k − 1 − a, k − 1 − b]. Into a buffer kept with the state, so
     // that a training step's rebuild allocates nothing.
+    /// <summary>
+    /// The weight flipped in space with its channel axes swapped, in the transposed layout of the input gradient's
+    /// forward convolution (<see cref="Kernels.ConvGeometry.BackwardInputAsForward"/>): [(o, kh, kw), i]. For the
+    /// implicit GEMM where Winograd's algorithm does not apply to the input gradient (dilated layers, long 1-D kernels);
+    /// built on the first such call, rebuilt after a training update. Safe to call from several threads at once.
+    /// </summary>
+    internal ReadOnlySpan<float> FlippedWeightTransposed()
+    {
+        var state = Volatile.Read(ref _flipped);
+        if (state is null || state.Stale)
+        {
+            lock (_winogradLock)
+            {
+                state = _flipped ?? new FlippedState(AlignedFloats.Allocate(_weight.Length));
+                if (state.Stale)
+                {
+                    FlipWeight(state.Weight.Span);
+                    state.Stale = false;
+                }
+
+                Volatile.Write(ref _flipped, state);
+            }
+        }
+
+        return state.Weight.Span;
+    }
+
+    /// <summary>Whether the flipped weight has been built.</summary>
+    internal bool HasFlippedWeight => Volatile.Read(ref _flipped) is not null;
+
     private void FlipWeight(Span<float> flipped)
     {
-        int outputs = _weightShape[0], inputs = _weightShape[1], k = _weightShape[2];
+        // Conv1d weights are [out, in, k], Conv2d's [out, in, kh, kw].
+        int outputs = _weightShape[0], inputs = _weightShape[1];
+        int kh = _weightShape.Length == 4 ? _weightShape[2] : 1, kw = _weightShape[^1];
         ReadOnlySpan<float> weight = _weight.Span;
         for (int o = 0; o < outputs; o++)
         {
             for (int i = 0; i < inputs; i++)
             {
-                for (int a = 0; a < k; a++)
+                for (int a = 0; a < kh; a++)
                 {
-                    for (int b = 0; b < k; b++)
+                    for (int b = 0; b < kw; b++)
                     {
-                        flipped[((o * k + a) * k + b) * inputs + i] = weight[((o * inputs + i) * k + (k - 1 - a)) * k + (k - 1 - b)];
+                        flipped[((o * kh + a) * kw + b) * inputs + i] = weight[((o * inputs + i) * kh + (kh - 1 - a)) * kw + (kw - 1 - b)];
                     }
                 }
             }
         }
+    }
+
+    private sealed class FlippedState(AlignedFloats weight)
+    {
+        public AlignedFloats Weight { get; } = weight;
+
+        public volatile bool Stale = true;
     }
 
     private sealed class WinogradState(AlignedFloats weight, AlignedFloats half, AlignedFloats? flipped)
@@ -383,6 +423,11 @@ public sealed class Layer
         if (Volatile.Read(ref _winogradBackward) is { } winogradBackward)
         {
             winogradBackward.Stale = true;
+        }
+
+        if (Volatile.Read(ref _flipped) is { } flipped)
+        {
+            flipped.Stale = true;
         }
     }
 

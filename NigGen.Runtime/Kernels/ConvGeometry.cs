@@ -86,35 +86,50 @@ public readonly record struct ConvGeometry(
     /// geometry (<see cref="IsDilatedOrGrouped"/>) needs one group's im2col buffer, plus, with more than one group, one
     /// group's block of the transposed weight (PatchLength·OutChannelsPerGroup): PatchLength·OutHeight·OutWidth
     /// + (Groups &gt; 1 ? PatchLength·OutChannelsPerGroup : 0); a dilated one with one group also what the implicit
-    /// GEMM needs, which takes dilation. The generated code asks the geometry for it.
+    /// GEMM needs, which takes dilation. At stride 1 with one group, also what the implicit GEMM needs for the input
+    /// gradient as a forward convolution (<see cref="BackwardInputIsImplicit"/>). The generated code asks the geometry for it.
     /// </summary>
-    public int ScratchLength => (int)(Groups != 1 ? GroupedScratchLength
+    public int ScratchLength => (int)Math.Max(Groups != 1 ? GroupedScratchLength
         : IsDilatedOrGrouped ? Math.Max(GroupedScratchLength, ImplicitScratchLength)
-        : Math.Max(Math.Max((long)PatchLength * OutHeight * OutWidth, ImplicitScratchLength), WinogradScratchLength));
+        : Math.Max(Math.Max((long)PatchLength * OutHeight * OutWidth, ImplicitScratchLength), WinogradScratchLength),
+        BackwardInputIsForward ? BackwardInputAsForward.ImplicitScratchLength : 0);
 
     // Winograd's scratch for the forward pass and, where the input gradient runs as a forward convolution, for that.
     private long WinogradScratchLength => Math.Max(WinogradConv.ScratchLength(this), BackwardInputIsForward ? WinogradConv.ScratchLength(BackwardInputAsForward) : 0);
 
     /// <summary>
     /// Whether the input gradient is a forward convolution of the output gradient (<see cref="BackwardInputAsForward"/>):
-    /// stride 1, no dilation or groups, padding below the kernel's size.
+    /// stride 1, one group, padding no wider than the dilated kernel less one.
     /// </summary>
     internal bool BackwardInputIsForward =>
-        !IsDilatedOrGrouped && StrideHeight == 1 && StrideWidth == 1 && PaddingHeight < KernelHeight && PaddingWidth < KernelWidth;
+        Groups == 1 && StrideHeight == 1 && StrideWidth == 1
+        && PaddingHeight <= (long)DilationHeight * (KernelHeight - 1) && PaddingWidth <= (long)DilationWidth * (KernelWidth - 1);
 
     /// <summary>
     /// At stride 1 the input gradient is the output gradient correlated with the weight flipped in space and with its
-    /// two channel axes swapped, over the output gradient padded by k − 1 − p: the forward convolution
-    /// (OutChannels, OutHeight, OutWidth) → (InChannels, InHeight, InWidth) of this geometry.
+    /// two channel axes swapped, at the same dilation, over the output gradient padded by d·(k − 1) − p: the forward
+    /// convolution (OutChannels, OutHeight, OutWidth) → (InChannels, InHeight, InWidth) of this geometry.
     /// </summary>
     internal ConvGeometry BackwardInputAsForward =>
-        new(OutChannels, OutHeight, OutWidth, InChannels, KernelHeight, KernelWidth, 1, 1, KernelHeight - 1 - PaddingHeight, KernelWidth - 1 - PaddingWidth);
+        new(OutChannels, OutHeight, OutWidth, InChannels, KernelHeight, KernelWidth, 1, 1,
+            DilationHeight * (KernelHeight - 1) - PaddingHeight, DilationWidth * (KernelWidth - 1) - PaddingWidth)
+        {
+            DilationHeight = DilationHeight,
+            DilationWidth = DilationWidth,
+        };
+
+    /// <summary>
+    /// Whether the input gradient runs on the implicit GEMM as a forward convolution with the flipped weight
+    /// (<see cref="Layer"/> keeps it): where Winograd's algorithm does not take it, and the patch suits the implicit GEMM.
+    /// </summary>
+    internal bool BackwardInputIsImplicit =>
+        BackwardInputIsForward && !WinogradConv.Supports(BackwardInputAsForward) && ImplicitConv.Supports(BackwardInputAsForward);
 
     /// <summary>The dilated or grouped path's scratch (see <see cref="ScratchLength"/>).</summary>
     internal long GroupedScratchLength =>
         (long)PatchLength * OutHeight * OutWidth + (Groups > 1 ? (long)PatchLength * OutChannelsPerGroup : 0);
 
-    /// <summary>The implicit GEMM's scratch (see <see cref="ScratchLength"/>); NigGen.Generator mirrors this formula.</summary>
+    /// <summary>The implicit GEMM's scratch (see <see cref="ScratchLength"/>).</summary>
     internal long ImplicitScratchLength =>
         (PaddingHeight == 0 && PaddingWidth == 0 ? 0 : (long)InChannels * (InHeight + 2 * PaddingHeight) * (InWidth + 2 * PaddingWidth))
         + (OutChannels % 16 == 0 ? 0 : (long)PatchLength * 32);

@@ -263,7 +263,10 @@ public static class ConvKernels
     /// applies to the input gradient as a forward convolution (<see cref="ConvGeometry.BackwardInputAsForward"/>: a 3×3
     /// or 5×5 kernel, at least 8 output and 16 input channels), through it with the flipped weight transformed once
     /// (<see cref="Layer"/> keeps it, rebuilt after a training update), samples whose output gradient could overflow its
-    /// transforms going through GEMM and col2im; else as <see cref="BackwardInput(in ConvGeometry, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, Span{float}, bool)"/>.
+    /// transforms going through GEMM and col2im; at stride 1 where it does not (dilated layers, other kernel sizes, few
+    /// channels), on the implicit GEMM with the flipped weight when the patch suits it (<see cref="ConvGeometry.BackwardInputIsImplicit"/>:
+    /// each input gradient one FMA chain over the output channels and taps in ascending order, then added when
+    /// accumulating); else as <see cref="BackwardInput(in ConvGeometry, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, Span{float}, bool)"/>.
     /// Winograd's results differ from GEMM and col2im's by a few 1e-6 of the largest sum of magnitudes in the sample
     /// (near the borders, where an element sums few terms, more of its own), as in the forward pass; a sample's
     /// gradient is the same in every batch.
@@ -282,7 +285,8 @@ public static class ConvKernels
         g.Validate(nameof(geometry));
         RequireShape(g, layer);
         ConvGeometry backward = g.BackwardInputIsForward ? g.BackwardInputAsForward : default;
-        if (!g.BackwardInputIsForward || !WinogradConv.Supports(backward))
+        bool implicitGemm = g.BackwardInputIsImplicit;
+        if (!implicitGemm && (!g.BackwardInputIsForward || !WinogradConv.Supports(backward)))
         {
             BackwardInput(g, outputGradient, layer.WeightTransposed, inputGradient, batch, scratch, accumulate);
             return;
@@ -293,6 +297,18 @@ public static class ConvKernels
         KernelArguments.AtLeast(outputGradient.Length, KernelArguments.Product(batch, outLength), nameof(outputGradient), "batch·OutputLength");
         KernelArguments.AtLeast(inputGradient.Length, KernelArguments.Product(batch, inLength), nameof(inputGradient), "batch·InputLength");
         KernelArguments.AtLeast(scratch.Length, g.ScratchLength, nameof(scratch), "ScratchLength");
+        if (implicitGemm)
+        {
+            // Dilated layers and kernels Winograd's algorithm lacks: the flipped weight on the implicit GEMM, with no
+            // im2col columns to scatter back.
+            fixed (float* pg = outputGradient, pflipped = layer.FlippedWeightTransposed(), pin = inputGradient, pcols = scratch)
+            {
+                ImplicitConv.Forward(backward, pg, pflipped, null, pin, batch, pcols, accumulate);
+            }
+
+            return;
+        }
+
         var transformed = layer.WinogradBackwardWeight(out float largest);
         fixed (float* pg = outputGradient, pwino = transformed, pin = inputGradient, pcols = scratch)
         {

@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NigGen.Kernels;
 
@@ -31,22 +32,25 @@ internal static unsafe class ImplicitConv
     internal static bool Supports(in ConvGeometry g) =>
         Vector256.IsHardwareAccelerated && g.Groups == 1 && !g.IsPointwise && g.PatchLength >= MinTaps && g.PatchLength <= MaxTaps;
 
-    /// <summary>output = weight ⋆ input + bias; arguments validated by the caller, <see cref="Supports"/> true.</summary>
-    internal static void Forward(in ConvGeometry g, float* input, float* weightTransposed, float* bias, float* output, int batch, float* scratch)
+    /// <summary>
+    /// output = weight ⋆ input + bias, or with <paramref name="accumulate"/> output += weight ⋆ input + bias (each sum
+    /// formed first, then added); arguments validated by the caller, <see cref="Supports"/> true.
+    /// </summary>
+    internal static void Forward(in ConvGeometry g, float* input, float* weightTransposed, float* bias, float* output, int batch, float* scratch, bool accumulate = false)
     {
         if (Vector512.IsHardwareAccelerated)
         {
-            Forward<Ops512, Vector512<float>>(g, input, weightTransposed, bias, output, batch, scratch);
+            Forward<Ops512, Vector512<float>>(g, input, weightTransposed, bias, output, batch, scratch, accumulate);
         }
         else
         {
-            Forward<Ops256, Vector256<float>>(g, input, weightTransposed, bias, output, batch, scratch);
+            Forward<Ops256, Vector256<float>>(g, input, weightTransposed, bias, output, batch, scratch, accumulate);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [System.Runtime.CompilerServices.SkipLocalsInit]
-    private static void Forward<TOps, TVec>(in ConvGeometry g, float* input, float* weightTransposed, float* bias, float* output, int batch, float* scratch)
+    private static void Forward<TOps, TVec>(in ConvGeometry g, float* input, float* weightTransposed, float* bias, float* output, int batch, float* scratch, bool accumulate)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
@@ -116,31 +120,54 @@ internal static unsafe class ImplicitConv
                 float* panelBias = bias == null ? null : last ? lastBias : bias + c0;
 
                 // Pixels split evenly into tiles, so a remainder never runs with too few accumulators to hide FMA latency.
+                // The pixel's row and column advance with it: two integer divisions per pixel cost a sixth of a tile.
+                int oh = 0, ow = 0;
                 for (int p0 = 0, block = 0; p0 < pixels; block++)
                 {
                     int rows = (pixels - p0 + blocks - block - 1) / (blocks - block);
                     for (int r = 0; r < rows; r++)
                     {
-                        int p = p0 + r;
-                        int oh = p / outW;
-                        bases[r] = sample + oh * rowStep + (nint)(p - oh * outW) * sw;
-                    }
-
-                    Tile<TOps, TVec>(rows, width / w, bases, offsets, taps, panel, ld, panelBias, tile);
-
-                    // The tile holds [pixel][channel]; the output is channel-major.
-                    for (int ch = 0; ch < cols; ch++)
-                    {
-                        float* dst = result + (nint)(c0 + ch) * pixels + p0;
-                        float* src = tile + ch;
-                        for (int r = 0; r < rows; r++)
+                        bases[r] = sample + oh * rowStep + (nint)ow * sw;
+                        if (++ow == outW)
                         {
-                            dst[r] = src[r * 2 * MaxLanes];
+                            ow = 0;
+                            oh++;
                         }
                     }
 
+                    Tile<TOps, TVec>(rows, width / w, bases, offsets, taps, panel, ld, panelBias, tile);
+                    StoreTile(tile, rows, cols, result + (nint)c0 * pixels + p0, pixels, accumulate);
                     p0 += rows;
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The tile's [pixel][channel] rows into the channel-major output (a channel's pixels <paramref name="pixels"/>
+    /// apart), written or, with <paramref name="add"/>, added: 8×8 blocks transposed in AVX registers, each written as
+    /// the tile's pixels of 8 channels, where the element-by-element copy took a third of the time of BPNet's 96-tap
+    /// tiles. Channels past the last whole block go element by element.
+    /// </summary>
+    private static void StoreTile(float* tile, int rows, int cols, float* destination, int pixels, bool add)
+    {
+        const int ldt = 2 * MaxLanes;
+        int ch = 0;
+        if (Avx.IsSupported)
+        {
+            for (; ch + 8 <= cols; ch += 8)
+            {
+                Transposition.Block8x8Lanes(tile + ch, ldt, destination + (nint)ch * pixels, pixels, rows, add);
+            }
+        }
+
+        for (; ch < cols; ch++)
+        {
+            float* dst = destination + (nint)ch * pixels;
+            float* src = tile + ch;
+            for (int r = 0; r < rows; r++)
+            {
+                dst[r] = add ? dst[r] + src[r * ldt] : src[r * ldt];
             }
         }
     }

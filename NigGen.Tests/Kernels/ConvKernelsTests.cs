@@ -275,6 +275,81 @@ public class ConvKernelsTests
         ThrowsLength(() => ConvKernels.Forward(g, input, weight, weightTransposed.AsSpan(1), ReadOnlySpan<float>.Empty, new float[batch * g.OutputLength], batch, new float[g.ScratchLength]), "weightTransposed", weight.Length, weight.Length - 1);
     }
 
+    // Stride-1 layers whose input gradient Winograd's algorithm does not take, run on the implicit GEMM as a forward
+    // convolution with the flipped weight: [in channels, height, width, out channels, kernel h, kernel w, padding h,
+    // padding w, dilation]. Backward pixels that leave partial tiles, channel counts that leave columns outside whole
+    // 8×8 blocks, and padding of the gradient from none to the whole dilated kernel.
+    public static TheoryData<int[]> ImplicitBackwardCases() => new()
+    {
+        { [32, 1, 100, 32, 1, 3, 0, 2, 2] },  // BPNet's residual convolution: 1D, dilation 2, "same" padding
+        { [13, 1, 60, 16, 1, 11, 0, 5, 1] },  // a long 1-D kernel (Basset's conv2 is 11 taps): 13 gradient channels
+        { [8, 12, 12, 20, 3, 3, 2, 2, 2] },   // 2D, dilation 2, padded
+        { [24, 5, 7, 16, 3, 3, 0, 0, 2] },    // dilation 2, no padding: the gradient padded by 4 on a 1×3 output
+        { [8, 10, 10, 8, 7, 7, 3, 3, 1] },    // a 7×7 kernel, which has no Winograd form
+    };
+
+    [Theory]
+    [MemberData(nameof(ImplicitBackwardCases))]
+    public void InputGradientOnTheImplicitGemmMatchesTheDoubleReference(int[] shape)
+    {
+        var g = new ConvGeometry(shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], 1, 1, shape[6], shape[7]) { DilationHeight = shape[8], DilationWidth = shape[8] };
+        Assert.Equal(System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated, g.BackwardInputIsImplicit);
+        int[] weightShape = g.KernelHeight == 1 ? [g.OutChannels, g.InChannels, g.KernelWidth] : [g.OutChannels, g.InChannels, g.KernelHeight, g.KernelWidth];
+        var layer = Layer.Create("conv", weightShape, hasBias: true, new NigGen.Weights.RandomWeightSource(shape[0]));
+
+        var random = new Random(g.GetHashCode());
+        const int batch = 5;
+        float[] gradient = RandomArray(random, batch * g.OutputLength);
+        float[] result = RandomArray(random, batch * g.InputLength); // overwritten, whatever it held
+        ConvKernels.BackwardInput(g, gradient, layer, result, batch, RandomArray(random, g.ScratchLength));
+        Assert.Equal(g.BackwardInputIsImplicit, layer.HasFlippedWeight);
+
+        double[] expected = ReferenceBackward(g, gradient, layer.Weight.ToArray(), batch, out double[] magnitude);
+        int terms = g.OutChannels * g.KernelHeight * g.KernelWidth;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Close(expected[i], result[i], (terms + 2) * FloatEpsilon * magnitude[i] + 1e-30, $"{g} dx[{i}]");
+        }
+
+        foreach (int sample in new[] { 0, batch - 1 })
+        {
+            float[] alone = new float[g.InputLength];
+            ConvKernels.BackwardInput(g, gradient.AsSpan(sample * g.OutputLength, g.OutputLength), layer, alone, 1, new float[g.ScratchLength]);
+            BitwiseEqual(result.AsSpan(sample * g.InputLength, g.InputLength), alone, $"{g}: sample {sample} alone and in a batch of {batch}");
+        }
+
+        // Accumulating forms each gradient as above, then adds it: one rounding per element on the implicit GEMM.
+        float[] held = RandomArray(random, batch * g.InputLength), added = (float[])held.Clone();
+        ConvKernels.BackwardInput(g, gradient, layer, added, batch, new float[g.ScratchLength], accumulate: true);
+        float[] sum = new float[held.Length];
+        for (int i = 0; i < sum.Length; i++)
+        {
+            sum[i] = held[i] + result[i];
+        }
+
+        if (g.BackwardInputIsImplicit)
+        {
+            BitwiseEqual(sum, added, $"{g}: accumulated");
+        }
+        else
+        {
+            for (int i = 0; i < sum.Length; i++)
+            {
+                Close(sum[i], added[i], 1e-5 * (Math.Abs(held[i]) + magnitude[i]) + 1e-6, $"{g}: accumulated {i}");
+            }
+        }
+
+        // A training update rewrites the flipped weight.
+        layer.MutableWeight[3] += 0.5f;
+        layer.SynchroniseWeight(fromTransposed: false);
+        ConvKernels.BackwardInput(g, gradient, layer, result, batch, new float[g.ScratchLength]);
+        expected = ReferenceBackward(g, gradient, layer.Weight.ToArray(), batch, out magnitude);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Close(expected[i], result[i], (terms + 2) * FloatEpsilon * magnitude[i] + 1e-30, $"{g} dx[{i}] after an update");
+        }
+    }
+
     [Fact]
     public void GeometryDerivesSizes()
     {
