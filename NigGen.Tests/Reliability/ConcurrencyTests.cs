@@ -169,8 +169,11 @@ public sealed class ConcurrencyTests(ITestOutputHelper output)
         object?[] Spares() => ((Array)typeof(NetworkDescription).GetField("_spareWorkspaces", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!
             .GetValue(HelperWorkspaceNet.Description)!).Cast<object?>().Where(w => w is not null).ToArray();
 
-        // Seven path blocks a call, each a few microseconds: a helper joins one of the first calls.
-        for (int call = 0; call < 200 && Spares().Length == 0; call++)
+        // Seven path blocks a call, each a few microseconds: a helper joins one of the first calls on an idle machine. On a
+        // busy one the pool thread may wake only after the caller has run every block itself (200 calls were seen to
+        // pass without a helper), so the calls go on for up to ten seconds.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (Spares().Length == 0 && clock.Elapsed < TimeSpan.FromSeconds(10))
         {
             network.NeuronIntegratedGradients(input, baseline, 1, importance, options);
         }
