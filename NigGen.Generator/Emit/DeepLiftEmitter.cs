@@ -277,6 +277,12 @@ internal static class DeepLiftEmitter
             w.Line();
         }
 
+        if (!plan.WritesInputGradients(layer))
+        {
+            rules.EmitDeepLift(w, plan, layer, writes); // only says where its inputs read the multipliers
+            return;
+        }
+
         w.Open($"if (to < {layer.PreActivationPositionName})");
         if (weighted && (batchNorm is not null || m.HasActivation))
         {

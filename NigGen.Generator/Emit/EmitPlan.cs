@@ -45,6 +45,16 @@ internal sealed class EmitPlan
             }
         }
 
+        foreach (var layer in Layers)
+        {
+            // Read by one Add only, and once, the layer's output gradient is the Add's (pre-activation) gradient: it reads
+            // that buffer where it is instead of a copy (BPNet's residual branches: one copy per branch and path point).
+            if (layer.OwnsBuffers && layer.Consumers.Count == 1 && layer.Consumers[0] is { } add && add.Model.Kind == LayerKind.Add && add.OwnsBuffers)
+            {
+                layer.GradientFrom = add;
+            }
+        }
+
         for (int i = Layers.Count - 1; i >= 0; i--)
         {
             var descendants = new SortedSet<int> { i };
@@ -191,7 +201,8 @@ internal sealed class EmitPlan
     public int ImportanceLength => AttributeLayers.Sum(l => l.Model.OutputLength);
 
     /// <summary>Floats of workspace per sample in flight: interpolated inputs, their gradients and every layer buffer.</summary>
-    public int FloatsPerSample => 2 * InputLength + Layers.Sum(l => l.OwnsBuffers ? l.Model.OutputLength * (l.Model.HasActivation ? 4 : 2) + (l.HasArgmax ? l.Model.OutputLength : 0) : 0);
+    public int FloatsPerSample => 2 * InputLength + Layers.Sum(l => l.OwnsBuffers
+        ? l.Model.OutputLength * ((l.Model.HasActivation ? 3 : 1) + (l.OwnsOutputGradient ? 1 : 0)) + (l.HasArgmax ? l.Model.OutputLength : 0) : 0);
 
     /// <summary>The source of layer <paramref name="index"/>'s output values; index −1 is the network input.</summary>
     public string Values(int index, string input)
@@ -231,10 +242,19 @@ internal sealed class EmitPlan
 
             for (int k = 0; k < layer.SourceCount; k++)
             {
-                yield return (layer, k, GradientOwner(layer.SourceIndex(k)));
+                if (!InputReadsGradientInPlace(layer, k))
+                {
+                    yield return (layer, k, GradientOwner(layer.SourceIndex(k)));
+                }
             }
         }
     }
+
+    /// <summary>Whether input <paramref name="k"/> of <paramref name="layer"/> reads the layer's gradient where it is (<see cref="LayerPlan.GradientFrom"/>): nothing to write.</summary>
+    public bool InputReadsGradientInPlace(LayerPlan layer, int k) => layer.SourceIndex(k) is int source and >= 0 && Layers[source].GradientFrom == layer;
+
+    /// <summary>Whether the backward pass writes some input gradient of <paramref name="layer"/> (not all of them read in place).</summary>
+    public bool WritesInputGradients(LayerPlan layer) => Enumerable.Range(0, layer.SourceCount).Any(k => !InputReadsGradientInPlace(layer, k));
 
     /// <summary>The gradient buffers written by more than one input of the layers above them.</summary>
     public ISet<int> SharedGradients => new HashSet<int>(GradientWrites().GroupBy(w => w.Owner).Where(g => g.Count() > 1).Select(g => g.Key));
@@ -284,6 +304,11 @@ internal sealed class EmitPlan
         }
 
         var layer = Layers[index];
+        if (layer.GradientFrom is { } add)
+        {
+            return PreActivationGradient(add.Index);
+        }
+
         return layer.OwnsBuffers ? $"ws.{layer.Pascal}OutputGradient.AsSpan(0, batch * {layer.LengthName})" : OutputGradient(layer.Model.Inputs[0]);
     }
 
@@ -323,6 +348,15 @@ internal sealed class LayerPlan
 
     /// <summary>For a Dense or Conv layer folded into the BatchNorm that reads it: that BatchNorm.</summary>
     public LayerPlan? FoldedInto { get; set; }
+
+    /// <summary>
+    /// For a layer that only an Add reads, once: that Add. The layer's output gradient is the Add's pre-activation
+    /// gradient, so the layer has no gradient buffer of its own and the Add writes nothing for it.
+    /// </summary>
+    public LayerPlan? GradientFrom { get; set; }
+
+    /// <summary>Whether the layer keeps an output-gradient buffer of its own.</summary>
+    public bool OwnsOutputGradient => OwnsBuffers && GradientFrom is null;
 
     /// <summary>The kind of kernel that computes this layer's pre-activation: a folded BatchNorm computes as its Dense or Conv layer.</summary>
     public LayerKind ComputeKind => Folds?.Model.Kind ?? Model.Kind;

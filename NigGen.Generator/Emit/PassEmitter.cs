@@ -185,9 +185,17 @@ internal static class PassEmitter
                 w.Line();
             }
 
-            w.Open($"if (from >= {layer.PreActivationPositionName} && to < {layer.PreActivationPositionName}{reach})");
-            EmitInputGradient(w, plan, layer, writes);
-            w.Close();
+            if (plan.WritesInputGradients(layer))
+            {
+                w.Open($"if (from >= {layer.PreActivationPositionName} && to < {layer.PreActivationPositionName}{reach})");
+                EmitInputGradient(w, plan, layer, writes);
+                w.Close();
+            }
+            else
+            {
+                EmitInputGradient(w, plan, layer, writes); // only says where its inputs read the gradient
+            }
+
             if (i > 0)
             {
                 w.Line();

@@ -40,7 +40,11 @@ internal static class WorkspaceEmitter
             }
 
             w.Line($"public readonly float[] {layer.Pascal}Output;");
-            w.Line($"public readonly float[] {layer.Pascal}OutputGradient;");
+            if (layer.OwnsOutputGradient)
+            {
+                w.Line($"public readonly float[] {layer.Pascal}OutputGradient;");
+            }
+
             if (layer.HasArgmax)
             {
                 w.Line($"public readonly int[] {layer.Pascal}Argmax;");
@@ -103,7 +107,11 @@ internal static class WorkspaceEmitter
             }
 
             w.Line($"{layer.Pascal}Output = new float[{length}];");
-            w.Line($"{layer.Pascal}OutputGradient = new float[{length}];");
+            if (layer.OwnsOutputGradient)
+            {
+                w.Line($"{layer.Pascal}OutputGradient = new float[{length}];");
+            }
+
             if (layer.HasArgmax)
             {
                 w.Line($"{layer.Pascal}Argmax = new int[{length}];");

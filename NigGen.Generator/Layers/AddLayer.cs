@@ -48,6 +48,12 @@ internal sealed class AddLayer : LayerRules
         string gradient = plan.PreActivationGradient(layer.Index);
         for (int k = 0; k < layer.Model.Inputs.Count; k++)
         {
+            if (plan.InputReadsGradientInPlace(layer, k))
+            {
+                w.Line($"// {layer.Name}'s input {plan.Layers[layer.SourceIndex(k)].Name} reads this gradient in place: nothing else reads its output.");
+                continue;
+            }
+
             w.Line($"global::NigGen.Kernels.GraphKernels.AddBackward({Rows(gradient, layer, rows)}, {plan.InputGradient(layer, k)}{writes.Accumulate(layer, k)});");
             writes.EmitWritten(w, layer, k);
         }

@@ -93,6 +93,20 @@ public sealed partial class DilatedResidual1d
     [Dense(2)] Layer head;
 }
 
+/// <summary>
+/// A scored layer that only an Add reads: its output gradient is the Add's, which it reads in place instead of a copy,
+/// and a backward pass that starts at it (NeuronConductance) seeds that buffer.
+/// </summary>
+[Network]
+[Input(6)]
+public sealed partial class ScoredBranchMlp
+{
+    [Dense(8, Activation = Activation.Tanh)] Layer fc1;
+    [Dense(8, Activation = Activation.Relu), AttributeLayer] Layer branch;
+    [Add(nameof(branch), nameof(fc1), Activation = Activation.Tanh), AttributeLayer] Layer sum;
+    [Dense(3)] Layer head;
+}
+
 /// <summary>A scored Dropout of a tensor another layer also reads (found by review: it shared that tensor's buffers).</summary>
 [Network]
 [Input(4)]

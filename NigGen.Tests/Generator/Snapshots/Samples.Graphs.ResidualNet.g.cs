@@ -63,7 +63,7 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
     }
 
     // Workspace floats per sample in flight, and the scratch of the convolution that needs the most (the runtime's rule).
-    private const int FloatsPerSample = 2070;
+    private const int FloatsPerSample = 1814;
     private static readonly int ScratchLength = Math.Max(Geometry.Conv1.ScratchLength, Math.Max(Geometry.Conv2.ScratchLength,
         Geometry.Shortcut.ScratchLength));
 
@@ -391,11 +391,9 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
         var bn1OutputGradient = ws.Bn1OutputGradient.AsSpan(0, batch * LayerLength.Bn1);
         var bn1PreActivation = ws.Bn1PreActivation.AsSpan(0, batch * LayerLength.Bn1);
         var bn1PreActivationGradient = ws.Bn1PreActivationGradient.AsSpan(0, batch * LayerLength.Bn1);
-        var bn2OutputGradient = ws.Bn2OutputGradient.AsSpan(0, batch * LayerLength.Bn2);
         var fcOutputGradient = ws.FcOutputGradient.AsSpan(0, batch * LayerLength.Fc);
         var inputGradients = ws.InputGradients.AsSpan(0, batch * InputLength);
         var poolOutputGradient = ws.PoolOutputGradient.AsSpan(0, batch * LayerLength.Pool);
-        var shortcutBnOutputGradient = ws.ShortcutBnOutputGradient.AsSpan(0, batch * LayerLength.ShortcutBn);
 
         // Gradient buffers that several layers write: the first write in this pass overwrites, later ones add.
         bool inputGradientsWritten = false;
@@ -419,16 +417,13 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
             global::NigGen.Kernels.ActivationKernels.ReluBackward(blockPreActivation, blockOutput, blockOutputGradient, blockPreActivationGradient);
         }
 
-        if (from >= Position.BlockPreActivation && to < Position.BlockPreActivation)
-        {
-            global::NigGen.Kernels.GraphKernels.AddBackward(blockPreActivationGradient, bn2OutputGradient);
-            global::NigGen.Kernels.GraphKernels.AddBackward(blockPreActivationGradient, shortcutBnOutputGradient);
-        }
+        // block's input bn2 reads this gradient in place: nothing else reads its output.
+        // block's input shortcutBn reads this gradient in place: nothing else reads its output.
 
         // shortcutBn: BatchNorm (8, 4, 4) → (8, 4, 4)
         if (from >= Position.ShortcutBnPreActivation && to < Position.ShortcutBnPreActivation)
         {
-            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Shortcut, shortcutBnOutputGradient, this._foldedShortcutBn, inputGradients,
+            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Shortcut, blockPreActivationGradient, this._foldedShortcutBn, inputGradients,
                 batch, ws.Scratch, accumulate: inputGradientsWritten);
             inputGradientsWritten = true;
         }
@@ -438,7 +433,7 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
         // bn2: BatchNorm (8, 4, 4) → (8, 4, 4)
         if (from >= Position.Bn2PreActivation && to < Position.Bn2PreActivation && (from is (>= 6 and <= 7) or (>= 12 and <= 17)))
         {
-            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, bn2OutputGradient, this._foldedBn2, bn1OutputGradient, batch,
+            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, blockPreActivationGradient, this._foldedBn2, bn1OutputGradient, batch,
                 ws.Scratch);
         }
 
@@ -482,13 +477,11 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
         var bn1OutputGradient = ws.Bn1OutputGradient.AsSpan(0, batch * LayerLength.Bn1);
         var bn1PreActivation = ws.Bn1PreActivation.AsSpan(0, batch * LayerLength.Bn1);
         var bn1PreActivationGradient = ws.Bn1PreActivationGradient.AsSpan(0, batch * LayerLength.Bn1);
-        var bn2OutputGradient = ws.Bn2OutputGradient.AsSpan(0, batch * LayerLength.Bn2);
         var fcOutputGradient = ws.FcOutputGradient.AsSpan(0, batch * LayerLength.Fc);
         var inputGradients = ws.InputGradients.AsSpan(0, batch * InputLength);
         var inputs = ws.Inputs.AsSpan(0, batch * InputLength);
         var joinScratch = ws.JoinScratch.AsSpan(0, batch * InputLength);
         var poolOutputGradient = ws.PoolOutputGradient.AsSpan(0, batch * LayerLength.Pool);
-        var shortcutBnOutputGradient = ws.ShortcutBnOutputGradient.AsSpan(0, batch * LayerLength.ShortcutBn);
 
         bool revealCancelAfterConv = rule is global::NigGen.DeepLiftRule.RevealCancel;
         // Gradient buffers that several layers write: the first write in this pass overwrites, later ones add.
@@ -520,18 +513,13 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
                 blockPreActivationGradient);
         }
 
-        if (to < Position.BlockPreActivation)
-        {
-            global::NigGen.Kernels.GraphKernels.AddBackward(blockPreActivationGradient.Slice(0, multiplierRows * LayerLength.Block),
-                bn2OutputGradient);
-            global::NigGen.Kernels.GraphKernels.AddBackward(blockPreActivationGradient.Slice(0, multiplierRows * LayerLength.Block),
-                shortcutBnOutputGradient);
-        }
+        // block's input bn2 reads this gradient in place: nothing else reads its output.
+        // block's input shortcutBn reads this gradient in place: nothing else reads its output.
 
         // shortcutBn: BatchNorm (8, 4, 4) → (8, 4, 4)
         if (to < Position.ShortcutBnPreActivation)
         {
-            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Shortcut, shortcutBnOutputGradient, this._foldedShortcutBn, inputGradients,
+            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Shortcut, blockPreActivationGradient, this._foldedShortcutBn, inputGradients,
                 multiplierRows, ws.Scratch, accumulate: inputGradientsWritten);
             inputGradientsWritten = true;
         }
@@ -542,8 +530,8 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
         // bn2: BatchNorm (8, 4, 4) → (8, 4, 4)
         if (to < Position.Bn2PreActivation)
         {
-            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, bn2OutputGradient, this._foldedBn2, bn1OutputGradient, multiplierRows,
-                ws.Scratch);
+            global::NigGen.Kernels.ConvKernels.BackwardInput(in Geometry.Conv2, blockPreActivationGradient, this._foldedBn2, bn1OutputGradient,
+                multiplierRows, ws.Scratch);
         }
 
         // conv2: Conv2d kernel 3, stride 1, padding 1: (8, 4, 4) → (8, 4, 4)
@@ -720,7 +708,6 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
         var bn1OutputGradient = ws.Bn1OutputGradient.AsSpan(0, batch * LayerLength.Bn1);
         var bn1PreActivation = ws.Bn1PreActivation.AsSpan(0, batch * LayerLength.Bn1);
         var bn1PreActivationGradient = ws.Bn1PreActivationGradient.AsSpan(0, batch * LayerLength.Bn1);
-        var bn2OutputGradient = ws.Bn2OutputGradient.AsSpan(0, batch * LayerLength.Bn2);
         var conv1Output = ws.Conv1Output.AsSpan(0, batch * LayerLength.Conv1);
         var conv1OutputGradient = ws.Conv1OutputGradient.AsSpan(0, batch * LayerLength.Conv1);
         var conv2Output = ws.Conv2Output.AsSpan(0, batch * LayerLength.Conv2);
@@ -730,7 +717,6 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
         var inputs = ws.Inputs.AsSpan(0, batch * InputLength);
         var poolOutput = ws.PoolOutput.AsSpan(0, batch * LayerLength.Pool);
         var poolOutputGradient = ws.PoolOutputGradient.AsSpan(0, batch * LayerLength.Pool);
-        var shortcutBnOutputGradient = ws.ShortcutBnOutputGradient.AsSpan(0, batch * LayerLength.ShortcutBn);
         var shortcutOutput = ws.ShortcutOutput.AsSpan(0, batch * LayerLength.Shortcut);
         var shortcutOutputGradient = ws.ShortcutOutputGradient.AsSpan(0, batch * LayerLength.Shortcut);
 
@@ -744,11 +730,11 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
 
         // block: Add (8, 4, 4) → (8, 4, 4), Relu
         global::NigGen.Kernels.ActivationKernels.ReluBackward(blockPreActivation, blockOutput, blockOutputGradient, blockPreActivationGradient);
-        global::NigGen.Kernels.GraphKernels.AddBackward(blockPreActivationGradient, bn2OutputGradient);
-        global::NigGen.Kernels.GraphKernels.AddBackward(blockPreActivationGradient, shortcutBnOutputGradient);
+        // block's input bn2 reads this gradient in place: nothing else reads its output.
+        // block's input shortcutBn reads this gradient in place: nothing else reads its output.
 
         // shortcutBn: BatchNorm (8, 4, 4) → (8, 4, 4)
-        global::NigGen.Kernels.BatchNormKernels.TrainingBackward(shortcutOutput, shortcutBnOutputGradient, this.shortcutBn.Weight,
+        global::NigGen.Kernels.BatchNormKernels.TrainingBackward(shortcutOutput, blockPreActivationGradient, this.shortcutBn.Weight,
             state.ShortcutBnMean, state.ShortcutBnVariance, this.shortcutBn.Epsilon, shortcutOutputGradient,
             state.ShortcutBnGradients.WeightAccumulator, state.ShortcutBnGradients.BiasAccumulator, batch, channels: 8, spatial: 16);
 
@@ -759,9 +745,9 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
             ws.Scratch);
 
         // bn2: BatchNorm (8, 4, 4) → (8, 4, 4)
-        global::NigGen.Kernels.BatchNormKernels.TrainingBackward(conv2Output, bn2OutputGradient, this.bn2.Weight, state.Bn2Mean, state.Bn2Variance,
-            this.bn2.Epsilon, conv2OutputGradient, state.Bn2Gradients.WeightAccumulator, state.Bn2Gradients.BiasAccumulator, batch, channels: 8,
-            spatial: 16);
+        global::NigGen.Kernels.BatchNormKernels.TrainingBackward(conv2Output, blockPreActivationGradient, this.bn2.Weight, state.Bn2Mean,
+            state.Bn2Variance, this.bn2.Epsilon, conv2OutputGradient, state.Bn2Gradients.WeightAccumulator, state.Bn2Gradients.BiasAccumulator, batch,
+            channels: 8, spatial: 16);
 
         // conv2: Conv2d kernel 3, stride 1, padding 1: (8, 4, 4) → (8, 4, 4)
         global::NigGen.Kernels.ConvKernels.BackwardWeight(in Geometry.Conv2, bn1Output, conv2OutputGradient, state.Conv2Gradients.WeightAccumulator,
@@ -881,9 +867,7 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
         public readonly float[] Bn1Output;
         public readonly float[] Bn1OutputGradient;
         public readonly float[] Bn2Output;
-        public readonly float[] Bn2OutputGradient;
         public readonly float[] ShortcutBnOutput;
-        public readonly float[] ShortcutBnOutputGradient;
         public readonly float[] BlockPreActivation;
         public readonly float[] BlockPreActivationGradient;
         public readonly float[] BlockOutput;
@@ -914,9 +898,7 @@ partial class ResidualNet : global::NigGen.IAttributedNetwork, global::NigGen.IT
             Bn1Output = new float[capacity * LayerLength.Bn1];
             Bn1OutputGradient = new float[capacity * LayerLength.Bn1];
             Bn2Output = new float[capacity * LayerLength.Bn2];
-            Bn2OutputGradient = new float[capacity * LayerLength.Bn2];
             ShortcutBnOutput = new float[capacity * LayerLength.ShortcutBn];
-            ShortcutBnOutputGradient = new float[capacity * LayerLength.ShortcutBn];
             BlockPreActivation = new float[capacity * LayerLength.Block];
             BlockPreActivationGradient = new float[capacity * LayerLength.Block];
             BlockOutput = new float[capacity * LayerLength.Block];
