@@ -71,6 +71,28 @@ internal static unsafe class ImplicitConv
         int* offsets = stackalloc int[taps];
         TapOffsets(g, paddedH, paddedW, offsets);
 
+        // A 1-D layer reads its interior pixels [first, end) straight from the input, and copies zero-padded only the
+        // columns that the windows of the pixels on either side read: a whole padded copy of each sample (64 KiB per
+        // BPNet layer and path point) took a tenth of that network's time. Same taps, same values, same sums.
+        int first = 0, end = 0;
+        if (pads && g.InHeight == 1 && g.KernelHeight == 1 && g.PaddingHeight == 0)
+        {
+            int p = g.PaddingWidth, span = g.DilationWidth * (g.KernelWidth - 1);
+            first = Math.Min(outW, (p + sw - 1) / sw);
+            int lastStart = g.InWidth - 1 + p - span; // pixel x's window ends inside the input when x·stride ≤ lastStart
+            end = lastStart < 0 ? 0 : Math.Min(outW, lastStart / sw + 1);
+        }
+
+        bool interior = first < end;
+        int* direct = stackalloc int[interior ? taps : 1];
+        if (interior)
+        {
+            TapOffsets(g, 1, g.InWidth, direct);
+        }
+
+        int leftColumns = first == 0 ? 0 : (first - 1) * sw + g.DilationWidth * (g.KernelWidth - 1) + 1;
+        int rightStart = end == outW ? paddedW : end * sw;
+
         // The last channel panel, when it does not fill whole vectors, is copied zero-padded (weights and bias) once per call.
         int fullChannels = channels - channels % (2 * w);
         int lastCols = channels - fullChannels;
@@ -99,12 +121,16 @@ internal static unsafe class ImplicitConv
         float** bases = stackalloc float*[TileRows];
         float* tile = stackalloc float[TileRows * 2 * MaxLanes];
         int tileRows = w == 16 ? TileRows : TileRows256;
-        int blocks = (pixels + tileRows - 1) / tileRows;
         for (int s = 0; s < batch; s++)
         {
             float* sample = input + (nint)s * inLength;
             float* result = output + (nint)s * outLength;
-            if (pads)
+            if (interior)
+            {
+                CopyPaddedColumns(g, sample, scratch, paddedW, 0, leftColumns);
+                CopyPaddedColumns(g, sample, scratch, paddedW, rightStart, paddedW);
+            }
+            else if (pads)
             {
                 CopyPadded(g, sample, scratch, paddedH, paddedW);
                 sample = scratch;
@@ -119,27 +145,50 @@ internal static unsafe class ImplicitConv
                 int ld = last ? lastLd : channels;
                 float* panelBias = bias == null ? null : last ? lastBias : bias + c0;
 
-                // Pixels split evenly into tiles, so a remainder never runs with too few accumulators to hide FMA latency.
-                // The pixel's row and column advance with it: two integer divisions per pixel cost a sixth of a tile.
-                int oh = 0, ow = 0;
-                for (int p0 = 0, block = 0; p0 < pixels; block++)
+                float* destination = result + (nint)c0 * pixels;
+                if (interior)
                 {
-                    int rows = (pixels - p0 + blocks - block - 1) / (blocks - block);
-                    for (int r = 0; r < rows; r++)
-                    {
-                        bases[r] = sample + oh * rowStep + (nint)ow * sw;
-                        if (++ow == outW)
-                        {
-                            ow = 0;
-                            oh++;
-                        }
-                    }
-
-                    Tile<TOps, TVec>(rows, width / w, bases, offsets, taps, panel, ld, panelBias, tile);
-                    StoreTile(tile, rows, cols, result + (nint)c0 * pixels + p0, pixels, accumulate);
-                    p0 += rows;
+                    // The padded copy's columns start at the padding; the input's at column 0, p columns later.
+                    Pixels<TOps, TVec>(0, first, scratch, offsets, outW, rowStep, sw, tileRows, bases, taps, panel, ld, width / w, panelBias, tile, cols, destination, pixels, accumulate);
+                    Pixels<TOps, TVec>(first, end, sample - g.PaddingWidth, direct, outW, rowStep, sw, tileRows, bases, taps, panel, ld, width / w, panelBias, tile, cols, destination, pixels, accumulate);
+                    Pixels<TOps, TVec>(end, outW, scratch, offsets, outW, rowStep, sw, tileRows, bases, taps, panel, ld, width / w, panelBias, tile, cols, destination, pixels, accumulate);
+                }
+                else
+                {
+                    Pixels<TOps, TVec>(0, pixels, sample, offsets, outW, rowStep, sw, tileRows, bases, taps, panel, ld, width / w, panelBias, tile, cols, destination, pixels, accumulate);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Output pixels [<paramref name="from"/>, <paramref name="to"/>) of one channel panel: pixel (oh, ow) reads its
+    /// window at <paramref name="origin"/> + oh·rowStep + ow·stride through <paramref name="offsets"/>.
+    /// </summary>
+    private static void Pixels<TOps, TVec>(int from, int to, float* origin, int* offsets, int outW, nint rowStep, int stride, int tileRows, float** bases, int taps, float* panel, int ld, int vectors, float* bias, float* tile, int cols, float* destination, int pixels, bool accumulate)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
+    {
+        // Pixels split evenly into tiles, so a remainder never runs with too few accumulators to hide FMA latency.
+        // The pixel's row and column advance with it: two integer divisions per pixel cost a sixth of a tile.
+        int blocks = (to - from + tileRows - 1) / tileRows;
+        int oh = from / outW, ow = from - oh * outW;
+        for (int p0 = from, block = 0; p0 < to; block++)
+        {
+            int rows = (to - p0 + blocks - block - 1) / (blocks - block);
+            for (int r = 0; r < rows; r++)
+            {
+                bases[r] = origin + oh * rowStep + (nint)ow * stride;
+                if (++ow == outW)
+                {
+                    ow = 0;
+                    oh++;
+                }
+            }
+
+            Tile<TOps, TVec>(rows, vectors, bases, offsets, taps, panel, ld, bias, tile);
+            StoreTile(tile, rows, cols, destination + p0, pixels, accumulate);
+            p0 += rows;
         }
     }
 
@@ -198,6 +247,25 @@ internal static unsafe class ImplicitConv
                 float* dst = padded + ((nint)c * paddedH + y + g.PaddingHeight) * paddedW + g.PaddingWidth;
                 new ReadOnlySpan<float>(src, g.InWidth).CopyTo(new Span<float>(dst, g.InWidth));
             }
+        }
+    }
+
+    /// <summary>Columns [<paramref name="from"/>, <paramref name="to"/>) of each channel's zero-padded row (1-D layers).</summary>
+    private static void CopyPaddedColumns(in ConvGeometry g, float* sample, float* padded, int paddedW, int from, int to)
+    {
+        int p = g.PaddingWidth, inW = g.InWidth;
+        int copyFrom = Math.Clamp(from, p, p + inW), copyTo = Math.Clamp(to, p, p + inW);
+        for (int c = 0; c < g.InChannels; c++)
+        {
+            float* row = padded + (nint)c * paddedW;
+            if (copyFrom < copyTo)
+            {
+                new ReadOnlySpan<float>(sample + (nint)c * inW + copyFrom - p, copyTo - copyFrom).CopyTo(new Span<float>(row + copyFrom, copyTo - copyFrom));
+            }
+
+            new Span<float>(row + from, Math.Max(0, Math.Min(to, p) - from)).Clear();
+            int rightZeros = Math.Max(from, p + inW);
+            new Span<float>(row + rightZeros, Math.Max(0, to - rightZeros)).Clear();
         }
     }
 
