@@ -233,13 +233,24 @@ public static class PoolKernels
         }
 
         bool pairs = Is2x2(g);
+
+        // One window over whole rows (global average pooling): its elements are contiguous, and the channels go eight at a
+        // time (WindowSums8), each lane adding its channel's elements in the scalar loop's order.
+        bool whole = outH == 1 && outW == 1 && kw == inW && Avx.IsSupported;
         fixed (float* pin = input, pout = output)
         {
             for (int s = 0; s < batch; s++)
             {
                 float* sample = pin + (nint)s * inLength;
                 float* o = pout + (nint)s * outLength;
-                for (int c = 0; c < g.Channels; c++)
+                int c0 = 0;
+                for (; whole && c0 + 8 <= g.Channels; c0 += 8)
+                {
+                    WindowSums8(sample + (nint)c0 * plane, plane, kh * kw, divisor, o);
+                    o += 8;
+                }
+
+                for (int c = c0; c < g.Channels; c++)
                 {
                     float* p = sample + (nint)c * plane;
                     for (int y = 0; y < outH; y++)
@@ -332,8 +343,19 @@ public static class PoolKernels
                             float* window = p + (nint)y * sh * inW + (nint)x * sw;
                             for (int dy = 0; dy < kh; dy++)
                             {
+                                // Each element takes the same additions in the same order, a row of the window at once.
                                 float* r = window + (nint)dy * inW;
-                                for (int dx = 0; dx < kw; dx++)
+                                int dx = 0;
+                                if (Vector256.IsHardwareAccelerated)
+                                {
+                                    var add = Vector256.Create(delta);
+                                    for (; dx + 8 <= kw; dx += 8)
+                                    {
+                                        (Vector256.Load(r + dx) + add).Store(r + dx);
+                                    }
+                                }
+
+                                for (; dx < kw; dx++)
                                 {
                                     r[dx] += delta;
                                 }
@@ -982,6 +1004,36 @@ public static class PoolKernels
         }
 
         return start; // every element is −∞ only if the maximum is; then the first one, as the scalar rule
+    }
+
+    /// <summary>
+    /// The averages of 8 windows of <paramref name="length"/> contiguous elements, <paramref name="plane"/> apart: 8×8
+    /// blocks transposed so that lane c adds window c's elements one by one in order, from 0, as the scalar loop does
+    /// (the same bits), eight chains at a time where one channel's sum was a single chain of dependent additions.
+    /// </summary>
+    [SkipLocalsInit]
+    private static unsafe void WindowSums8(float* first, int plane, int length, float divisor, float* output)
+    {
+        float* block = stackalloc float[64];
+        Vector256<float> sum = Vector256<float>.Zero;
+        int x = 0;
+        for (; x + 8 <= length; x += 8)
+        {
+            Transposition.Block8x8(first + x, plane, block, 8, add: false);
+            for (int j = 0; j < 8; j++)
+            {
+                sum += Vector256.Load(block + 8 * j);
+            }
+        }
+
+        nint p = plane;
+        for (; x < length; x++)
+        {
+            float* e = first + x;
+            sum += Vector256.Create(e[0], e[p], e[2 * p], e[3 * p], e[4 * p], e[5 * p], e[6 * p], e[7 * p]);
+        }
+
+        (sum / Vector256.Create(divisor)).Store(output);
     }
 
     /// <summary>Average pooling of the eight outputs whose first windows start at window[lane·stride].</summary>

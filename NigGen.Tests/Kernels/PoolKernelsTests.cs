@@ -449,6 +449,53 @@ public class PoolKernelsTests
         Assert.Equal(new float[] { 0, 0, 7, 0, 0 }, inputGradient);
     }
 
+    // One window over whole rows, as GlobalAvgPool runs: channel counts with and without a remainder beyond groups of 8.
+    public static TheoryData<int, int, int, int> WholeRowWindows => new()
+    {
+        { 11, 1, 37, 1 },  // 1-D, global
+        { 19, 5, 7, 5 },   // 2-D, global
+        { 9, 5, 7, 3 },    // the first three rows only (one window, stride 3)
+        { 32, 1, 500, 1 }, // BPNet's global pooling
+    };
+
+    [Theory]
+    [MemberData(nameof(WholeRowWindows))]
+    public void AveragesOverWholeRowsAreTheScalarSumsBitwise(int channels, int height, int width, int windowHeight)
+    {
+        var g = new PoolGeometry(channels, height, width, windowHeight, width, windowHeight, width);
+        Assert.Equal(1, g.OutputLength / channels);
+        var random = new Random(channels * 100 + width);
+        const int batch = 2;
+        float[] input = RandomArray(random, batch * g.InputLength);
+        float[] output = new float[batch * g.OutputLength];
+        PoolKernels.AvgForward(g, input, output, batch);
+        float[] gradient = RandomArray(random, batch * g.OutputLength);
+        float[] held = RandomArray(random, batch * g.InputLength), inputGradient = (float[])held.Clone();
+        PoolKernels.AvgBackward(g, gradient, inputGradient, batch, accumulate: true);
+
+        int n = windowHeight * width;
+        float[] expected = new float[output.Length], expectedGradient = (float[])held.Clone();
+        for (int b = 0; b < batch; b++)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                int start = b * g.InputLength + c * height * width;
+                float sum = 0f;
+                float delta = gradient[b * channels + c] / n;
+                for (int i = 0; i < n; i++)
+                {
+                    sum += input[start + i];
+                    expectedGradient[start + i] += delta;
+                }
+
+                expected[b * channels + c] = sum / n;
+            }
+        }
+
+        BitwiseEqual(expected, output, $"{g} averages");
+        BitwiseEqual(expectedGradient, inputGradient, $"{g} input gradient");
+    }
+
     [Theory]
     [MemberData(nameof(Cases))]
     public void AvgForwardAndBackwardMatchReference(int which)
