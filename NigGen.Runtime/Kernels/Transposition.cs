@@ -101,7 +101,8 @@ internal static class Transposition
 
     // The classic AVX 8×8 transpose: interleave pairs of rows, then pairs of pairs, then swap 128-bit halves.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static unsafe void Block8x8(float* source, nint sourceStride, float* destination, nint destinationStride, bool add)
+    private static unsafe void Transpose8x8(float* source, nint sourceStride, out Vector256<float> c0, out Vector256<float> c1, out Vector256<float> c2,
+        out Vector256<float> c3, out Vector256<float> c4, out Vector256<float> c5, out Vector256<float> c6, out Vector256<float> c7)
     {
         Vector256<float> r0 = Avx.LoadVector256(source), r1 = Avx.LoadVector256(source + sourceStride);
         Vector256<float> r2 = Avx.LoadVector256(source + 2 * sourceStride), r3 = Avx.LoadVector256(source + 3 * sourceStride);
@@ -115,14 +116,28 @@ internal static class Transposition
         Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
         Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE);
         Vector256<float> u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Store(destination, Avx.Permute2x128(u0, u4, 0x20), add);
-        Store(destination + destinationStride, Avx.Permute2x128(u1, u5, 0x20), add);
-        Store(destination + 2 * destinationStride, Avx.Permute2x128(u2, u6, 0x20), add);
-        Store(destination + 3 * destinationStride, Avx.Permute2x128(u3, u7, 0x20), add);
-        Store(destination + 4 * destinationStride, Avx.Permute2x128(u0, u4, 0x31), add);
-        Store(destination + 5 * destinationStride, Avx.Permute2x128(u1, u5, 0x31), add);
-        Store(destination + 6 * destinationStride, Avx.Permute2x128(u2, u6, 0x31), add);
-        Store(destination + 7 * destinationStride, Avx.Permute2x128(u3, u7, 0x31), add);
+        c0 = Avx.Permute2x128(u0, u4, 0x20);
+        c1 = Avx.Permute2x128(u1, u5, 0x20);
+        c2 = Avx.Permute2x128(u2, u6, 0x20);
+        c3 = Avx.Permute2x128(u3, u7, 0x20);
+        c4 = Avx.Permute2x128(u0, u4, 0x31);
+        c5 = Avx.Permute2x128(u1, u5, 0x31);
+        c6 = Avx.Permute2x128(u2, u6, 0x31);
+        c7 = Avx.Permute2x128(u3, u7, 0x31);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static unsafe void Block8x8(float* source, nint sourceStride, float* destination, nint destinationStride, bool add)
+    {
+        Transpose8x8(source, sourceStride, out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7);
+        Store(destination, c0, add);
+        Store(destination + destinationStride, c1, add);
+        Store(destination + 2 * destinationStride, c2, add);
+        Store(destination + 3 * destinationStride, c3, add);
+        Store(destination + 4 * destinationStride, c4, add);
+        Store(destination + 5 * destinationStride, c5, add);
+        Store(destination + 6 * destinationStride, c6, add);
+        Store(destination + 7 * destinationStride, c7, add);
     }
 
     /// <summary>
@@ -140,26 +155,15 @@ internal static class Transposition
             return;
         }
 
-        Vector256<float> r0 = Avx.LoadVector256(source), r1 = Avx.LoadVector256(source + sourceStride);
-        Vector256<float> r2 = Avx.LoadVector256(source + 2 * sourceStride), r3 = Avx.LoadVector256(source + 3 * sourceStride);
-        Vector256<float> r4 = Avx.LoadVector256(source + 4 * sourceStride), r5 = Avx.LoadVector256(source + 5 * sourceStride);
-        Vector256<float> r6 = Avx.LoadVector256(source + 6 * sourceStride), r7 = Avx.LoadVector256(source + 7 * sourceStride);
-        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
-        Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
-        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
-        Vector256<float> t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
-        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE);
-        Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
-        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE);
-        Vector256<float> u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
-        StoreLanes(destination, Avx.Permute2x128(u0, u4, 0x20), lanes, add);
-        StoreLanes(destination + destinationStride, Avx.Permute2x128(u1, u5, 0x20), lanes, add);
-        StoreLanes(destination + 2 * destinationStride, Avx.Permute2x128(u2, u6, 0x20), lanes, add);
-        StoreLanes(destination + 3 * destinationStride, Avx.Permute2x128(u3, u7, 0x20), lanes, add);
-        StoreLanes(destination + 4 * destinationStride, Avx.Permute2x128(u0, u4, 0x31), lanes, add);
-        StoreLanes(destination + 5 * destinationStride, Avx.Permute2x128(u1, u5, 0x31), lanes, add);
-        StoreLanes(destination + 6 * destinationStride, Avx.Permute2x128(u2, u6, 0x31), lanes, add);
-        StoreLanes(destination + 7 * destinationStride, Avx.Permute2x128(u3, u7, 0x31), lanes, add);
+        Transpose8x8(source, sourceStride, out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7);
+        StoreLanes(destination, c0, lanes, add);
+        StoreLanes(destination + destinationStride, c1, lanes, add);
+        StoreLanes(destination + 2 * destinationStride, c2, lanes, add);
+        StoreLanes(destination + 3 * destinationStride, c3, lanes, add);
+        StoreLanes(destination + 4 * destinationStride, c4, lanes, add);
+        StoreLanes(destination + 5 * destinationStride, c5, lanes, add);
+        StoreLanes(destination + 6 * destinationStride, c6, lanes, add);
+        StoreLanes(destination + 7 * destinationStride, c7, lanes, add);
     }
 
     // The first `lanes` (below 8) elements of `value`: four, then two, then one.
