@@ -306,9 +306,6 @@ public sealed class Layer
         }
     }
 
-    // The input gradient's weight as TransformWeight reads a weight, [inputs·k·k, outputs] of its convolution:
-    // element [(o·k + a)·k + b, i] is this weight's [o, i, k − 1 − a, k − 1 − b]. Into a buffer kept with the state, so
-    // that a training step's rebuild allocates nothing.
     /// <summary>
     /// The weight flipped in space with its channel axes swapped, in the transposed layout of the input gradient's
     /// forward convolution (<see cref="Kernels.ConvGeometry.BackwardInputAsForward"/>): [(o, kh, kw), i]. For the
@@ -339,6 +336,9 @@ public sealed class Layer
     /// <summary>Whether the flipped weight has been built.</summary>
     internal bool HasFlippedWeight => Volatile.Read(ref _flipped) is not null;
 
+    // The input gradient's weight as TransformWeight and the implicit GEMM read a weight, [outputs·kh·kw, inputs] of its
+    // convolution: element [(o·kh + a)·kw + b, i] is this weight's [o, i, kh − 1 − a, kw − 1 − b]. Into a buffer kept
+    // with the state, so that a training step's rebuild allocates nothing.
     private void FlipWeight(Span<float> flipped)
     {
         // Conv1d weights are [out, in, k], Conv2d's [out, in, kh, kw].

@@ -89,10 +89,16 @@ public readonly record struct ConvGeometry(
     /// GEMM needs, which takes dilation. At stride 1 with one group, also what the implicit GEMM needs for the input
     /// gradient as a forward convolution (<see cref="BackwardInputIsImplicit"/>). The generated code asks the geometry for it.
     /// </summary>
-    public int ScratchLength => (int)Math.Max(Groups != 1 ? GroupedScratchLength
+    public int ScratchLength => checked((int)Math.Max(Groups != 1 ? GroupedScratchLength
         : IsDilatedOrGrouped ? Math.Max(GroupedScratchLength, ImplicitScratchLength)
         : Math.Max(Math.Max((long)PatchLength * OutHeight * OutWidth, ImplicitScratchLength), WinogradScratchLength),
-        BackwardInputIsForward ? BackwardInputAsForward.ImplicitScratchLength : 0);
+        BackwardImplicitScratchLength));
+
+    // The implicit GEMM's scratch for the input gradient, where it may run it (whatever the machine: the scratch size
+    // depends on the geometry only).
+    private long BackwardImplicitScratchLength =>
+        BackwardInputIsForward && !WinogradConv.Applies(BackwardInputAsForward) && ImplicitConv.Applies(BackwardInputAsForward)
+            ? BackwardInputAsForward.ImplicitScratchLength : 0;
 
     // Winograd's scratch for the forward pass and, where the input gradient runs as a forward convolution, for that.
     private long WinogradScratchLength => Math.Max(WinogradConv.ScratchLength(this), BackwardInputIsForward ? WinogradConv.ScratchLength(BackwardInputAsForward) : 0);
@@ -181,7 +187,7 @@ public readonly record struct ConvGeometry(
             || OutExtent(InWidth, PaddingWidth, DilationWidth, KernelWidth, StrideWidth) > int.MaxValue
             || (long)InChannels * InHeight * InWidth > int.MaxValue || (long)PatchLength * OutHeight * OutWidth > int.MaxValue
             || (long)OutChannels * OutHeight * OutWidth > int.MaxValue || ImplicitScratchLength > int.MaxValue || GroupedScratchLength > int.MaxValue
-            || WinogradScratchLength > int.MaxValue)
+            || WinogradScratchLength > int.MaxValue || BackwardImplicitScratchLength > int.MaxValue)
         {
             throw new ArgumentException($"{name} describes buffers larger than a span can hold: {Describe()}.", name);
         }

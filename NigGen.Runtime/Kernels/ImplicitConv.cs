@@ -29,8 +29,10 @@ internal static unsafe class ImplicitConv
     private const int MaxLanes = 16;
 
     /// <summary>Whether this machine and geometry take the implicit path (its scratch is part of <see cref="ConvGeometry.ScratchLength"/>).</summary>
-    internal static bool Supports(in ConvGeometry g) =>
-        Vector256.IsHardwareAccelerated && g.Groups == 1 && !g.IsPointwise && g.PatchLength >= MinTaps && g.PatchLength <= MaxTaps;
+    internal static bool Supports(in ConvGeometry g) => Vector256.IsHardwareAccelerated && Applies(g);
+
+    /// <summary>Whether the geometry suits the implicit path, whatever the machine (the scratch size depends on this only).</summary>
+    internal static bool Applies(in ConvGeometry g) => g.Groups == 1 && !g.IsPointwise && g.PatchLength >= MinTaps && g.PatchLength <= MaxTaps;
 
     /// <summary>
     /// output = weight ⋆ input + bias, or with <paramref name="accumulate"/> output += weight ⋆ input + bias (each sum

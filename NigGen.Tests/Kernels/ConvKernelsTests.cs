@@ -389,6 +389,14 @@ public class ConvKernelsTests
         Assert.Throws<ArgumentException>("geometry", () => ConvKernels.Forward(hugeDilation, new float[25], new float[9], [], new float[25], 1, new float[100]));
         var hugePadding = new ConvGeometry(1, 5, 5, 1, 3, 3, 1 << 30, 1 << 30, 1 << 30, 1 << 30) { DilationHeight = 1 << 30 };
         Assert.Contains("larger than a span can hold", Assert.Throws<ArgumentException>("geometry", () => ConvKernels.Forward(hugePadding, new float[25], new float[9], [], new float[25], 1, new float[100])).Message);
+
+        // Small buffers, but the input gradient's padded copy on the implicit GEMM (1024 channels × 2²² columns) is not
+        // (found by review: ScratchLength wrapped around to 65536).
+        var hugeGradientPadding = new ConvGeometry(1, 1, (1 << 21) + 1, 1024, 1, 2, 1, 1, 0, 0) { DilationWidth = (1 << 21) - 1 };
+        Assert.True(hugeGradientPadding.BackwardInputIsForward);
+        var layer = Layer.Create("wide", [1024, 1, 2], hasBias: false, new NigGen.Weights.RandomWeightSource(1));
+        Assert.Contains("larger than a span can hold", Assert.Throws<ArgumentException>("geometry", () => ConvKernels.BackwardInput(hugeGradientPadding, new float[2048], layer, new float[(1 << 21) + 1], 1, new float[100])).Message);
+        Assert.Throws<OverflowException>(() => hugeGradientPadding.ScratchLength);
     }
 
     [Fact]
