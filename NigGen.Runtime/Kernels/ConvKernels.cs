@@ -153,27 +153,43 @@ public static class ConvKernels
         }
     }
 
-    // The kernels that compute each output as the same ascending-tap FMA chain from the bias (bitwise equal to each
-    // other): implicit GEMM, direct, or im2col + GEMM. pwt may be null (then the implicit GEMM is not used).
+    /// <summary>The kernels that compute each output as the same ascending-tap FMA chain from the bias (so bitwise equal).</summary>
+    internal enum ExactKernel
+    {
+        Implicit,
+        Direct,
+        Grouped,
+        Im2Col,
+    }
+
+    /// <summary>
+    /// Which of them the forward pass runs: the direct kernel or the implicit GEMM where the machine and geometry allow
+    /// (both take dilated, ungrouped convolutions: dilation only spaces their tap offsets; where both could run,
+    /// <see cref="DirectConv.PreferredOverImplicit"/> picks), else per-group im2col for dilated or grouped layers, else
+    /// im2col + GEMM. <paramref name="transposed"/>: whether the transposed weight the implicit GEMM reads is at hand.
+    /// </summary>
+    internal static ExactKernel FastestExactKernel(in ConvGeometry g, bool transposed = true) =>
+        DirectConv.PreferredOverImplicit(g) ? ExactKernel.Direct
+        : transposed && ImplicitConv.Supports(g) ? ExactKernel.Implicit
+        : g.IsDilatedOrGrouped ? ExactKernel.Grouped
+        : DirectConv.Supports(g) ? ExactKernel.Direct
+        : ExactKernel.Im2Col;
+
+    // The exact kernels (above); pwt may be null (then the implicit GEMM is not used).
     private static unsafe void ForwardExact(in ConvGeometry g, float* pin, float* pw, float* pwt, float* bias, float* pout, int batch, float* pcols, ForwardPath path)
     {
-        // The implicit GEMM takes dilated (ungrouped) convolutions too: dilation only spaces its tap offsets.
-        if (path == ForwardPath.Fastest && pwt != null && ImplicitConv.Supports(g))
+        var kernel = path == ForwardPath.Fastest ? FastestExactKernel(g, pwt != null) : g.IsDilatedOrGrouped ? ExactKernel.Grouped : ExactKernel.Im2Col;
+        switch (kernel)
         {
-            ImplicitConv.Forward(g, pin, pwt, bias, pout, batch, pcols);
-            return;
-        }
-
-        if (g.IsDilatedOrGrouped)
-        {
-            GroupedForward(g, pin, pw, bias, pout, batch, pcols);
-            return;
-        }
-
-        if (path == ForwardPath.Fastest && DirectConv.Supports(g))
-        {
-            DirectConv.Forward(g, pin, pw, bias, pout, batch, pcols);
-            return;
+            case ExactKernel.Direct:
+                DirectConv.Forward(g, pin, pw, bias, pout, batch, pcols);
+                return;
+            case ExactKernel.Implicit:
+                ImplicitConv.Forward(g, pin, pwt, bias, pout, batch, pcols);
+                return;
+            case ExactKernel.Grouped:
+                GroupedForward(g, pin, pw, bias, pout, batch, pcols);
+                return;
         }
 
         int inLength = g.InputLength, outLength = g.OutputLength, pixels = g.OutHeight * g.OutWidth;
