@@ -57,11 +57,39 @@ internal static unsafe class DirectConv
         int* offsets = stackalloc int[taps];
         ImplicitConv.TapOffsets(g, paddedH, paddedW, offsets);
 
+        // A padded 1-D layer reads its interior pixels [first, end) straight from the input (as ImplicitConv does), and a
+        // zero-padded copy only of the columns that the border pixels' vectors read: those vectors may reach up to 8
+        // pixels into the interior, so the copy covers pixels [0, max(first, 8)) and [min(end, outW − 8), outW). An
+        // interior narrower than a vector goes through the whole padded copy.
+        int first = 0, end = 0;
+        if (pads && g.InHeight == 1 && g.KernelHeight == 1 && g.PaddingHeight == 0)
+        {
+            int lastStart = g.InWidth - 1 + g.PaddingWidth - g.DilationWidth * (g.KernelWidth - 1);
+            first = Math.Min(outW, g.PaddingWidth);
+            end = lastStart < 0 ? 0 : Math.Min(outW, lastStart + 1);
+        }
+
+        bool interior = end - first >= Lanes;
+        int* direct = stackalloc int[interior ? taps : 1];
+        if (interior)
+        {
+            ImplicitConv.TapOffsets(g, 1, g.InWidth, direct);
+        }
+
+        int span = g.DilationWidth * (g.KernelWidth - 1);
+        int leftColumns = Math.Min(paddedW, Math.Max(first, Lanes) + span);
+        int rightStart = Math.Min(end, outW - Lanes);
+
         for (int s = 0; s < batch; s++)
         {
             float* sample = input + (nint)s * g.InputLength;
             float* result = output + (nint)s * g.OutputLength;
-            if (pads)
+            if (interior)
+            {
+                ImplicitConv.CopyPaddedColumns(g, sample, scratch, paddedW, 0, leftColumns);
+                ImplicitConv.CopyPaddedColumns(g, sample, scratch, paddedW, rightStart, paddedW);
+            }
+            else if (pads)
             {
                 ImplicitConv.CopyPadded(g, sample, scratch, paddedH, paddedW);
                 sample = scratch;
@@ -74,21 +102,38 @@ internal static unsafe class DirectConv
                 float* b = bias == null ? null : bias + c0;
                 for (int oh = 0; oh < outH; oh++)
                 {
-                    float* row = sample + oh * rowStep;
                     float* o = result + (nint)c0 * pixels + (nint)oh * outW;
-
-                    // Chunks of up to 24 pixels; a chunk's last vector ends at the chunk's end, overlapping the one
-                    // before it when the width is not a multiple of 8 (overlapping pixels are recomputed identically).
-                    for (int x = 0; x < outW; x += MaxVectors * Lanes)
+                    if (interior)
                     {
-                        int end = Math.Min(x + MaxVectors * Lanes, outW);
-                        int first = Math.Min(x, outW - Lanes);
-                        int vectors = (end - first + Lanes - 1) / Lanes;
-                        int last = end - Lanes;
-                        Tile(count, vectors, row + first, offsets, taps, w, b, o + first, pixels, last - first);
+                        // The padded copy's columns start at the padding; the input's at column 0, p columns later.
+                        Chunks(0, first, scratch, offsets, taps, w, b, o, pixels, count, outW);
+                        Chunks(first, end, sample - g.PaddingWidth, direct, taps, w, b, o, pixels, count, outW);
+                        Chunks(end, outW, scratch, offsets, taps, w, b, o, pixels, count, outW);
+                    }
+                    else
+                    {
+                        Chunks(0, outW, sample + oh * rowStep, offsets, taps, w, b, o, pixels, count, outW);
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Pixels [<paramref name="from"/>, <paramref name="to"/>) of a row, in chunks of up to 24; a chunk's last vector
+    /// ends at the chunk's end, overlapping the one before it when the width is not a multiple of 8, and a range
+    /// narrower than a vector takes the vector that ends there (or starts the row), computing pixels outside it from the
+    /// same source (overlapping pixels are recomputed identically).
+    /// </summary>
+    private static void Chunks(int from, int to, float* row, int* offsets, int taps, float* weight, float* bias, float* output, int pixels, int count, int outW)
+    {
+        for (int x = from; x < to; x += MaxVectors * Lanes)
+        {
+            int chunkEnd = Math.Min(x + MaxVectors * Lanes, to);
+            int start = Math.Clamp(Math.Min(x, chunkEnd - Lanes), 0, outW - Lanes);
+            int stop = Math.Max(chunkEnd, start + Lanes);
+            int vectors = (stop - start + Lanes - 1) / Lanes;
+            Tile(count, vectors, row + start, offsets, taps, weight, bias, output + start, pixels, stop - Lanes - start);
         }
     }
 

@@ -253,7 +253,7 @@ internal static unsafe class ImplicitConv
     }
 
     /// <summary>Columns [<paramref name="from"/>, <paramref name="to"/>) of each channel's zero-padded row (1-D layers).</summary>
-    private static void CopyPaddedColumns(in ConvGeometry g, float* sample, float* padded, int paddedW, int from, int to)
+    internal static void CopyPaddedColumns(in ConvGeometry g, float* sample, float* padded, int paddedW, int from, int to)
     {
         int p = g.PaddingWidth, inW = g.InWidth;
         int copyFrom = Math.Clamp(from, p, p + inW), copyTo = Math.Clamp(to, p, p + inW);

@@ -242,6 +242,8 @@ public class ConvKernelsTests
         { [8, 12, 12, 20, 3, 3, 1, 1, 2, 2, 2], "implicit" },   // 2D, dilation 2, padded, 20 channels (a partial panel)
         { [16, 11, 11, 8, 3, 3, 2, 2, 2, 2, 2], "implicit" },   // dilation 2 with stride 2
         { [4, 1, 60, 8, 1, 5, 1, 1, 0, 4, 2], "im2col" },       // dilated, 20 taps: too few for the implicit GEMM
+        { [6, 1, 29, 8, 1, 7, 1, 1, 0, 3], "direct" },          // 1D, padded: borders of 3 pixels, an interior of 23 read in place
+        { [4, 1, 50, 8, 1, 5, 1, 1, 0, 8, 4], "im2col" },       // 1D, dilated, padded, 20 taps (direct on the 256-bit path)
         { [12, 1, 4, 16, 1, 6, 1, 2, 0, 1], "implicit" },       // 1D, every window reaches into the padding: no interior pixel
         { [16, 1, 5, 8, 1, 5, 1, 1, 0, 4], "implicit" },        // 1D, one interior pixel between four on each side
         { [13, 1, 37, 24, 1, 5, 1, 3, 0, 5, 2], "implicit" },   // 1D, stride 3, dilation 2, padding wider than the stride
