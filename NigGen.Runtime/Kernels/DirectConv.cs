@@ -13,8 +13,8 @@ namespace NigGen.Kernels;
 /// </summary>
 internal static unsafe class DirectConv
 {
-    // Up to three 8-float vectors of pixels per tile × four channels: 12 accumulators, 3 row loads and 1 broadcast live,
-    // within the 16 registers of AVX2 (and leaving room on AVX-512).
+    // Up to three vectors of pixels per tile × four channels: 12 accumulators, 3 row loads and 1 broadcast live, within
+    // the 16 registers of AVX2 (and leaving room on AVX-512). Rows narrower than a 16-float vector take 8-float ones.
     private const int Lanes = 8;
     private const int MaxVectors = 3;
     private const int MaxChannels = 4;
@@ -34,17 +34,37 @@ internal static unsafe class DirectConv
     /// layers. Both use 12 accumulators there and load as much per FMA, but the implicit GEMM's [pixel][channel] tiles
     /// must be transposed into the channel-major output: BPNet's Neuron Integrated Gradients (four 96-tap dilated
     /// layers) took 14.4–14.8 ms with the implicit GEMM and 13.7–14.4 direct, Basset's 267–271 and 260–264. With
-    /// 512-bit vectors the implicit GEMM's tiles are twice as wide as these and win (BPNet 8.9 against 10.3 ms). Both
-    /// compute the same FMA chains, so the choice never changes a result.
+    /// 512-bit vectors the implicit GEMM's eight rows of two vectors do as well as this kernel's 16-float vectors
+    /// (BPNet 8.9–9.7 ms against 9.2–10.1 alternating in one run) and stay. Both compute the same FMA chains, so the
+    /// choice never changes a result.
     /// </summary>
     internal static bool PreferredOverImplicit(in ConvGeometry g) =>
         !Vector512.IsHardwareAccelerated && g.InHeight == 1 && g.KernelHeight == 1 && Supports(g);
 
-    /// <summary>output = weight ⋆ input + bias; arguments validated by the caller, <see cref="Supports"/> true.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    [SkipLocalsInit]
+    /// <summary>
+    /// output = weight ⋆ input + bias; arguments validated by the caller, <see cref="Supports"/> true. Rows at least 16
+    /// wide take 16-float vectors where the machine has them (a 24-wide row then computes 8 of its pixels twice, still
+    /// fewer FMAs than three 8-float vectors), narrower ones 8-float vectors.
+    /// </summary>
     internal static void Forward(in ConvGeometry g, float* input, float* weight, float* bias, float* output, int batch, float* scratch)
     {
+        if (Vector512.IsHardwareAccelerated && g.OutWidth >= Ops512.Count)
+        {
+            Forward<Ops512, Vector512<float>>(g, input, weight, bias, output, batch, scratch);
+        }
+        else
+        {
+            Forward<Ops256, Vector256<float>>(g, input, weight, bias, output, batch, scratch);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit]
+    private static void Forward<TOps, TVec>(in ConvGeometry g, float* input, float* weight, float* bias, float* output, int batch, float* scratch)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
+    {
+        int lanes = TOps.Count;
         int taps = g.PatchLength;
         int channels = g.OutChannels;
         int outH = g.OutHeight, outW = g.OutWidth;
@@ -58,8 +78,8 @@ internal static unsafe class DirectConv
         ImplicitConv.TapOffsets(g, paddedH, paddedW, offsets);
 
         // A padded 1-D layer reads its interior pixels [first, end) straight from the input (as ImplicitConv does), and a
-        // zero-padded copy only of the columns that the border pixels' vectors read: those vectors may reach up to 8
-        // pixels into the interior, so the copy covers pixels [0, max(first, 8)) and [min(end, outW − 8), outW). An
+        // zero-padded copy only of the columns that the border pixels' vectors read: those vectors may reach a vector's
+        // width into the interior, so the copy covers pixels [0, max(first, lanes)) and [min(end, outW − lanes), outW). An
         // interior narrower than a vector goes through the whole padded copy.
         int first = 0, end = 0;
         if (pads && g.InHeight == 1 && g.KernelHeight == 1 && g.PaddingHeight == 0)
@@ -69,7 +89,7 @@ internal static unsafe class DirectConv
             end = lastStart < 0 ? 0 : Math.Min(outW, lastStart + 1);
         }
 
-        bool interior = end - first >= Lanes;
+        bool interior = end - first >= lanes;
         int* direct = stackalloc int[interior ? taps : 1];
         if (interior)
         {
@@ -77,8 +97,8 @@ internal static unsafe class DirectConv
         }
 
         int span = g.DilationWidth * (g.KernelWidth - 1);
-        int leftColumns = Math.Min(paddedW, Math.Max(first, Lanes) + span);
-        int rightStart = Math.Min(end, outW - Lanes);
+        int leftColumns = Math.Min(paddedW, Math.Max(first, lanes) + span);
+        int rightStart = Math.Min(end, outW - lanes);
 
         for (int s = 0; s < batch; s++)
         {
@@ -106,13 +126,13 @@ internal static unsafe class DirectConv
                     if (interior)
                     {
                         // The padded copy's columns start at the padding; the input's at column 0, p columns later.
-                        Chunks(0, first, scratch, offsets, taps, w, b, o, pixels, count, outW);
-                        Chunks(first, end, sample - g.PaddingWidth, direct, taps, w, b, o, pixels, count, outW);
-                        Chunks(end, outW, scratch, offsets, taps, w, b, o, pixels, count, outW);
+                        Chunks<TOps, TVec>(0, first, scratch, offsets, taps, w, b, o, pixels, count, outW);
+                        Chunks<TOps, TVec>(first, end, sample - g.PaddingWidth, direct, taps, w, b, o, pixels, count, outW);
+                        Chunks<TOps, TVec>(end, outW, scratch, offsets, taps, w, b, o, pixels, count, outW);
                     }
                     else
                     {
-                        Chunks(0, outW, sample + oh * rowStep, offsets, taps, w, b, o, pixels, count, outW);
+                        Chunks<TOps, TVec>(0, outW, sample + oh * rowStep, offsets, taps, w, b, o, pixels, count, outW);
                     }
                 }
             }
@@ -120,124 +140,133 @@ internal static unsafe class DirectConv
     }
 
     /// <summary>
-    /// Pixels [<paramref name="from"/>, <paramref name="to"/>) of a row, in chunks of up to 24; a chunk's last vector
-    /// ends at the chunk's end, overlapping the one before it when the width is not a multiple of 8, and a range
+    /// Pixels [<paramref name="from"/>, <paramref name="to"/>) of a row, in chunks of up to three vectors; a chunk's last
+    /// vector ends at the chunk's end, overlapping the one before it when the width is not a multiple of a vector, and a range
     /// narrower than a vector takes the vector that ends there (or starts the row), computing pixels outside it from the
     /// same source (overlapping pixels are recomputed identically).
     /// </summary>
-    private static void Chunks(int from, int to, float* row, int* offsets, int taps, float* weight, float* bias, float* output, int pixels, int count, int outW)
+    private static void Chunks<TOps, TVec>(int from, int to, float* row, int* offsets, int taps, float* weight, float* bias, float* output, int pixels, int count, int outW)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
     {
-        for (int x = from; x < to; x += MaxVectors * Lanes)
+        int lanes = TOps.Count;
+        for (int x = from; x < to; x += MaxVectors * lanes)
         {
-            int chunkEnd = Math.Min(x + MaxVectors * Lanes, to);
-            int start = Math.Clamp(Math.Min(x, chunkEnd - Lanes), 0, outW - Lanes);
-            int stop = Math.Max(chunkEnd, start + Lanes);
-            int vectors = (stop - start + Lanes - 1) / Lanes;
-            Tile(count, vectors, row + start, offsets, taps, weight, bias, output + start, pixels, stop - Lanes - start);
+            int chunkEnd = Math.Min(x + MaxVectors * lanes, to);
+            int start = Math.Clamp(Math.Min(x, chunkEnd - lanes), 0, outW - lanes);
+            int stop = Math.Max(chunkEnd, start + lanes);
+            int vectors = (stop - start + lanes - 1) / lanes;
+            Tile<TOps, TVec>(count, vectors, row + start, offsets, taps, weight, bias, output + start, pixels, stop - lanes - start);
         }
     }
 
-    private static void Tile(int channels, int vectors, float* row, int* offsets, int taps, float* weight, float* bias, float* output, int channelStride, int lastOffset)
+    private static void Tile<TOps, TVec>(int channels, int vectors, float* row, int* offsets, int taps, float* weight, float* bias, float* output, int channelStride, int lastOffset)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
     {
         switch (channels * 4 + vectors)
         {
-            case 4 * 4 + 3: Kernel<R4, V3>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
-            case 4 * 4 + 2: Kernel<R4, V2>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
-            case 4 * 4 + 1: Kernel<R4, V1>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
-            case 3 * 4 + 3: Kernel<R3, V3>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
-            case 3 * 4 + 2: Kernel<R3, V2>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
-            case 3 * 4 + 1: Kernel<R3, V1>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
-            case 2 * 4 + 3: Kernel<R2, V3>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
-            case 2 * 4 + 2: Kernel<R2, V2>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
-            case 2 * 4 + 1: Kernel<R2, V1>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
-            case 1 * 4 + 3: Kernel<R1, V3>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
-            case 1 * 4 + 2: Kernel<R1, V2>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
-            default: Kernel<R1, V1>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
+            case 4 * 4 + 3: Kernel<TOps, TVec, R4, V3>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
+            case 4 * 4 + 2: Kernel<TOps, TVec, R4, V2>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
+            case 4 * 4 + 1: Kernel<TOps, TVec, R4, V1>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
+            case 3 * 4 + 3: Kernel<TOps, TVec, R3, V3>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
+            case 3 * 4 + 2: Kernel<TOps, TVec, R3, V2>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
+            case 3 * 4 + 1: Kernel<TOps, TVec, R3, V1>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
+            case 2 * 4 + 3: Kernel<TOps, TVec, R2, V3>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
+            case 2 * 4 + 2: Kernel<TOps, TVec, R2, V2>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
+            case 2 * 4 + 1: Kernel<TOps, TVec, R2, V1>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
+            case 1 * 4 + 3: Kernel<TOps, TVec, R1, V3>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
+            case 1 * 4 + 2: Kernel<TOps, TVec, R1, V2>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
+            default: Kernel<TOps, TVec, R1, V1>(row, offsets, taps, weight, bias, output, channelStride, lastOffset); break;
         }
     }
 
     /// <summary>
-    /// TChannels output channels × TVectors vectors of pixels (at 0, 8 and <paramref name="lastOffset"/>, the last one
-    /// ending the chunk), accumulators in registers over every tap: per tap one offset, TVectors loads from the input
-    /// row and one broadcast weight per channel.
+    /// TChannels output channels × TVectors vectors of pixels (at 0, one vector and <paramref name="lastOffset"/>, the
+    /// last one ending the chunk), accumulators in registers over every tap: per tap one offset, TVectors loads from the
+    /// input row and one broadcast weight per channel.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel<TChannels, TVectors>(float* row, int* offsets, int taps, float* weight, float* bias, float* output, int channelStride, int lastOffset)
+    private static void Kernel<TOps, TVec, TChannels, TVectors>(float* row, int* offsets, int taps, float* weight, float* bias, float* output, int channelStride, int lastOffset)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
         where TChannels : struct, IConstant
         where TVectors : struct, IConstant
     {
         int r = TChannels.Value;
         int v = TVectors.Value;
 
-        // Vector j starts at pixel j·8, except the last, which starts at lastOffset.
-        nint p1 = v == 2 ? lastOffset : Lanes;
+        // Vector j starts at pixel j·lanes, except the last, which starts at lastOffset.
+        nint p1 = v == 2 ? lastOffset : TOps.Count;
         nint p2 = lastOffset;
         float* w0 = weight;
         float* w1 = w0 + taps;
         float* w2 = w1 + taps;
         float* w3 = w2 + taps;
-        Vector256<float> z = Vector256<float>.Zero;
-        Vector256<float> b0 = bias == null ? z : Vector256.Create(bias[0]);
-        Vector256<float> b1 = bias == null || r < 2 ? z : Vector256.Create(bias[1]);
-        Vector256<float> b2 = bias == null || r < 3 ? z : Vector256.Create(bias[2]);
-        Vector256<float> b3 = bias == null || r < 4 ? z : Vector256.Create(bias[3]);
-        Vector256<float> s00 = b0, s01 = b0, s02 = b0;
-        Vector256<float> s10 = b1, s11 = b1, s12 = b1;
-        Vector256<float> s20 = b2, s21 = b2, s22 = b2;
-        Vector256<float> s30 = b3, s31 = b3, s32 = b3;
+        TVec z = TOps.Zero;
+        TVec b0 = bias == null ? z : TOps.Broadcast(bias[0]);
+        TVec b1 = bias == null || r < 2 ? z : TOps.Broadcast(bias[1]);
+        TVec b2 = bias == null || r < 3 ? z : TOps.Broadcast(bias[2]);
+        TVec b3 = bias == null || r < 4 ? z : TOps.Broadcast(bias[3]);
+        TVec s00 = b0, s01 = b0, s02 = b0;
+        TVec s10 = b1, s11 = b1, s12 = b1;
+        TVec s20 = b2, s21 = b2, s22 = b2;
+        TVec s30 = b3, s31 = b3, s32 = b3;
         for (int t = 0; t < taps; t++)
         {
             float* at = row + offsets[t];
-            Vector256<float> x0 = Vector256.Load(at);
-            Vector256<float> x1 = v > 1 ? Vector256.Load(at + p1) : z;
-            Vector256<float> x2 = v > 2 ? Vector256.Load(at + p2) : z;
-            Vector256<float> k = Vector256.Create(w0[t]);
-            s00 = Vector256.FusedMultiplyAdd(k, x0, s00);
-            if (v > 1) s01 = Vector256.FusedMultiplyAdd(k, x1, s01);
-            if (v > 2) s02 = Vector256.FusedMultiplyAdd(k, x2, s02);
+            TVec x0 = TOps.Load(at);
+            TVec x1 = v > 1 ? TOps.Load(at + p1) : z;
+            TVec x2 = v > 2 ? TOps.Load(at + p2) : z;
+            TVec k = TOps.Broadcast(w0[t]);
+            s00 = TOps.MultiplyAdd(k, x0, s00);
+            if (v > 1) s01 = TOps.MultiplyAdd(k, x1, s01);
+            if (v > 2) s02 = TOps.MultiplyAdd(k, x2, s02);
             if (r > 1)
             {
-                k = Vector256.Create(w1[t]);
-                s10 = Vector256.FusedMultiplyAdd(k, x0, s10);
-                if (v > 1) s11 = Vector256.FusedMultiplyAdd(k, x1, s11);
-                if (v > 2) s12 = Vector256.FusedMultiplyAdd(k, x2, s12);
+                k = TOps.Broadcast(w1[t]);
+                s10 = TOps.MultiplyAdd(k, x0, s10);
+                if (v > 1) s11 = TOps.MultiplyAdd(k, x1, s11);
+                if (v > 2) s12 = TOps.MultiplyAdd(k, x2, s12);
             }
 
             if (r > 2)
             {
-                k = Vector256.Create(w2[t]);
-                s20 = Vector256.FusedMultiplyAdd(k, x0, s20);
-                if (v > 1) s21 = Vector256.FusedMultiplyAdd(k, x1, s21);
-                if (v > 2) s22 = Vector256.FusedMultiplyAdd(k, x2, s22);
+                k = TOps.Broadcast(w2[t]);
+                s20 = TOps.MultiplyAdd(k, x0, s20);
+                if (v > 1) s21 = TOps.MultiplyAdd(k, x1, s21);
+                if (v > 2) s22 = TOps.MultiplyAdd(k, x2, s22);
             }
 
             if (r > 3)
             {
-                k = Vector256.Create(w3[t]);
-                s30 = Vector256.FusedMultiplyAdd(k, x0, s30);
-                if (v > 1) s31 = Vector256.FusedMultiplyAdd(k, x1, s31);
-                if (v > 2) s32 = Vector256.FusedMultiplyAdd(k, x2, s32);
+                k = TOps.Broadcast(w3[t]);
+                s30 = TOps.MultiplyAdd(k, x0, s30);
+                if (v > 1) s31 = TOps.MultiplyAdd(k, x1, s31);
+                if (v > 2) s32 = TOps.MultiplyAdd(k, x2, s32);
             }
         }
 
-        Store(output, s00, s01, s02, v, p1, p2);
-        if (r > 1) Store(output + channelStride, s10, s11, s12, v, p1, p2);
-        if (r > 2) Store(output + 2 * (nint)channelStride, s20, s21, s22, v, p1, p2);
-        if (r > 3) Store(output + 3 * (nint)channelStride, s30, s31, s32, v, p1, p2);
+        Store<TOps, TVec>(output, s00, s01, s02, v, p1, p2);
+        if (r > 1) Store<TOps, TVec>(output + channelStride, s10, s11, s12, v, p1, p2);
+        if (r > 2) Store<TOps, TVec>(output + 2 * (nint)channelStride, s20, s21, s22, v, p1, p2);
+        if (r > 3) Store<TOps, TVec>(output + 3 * (nint)channelStride, s30, s31, s32, v, p1, p2);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* output, Vector256<float> first, Vector256<float> second, Vector256<float> third, int vectors, nint p1, nint p2)
+    private static void Store<TOps, TVec>(float* output, TVec first, TVec second, TVec third, int vectors, nint p1, nint p2)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : struct
     {
-        first.Store(output);
+        TOps.Store(output, first);
         if (vectors > 1)
         {
-            second.Store(output + p1);
+            TOps.Store(output + p1, second);
         }
 
         if (vectors > 2)
         {
-            third.Store(output + p2);
+            TOps.Store(output + p2, third);
         }
     }
 }

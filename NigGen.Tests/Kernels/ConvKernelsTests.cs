@@ -237,6 +237,9 @@ public class ConvKernelsTests
         { [3, 5, 10, 2, 3, 3, 1, 1, 0, 0], "direct" },      // exactly 8 columns
         { [3, 9, 11, 6, 3, 3, 2, 2, 1, 1], "im2col" },      // stride 2 along the width
         { [2, 10, 10, 4, 3, 3, 1, 1, 0, 0], "direct" },     // 8 columns, 18 taps
+        { [2, 6, 42, 5, 3, 3, 1, 1, 0, 0], "direct" },      // 40 columns: 16-float vectors at 0, 16 and 24 (the last overlapping)
+        { [1, 3, 52, 3, 1, 3, 1, 1, 0, 0], "direct" },      // 50 columns: a chunk of 48, then a vector overlapping it back to 34
+        { [3, 4, 17, 4, 2, 2, 1, 1, 0, 0], "direct" },      // 16 columns: one 16-float vector; 15 would take 8-float ones
         { [2, 6, 6, 4, 3, 3, 1, 1, 0, 0], "im2col" },       // 4 columns: fewer than a vector
         { [32, 1, 100, 32, 1, 3, 1, 1, 0, 4, 4], "implicit" },  // BPNet's dilated residual convolution: 1D, dilation 4, 96 taps
         { [8, 12, 12, 20, 3, 3, 1, 1, 2, 2, 2], "implicit" },   // 2D, dilation 2, padded, 20 channels (a partial panel)
