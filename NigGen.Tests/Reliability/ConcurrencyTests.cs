@@ -171,9 +171,8 @@ public sealed class ConcurrencyTests(ITestOutputHelper output)
 
         // Seven path blocks a call, each a few microseconds: a helper joins one of the first calls on an idle machine. On a
         // busy one the pool thread may wake only after the caller has run every block itself (200 calls were seen to
-        // pass without a helper), so the calls go on for up to ten seconds.
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (Spares().Length == 0 && clock.Elapsed < TimeSpan.FromSeconds(10))
+        // pass without a helper), so the calls go on until one joins, up to 20,000 of them.
+        for (int call = 0; call < 20_000 && Spares().Length == 0; call++)
         {
             network.NeuronIntegratedGradients(input, baseline, 1, importance, options);
         }
