@@ -10,7 +10,9 @@ public class GemmTests
     // Shapes reach every path: row blocks of 1–8 rows (m split evenly), 1×8 and 1×4 panels for one row, 3- and
     // 4-vector panels for two or three rows, full and partial 1- and 2-vector panels (read in place, their last rows finished element by element, over one or many
     // rows when n is narrower than a vector), 256/128-bit and scalar column tails, k beyond one block (1024), and
-    // packed panels (rows a multiple of 512 floats apart, at least 13 rows: k blocks of 256, groups of 256 columns).
+    // packed panels (rows a multiple of 512 floats apart, at least 13 rows: k blocks of 256, groups of 256 columns),
+    // and narrow products (at most 12 columns, rows across the lanes: groups of two vectors' rows, one vector's, the
+    // rows left to the tiles, one or two passes of 1–6 columns, over one k block or several).
     public static TheoryData<int, int, int> Shapes => new()
     {
         { 1, 1, 1 },
@@ -45,6 +47,12 @@ public class GemmTests
         { 13, 300, 512 },
         { 20, 600, 1024 },
         { 64, 40, 512 },
+        { 100, 37, 7 },
+        { 40, 1500, 12 },
+        { 33, 300, 11 },
+        { 16, 64, 1 },
+        { 49, 129, 8 },
+        { 24, 70, 5 },
     };
 
     [Theory]
@@ -151,6 +159,8 @@ public class GemmTests
     [InlineData(1, 90, 512)]
     [InlineData(2, 70, 200)]
     [InlineData(3, 70, 100)]
+    [InlineData(64, 256, 10)]
+    [InlineData(41, 1100, 12)]
     public unsafe void ColumnRangesComputeTheirColumnsAndNothingElse(int m, int k, int n)
     {
         // Any range, aligned or not, with and without the bias and ReLU: its columns bitwise those of the whole product,
