@@ -18,7 +18,7 @@ namespace NigGen.Tests.Graph;
 /// </summary>
 public sealed class GraphNetworkTests
 {
-    public static TheoryData<string> Names => new() { nameof(ResidualMlp), nameof(InputSkipMlp), nameof(ResidualCnn), nameof(ResidualCnnUnfolded), nameof(DilatedResidual1d), nameof(ScoredBranchMlp) };
+    public static TheoryData<string> Names => new() { nameof(ResidualMlp), nameof(InputSkipMlp), nameof(ResidualCnn), nameof(ResidualCnnUnfolded), nameof(DilatedResidual1d), nameof(ScoredBranchMlp), nameof(ChainedAddMlp) };
 
     /// <summary>The networks, with random weights and BatchNorm statistics far from the identity.</summary>
     public static IAttributedNetwork Create(string name, int seed = 7) => name switch
@@ -29,6 +29,7 @@ public sealed class GraphNetworkTests
         nameof(ResidualCnnUnfolded) => GraphWeights.Randomised(ResidualCnnUnfolded.CreateRandom(seed).Save, seed, ResidualCnnUnfolded.Load),
         nameof(DilatedResidual1d) => GraphWeights.Randomised(DilatedResidual1d.CreateRandom(seed).Save, seed, DilatedResidual1d.Load),
         nameof(ScoredBranchMlp) => GraphWeights.Randomised(ScoredBranchMlp.CreateRandom(seed).Save, seed, ScoredBranchMlp.Load),
+        nameof(ChainedAddMlp) => GraphWeights.Randomised(ChainedAddMlp.CreateRandom(seed).Save, seed, ChainedAddMlp.Load),
         _ => throw new ArgumentException(name),
     };
 
@@ -41,6 +42,7 @@ public sealed class GraphNetworkTests
         [nameof(ResidualCnnUnfolded)] = ["stem", "catBn"],
         [nameof(DilatedResidual1d)] = ["res2", "pooled"],
         [nameof(ScoredBranchMlp)] = ["sum"],
+        [nameof(ChainedAddMlp)] = ["outer"],
     };
 
     [Theory]

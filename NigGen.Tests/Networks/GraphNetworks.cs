@@ -107,6 +107,20 @@ public sealed partial class ScoredBranchMlp
     [Dense(3)] Layer head;
 }
 
+/// <summary>An Add that only an Add reads, both scored, each input read only by its Add: every branch reads the top Add's gradient in place.</summary>
+[Network]
+[Input(5)]
+public sealed partial class ChainedAddMlp
+{
+    [Dense(6, Activation = Activation.Tanh)] Layer fc1;
+    [Dense(6, Activation = Activation.Relu), AttributeLayer] Layer a;
+    [Dense(6, From = nameof(fc1))] Layer b;
+    [Add(nameof(a), nameof(b)), AttributeLayer] Layer inner;
+    [Dense(6, Activation = Activation.Tanh, From = nameof(fc1))] Layer c;
+    [Add(nameof(inner), nameof(c), Activation = Activation.Tanh), AttributeLayer] Layer outer;
+    [Dense(3)] Layer head;
+}
+
 /// <summary>A scored Dropout of a tensor another layer also reads (found by review: it shared that tensor's buffers).</summary>
 [Network]
 [Input(4)]
