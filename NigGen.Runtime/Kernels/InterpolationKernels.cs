@@ -227,7 +227,14 @@ public static class InterpolationKernels
                     GatherWindows(g, pd, ps, t0, n, planes);
                 }
 
-                for (int p = 0; p < alphas.Length; p++)
+                // Two points a pass: the planes' eight loads serve both.
+                int p = 0;
+                for (; p + 1 < alphas.Length && n >= 8; p += 2)
+                {
+                    CombinePlanesTwice<TWindow>(planes, (float)alphas[p], (float)alphas[p + 1], n, relu, po + (nint)p * outLength + t0, outLength);
+                }
+
+                for (; p < alphas.Length; p++)
                 {
                     CombinePlanes<TWindow>(planes, (float)alphas[p], n, relu, po + (nint)p * outLength + t0);
                 }
@@ -331,6 +338,48 @@ public static class InterpolationKernels
             if (i + 4 == n)
             {
                 return;
+            }
+        }
+    }
+
+    // CombinePlanes for two points at once (n ≥ 8), the second's outputs rowStride floats after the first's: each vector
+    // of the planes is loaded once for both, and each point's values are computed exactly as CombinePlanes computes them.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void CombinePlanesTwice<TWindow>(float* planes, float alpha, float beta, int n, bool relu, float* output, int rowStride)
+        where TWindow : struct, PoolKernels.IWindow2x2
+    {
+        float* d = planes, s = planes + 4 * PathTile;
+        const int t = PathTile;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            Vector512<float> a = Vector512.Create(alpha), b = Vector512.Create(beta);
+            for (int i = 0; ; i += 16)
+            {
+                i = Math.Min(i, n - 16);
+                Vector512<float> d0 = Vector512.Load(d + i), d1 = Vector512.Load(d + t + i), d2 = Vector512.Load(d + 2 * t + i), d3 = Vector512.Load(d + 3 * t + i);
+                Vector512<float> s0 = Vector512.Load(s + i), s1 = Vector512.Load(s + t + i), s2 = Vector512.Load(s + 2 * t + i), s3 = Vector512.Load(s + 3 * t + i);
+                TWindow.Combine(d0 * a + s0, d1 * a + s1, d2 * a + s2, d3 * a + s3, relu).Store(output + i);
+                TWindow.Combine(d0 * b + s0, d1 * b + s1, d2 * b + s2, d3 * b + s3, relu).Store(output + rowStride + i);
+                if (i + 16 == n)
+                {
+                    return;
+                }
+            }
+        }
+
+        {
+            Vector256<float> a = Vector256.Create(alpha), b = Vector256.Create(beta);
+            for (int i = 0; ; i += 8)
+            {
+                i = Math.Min(i, n - 8);
+                Vector256<float> d0 = Vector256.Load(d + i), d1 = Vector256.Load(d + t + i), d2 = Vector256.Load(d + 2 * t + i), d3 = Vector256.Load(d + 3 * t + i);
+                Vector256<float> s0 = Vector256.Load(s + i), s1 = Vector256.Load(s + t + i), s2 = Vector256.Load(s + 2 * t + i), s3 = Vector256.Load(s + 3 * t + i);
+                TWindow.Combine(d0 * a + s0, d1 * a + s1, d2 * a + s2, d3 * a + s3, relu).Store(output + i);
+                TWindow.Combine(d0 * b + s0, d1 * b + s1, d2 * b + s2, d3 * b + s3, relu).Store(output + rowStride + i);
+                if (i + 8 == n)
+                {
+                    return;
+                }
             }
         }
     }
