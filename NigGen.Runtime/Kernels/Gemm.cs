@@ -190,7 +190,7 @@ public static class Gemm
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
-        if (PutsRowsAcrossLanes(m, n, TOps.Count))
+        if (PutsRowsAcrossLanes(m, kc, n, TOps.Count))
         {
             // The rows left over (fewer than a vector's lanes) take the tiles below.
             int done = Narrow<TOps, TVec>(a, lda, b, c, ld, n, m, kc, load, bias, relu);
@@ -278,12 +278,16 @@ public static class Gemm
 
     /// <summary>
     /// Whether a product puts its rows across the lanes (<see cref="Narrow"/>): at most <see cref="NarrowMaxColumns"/>
-    /// columns, except 8 with 8-float vectors, which fill one exactly, and at least <see cref="NarrowMinRows"/> rows.
-    /// Vectors of columns leave lanes idle there: a 10-class head filled 10 of 16 (64×256×10 took 4.5 µs with Vector512,
-    /// against 1.2 µs of FMAs at the peak; 2.5 µs this way, and 5.3 → 3.6 µs with Vector256). Fewer rows do not repay
-    /// transposing A: 17×512×n measured up to 25 % slower.
+    /// columns, except 8 with 8-float vectors, which fill one exactly, at least <see cref="NarrowMinRows"/> rows, and a k
+    /// block long enough to repay the transpositions. Vectors of columns leave lanes idle there: a 10-class head filled 10
+    /// of 16 (64×256×10 took 4.5 µs with Vector512, against 1.2 µs of FMAs at the peak; 2.5 µs this way, and 5.3 → 3.6 µs
+    /// with Vector256). Fewer rows do not repay transposing A (17×512×n measured up to 25 % slower), nor do k blocks
+    /// under 8 rows, whose transposition goes element by element (64×7×8 took 1.0 µs against 0.2 with Vector512), nor,
+    /// below 8 columns, whose C goes element by element too, k blocks under 32 rows (256×16×3: 3.4 µs against 2.8;
+    /// 256×64×3: 2.1 against 4.8).
     /// </summary>
-    internal static bool PutsRowsAcrossLanes(int m, int n, int lanes) => n <= NarrowMaxColumns && m >= NarrowMinRows && !(n == 8 && lanes == 8);
+    internal static bool PutsRowsAcrossLanes(int m, int kc, int n, int lanes) =>
+        n <= NarrowMaxColumns && m >= NarrowMinRows && !(n == 8 && lanes == 8) && kc >= (n < 8 ? 32 : 8);
 
     /// <summary>
     /// A narrow product with rows across the lanes, for groups of two vectors' rows (one for the last whole vector):

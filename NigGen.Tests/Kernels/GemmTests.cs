@@ -12,7 +12,8 @@ public class GemmTests
     // rows when n is narrower than a vector), 256/128-bit and scalar column tails, k beyond one block (1024), and
     // packed panels (rows a multiple of 512 floats apart, at least 13 rows: k blocks of 256, groups of 256 columns),
     // and narrow products (at most 12 columns, rows across the lanes: groups of two vectors' rows, one vector's, the
-    // rows left to the tiles, one or two passes of 1–6 columns, over one k block or several).
+    // rows left to the tiles, one or two passes of 1–6 columns, over one k block or several; k blocks too short for
+    // their column count keep the tiles).
     public static TheoryData<int, int, int> Shapes => new()
     {
         { 1, 1, 1 },
@@ -50,9 +51,11 @@ public class GemmTests
         { 100, 37, 7 },
         { 40, 1500, 12 },
         { 33, 300, 11 },
-        { 16, 64, 1 },
+        { 48, 64, 1 },
         { 49, 129, 8 },
-        { 24, 70, 5 },
+        { 40, 70, 5 },
+        { 64, 9, 10 },
+        { 64, 20, 3 },
     };
 
     [Theory]
