@@ -304,7 +304,8 @@ public static class Gemm
     {
         int w = TOps.Count;
         int group = 2 * w;
-        System.Diagnostics.Debug.Assert(n <= NarrowMaxColumns && (nint)group * kc <= PackedKBlock * PackedColumns, "a group's rows of A fit the pack buffer");
+        System.Diagnostics.Debug.Assert(
+            n <= NarrowMaxColumns && (nint)group * kc <= PackedKBlock * PackedColumns, "a group's rows of A fit the pack buffer");
         float* rowsOfA = PackBuffer();                                 // [kc][group]: A's rows of the group, transposed
         float* columnsOfC = stackalloc float[NarrowMaxColumns * 2 * MaxLanes]; // [n][group]: C's columns of the group
         int passes = (n + NarrowPassColumns - 1) / NarrowPassColumns;

@@ -356,8 +356,10 @@ public static class InterpolationKernels
             for (int i = 0; ; i += 16)
             {
                 i = Math.Min(i, n - 16);
-                Vector512<float> d0 = Vector512.Load(d + i), d1 = Vector512.Load(d + t + i), d2 = Vector512.Load(d + 2 * t + i), d3 = Vector512.Load(d + 3 * t + i);
-                Vector512<float> s0 = Vector512.Load(s + i), s1 = Vector512.Load(s + t + i), s2 = Vector512.Load(s + 2 * t + i), s3 = Vector512.Load(s + 3 * t + i);
+                Vector512<float> d0 = Vector512.Load(d + i), d1 = Vector512.Load(d + t + i);
+                Vector512<float> d2 = Vector512.Load(d + 2 * t + i), d3 = Vector512.Load(d + 3 * t + i);
+                Vector512<float> s0 = Vector512.Load(s + i), s1 = Vector512.Load(s + t + i);
+                Vector512<float> s2 = Vector512.Load(s + 2 * t + i), s3 = Vector512.Load(s + 3 * t + i);
                 TWindow.Combine(d0 * a + s0, d1 * a + s1, d2 * a + s2, d3 * a + s3, relu).Store(output + i);
                 TWindow.Combine(d0 * b + s0, d1 * b + s1, d2 * b + s2, d3 * b + s3, relu).Store(output + rowStride + i);
                 if (i + 16 == n)
@@ -372,8 +374,10 @@ public static class InterpolationKernels
             for (int i = 0; ; i += 8)
             {
                 i = Math.Min(i, n - 8);
-                Vector256<float> d0 = Vector256.Load(d + i), d1 = Vector256.Load(d + t + i), d2 = Vector256.Load(d + 2 * t + i), d3 = Vector256.Load(d + 3 * t + i);
-                Vector256<float> s0 = Vector256.Load(s + i), s1 = Vector256.Load(s + t + i), s2 = Vector256.Load(s + 2 * t + i), s3 = Vector256.Load(s + 3 * t + i);
+                Vector256<float> d0 = Vector256.Load(d + i), d1 = Vector256.Load(d + t + i);
+                Vector256<float> d2 = Vector256.Load(d + 2 * t + i), d3 = Vector256.Load(d + 3 * t + i);
+                Vector256<float> s0 = Vector256.Load(s + i), s1 = Vector256.Load(s + t + i);
+                Vector256<float> s2 = Vector256.Load(s + 2 * t + i), s3 = Vector256.Load(s + 3 * t + i);
                 TWindow.Combine(d0 * a + s0, d1 * a + s1, d2 * a + s2, d3 * a + s3, relu).Store(output + i);
                 TWindow.Combine(d0 * b + s0, d1 * b + s1, d2 * b + s2, d3 * b + s3, relu).Store(output + rowStride + i);
                 if (i + 8 == n)
