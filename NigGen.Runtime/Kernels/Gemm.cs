@@ -306,7 +306,7 @@ public static class Gemm
         int group = 2 * w;
         System.Diagnostics.Debug.Assert(
             n <= NarrowMaxColumns && (nint)group * kc <= PackedKBlock * PackedColumns, "a group's rows of A fit the pack buffer");
-        float* rowsOfA = PackBuffer();                                 // [kc][group]: A's rows of the group, transposed
+        float* rowsOfA = PackBuffer();                                         // [kc][group]: A's rows of the group, transposed
         float* columnsOfC = stackalloc float[NarrowMaxColumns * 2 * MaxLanes]; // [n][group]: C's columns of the group
         int passes = (n + NarrowPassColumns - 1) / NarrowPassColumns;
         int i = 0;

@@ -369,6 +369,7 @@ public static class InterpolationKernels
             }
         }
 
+        // Here n ≥ 8 (the caller's condition): 8-float vectors, the last overlapping the one before where n is not a multiple.
         {
             Vector256<float> a = Vector256.Create(alpha), b = Vector256.Create(beta);
             for (int i = 0; ; i += 8)
