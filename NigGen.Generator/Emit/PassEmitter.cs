@@ -37,7 +37,12 @@ internal static class PassEmitter
             }
 
             w.Line("// " + Describe(m));
-            EmitLayerKernel(w, plan, layer, "input");
+            bool poolsAbove = affine is not null && layer.Index > affine.Index && plan.FusesActivationIntoPool(layer);
+            if (!poolsAbove)
+            {
+                EmitLayerKernel(w, plan, layer, "input");
+            }
+
             if (layer == affine)
             {
                 // Everything so far is affine in the input, so along the straight input path this pre-activation is
@@ -51,7 +56,7 @@ internal static class PassEmitter
                 methodStart = true;
             }
 
-            if (affine is not null && layer.Index > affine.Index && plan.FusesActivationIntoPool(layer))
+            if (poolsAbove)
             {
                 fusedBelow = layer;
                 EmitPoolAfterActivation(w, plan, layer, plan.Layers[layer.Index + 1]);
@@ -78,18 +83,19 @@ internal static class PassEmitter
         w.Line();
     }
 
-    // Above the affine prefix, an activation right below a max pooling: when the backward pass that follows stops at or
-    // above the pooling (a path method scoring higher layers), nothing reads the activations or the argmax, and the
-    // pooling takes the pre-activation through the activation itself, as in InferenceLayers.
+    // Above the affine prefix, a layer whose activation a max pooling right above it takes: when the backward pass that
+    // follows stops at or above the pooling (a path method scoring higher layers), nothing reads the layer's
+    // pre-activation, activations or the argmax, and the layer, its activation and the pooling run as in
+    // InferenceLayers (a convolution pooled in its own kernel).
     private static void EmitPoolAfterActivation(SourceWriter w, EmitPlan plan, LayerPlan layer, LayerPlan pool)
     {
-        w.Line();
-        w.Line($"// {Describe(pool.Model)}, after {layer.Name}'s {layer.Model.Activation}: fused into the pooling when no backward pass reads");
-        w.Line($"// {layer.Name}'s activations or {pool.Name}'s argmax.");
+        w.Line($"// {Describe(pool.Model)}, after {layer.Name}'s {layer.Model.Activation}: the three in one call when no backward pass");
+        w.Line($"// reads {layer.Name}'s values or {pool.Name}'s argmax.");
         w.Open($"if (backwardTo >= {pool.PreActivationPositionName})");
-        pool.Rules.EmitFusedInference(w, plan, pool, layer);
+        layer.ComputeRules.EmitForwardMaxPooled(w, plan, layer, pool, "input");
         w.Close();
         w.Open("else");
+        EmitLayerKernel(w, plan, layer, "input");
         w.Line($"global::NigGen.Kernels.ActivationKernels.{layer.Model.Activation}({plan.PreActivationValues(layer.Index, "input")}, {plan.Values(layer.Index, "input")});");
         EmitLayerKernel(w, plan, pool, "input");
         w.Close();
@@ -113,7 +119,9 @@ internal static class PassEmitter
         foreach (var layer in plan.Layers)
         {
             var m = layer.Model;
-            if (layer.Index > 0)
+            var below = layer.Model.Inputs.Count == 1 && layer.Model.Inputs[0] >= 0 ? plan.Layers[layer.Model.Inputs[0]] : null;
+            bool poolsBelow = below is not null && plan.FusesActivationIntoPool(below);
+            if (layer.Index > 0 && !poolsBelow)
             {
                 w.Line();
             }
@@ -124,15 +132,20 @@ internal static class PassEmitter
                 continue;
             }
 
-            var below = layer.Model.Inputs.Count == 1 && layer.Model.Inputs[0] >= 0 ? plan.Layers[layer.Model.Inputs[0]] : null;
-            if (below is not null && plan.FusesActivationIntoPool(below))
+            if (poolsBelow)
             {
-                w.Line($"// {Describe(m)}, after {below.Name}'s {below.Model.Activation}");
-                layer.Rules.EmitFusedInference(w, plan, layer, below);
+                // The layer below was described just above; it, its activation and this pooling run in one call.
+                w.Line($"// {Describe(m)}, after {below!.Name}'s {below.Model.Activation}, in one call");
+                below.ComputeRules.EmitForwardMaxPooled(w, plan, below, layer, "input");
                 continue;
             }
 
             w.Line("// " + Describe(m));
+            if (plan.FusesActivationIntoPool(layer))
+            {
+                continue;
+            }
+
             if (plan.FusesReluIntoDense(layer))
             {
                 layer.ComputeRules.EmitFusedInference(w, plan, layer, below: null);
@@ -140,7 +153,7 @@ internal static class PassEmitter
             }
 
             EmitLayerKernel(w, plan, layer, "input");
-            if (m.HasActivation && !plan.FusesActivationIntoPool(layer))
+            if (m.HasActivation)
             {
                 w.Line($"global::NigGen.Kernels.ActivationKernels.{m.Activation}({plan.PreActivationValues(layer.Index, "input")}, {plan.Values(layer.Index, "input")});");
             }

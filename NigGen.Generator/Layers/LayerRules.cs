@@ -117,6 +117,17 @@ internal abstract class LayerRules
     }
 
     /// <summary>
+    /// The calls computing the layer's pre-activation and then <paramref name="pool"/>, the max pooling right above it that
+    /// takes its activation (<see cref="FusesActivationBelow"/>): the two kernels, unless the layer's own can pool (a
+    /// convolution's).
+    /// </summary>
+    public virtual void EmitForwardMaxPooled(SourceWriter w, EmitPlan plan, LayerPlan layer, LayerPlan pool, string input)
+    {
+        EmitForward(w, plan, layer, input);
+        pool.Rules.EmitFusedInference(w, plan, pool, layer);
+    }
+
+    /// <summary>
     /// The kernel calls taking the layer's pre-activation gradient to the output gradients of the layers it reads, adding
     /// to a buffer another layer has already written in this pass: shared by every backward pass.
     /// </summary>

@@ -134,11 +134,7 @@ public static class ConvKernels
             for (int s = 0; s < batch;)
             {
                 int start = s;
-                bool safe = WinogradConv.CannotOverflow(g, input.Slice(s * inLength, inLength), winogradLargest);
-                while (++s < batch && WinogradConv.CannotOverflow(g, input.Slice(s * inLength, inLength), winogradLargest) == safe)
-                {
-                }
-
+                s = EndOfRun(g, input, start, batch, winogradLargest, out bool safe);
                 float* first = pin + (nint)start * inLength;
                 float* result = pout + (nint)start * outLength;
                 if (safe)
@@ -149,6 +145,93 @@ public static class ConvKernels
                 {
                     ForwardExact(g, first, pw, pwt, biasOrNull, result, s - start, pcols, path);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The end of the run of samples from <paramref name="start"/> that Winograd's transforms can (<paramref name="safe"/>)
+    /// or cannot take: the same answer for every sample of the run.
+    /// </summary>
+    private static int EndOfRun(in ConvGeometry g, ReadOnlySpan<float> input, int start, int batch, float winogradLargest, out bool safe)
+    {
+        int inLength = g.InputLength, s = start;
+        safe = WinogradConv.CannotOverflow(g, input.Slice(s * inLength, inLength), winogradLargest);
+        while (++s < batch && WinogradConv.CannotOverflow(g, input.Slice(s * inLength, inLength), winogradLargest) == safe)
+        {
+        }
+
+        return s;
+    }
+
+    /// <summary>
+    /// The convolution, its activation and a max pooling above it, as one call: <paramref name="output"/> gets the same
+    /// bits as <see cref="Forward(in ConvGeometry, ReadOnlySpan{float}, Layer, Span{float}, int, Span{float})"/> into
+    /// <paramref name="preActivation"/> followed by <see cref="PoolKernels.MaxForwardActivated"/>. Where Winograd's
+    /// kernel takes the convolution, the pooling is 2×2 with stride 2 and the activation is ReLU or none, the pooling
+    /// runs on the kernel's channels-last tiles and only the pooled map is written: the convolution's full map never
+    /// goes to memory. <paramref name="preActivation"/>, <paramref name="activations"/> and <paramref name="argmax"/> are
+    /// then scratch, their contents unspecified; this is the forward pass of callers that read only what is above the pooling.
+    /// </summary>
+    /// <param name="convolution">The convolution's geometry.</param>
+    /// <param name="pooling">The max pooling's geometry: its input is the convolution's output.</param>
+    /// <param name="activation">The convolution's activation, applied before the pooling.</param>
+    /// <param name="input">Input [batch, InChannels, InHeight, InWidth].</param>
+    /// <param name="layer">The convolution layer: its weight must have the geometry's shape.</param>
+    /// <param name="preActivation">At least batch · the convolution's OutputLength floats.</param>
+    /// <param name="activations">At least batch · the convolution's OutputLength floats.</param>
+    /// <param name="output">The pooled output [batch, OutChannels, pooled height, pooled width]; overwritten.</param>
+    /// <param name="argmax">At least batch · the pooling's OutputLength indices.</param>
+    /// <param name="batch">Number of samples.</param>
+    /// <param name="scratch">At least the convolution's <see cref="ConvGeometry.ScratchLength"/> floats.</param>
+    public static unsafe void ForwardMaxPooled(in ConvGeometry convolution, in PoolGeometry pooling, Activation activation, ReadOnlySpan<float> input, Layer layer, Span<float> preActivation, Span<float> activations, Span<float> output, Span<int> argmax, int batch, Span<float> scratch)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        ConvGeometry g = convolution;
+        PoolGeometry p = pooling;
+        g.Validate(nameof(convolution));
+        p.Validate(nameof(pooling));
+        if (p.Channels != g.OutChannels || p.InHeight != g.OutHeight || p.InWidth != g.OutWidth)
+        {
+            throw new ArgumentException(
+                $"The pooling's input ({p.Channels}, {p.InHeight}, {p.InWidth}) is not the convolution's output ({g.OutChannels}, {g.OutHeight}, {g.OutWidth}).", nameof(pooling));
+        }
+
+        if (activation is not (Activation.None or Activation.Relu) || !PoolKernels.Is2x2(p) || !WinogradConv.Supports(g))
+        {
+            Forward(g, input, layer, preActivation, batch, scratch);
+            PoolKernels.MaxForwardActivated(p, activation, preActivation, activations, output, argmax, batch);
+            return;
+        }
+
+        RequireShape(g, layer);
+        KernelArguments.NotNegative(batch, nameof(batch));
+        int inLength = g.InputLength, outLength = g.OutputLength, pooledLength = p.OutputLength;
+        KernelArguments.AtLeast(input.Length, KernelArguments.Product(batch, inLength), nameof(input), "batch·InputLength");
+        KernelArguments.AtLeast(preActivation.Length, KernelArguments.Product(batch, outLength), nameof(preActivation), "batch·OutputLength");
+        KernelArguments.AtLeast(activations.Length, KernelArguments.Product(batch, outLength), nameof(activations), "batch·OutputLength");
+        KernelArguments.AtLeast(output.Length, KernelArguments.Product(batch, pooledLength), nameof(output), "batch·the pooling's OutputLength");
+        KernelArguments.AtLeast(argmax.Length, KernelArguments.Product(batch, pooledLength), nameof(argmax), "batch·the pooling's OutputLength");
+        KernelArguments.AtLeast(scratch.Length, g.ScratchLength, nameof(scratch), "ScratchLength");
+
+        var winogradWeight = layer.WinogradWeight(out float largest);
+        var bias = layer.Bias;
+        fixed (float* pin = input, pwino = winogradWeight, pb = bias, pout = output, pcols = scratch)
+        {
+            // Runs of samples as in Forward; those Winograd cannot take go through the stored map.
+            for (int s = 0; s < batch;)
+            {
+                int start = s;
+                s = EndOfRun(g, input, start, batch, largest, out bool safe);
+                if (safe)
+                {
+                    WinogradConv.ForwardMaxPooled(g, pin + (nint)start * inLength, pwino, bias.IsEmpty ? null : pb, pout + (nint)start * pooledLength, s - start, pcols, activation == Activation.Relu);
+                    continue;
+                }
+
+                var pre = preActivation.Slice(start * outLength, (s - start) * outLength);
+                Forward(g, input.Slice(start * inLength, (s - start) * inLength), layer, pre, s - start, scratch);
+                PoolKernels.MaxForwardActivated(p, activation, pre, activations.Slice(start * outLength), output.Slice(start * pooledLength), argmax.Slice(start * pooledLength), s - start);
             }
         }
     }

@@ -150,24 +150,45 @@ internal static unsafe class WinogradConv
     /// validated by the caller, <see cref="Supports"/> true, the transformed weight laid out as
     /// <see cref="WinogradTransform.TransformWeight"/> writes it, scratch of <see cref="ScratchLength"/>.
     /// </summary>
-    internal static void Forward(in ConvGeometry g, float* input, float* transformed, float* bias, float* output, int batch, float* scratch, bool accumulate = false)
+    internal static void Forward(in ConvGeometry g, float* input, float* transformed, float* bias, float* output, int batch, float* scratch, bool accumulate = false) =>
+        Forward(g, input, transformed, bias, output, batch, scratch, accumulate ? Stage.Accumulate : Stage.Store);
+
+    /// <summary>
+    /// The convolution as <see cref="Forward(in ConvGeometry, float*, float*, float*, float*, int, float*, bool)"/>, then
+    /// ReLU (with <paramref name="relu"/>) and a 2×2, stride-2 max pooling, taken from the tiles' outputs while they are
+    /// still channels last in the scratch: only the pooled map [OutChannels, OutHeight / 2, OutWidth / 2] is written,
+    /// each value the same bits as <see cref="PoolKernels.MaxForwardActivated"/> gives from the stored convolution.
+    /// </summary>
+    internal static void ForwardMaxPooled(in ConvGeometry g, float* input, float* transformed, float* bias, float* pooled, int batch, float* scratch, bool relu) =>
+        Forward(g, input, transformed, bias, pooled, batch, scratch, relu ? Stage.MaxPoolRelu : Stage.MaxPool);
+
+    /// <summary>What becomes of the tiles' outputs, channels last in the stage: stored (or added) channel-major, or pooled first.</summary>
+    private enum Stage
+    {
+        Store,
+        Accumulate,
+        MaxPool,
+        MaxPoolRelu,
+    }
+
+    private static void Forward(in ConvGeometry g, float* input, float* transformed, float* bias, float* output, int batch, float* scratch, Stage stage)
     {
         bool wide = Vector512.IsHardwareAccelerated;
         if (g.KernelHeight == 3)
         {
-            if (wide) Forward<Ops512, Vector512<float>, Tiles6>(g, input, transformed, bias, output, batch, scratch, accumulate);
-            else Forward<Ops256, Vector256<float>, Tiles6>(g, input, transformed, bias, output, batch, scratch, accumulate);
+            if (wide) Forward<Ops512, Vector512<float>, Tiles6>(g, input, transformed, bias, output, batch, scratch, stage);
+            else Forward<Ops256, Vector256<float>, Tiles6>(g, input, transformed, bias, output, batch, scratch, stage);
         }
         else
         {
-            if (wide) Forward<Ops512, Vector512<float>, Tiles8>(g, input, transformed, bias, output, batch, scratch, accumulate);
-            else Forward<Ops256, Vector256<float>, Tiles8>(g, input, transformed, bias, output, batch, scratch, accumulate);
+            if (wide) Forward<Ops512, Vector512<float>, Tiles8>(g, input, transformed, bias, output, batch, scratch, stage);
+            else Forward<Ops256, Vector256<float>, Tiles8>(g, input, transformed, bias, output, batch, scratch, stage);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
-    private static void Forward<TOps, TVec, TTiles>(in ConvGeometry g, float* input, float* transformed, float* bias, float* output, int batch, float* scratch, bool accumulate)
+    private static void Forward<TOps, TVec, TTiles>(in ConvGeometry g, float* input, float* transformed, float* bias, float* output, int batch, float* scratch, Stage stageUse)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
         where TTiles : struct, ITiles
@@ -244,16 +265,55 @@ internal static unsafe class WinogradConv
                 }
             }
 
-            // Each output row, [OutW, OutChannels] with rows outPad apart, becomes [OutChannels, OutW] with rows a plane apart.
             for (int i = 0; i < samples; i++)
             {
-                float* result = output + (nint)(s0 + i) * g.OutputLength, sampleStage = stage + (nint)i * stageLength;
+                float* sampleStage = stage + (nint)i * stageLength;
+                if (stageUse is Stage.MaxPool or Stage.MaxPoolRelu)
+                {
+                    int pooledLength = outChannels * (outH / 2) * (outW / 2);
+                    MaxPoolStage(sampleStage, stageW, outPad, outH, outW, outChannels, stageUse == Stage.MaxPoolRelu, output + (nint)(s0 + i) * pooledLength);
+                    continue;
+                }
+
+                // Each output row, [OutW, OutChannels] with rows outPad apart, becomes [OutChannels, OutW] with rows a plane apart.
+                float* result = output + (nint)(s0 + i) * g.OutputLength;
                 for (int y = 0; y < outH; y++)
                 {
-                    Transposition.TransposeStrided(sampleStage + (nint)y * stageW * outPad, outPad, result + (nint)y * outW, pixels, outW, outChannels, accumulate);
+                    Transposition.TransposeStrided(sampleStage + (nint)y * stageW * outPad, outPad, result + (nint)y * outW, pixels, outW, outChannels, stageUse == Stage.Accumulate);
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// One sample's 2×2, stride-2 max pooling (then ReLU with <paramref name="relu"/>) of its outputs in the stage, [row][stageW][outPad]
+    /// channels last, into <paramref name="pooled"/> [outChannels, outH / 2, outW / 2]: eight channels of a window at a time
+    /// through <see cref="PoolKernels.MaxWindow"/>, the rule the stored map's pooling applies, with the window's elements in
+    /// the same row-major order. The pooled pixels go to the front of the stage, pixel (y, x) to y · outW / 2 + x, and are
+    /// then transposed channel-major in one piece; that never overwrites a pixel still to be read, whose index is at
+    /// least 2y · stageW + 2x.
+    /// </summary>
+    private static void MaxPoolStage(float* stage, int stageW, int outPad, int outH, int outW, int outChannels, bool relu, float* pooled)
+    {
+        int pooledH = outH / 2, pooledW = outW / 2, pooledPixels = pooledH * pooledW;
+        nint rowLength = (nint)stageW * outPad;
+        float* result = stage;
+        for (int y = 0; y < pooledH; y++)
+        {
+            float* top = stage + 2 * y * rowLength, bottom = top + rowLength;
+            for (int x = 0; x < pooledW; x++, result += outPad)
+            {
+                float* left = top + (nint)2 * x * outPad, lowerLeft = bottom + (nint)2 * x * outPad;
+                for (int c = 0; c < outChannels; c += 8)
+                {
+                    var window = PoolKernels.MaxWindow.Combine(
+                        Vector256.Load(left + c), Vector256.Load(left + outPad + c), Vector256.Load(lowerLeft + c), Vector256.Load(lowerLeft + outPad + c), relu);
+                    window.Store(result + c);
+                }
+            }
+        }
+
+        Transposition.TransposeStrided(stage, outPad, pooled, pooledPixels, pooledPixels, outChannels);
     }
 
     /// <summary>The sample [C, H, W] into the interior of the zeroed channels-last copy, past the layer's padding.</summary>

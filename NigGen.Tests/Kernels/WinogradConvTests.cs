@@ -313,6 +313,69 @@ public class WinogradConvTests
         }
     }
 
+    // A convolution with the 2×2, stride-2 max pooling above it: (in, H, W, out, k, padding).
+    public static IEnumerable<object[]> PooledGeometries() => new[]
+    {
+        new object[] { new[] { 16, 12, 12, 32, 5, 0 } }, // the small CNN's second layer: 8×8 → 4×4
+        new object[] { new[] { 20, 13, 11, 40, 5, 2 } }, // 13×11 outputs: the pooling drops the last row and column; partial tiles
+        new object[] { new[] { 8, 7, 9, 17, 3, 1 } },    // 7×9 → 3×4; 17 output channels, not a whole vector
+        new object[] { new[] { 9, 4, 4, 16, 3, 1 } },    // one tile → 2×2: fewer pooled pixels than a transposition block
+        new object[] { new[] { 8, 30, 30, 16, 3, 1 } },  // 64 tiles, two blocks of 32; 15×15 pooled
+    };
+
+    [Theory]
+    [MemberData(nameof(PooledGeometries))]
+    public void Pooling_the_tiles_gives_the_bits_of_pooling_the_stored_map(int[] shape)
+    {
+        var g = new ConvGeometry(shape[0], shape[1], shape[2], shape[3], shape[4], shape[4], 1, 1, shape[5], shape[5]);
+        var pool = new PoolGeometry(g.OutChannels, g.OutHeight, g.OutWidth, 2, 2, 2, 2);
+        var layer = Layer.Create("conv", [g.OutChannels, g.InChannels, g.KernelHeight, g.KernelWidth], hasBias: true, new RandomWeightSource(shape[0]));
+        var random = new Random(g.GetHashCode());
+        const int batch = 35;
+        float[] input = RandomArray(random, batch * g.InputLength);
+        input[3 * g.InputLength + 5] = 3e37f;     // sample 3 through the direct kernels and the stored map
+        input[4 * g.InputLength + 1] = float.NaN; // and sample 4, whose NaNs the pooling passes on
+        foreach (var activation in new[] { Activation.Relu, Activation.None, Activation.Gelu })
+        {
+            float[] pre = new float[batch * g.OutputLength], activations = new float[batch * g.OutputLength];
+            float[] expected = new float[batch * pool.OutputLength];
+            ConvKernels.Forward(g, input, layer, pre, batch, new float[g.ScratchLength]);
+            PoolKernels.MaxForwardActivated(pool, activation, pre, activations, expected, new int[expected.Length], batch);
+
+            // A sample pooled from the tiles never writes the full map: it keeps a value no convolution here gives.
+            const float untouched = -7777.25f;
+            float[] fusedPre = Enumerable.Repeat(untouched, pre.Length).ToArray();
+            float[] output = RandomArray(random, expected.Length);
+            ConvKernels.ForwardMaxPooled(g, pool, activation, input, layer, fusedPre, new float[pre.Length], output, new int[expected.Length], batch,
+                RandomArray(random, g.ScratchLength));
+            BitwiseEqual(expected, output, $"{g}, {activation}", nanPayloads: true);
+
+            bool fromTiles = WinogradConv.Supports(g) && activation != Activation.Gelu;
+            for (int s = 0; s < batch; s++)
+            {
+                bool stored = fusedPre[s * g.OutputLength] != untouched;
+                Assert.True(stored == (!fromTiles || s is 3 or 4), $"{g}, {activation}: sample {s} {(stored ? "stored" : "did not store")} the full map");
+            }
+
+            float[] alone = new float[pool.OutputLength];
+            ConvKernels.ForwardMaxPooled(g, pool, activation, input.AsSpan(g.InputLength, g.InputLength), layer, new float[g.OutputLength], new float[g.OutputLength],
+                alone, new int[pool.OutputLength], 1, new float[g.ScratchLength]);
+            BitwiseEqual(output.AsSpan(pool.OutputLength, pool.OutputLength), alone, $"{g}, {activation}: sample 1 alone and in a batch");
+        }
+    }
+
+    [Fact]
+    public void A_pooling_that_does_not_read_the_convolutions_output_is_rejected_with_both_shapes()
+    {
+        var g = new ConvGeometry(16, 12, 12, 32, 5, 5, 1, 1, 0, 0);
+        var layer = Layer.Create("conv", [32, 16, 5, 5], hasBias: true, new RandomWeightSource(2));
+        var pool = new PoolGeometry(32, 12, 12, 2, 2, 2, 2);
+        var error = Assert.Throws<ArgumentException>("pooling", () => ConvKernels.ForwardMaxPooled(g, pool, Activation.Relu, new float[g.InputLength], layer,
+            new float[g.OutputLength], new float[g.OutputLength], new float[pool.OutputLength], new int[pool.OutputLength], 1, new float[g.ScratchLength]));
+        Assert.Contains("(32, 12, 12)", error.Message);
+        Assert.Contains("(32, 8, 8)", error.Message);
+    }
+
     [Fact]
     public void A_layer_of_another_shape_is_rejected_by_name()
     {

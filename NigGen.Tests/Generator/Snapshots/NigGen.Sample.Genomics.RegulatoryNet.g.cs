@@ -358,11 +358,9 @@ partial class RegulatoryNet : global::NigGen.IAttributedNetwork, global::NigGen.
         var pool1Output = ws.Pool1Output.AsSpan(0, batch * LayerLength.Pool1);
 
         // conv1: Conv1d kernel 15, stride 1, padding 7: (4, 200) → (32, 200), Relu
-        global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, conv1PreActivation, batch, ws.Scratch);
-
-        // pool1: MaxPool1d 20, stride 20: (32, 200) → (32, 10), after conv1's Relu
-        global::NigGen.Kernels.PoolKernels.MaxForwardActivated(in Geometry.Pool1, global::NigGen.Activation.Relu, conv1PreActivation, conv1Output,
-            pool1Output, pool1Argmax, batch);
+        // pool1: MaxPool1d 20, stride 20: (32, 200) → (32, 10), after conv1's Relu, in one call
+        global::NigGen.Kernels.ConvKernels.ForwardMaxPooled(in Geometry.Conv1, in Geometry.Pool1, global::NigGen.Activation.Relu, input, this.conv1,
+            conv1PreActivation, conv1Output, pool1Output, pool1Argmax, batch, ws.Scratch);
 
         // flat: Flatten (32, 10) → (320)
         // Nothing to do: the C-major flattened tensor is the same memory.

@@ -344,17 +344,16 @@ partial class DigitNet : global::NigGen.IAttributedNetwork, global::NigGen.ITrai
         var pool2Output = ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2);
 
         // conv2: Conv2d kernel 5, stride 1, padding 0: (16, 12, 12) → (32, 8, 8), Relu
-        global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv2, pool1Output, this.conv2, conv2PreActivation, batch, ws.Scratch);
-
-        // pool2: MaxPool2d 2, stride 2: (32, 8, 8) → (32, 4, 4), after conv2's Relu: fused into the pooling when no backward pass reads
-        // conv2's activations or pool2's argmax.
+        // pool2: MaxPool2d 2, stride 2: (32, 8, 8) → (32, 4, 4), after conv2's Relu: the three in one call when no backward pass
+        // reads conv2's values or pool2's argmax.
         if (backwardTo >= Position.Pool2PreActivation)
         {
-            global::NigGen.Kernels.PoolKernels.MaxForwardActivated(in Geometry.Pool2, global::NigGen.Activation.Relu, conv2PreActivation, conv2Output,
-                pool2Output, pool2Argmax, batch);
+            global::NigGen.Kernels.ConvKernels.ForwardMaxPooled(in Geometry.Conv2, in Geometry.Pool2, global::NigGen.Activation.Relu, pool1Output,
+                this.conv2, conv2PreActivation, conv2Output, pool2Output, pool2Argmax, batch, ws.Scratch);
         }
         else
         {
+            global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv2, pool1Output, this.conv2, conv2PreActivation, batch, ws.Scratch);
             global::NigGen.Kernels.ActivationKernels.Relu(conv2PreActivation, conv2Output);
             global::NigGen.Kernels.PoolKernels.MaxForward(in Geometry.Pool2, conv2Output, pool2Output, pool2Argmax, batch);
         }
@@ -388,18 +387,14 @@ partial class DigitNet : global::NigGen.IAttributedNetwork, global::NigGen.ITrai
         var pool2Output = ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2);
 
         // conv1: Conv2d kernel 5, stride 1, padding 0: (1, 28, 28) → (16, 24, 24), Relu
-        global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, conv1PreActivation, batch, ws.Scratch);
-
-        // pool1: MaxPool2d 2, stride 2: (16, 24, 24) → (16, 12, 12), after conv1's Relu
-        global::NigGen.Kernels.PoolKernels.MaxForwardActivated(in Geometry.Pool1, global::NigGen.Activation.Relu, conv1PreActivation, conv1Output,
-            pool1Output, pool1Argmax, batch);
+        // pool1: MaxPool2d 2, stride 2: (16, 24, 24) → (16, 12, 12), after conv1's Relu, in one call
+        global::NigGen.Kernels.ConvKernels.ForwardMaxPooled(in Geometry.Conv1, in Geometry.Pool1, global::NigGen.Activation.Relu, input, this.conv1,
+            conv1PreActivation, conv1Output, pool1Output, pool1Argmax, batch, ws.Scratch);
 
         // conv2: Conv2d kernel 5, stride 1, padding 0: (16, 12, 12) → (32, 8, 8), Relu
-        global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv2, pool1Output, this.conv2, conv2PreActivation, batch, ws.Scratch);
-
-        // pool2: MaxPool2d 2, stride 2: (32, 8, 8) → (32, 4, 4), after conv2's Relu
-        global::NigGen.Kernels.PoolKernels.MaxForwardActivated(in Geometry.Pool2, global::NigGen.Activation.Relu, conv2PreActivation, conv2Output,
-            pool2Output, pool2Argmax, batch);
+        // pool2: MaxPool2d 2, stride 2: (32, 8, 8) → (32, 4, 4), after conv2's Relu, in one call
+        global::NigGen.Kernels.ConvKernels.ForwardMaxPooled(in Geometry.Conv2, in Geometry.Pool2, global::NigGen.Activation.Relu, pool1Output,
+            this.conv2, conv2PreActivation, conv2Output, pool2Output, pool2Argmax, batch, ws.Scratch);
 
         // flat: Flatten (32, 4, 4) → (512)
         // Nothing to do: the C-major flattened tensor is the same memory.
