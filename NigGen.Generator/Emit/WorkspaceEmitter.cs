@@ -56,7 +56,10 @@ internal static class WorkspaceEmitter
         foreach (var layer in trainingOnly)
         {
             w.Line($"public readonly float[] {layer.Pascal}Output;");
-            w.Line($"public readonly float[] {layer.Pascal}OutputGradient;");
+            if (layer.OwnsOutputGradient)
+            {
+                w.Line($"public readonly float[] {layer.Pascal}OutputGradient;");
+            }
         }
 
         foreach (var layer in masks)
@@ -89,7 +92,10 @@ internal static class WorkspaceEmitter
         {
             string length = $"training ? new float[capacity * {layer.LengthName}] : []";
             w.Line($"{layer.Pascal}Output = {length};");
-            w.Line($"{layer.Pascal}OutputGradient = {length};");
+            if (layer.OwnsOutputGradient)
+            {
+                w.Line($"{layer.Pascal}OutputGradient = {length};"); // none where the only Add above lends its gradient
+            }
         }
 
         foreach (var layer in masks)

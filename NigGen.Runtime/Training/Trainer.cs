@@ -111,7 +111,11 @@ public sealed class Trainer
         return loss;
     }
 
-    /// <summary>The mean loss over the batch with the current parameters; nothing changes.</summary>
+    /// <summary>
+    /// The mean loss over the batch with the current parameters, in evaluation mode: on the outputs <c>Forward</c> gives,
+    /// BatchNorm with its running statistics and Dropout the identity (<see cref="Step"/> and
+    /// <see cref="ComputeGradients"/> return training mode's loss, with batch statistics and masks). Nothing changes.
+    /// </summary>
     /// <exception cref="ArgumentException">As for <see cref="Step"/>.</exception>
     public float Loss(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets) => Run(inputs, targets, backward: false);
 

@@ -30,6 +30,7 @@ public sealed class GraphNetworkTests
         nameof(DilatedResidual1d) => GraphWeights.Randomised(DilatedResidual1d.CreateRandom(seed).Save, seed, DilatedResidual1d.Load),
         nameof(ScoredBranchMlp) => GraphWeights.Randomised(ScoredBranchMlp.CreateRandom(seed).Save, seed, ScoredBranchMlp.Load),
         nameof(ChainedAddMlp) => GraphWeights.Randomised(ChainedAddMlp.CreateRandom(seed).Save, seed, ChainedAddMlp.Load),
+        nameof(DropoutBranchMlp) => GraphWeights.Randomised(DropoutBranchMlp.CreateRandom(seed).Save, seed, DropoutBranchMlp.Load),
         _ => throw new ArgumentException(name),
     };
 

@@ -68,9 +68,32 @@ public sealed class GraphTrainingTests
     public void Gradients_through_joins_match_finite_differences_of_the_loss()
     {
         // ResidualMlp: fc1's output feeds fc2 and the residual Add, so its gradient is the sum of both branches'.
-        var net = GraphNetworkTests.Create(nameof(ResidualMlp));
-        var trainer = ((ITrainableNetwork)net).CreateTrainer(new TrainingOptions());
-        var inputs = GraphNetworkTests.Random(4 * 6, seed: 20);
+        var net = (ResidualMlp)GraphNetworkTests.Create(nameof(ResidualMlp));
+        WeightGradientsMatchFiniteDifferences(net.Save, ResidualMlp.Load, inputLength: 6, "fc1", [0, 7, 23, 40]);
+    }
+
+    [Fact]
+    public void Gradients_below_a_Dropout_that_only_an_Add_reads_match_finite_differences_of_the_loss()
+    {
+        // drop reads sum's gradient in place, masked: fc2's gradient (below it) and fc1's (both branches) follow the mask
+        // drawn from the seed.
+        var net = (DropoutBranchMlp)GraphNetworkTests.Create(nameof(DropoutBranchMlp));
+        WeightGradientsMatchFiniteDifferences(net.Save, DropoutBranchMlp.Load, inputLength: 5, "fc2", [0, 9, 17, 35]);
+        WeightGradientsMatchFiniteDifferences(net.Save, DropoutBranchMlp.Load, inputLength: 5, "fc1", [2, 13, 29]);
+
+        // The memory the reviewer found: no output gradient of drop's own, in attribution's workspace or a trainer's.
+        var workspace = typeof(DropoutBranchMlp).GetNestedType("Workspace", System.Reflection.BindingFlags.NonPublic)!;
+        Assert.NotNull(workspace.GetField("DropOutput"));
+        Assert.Null(workspace.GetField("DropOutputGradient"));
+    }
+
+    private static void WeightGradientsMatchFiniteDifferences(Action<Stream> save, Func<Stream, ITrainableNetwork> load, int inputLength, string layerName, int[] indices)
+    {
+        var options = new TrainingOptions { Seed = 11 };
+        var weights = new MemoryStream();
+        save(weights);
+        var trainer = load(new MemoryStream(weights.ToArray())).CreateTrainer(options);
+        var inputs = GraphNetworkTests.Random(4 * inputLength, seed: 20);
         var targets = new float[4 * 3];
         for (int s = 0; s < 4; s++)
         {
@@ -78,13 +101,10 @@ public sealed class GraphTrainingTests
         }
 
         trainer.ComputeGradients(inputs, targets);
-        var fc1 = trainer.Gradients.Single(g => g.Name == "fc1");
-        var layer = fc1.Layer;
-        var gradient = new float[layer.Weight.Length];
-        fc1.CopyWeightGradientTo(gradient);
-        var weights = new MemoryStream();
-        ((ResidualMlp)net).Save(weights);
-        foreach (int index in new[] { 0, 7, 23, 40 })
+        var layerGradients = trainer.Gradients.Single(g => g.Name == layerName);
+        var gradient = new float[layerGradients.Layer.Weight.Length];
+        layerGradients.CopyWeightGradientTo(gradient);
+        foreach (int index in indices)
         {
             double Loss(float delta)
             {
@@ -93,7 +113,7 @@ public sealed class GraphTrainingTests
                 foreach (string name in file.TensorNames)
                 {
                     var values = file.GetTensor(name, file.ShapeOf(name), 1);
-                    if (name == "fc1.weight")
+                    if (name == layerName + ".weight")
                     {
                         values[index] += delta;
                     }
@@ -104,11 +124,13 @@ public sealed class GraphTrainingTests
                 var stream = new MemoryStream();
                 writer.WriteTo(stream);
                 stream.Position = 0;
-                return ResidualMlp.Load(stream).CreateTrainer(new TrainingOptions()).Loss(inputs, targets);
+                // The training-mode loss (Loss is evaluation's: Dropout the identity there), with the masks the same
+                // seed draws again for the same step and samples.
+                return load(stream).CreateTrainer(options).ComputeGradients(inputs, targets);
             }
 
             double numeric = (Loss(1e-2f) - Loss(-1e-2f)) / 2e-2;
-            Assert.True(Math.Abs(numeric - gradient[index]) <= 2e-3 + 2e-2 * Math.Abs(numeric), $"fc1.weight[{index}]: gradient {gradient[index]}, differences {numeric}");
+            Assert.True(Math.Abs(numeric - gradient[index]) <= 2e-3 + 2e-2 * Math.Abs(numeric), $"{layerName}.weight[{index}]: gradient {gradient[index]}, differences {numeric}");
         }
     }
 

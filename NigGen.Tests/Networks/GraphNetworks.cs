@@ -121,6 +121,21 @@ public sealed partial class ChainedAddMlp
     [Dense(3)] Layer head;
 }
 
+/// <summary>
+/// A Dropout that only an Add reads: in training it reads the Add's gradient in place, and the trainer's workspace holds
+/// no output gradient of its own for it.
+/// </summary>
+[Network]
+[Input(5)]
+public sealed partial class DropoutBranchMlp
+{
+    [Dense(6, Activation = Activation.Tanh)] Layer fc1;
+    [Dense(6, Activation = Activation.Relu)] Layer fc2;
+    [Dropout(0.5)] Layer drop;
+    [Add(nameof(drop), nameof(fc1), Activation = Activation.Tanh), AttributeLayer] Layer sum;
+    [Dense(3)] Layer head;
+}
+
 /// <summary>A scored Dropout of a tensor another layer also reads (found by review: it shared that tensor's buffers).</summary>
 [Network]
 [Input(4)]
