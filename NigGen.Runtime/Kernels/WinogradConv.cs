@@ -29,10 +29,12 @@ internal static unsafe class WinogradConv
     // Tiles transformed and multiplied together: their V and M blocks (up to 64 cells each) stay in L2.
     private const int MaxTileBlock = 32;
 
-    // Floats between one cell's block of V (or M) and the next beyond the block itself: one cache line, so that the
-    // transforms' 36 or 64 accesses a cell apart fall in different L1 sets. Blocks of 32 tiles are a multiple of 2 KiB,
-    // and reading M's 64 cells 4 KiB apart (32 tiles × 32 output channels) put them all in one set: 1.8× slower.
-    private const int CellSkew = 16;
+    // V and M hold each tile's cells together, so that a tile's transforms run through one stretch of memory; the
+    // per-cell GEMMs read and write their rows a tile apart. Floats between one tile's cells and the next's beyond the
+    // cells themselves: one cache line, so that those rows fall in different L1 sets (64 cells of 16 or 32 channels are
+    // a multiple of 4 KiB, which put every row of a cell's product in one set: 2 % slower on the CNN's Neuron
+    // Integrated Gradients). Cell-major blocks, read by the transforms 36 or 64 cells apart, were about 1 % slower.
+    private const int TileSkew = 16;
 
     // Outputs per tile side, for both kernels.
     private const int TileOutputs = 4;
@@ -135,7 +137,7 @@ internal static unsafe class WinogradConv
         long inPad = (g.InChannels + InAlign - 1) / InAlign * InAlign;
         long outPad = PaddedOutChannels(g.OutChannels);
         long copy = (tilesY * m + t.Taps - 1) * (tilesX * m + t.Taps - 1) * inPad;
-        return samples * copy + cells * (samples * block * (inPad + outPad) + 2 * CellSkew) + samples * tilesY * m * tilesX * m * outPad + outPad;
+        return samples * copy + samples * block * (cells * (inPad + outPad) + 2 * TileSkew) + samples * tilesY * m * tilesX * m * outPad + outPad;
     }
 
     /// <summary>
@@ -208,10 +210,10 @@ internal static unsafe class WinogradConv
         int stageW = tilesX * m, stageLength = tilesY * m * stageW * outPad;
 
         float* copy = scratch;                                        // per sample of the block [copy rows][copyW][inPad]: channels last
-        nint vCell = (nint)block * inPad + CellSkew, productsCell = (nint)block * outPad + CellSkew;
-        float* v = copy + (nint)samplesPerBlock * copyLength;         // [cell][tile in block][inPad], cells vCell apart
-        float* products = v + cells * vCell;                          // [cell][tile in block][outPad], cells productsCell apart
-        float* stage = products + cells * productsCell;               // per sample of the block [tilesY·m][stageW][outPad]: outputs, channels last
+        int vTile = cells * inPad + TileSkew, productsTile = cells * outPad + TileSkew;
+        float* v = copy + (nint)samplesPerBlock * copyLength;         // [tile in block][cell][inPad], tiles vTile apart
+        float* products = v + (nint)block * vTile;                    // [tile in block][cell][outPad], tiles productsTile apart
+        float* stage = products + (nint)block * productsTile;         // per sample of the block [tilesY·m][stageW][outPad]: outputs, channels last
         float* paddedBias = stage + (nint)samplesPerBlock * stageLength;
         new Span<float>(paddedBias, outPad).Clear();
         if (bias != null)
@@ -242,16 +244,16 @@ internal static unsafe class WinogradConv
                     float* d = copy + (nint)sample * copyLength + ((nint)ty * m * copyW + tx * m) * inPad;
                     for (int c = 0; c < inPad; c += w)
                     {
-                        TransformInput<TOps, TVec, TTiles>(d + c, copyW * inPad, inPad, rows, v + (nint)k * inPad + c, vCell);
+                        TransformInput<TOps, TVec, TTiles>(d + c, copyW * inPad, inPad, rows, v + (nint)k * vTile + c, inPad);
                     }
                 }
 
                 for (int cell = 0; cell < cells; cell++)
                 {
                     MultiplyCell<TOps, TVec>(
-                        v + cell * vCell, inPad,
+                        v + cell * inPad, vTile,
                         transformed + (nint)cell * inChannels * outPad, outPad,
-                        products + cell * productsCell, count, inChannels, outVectors);
+                        products + cell * outPad, productsTile, count, inChannels, outVectors);
                 }
 
                 for (int k = 0; k < count; k++)
@@ -260,7 +262,7 @@ internal static unsafe class WinogradConv
                     float* outputs = stage + (nint)sample * stageLength + ((nint)ty * m * stageW + tx * m) * outPad;
                     for (int c = 0; c < outVectors * w; c += w)
                     {
-                        TransformOutput<TOps, TVec, TTiles>(products + (nint)k * outPad + c, productsCell, paddedBias + c, rows, outputs + c, outPad, stageW * outPad);
+                        TransformOutput<TOps, TVec, TTiles>(products + (nint)k * productsTile + c, outPad, paddedBias + c, rows, outputs + c, outPad, stageW * outPad);
                     }
                 }
             }
@@ -390,7 +392,7 @@ internal static unsafe class WinogradConv
     /// to hide FMA latency, and the accumulators fit the registers: 8 × 2 Vector256 accumulators, B's two vectors and
     /// A's broadcast are 19, more than AVX2's 16 registers.
     /// </summary>
-    private static void MultiplyCell<TOps, TVec>(float* a, int lda, float* b, int ldb, float* c, int tiles, int k, int outVectors)
+    private static void MultiplyCell<TOps, TVec>(float* a, int lda, float* b, int ldb, float* c, int ldc, int tiles, int k, int outVectors)
         where TOps : struct, IVectorOps<TVec>
         where TVec : struct
     {
@@ -402,7 +404,7 @@ internal static unsafe class WinogradConv
             int rows = (tiles - r0 + blocks - blockIndex - 1) / (blocks - blockIndex);
             for (int v = 0; v < outVectors; v += 2)
             {
-                Gemm.Tile<TOps, TVec>(rows, 2, a + (nint)r0 * lda, lda, b + v * w, ldb, c + (nint)r0 * ldb + v * w, ldb, k, load: false, bias: null, relu: false);
+                Gemm.Tile<TOps, TVec>(rows, 2, a + (nint)r0 * lda, lda, b + v * w, ldb, c + (nint)r0 * ldc + v * w, ldc, k, load: false, bias: null, relu: false);
             }
 
             r0 += rows;
