@@ -128,16 +128,22 @@ public class WinogradConvTests
         var g = new ConvGeometry(16, 8, 8, 16, 3, 3, 1, 1, 1, 1);
         var layer = Layer.Create("conv", [16, 16, 3, 3], hasBias: true, new RandomWeightSource(7));
         var random = new Random(8);
-        const int batch = 3;
+        const int batch = 4;
         float[] gradient = RandomArray(random, batch * g.OutputLength);
-        gradient[g.OutputLength + 17] = extreme; // sample 1 only
+        gradient[17] = extreme;                       // sample 0: Winograd's kernel takes none, then sample 1
+        gradient[2 * g.OutputLength + 17] = extreme;  // samples 2 and 3: a run of two to the batch's end
+        gradient[3 * g.OutputLength + 40] = extreme;
         float[] result = new float[batch * g.InputLength];
         ConvKernels.BackwardInput(g, gradient, layer, result, batch, new float[g.ScratchLength]);
 
-        float[] exact = new float[g.InputLength];
-        ConvKernels.BackwardInput(g, gradient.AsSpan(g.OutputLength, g.OutputLength), layer.WeightTransposed, exact, 1, new float[g.ScratchLength]);
-        BitwiseEqual(exact, result.AsSpan(g.InputLength, g.InputLength), $"sample 1 holding {extreme}");
-        foreach (int s in new[] { 0, 2 })
+        foreach (int s in new[] { 0, 2, 3 })
+        {
+            float[] exact = new float[g.InputLength];
+            ConvKernels.BackwardInput(g, gradient.AsSpan(s * g.OutputLength, g.OutputLength), layer.WeightTransposed, exact, 1, new float[g.ScratchLength]);
+            BitwiseEqual(exact, result.AsSpan(s * g.InputLength, g.InputLength), $"sample {s} holding {extreme}");
+        }
+
+        foreach (int s in new[] { 1 })
         {
             float[] alone = new float[g.InputLength];
             ConvKernels.BackwardInput(g, gradient.AsSpan(s * g.OutputLength, g.OutputLength), layer, alone, 1, new float[g.ScratchLength]);
@@ -234,35 +240,54 @@ public class WinogradConvTests
     }
 
     [Theory]
-    [InlineData(3e37f)]             // finite, but the transforms would overflow
-    [InlineData(float.PositiveInfinity)]
-    [InlineData(float.NaN)]
-    public void Values_the_transforms_could_overflow_take_the_direct_kernels_sample_by_sample(float extreme)
+    [InlineData(3e37f, new[] { 1 })]             // finite, but the transforms would overflow
+    [InlineData(float.PositiveInfinity, new[] { 1 })]
+    [InlineData(float.NaN, new[] { 1 })]
+    [InlineData(float.NaN, new[] { 0 })]          // Winograd's kernel takes no sample, then the rest
+    [InlineData(3e37f, new[] { 0, 1 })]           // a run of two
+    [InlineData(-3e37f, new[] { 2 })]             // the last sample
+    [InlineData(float.NegativeInfinity, new[] { 0, 2 })]
+    public void Values_the_transforms_could_overflow_take_the_direct_kernels_sample_by_sample(float extreme, int[] extremeSamples)
     {
         var g = new ConvGeometry(16, 8, 8, 16, 3, 3, 1, 1, 1, 1);
         var layer = Layer.Create("conv", [16, 16, 3, 3], hasBias: true, new RandomWeightSource(5));
         var random = new Random(6);
         const int batch = 3;
         float[] input = RandomArray(random, batch * g.InputLength);
-        input[g.InputLength + 17] = extreme; // sample 1 only
+        foreach (int s in extremeSamples)
+        {
+            input[s * g.InputLength + 17 + 20 * s] = extreme;
+        }
+
         float[] output = new float[batch * g.OutputLength];
         ConvKernels.Forward(g, input, layer, output, batch, new float[g.ScratchLength]);
 
-        // Sample 1 as the direct kernels give it (finite where they are), the others as Winograd gives them alone.
-        float[] direct = new float[g.OutputLength];
-        ConvKernels.Forward(g, input.AsSpan(g.InputLength, g.InputLength), layer.Weight, layer.WeightTransposed, layer.Bias, direct, 1, new float[g.ScratchLength]);
-        BitwiseEqual(direct, output.AsSpan(g.OutputLength, g.OutputLength), $"sample 1 holding {extreme}");
-        if (float.IsFinite(extreme))
+        // The extreme samples as the direct kernels give them (finite where they are), the others as Winograd gives them alone.
+        foreach (int s in extremeSamples)
         {
-            Assert.All(direct, v => Assert.True(float.IsFinite(v)));
+            float[] direct = DirectOutput(g, layer, input, s);
+            BitwiseEqual(direct, output.AsSpan(s * g.OutputLength, g.OutputLength), $"sample {s} holding {extreme}");
+            if (float.IsFinite(extreme))
+            {
+                Assert.All(direct, v => Assert.True(float.IsFinite(v)));
+            }
         }
 
-        foreach (int s in new[] { 0, 2 })
+        foreach (int s in Enumerable.Range(0, batch).Except(extremeSamples))
         {
             float[] alone = new float[g.OutputLength];
             ConvKernels.Forward(g, input.AsSpan(s * g.InputLength, g.InputLength), layer, alone, 1, new float[g.ScratchLength]);
             BitwiseEqual(alone, output.AsSpan(s * g.OutputLength, g.OutputLength), $"sample {s} beside an extreme one");
+            bool reassociated = !output.AsSpan(s * g.OutputLength, g.OutputLength).SequenceEqual(DirectOutput(g, layer, input, s));
+            Assert.True(reassociated == WinogradConv.Supports(g), $"sample {s} beside an extreme one went through Winograd's kernel: {reassociated}");
         }
+    }
+
+    private static float[] DirectOutput(in ConvGeometry g, Layer layer, float[] input, int sample)
+    {
+        float[] direct = new float[g.OutputLength];
+        ConvKernels.Forward(g, input.AsSpan(sample * g.InputLength, g.InputLength), layer.Weight, layer.WeightTransposed, layer.Bias, direct, 1, new float[g.ScratchLength]);
+        return direct;
     }
 
     [Fact]
