@@ -150,8 +150,9 @@ public static class ConvKernels
     }
 
     /// <summary>
-    /// The end of the run of samples from <paramref name="start"/> that Winograd's transforms can (<paramref name="safe"/>)
-    /// or cannot take: the same answer for every sample of the run.
+    /// The end of the run of samples of <paramref name="input"/> (each the geometry's input length) from
+    /// <paramref name="start"/> that Winograd's transforms can (<paramref name="safe"/>) or cannot take: the same answer
+    /// for every sample of the run.
     /// </summary>
     private static int EndOfRun(in ConvGeometry g, ReadOnlySpan<float> input, int start, int batch, float winogradLargest, out bool safe)
     {
@@ -415,11 +416,7 @@ public static class ConvKernels
             for (int s = 0; s < batch;)
             {
                 int start = s;
-                bool safe = WinogradConv.CannotOverflow(backward, outputGradient.Slice(s * outLength, outLength), largest);
-                while (++s < batch && WinogradConv.CannotOverflow(backward, outputGradient.Slice(s * outLength, outLength), largest) == safe)
-                {
-                }
-
+                s = EndOfRun(backward, outputGradient, start, batch, largest, out bool safe); // its input is the output gradient
                 if (safe)
                 {
                     WinogradConv.Forward(backward, pg + (nint)start * outLength, pwino, null, pin + (nint)start * inLength, s - start, pcols, accumulate);
