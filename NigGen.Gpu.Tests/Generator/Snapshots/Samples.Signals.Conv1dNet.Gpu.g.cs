@@ -381,11 +381,9 @@ partial class Conv1dNet : global::NigGen.IAttributedNetwork, global::NigGen.ITra
         var pool2Output = ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2);
 
         // conv1: Conv1d kernel 5, stride 2, padding 2: (2, 32) → (8, 16), Relu
-        global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv1, input, this.conv1, conv1PreActivation, batch, ws.Scratch);
-
-        // pool1: MaxPool1d 2, stride 2: (8, 16) → (8, 8), after conv1's Relu
-        global::NigGen.Kernels.PoolKernels.MaxForwardActivated(in Geometry.Pool1, global::NigGen.Activation.Relu, conv1PreActivation, conv1Output,
-            pool1Output, pool1Argmax, batch);
+        // pool1: MaxPool1d 2, stride 2: (8, 16) → (8, 8), after conv1's Relu, in one call
+        global::NigGen.Kernels.ConvKernels.ForwardMaxPooled(in Geometry.Conv1, in Geometry.Pool1, global::NigGen.Activation.Relu, input, this.conv1,
+            conv1PreActivation, conv1Output, pool1Output, pool1Argmax, batch, ws.Scratch);
 
         // conv2: Conv1d kernel 3, stride 1, padding 1: (8, 8) → (4, 8)
         global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv2, pool1Output, this.conv2, conv2Output, batch, ws.Scratch);
