@@ -390,6 +390,64 @@ public class WinogradConvTests
     }
 
     [Fact]
+    public void Random_geometries_pool_as_the_stored_map_does_and_write_only_their_buffers()
+    {
+        // Found by an independent review's probe (no bug): 3×3 and 5×5 kernels with any padding, channel counts on both
+        // sides of Winograd's minimum, one-tile and many-tile images, 2×2/2, 3×3 and stride-1 poolings, three
+        // activations, and batches with a zero sample and a non-finite one; the scratch and the output guarded past
+        // their lengths.
+        const float guard = -31337.5f;
+        var random = new Random(1234);
+        for (int iteration = 0; iteration < 40; iteration++)
+        {
+            int k = random.Next(2) == 0 ? 3 : 5, padding = random.Next(k);
+            int inChannels = random.Next(3) == 0 ? random.Next(1, 40) : random.Next(8, 40);
+            int outChannels = random.Next(3) == 0 ? random.Next(4, 70) : random.Next(16, 70);
+            int height = random.Next(Math.Max(2, k - 2 * padding + 1), 24), width = random.Next(Math.Max(2, k - 2 * padding + 1), 24);
+            if (iteration % 17 == 0)
+            {
+                padding = 0;
+                height = width = 4 + k - 1; // one tile
+            }
+            else if (iteration % 23 == 0)
+            {
+                (height, width) = (34, 31); // several blocks a sample
+            }
+
+            var g = new ConvGeometry(inChannels, height, width, outChannels, k, k, 1, 1, padding, padding);
+            int size = random.Next(4) == 0 && g.OutHeight >= 3 && g.OutWidth >= 3 ? 3 : 2, stride = random.Next(5) == 0 ? 1 : 2;
+            var pool = new PoolGeometry(g.OutChannels, g.OutHeight, g.OutWidth, size, size, stride, stride);
+            var layer = Layer.Create("conv", [g.OutChannels, g.InChannels, k, k], hasBias: random.Next(4) != 0, new RandomWeightSource(iteration + 1));
+            var activation = new[] { Activation.Relu, Activation.Relu, Activation.None, Activation.Tanh }[random.Next(4)];
+            int batch = random.Next(1, 45);
+            float[] input = RandomArray(random, batch * g.InputLength);
+            if (batch > 2)
+            {
+                Array.Clear(input, 2 * g.InputLength, g.InputLength);
+            }
+
+            if (batch > 5)
+            {
+                input[5 * g.InputLength + random.Next(g.InputLength)] = random.Next(2) == 0 ? float.NaN : 3e37f;
+            }
+
+            float[] pre = new float[batch * g.OutputLength], expected = new float[batch * pool.OutputLength];
+            ConvKernels.Forward(g, input, layer, pre, batch, new float[g.ScratchLength]);
+            PoolKernels.MaxForwardActivated(pool, activation, pre, new float[pre.Length], expected, new int[expected.Length], batch);
+
+            float[] scratch = RandomArray(random, g.ScratchLength + 64, 1e30f), output = RandomArray(random, expected.Length + 64);
+            scratch.AsSpan((int)g.ScratchLength).Fill(guard);
+            output.AsSpan(expected.Length).Fill(guard);
+            ConvKernels.ForwardMaxPooled(g, pool, activation, input, layer, new float[pre.Length], new float[pre.Length], output.AsSpan(0, expected.Length),
+                new int[expected.Length], batch, scratch.AsSpan(0, (int)g.ScratchLength));
+            string what = $"{g}, pooling {size}/{stride}, {activation}, batch {batch}";
+            BitwiseEqual(expected, output.AsSpan(0, expected.Length), what, nanPayloads: true);
+            Assert.True(scratch.AsSpan((int)g.ScratchLength).IndexOfAnyExcept(guard) < 0, $"{what}: written past the scratch");
+            Assert.True(output.AsSpan(expected.Length).IndexOfAnyExcept(guard) < 0, $"{what}: written past the output");
+        }
+    }
+
+    [Fact]
     public void A_pooling_that_does_not_read_the_convolutions_output_is_rejected_with_both_shapes()
     {
         var g = new ConvGeometry(16, 12, 12, 32, 5, 5, 1, 1, 0, 0);

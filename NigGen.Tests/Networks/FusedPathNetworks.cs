@@ -95,3 +95,48 @@ public sealed partial class ScoredSecondBlockNet
     [Dense(5, Activation = Activation.Relu), AttributeLayer]   Layer fc1;
     [Dense(3)]                                                  Layer fc2;
 }
+
+/// <summary>
+/// SecondBlockNet's shape with a conv2 Winograd's kernel takes (3×3, 8 → 16 channels, ReLU): its 2×2 pooling runs on the
+/// kernel's channels-last tiles (ConvKernels.ForwardMaxPooled), in Forward and along the path.
+/// </summary>
+[Network]
+[Input(3, 10, 10)]
+public sealed partial class WinogradBlockNet
+{
+    [Conv(8, Kernel = 3, Padding = 1, Activation = Activation.Relu)]  Layer conv1;
+    [MaxPool(2)]                                                      Layer pool1;
+    [Conv(16, Kernel = 3, Padding = 1, Activation = Activation.Relu)] Layer conv2;
+    [MaxPool(2), AttributeLayer]                                      Layer pool2;
+    [Flatten]                                                         Layer flat;
+    [Dense(5, Activation = Activation.Relu), AttributeLayer]          Layer fc1;
+    [Dense(3)]                                                        Layer fc2;
+}
+
+/// <summary>The same with a 5×5 conv2 of 20 channels (Winograd's 8×8 tiles, channels not a whole vector), pool2 scored alone.</summary>
+[Network]
+[Input(3, 18, 18)]
+public sealed partial class Winograd5x5BlockNet
+{
+    [Conv(9, Kernel = 3, Activation = Activation.Relu)]               Layer conv1;
+    [MaxPool(2)]                                                      Layer pool1;
+    [Conv(20, Kernel = 5, Padding = 2, Activation = Activation.Relu)] Layer conv2;
+    [MaxPool(2), AttributeLayer]                                      Layer pool2;
+    [Flatten]                                                         Layer flat;
+    [Dense(3)]                                                        Layer fc2;
+}
+
+/// <summary>WinogradBlockNet with a BatchNorm (ReLU) between conv2 and pool2: folded into conv2, pooled in its kernel.</summary>
+[Network]
+[Input(3, 10, 10)]
+public sealed partial class WinogradBatchNormBlockNet
+{
+    [Conv(8, Kernel = 3, Padding = 1, Activation = Activation.Relu)]  Layer conv1;
+    [MaxPool(2)]                                                      Layer pool1;
+    [Conv(16, Kernel = 3, Padding = 1)]                               Layer conv2;
+    [BatchNorm(Activation = Activation.Relu)]                         Layer bn2;
+    [MaxPool(2)]                                                      Layer pool2;
+    [Flatten]                                                         Layer flat;
+    [Dense(5, Activation = Activation.Relu), AttributeLayer]          Layer fc1;
+    [Dense(3)]                                                        Layer fc2;
+}

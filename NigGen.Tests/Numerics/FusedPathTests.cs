@@ -10,7 +10,8 @@ namespace NigGen.Tests.Numerics;
 
 /// <summary>
 /// The fused first layers of the path (interpolation, activation and pooling in one kernel, when the backward pass stops
-/// above them), and activations fused into the max pooling above them higher up, change no bit of Neuron Integrated Gradients: single samples, chunks, both rules, batches and threads,
+/// above them), and activations fused into the max pooling above them higher up (with a convolution Winograd's kernel
+/// takes, pooled on its tiles), change no bit of Neuron Integrated Gradients: single samples, chunks, both rules, batches and threads,
 /// against the same shortcut unfused. The kernels themselves: InterpolationKernelsTests.
 /// </summary>
 public sealed class FusedPathTests
@@ -19,6 +20,7 @@ public sealed class FusedPathTests
     {
         nameof(PooledReluNet), nameof(PooledLinearNet), nameof(AvgPooledReluNet), nameof(PooledLeakyNet), nameof(ScoredBelowPoolNet),
         nameof(SecondBlockNet), nameof(ScoredSecondBlockNet), nameof(Conv2dNet), nameof(Conv1dNet), nameof(SmallMlp), nameof(DenseActivationsNet),
+        nameof(WinogradBlockNet), nameof(Winograd5x5BlockNet), nameof(WinogradBatchNormBlockNet),
     };
 
     private static IAttributedNetwork Create(string name) => name switch
@@ -30,6 +32,9 @@ public sealed class FusedPathTests
         nameof(ScoredBelowPoolNet) => ScoredBelowPoolNet.CreateRandom(5),
         nameof(SecondBlockNet) => SecondBlockNet.CreateRandom(6),
         nameof(ScoredSecondBlockNet) => ScoredSecondBlockNet.CreateRandom(7),
+        nameof(WinogradBlockNet) => WinogradBlockNet.CreateRandom(8),
+        nameof(Winograd5x5BlockNet) => Winograd5x5BlockNet.CreateRandom(9),
+        nameof(WinogradBatchNormBlockNet) => WinogradBatchNormBlockNet.CreateRandom(10),
         _ => Subjects.ByName(name).Network,
     };
 
