@@ -172,6 +172,49 @@ internal sealed class EmitPlan
     }
 
     /// <summary>
+    /// The layer that Neuron Integrated Gradients updates from one path point to the next instead of recomputing
+    /// (NigGen.Kernels.PathChain): the first Dense or Conv reading the fused path layer's output, directly or through
+    /// Flatten, when that output is the affine layer's ReLU (or, pooled, no activation) under at most a max pooling, so
+    /// that each of its inputs is zero or a line in α. For a Dense or Conv folded into the BatchNorm above it, that
+    /// BatchNorm, which runs the folded kernel. Null otherwise, and without attribute layers (no Neuron Integrated
+    /// Gradients to run it).
+    /// </summary>
+    public LayerPlan? PathChainLayer
+    {
+        get
+        {
+            var affine = AffinePrefixLayer;
+            var fused = FusedPathLayer;
+            if (!HasAttributeLayers || affine is null || fused is null || affine.Model.Activation is not (ActivationKind.None or ActivationKind.Relu)
+                || fused != affine && fused.Model.Kind != LayerKind.MaxPool)
+            {
+                return null;
+            }
+
+            foreach (var layer in Layers)
+            {
+                if (layer.Index <= fused.Index || !layer.Rules.IsWeightedSum || layer.Inputs.Count != 1)
+                {
+                    continue;
+                }
+
+                var source = layer.Inputs[0];
+                while (source is { Model.Kind: LayerKind.Flatten } flatten && flatten.Inputs.Count == 1)
+                {
+                    source = flatten.Inputs[0];
+                }
+
+                if (source == fused)
+                {
+                    return layer.FoldedInto ?? layer;
+                }
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>
     /// The lowest backward position at which the fused path is enough: a backward pass down to it reads neither the
     /// affine layer's pre-activation and activations nor a max pooling's argmax. For a pooling its pre-activation
     /// position (its input gradient is not computed), for the affine layer its output position (nor is its activation's).

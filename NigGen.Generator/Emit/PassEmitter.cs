@@ -10,6 +10,7 @@ internal static class PassEmitter
     {
         var affine = plan.AffinePrefixLayer;
         var fused = plan.FusedPathLayer;
+        var chained = plan.PathChainLayer;
         w.Line("// Forward over a batch: every layer's pre-activation and output stay in the workspace for the backward pass.");
         w.Open("private void ForwardLayers(Workspace ws, ReadOnlySpan<float> input, int batch)");
         bool methodStart = true;
@@ -38,6 +39,13 @@ internal static class PassEmitter
 
             w.Line("// " + Describe(m));
             bool poolsAbove = affine is not null && layer.Index > affine.Index && plan.FusesActivationIntoPool(layer);
+            if (layer == chained)
+            {
+                EmitChainedLayer(w, plan, layer, poolsAbove);
+                fusedBelow = poolsAbove ? layer : null;
+                continue;
+            }
+
             if (!poolsAbove)
             {
                 EmitLayerKernel(w, plan, layer, "input");
@@ -81,6 +89,53 @@ internal static class PassEmitter
 
         w.Close();
         w.Line();
+    }
+
+    // The first weighted sum above the fused path: along the path of Neuron Integrated Gradients (ws.Chain entered), the
+    // chain updates its pre-activation from the previous point; otherwise, and where the chain leaves a convolution to
+    // Winograd's kernel, the layer runs as anywhere else.
+    private static void EmitChainedLayer(SourceWriter w, EmitPlan plan, LayerPlan layer, bool poolsAbove)
+    {
+        var m = layer.Model;
+        string call = layer.ComputeRules.PathChainCall(plan, layer, "input")!;
+        w.Line($"// Along the path, updated from the previous point where its inputs changed line (NigGen.Kernels.PathChain).");
+        if (!m.HasActivation && !poolsAbove)
+        {
+            w.Open($"if (!(ws.Chain.IsActive && {call}))");
+            EmitLayerKernel(w, plan, layer, "input");
+            w.Close();
+            return;
+        }
+
+        w.Open($"if (ws.Chain.IsActive && {call})");
+        if (m.HasActivation)
+        {
+            w.Line($"global::NigGen.Kernels.ActivationKernels.{m.Activation}({plan.PreActivationValues(layer.Index, "input")}, {plan.Values(layer.Index, "input")});");
+        }
+
+        if (poolsAbove)
+        {
+            var pool = plan.Layers[layer.Index + 1];
+            w.Line("// " + Describe(pool.Model));
+            EmitLayerKernel(w, plan, pool, "input");
+        }
+
+        w.Close();
+        w.Open("else");
+        if (poolsAbove)
+        {
+            EmitPoolAfterActivation(w, plan, layer, plan.Layers[layer.Index + 1]);
+        }
+        else
+        {
+            EmitLayerKernel(w, plan, layer, "input");
+            if (m.HasActivation)
+            {
+                w.Line($"global::NigGen.Kernels.ActivationKernels.{m.Activation}({plan.PreActivationValues(layer.Index, "input")}, {plan.Values(layer.Index, "input")});");
+            }
+        }
+
+        w.Close();
     }
 
     // Above the affine prefix, a layer whose activation a max pooling right above it takes: when the backward pass that

@@ -81,6 +81,12 @@ internal static class WorkspaceEmitter
             w.Line($"public readonly float[] AffineDifference = new float[{affine.LengthName}];");
         }
 
+        var chained = plan.PathChainLayer;
+        if (chained is not null)
+        {
+            w.Line("public readonly global::NigGen.Kernels.PathChain Chain;");
+        }
+
         w.Line();
         if (trainingOnly.Count + masks.Count > 0)
         {
@@ -101,6 +107,14 @@ internal static class WorkspaceEmitter
         foreach (var layer in masks)
         {
             w.Line($"{layer.Pascal}Mask = training ? new float[capacity * {layer.LengthName}] : [];");
+        }
+
+        if (chained is not null)
+        {
+            var fused = plan.FusedPathLayer!;
+            string pool = fused == affine ? "null" : fused.GeometryName;
+            string convolution = chained.ComputeLayer.Model.Kind == LayerKind.Conv ? $", {chained.ComputeLayer.GeometryName}" : string.Empty;
+            w.Line($"Chain = new(AffineAtBaseline, AffineDifference, {pool}, {fused.LengthName}, {chained.LengthName}{convolution});");
         }
 
         foreach (var layer in plan.Layers.Where(l => l.OwnsBuffers))
@@ -153,6 +167,12 @@ internal static class WorkspaceEmitter
             w.Line();
             w.Line("public override bool HasAffinePrefix => true;");
             w.Line();
+            if (chained is not null)
+            {
+                w.Line("public override global::NigGen.Kernels.PathChain PathChain => Chain;");
+                w.Line();
+            }
+
             w.Open("public override void CaptureAffineEndpoints()");
             w.Line("const int batch = 2;");
             w.Line($"global::NigGen.Kernels.InterpolationKernels.CaptureEndpoints({pre}, AffineAtBaseline, AffineDifference);");
@@ -165,6 +185,21 @@ internal static class WorkspaceEmitter
             w.Close();
             w.Line();
             w.Open("public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo)");
+            if (chained is not null)
+            {
+                // The chained layer takes these points when Neuron Integrated Gradients has started chains.
+                w.Line("Chain.Enter(alphas);");
+                w.Open("try");
+                w.Line("ForwardPoints(batch, alphas, backwardTo);");
+                w.Close();
+                w.Open("finally");
+                w.Line("Chain.Leave();");
+                w.Close();
+                w.Close();
+                w.Line();
+                w.Open("private void ForwardPoints(int batch, ReadOnlySpan<double> alphas, int backwardTo)");
+            }
+
             if (plan.FusedPathLayer is { } fused)
             {
                 EmitFusedPath(w, plan, affine, fused);

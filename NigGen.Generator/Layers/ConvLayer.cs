@@ -147,6 +147,9 @@ internal sealed class ConvLayer : LayerRules
     public override void EmitForwardMaxPooled(SourceWriter w, EmitPlan plan, LayerPlan layer, LayerPlan pool, string input) =>
         w.Line($"global::NigGen.Kernels.ConvKernels.ForwardMaxPooled(in {layer.ComputeLayer.GeometryName}, in {pool.GeometryName}, global::NigGen.Activation.{layer.Model.Activation}, {plan.InputValues(layer, input)}, {layer.KernelField}, {plan.PreActivationValues(layer.Index, input)}, {plan.Values(layer.Index, input)}, {plan.Values(pool.Index, input)}, ws.{pool.Pascal}Argmax.AsSpan(0, batch * {pool.LengthName}), batch, ws.Scratch);");
 
+    public override string PathChainCall(EmitPlan plan, LayerPlan layer, string input) =>
+        $"ws.Chain.Conv(in {layer.ComputeLayer.GeometryName}, {layer.KernelField}, {plan.InputValues(layer, input)}, {plan.PreActivationValues(layer.Index, input)}, batch, ws.Scratch)";
+
     public override void EmitInputGradient(SourceWriter w, EmitPlan plan, LayerPlan layer, GradientWrites writes, string rows)
     {
         w.Line($"global::NigGen.Kernels.ConvKernels.BackwardInput(in {layer.ComputeLayer.GeometryName}, {plan.PreActivationGradient(layer.Index)}, {layer.KernelField}, {plan.InputGradient(layer)}, {rows}, ws.Scratch{writes.Accumulate(layer, 0)});");

@@ -64,6 +64,9 @@ internal sealed class DenseLayer : LayerRules
         w.Line($"global::NigGen.Kernels.DenseKernels.Forward({plan.InputValues(layer, input)}, {layer.KernelField}.WeightTransposed, {layer.KernelField}.Bias, {plan.PreActivationValues(layer.Index, input)}, batch, inFeatures: {c.InputLength}, outFeatures: {c.OutputLength}, ws.LayerThreads);");
     }
 
+    public override string PathChainCall(EmitPlan plan, LayerPlan layer, string input) =>
+        $"ws.Chain.Dense({layer.KernelField}, {plan.InputValues(layer, input)}, {plan.PreActivationValues(layer.Index, input)}, batch)";
+
     public override void EmitFusedInference(SourceWriter w, EmitPlan plan, LayerPlan layer, LayerPlan? below)
     {
         var dense = layer.ComputeLayer.Model;

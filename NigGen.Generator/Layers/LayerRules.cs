@@ -128,6 +128,13 @@ internal abstract class LayerRules
     }
 
     /// <summary>
+    /// The call computing the layer's pre-activation along the path with <c>ws.Chain</c> (NigGen.Kernels.PathChain), an
+    /// expression that is false where the chain leaves the layer to its usual kernel; null for a layer kind the chain
+    /// cannot update (only a weighted sum can).
+    /// </summary>
+    public virtual string? PathChainCall(EmitPlan plan, LayerPlan layer, string input) => null;
+
+    /// <summary>
     /// The kernel calls taking the layer's pre-activation gradient to the output gradients of the layers it reads, adding
     /// to a buffer another layer has already written in this pass: shared by every backward pass.
     /// </summary>

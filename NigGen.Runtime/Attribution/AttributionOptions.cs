@@ -80,8 +80,15 @@ public readonly record struct AttributionOptions
     /// </summary>
     internal bool Unfused { get; init; }
 
+    /// <summary>
+    /// Keeps every other shortcut but recomputes the first Dense or Conv layer above the affine prefix at every point
+    /// instead of updating it from the previous point (<see cref="Kernels.PathChain"/>): kept so that tests and
+    /// benchmarks can compare the two. Results agree to float rounding.
+    /// </summary>
+    internal bool Unchained { get; init; }
+
     /// <summary>The shortcuts a call takes.</summary>
-    internal PathShortcuts Shortcuts => Unoptimised ? PathShortcuts.None : Unfused ? PathShortcuts.Unfused : PathShortcuts.All;
+    internal PathShortcuts Shortcuts => Unoptimised ? PathShortcuts.None : Unfused ? PathShortcuts.Unfused : Unchained ? PathShortcuts.Unchained : PathShortcuts.All;
 
     /// <summary>The quadrature rule; <see cref="IntegrationRule.RiemannTrapezoid"/> by default.</summary>
     public IntegrationRule Rule { get; init; }
@@ -141,13 +148,16 @@ public readonly record struct AttributionOptions
 internal enum PathShortcuts
 {
     /// <summary>
-    /// Every one: the affine prefix interpolated, the backward pass stopped at the earliest attribute layer, and the
-    /// first layers fused when that stop allows.
+    /// Every one: the affine prefix interpolated, the backward pass stopped at the earliest attribute layer, the first
+    /// layers fused when that stop allows, and (Neuron Integrated Gradients) the layer above them chained.
     /// </summary>
     All,
 
     /// <summary>All but the fusion: bitwise the same results as <see cref="All"/>.</summary>
     Unfused,
+
+    /// <summary>All but the chain: the same results as <see cref="All"/> up to float rounding.</summary>
+    Unchained,
 
     /// <summary>None: the straightforward algorithm; the same results up to float rounding.</summary>
     None,

@@ -64,6 +64,12 @@ public abstract class NetworkWorkspace
     /// </summary>
     public virtual bool HasAffinePrefix => false;
 
+    /// <summary>
+    /// The first Dense or Conv layer above the affine prefix, when the layers between are a ReLU (or no activation) and
+    /// possibly a max pooling: Neuron Integrated Gradients updates it from point to point (<see cref="Kernels.PathChain"/>).
+    /// </summary>
+    public virtual Kernels.PathChain? PathChain => null;
+
     /// <summary>After <see cref="Forward"/> on the two rows (input, baseline), keeps the affine prefix's endpoints.</summary>
     public virtual void CaptureAffineEndpoints() => throw new NotSupportedException("This network has no affine prefix.");
 

@@ -161,6 +161,7 @@ public static partial class PathAttribution
         private bool _shortcut;
         private int _stop;
         private int _forwardFor;
+        private bool _chained;
         private int _blocks;
         private int _intervals;
         private long _call;
@@ -169,13 +170,13 @@ public static partial class PathAttribution
 
         public static PathBlocksJob ForThisThread() => s_forThisThread ??= new PathBlocksJob();
 
-        public void Start(NetworkWorkspace ws, NetworkDescription network, float* input, float* baseline, int length, int target, QuadratureRule quadrature, int chunk, bool shortcut, int stop, int forwardFor, int blocks, int intervals, long call, double[] partials)
+        public void Start(NetworkWorkspace ws, NetworkDescription network, float* input, float* baseline, int length, int target, QuadratureRule quadrature, int chunk, bool shortcut, bool chained, int stop, int forwardFor, int blocks, int intervals, long call, double[] partials)
         {
             (CallerWorkspace, Network, Capacity) = (ws, network, chunk);
             (_length, _target, _quadrature, _chunk) = (length, target, quadrature, chunk);
             _input = input;
             _baseline = baseline;
-            (_shortcut, _stop, _forwardFor, _blocks, _intervals, _call, _partials) = (shortcut, stop, forwardFor, blocks, intervals, call, partials);
+            (_shortcut, _chained, _stop, _forwardFor, _blocks, _intervals, _call, _partials) = (shortcut, chained, stop, forwardFor, blocks, intervals, call, partials);
         }
 
         public void RunRound(int first, int count, CancellationToken cancellationToken)
@@ -214,7 +215,7 @@ public static partial class PathAttribution
             partial.Clear();
             int block = _first + index;
             bool kept = false; // blocks on other threads: each computes its first point
-            PathBlock(worker, network, baseline, _target, _quadrature, _chunk, _shortcut, _stop, _forwardFor, BlockStart(block, _blocks, _intervals), BlockStart(block + 1, _blocks, _intervals), partial, ref kept, _cancellationToken);
+            PathBlock(worker, network, baseline, _target, _quadrature, _chunk, _shortcut, _chained, _stop, _forwardFor, BlockStart(block, _blocks, _intervals), BlockStart(block + 1, _blocks, _intervals), partial, ref kept, _cancellationToken);
         }
     }
 }

@@ -302,7 +302,10 @@ public static partial class PathAttribution
         int stop = shortcuts == PathShortcuts.None ? -1 : network.EarliestAttributePosition;
 
         // What the forward pass along the path prepares for: the backward stop, or the input to keep it unfused.
-        int forwardFor = shortcuts == PathShortcuts.All ? stop : -1;
+        int forwardFor = shortcuts is PathShortcuts.All or PathShortcuts.Unchained ? stop : -1;
+
+        // The first Dense or Conv layer above the affine prefix updated from point to point (PathChain).
+        bool chained = shortcut && shortcuts is PathShortcuts.All or PathShortcuts.Unfused && ws.PathChain is { Runs: true };
         var sums = ws.Accumulator.AsSpan(0, network.ImportanceLength);
         sums.Clear();
 
@@ -319,13 +322,13 @@ public static partial class PathAttribution
             for (int b = 0; b < blocks; b++)
             {
                 partial.Clear();
-                PathBlock(ws, network, baseline, target, quadrature, chunk, shortcut, stop, forwardFor, BlockStart(b, blocks, intervals), BlockStart(b + 1, blocks, intervals), partial, ref kept, cancellationToken);
+                PathBlock(ws, network, baseline, target, quadrature, chunk, shortcut, chained, stop, forwardFor, BlockStart(b, blocks, intervals), BlockStart(b + 1, blocks, intervals), partial, ref kept, cancellationToken);
                 TensorPrimitives.Add(sums, partial, sums);
             }
         }
         else
         {
-            ParallelPathBlocks(ws, network, input, baseline, target, quadrature, chunk, shortcut, stop, forwardFor, blocks, intervals, threads, call, sums, cancellationToken);
+            ParallelPathBlocks(ws, network, input, baseline, target, quadrature, chunk, shortcut, chained, stop, forwardFor, blocks, intervals, threads, call, sums, cancellationToken);
         }
 
         for (int j = 0; j < sums.Length; j++)
@@ -360,41 +363,56 @@ public static partial class PathAttribution
     // after it: no point is computed twice. The interval between two chunks then joins the sum first, from the kept
     // point, which holds the same numbers a recomputation would give (a sample's results never depend on its batch):
     // the same products, added in the same order.
-    // With kept set, the point `first` is already kept (the previous block's last, on the same thread).
-    private static void PathBlock(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> baseline, int target, QuadratureRule quadrature, int chunk, bool shortcut, int stop, int forwardFor, int first, int end, Span<double> partial, ref bool kept, CancellationToken cancellationToken)
+    // With kept set, the point `first` is already kept (the previous block's last, on the same thread). With chained,
+    // the block computes its first point anyway: its chain starts there, on any thread (PathChain).
+    private static void PathBlock(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> baseline, int target, QuadratureRule quadrature, int chunk, bool shortcut, bool chained, int stop, int forwardFor, int first, int end, Span<double> partial, ref bool kept, CancellationToken cancellationToken)
     {
-        for (int start = kept ? first + 1 : first; start <= end;)
+        var chain = chained ? ws.PathChain : null;
+        if (chain is not null)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            int count = Math.Min(chunk, end - start + 1);
-            ForwardPoints(ws, baseline, Alphas(ws, quadrature, start, count), shortcut, forwardFor);
-            SeedOutputGradient(ws, network, count, target);
-            ws.Backward(count, network.OutputPosition, stop);
-            foreach (var layer in network.AttributeLayerSpan)
+            chain.Start();
+            kept = false;
+        }
+
+        try
+        {
+            for (int start = kept ? first + 1 : first; start <= end;)
             {
-                var gradients = ws.Gradients(layer.GradientPosition, count);
-                var values = ws.Values(layer.GradientPosition, count);
-                var sums = partial.Slice(layer.Offset, layer.Length);
-                var keptGradient = ws.KeptGradients.AsSpan(layer.Offset, layer.Length);
-                var keptValue = ws.KeptValues.AsSpan(layer.Offset, layer.Length);
-                if (kept)
+                cancellationToken.ThrowIfCancellationRequested();
+                int count = Math.Min(chunk, end - start + 1);
+                ForwardPoints(ws, baseline, Alphas(ws, quadrature, start, count), shortcut, forwardFor);
+                SeedOutputGradient(ws, network, count, target);
+                ws.Backward(count, network.OutputPosition, stop);
+                foreach (var layer in network.AttributeLayerSpan)
                 {
-                    AccumulateInterval(keptGradient, keptValue, values.Slice(0, layer.Length), sums);
+                    var gradients = ws.Gradients(layer.GradientPosition, count);
+                    var values = ws.Values(layer.GradientPosition, count);
+                    var sums = partial.Slice(layer.Offset, layer.Length);
+                    var keptGradient = ws.KeptGradients.AsSpan(layer.Offset, layer.Length);
+                    var keptValue = ws.KeptValues.AsSpan(layer.Offset, layer.Length);
+                    if (kept)
+                    {
+                        AccumulateInterval(keptGradient, keptValue, values.Slice(0, layer.Length), sums);
+                    }
+
+                    AccumulatePathProducts(gradients, values, count, layer.Length, sums);
+                    gradients.Slice((count - 1) * layer.Length, layer.Length).CopyTo(keptGradient);
+                    values.Slice((count - 1) * layer.Length, layer.Length).CopyTo(keptValue);
                 }
 
-                AccumulatePathProducts(gradients, values, count, layer.Length, sums);
-                gradients.Slice((count - 1) * layer.Length, layer.Length).CopyTo(keptGradient);
-                values.Slice((count - 1) * layer.Length, layer.Length).CopyTo(keptValue);
+                kept = true;
+                start += count;
             }
-
-            kept = true;
-            start += count;
+        }
+        finally
+        {
+            chain?.Stop();
         }
     }
 
     // Rounds of up to `threads` blocks, one per worker, each into its own partial; the round's partials are added in
     // block order, so only `threads` partials are alive at once and memory does not grow with the number of steps.
-    private static unsafe void ParallelPathBlocks(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, QuadratureRule quadrature, int chunk, bool shortcut, int stop, int forwardFor, int blocks, int intervals, int threads, long call, Span<double> sums, CancellationToken cancellationToken)
+    private static unsafe void ParallelPathBlocks(NetworkWorkspace ws, NetworkDescription network, ReadOnlySpan<float> input, ReadOnlySpan<float> baseline, int target, QuadratureRule quadrature, int chunk, bool shortcut, bool chained, int stop, int forwardFor, int blocks, int intervals, int threads, long call, Span<double> sums, CancellationToken cancellationToken)
     {
         int length = network.ImportanceLength;
         var partials = System.Buffers.ArrayPool<double>.Shared.Rent(threads * length);
@@ -403,7 +421,7 @@ public static partial class PathAttribution
             fixed (float* inputPointer = input, baselinePointer = baseline)
             {
                 var job = PathBlocksJob.ForThisThread();
-                job.Start(ws, network, inputPointer, baselinePointer, input.Length, target, quadrature, chunk, shortcut, stop, forwardFor, blocks, intervals, call, partials);
+                job.Start(ws, network, inputPointer, baselinePointer, input.Length, target, quadrature, chunk, shortcut, chained, stop, forwardFor, blocks, intervals, call, partials);
                 try
                 {
                     for (int round = 0; round < blocks; round += threads)

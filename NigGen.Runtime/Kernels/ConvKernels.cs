@@ -76,7 +76,7 @@ public static class ConvKernels
         Forward(g, input, layer.Weight, layer.WeightTransposed, winogradWeight, largest, layer.Bias, output, batch, scratch, ForwardPath.Fastest);
     }
 
-    private static void RequireShape(in ConvGeometry g, Layer layer)
+    internal static void RequireShape(in ConvGeometry g, Layer layer)
     {
         var shape = layer.WeightShape;
         bool matches = g.KernelHeight == 1 && shape.Count == 3

@@ -355,7 +355,11 @@ partial class Conv1dNet : global::NigGen.IAttributedNetwork, global::NigGen.ITra
         var pool2Output = ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2);
 
         // conv2: Conv1d kernel 3, stride 1, padding 1: (8, 8) → (4, 8)
-        global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv2, pool1Output, this.conv2, conv2Output, batch, ws.Scratch);
+        // Along the path, updated from the previous point where its inputs changed line (NigGen.Kernels.PathChain).
+        if (!(ws.Chain.IsActive && ws.Chain.Conv(in Geometry.Conv2, this.conv2, pool1Output, conv2Output, batch, ws.Scratch)))
+        {
+            global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv2, pool1Output, this.conv2, conv2Output, batch, ws.Scratch);
+        }
 
         // pool2: AvgPool1d 2, stride 1: (4, 8) → (4, 7)
         global::NigGen.Kernels.PoolKernels.AvgForward(in Geometry.Pool2, conv2Output, pool2Output, batch);
@@ -705,9 +709,11 @@ partial class Conv1dNet : global::NigGen.IAttributedNetwork, global::NigGen.ITra
         public readonly float[] HeadOutputGradient;
         public readonly float[] AffineAtBaseline = new float[LayerLength.Conv1];
         public readonly float[] AffineDifference = new float[LayerLength.Conv1];
+        public readonly global::NigGen.Kernels.PathChain Chain;
 
         public Workspace(int capacity, bool training = false) : base(capacity, InputLength, Math.Max(InputLength, ImportanceLength))
         {
+            Chain = new(AffineAtBaseline, AffineDifference, Geometry.Pool1, LayerLength.Pool1, LayerLength.Conv2, Geometry.Conv2);
             Conv1PreActivation = new float[capacity * LayerLength.Conv1];
             Conv1PreActivationGradient = new float[capacity * LayerLength.Conv1];
             Conv1Output = new float[capacity * LayerLength.Conv1];
@@ -747,6 +753,8 @@ partial class Conv1dNet : global::NigGen.IAttributedNetwork, global::NigGen.ITra
 
         public override bool HasAffinePrefix => true;
 
+        public override global::NigGen.Kernels.PathChain PathChain => Chain;
+
         public override void CaptureAffineEndpoints()
         {
             const int batch = 2;
@@ -763,6 +771,19 @@ partial class Conv1dNet : global::NigGen.IAttributedNetwork, global::NigGen.ITra
         }
 
         public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo)
+        {
+            Chain.Enter(alphas);
+            try
+            {
+                ForwardPoints(batch, alphas, backwardTo);
+            }
+            finally
+            {
+                Chain.Leave();
+            }
+        }
+
+        private void ForwardPoints(int batch, ReadOnlySpan<double> alphas, int backwardTo)
         {
             var conv1PreActivation = Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
             var pool1Output = Pool1Output.AsSpan(0, batch * LayerLength.Pool1);

@@ -337,9 +337,17 @@ partial class RegulatoryNet : global::NigGen.IAttributedNetwork, global::NigGen.
         // Nothing to do: the C-major flattened tensor is the same memory.
 
         // fc1: Dense (320) → (32), Relu
-        global::NigGen.Kernels.DenseKernels.Forward(pool1Output, this.fc1.WeightTransposed, this.fc1.Bias, fc1PreActivation, batch, inFeatures: 320,
-            outFeatures: 32, ws.LayerThreads);
-        global::NigGen.Kernels.ActivationKernels.Relu(fc1PreActivation, fc1Output);
+        // Along the path, updated from the previous point where its inputs changed line (NigGen.Kernels.PathChain).
+        if (ws.Chain.IsActive && ws.Chain.Dense(this.fc1, pool1Output, fc1PreActivation, batch))
+        {
+            global::NigGen.Kernels.ActivationKernels.Relu(fc1PreActivation, fc1Output);
+        }
+        else
+        {
+            global::NigGen.Kernels.DenseKernels.Forward(pool1Output, this.fc1.WeightTransposed, this.fc1.Bias, fc1PreActivation, batch,
+                inFeatures: 320, outFeatures: 32, ws.LayerThreads);
+            global::NigGen.Kernels.ActivationKernels.Relu(fc1PreActivation, fc1Output);
+        }
 
         // head: Dense (32) → (3)
         global::NigGen.Kernels.DenseKernels.Forward(fc1Output, this.head.WeightTransposed, this.head.Bias, headOutput, batch, inFeatures: 32,
@@ -708,9 +716,11 @@ partial class RegulatoryNet : global::NigGen.IAttributedNetwork, global::NigGen.
         public readonly float[] HeadOutputGradient;
         public readonly float[] AffineAtBaseline = new float[LayerLength.Conv1];
         public readonly float[] AffineDifference = new float[LayerLength.Conv1];
+        public readonly global::NigGen.Kernels.PathChain Chain;
 
         public Workspace(int capacity, bool training = false) : base(capacity, InputLength, Math.Max(InputLength, ImportanceLength))
         {
+            Chain = new(AffineAtBaseline, AffineDifference, Geometry.Pool1, LayerLength.Pool1, LayerLength.Fc1);
             Conv1PreActivation = new float[capacity * LayerLength.Conv1];
             Conv1PreActivationGradient = new float[capacity * LayerLength.Conv1];
             Conv1Output = new float[capacity * LayerLength.Conv1];
@@ -750,6 +760,8 @@ partial class RegulatoryNet : global::NigGen.IAttributedNetwork, global::NigGen.
 
         public override bool HasAffinePrefix => true;
 
+        public override global::NigGen.Kernels.PathChain PathChain => Chain;
+
         public override void CaptureAffineEndpoints()
         {
             const int batch = 2;
@@ -766,6 +778,19 @@ partial class RegulatoryNet : global::NigGen.IAttributedNetwork, global::NigGen.
         }
 
         public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo)
+        {
+            Chain.Enter(alphas);
+            try
+            {
+                ForwardPoints(batch, alphas, backwardTo);
+            }
+            finally
+            {
+                Chain.Leave();
+            }
+        }
+
+        private void ForwardPoints(int batch, ReadOnlySpan<double> alphas, int backwardTo)
         {
             var conv1PreActivation = Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
             var pool1Output = Pool1Output.AsSpan(0, batch * LayerLength.Pool1);

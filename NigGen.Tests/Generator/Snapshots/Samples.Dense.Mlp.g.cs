@@ -303,9 +303,17 @@ partial class Mlp : global::NigGen.IAttributedNetwork, global::NigGen.ITrainable
         var fc3Output = ws.Fc3Output.AsSpan(0, batch * LayerLength.Fc3);
 
         // fc2: Dense (256) → (256), Relu
-        global::NigGen.Kernels.DenseKernels.Forward(fc1Output, this.fc2.WeightTransposed, this.fc2.Bias, fc2PreActivation, batch, inFeatures: 256,
-            outFeatures: 256, ws.LayerThreads);
-        global::NigGen.Kernels.ActivationKernels.Relu(fc2PreActivation, fc2Output);
+        // Along the path, updated from the previous point where its inputs changed line (NigGen.Kernels.PathChain).
+        if (ws.Chain.IsActive && ws.Chain.Dense(this.fc2, fc1Output, fc2PreActivation, batch))
+        {
+            global::NigGen.Kernels.ActivationKernels.Relu(fc2PreActivation, fc2Output);
+        }
+        else
+        {
+            global::NigGen.Kernels.DenseKernels.Forward(fc1Output, this.fc2.WeightTransposed, this.fc2.Bias, fc2PreActivation, batch, inFeatures: 256,
+                outFeatures: 256, ws.LayerThreads);
+            global::NigGen.Kernels.ActivationKernels.Relu(fc2PreActivation, fc2Output);
+        }
 
         // fc3: Dense (256) → (10)
         global::NigGen.Kernels.DenseKernels.Forward(fc2Output, this.fc3.WeightTransposed, this.fc3.Bias, fc3Output, batch, inFeatures: 256,
@@ -617,9 +625,11 @@ partial class Mlp : global::NigGen.IAttributedNetwork, global::NigGen.ITrainable
         public readonly float[] Fc3OutputGradient;
         public readonly float[] AffineAtBaseline = new float[LayerLength.Fc1];
         public readonly float[] AffineDifference = new float[LayerLength.Fc1];
+        public readonly global::NigGen.Kernels.PathChain Chain;
 
         public Workspace(int capacity, bool training = false) : base(capacity, InputLength, Math.Max(InputLength, ImportanceLength))
         {
+            Chain = new(AffineAtBaseline, AffineDifference, null, LayerLength.Fc1, LayerLength.Fc2);
             Fc1PreActivation = new float[capacity * LayerLength.Fc1];
             Fc1PreActivationGradient = new float[capacity * LayerLength.Fc1];
             Fc1Output = new float[capacity * LayerLength.Fc1];
@@ -656,6 +666,8 @@ partial class Mlp : global::NigGen.IAttributedNetwork, global::NigGen.ITrainable
 
         public override bool HasAffinePrefix => true;
 
+        public override global::NigGen.Kernels.PathChain PathChain => Chain;
+
         public override void CaptureAffineEndpoints()
         {
             const int batch = 2;
@@ -672,6 +684,19 @@ partial class Mlp : global::NigGen.IAttributedNetwork, global::NigGen.ITrainable
         }
 
         public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo)
+        {
+            Chain.Enter(alphas);
+            try
+            {
+                ForwardPoints(batch, alphas, backwardTo);
+            }
+            finally
+            {
+                Chain.Leave();
+            }
+        }
+
+        private void ForwardPoints(int batch, ReadOnlySpan<double> alphas, int backwardTo)
         {
             var fc1Output = Fc1Output.AsSpan(0, batch * LayerLength.Fc1);
             var fc1PreActivation = Fc1PreActivation.AsSpan(0, batch * LayerLength.Fc1);

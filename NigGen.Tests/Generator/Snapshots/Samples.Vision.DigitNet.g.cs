@@ -344,18 +344,28 @@ partial class DigitNet : global::NigGen.IAttributedNetwork, global::NigGen.ITrai
         var pool2Output = ws.Pool2Output.AsSpan(0, batch * LayerLength.Pool2);
 
         // conv2: Conv2d kernel 5, stride 1, padding 0: (16, 12, 12) → (32, 8, 8), Relu
-        // pool2: MaxPool2d 2, stride 2: (32, 8, 8) → (32, 4, 4), after conv2's Relu: the three in one call when no backward pass
-        // reads conv2's values or pool2's argmax.
-        if (backwardTo >= Position.Pool2PreActivation)
+        // Along the path, updated from the previous point where its inputs changed line (NigGen.Kernels.PathChain).
+        if (ws.Chain.IsActive && ws.Chain.Conv(in Geometry.Conv2, this.conv2, pool1Output, conv2PreActivation, batch, ws.Scratch))
         {
-            global::NigGen.Kernels.ConvKernels.ForwardMaxPooled(in Geometry.Conv2, in Geometry.Pool2, global::NigGen.Activation.Relu, pool1Output,
-                this.conv2, conv2PreActivation, conv2Output, pool2Output, pool2Argmax, batch, ws.Scratch);
+            global::NigGen.Kernels.ActivationKernels.Relu(conv2PreActivation, conv2Output);
+            // pool2: MaxPool2d 2, stride 2: (32, 8, 8) → (32, 4, 4)
+            global::NigGen.Kernels.PoolKernels.MaxForward(in Geometry.Pool2, conv2Output, pool2Output, pool2Argmax, batch);
         }
         else
         {
-            global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv2, pool1Output, this.conv2, conv2PreActivation, batch, ws.Scratch);
-            global::NigGen.Kernels.ActivationKernels.Relu(conv2PreActivation, conv2Output);
-            global::NigGen.Kernels.PoolKernels.MaxForward(in Geometry.Pool2, conv2Output, pool2Output, pool2Argmax, batch);
+            // pool2: MaxPool2d 2, stride 2: (32, 8, 8) → (32, 4, 4), after conv2's Relu: the three in one call when no backward pass
+            // reads conv2's values or pool2's argmax.
+            if (backwardTo >= Position.Pool2PreActivation)
+            {
+                global::NigGen.Kernels.ConvKernels.ForwardMaxPooled(in Geometry.Conv2, in Geometry.Pool2, global::NigGen.Activation.Relu, pool1Output,
+                    this.conv2, conv2PreActivation, conv2Output, pool2Output, pool2Argmax, batch, ws.Scratch);
+            }
+            else
+            {
+                global::NigGen.Kernels.ConvKernels.Forward(in Geometry.Conv2, pool1Output, this.conv2, conv2PreActivation, batch, ws.Scratch);
+                global::NigGen.Kernels.ActivationKernels.Relu(conv2PreActivation, conv2Output);
+                global::NigGen.Kernels.PoolKernels.MaxForward(in Geometry.Pool2, conv2Output, pool2Output, pool2Argmax, batch);
+            }
         }
 
         // flat: Flatten (32, 4, 4) → (512)
@@ -839,9 +849,11 @@ partial class DigitNet : global::NigGen.IAttributedNetwork, global::NigGen.ITrai
         public readonly float[] Fc2OutputGradient;
         public readonly float[] AffineAtBaseline = new float[LayerLength.Conv1];
         public readonly float[] AffineDifference = new float[LayerLength.Conv1];
+        public readonly global::NigGen.Kernels.PathChain Chain;
 
         public Workspace(int capacity, bool training = false) : base(capacity, InputLength, Math.Max(InputLength, ImportanceLength))
         {
+            Chain = new(AffineAtBaseline, AffineDifference, Geometry.Pool1, LayerLength.Pool1, LayerLength.Conv2, Geometry.Conv2);
             Conv1PreActivation = new float[capacity * LayerLength.Conv1];
             Conv1PreActivationGradient = new float[capacity * LayerLength.Conv1];
             Conv1Output = new float[capacity * LayerLength.Conv1];
@@ -888,6 +900,8 @@ partial class DigitNet : global::NigGen.IAttributedNetwork, global::NigGen.ITrai
 
         public override bool HasAffinePrefix => true;
 
+        public override global::NigGen.Kernels.PathChain PathChain => Chain;
+
         public override void CaptureAffineEndpoints()
         {
             const int batch = 2;
@@ -904,6 +918,19 @@ partial class DigitNet : global::NigGen.IAttributedNetwork, global::NigGen.ITrai
         }
 
         public override void ForwardAlongPath(int batch, ReadOnlySpan<double> alphas, int backwardTo)
+        {
+            Chain.Enter(alphas);
+            try
+            {
+                ForwardPoints(batch, alphas, backwardTo);
+            }
+            finally
+            {
+                Chain.Leave();
+            }
+        }
+
+        private void ForwardPoints(int batch, ReadOnlySpan<double> alphas, int backwardTo)
         {
             var conv1PreActivation = Conv1PreActivation.AsSpan(0, batch * LayerLength.Conv1);
             var pool1Output = Pool1Output.AsSpan(0, batch * LayerLength.Pool1);
