@@ -18,7 +18,6 @@ internal static class PassEmitter
         foreach (var layer in plan.Layers)
         {
             var m = layer.Model;
-            string pre = plan.PreActivationValues(layer.Index, "input");
             if (fusedBelow is not null && layer.Inputs.Count == 1 && layer.Inputs[0] == fusedBelow)
             {
                 continue; // the pooling emitted with the activation below it
@@ -71,7 +70,7 @@ internal static class PassEmitter
             }
             else if (m.HasActivation)
             {
-                w.Line($"global::NigGen.Kernels.ActivationKernels.{m.Activation}({pre}, {plan.Values(layer.Index, "input")});");
+                EmitActivation(w, plan, layer);
             }
 
             if (layer == fused && layer != plan.Last)
@@ -110,7 +109,7 @@ internal static class PassEmitter
         w.Open($"if (ws.Chain.IsActive && {call})");
         if (m.HasActivation)
         {
-            w.Line($"global::NigGen.Kernels.ActivationKernels.{m.Activation}({plan.PreActivationValues(layer.Index, "input")}, {plan.Values(layer.Index, "input")});");
+            EmitActivation(w, plan, layer);
         }
 
         if (poolsAbove)
@@ -131,7 +130,7 @@ internal static class PassEmitter
             EmitLayerKernel(w, plan, layer, "input");
             if (m.HasActivation)
             {
-                w.Line($"global::NigGen.Kernels.ActivationKernels.{m.Activation}({plan.PreActivationValues(layer.Index, "input")}, {plan.Values(layer.Index, "input")});");
+                EmitActivation(w, plan, layer);
             }
         }
 
@@ -151,7 +150,7 @@ internal static class PassEmitter
         w.Close();
         w.Open("else");
         EmitLayerKernel(w, plan, layer, "input");
-        w.Line($"global::NigGen.Kernels.ActivationKernels.{layer.Model.Activation}({plan.PreActivationValues(layer.Index, "input")}, {plan.Values(layer.Index, "input")});");
+        EmitActivation(w, plan, layer);
         EmitLayerKernel(w, plan, pool, "input");
         w.Close();
     }
@@ -210,7 +209,7 @@ internal static class PassEmitter
             EmitLayerKernel(w, plan, layer, "input");
             if (m.HasActivation)
             {
-                w.Line($"global::NigGen.Kernels.ActivationKernels.{m.Activation}({plan.PreActivationValues(layer.Index, "input")}, {plan.Values(layer.Index, "input")});");
+                EmitActivation(w, plan, layer);
             }
         }
 
@@ -222,6 +221,10 @@ internal static class PassEmitter
     /// The kernel calls computing a layer's pre-activation (its output, for layers without activation) from the layers it
     /// reads, by the kind that computes it (a folded BatchNorm's Dense or Conv layer): shared by every forward pass.
     /// </summary>
+    // The layer's activation from its pre-activation into its output, as every forward pass applies it.
+    private static void EmitActivation(SourceWriter w, EmitPlan plan, LayerPlan layer) =>
+        w.Line($"global::NigGen.Kernels.ActivationKernels.{layer.Model.Activation}({plan.PreActivationValues(layer.Index, "input")}, {plan.Values(layer.Index, "input")});");
+
     public static void EmitLayerKernel(SourceWriter w, EmitPlan plan, LayerPlan layer, string input) =>
         layer.ComputeRules.EmitForward(w, plan, layer, input);
 
